@@ -1,0 +1,1 @@
+"""xtap: cross-tenant access policy as code for Microsoft Entra."""

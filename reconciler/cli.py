@@ -1,0 +1,148 @@
+"""The `xtap` command line: option parsing only; the work is in `commands`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler import commands
+from reconciler.commands import Target
+
+CLOUD_NAMES = ("global", "usgov", "usgovdod", "china")
+F = Callable[..., Any]
+
+
+def _policies_option(func: F) -> F:
+    return click.option(
+        "--policies",
+        type=click.Path(path_type=Path),
+        default=Path("policies"),
+        show_default=True,
+        envvar="XTAP_POLICIES",
+        help="The policies folder (partners/*.yaml, mto-partner-template.yaml).",
+    )(func)
+
+
+def _graph_options(func: F) -> F:
+    func = click.option(
+        "--cloud",
+        type=click.Choice(CLOUD_NAMES),
+        default="global",
+        show_default=True,
+        envvar="XTAP_CLOUD",
+        help="National cloud: sets the Graph host, login authority and token scope together [env: XTAP_CLOUD].",
+    )(func)
+    func = click.option(
+        "--graph-url",
+        envvar="XTAP_GRAPH_URL",
+        metavar="URL",
+        help="Graph base URL including the version, e.g. http://127.0.0.1:8765/v1.0 for the emulator; "
+        "overrides the cloud's [env: XTAP_GRAPH_URL].",
+    )(func)
+    return _policies_option(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="xtap")
+def cli() -> None:
+    """xtap: Entra cross-tenant access policy as code.
+
+    Partner configurations and the MTO partner template live as YAML in policies/; xtap
+    plans the difference against the live tenant (Microsoft Graph) and applies it with the
+    fewest, smallest writes.
+
+    \b
+    Start here:   xtap demo                      (the whole loop on a built-in emulator)
+    Every day:    xtap validate && xtap plan     (read-only: Policy.Read.All is enough)
+                  xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess)
+
+    Authentication: XTAP_ACCESS_TOKEN (a bearer token, used as is), otherwise azure-identity's
+    DefaultAzureCredential (az login, azure/login OIDC in GitHub Actions, managed identity).
+    """
+
+
+@cli.command()
+@_policies_option
+def validate(policies: Path) -> None:
+    """Check policies/ offline: every problem as file:line:col. Exit 0 valid, 1 invalid."""
+    sys.exit(commands.validate(policies))
+
+
+@cli.command()
+@_graph_options
+@click.option("--out", type=click.Path(path_type=Path), help="Also save the plan as JSON, for `xtap apply PLAN`.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+    help="text for people, markdown for a PR comment, json for machines (documented, versioned).",
+)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+def plan(policies: Path, graph_url: str | None, cloud: str, out: Path | None, fmt: str,
+         detailed_exitcode: bool) -> None:
+    """Show what apply would change. Read-only. Exit 0 ok, 1 error, 2 changes (--detailed-exitcode).
+
+    \b
+    Example:  xtap plan --out plan.json --format markdown > plan.md
+    """
+    sys.exit(commands.plan(Target(policies, graph_url, cloud), fmt, out, detailed_exitcode))
+
+
+@cli.command()
+@_graph_options
+@click.argument("plan_file", metavar="[PLAN]", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | None, auto_approve: bool) -> None:
+    """Converge the tenant. Exit 0 applied, 1 error or partial failure.
+
+    With PLAN (from `xtap plan --out`), apply exactly that plan, refused if the tenant
+    changed since. Without it, plan now, show the plan and ask before applying.
+    """
+    sys.exit(commands.apply(Target(policies, graph_url, cloud), plan_file, auto_approve))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
+@click.option("--port", default=8765, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--state", type=click.Path(path_type=Path), help="JSON file holding the tenant; kept across runs.")
+@click.option("--page-size", default=100, show_default=True, help="Partners per page before @odata.nextLink.")
+@click.option(
+    "--patch-mode", type=click.Choice(["replace_top_level", "odata_merge"]), default="replace_top_level",
+    show_default=True, help="How PATCH treats nested objects (undocumented in Graph: both are plausible).",
+)
+def emulator(host: str, port: int, state: Path | None, page_size: int, patch_mode: str) -> None:
+    """Run the local Graph emulator, and print the URL and a token to use with it.
+
+    \b
+    Example:  xtap emulator --state tenant.json
+              export XTAP_GRAPH_URL=http://127.0.0.1:8765/v1.0 XTAP_ACCESS_TOKEN=...
+              xtap plan
+    """
+    from reconciler.emulator import EmulatorConfig, run_forever
+
+    def ready(base_url: str, token: str) -> None:
+        commands.say(f"Graph emulator listening on {base_url} (Ctrl-C to stop). Use it with:")
+        commands.say(f"  export XTAP_GRAPH_URL={base_url}")
+        commands.say(f"  export XTAP_ACCESS_TOKEN={token}")
+
+    config = EmulatorConfig(page_size=page_size, patch_mode=patch_mode, state_file=state)
+    run_forever(config, host, port, ready)
+
+
+@cli.command()
+@_policies_option
+def demo(policies: Path) -> None:
+    """Run the whole loop on a built-in emulator; nothing to configure.
+
+    validate, plan, apply, plan again (no changes), an out-of-band "portal" edit, and the
+    plan that catches it, against an in-process Graph emulator seeded with a sample tenant.
+    """
+    from reconciler.demo import run_demo
+
+    sys.exit(run_demo(policies))
+
+
+def main() -> None:
+    cli(prog_name="xtap")

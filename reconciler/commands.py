@@ -1,0 +1,159 @@
+"""What each command does, as plain functions returning the exit code (DESIGN §4).
+
+`cli` only parses options and calls these; `demo` calls them too, so the demo shows exactly
+what a user sees. Reports go to stdout (pure: JSON parses, markdown is only the report);
+progress, errors and prompts go to stderr. msgraph-sdk is imported only by the commands that
+talk to Graph, so `xtap validate` stays fast and works offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from reconciler import planfile, render
+from reconciler.load import Desired, PolicyError, load_policies
+from reconciler.plan import Plan
+from reconciler.planner import PlanningError, live_digest, make_plan
+
+if TYPE_CHECKING:
+    from reconciler.graph import Graph
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the desired state comes from and which tenant it goes to."""
+
+    policies: Path
+    graph_url: str | None = None
+    cloud: str = "global"
+
+
+def say(message: str) -> None:
+    """Progress and errors: stderr, so stdout stays a clean report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def use_color(stream: object) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def validate(policies: Path) -> int:
+    desired = _load(policies)
+    if desired is None:
+        return EXIT_ERROR
+    template = "an MTO partner template" if desired.mto_partner_template else "no MTO partner template"
+    say(f"{policies}: valid ({len(desired.partners)} partner(s), {template}).")
+    return EXIT_OK
+
+
+def plan(target: Target, fmt: str = "text", out: Path | None = None, detailed_exitcode: bool = False) -> int:
+    desired = _load(target.policies)
+    if desired is None:
+        return EXIT_ERROR
+    result = _run(_plan(target, desired))
+    if result is None:
+        return EXIT_ERROR
+    if out is not None:
+        out.write_text(planfile.dumps(result))
+        say(f"Plan saved to {out}; apply it with: xtap apply {out}")
+    print(_render(result, fmt), end="")
+    return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+
+
+def apply(target: Target, plan_file: Path | None = None, auto_approve: bool = False) -> int:
+    desired = _load(target.policies)
+    if desired is None:
+        return EXIT_ERROR
+    return _run(_apply(target, desired, plan_file, auto_approve)) or EXIT_ERROR
+
+
+def _load(policies: Path) -> Desired | None:
+    try:
+        return load_policies(policies)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            say(str(problem))
+        say(f"{len(exc.problems)} problem(s) in {policies}; nothing was sent to Graph.")
+        return None
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T | None:
+    """Run a coroutine, turning every expected failure into a message and `None`."""
+    from reconciler.graph import GraphError
+    from reconciler.planfile import PlanFileError
+
+    try:
+        return asyncio.run(work)
+    except (GraphError, PlanningError, PlanFileError) as exc:
+        say(f"Error: {exc}")
+        return None
+
+
+async def _plan(target: Target, desired: Desired) -> Plan:
+    from reconciler.graph import connect
+
+    async with connect(target.graph_url, target.cloud) as graph:
+        return await _plan_with(graph, desired)
+
+
+async def _plan_with(graph: Graph, desired: Desired) -> Plan:
+    from reconciler.read import read_live
+
+    say(f"Reading the live tenant from {graph.base_url} ...")
+    live = await read_live(graph, with_template=desired.mto_partner_template is not None)
+    say(f"Read {len(live.partners)} partner(s) in {graph.request_count} request(s).")
+    return make_plan(desired, live)
+
+
+async def _apply(target: Target, desired: Desired, plan_file: Path | None, auto_approve: bool) -> int:
+    from reconciler.apply import apply_plan
+    from reconciler.graph import connect
+    from reconciler.read import read_live
+
+    async with connect(target.graph_url, target.cloud) as graph:
+        if plan_file is not None:
+            saved = planfile.loads(plan_file.read_text(), str(plan_file))
+            live = await read_live(graph, with_template=desired.mto_partner_template is not None)
+            if live_digest(live) != saved.live_digest:
+                say(f"Error: {plan_file} is stale: the tenant changed since it was planned. "
+                    "Run xtap plan again and review the new plan.")
+                return EXIT_ERROR
+            to_apply = saved
+        else:
+            to_apply = await _plan_with(graph, desired)
+            print(render.render_text(to_apply, use_color(sys.stdout)), end="")
+            if to_apply.has_changes and not auto_approve and not _confirmed():
+                say("Apply cancelled; nothing was changed.")
+                return EXIT_ERROR
+        if not to_apply.has_changes:
+            say("Nothing to apply.")
+            return EXIT_OK
+        report = await apply_plan(graph, to_apply, lambda o: say(render.render_outcome(o)))
+    print(render.render_report(report, use_color(sys.stdout)), end="")
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _confirmed() -> bool:
+    if not sys.stdin.isatty():
+        say("Error: apply needs confirmation; run it in a terminal or pass --auto-approve.")
+        return False
+    print("\nDo you want to perform these actions? Only 'yes' will be accepted: ", end="", file=sys.stderr,
+          flush=True)
+    return sys.stdin.readline().strip() == "yes"
+
+
+def _render(result: Plan, fmt: str) -> str:
+    if fmt == "json":
+        return render.render_json(result)
+    if fmt == "markdown":
+        return render.render_markdown(result)
+    return render.render_text(result, use_color(sys.stdout))

@@ -1,0 +1,205 @@
+"""The one place that speaks HTTP: msgraph-sdk's request adapter over azure-identity.
+
+Requests go through the SDK's own adapter and middleware (retry on 429/503 with Retry-After,
+redirects, telemetry, national-cloud base URL), but bodies are sent as raw JSON: kiota's
+typed serialiser drops `None`, and xtap must send explicit `null` to make a property
+inherit the default again (GRAPH_FACTS §0.4). Responses are read as raw JSON for the same
+reason: the planner compares exactly what Graph said, explicit nulls included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from azure.core.exceptions import ClientAuthenticationError
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.authentication import (
+    AccessTokenProvider,
+    AllowedHostsValidator,
+    BaseBearerTokenAuthenticationProvider,
+)
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+from reconciler.plan import Request
+
+READ_PERMISSION = "Policy.Read.All"
+WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_ERRORS: dict[str, Any] = {"XXX": ODataError}
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """A national cloud: where Graph lives and where to get a token for it."""
+
+    graph: str
+    authority: str
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.graph}/v1.0"
+
+    @property
+    def scope(self) -> str:
+        return f"{self.graph}/.default"
+
+
+CLOUDS: dict[str, Cloud] = {
+    "global": Cloud("https://graph.microsoft.com", "login.microsoftonline.com"),
+    "usgov": Cloud("https://graph.microsoft.us", "login.microsoftonline.us"),
+    "usgovdod": Cloud("https://dod-graph.microsoft.us", "login.microsoftonline.us"),
+    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn"),
+}
+
+
+class GraphError(Exception):
+    """A failed Graph call, with everything needed to act on it (and never the token)."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        self.status, self.code, self.request_id = status, code, request_id
+        self.method, self.url, self.detail = method, url, message
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.url}: " if self.method else ""
+        status = f"{self.status} {self.code or ''}".strip() if self.status else "request failed"
+        text = f"{where}{status}: {self.detail}"
+        if self.request_id:
+            text += f" (request-id {self.request_id})"
+        if self.status == 403:
+            needed = READ_PERMISSION if self.method == "GET" else WRITE_PERMISSION
+            text += f". The identity needs the {needed} permission (application or delegated)."
+        if self.status == 401:
+            text += ". The access token was refused: check XTAP_ACCESS_TOKEN or the Azure login."
+        return text
+
+
+class _TokenProvider(AccessTokenProvider):
+    """Hands out the bearer token, and only to the Graph host we were configured with: a
+    nextLink pointing elsewhere never gets the token."""
+
+    def __init__(self, host: str, scope: str, static_token: str | None, credential: Any) -> None:
+        self._hosts = AllowedHostsValidator([host])
+        self._scope, self._static, self._credential = scope, static_token, credential
+
+    async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
+        if not self._hosts.is_url_host_valid(uri):
+            return ""
+        if self._static is not None:
+            return self._static
+        token = await self._credential.get_token(self._scope)
+        return str(token.token)
+
+    def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+        return self._hosts
+
+
+def connect(graph_url: str | None, cloud_name: str) -> Graph:
+    """The Graph client for the command line's options: `XTAP_ACCESS_TOKEN` if set (used as is),
+    otherwise azure-identity's DefaultAzureCredential against the cloud's authority."""
+    cloud = CLOUDS[cloud_name]
+    return Graph(graph_url or cloud.base_url, cloud, os.environ.get("XTAP_ACCESS_TOKEN") or None)
+
+
+class Graph:
+    """Raw-JSON access to Graph through msgraph-sdk. Use as `async with Graph(...) as graph:`."""
+
+    def __init__(self, base_url: str, cloud: Cloud, static_token: str | None = None) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+            raise GraphError(f"Graph URL {base_url!r} must be https (plain http only on loopback)")
+        self.base_url = base_url.rstrip("/")
+        self._credential = None
+        if static_token is None:
+            from azure.identity.aio import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential(authority=cloud.authority)
+        provider = _TokenProvider(parts.hostname or "", cloud.scope, static_token, self._credential)
+        self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(provider))
+        self._adapter.base_url = self.base_url
+        self.client = GraphServiceClient(request_adapter=self._adapter)
+        self.request_count = 0
+
+    async def __aenter__(self) -> Graph:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._credential is not None:
+            await self._credential.close()
+
+    async def get(self, info: RequestInformation) -> dict[str, Any]:
+        """GET one resource (from an SDK request builder's `to_get_request_information()`)."""
+        return await self._send(info) or {}
+
+    async def get_all(self, info: RequestInformation) -> list[dict[str, Any]]:
+        """GET a collection, following every `@odata.nextLink` (Graph pages without asking)."""
+        items: list[dict[str, Any]] = []
+        page: dict[str, Any] | None = await self._send(info)
+        while page is not None:
+            items.extend(page.get("value", []))
+            next_link = page.get("@odata.nextLink")
+            if not next_link:
+                break
+            follow = RequestInformation(Method.GET)
+            follow.url = next_link
+            follow.headers.try_add("Accept", "application/json")
+            page = await self._send(follow)
+        return items
+
+    async def write(self, request: Request) -> dict[str, Any] | None:
+        """Send one planned write exactly as planned: explicit nulls stay nulls."""
+        info = RequestInformation(Method[request.method])
+        info.url = self.base_url + request.url
+        info.headers.try_add("Accept", "application/json")
+        if request.body is not None:
+            info.set_stream_content(json.dumps(request.body).encode(), "application/json")
+        return await self._send(info)
+
+    async def _send(self, info: RequestInformation) -> dict[str, Any] | None:
+        self.request_count += 1
+        method = info.http_method.value if info.http_method else "GET"
+        url = str(info.url)
+        try:
+            content = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)
+        except ODataError as exc:
+            main = exc.error
+            inner = main.inner_error if main else None
+            raise GraphError(
+                (main.message if main else None) or str(exc),
+                exc.response_status_code,
+                main.code if main else None,
+                inner.request_id if inner else None,
+                method,
+                self._relative(url),
+            ) from None
+        except APIError as exc:
+            raise GraphError(str(exc.message or exc), exc.response_status_code, None, None, method,
+                             self._relative(url)) from None
+        except httpx.HTTPError as exc:
+            raise GraphError(f"cannot reach Graph: {exc}", method=method, url=url) from None
+        except ClientAuthenticationError as exc:
+            raise GraphError(
+                f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
+                "in (az login, azure/login in GitHub Actions, managed or workload identity).",
+                method=method, url=url,
+            ) from None
+        return json.loads(content) if content else None
+
+    def _relative(self, url: str) -> str:
+        return url.removeprefix(self.base_url)

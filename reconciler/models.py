@@ -1,0 +1,184 @@
+"""Pydantic models of the Graph types xtap manages, in Graph's own wire names.
+
+A policy file is validated against these models, so they are strict on purpose: unknown or
+mis-cased keys are errors (Graph itself answers 400 "Invalid property" for them), enums are
+closed, GUIDs are checked. Field names *are* the wire names (camelCase), so a block copied
+from the Graph docs validates as is and `model_dump()` is already a request body.
+
+`tests/test_models.py` compares the writable property sets with msgraph-sdk's own models, so
+an SDK upgrade that adds a property fails loudly instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+# Reserved target keywords and the targetType each one belongs to (GRAPH_FACTS §1.4).
+KEYWORD_TARGET_TYPES: dict[str, str] = {
+    "AllUsers": "user",
+    "AllApplications": "application",
+    "AllMicrosoftApps": "application",
+    "Office365": "application",
+}
+
+
+def is_guid(value: str) -> bool:
+    return bool(GUID_RE.match(value))
+
+
+# Literals rather than Enums: strict mode accepts the plain strings YAML gives us, and the
+# error message lists the allowed values.
+AccessType = Literal["allowed", "blocked", "unknownFutureValue"]
+TargetType = Literal["user", "group", "application", "unknownFutureValue"]
+TEMPLATE_APPLICATION_LEVELS = ("none", "newPartners", "existingPartners", "unknownFutureValue")
+
+
+class GraphModel(BaseModel):
+    """Base of every Graph type: closed (extra keys are errors) and strict (no "true" → True)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The object as Graph expects it, holding exactly the keys the author wrote."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Target(GraphModel):
+    target: str
+    targetType: TargetType
+
+    @model_validator(mode="after")
+    def _keyword_matches_type(self) -> Target:
+        expected = KEYWORD_TARGET_TYPES.get(self.target)
+        if expected is not None and self.targetType != expected:
+            raise ValueError(
+                f"target '{self.target}' needs targetType '{expected}', not '{self.targetType}'"
+            )
+        if expected is None and not is_guid(self.target):
+            keywords = ", ".join(KEYWORD_TARGET_TYPES)
+            raise ValueError(f"target '{self.target}' is neither an object id (GUID) nor one of {keywords}")
+        return self
+
+
+class TargetConfiguration(GraphModel):
+    accessType: AccessType | None = None
+    targets: list[Target] | None = None
+
+
+class B2BSetting(GraphModel):
+    usersAndGroups: TargetConfiguration | None = None
+    applications: TargetConfiguration | None = None
+
+
+class DevicesFilter(GraphModel):
+    mode: AccessType | None = None
+    rule: str | None = None
+
+
+class TenantRestrictions(B2BSetting):
+    devices: DevicesFilter | None = None
+
+
+class InboundTrust(GraphModel):
+    isMfaAccepted: bool | None = None
+    isCompliantDeviceAccepted: bool | None = None
+    isHybridAzureADJoinedDeviceAccepted: bool | None = None
+
+
+class InboundOutboundPolicyConfiguration(GraphModel):
+    inboundAllowed: bool | None = None
+    outboundAllowed: bool | None = None
+
+
+class M365CollaborationInbound(GraphModel):
+    users: TargetConfiguration | None = None
+
+
+class M365CollaborationOutbound(GraphModel):
+    usersAndGroups: TargetConfiguration | None = None
+
+
+class AppServiceConnectSetting(GraphModel):
+    applications: TargetConfiguration | None = None
+
+
+def _refuse_read_only(name: str, why: str) -> Any:
+    """A validator for a property that Graph computes: declared only so it is refused with a reason
+    (and at its own line) instead of a bare "unknown key"."""
+
+    def refuse(cls: type, value: Any) -> Any:
+        raise ValueError(f"'{name}' is read-only: {why}; remove it from the file")
+
+    return field_validator(name)(classmethod(refuse))
+
+
+class Partner(GraphModel):
+    """crossTenantAccessPolicyConfigurationPartner: one partner tenant's settings."""
+
+    tenantId: str
+    isInMultiTenantOrganization: Any = None
+    _read_only = _refuse_read_only(
+        "isInMultiTenantOrganization", "Graph sets it when the tenant joins a multitenant organization"
+    )
+    isServiceProvider: bool | None = None
+    inboundTrust: InboundTrust | None = None
+    automaticUserConsentSettings: InboundOutboundPolicyConfiguration | None = None
+    b2bCollaborationInbound: B2BSetting | None = None
+    b2bCollaborationOutbound: B2BSetting | None = None
+    b2bDirectConnectInbound: B2BSetting | None = None
+    b2bDirectConnectOutbound: B2BSetting | None = None
+    tenantRestrictions: TenantRestrictions | None = None
+    m365CollaborationInbound: M365CollaborationInbound | None = None
+    m365CollaborationOutbound: M365CollaborationOutbound | None = None
+    appServiceConnectInbound: AppServiceConnectSetting | None = None
+
+    @field_validator("tenantId")
+    @classmethod
+    def _tenant_is_guid(cls, value: str) -> str:
+        if not is_guid(value):
+            raise ValueError(f"tenantId '{value}' is not a GUID (like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
+        return value
+
+
+class MtoPartnerTemplate(GraphModel):
+    """multiTenantOrganizationPartnerConfigurationTemplate: the singleton applied to MTO partners."""
+
+    id: Any = None
+    _read_only = _refuse_read_only("id", "Graph assigns the template's id")
+    templateApplicationLevel: str | None = None
+    inboundTrust: InboundTrust | None = None
+    automaticUserConsentSettings: InboundOutboundPolicyConfiguration | None = None
+    b2bCollaborationInbound: B2BSetting | None = None
+    b2bCollaborationOutbound: B2BSetting | None = None
+    b2bDirectConnectInbound: B2BSetting | None = None
+    b2bDirectConnectOutbound: B2BSetting | None = None
+
+    @field_validator("templateApplicationLevel")
+    @classmethod
+    def _flags(cls, value: str | None) -> str | None:
+        if value is None:
+            raise ValueError("templateApplicationLevel cannot be null; leave it out for the default")
+        allowed = set(TEMPLATE_APPLICATION_LEVELS)
+        flags = [flag.strip() for flag in value.split(",")]
+        unknown = [flag for flag in flags if flag not in allowed]
+        if unknown:
+            raise ValueError(
+                f"templateApplicationLevel '{value}': unknown flag(s) {', '.join(map(repr, unknown))}; "
+                f"use a comma-separated subset of {', '.join(TEMPLATE_APPLICATION_LEVELS)}"
+            )
+        return value
+
+
+# Properties Graph accepts on a PATCH of an existing partner (GRAPH_FACTS §2.5). isServiceProvider
+# is settable only at create; tenantId is the key.
+PARTNER_CREATE_ONLY = frozenset({"isServiceProvider"})
+PARTNER_KEY = "tenantId"
+READ_ONLY = frozenset({"isInMultiTenantOrganization", "id"})
+PARTNER_SETTINGS = tuple(name for name in Partner.model_fields if name not in READ_ONLY | {PARTNER_KEY})
+TEMPLATE_SETTINGS = tuple(name for name in MtoPartnerTemplate.model_fields if name not in READ_ONLY)
+TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"

@@ -1,0 +1,130 @@
+"""Desired + live → Plan. Pure: no I/O, so every rule here is tested without a tenant.
+
+Both sides are put in canonical form (`canonical`), compared with deepdiff, and each changed
+resource becomes one Change: a POST holding exactly the file's properties for a new partner,
+or one PATCH holding only the changed top-level properties, each with its whole desired value
+(nested PATCH semantics are undocumented, GRAPH_FACTS §3.4; a whole value is right either way).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.canonical import absent_value, canonical
+from reconciler.live import Live
+from reconciler.load import Desired, DesiredPartner, DesiredTemplate
+from reconciler.models import PARTNER_CREATE_ONLY, PARTNER_SETTINGS, TEMPLATE_SETTINGS
+from reconciler.plan import MTO_PARTNER_TEMPLATE, PARTNER, Change, DiffEntry, Plan, Request, Unmanaged
+
+PARTNERS_URL = "/policies/crossTenantAccessPolicy/partners"
+MTO_PARTNER_TEMPLATE_ID = "multiTenantOrganizationPartnerConfiguration"
+MTO_PARTNER_TEMPLATE_URL = f"/policies/crossTenantAccessPolicy/templates/{MTO_PARTNER_TEMPLATE_ID}"
+
+
+class PlanningError(Exception):
+    """The desired state cannot be reached by xtap's writes; each message says why and where."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+def make_plan(desired: Desired, live: Live) -> Plan:
+    errors: list[str] = []
+    changes: list[Change] = []
+    for tenant_id in sorted(desired.partners):
+        change = _partner_change(tenant_id, desired.partners[tenant_id], live.partners.get(tenant_id), errors)
+        if change is not None:
+            changes.append(change)
+    if desired.mto_partner_template is not None:
+        change = _template_change(desired.mto_partner_template, live.mto_partner_template or {})
+        if change is not None:
+            changes.append(change)
+    if errors:
+        raise PlanningError(errors)
+    unmanaged = tuple(Unmanaged(PARTNER, tid) for tid in sorted(live.partners) if tid not in desired.partners)
+    return Plan(changes=tuple(changes), unmanaged=unmanaged, live_digest=live_digest(live))
+
+
+def live_digest(live: Live) -> str:
+    """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
+    not "someone changed the tenant" but any real change makes a saved plan stale."""
+    state = {
+        "partners": {tid: canonical(wire, PARTNER_SETTINGS) for tid, wire in sorted(live.partners.items())},
+        "mtoPartnerTemplate": canonical(live.mto_partner_template, TEMPLATE_SETTINGS)
+        if live.mto_partner_template is not None
+        else None,
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def _partner_change(
+    tenant_id: str, desired: DesiredPartner, live: dict[str, Any] | None, errors: list[str]
+) -> Change | None:
+    written = desired.model.wire()
+    if live is None:
+        body = {"tenantId": desired.model.tenantId, **{k: v for k, v in written.items() if k != "tenantId"}}
+        diff = tuple(DiffEntry(name, None, value) for name, value in body.items() if name != "tenantId")
+        return Change(PARTNER, tenant_id, "create", desired.source, diff, (Request("POST", PARTNERS_URL, body),))
+    diff, changed = _compare(written, live, PARTNER_SETTINGS)
+    for name in sorted(changed & PARTNER_CREATE_ONLY):
+        before, after = canonical(live, (name,))[name], canonical(written, (name,))[name]
+        errors.append(
+            f"{desired.source}: partner {tenant_id}: {name} is {before} in the tenant but {after} in the file. "
+            f"Graph sets {name} only when a partner is created, and xtap never deletes and re-creates a "
+            "partner silently: change the file back, or delete the partner in the admin center and let "
+            "xtap create it again."
+        )
+    if not changed:
+        return None
+    body = {name: written.get(name, absent_value(name)) for name in PARTNER_SETTINGS if name in changed}
+    return Change(PARTNER, tenant_id, "update", desired.source, diff,
+                  (Request("PATCH", f"{PARTNERS_URL}/{tenant_id}", body),))
+
+
+def _template_change(desired: DesiredTemplate, live: dict[str, Any]) -> Change | None:
+    written = desired.model.wire()
+    diff, changed = _compare(written, live, TEMPLATE_SETTINGS)
+    if not changed:
+        return None
+    body = {name: written.get(name, absent_value(name)) for name in TEMPLATE_SETTINGS if name in changed}
+    return Change(MTO_PARTNER_TEMPLATE, MTO_PARTNER_TEMPLATE_ID, "update", desired.source, diff,
+                  (Request("PATCH", MTO_PARTNER_TEMPLATE_URL, body),))
+
+
+def _compare(
+    written: dict[str, Any], live: dict[str, Any], properties: tuple[str, ...]
+) -> tuple[tuple[DiffEntry, ...], set[str]]:
+    """The property-level diff and the set of changed top-level properties.
+
+    deepdiff reports leaves; a change inside `targets` is reported as the whole target set,
+    since a set has no stable index to point at."""
+    before, after = canonical(live, properties), canonical(written, properties)
+    if before == after:
+        return (), set()
+    paths: dict[tuple[str, ...], None] = {}
+    for level in _levels(DeepDiff(before, after, view="tree")):
+        path = tuple(str(step) for step in level.path(output_format="list"))
+        if "targets" in path:
+            path = path[: path.index("targets") + 1]
+        paths[path] = None
+    diff = tuple(
+        DiffEntry(".".join(path), _get(before, path), _get(after, path)) for path in sorted(paths)
+    )
+    return diff, {path[0] for path in paths}
+
+
+def _levels(report: DeepDiff) -> list[Any]:
+    return [level for levels in report.values() for level in levels]
+
+
+def _get(value: Any, path: tuple[str, ...]) -> Any:
+    for step in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(step)
+    return value
