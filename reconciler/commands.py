@@ -38,7 +38,9 @@ class Target:
 
 
 def say(message: str) -> None:
-    """Progress and errors: stderr, so stdout stays a clean report."""
+    """Progress and errors: stderr, so stdout stays a clean report (flushed first, so the two
+    interleave in order when both go to one log)."""
+    sys.stdout.flush()
     print(message, file=sys.stderr, flush=True)
 
 
@@ -73,7 +75,8 @@ def apply(target: Target, plan_file: Path | None = None, auto_approve: bool = Fa
     desired = _load(target.policies)
     if desired is None:
         return EXIT_ERROR
-    return _run(_apply(target, desired, plan_file, auto_approve)) or EXIT_ERROR
+    code = _run(_apply(target, desired, plan_file, auto_approve))
+    return EXIT_ERROR if code is None else code
 
 
 def _load(policies: Path) -> Desired | None:
@@ -137,8 +140,9 @@ async def _apply(target: Target, desired: Desired, plan_file: Path | None, auto_
         if not to_apply.has_changes:
             say("Nothing to apply.")
             return EXIT_OK
-        report = await apply_plan(graph, to_apply, lambda o: say(render.render_outcome(o)))
-    print(render.render_report(report, use_color(sys.stdout)), end="")
+        color = use_color(sys.stdout)
+        report = await apply_plan(graph, to_apply, lambda o: print(render.render_outcome(o, color), flush=True))
+    print(render.render_apply_summary(report, color), end="")
     return EXIT_OK if report.ok else EXIT_ERROR
 
 

@@ -1,0 +1,201 @@
+"""Graph's request pipeline for the emulated paths: authenticate, route, authorise, handle.
+
+Transport-free on purpose (bytes and headers in, status/headers/JSON out) so the HTTP layer
+in server.py stays a thin shell and every Graph rule lives here or below. The order of checks
+follows Graph: a bad token is 401 on any path, an unknown path is 400, a known path with the
+wrong method 405, and only then are permissions (403) and the body looked at.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from .auth import TokenAuthority, require
+from .errors import BAD_REQUEST, GraphError, bad_request, error_body
+from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
+from .schema import PARTNER, TEMPLATE
+from .state import Store, render
+
+log = logging.getLogger(__name__)
+
+VERSION = "v1.0"
+JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+_PARTNERS = ("policies", "crossTenantAccessPolicy", "partners")
+_TEMPLATE = ("policies", "crossTenantAccessPolicy", "templates", "multiTenantOrganizationPartnerConfiguration")
+_KEY = "{key}"  # a path parameter in a route pattern
+_UNREADABLE_BODY = (
+    "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    params: tuple[str, ...]  # path parameters, in order
+    query: dict[str, str]  # OData option names lowercased, as Graph treats them case-insensitively
+    body: Any
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Response]
+
+
+def _segment_matches(pattern: str, segment: str) -> bool:
+    # Graph matches URL segments case-insensitively (/Policies/... works).
+    return pattern == _KEY or pattern.lower() == segment.lower()
+
+
+def _prefix_matches(pattern: tuple[str, ...], segments: tuple[str, ...]) -> bool:
+    return len(pattern) >= len(segments) and all(map(_segment_matches, pattern, segments))
+
+
+def _parse_body(raw: bytes, content_type: str | None) -> tuple[Any, GraphError | None]:
+    """The parsed JSON body (None when absent or unreadable) and the 400 to raise if a handler needs it."""
+    if not raw:
+        return None, None
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return None, bad_request(_UNREADABLE_BODY)
+    if not (content_type or "").lower().startswith("application/json"):
+        return body, bad_request(_UNREADABLE_BODY)
+    return body, None
+
+
+class GraphApp:
+    """Maps one HTTP request to one Graph response against a `Store`."""
+
+    def __init__(self, store: Store, authority: TokenAuthority, page_size: int, base_url: str) -> None:
+        self._store = store
+        self._authority = authority
+        self._page_size = page_size
+        self._base_url = base_url
+        self._routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
+            (_PARTNERS, {"GET": self._list_partners, "POST": self._create_partner}),
+            (
+                (*_PARTNERS, _KEY),
+                {"GET": self._get_partner, "PATCH": self._update_partner, "DELETE": self._delete_partner},
+            ),
+            (_TEMPLATE, {"GET": self._get_template, "PATCH": self._update_template}),
+            ((*_TEMPLATE, "resetToDefaultSettings"), {"POST": self._reset_template}),
+        ]
+
+    def dispatch(self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[Response, Any]:
+        """Serve one request; `headers` has lowercase names. Returns the response and the parsed
+        request body (for the request log)."""
+        request_id = str(uuid.uuid4())
+        client_request_id = headers.get("client-request-id")
+        body, body_error = _parse_body(raw_body, headers.get("content-type"))
+        try:
+            response = self._handle(method, target, headers.get("authorization"), body, body_error)
+        except GraphError as error:
+            response = Response(error.status, error_body(error, request_id, client_request_id), dict(error.headers))
+        except Exception as exc:  # an emulator bug: answer like Graph's 500 and keep serving
+            log.exception("emulator failure on %s %s", method, target)
+            error = GraphError(500, "UnknownError", f"Emulator failure: {exc!r}")
+            response = Response(500, error_body(error, request_id, client_request_id))
+        response.headers["request-id"] = request_id
+        response.headers["client-request-id"] = client_request_id or request_id
+        return response, body
+
+    def _handle(
+        self, method: str, target: str, authorization: str | None, body: Any, body_error: GraphError | None
+    ) -> Response:
+        granted = self._authority.permissions(authorization)
+        url = urlsplit(target)
+        version, *rest = (unquote(s) for s in url.path.strip("/").split("/"))
+        if version.lower() != VERSION:
+            raise bad_request(f"Invalid version: {version}")
+        handlers, params = self._route(tuple(rest))
+        handler = handlers.get(method)
+        if handler is None:
+            raise GraphError(405, BAD_REQUEST, "Specified HTTP method is not allowed for the request target.")
+        require(granted, write=method != "GET")
+        if body_error is not None and method in ("POST", "PATCH"):
+            raise body_error
+        query = {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}
+        return handler(Request(method, params, query, body))
+
+    def _route(self, segments: tuple[str, ...]) -> tuple[dict[str, Handler], tuple[str, ...]]:
+        for pattern, handlers in self._routes:
+            if len(pattern) == len(segments) and _prefix_matches(pattern, segments):
+                return handlers, tuple(s for p, s in zip(pattern, segments, strict=True) if p == _KEY)
+        unknown = next(
+            (
+                segments[i]
+                for i in range(len(segments))
+                if not any(_prefix_matches(p, segments[: i + 1]) for p, _ in self._routes)
+            ),
+            segments[-1] if segments else "",
+        )
+        raise bad_request(f"Resource not found for the segment '{unknown}'.")
+
+    def _context(self, path: tuple[str, ...], select: list[str] | None, entity: bool) -> str:
+        """`@odata.context` as OData builds it: the entity set, the `$select` list, `/$entity`."""
+        context = f"{self._base_url}/$metadata#{'/'.join(path)}"
+        if select is not None:
+            context += f"({','.join(select)})"
+        return context + ("/$entity" if entity else "")
+
+    # -- partners ----------------------------------------------------------------------------
+
+    def _list_partners(self, request: Request) -> Response:
+        select = parse_select(request.query.get("$select"), PARTNER)
+        expand = parse_expand(request.query.get("$expand"), PARTNER)
+        after = decode_skiptoken(request.query.get("$skiptoken"))
+        partners, cursor = self._store.list_partners(after, self._page_size)
+        body: dict[str, Any] = {"@odata.context": self._context(_PARTNERS, select, entity=False)}
+        if cursor is not None:
+            query = {k: v for k, v in request.query.items() if k != "$skiptoken"}
+            query["$skiptoken"] = encode_skiptoken(cursor)
+            body["@odata.nextLink"] = f"{self._base_url}/{'/'.join(_PARTNERS)}?{urlencode(query, safe='$,')}"
+        body["value"] = [render(p, PARTNER, select, expand) for p in partners]
+        return Response(200, body)
+
+    def _get_partner(self, request: Request) -> Response:
+        select = parse_select(request.query.get("$select"), PARTNER)
+        expand = parse_expand(request.query.get("$expand"), PARTNER)
+        partner = self._store.get_partner(request.params[0])
+        context = self._context(_PARTNERS, select, entity=True)
+        return Response(200, {"@odata.context": context, **render(partner, PARTNER, select, expand)})
+
+    def _create_partner(self, request: Request) -> Response:
+        partner = self._store.create_partner(request.body)
+        location = f"{self._base_url}/{'/'.join(_PARTNERS)}/{quote(partner['tenantId'])}"
+        body = {"@odata.context": self._context(_PARTNERS, None, entity=True), **render(partner, PARTNER)}
+        return Response(201, body, {"Location": location})
+
+    def _update_partner(self, request: Request) -> Response:
+        self._store.update_partner(request.params[0], request.body)
+        return Response(204)
+
+    def _delete_partner(self, request: Request) -> Response:
+        self._store.delete_partner(request.params[0])
+        return Response(204)
+
+    # -- MTO partner configuration template --------------------------------------------------
+
+    def _get_template(self, request: Request) -> Response:
+        select = parse_select(request.query.get("$select"), TEMPLATE)
+        context = self._context(_TEMPLATE, select, entity=True)
+        return Response(200, {"@odata.context": context, **render(self._store.template(), TEMPLATE, select)})
+
+    def _update_template(self, request: Request) -> Response:
+        self._store.update_template(request.body)
+        return Response(204)
+
+    def _reset_template(self, request: Request) -> Response:
+        self._store.reset_template()
+        return Response(204)

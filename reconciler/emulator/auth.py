@@ -1,0 +1,94 @@
+"""Bearer tokens the way Graph checks them: signature, lifetime, audience, then permissions.
+
+The emulator signs HS256 JWTs with a key generated at start, so a token minted by another
+emulator instance (or anything else) is refused exactly like a foreign token at Graph.
+Permissions come from `roles` (application tokens) or `scp` (delegated, space-separated).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+
+import jwt
+
+from .errors import GraphError
+
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+READ_WRITE = "Policy.ReadWrite.CrossTenantAccess"
+READ_PERMISSIONS = frozenset({"Policy.Read.All", READ_WRITE})
+WRITE_PERMISSIONS = frozenset({READ_WRITE})
+
+_WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}
+
+
+def _unauthorized(message: str) -> GraphError:
+    return GraphError(401, "InvalidAuthenticationToken", message, dict(_WWW_AUTHENTICATE))
+
+
+class TokenAuthority:
+    """Mints and verifies the emulator's tokens; the key never leaves this object."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(64)
+        self.tenant_id = str(uuid.uuid4())
+
+    def mint(
+        self,
+        roles: Iterable[str] | None = (READ_WRITE,),
+        scp: str | None = None,
+        name: str = "xtap tests",
+        lifetime_s: int = 3600,
+    ) -> str:
+        """A signed token; a negative `lifetime_s` gives an already expired one (for 401 tests)."""
+        now = int(time.time())
+        claims: dict[str, object] = {
+            "aud": GRAPH_AUDIENCE,
+            "iss": f"https://sts.windows.net/{self.tenant_id}/",
+            "tid": self.tenant_id,
+            "oid": str(uuid.uuid4()),
+            "appid": str(uuid.uuid4()),
+            "name": name,
+            "iat": now,
+            "nbf": min(now, now + lifetime_s),
+            "exp": now + lifetime_s,
+        }
+        if roles is not None:
+            claims["roles"] = list(roles)
+        if scp is not None:
+            claims["scp"] = scp
+        return jwt.encode(claims, self._key, algorithm="HS256")
+
+    def permissions(self, authorization: str | None) -> frozenset[str]:
+        """The permissions a request's `Authorization` header grants, or a 401 GraphError."""
+        if not authorization:
+            raise _unauthorized("Access token is empty.")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Access token validation failure. Invalid token format.")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self._key,
+                algorithms=["HS256"],
+                audience=GRAPH_AUDIENCE,
+                options={"require": ["exp", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized("Lifetime validation failed, the token is expired.") from None
+        except jwt.InvalidAudienceError:
+            raise _unauthorized("Access token validation failure. Invalid audience.") from None
+        except jwt.InvalidTokenError:
+            raise _unauthorized("Access token validation failure.") from None
+        roles, scp = claims.get("roles", []), claims.get("scp", "")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or not isinstance(scp, str):
+            raise _unauthorized("Access token validation failure. Invalid roles or scp claim.")
+        return frozenset(roles) | frozenset(scp.split())
+
+
+def require(granted: frozenset[str], write: bool) -> None:
+    """403 unless `granted` holds a permission that allows the operation."""
+    if not granted & (WRITE_PERMISSIONS if write else READ_PERMISSIONS):
+        raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")

@@ -1,0 +1,35 @@
+"""The emulator's knobs: the places where Graph's behaviour is undocumented or needs forcing in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+PatchMode = Literal["replace_top_level", "odata_merge"]
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How the emulator behaves where Graph leaves room (GRAPH_FACTS §0.5-0.7, §3.4).
+
+    page_size: partners per list page; smaller values force `@odata.nextLink` paging.
+    patch_mode: "replace_top_level" replaces a top-level property sent in a PATCH wholesale;
+        "odata_merge" merges nested complex objects member by member (OData 4.01 §11.4.3),
+        collections are always replaced. Run client tests under both: real Graph is undocumented.
+    enforce_block_all_rule: reject a B2B setting that blocks all users but not all
+        applications, or the reverse (the admin-center rule; API enforcement undocumented).
+    state_file: JSON file the state is loaded from at start and atomically saved to after
+        every write; None keeps the state in memory only.
+    """
+
+    page_size: int = 100
+    patch_mode: PatchMode = "replace_top_level"
+    enforce_block_all_rule: bool = True
+    state_file: str | Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {self.page_size}")
+        if self.patch_mode not in ("replace_top_level", "odata_merge"):
+            raise ValueError(f"unknown patch_mode {self.patch_mode!r}")

@@ -1,0 +1,201 @@
+"""The HTTP shell around `GraphApp` and the `Emulator` object tests and the CLI drive.
+
+A stdlib `ThreadingHTTPServer` speaking HTTP/1.1 with keep-alive: every response carries an
+exact Content-Length (none on 204) and every request body is read in full, so connection
+reuse by httpx/kiota behaves as against Graph.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from .app import JSON_CONTENT_TYPE, VERSION, GraphApp
+from .auth import READ_WRITE, TokenAuthority
+from .config import EmulatorConfig
+from .state import Store
+
+# Tokens handed out by `run_forever` must outlive a long interactive session.
+_SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str  # as sent, with the query string
+    body: Any  # parsed JSON, or None when absent or unparsable
+    status: int
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    app: GraphApp
+    record: Callable[[RecordedRequest], None]
+
+    def __init__(self, host: str, port: int) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def _serve(self) -> None:
+        if "transfer-encoding" in self.headers:
+            # Graph clients send Content-Length; refusing chunked keeps the body framing simple.
+            self.send_error(411, "Length Required")
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.send_error(400, "Bad Content-Length")
+            return
+        raw = self.rfile.read(length) if length > 0 else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        response, body = self.server.app.dispatch(self.command, self.path, headers, raw)
+        payload = b"" if response.body is None else json.dumps(response.body).encode()
+        # Logged before the response goes out, so a client that has its answer sees it in the log.
+        self.server.record(RecordedRequest(self.command, self.path, body, response.status))
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if response.body is not None:
+            self.send_header("Content-Type", JSON_CONTENT_TYPE)
+            self.send_header("OData-Version", "4.0")
+        if response.status != 204:
+            self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the request log (`Emulator.requests`) is the record, stderr stays for the CLI."""
+
+
+class Emulator:
+    """A local, strict stand-in for Microsoft Graph v1.0's cross-tenant access policy endpoints."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self._store = Store(self.config)
+        self._authority = TokenAuthority()
+        self._requests: list[RecordedRequest] = []
+        self._requests_lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Emulator:
+        """Serve in a daemon thread; port 0 picks a free port (read it from `base_url`)."""
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        server = _Server(host, port)
+        bound_port = server.server_address[1]
+        netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
+        self._base_url = f"http://{netloc}/{VERSION}"
+        server.app = GraphApp(self._store, self._authority, self.config.page_size, self._base_url)
+        server.record = self._record
+        self._server = server
+        # A short poll interval: `stop()` waits up to one interval, and tests start and stop often.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="xtap-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """`http://HOST:PORT/v1.0`, the Graph base URL clients should be pointed at."""
+        if self._server is None:
+            raise RuntimeError("emulator not started")
+        return self._base_url
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def mint_token(
+        self,
+        roles: Iterable[str] | None = (READ_WRITE,),
+        scp: str | None = None,
+        name: str = "xtap tests",
+        lifetime_s: int = 3600,
+    ) -> str:
+        """A bearer token this emulator accepts: app `roles` and/or delegated `scp` permissions."""
+        return self._authority.mint(roles=roles, scp=scp, name=name, lifetime_s=lifetime_s)
+
+    # -- state, bypassing the API ------------------------------------------------------------
+
+    def put_partner(self, raw: Mapping[str, Any]) -> None:
+        """Store `raw` verbatim (no validation or normalisation), to plant Graph quirks."""
+        self._store.put_partner(raw)
+
+    def partners(self) -> dict[str, dict[str, Any]]:
+        """A deep copy of the stored partners, keyed by lowercase tenantId."""
+        return self._store.partners()
+
+    def set_template(self, raw: Mapping[str, Any] | None) -> None:
+        """Store the MTO partner template verbatim, or reset it to unconfigured with None."""
+        self._store.set_template(raw)
+
+    def template(self) -> dict[str, Any]:
+        return self._store.template()
+
+    # -- request log -------------------------------------------------------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._requests_lock:
+            self._requests.append(request)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request served so far, in completion order."""
+        with self._requests_lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._requests_lock:
+            self._requests.clear()
+
+
+def run_forever(
+    config: EmulatorConfig,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    on_ready: Callable[[str, str], None] = lambda base_url, token: None,
+) -> None:
+    """Serve until Ctrl-C (for `xtap emulator`): `on_ready(base_url, token)` gets a read-write token."""
+    emulator = Emulator(config).start(host, port)
+    try:
+        on_ready(emulator.base_url, emulator.mint_token(lifetime_s=_SESSION_TOKEN_LIFETIME_S))
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()

@@ -1,0 +1,196 @@
+"""The emulated tenant: partners and the MTO partner template, behind one lock.
+
+Writes arriving over HTTP are validated and normalised (schema.py), merged according to the
+configured PATCH semantics, and stored complete, i.e. exactly as Graph would echo them.
+State planted directly (`put_partner`, `set_template`) is stored verbatim so tests can
+reproduce Graph quirks; rendering still fills unset top-level properties with explicit nulls.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .config import EmulatorConfig
+from .errors import GraphError, bad_request, not_found
+from .schema import PARTNER, TEMPLATE, EntitySchema, check_block_all, coerce_write, complete
+
+
+def fill(stored: Mapping[str, Any], entity: EntitySchema) -> dict[str, Any]:
+    """Every property of `entity` in schema order (null or its default when unset), then any
+    extra keys the stored object carries."""
+    result = {
+        name: copy.deepcopy(stored[name] if stored.get(name) is not None else entity.defaults.get(name))
+        for name in entity.type.members
+    }
+    result.update(copy.deepcopy({k: v for k, v in stored.items() if k not in entity.type.members}))
+    return result
+
+
+def render(
+    stored: Mapping[str, Any],
+    entity: EntitySchema,
+    select: Iterable[str] | None = None,
+    expand: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The JSON Graph returns for a stored entity: navigation properties only when expanded,
+    only the key and the selected properties under `$select`."""
+    expand = frozenset(expand)
+    result = {k: v for k, v in fill(stored, entity).items() if k not in entity.navigation or k in expand}
+    result.update({name: copy.deepcopy(stored.get(name)) for name in expand})
+    if select is None:
+        return result
+    keep = {entity.key, *select, *expand}
+    return {k: v for k, v in result.items() if k in keep}
+
+
+def _merge(current: Any, change: Any) -> Any:
+    """OData 4.01 PATCH: complex objects merge member by member, everything else is replaced."""
+    if not isinstance(current, dict) or not isinstance(change, dict):
+        return change
+    return {**current, **{k: _merge(current.get(k), v) for k, v in change.items()}}
+
+
+def _partner_not_found(tenant_id: str) -> GraphError:
+    return not_found(
+        f"Resource '{tenant_id}' does not exist or one of its queried reference-property objects are not present."
+    )
+
+
+class Store:
+    """All state and every operation on it; each public method is atomic under one lock."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self._config = config
+        self._lock = threading.RLock()
+        self._partners: dict[str, dict[str, Any]] = {}
+        self._template: dict[str, Any] = fill({}, TEMPLATE)
+        self._path = Path(config.state_file) if config.state_file else None
+        if self._path is not None and self._path.exists():
+            saved = json.loads(self._path.read_text(encoding="utf-8"))
+            self._partners = {tid.lower(): partner for tid, partner in saved["partners"].items()}
+            self._template = saved["template"]
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def list_partners(self, after: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` partners with tenantId > `after`, in tenantId order, and the last
+        tenantId returned when more remain (the paging cursor). Keyset paging stays correct
+        when partners are added or removed between pages."""
+        with self._lock:
+            keys = sorted(k for k in self._partners if after is None or k > after)
+            page = keys[:limit]
+            cursor = page[-1] if len(keys) > limit else None
+            return [copy.deepcopy(self._partners[k]) for k in page], cursor
+
+    def get_partner(self, tenant_id: str) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._find(tenant_id))
+
+    def partners(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._partners)
+
+    def template(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._template)
+
+    # -- writes through the API -------------------------------------------------------------
+
+    def create_partner(self, body: Any) -> dict[str, Any]:
+        changes = coerce_write(body, PARTNER, creating=True)
+        if changes.get("tenantId") is None:
+            raise bad_request("Property 'tenantId' is required.")
+        with self._lock:
+            if changes["tenantId"] in self._partners:
+                raise GraphError(
+                    409,
+                    "Request_MultipleObjectsWithSameKeyValue",
+                    "Another object with the same value for property tenantId already exists.",
+                )
+            partner = self._updated({}, changes, PARTNER)
+            self._partners[partner["tenantId"]] = partner
+            self._save()
+            return copy.deepcopy(partner)
+
+    def update_partner(self, tenant_id: str, body: Any) -> None:
+        changes = coerce_write(body, PARTNER, creating=False)
+        with self._lock:
+            current = self._find(tenant_id)
+            self._partners[tenant_id.lower()] = self._updated(current, changes, PARTNER)
+            self._save()
+
+    def delete_partner(self, tenant_id: str) -> None:
+        with self._lock:
+            if self._find(tenant_id).get("identitySynchronization") is not None:
+                raise bad_request(
+                    "This partner configuration has an identity synchronization policy. "
+                    "Delete the identity synchronization policy first, then the partner configuration."
+                )
+            del self._partners[tenant_id.lower()]
+            self._save()
+
+    def update_template(self, body: Any) -> None:
+        changes = coerce_write(body, TEMPLATE, creating=False)
+        with self._lock:
+            self._template = self._updated(self._template, changes, TEMPLATE)
+            self._save()
+
+    def reset_template(self) -> None:
+        self.set_template(None)
+
+    # -- direct seeding (tests, demos): no validation, no normalisation ----------------------
+
+    def put_partner(self, raw: Mapping[str, Any]) -> None:
+        if not isinstance(raw.get("tenantId"), str):
+            raise ValueError("a partner needs a string 'tenantId'")
+        with self._lock:
+            self._partners[raw["tenantId"].lower()] = copy.deepcopy(dict(raw))
+            self._save()
+
+    def set_template(self, raw: Mapping[str, Any] | None) -> None:
+        """Store `raw` verbatim, or the unconfigured (reset) template when None."""
+        with self._lock:
+            self._template = fill({}, TEMPLATE) if raw is None else copy.deepcopy(dict(raw))
+            self._save()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _find(self, tenant_id: str) -> dict[str, Any]:
+        partner = self._partners.get(tenant_id.lower())
+        if partner is None:
+            raise _partner_not_found(tenant_id)
+        return partner
+
+    def _updated(self, current: dict[str, Any], changes: dict[str, Any], entity: EntitySchema) -> dict[str, Any]:
+        """`current` with the validated `changes` applied under the configured PATCH semantics.
+        Only the settings a request touches are held to the block-all rule, so a planted
+        violation elsewhere does not make unrelated writes fail."""
+        result = copy.deepcopy(current)
+        for name, value in changes.items():
+            if self._config.patch_mode == "odata_merge":
+                value = _merge(result.get(name), value)
+            result[name] = complete(value, entity.type.members[name])
+            if self._config.enforce_block_all_rule and name in entity.block_all_rule:
+                check_block_all(result[name], name)
+        return fill(result, entity)
+
+    def _save(self) -> None:
+        """Write the whole state atomically: a temp file in the same directory, then os.replace."""
+        if self._path is None:
+            return
+        state = {"partners": self._partners, "template": self._template}
+        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(state, handle, indent=2, sort_keys=True)
+            os.replace(tmp, self._path)
+        except BaseException:
+            os.unlink(tmp)
+            raise

@@ -1,0 +1,340 @@
+"""Showing a plan to people (text for a terminal, markdown for a pull request) and to programs (JSON).
+
+Renderers are pure functions from `Plan` to `str`: they know nothing about Graph, files or
+terminals, so the CLI decides where output goes and whether colour is wanted, and tests need no I/O.
+
+Every string that comes from outside the program (a policy file path, a tenant id or a value read
+from Graph) is shown with its control and format characters escaped. Plans of pull requests are
+printed into CI logs and PR comments, and a crafted file name must not be able to move the cursor,
+recolour the log, start a GitHub Actions workflow command on a new line or flip text direction.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from reconciler import planfile
+from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, Request, Unmanaged
+
+if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
+    from reconciler.apply import ApplyReport, Outcome
+
+# GitHub refuses comments longer than this many characters.
+MARKDOWN_LIMIT = 65536
+
+SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-", "reset": "!"}
+
+# SGR parameters. Reset is magenta so it stands apart from update's yellow: both change a live
+# resource, but a reset throws away everything set on it.
+_ACTION_SGR: dict[Action, str] = {"create": "32", "update": "33", "delete": "31", "reset": "35"}
+_BOLD, _DIM, _RED, _GREEN = "1", "2", "31", "32"
+
+# A value whose compact JSON is longer than this is pretty-printed on the following lines.
+VALUE_WIDTH = 80
+# Request bodies are a reminder of what goes over the wire; the diff above them has the detail.
+BODY_WIDTH = 100
+
+_INDENT = "    "
+_NULL_NOTE = "inherit default"
+_NO_CHANGES = "No changes. The tenant matches policies/."
+_UNMANAGED_TITLE = "Unmanaged (live, no policy file; never touched):"
+_ARTIFACT = "the full plan is in the JSON artifact (`xtap plan --out`)"
+
+
+def render_json(plan: Plan) -> str:
+    """The stable plan file format, so `--format json` on stdout is what `--out` would write."""
+    return planfile.dumps(plan)
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, color: bool) -> str:
+    """A Terraform-like plan for a terminal or a CI log: one block per change, then the summary.
+
+    Colour is the caller's decision (a TTY, `NO_COLOR`, `--no-color`); with `color=False` the
+    result holds no escape sequence at all, so it is safe to write to files and logs.
+    """
+
+    def paint(text: str, sgr: str) -> str:
+        return f"\x1b[{sgr}m{text}\x1b[0m" if color else text
+
+    blocks = [_text_change(change, paint) for change in plan.changes]
+    if plan.unmanaged:
+        lines = [paint(_UNMANAGED_TITLE, _BOLD)]
+        lines += [f"  {_safe(u.resource)} {_safe(u.id)}" for u in plan.unmanaged]
+        blocks.append("\n".join(lines))
+    if plan.has_changes:
+        counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
+        blocks.append(paint(f"Plan: {counts}.", _BOLD))
+    else:
+        blocks.append(paint(_NO_CHANGES, _GREEN))
+    return "\n\n".join(blocks) + "\n"
+
+
+_Paint = Callable[[str, str], str]
+
+
+_STATUS_SGR = {"applied": _GREEN, "failed": _RED, "skipped": "33"}
+
+
+def render_outcome(outcome: Outcome, color: bool) -> str:
+    """One line per change as apply goes: applied, failed (with Graph's error) or skipped."""
+    change = outcome.change
+    line = f"{outcome.status}: {SYMBOLS[change.action]} {_safe(change.resource)} {_safe(change.id)}"
+    if outcome.error:
+        line += f": {_safe(outcome.error)}"
+    return f"\x1b[{_STATUS_SGR[outcome.status]}m{line}\x1b[0m" if color else line
+
+
+def render_apply_summary(report: ApplyReport, color: bool) -> str:
+    """The last line of apply, so a partial failure is plain: counts of applied, failed, skipped."""
+    counts = ", ".join(f"{report.count(status)} {status}" for status in _STATUS_SGR)
+    verdict = "Apply complete" if report.ok else "Apply incomplete (xtap plan shows what is left)"
+    line = f"{verdict}: {counts}."
+    return f"\x1b[{_BOLD}m{line}\x1b[0m\n" if color else line + "\n"
+
+
+def _text_change(change: Change, paint: _Paint) -> str:
+    header = f"{SYMBOLS[change.action]} {_safe(change.resource)} {_safe(change.id)}"
+    if change.source:
+        header += f"  ({_safe(change.source)})"
+    lines = [paint(header, f"{_BOLD};{_ACTION_SGR[change.action]}")]
+    for entry in change.diff:
+        lines += _text_entry(change.action, entry, paint)
+    lines += [_INDENT + paint(_text_request(request), _DIM) for request in change.requests]
+    return "\n".join(lines)
+
+
+def _text_entry(action: Action, entry: DiffEntry, paint: _Paint) -> list[str]:
+    """One diff entry. A create has no `before` and a delete no `after` worth showing, so those
+    print the one side that exists, like Terraform's `+ name = value`."""
+    path = _safe(entry.path)
+    if action == "create":
+        return _labelled(f"{_INDENT}{paint('+', _GREEN)} {path} =", _value_lines(entry.after), _GREEN, paint)
+    if action == "delete":
+        return _labelled(f"{_INDENT}{paint('-', _RED)} {path} =", _value_lines(entry.before), _RED, paint)
+    before, after = _value_lines(entry.before), _value_lines(entry.after)
+    if len(before) == len(after) == 1:
+        return [f"{_INDENT}{path}: {paint(before[0], _RED)} → {paint(after[0], _GREEN)}"]
+    return [
+        f"{_INDENT}{path}:",
+        *_labelled(f"{_INDENT}  before:", before, _RED, paint),
+        *_labelled(f"{_INDENT}  after:", after, _GREEN, paint),
+    ]
+
+
+def _labelled(label: str, value_lines: list[str], sgr: str, paint: _Paint) -> list[str]:
+    """`label first-line`, then the rest of a pretty-printed value indented beneath the label."""
+    first, *rest = value_lines
+    return [f"{label} {paint(first, sgr)}", *(f"{_INDENT}    {paint(line, sgr)}" for line in rest)]
+
+
+def _value_lines(value: Any) -> list[str]:
+    if value is None:
+        return [f"null ({_NULL_NOTE})"]
+    compact = _json(value)
+    return [compact] if len(compact) <= VALUE_WIDTH else _json(value, indent=2).split("\n")
+
+
+def _text_request(request: Request) -> str:
+    line = f"{_safe(request.method)} {_safe(request.url)}"
+    if request.body is not None:
+        line += f"  {_clip(_json(request.body), BODY_WIDTH)}"
+    return line
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- markdown --------------------------------------------------------------------------------------
+
+
+class _Detail(Enum):
+    """How much of each change the markdown report shows, from most to least. `render_markdown`
+    steps down until the report fits, so a small plan keeps everything and a huge one still
+    shows every change it can."""
+
+    FULL = "full"
+    NO_BODIES = "no request bodies"
+    SUMMARY = "one line per change"
+
+
+_DETAIL_NOTES: dict[_Detail, str] = {
+    _Detail.FULL: "",
+    _Detail.NO_BODIES: f"_Request bodies omitted to fit a GitHub comment; {_ARTIFACT}._",
+    _Detail.SUMMARY: f"_Property diffs and requests omitted to fit a GitHub comment; {_ARTIFACT}._",
+}
+
+
+def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
+    """A report for a pull request comment, at most `limit` characters long.
+
+    When the whole report is too long it drops, in order: the request bodies, the diff tables
+    (one line per change remains), then the changes (and unmanaged resources) at the end, saying
+    how many were left out. Only whole blocks are dropped, so a code fence or a `<details>`
+    element is never cut open and the rest of the comment still renders.
+    """
+    for detail in _Detail:  # the last one built, SUMMARY, is what gets cut below
+        report = _MarkdownReport.build(plan, detail)
+        text = report.join(len(report.changes), len(report.unmanaged))
+        if len(text) <= limit:
+            return text
+    # Keep as many changes as fit, then as many unmanaged resources as still fit: what apply
+    # will write matters more to a reviewer than what it leaves alone. Binary search is sound as
+    # the length grows with n: each block adds more than the "N more omitted" line can shrink by.
+    shown = bisect_right(range(len(report.changes) + 1), limit, key=lambda n: len(report.join(n, 0))) - 1
+    if shown < 0:
+        raise ValueError(f"a markdown plan needs more than {limit} characters even with every change omitted")
+    shown_unmanaged = (
+        bisect_right(range(len(report.unmanaged) + 1), limit, key=lambda n: len(report.join(shown, n))) - 1
+    )
+    return report.join(shown, shown_unmanaged)
+
+
+@dataclass(frozen=True)
+class _MarkdownReport:
+    """A markdown report cut into the blocks it may be shortened by: each one is whole markdown
+    (a `<details>` element, a list item), so any prefix of them joins into a valid document."""
+
+    head: str
+    changes: tuple[str, ...]
+    change_separator: str
+    unmanaged: tuple[str, ...]
+
+    @classmethod
+    def build(cls, plan: Plan, detail: _Detail) -> _MarkdownReport:
+        head = ["### xtap plan"]
+        if plan.has_changes:
+            rows = [f"| {SYMBOLS[action]} {action} | {plan.summary[action]} |" for action in ACTIONS]
+            head.append("\n".join(["| action | count |", "|---|---:|", *rows]))
+            head += [_DETAIL_NOTES[detail]] if _DETAIL_NOTES[detail] else []
+        else:
+            head.append(_NO_CHANGES)
+        if detail is _Detail.SUMMARY:
+            changes = tuple(_md_change_line(change) for change in plan.changes)
+        else:
+            changes = tuple(_md_change_details(change, detail) for change in plan.changes)
+        return cls(
+            head="\n\n".join(head),
+            changes=changes,
+            change_separator="\n" if detail is _Detail.SUMMARY else "\n\n",
+            unmanaged=tuple(_md_unmanaged(u) for u in plan.unmanaged),
+        )
+
+    def join(self, n_changes: int, n_unmanaged: int) -> str:
+        """The report with only the first `n_changes` changes and `n_unmanaged` unmanaged
+        resources, each omission said in a line of its own after its list."""
+        parts = [self.head]
+        if n_changes:
+            parts.append(self.change_separator.join(self.changes[:n_changes]))
+        if omitted := len(self.changes) - n_changes:
+            parts.append(f"_…and {_count(omitted, 'more change')} omitted; {_ARTIFACT}._")
+        if n_unmanaged:
+            parts.append(f"**{_UNMANAGED_TITLE}**\n\n" + "\n".join(self.unmanaged[:n_unmanaged]))
+        if omitted := len(self.unmanaged) - n_unmanaged:
+            parts.append(f"_…and {_count(omitted, 'more unmanaged resource')} omitted; {_ARTIFACT}._")
+        return "\n\n".join(parts) + "\n"
+
+
+def _md_change_details(change: Change, detail: _Detail) -> str:
+    # A blank line after </summary> and before </details> lets GitHub render markdown inside.
+    parts = [f"<details>\n<summary>{_md_change_title(change)}</summary>"]
+    if change.diff:
+        rows = [_md_diff_row(change.action, entry) for entry in change.diff]
+        parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
+    if change.requests and detail is _Detail.FULL:
+        requests = [{"method": r.method, "url": r.url, "body": r.body} for r in change.requests]
+        parts.append(_md_fence(_json(requests, indent=2), "json"))
+    elif change.requests:
+        parts.append("\n".join(f"- {_md_code(_safe(r.method) + ' ' + _safe(r.url))}" for r in change.requests))
+    parts.append("</details>")
+    return "\n\n".join(parts)
+
+
+def _md_change_title(change: Change) -> str:
+    """The `<summary>` of a change: HTML, not markdown, so every part is HTML-escaped."""
+    title = (
+        f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {html.escape(_safe(change.resource))}"
+        f" <code>{html.escape(_safe(change.id))}</code>"
+    )
+    if change.source:
+        title += f" ({html.escape(_safe(change.source))})"
+    return title
+
+
+def _md_change_line(change: Change) -> str:
+    symbol, action = SYMBOLS[change.action], change.action
+    line = f"- `{symbol}` **{action}** {_safe(change.resource)} {_md_code(_safe(change.id))}"
+    if change.source:
+        line += f" ({_md_code(_safe(change.source))})"
+    properties = _count(len(change.diff), "property", "properties")
+    return f"{line}: {properties}, {_count(len(change.requests), 'request')}"
+
+
+def _md_diff_row(action: Action, entry: DiffEntry) -> str:
+    before = "" if action == "create" else _md_value(entry.before)
+    after = "" if action == "delete" else _md_value(entry.after)
+    cells = (_md_code(_safe(entry.path)), before, after)
+    # GitHub splits table rows on every unescaped pipe, inside code spans too.
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _md_value(value: Any) -> str:
+    return f"`null` _({_NULL_NOTE})_" if value is None else _md_code(_json(value))
+
+
+def _md_unmanaged(unmanaged: Unmanaged) -> str:
+    return f"- {_safe(unmanaged.resource)} {_md_code(_safe(unmanaged.id))}"
+
+
+def _md_code(text: str) -> str:
+    """An inline code span that holds `text` verbatim, whatever backticks it contains: the fence
+    is one backtick longer than the longest run inside."""
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md_fence(text: str, language: str) -> str:
+    """A fenced code block that `text` cannot close early (a JSON string may hold ```)."""
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+# --- shared ----------------------------------------------------------------------------------------
+
+
+def _json(value: Any, indent: int | None = None) -> str:
+    """JSON as written to Graph, readable (non-ASCII kept) and safe to print.
+
+    `json.dumps` escapes C0 controls inside strings, so the only raw newlines are its own line
+    breaks; C1 controls and format characters are escaped line by line."""
+    return "\n".join(_safe(line) for line in json.dumps(value, ensure_ascii=False, indent=indent).split("\n"))
+
+
+def _safe(text: str) -> str:
+    """`text` with control (Cc) and format (Cf) characters written as escapes (see module doc)."""
+    return "".join(_escape(char) if unicodedata.category(char) in ("Cc", "Cf") else char for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -1,0 +1,55 @@
+"""Shared fixtures: a real Graph emulator on loopback, and xtap run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reconciler.emulator import Emulator, EmulatorConfig
+
+READ_WRITE = ("Policy.ReadWrite.CrossTenantAccess",)
+READ_ONLY = ("Policy.Read.All",)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(EmulatorConfig()) as emu:
+        yield emu
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_xtap(
+    *args: str,
+    emulator: Emulator | None = None,
+    roles: tuple[str, ...] = READ_WRITE,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+) -> Run:
+    """`xtap ARGS` in a subprocess, pointed at the emulator with a token for `roles`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XTAP_")}
+    env["NO_COLOR"] = "1"
+    if emulator is not None:
+        env["XTAP_GRAPH_URL"] = emulator.base_url
+        env["XTAP_ACCESS_TOKEN"] = emulator.mint_token(roles=roles, name="xtap tests")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        timeout=120,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)

@@ -1,0 +1,202 @@
+"""xtap as a user runs it: the CLI in a subprocess, msgraph-sdk over real HTTP, the emulator as Graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import READ_ONLY, run_xtap
+from policy_files import write_policies
+from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
+
+from reconciler.emulator import Emulator
+
+PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
+
+
+def writes(emulator: Emulator) -> list[Any]:
+    return [r for r in emulator.requests if r.method != "GET"]
+
+
+def test_seed_000_create_sends_exactly_the_seed_body(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    applied = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator)
+    assert applied.code == 0, applied.stderr
+    [post] = writes(emulator)
+    assert (post.method, post.path, post.body) == ("POST", PARTNERS, SEED_000_CREATE_BODY)
+    again = run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator)
+    assert again.code == 0, again.stdout + again.stderr
+    assert "No changes" in again.stdout
+
+
+@pytest.mark.parametrize("body", SEED_001_PATCH_BODIES, ids=lambda b: next(iter(b)))
+def test_seed_001_patches_only_the_changed_property(tmp_path: Path, emulator: Emulator, body: dict) -> None:
+    emulator.put_partner({"tenantId": SEED_001_TENANT})
+    policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **body}])
+    assert run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator).code == 0
+    [patch] = writes(emulator)
+    assert (patch.method, patch.path, patch.body) == ("PATCH", f"{PARTNERS}/{SEED_001_TENANT}", body)
+    assert run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator).code == 0
+
+
+def test_all_three_seed_001_changes_go_in_one_patch(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]})
+    merged = {k: v for body in SEED_001_PATCH_BODIES for k, v in body.items()}
+    policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **merged}])
+    assert run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator).code == 0
+    [patch] = writes(emulator)
+    # inboundTrust already matches, so it is not sent.
+    assert patch.body == {**SEED_001_PATCH_BODIES[1], **SEED_001_PATCH_BODIES[2]}
+
+
+def test_removed_property_is_patched_to_explicit_null(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0], **SEED_001_PATCH_BODIES[1]})
+    policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[1]}])
+    assert run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator).code == 0
+    [patch] = writes(emulator)
+    assert patch.body == {"inboundTrust": None}
+    assert emulator.partners()[SEED_001_TENANT]["inboundTrust"] is None
+    assert run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator).code == 0
+
+
+def test_template_is_patched_with_the_seed_body(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.set_template({**emulator.template(), "templateApplicationLevel": "none"})
+    policies = write_policies(tmp_path / "policies", [], template=SEED_003_TEMPLATE_BODY)
+    assert run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator).code == 0
+    [patch] = writes(emulator)
+    assert patch.path.endswith("/templates/multiTenantOrganizationPartnerConfiguration")
+    assert patch.body == SEED_003_TEMPLATE_BODY
+    assert run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator).code == 0
+
+
+BROKEN = {
+    "syntax": ("tenantId: [oops\n", ":2:1:", "YAML syntax error"),
+    "unknown key": ("tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\ninboundTrusts: {}\n", ":2:1:", "inboundTrusts"),
+    "mis-cased key": (
+        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nB2bCollaborationInbound: {}\n",
+        ":2:1:",
+        "did you mean 'b2bCollaborationInbound'",
+    ),
+    "bad enum": (
+        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nb2bCollaborationInbound:\n  usersAndGroups:\n"
+        "    accessType: allow\n",
+        ":4:17:",
+        "'allowed', 'blocked'",
+    ),
+    "bad guid": ("tenantId: 90e29127-71ad\n", ":1:11:", "not a GUID"),
+    "AllUsers as group": (
+        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nb2bCollaborationInbound:\n  usersAndGroups:\n"
+        "    accessType: allowed\n    targets:\n      - target: AllUsers\n        targetType: group\n",
+        ":6:9:",
+        "needs targetType 'user'",
+    ),
+    "read-only": (
+        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nisInMultiTenantOrganization: true\n",
+        ":2:1:",
+        "read-only",
+    ),
+    "not a mapping": ("- tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n", ":1:1:", "must be a mapping"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_input_is_reported_and_nothing_is_sent(tmp_path: Path, emulator: Emulator, case: str) -> None:
+    text, position, message = BROKEN[case]
+    (tmp_path / "policies" / "partners").mkdir(parents=True)
+    (tmp_path / "policies" / "partners" / "broken.yaml").write_text(text)
+    for command in (("validate",), ("plan",), ("apply", "--auto-approve")):
+        result = run_xtap(*command, "--policies", str(tmp_path / "policies"), emulator=emulator)
+        assert result.code == 1, (command, result.stderr)
+        assert f"broken.yaml{position}" in result.stderr and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert emulator.requests == []
+
+
+def test_duplicate_tenant_across_files(tmp_path: Path, emulator: Emulator) -> None:
+    partners = tmp_path / "policies" / "partners"
+    partners.mkdir(parents=True)
+    (partners / "a.yaml").write_text(f"tenantId: {SEED_001_TENANT}\n")
+    (partners / "b.yaml").write_text(f"# again\ntenantId: {SEED_001_TENANT.upper()}\n")
+    result = run_xtap("plan", "--policies", str(tmp_path / "policies"), emulator=emulator)
+    assert result.code == 1
+    assert "b.yaml:2:11:" in result.stderr and "already declared in" in result.stderr and "a.yaml:1" in result.stderr
+    assert emulator.requests == []
+
+
+def test_unmanaged_partners_are_reported_and_never_touched(tmp_path: Path, emulator: Emulator) -> None:
+    other = "0b4f0a2e-1111-4222-8333-944455556666"
+    emulator.put_partner({"tenantId": other, **SEED_001_PATCH_BODIES[0]})
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    shown = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
+    assert {"resource": "partner", "id": other} in json.loads(shown.stdout)["unmanaged"]
+    assert run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator).code == 0
+    assert all(other not in r.path for r in writes(emulator))
+    assert emulator.partners()[other]["inboundTrust"] == SEED_001_PATCH_BODIES[0]["inboundTrust"]
+
+
+def test_plan_needs_only_read_permission_and_apply_names_the_missing_one(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    assert run_xtap("plan", "--policies", str(policies), emulator=emulator, roles=READ_ONLY).code == 0
+    denied = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator, roles=READ_ONLY)
+    assert denied.code == 1
+    assert (
+        "403" in denied.stdout + denied.stderr and "Policy.ReadWrite.CrossTenantAccess" in denied.stdout + denied.stderr
+    )
+    assert "failed" in denied.stdout
+
+
+def test_saved_plan_applies_and_a_stale_one_is_refused(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": SEED_001_TENANT})
+    policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}])
+    plan_file = tmp_path / "plan.json"
+    made = run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator)
+    assert made.code == 0 and json.loads(plan_file.read_text())["summary"]["update"] == 1
+    emulator.put_partner({"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[1]})  # someone edits
+    stale = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    assert stale.code == 1 and "stale" in stale.stderr
+    assert writes(emulator) == []
+    run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator)
+    fresh = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    assert fresh.code == 0, fresh.stderr
+    assert [w.body for w in writes(emulator)] == [{**SEED_001_PATCH_BODIES[0], "automaticUserConsentSettings": None}]
+
+
+def test_apply_without_approval_outside_a_terminal_changes_nothing(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    refused = run_xtap("apply", "--policies", str(policies), emulator=emulator, stdin="yes\n")
+    assert refused.code == 1 and "--auto-approve" in refused.stderr
+    assert writes(emulator) == []
+
+
+def test_many_pages_of_partners(tmp_path: Path) -> None:
+    from reconciler.emulator import EmulatorConfig
+
+    with Emulator(EmulatorConfig(page_size=3)) as emulator:
+        tenants = [f"00000000-0000-4000-8000-{n:012d}" for n in range(10)]
+        for tid in tenants:
+            emulator.put_partner({"tenantId": tid})
+        policies = write_policies(tmp_path / "policies", [{"tenantId": t} for t in tenants[:5]])
+        result = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
+        assert result.code == 0, result.stderr
+        plan = json.loads(result.stdout)
+        assert plan["changes"] == []  # all five found, across pages: no creates
+        assert sorted(u["id"] for u in plan["unmanaged"]) == tenants[5:]
+        assert sum(1 for r in emulator.requests if r.method == "GET") == 4  # 10 partners / 3 per page
+
+
+def test_formats_are_pure_on_stdout(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    as_json = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
+    data = json.loads(as_json.stdout)
+    assert data["formatVersion"] == 1 and data["changes"][0]["requests"][0]["body"] == SEED_000_CREATE_BODY
+    as_markdown = run_xtap("plan", "--format", "markdown", "--policies", str(policies), emulator=emulator)
+    assert as_markdown.stdout.startswith("### xtap plan") and "Reading" not in as_markdown.stdout
+
+
+def test_a_foreign_token_is_refused_with_a_clear_error(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [])
+    result = run_xtap("plan", "--policies", str(policies), "--graph-url", emulator.base_url)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "401" in result.stderr or "token" in result.stderr

@@ -1,0 +1,157 @@
+"""The planner, without I/O: desired files and live JSON → the exact requests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from policy_files import write_policies
+from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
+
+from reconciler.live import Live
+from reconciler.load import load_policies
+from reconciler.planner import PlanningError, make_plan
+
+UNSET_PARTNER = {
+    "tenantId": SEED_001_TENANT,
+    "isServiceProvider": None,
+    "isInMultiTenantOrganization": False,
+    "inboundTrust": None,
+    "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None},
+    "b2bCollaborationInbound": None,
+    "b2bCollaborationOutbound": None,
+    "b2bDirectConnectInbound": None,
+    "b2bDirectConnectOutbound": None,
+    "tenantRestrictions": None,
+    "m365CollaborationInbound": None,
+    "m365CollaborationOutbound": None,
+    "appServiceConnectInbound": None,
+}
+
+
+def plan_for(tmp_path: Path, partners: list[dict[str, Any]], live: list[dict[str, Any]], **kw: Any) -> Any:
+    desired = load_policies(write_policies(tmp_path / "policies", partners, kw.get("template")))
+    return make_plan(desired, Live({p["tenantId"].lower(): p for p in live}, kw.get("live_template")))
+
+
+def test_create_posts_exactly_the_file(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, [SEED_000_CREATE_BODY], [])
+    [change] = plan.changes
+    assert (change.action, change.id) == ("create", SEED_000_CREATE_BODY["tenantId"])
+    [request] = change.requests
+    assert (request.method, request.url) == ("POST", "/policies/crossTenantAccessPolicy/partners")
+    assert request.body == SEED_000_CREATE_BODY
+    assert change.source.endswith(".yaml:2")
+
+
+@pytest.mark.parametrize("body", SEED_001_PATCH_BODIES, ids=lambda b: next(iter(b)))
+def test_update_patches_only_the_changed_property(tmp_path: Path, body: dict[str, Any]) -> None:
+    plan = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **body}], [UNSET_PARTNER])
+    [change] = plan.changes
+    [request] = change.requests
+    assert (request.method, request.url) == ("PATCH", f"/policies/crossTenantAccessPolicy/partners/{SEED_001_TENANT}")
+    assert request.body == body
+
+
+def test_removed_property_is_patched_to_null(tmp_path: Path) -> None:
+    live = {**UNSET_PARTNER, **SEED_001_PATCH_BODIES[0], **SEED_001_PATCH_BODIES[1]}
+    plan = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[1]}], [live])
+    [change] = plan.changes
+    assert change.requests[0].body == {"inboundTrust": None}
+    assert [(d.path, d.after) for d in change.diff] == [("inboundTrust", None)]
+
+
+def test_graph_quirks_are_not_changes(tmp_path: Path) -> None:
+    desired = {
+        "tenantId": SEED_001_TENANT.upper(),
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {
+                "accessType": "allowed",
+                "targets": [
+                    {"target": "6F546279-4DA5-4B53-A095-09EA0CEF9971", "targetType": "group"},
+                    {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
+                ],
+            }
+        },
+        "inboundTrust": {"isMfaAccepted": True, "isCompliantDeviceAccepted": None},
+    }
+    live = copy.deepcopy(UNSET_PARTNER)
+    live["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#partners/$entity"
+    live["b2bCollaborationInbound"] = {
+        "@odata.type": "#microsoft.graph.crossTenantAccessPolicyB2BSetting",
+        "usersAndGroups": {
+            "accessType": "allowed",
+            "targets": [
+                {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
+                {"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"},
+                {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
+            ],
+        },
+        "applications": None,
+    }
+    live["inboundTrust"] = {
+        "isMfaAccepted": True,
+        "isCompliantDeviceAccepted": None,
+        "isHybridAzureADJoinedDeviceAccepted": None,
+    }
+    assert plan_for(tmp_path, [desired], [live]).changes == ()
+
+
+def test_target_set_change_is_reported_as_the_whole_set(tmp_path: Path) -> None:
+    live = {**UNSET_PARTNER, **SEED_001_PATCH_BODIES[2]}
+    desired = copy.deepcopy(SEED_001_PATCH_BODIES[2])
+    desired["tenantRestrictions"]["applications"]["targets"] = [
+        {"target": "AllApplications", "targetType": "application"}
+    ]
+    [change] = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **desired}], [live]).changes
+    [entry] = change.diff
+    assert entry.path == "tenantRestrictions.applications.targets"
+    assert entry.after == [{"target": "AllApplications", "targetType": "application"}]
+    assert change.requests[0].body == desired  # the whole top-level value, not a fragment
+
+
+def test_changing_is_service_provider_is_a_plan_error(tmp_path: Path) -> None:
+    with pytest.raises(PlanningError, match=r"isServiceProvider .* only when a partner is created"):
+        plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, "isServiceProvider": True}], [UNSET_PARTNER])
+
+
+def test_unmanaged_partners_are_listed_not_touched(tmp_path: Path) -> None:
+    other = {**UNSET_PARTNER, "tenantId": "11111111-2222-3333-4444-555555555555"}
+    plan = plan_for(tmp_path, [], [other])
+    assert plan.changes == ()
+    assert [(u.resource, u.id) for u in plan.unmanaged] == [("partner", other["tenantId"])]
+
+
+def test_template_patch_and_default_application_level(tmp_path: Path) -> None:
+    live_template = {
+        "id": "75b1889b-6f42-4cc5-8e62-e774b8db243c",
+        "templateApplicationLevel": "newPartners,existingPartners",
+        "inboundTrust": None,
+        "b2bCollaborationOutbound": None,
+        "b2bCollaborationInbound": None,
+        "b2bDirectConnectOutbound": None,
+        "b2bDirectConnectInbound": None,
+        "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None},
+    }
+    [change] = plan_for(tmp_path, [], [], template=SEED_003_TEMPLATE_BODY, live_template=live_template).changes
+    # The level is already the default (in another order): only the two settings are sent.
+    assert change.requests[0].body == {
+        k: v for k, v in SEED_003_TEMPLATE_BODY.items() if k != "templateApplicationLevel"
+    }
+    reordered = {**live_template, **SEED_003_TEMPLATE_BODY, "templateApplicationLevel": "existingPartners, newPartners"}
+    assert plan_for(tmp_path, [], [], template=SEED_003_TEMPLATE_BODY, live_template=reordered).changes == ()
+    none_level = {**reordered, "templateApplicationLevel": "none"}
+    no_level = {k: v for k, v in SEED_003_TEMPLATE_BODY.items() if k != "templateApplicationLevel"}
+    [change] = plan_for(tmp_path, [], [], template=no_level, live_template=none_level).changes
+    assert change.requests[0].body == {"templateApplicationLevel": "newPartners,existingPartners"}
+
+
+def test_live_digest_ignores_order_but_not_values(tmp_path: Path) -> None:
+    live = {**UNSET_PARTNER, **SEED_001_PATCH_BODIES[2]}
+    shuffled = copy.deepcopy(live)
+    shuffled["tenantRestrictions"]["usersAndGroups"]["targets"].reverse()
+    changed = {**live, "inboundTrust": {"isMfaAccepted": False}}
+    digests = [plan_for(tmp_path, [], [state]).live_digest for state in (live, shuffled, changed)]
+    assert digests[0] == digests[1] != digests[2]

@@ -1,0 +1,333 @@
+"""Renderers: text for terminals, markdown for PR comments, JSON for programs. No I/O."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from reconciler import planfile
+from reconciler.plan import MTO_PARTNER_TEMPLATE, PARTNER, Change, DiffEntry, Plan, Request, Unmanaged
+from reconciler.render import render_json, render_markdown, render_text
+
+NEW = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
+FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+STRAY = "11111111-2222-3333-4444-555555555555"
+PARTNERS = "/policies/crossTenantAccessPolicy/partners"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+B2B_ALL = {
+    "usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]},
+    "applications": {
+        "accessType": "allowed",
+        "targets": [{"target": "AllApplications", "targetType": "application"}],
+    },
+}
+
+CREATE = Change(
+    resource=PARTNER,
+    id=NEW,
+    action="create",
+    source="policies/partners/contoso.yaml:1",
+    diff=(DiffEntry("isServiceProvider", None, True), DiffEntry("b2bCollaborationInbound", None, B2B_ALL)),
+    requests=(
+        Request("POST", PARTNERS, {"tenantId": NEW, "isServiceProvider": True, "b2bCollaborationInbound": B2B_ALL}),
+    ),
+)
+UPDATE = Change(
+    resource=PARTNER,
+    id=FABRIKAM,
+    action="update",
+    source="policies/partners/fabrikam.yaml:3",
+    diff=(
+        DiffEntry("inboundTrust", {"isMfaAccepted": False}, {"isMfaAccepted": True}),
+        DiffEntry("tenantRestrictions", {"usersAndGroups": {"accessType": "blocked"}}, None),
+    ),
+    requests=(
+        Request(
+            "PATCH",
+            f"{PARTNERS}/{FABRIKAM}",
+            {"inboundTrust": {"isMfaAccepted": True}, "tenantRestrictions": None},
+        ),
+    ),
+)
+PLAN = Plan(changes=(CREATE, UPDATE), unmanaged=(Unmanaged(PARTNER, STRAY),), live_digest="sha256:abc")
+
+
+def big_plan(n: int) -> Plan:
+    """`n` updates, each with a large diff and a large request body."""
+    changes = tuple(
+        Change(
+            resource=PARTNER,
+            id=f"00000000-0000-0000-0000-{i:012d}",
+            action="update",
+            source=f"policies/partners/partner-{i}.yaml:2",
+            diff=tuple(DiffEntry(f"b2bCollaboration{side}", None, B2B_ALL) for side in ("Inbound", "Outbound")),
+            requests=(
+                Request(
+                    "PATCH",
+                    f"{PARTNERS}/00000000-0000-0000-0000-{i:012d}",
+                    {"b2bCollaborationInbound": B2B_ALL, "b2bCollaborationOutbound": B2B_ALL},
+                ),
+            ),
+        )
+        for i in range(n)
+    )
+    return Plan(changes=changes)
+
+
+def fences_balanced(markdown: str) -> bool:
+    """CommonMark fences: an opening run of 3+ backticks is closed only by a bare run at least
+    as long."""
+    open_fence = 0
+    for line in markdown.split("\n"):
+        match = re.match(r"(`{3,})(.*)$", line)
+        if not match:
+            continue
+        run, rest = len(match.group(1)), match.group(2).strip()
+        if not open_fence:
+            open_fence = run
+        elif run >= open_fence and not rest:
+            open_fence = 0
+    return open_fence == 0
+
+
+def details_balanced(markdown: str) -> bool:
+    return markdown.count("<details>") == markdown.count("</details>")
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+
+def test_text_has_a_header_per_change_with_symbol_id_and_source() -> None:
+    lines = render_text(PLAN, color=False).split("\n")
+    assert f"+ partner {NEW}  (policies/partners/contoso.yaml:1)" in lines
+    assert f"~ partner {FABRIKAM}  (policies/partners/fabrikam.yaml:3)" in lines
+
+
+def test_text_symbols_for_delete_and_reset_and_no_source() -> None:
+    plan = Plan(
+        changes=(
+            Change(PARTNER, STRAY, "delete", None, (), (Request("DELETE", f"{PARTNERS}/{STRAY}"),)),
+            Change(MTO_PARTNER_TEMPLATE, "multiTenantOrganizationPartnerConfiguration", "reset", None, (), ()),
+        )
+    )
+    lines = render_text(plan, color=False).split("\n")
+    assert f"- partner {STRAY}" in lines
+    assert "! mtoPartnerTemplate multiTenantOrganizationPartnerConfiguration" in lines
+    assert f"    DELETE {PARTNERS}/{STRAY}" in lines
+    assert "Plan: 0 to create, 0 to update, 1 to delete, 1 to reset." in lines
+
+
+def test_text_create_shows_only_the_after_side() -> None:
+    text = render_text(Plan(changes=(CREATE,)), color=False)
+    assert "    + isServiceProvider = true" in text.split("\n")
+    assert "→" not in text
+    assert "null (inherit default)" not in text
+
+
+def test_text_update_shows_before_arrow_after_and_null_as_inherit() -> None:
+    lines = render_text(PLAN, color=False).split("\n")
+    assert '    inboundTrust: {"isMfaAccepted": false} → {"isMfaAccepted": true}' in lines
+    assert '    tenantRestrictions: {"usersAndGroups": {"accessType": "blocked"}} → null (inherit default)' in lines
+
+
+def test_text_long_values_are_pretty_printed_on_following_lines() -> None:
+    lines = render_text(PLAN, color=False).split("\n")
+    header = lines.index("    + b2bCollaborationInbound = {")
+    assert lines[header + 1].strip() == '"usersAndGroups": {'
+    # Every line of the pretty value is indented below the entry, none runs on for ever.
+    body = lines[header + 1 : lines.index("        }", header)]
+    assert body and all(line.startswith("        ") and len(line) <= 80 for line in body)
+
+
+def test_text_long_update_values_get_before_and_after_labels() -> None:
+    change = Change(PARTNER, FABRIKAM, "update", None, (DiffEntry("b2bDirectConnectOutbound", B2B_ALL, None),), ())
+    lines = render_text(Plan(changes=(change,)), color=False).split("\n")
+    assert "    b2bDirectConnectOutbound:" in lines
+    assert "      before: {" in lines
+    assert "      after: null (inherit default)" in lines
+
+
+def test_text_lists_each_request_with_a_truncated_body() -> None:
+    lines = render_text(PLAN, color=False).split("\n")
+    body = '{"inboundTrust": {"isMfaAccepted": true}, "tenantRestrictions": null}'
+    patch = f"    PATCH {PARTNERS}/{FABRIKAM}  {body}"
+    assert patch in lines
+    (post,) = [line for line in lines if line.startswith("    POST ")]
+    assert post.startswith(f'    POST {PARTNERS}  {{"tenantId": "{NEW}"')
+    assert post.endswith("…")
+    assert len(post) < len(f"    POST {PARTNERS}  ") + 101
+
+
+def test_text_unmanaged_and_summary_come_last() -> None:
+    text = render_text(PLAN, color=False)
+    assert text.endswith(
+        f"Unmanaged (live, no policy file; never touched):\n  partner {STRAY}\n\n"
+        "Plan: 1 to create, 1 to update, 0 to delete, 0 to reset.\n"
+    )
+
+
+def test_text_without_changes_says_so() -> None:
+    assert render_text(Plan(), color=False) == "No changes. The tenant matches policies/.\n"
+    with_stray = render_text(Plan(unmanaged=(Unmanaged(PARTNER, STRAY),)), color=False)
+    assert with_stray.endswith(f"  partner {STRAY}\n\nNo changes. The tenant matches policies/.\n")
+    assert "Plan:" not in with_stray
+
+
+def test_text_without_color_has_no_escape_codes() -> None:
+    assert "\x1b" not in render_text(PLAN, color=False)
+
+
+def test_text_with_color_differs_only_by_escape_codes() -> None:
+    colored = render_text(PLAN, color=True)
+    assert "\x1b[1;32m+ partner" in colored  # bold green create header
+    assert "\x1b[1;33m~ partner" in colored  # bold yellow update header
+    assert '\x1b[31m{"isMfaAccepted": false}\x1b[0m → \x1b[32m{"isMfaAccepted": true}\x1b[0m' in colored
+    assert ANSI.sub("", colored) == render_text(PLAN, color=False)
+
+
+HOSTILE = "evil\x1b[2J\x9b31m\u202e\n::set-output name=x::y"
+
+
+def test_text_escapes_control_characters_from_files_and_graph() -> None:
+    change = Change(
+        PARTNER,
+        HOSTILE,
+        "update",
+        f"policies/partners/{HOSTILE}.yaml:1",
+        (DiffEntry(HOSTILE, HOSTILE, {"k": HOSTILE}),),
+        (Request("PATCH", f"{PARTNERS}/{HOSTILE}", {"k": HOSTILE}),),
+    )
+    text = render_text(Plan(changes=(change,), unmanaged=(Unmanaged(PARTNER, HOSTILE),)), color=False)
+    for char in ("\x1b", "\x9b", "\u202e"):
+        assert char not in text
+    assert not any(line.startswith("::") for line in text.split("\n"))
+    assert "evil\\u001b[2J\\u009b31m\\u202e\\u000a::set-output" in text
+
+
+# --- markdown --------------------------------------------------------------------------------------
+
+
+def test_markdown_has_heading_summary_table_and_details_per_change() -> None:
+    markdown = render_markdown(PLAN)
+    assert markdown.startswith("### xtap plan\n\n| action | count |\n")
+    for row in ("| + create | 1 |", "| ~ update | 1 |", "| - delete | 0 |", "| ! reset | 0 |"):
+        assert row in markdown.split("\n")
+    assert markdown.count("<details>") == 2
+    assert details_balanced(markdown) and fences_balanced(markdown)
+    summary = re.search(r"<summary>(.*)</summary>", markdown.split("<details>")[2])
+    assert summary is not None
+    for part in ("update", "partner", FABRIKAM, "policies/partners/fabrikam.yaml:3"):
+        assert part in summary.group(1)
+
+
+def test_markdown_diff_table_and_requests() -> None:
+    markdown = render_markdown(PLAN)
+    lines = markdown.split("\n")
+    assert "| path | before | after |" in lines
+    assert '| `inboundTrust` | `{"isMfaAccepted": false}` | `{"isMfaAccepted": true}` |' in lines
+    before = '`{"usersAndGroups": {"accessType": "blocked"}}`'
+    assert f"| `tenantRestrictions` | {before} | `null` _(inherit default)_ |" in lines
+    assert "| `isServiceProvider` |  | `true` |" in lines  # a create has no before
+    blocks = re.findall(r"```json\n(.*?)\n```", markdown, re.DOTALL)
+    assert [json.loads(block)[0]["method"] for block in blocks] == ["POST", "PATCH"]
+    assert json.loads(blocks[1])[0]["body"] == {"inboundTrust": {"isMfaAccepted": True}, "tenantRestrictions": None}
+
+
+def test_markdown_lists_unmanaged_at_the_end() -> None:
+    markdown = render_markdown(PLAN)
+    assert markdown.endswith(f"**Unmanaged (live, no policy file; never touched):**\n\n- partner `{STRAY}`\n")
+
+
+def test_markdown_without_changes() -> None:
+    assert render_markdown(Plan()) == "### xtap plan\n\nNo changes. The tenant matches policies/.\n"
+
+
+def test_markdown_escapes_pipes_backticks_and_control_characters() -> None:
+    change = Change(
+        PARTNER,
+        HOSTILE,
+        "update",
+        "policies/partners/<b>.yaml:1",
+        (DiffEntry("a|b", "x`y", "|"),),
+        (Request("PATCH", f"{PARTNERS}/x", {"k": "```"}),),
+    )
+    markdown = render_markdown(Plan(changes=(change,)))
+    assert '| `a\\|b` | ``"x`y"`` | `"\\|"` |' in markdown.split("\n")
+    assert "\x1b" not in markdown and "\x9b" not in markdown and "\u202e" not in markdown
+    assert "(policies/partners/&lt;b&gt;.yaml:1)</summary>" in markdown
+    assert "````json\n" in markdown  # a body holding ``` gets a longer fence
+    assert fences_balanced(markdown) and details_balanced(markdown)
+
+
+def test_markdown_drops_request_bodies_first() -> None:
+    full = render_markdown(PLAN)
+    shorter = render_markdown(PLAN, limit=len(full) - 1)
+    assert len(shorter) < len(full)
+    assert "```" not in shorter
+    assert "Request bodies omitted" in shorter
+    assert f"- `PATCH {PARTNERS}/{FABRIKAM}`" in shorter.split("\n")
+    assert '| `inboundTrust` | `{"isMfaAccepted": false}` | `{"isMfaAccepted": true}` |' in shorter
+    assert shorter.count("<details>") == 2
+
+
+def test_markdown_then_drops_diff_tables_keeping_a_line_per_change() -> None:
+    without_bodies = render_markdown(PLAN, limit=len(render_markdown(PLAN)) - 1)
+    summary_only = render_markdown(PLAN, limit=len(without_bodies) - 1)
+    assert "<details>" not in summary_only and "| path |" not in summary_only
+    lines = summary_only.split("\n")
+    for symbol, action, tenant, name in (("+", "create", NEW, "contoso:1"), ("~", "update", FABRIKAM, "fabrikam:3")):
+        file, line = name.split(":")
+        expected = f"- `{symbol}` **{action}** partner `{tenant}` (`policies/partners/{file}.yaml:{line}`)"
+        assert f"{expected}: 2 properties, 1 request" in lines
+    assert "more change" not in summary_only  # all changes still listed
+    assert f"- partner `{STRAY}`" in lines
+
+
+def test_markdown_of_a_huge_plan_fits_a_github_comment() -> None:
+    markdown = render_markdown(big_plan(3000))
+    assert len(markdown) <= 65536
+    assert fences_balanced(markdown) and details_balanced(markdown)
+    shown = [line for line in markdown.split("\n") if line.startswith("- `~` **update**")]
+    assert 0 < len(shown) < 3000
+    assert f"…and {3000 - len(shown)} more changes omitted" in markdown
+    assert "the full plan is in the JSON artifact" in markdown.split("\n")[-2]
+
+
+@pytest.mark.parametrize("limit", [600, 700, 1500, 3000, 6000, 12000, 25000, 50000])
+def test_markdown_never_exceeds_the_limit_nor_cuts_a_block(limit: int) -> None:
+    plan = Plan(changes=big_plan(20).changes, unmanaged=tuple(Unmanaged(PARTNER, f"{i:036d}") for i in range(30)))
+    markdown = render_markdown(plan, limit=limit)
+    assert len(markdown) <= limit
+    assert fences_balanced(markdown) and details_balanced(markdown)
+    assert "<summary>" not in markdown or markdown.count("<summary>") == markdown.count("</summary>")
+
+
+def test_markdown_truncates_a_long_unmanaged_list_too() -> None:
+    plan = Plan(unmanaged=tuple(Unmanaged(PARTNER, f"{i:036d}") for i in range(5000)))
+    markdown = render_markdown(plan)
+    assert len(markdown) <= 65536
+    shown = [line for line in markdown.split("\n") if line.startswith("- partner ")]
+    assert f"…and {5000 - len(shown)} more unmanaged resources omitted" in markdown
+
+
+def test_markdown_refuses_a_limit_too_small_for_the_summary() -> None:
+    with pytest.raises(ValueError, match="50 characters"):
+        render_markdown(PLAN, limit=50)
+
+
+def test_markdown_has_no_escape_codes() -> None:
+    assert "\x1b" not in render_markdown(PLAN)
+
+
+# --- json ------------------------------------------------------------------------------------------
+
+
+def test_json_parses_and_round_trips() -> None:
+    data = json.loads(render_json(PLAN))
+    assert data["formatVersion"] == planfile.FORMAT_VERSION
+    assert data["summary"] == {"create": 1, "update": 1, "delete": 0, "reset": 0}
+    assert data["unmanaged"] == [{"resource": PARTNER, "id": STRAY}]
+    assert planfile.loads(render_json(PLAN)) == PLAN
