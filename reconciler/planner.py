@@ -14,7 +14,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.canonical import absent_value, canonical
+from reconciler.canonical import absent_value, canonical, canonical_property
 from reconciler.live import Live
 from reconciler.load import Desired, DesiredPartner, DesiredTemplate
 from reconciler.models import PARTNER_CREATE_ONLY, PARTNER_SETTINGS, TEMPLATE_SETTINGS
@@ -81,7 +81,7 @@ def _partner_change(
         )
     if not changed:
         return None
-    body = {name: written.get(name, absent_value(name)) for name in PARTNER_SETTINGS if name in changed}
+    body = _patch_body(written, live, PARTNER_SETTINGS, changed)
     return Change(PARTNER, tenant_id, "update", desired.source, diff,
                   (Request("PATCH", f"{PARTNERS_URL}/{tenant_id}", body),))
 
@@ -91,9 +91,36 @@ def _template_change(desired: DesiredTemplate, live: dict[str, Any]) -> Change |
     diff, changed = _compare(written, live, TEMPLATE_SETTINGS)
     if not changed:
         return None
-    body = {name: written.get(name, absent_value(name)) for name in TEMPLATE_SETTINGS if name in changed}
+    body = _patch_body(written, live, TEMPLATE_SETTINGS, changed)
     return Change(MTO_PARTNER_TEMPLATE, MTO_PARTNER_TEMPLATE_ID, "update", desired.source, diff,
                   (Request("PATCH", MTO_PARTNER_TEMPLATE_URL, body),))
+
+
+def _patch_body(
+    written: dict[str, Any], live: dict[str, Any], properties: tuple[str, ...], changed: set[str]
+) -> dict[str, Any]:
+    """Each changed property with its whole desired value, as the author wrote it.
+
+    Where the tenant holds a nested member the file leaves out, the member is sent as an
+    explicit null: under OData merge semantics an absent member would be kept, and the diff
+    would never go away. Members the tenant does not hold are not added, so the seed bodies
+    go out exactly as the Graph docs show them."""
+    return {
+        name: _clearing(written[name], live.get(name)) if name in written else absent_value(name)
+        for name in properties
+        if name in changed
+    }
+
+
+def _clearing(desired: Any, live: Any) -> Any:
+    if not (isinstance(desired, dict) and isinstance(live, dict)):
+        return desired
+    cleared = {
+        key: None
+        for key, value in live.items()
+        if key not in desired and not key.startswith("@odata.") and canonical_property(key, value) is not None
+    }
+    return {**{key: _clearing(value, live.get(key)) for key, value in desired.items()}, **cleared}
 
 
 def _compare(

@@ -155,3 +155,13 @@ def test_live_digest_ignores_order_but_not_values(tmp_path: Path) -> None:
     changed = {**live, "inboundTrust": {"isMfaAccepted": False}}
     digests = [plan_for(tmp_path, [], [state]).live_digest for state in (live, shuffled, changed)]
     assert digests[0] == digests[1] != digests[2]
+
+
+def test_nested_members_the_tenant_holds_are_cleared_explicitly(tmp_path: Path) -> None:
+    """Under OData merge an absent member would survive the PATCH: send it as null."""
+    users = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    apps = {"accessType": "allowed", "targets": [{"target": "Office365", "targetType": "application"}]}
+    live = {**UNSET_PARTNER, "b2bCollaborationInbound": {"usersAndGroups": users, "applications": apps}}
+    desired = {"tenantId": SEED_001_TENANT, "b2bCollaborationInbound": {"usersAndGroups": users}}
+    [change] = plan_for(tmp_path, [desired], [live]).changes
+    assert change.requests[0].body == {"b2bCollaborationInbound": {"usersAndGroups": users, "applications": None}}
