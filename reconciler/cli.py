@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -92,7 +93,9 @@ def plan(policies: Path, graph_url: str | None, cloud: str, out: Path | None, fm
 
 @cli.command()
 @_graph_options
-@click.argument("plan_file", metavar="[PLAN]", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "plan_file", metavar="[PLAN]", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | None, auto_approve: bool) -> None:
     """Converge the tenant. Exit 0 applied, 1 error or partial failure.
@@ -145,4 +148,14 @@ def demo(policies: Path) -> None:
 
 
 def main() -> None:
-    cli(prog_name="xtap")
+    """Entry point: an unexpected failure is one clear line, not a traceback (XTAP_DEBUG=1 shows it)."""
+    try:
+        cli(prog_name="xtap")
+    except KeyboardInterrupt:
+        commands.say("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("XTAP_DEBUG"):
+            raise
+        commands.say(f"xtap: internal error: {type(exc).__name__}: {exc} (set XTAP_DEBUG=1 for the traceback)")
+        sys.exit(1)

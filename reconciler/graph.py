@@ -78,8 +78,8 @@ class GraphError(Exception):
 
     def _describe(self) -> str:
         where = f"{self.method} {self.url}: " if self.method else ""
-        status = f"{self.status} {self.code or ''}".strip() if self.status else "request failed"
-        text = f"{where}{status}: {self.detail}"
+        status = f"{self.status} {self.code or ''}".strip() + ": " if self.status else ""
+        text = f"{where}{status}{self.detail}"
         if self.request_id:
             text += f" (request-id {self.request_id})"
         if self.status == 403:

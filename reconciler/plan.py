@@ -40,6 +40,9 @@ class DiffEntry:
 
 @dataclass(frozen=True)
 class Change:
+    """One resource instance to change. `id` is the partner's tenantId (lowercase) or the
+    singleton's name; `source` is the policy file and line ("policies/partners/x.yaml:3")."""
+
     resource: str
     id: str
     action: Action

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import Change, DiffEntry, Plan, Request, Unmanaged
+from reconciler.plan import ACTIONS, Change, DiffEntry, Plan, Request, Unmanaged
 
 FORMAT_VERSION = 1
 
@@ -53,6 +53,9 @@ def loads(text: str, name: str = "plan") -> Plan:
         raise PlanFileError(
             f"{name}: plan format version {data['formatVersion']!r}; this xtap reads version {FORMAT_VERSION}"
         )
+    unknown = {c.get("action") for c in data.get("changes", []) if isinstance(c, dict)} - set(ACTIONS)
+    if unknown:
+        raise PlanFileError(f"{name}: unknown action(s) {sorted(map(str, unknown))}; expected one of {list(ACTIONS)}")
     try:
         return Plan(
             changes=tuple(

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES
 
 from reconciler.emulator import Emulator, EmulatorConfig, run_forever
 
@@ -39,39 +40,9 @@ UNSET_CONSENT = {"inboundAllowed": None, "outboundAllowed": None}
 TID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
 
-# seed 000: the create example.
-SEED_CREATE = {
-    "tenantId": "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a",
-    "b2bDirectConnectOutbound": {
-        "usersAndGroups": {
-            "accessType": "blocked",
-            "targets": [{"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"}],
-        }
-    },
-    "b2bDirectConnectInbound": {
-        "applications": {"accessType": "allowed", "targets": [{"target": "Office365", "targetType": "application"}]}
-    },
-}
-# seed 001: the three update examples.
-SEED_PATCHES = [
-    {
-        "inboundTrust": {
-            "isMfaAccepted": True,
-            "isCompliantDeviceAccepted": True,
-            "isHybridAzureADJoinedDeviceAccepted": True,
-        }
-    },
-    {"automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True}},
-    {
-        "tenantRestrictions": {
-            "usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]},
-            "applications": {
-                "accessType": "allowed",
-                "targets": [{"target": "Office365", "targetType": "application"}],
-            },
-        }
-    },
-]
+# The seed request bodies, verbatim (../shared/seeds).
+SEED_CREATE = SEED_000_CREATE_BODY
+SEED_PATCHES = SEED_001_PATCH_BODIES
 
 
 def target_config(access: str, *targets: tuple[str, str]) -> dict[str, Any]:
