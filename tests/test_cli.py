@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,7 @@ from conftest import READ_ONLY, run_xtap
 from policy_files import write_policies
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
-from reconciler.emulator import Emulator
+from reconciler.emulator import Emulator, EmulatorConfig
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
 
@@ -171,8 +175,6 @@ def test_apply_without_approval_outside_a_terminal_changes_nothing(tmp_path: Pat
 
 
 def test_many_pages_of_partners(tmp_path: Path) -> None:
-    from reconciler.emulator import EmulatorConfig
-
     with Emulator(EmulatorConfig(page_size=3)) as emulator:
         tenants = [f"00000000-0000-4000-8000-{n:012d}" for n in range(10)]
         for tid in tenants:
@@ -200,3 +202,42 @@ def test_a_foreign_token_is_refused_with_a_clear_error(tmp_path: Path, emulator:
     result = run_xtap("plan", "--policies", str(policies), "--graph-url", emulator.base_url)
     assert result.code == 1 and "Traceback" not in result.stderr
     assert "401" in result.stderr or "token" in result.stderr
+
+
+def test_the_emulator_command_serves_a_tenant_xtap_can_plan(tmp_path: Path) -> None:
+    state = tmp_path / "tenant.json"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--state", str(state)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        exports: dict[str, str] = {}
+        while len(exports) < 2:
+            line = server.stderr.readline()
+            assert line, "the emulator exited before printing its URL and token"
+            if match := re.search(r"export (XTAP_\w+)=(\S+)", line):
+                exports[match[1]] = match[2]
+        policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+        env = {**os.environ, **exports, "NO_COLOR": "1"}
+        command = [sys.executable, "-m", "reconciler"]
+        applied = subprocess.run(
+            [*command, "apply", "--auto-approve", "--policies", str(policies)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert applied.returncode == 0, applied.stderr
+        assert SEED_000_CREATE_BODY["tenantId"] in state.read_text()  # kept in the state file
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_demo_runs_end_to_end() -> None:
+    demo = run_xtap("demo", cwd=Path(__file__).parent.parent)
+    assert demo.code == 0, demo.stderr
+    assert "Demo complete" in demo.stderr and "Traceback" not in demo.stderr
+    assert "inboundTrust.isMfaAccepted: false → true" in demo.stdout  # the drift is caught
