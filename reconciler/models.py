@@ -56,9 +56,7 @@ class Target(GraphModel):
     def _keyword_matches_type(self) -> Target:
         expected = KEYWORD_TARGET_TYPES.get(self.target)
         if expected is not None and self.targetType != expected:
-            raise ValueError(
-                f"target '{self.target}' needs targetType '{expected}', not '{self.targetType}'"
-            )
+            raise ValueError(f"target '{self.target}' needs targetType '{expected}', not '{self.targetType}'")
         if expected is None and not is_guid(self.target):
             keywords = ", ".join(KEYWORD_TARGET_TYPES)
             raise ValueError(f"target '{self.target}' is neither an object id (GUID) nor one of {keywords}")
@@ -73,6 +71,29 @@ class TargetConfiguration(GraphModel):
 class B2BSetting(GraphModel):
     usersAndGroups: TargetConfiguration | None = None
     applications: TargetConfiguration | None = None
+
+    @model_validator(mode="after")
+    def _block_all_together(self) -> B2BSetting:
+        """Entra's documented rule (GRAPH_FACTS §3.1): blocking all users and groups needs blocking all
+        applications, and back. Caught here, offline, instead of as a 400 halfway through an apply."""
+        if self.usersAndGroups is None or self.applications is None:
+            return self
+        users = _blocks_all(self.usersAndGroups, "AllUsers")
+        apps = _blocks_all(self.applications, "AllApplications")
+        if users != apps:
+            raise ValueError(
+                "blocking AllUsers and blocking AllApplications go together: "
+                + (
+                    "usersAndGroups blocks AllUsers, so applications must block AllApplications"
+                    if users
+                    else "applications blocks AllApplications, so usersAndGroups must block AllUsers"
+                )
+            )
+        return self
+
+
+def _blocks_all(configuration: TargetConfiguration, keyword: str) -> bool:
+    return configuration.accessType == "blocked" and any(t.target == keyword for t in configuration.targets or ())
 
 
 class DevicesFilter(GraphModel):

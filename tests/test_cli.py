@@ -241,3 +241,16 @@ def test_the_demo_runs_end_to_end() -> None:
     assert demo.code == 0, demo.stderr
     assert "Demo complete" in demo.stderr and "Traceback" not in demo.stderr
     assert "inboundTrust.isMfaAccepted: false → true" in demo.stdout  # the drift is caught
+
+
+def test_blocking_all_users_without_all_applications_is_caught_offline(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "policies" / "partners").mkdir(parents=True)
+    (tmp_path / "policies" / "partners" / "p.yaml").write_text(
+        f"tenantId: {SEED_001_TENANT}\n"
+        "b2bCollaborationInbound:\n"
+        "  usersAndGroups: {accessType: blocked, targets: [{target: AllUsers, targetType: user}]}\n"
+        "  applications: {accessType: allowed, targets: [{target: Office365, targetType: application}]}\n"
+    )
+    result = run_xtap("plan", "--policies", str(tmp_path / "policies"), emulator=emulator)
+    assert result.code == 1 and "p.yaml:3:" in result.stderr and "must block AllApplications" in result.stderr
+    assert emulator.requests == []
