@@ -3,7 +3,7 @@
 Graph and people write the same setting many ways (DESIGN §3): GUIDs in any case, `targets`
 in any order, `{"inboundAllowed": null, "outboundAllowed": null}` for "unset", `@odata.*`
 annotations, flags in any order. Comparing anything but this form gives perpetual diffs.
-Pure functions; `tests/test_canonical.py` and the convergence property test pin them down.
+Pure functions; `tests/test_planner.py` and the convergence property test pin them down.
 """
 
 from __future__ import annotations

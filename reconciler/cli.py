@@ -24,7 +24,7 @@ def _policies_option(func: F) -> F:
         default=Path("policies"),
         show_default=True,
         envvar="XTAP_POLICIES",
-        help="The policies folder (partners/*.yaml, mto-partner-template.yaml).",
+        help="The policies folder (partners/*.yaml, mto-partner-template.yaml) [env: XTAP_POLICIES].",
     )(func)
 
 
@@ -77,12 +77,17 @@ def validate(policies: Path) -> None:
 @_graph_options
 @click.option("--out", type=click.Path(path_type=Path), help="Also save the plan as JSON, for `xtap apply PLAN`.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
     help="text for people, markdown for a PR comment, json for machines (documented, versioned).",
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
-def plan(policies: Path, graph_url: str | None, cloud: str, out: Path | None, fmt: str,
-         detailed_exitcode: bool) -> None:
+def plan(
+    policies: Path, graph_url: str | None, cloud: str, out: Path | None, fmt: str, detailed_exitcode: bool
+) -> None:
     """Show what apply would change. Read-only. Exit 0 ok, 1 error, 2 changes (--detailed-exitcode).
 
     \b
@@ -100,8 +105,9 @@ def plan(policies: Path, graph_url: str | None, cloud: str, out: Path | None, fm
 def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | None, auto_approve: bool) -> None:
     """Converge the tenant. Exit 0 applied, 1 error or partial failure.
 
-    With PLAN (from `xtap plan --out`), apply exactly that plan, refused if the tenant
-    changed since. Without it, plan now, show the plan and ask before applying.
+    With PLAN (from `xtap plan --out`), apply exactly that plan (policies/ is not read),
+    refused if the tenant changed since. Without it, plan now, show the plan and ask
+    before applying.
     """
     sys.exit(commands.apply(Target(policies, graph_url, cloud), plan_file, auto_approve))
 
@@ -112,10 +118,19 @@ def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | N
 @click.option("--state", type=click.Path(path_type=Path), help="JSON file holding the tenant; kept across runs.")
 @click.option("--page-size", default=100, show_default=True, help="Partners per page before @odata.nextLink.")
 @click.option(
-    "--patch-mode", type=click.Choice(["replace_top_level", "odata_merge"]), default="replace_top_level",
-    show_default=True, help="How PATCH treats nested objects (undocumented in Graph: both are plausible).",
+    "--patch-mode",
+    type=click.Choice(["replace_top_level", "odata_merge"]),
+    default="replace_top_level",
+    show_default=True,
+    help="How PATCH treats nested objects (undocumented in Graph: both are plausible).",
 )
-def emulator(host: str, port: int, state: Path | None, page_size: int, patch_mode: str) -> None:
+@click.option(
+    "--block-all-rule/--no-block-all-rule",
+    default=True,
+    show_default=True,
+    help="Refuse a B2B setting that blocks AllUsers but not AllApplications, or back (Entra's documented rule).",
+)
+def emulator(host: str, port: int, state: Path | None, page_size: int, patch_mode: str, block_all_rule: bool) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.
 
     \b
@@ -130,7 +145,9 @@ def emulator(host: str, port: int, state: Path | None, page_size: int, patch_mod
         commands.say(f"  export XTAP_GRAPH_URL={base_url}")
         commands.say(f"  export XTAP_ACCESS_TOKEN={token}")
 
-    config = EmulatorConfig(page_size=page_size, patch_mode=patch_mode, state_file=state)
+    config = EmulatorConfig(
+        page_size=page_size, patch_mode=patch_mode, enforce_block_all_rule=block_all_rule, state_file=state
+    )
     run_forever(config, host, port, ready)
 
 
@@ -148,9 +165,16 @@ def demo(policies: Path) -> None:
 
 
 def main() -> None:
-    """Entry point: an unexpected failure is one clear line, not a traceback (XTAP_DEBUG=1 shows it)."""
+    """Entry point. A usage error exits 1, not click's 2 (2 means "changes" with
+    --detailed-exitcode); an unexpected failure is one clear line, not a traceback."""
     try:
-        cli(prog_name="xtap")
+        sys.exit(cli.main(prog_name="xtap", standalone_mode=False))
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+    except click.Abort:
+        commands.say("Aborted.")
+        sys.exit(1)
     except KeyboardInterrupt:
         commands.say("Interrupted.")
         sys.exit(130)

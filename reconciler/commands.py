@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import planfile, render
 from reconciler.load import Desired, PolicyError, load_policies
-from reconciler.plan import Plan
+from reconciler.plan import MTO_PARTNER_TEMPLATE, Plan
 from reconciler.planner import PlanningError, live_digest, make_plan
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def say(message: str) -> None:
 
 
 def use_color(stream: object) -> bool:
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+    return bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
 
 
 def validate(policies: Path) -> int:
@@ -72,10 +72,14 @@ def plan(target: Target, fmt: str = "text", out: Path | None = None, detailed_ex
 
 
 def apply(target: Target, plan_file: Path | None = None, auto_approve: bool = False) -> int:
-    desired = _load(target.policies)
-    if desired is None:
-        return EXIT_ERROR
-    code = _run(_apply(target, desired, plan_file, auto_approve))
+    """With a saved plan, apply exactly it (policies/ is not read); otherwise plan, show, confirm."""
+    if plan_file is not None:
+        code = _run(_apply_saved(target, plan_file))
+    else:
+        desired = _load(target.policies)
+        if desired is None:
+            return EXIT_ERROR
+        code = _run(_apply_fresh(target, desired, auto_approve))
     return EXIT_ERROR if code is None else code
 
 
@@ -117,31 +121,42 @@ async def _plan_with(graph: Graph, desired: Desired) -> Plan:
     return make_plan(desired, live)
 
 
-async def _apply(target: Target, desired: Desired, plan_file: Path | None, auto_approve: bool) -> int:
-    from reconciler.apply import apply_plan
+async def _apply_saved(target: Target, plan_file: Path) -> int:
     from reconciler.graph import connect
     from reconciler.read import read_live
 
+    saved = planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
     async with connect(target.graph_url, target.cloud) as graph:
-        if plan_file is not None:
-            saved = planfile.loads(plan_file.read_text(), str(plan_file))
-            live = await read_live(graph, with_template=desired.mto_partner_template is not None)
-            if live_digest(live) != saved.live_digest:
-                say(f"Error: {plan_file} is stale: the tenant changed since it was planned. "
-                    "Run xtap plan again and review the new plan.")
-                return EXIT_ERROR
-            to_apply = saved
-        else:
-            to_apply = await _plan_with(graph, desired)
-            print(render.render_text(to_apply, use_color(sys.stdout)), end="")
-            if to_apply.has_changes and not auto_approve and not _confirmed():
-                say("Apply cancelled; nothing was changed.")
-                return EXIT_ERROR
-        if not to_apply.has_changes:
-            say("Nothing to apply.")
-            return EXIT_OK
-        color = use_color(sys.stdout)
-        report = await apply_plan(graph, to_apply, lambda o: print(render.render_outcome(o, color), flush=True))
+        live = await read_live(graph, with_template=MTO_PARTNER_TEMPLATE in saved.scope)
+        if live_digest(live) != saved.live_digest:
+            say(
+                f"Error: {plan_file} is stale: the tenant changed since it was planned. "
+                "Run xtap plan again and review the new plan."
+            )
+            return EXIT_ERROR
+        return await _apply_changes(graph, saved)
+
+
+async def _apply_fresh(target: Target, desired: Desired, auto_approve: bool) -> int:
+    from reconciler.graph import connect
+
+    async with connect(target.graph_url, target.cloud) as graph:
+        fresh = await _plan_with(graph, desired)
+        print(render.render_text(fresh, use_color(sys.stdout)), end="")
+        if fresh.has_changes and not auto_approve and not _confirmed():
+            say("Apply cancelled; nothing was changed.")
+            return EXIT_ERROR
+        return await _apply_changes(graph, fresh)
+
+
+async def _apply_changes(graph: Graph, plan: Plan) -> int:
+    from reconciler.apply import apply_plan
+
+    if not plan.has_changes:
+        say("Nothing to apply.")
+        return EXIT_OK
+    color = use_color(sys.stdout)
+    report = await apply_plan(graph, plan, lambda o: print(render.render_outcome(o, color), flush=True))
     print(render.render_apply_summary(report, color), end="")
     return EXIT_OK if report.ok else EXIT_ERROR
 
@@ -150,8 +165,7 @@ def _confirmed() -> bool:
     if not sys.stdin.isatty():
         say("Error: apply needs confirmation; run it in a terminal or pass --auto-approve.")
         return False
-    print("\nDo you want to perform these actions? Only 'yes' will be accepted: ", end="", file=sys.stderr,
-          flush=True)
+    print("\nDo you want to perform these actions? Only 'yes' will be accepted: ", end="", file=sys.stderr, flush=True)
     return sys.stdin.readline().strip() == "yes"
 
 

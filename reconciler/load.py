@@ -123,12 +123,27 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
             problems.append(Problem(str(path), 1, 1, "this file is reserved for a later version of xtap"))
         elif path.suffix in YAML_SUFFIXES:
             problems.append(
-                Problem(str(path), 1, 1, f"unknown policy file; expected {MTO_PARTNER_TEMPLATE_FILE} "
-                        f"or a partner file in {PARTNERS_DIR}/")
+                Problem(
+                    str(path),
+                    1,
+                    1,
+                    f"unknown policy file; expected {MTO_PARTNER_TEMPLATE_FILE} or a partner file in {PARTNERS_DIR}/",
+                )
             )
     partners_dir = root / PARTNERS_DIR
     if partners_dir.is_dir():
-        yield from (p for p in sorted(partners_dir.iterdir()) if p.suffix in YAML_SUFFIXES and p.is_file())
+        for path in sorted(partners_dir.iterdir()):
+            if path.is_dir():  # never silently skip a partner someone filed in a subfolder
+                problems.append(
+                    Problem(
+                        str(path),
+                        1,
+                        1,
+                        f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it",
+                    )
+                )
+            elif path.suffix in YAML_SUFFIXES:
+                yield path
 
 
 def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
@@ -270,8 +285,11 @@ def _add_partner(
     key = partner.model.tenantId.lower()
     if key in partners:
         problems.append(
-            doc.at(("tenantId",), f"tenantId {partner.model.tenantId} is already declared in "
-                   f"{partners[key].source}; one file per partner")
+            doc.at(
+                ("tenantId",),
+                f"tenantId {partner.model.tenantId} is already declared in "
+                f"{partners[key].source}; one file per partner",
+            )
         )
         return
     partners[key] = partner

@@ -64,8 +64,10 @@ class Plan:
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
     # Digest of the live state the plan was computed from; apply refuses a plan whose digest
-    # no longer matches the tenant (someone changed it since).
+    # no longer matches the tenant (someone changed it since). `scope` names the resources the
+    # digest covers, so applying a saved plan re-reads exactly those, without policies/.
     live_digest: str = ""
+    scope: tuple[str, ...] = (PARTNER,)
     summary: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,7 +1,8 @@
 """The plan file: the stable, versioned JSON form of a plan (`plan --out`, `--format json`).
 
-The format is documented in the README ("Plan JSON"). Bump FORMAT_VERSION on any change a
-consumer could notice; `read` refuses versions it does not know rather than guessing.
+The format is documented in the README ("Plan JSON"). Within a version fields are only added
+(consumers ignore fields they do not know); any other change bumps FORMAT_VERSION, and
+`loads` refuses versions it does not know rather than guessing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "formatVersion": FORMAT_VERSION,
         "summary": plan.summary,
         "liveDigest": plan.live_digest,
+        "scope": list(plan.scope),
         "changes": [
             {
                 "resource": change.resource,
@@ -71,6 +73,7 @@ def loads(text: str, name: str = "plan") -> Plan:
             ),
             unmanaged=tuple(Unmanaged(u["resource"], u["id"]) for u in data.get("unmanaged", [])),
             live_digest=data["liveDigest"],
+            scope=tuple(data["scope"]),
         )
     except (KeyError, TypeError) as exc:
         raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None

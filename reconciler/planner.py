@@ -47,7 +47,8 @@ def make_plan(desired: Desired, live: Live) -> Plan:
     if errors:
         raise PlanningError(errors)
     unmanaged = tuple(Unmanaged(PARTNER, tid) for tid in sorted(live.partners) if tid not in desired.partners)
-    return Plan(changes=tuple(changes), unmanaged=unmanaged, live_digest=live_digest(live))
+    scope = (PARTNER, MTO_PARTNER_TEMPLATE) if live.mto_partner_template is not None else (PARTNER,)
+    return Plan(changes=tuple(changes), unmanaged=unmanaged, live_digest=live_digest(live), scope=scope)
 
 
 def live_digest(live: Live) -> str:
@@ -72,7 +73,7 @@ def _partner_change(
         return Change(PARTNER, tenant_id, "create", desired.source, diff, (Request("POST", PARTNERS_URL, body),))
     diff, changed = _compare(written, live, PARTNER_SETTINGS)
     for name in sorted(changed & PARTNER_CREATE_ONLY):
-        before, after = canonical(live, (name,))[name], canonical(written, (name,))[name]
+        before, after = (json.dumps(canonical(side, (name,))[name]) for side in (live, written))
         errors.append(
             f"{desired.source}: partner {tenant_id}: {name} is {before} in the tenant but {after} in the file. "
             f"Graph sets {name} only when a partner is created, and xtap never deletes and re-creates a "

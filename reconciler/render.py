@@ -60,7 +60,7 @@ def render_json(plan: Plan) -> str:
 def render_text(plan: Plan, color: bool) -> str:
     """A Terraform-like plan for a terminal or a CI log: one block per change, then the summary.
 
-    Colour is the caller's decision (a TTY, `NO_COLOR`, `--no-color`); with `color=False` the
+    Colour is the caller's decision (a TTY, `NO_COLOR`); with `color=False` the
     result holds no escape sequence at all, so it is safe to write to files and logs.
     """
 

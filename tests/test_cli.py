@@ -162,7 +162,8 @@ def test_saved_plan_applies_and_a_stale_one_is_refused(tmp_path: Path, emulator:
     assert stale.code == 1 and "stale" in stale.stderr
     assert writes(emulator) == []
     run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator)
-    fresh = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    # A saved plan is applied as it is: policies/ is not needed (nor read) any more.
+    fresh = run_xtap("apply", str(plan_file), "--policies", str(tmp_path / "absent"), emulator=emulator)
     assert fresh.code == 0, fresh.stderr
     assert [w.body for w in writes(emulator)] == [{**SEED_001_PATCH_BODIES[0], "automaticUserConsentSettings": None}]
 
@@ -254,3 +255,16 @@ def test_blocking_all_users_without_all_applications_is_caught_offline(tmp_path:
     result = run_xtap("plan", "--policies", str(tmp_path / "policies"), emulator=emulator)
     assert result.code == 1 and "p.yaml:3:" in result.stderr and "must block AllApplications" in result.stderr
     assert emulator.requests == []
+
+
+def test_partner_files_in_subfolders_are_an_error_not_silently_skipped(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [])
+    (policies / "partners" / "eu").mkdir()
+    (policies / "partners" / "eu" / "x.yaml").write_text(f"tenantId: {SEED_001_TENANT}\n")
+    result = run_xtap("validate", "--policies", str(policies))
+    assert result.code == 1 and "partners/eu:1:1:" in result.stderr and "not read" in result.stderr
+
+
+def test_usage_errors_exit_1_so_2_always_means_changes(tmp_path: Path) -> None:
+    assert run_xtap("plan", "--no-such-option").code == 1
+    assert run_xtap("apply", str(tmp_path / "missing.json")).code == 1

@@ -120,9 +120,9 @@ class Store:
             return copy.deepcopy(partner)
 
     def update_partner(self, tenant_id: str, body: Any) -> None:
-        changes = coerce_write(body, PARTNER, creating=False)
         with self._lock:
-            current = self._find(tenant_id)
+            current = self._find(tenant_id)  # 404 before 400: the resource is resolved first
+            changes = coerce_write(body, PARTNER, creating=False)
             self._partners[tenant_id.lower()] = self._updated(current, changes, PARTNER)
             self._save()
 
