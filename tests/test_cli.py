@@ -101,6 +101,12 @@ BROKEN = {
         ":2:1:",
         "read-only",
     ),
+    "code-running tag": (
+        "tenantId: !!python/object/apply:os.system [echo pwned]\n",
+        ":1:11:",
+        "unsupported YAML tag",
+    ),
+    "two documents": ("tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n---\n{}\n", ":2:1:", "single document"),
     "not a mapping": ("- tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n", ":1:1:", "must be a mapping"),
 }
 
