@@ -65,7 +65,11 @@ def plan(target: Target, fmt: str = "text", out: Path | None = None, detailed_ex
     if result is None:
         return EXIT_ERROR
     if out is not None:
-        out.write_text(planfile.dumps(result))
+        try:
+            out.write_text(planfile.dumps(result), encoding="utf-8")
+        except OSError as exc:
+            say(f"Error: cannot write the plan to {out}: {exc.strerror}")
+            return EXIT_ERROR
         say(f"Plan saved to {out}; apply it with: xtap apply {out}")
     print(_render(result, fmt), end="")
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
@@ -100,7 +104,7 @@ def _run(work: Coroutine[Any, Any, T]) -> T | None:
 
     try:
         return asyncio.run(work)
-    except (GraphError, PlanningError, PlanFileError) as exc:
+    except (GraphError, PlanningError, PlanFileError, OSError) as exc:
         say(f"Error: {exc}")
         return None
 

@@ -47,6 +47,11 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
 
+    @classmethod
+    def whole(cls, path: Path | str, message: str) -> Problem:
+        """A problem with a file or folder as such, pointed at its start."""
+        return cls(str(path), 1, 1, message)
+
 
 class PolicyError(Exception):
     """policies/ is invalid; `problems` holds every problem found, sorted by file and line."""
@@ -96,7 +101,7 @@ def load_policies(root: Path | str) -> Desired:
     """Read every policy file under `root`; raise PolicyError listing all problems."""
     root = Path(root)
     if not root.is_dir():
-        raise PolicyError([Problem(str(root), 1, 1, "policies directory not found (use --policies DIR)")])
+        raise PolicyError([Problem.whole(root, "policies directory not found (use --policies DIR)")])
     problems: list[Problem] = []
     partners: dict[str, DesiredPartner] = {}
     template: DesiredTemplate | None = None
@@ -121,32 +126,20 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
     for path in sorted(root.iterdir()):
         if path.is_dir():
             if path.name != PARTNERS_DIR:
-                problems.append(Problem(str(path), 1, 1, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
+                problems.append(Problem.whole(path, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
         elif path.name == MTO_PARTNER_TEMPLATE_FILE:
             yield path
         elif path.name in NOT_YET_SUPPORTED:
-            problems.append(Problem(str(path), 1, 1, "this file is reserved for a later version of xtap"))
+            problems.append(Problem.whole(path, "this file is reserved for a later version of xtap"))
         elif path.suffix in YAML_SUFFIXES:
-            problems.append(
-                Problem(
-                    str(path),
-                    1,
-                    1,
-                    f"unknown policy file; expected {MTO_PARTNER_TEMPLATE_FILE} or a partner file in {PARTNERS_DIR}/",
-                )
-            )
+            expected = f"expected {MTO_PARTNER_TEMPLATE_FILE} or a partner file in {PARTNERS_DIR}/"
+            problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
     partners_dir = root / PARTNERS_DIR
     if partners_dir.is_dir():
         for path in sorted(partners_dir.iterdir()):
             if path.is_dir():  # never silently skip a partner someone filed in a subfolder
-                problems.append(
-                    Problem(
-                        str(path),
-                        1,
-                        1,
-                        f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it",
-                    )
-                )
+                message = f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it"
+                problems.append(Problem.whole(path, message))
             elif path.suffix in YAML_SUFFIXES:
                 yield path
 
@@ -156,7 +149,7 @@ def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(file, 1, 1, f"cannot read: {exc}"))
+        problems.append(Problem.whole(file, f"cannot read: {exc}"))
         return None
     loader = CSafeLoader(text)
     try:
