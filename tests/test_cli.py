@@ -206,9 +206,11 @@ def test_formats_are_pure_on_stdout(tmp_path: Path, emulator: Emulator) -> None:
 
 def test_a_foreign_token_is_refused_with_a_clear_error(tmp_path: Path, emulator: Emulator) -> None:
     policies = write_policies(tmp_path / "policies", [])
-    result = run_xtap("plan", "--policies", str(policies), "--graph-url", emulator.base_url)
+    with Emulator(EmulatorConfig()) as stranger:  # signs with a key of its own
+        foreign = stranger.mint_token(roles=("Policy.ReadWrite.CrossTenantAccess",))
+    result = run_xtap("plan", "--policies", str(policies), emulator=emulator, token=foreign)
     assert result.code == 1 and "Traceback" not in result.stderr
-    assert "401" in result.stderr or "token" in result.stderr
+    assert "401 InvalidAuthenticationToken" in result.stderr and foreign not in result.stderr + result.stdout
 
 
 def test_the_emulator_command_serves_a_tenant_xtap_can_plan(tmp_path: Path) -> None:
