@@ -22,8 +22,8 @@ from reconciler.apply import apply_plan
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph import CLOUDS, Graph
 from reconciler.load import load_policies
-from reconciler.plan import Request
-from reconciler.planner import PARTNERS_URL, make_plan
+from reconciler.plan import PARTNERS_URL, Request
+from reconciler.planner import make_plan
 from reconciler.read import read_live
 
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": True, "isHybridAzureADJoinedDeviceAccepted": False}

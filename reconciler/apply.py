@@ -40,9 +40,7 @@ class ApplyReport:
         return all(outcome.status == "applied" for outcome in self.outcomes)
 
 
-async def apply_plan(
-    graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], None] | None = None
-) -> ApplyReport:
+async def apply_plan(graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], None] | None = None) -> ApplyReport:
     outcomes: list[Outcome] = []
     fatal = False
     for change in plan.changes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.models import TEMPLATE_DEFAULT_LEVEL, is_guid
+from reconciler.models import NESTED_MEMBERS, TEMPLATE_DEFAULT_LEVEL, is_guid
 
 # What an absent (or null) top-level property means, where that is not simply null.
 ABSENT_MEANS: dict[str, Any] = {
@@ -37,9 +37,14 @@ def absent_value(name: str) -> Any:
     return ABSENT_MEANS.get(name)
 
 
+def is_compared_member(parent: str, member: str) -> bool:
+    """Whether a member of the object held by `parent` takes part in the comparison."""
+    return not member.startswith("@odata.") and member in NESTED_MEMBERS.get(parent, (member,))
+
+
 def _normalise(key: str | None, value: Any) -> Any:
     if isinstance(value, dict):
-        members = {k: _normalise(k, v) for k, v in value.items() if not k.startswith("@odata.")}
+        members = {k: _normalise(k, v) for k, v in value.items() if key is None or is_compared_member(key, k)}
         members = {k: v for k, v in members.items() if v is not None}
         return members or None  # an object whose members are all null is unset
     if isinstance(value, list):
@@ -48,16 +53,20 @@ def _normalise(key: str | None, value: Any) -> Any:
         return [_normalise(None, item) for item in value] or None
     if key == "target" and isinstance(value, str) and is_guid(value):
         return value.lower()
-    if key in ("tenantId",) and isinstance(value, str):
-        return value.lower()
     if key == "templateApplicationLevel" and isinstance(value, str):
-        return ",".join(sorted({flag.strip() for flag in value.split(",") if flag.strip()}))
+        return _flags(value)
     return value
+
+
+def _flags(value: str) -> str:
+    """A flags enum as a set; `none` is the empty set, so it vanishes beside any other flag."""
+    flags = {flag.strip() for flag in value.split(",") if flag.strip()}
+    return ",".join(sorted(flags - {"none"} if len(flags) > 1 else flags))
 
 
 def _target_set(targets: list[Any]) -> list[Any] | None:
     """`targets` is a set: sorted, without duplicates; an empty set is unset."""
-    unique = {_sort_key(item): item for item in (_normalise(None, t) for t in targets) if item is not None}
+    unique = {_sort_key(item): item for item in (_normalise("targets", t) for t in targets) if item is not None}
     return [unique[key] for key in sorted(unique)] or None
 
 

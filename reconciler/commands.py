@@ -12,7 +12,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -104,7 +104,7 @@ def _run(work: Coroutine[Any, Any, T]) -> T | None:
 
     try:
         return asyncio.run(work)
-    except (GraphError, PlanningError, PlanFileError, OSError) as exc:
+    except (GraphError, PlanningError, PlanFileError, OSError, UnicodeDecodeError) as exc:
         say(f"Error: {exc}")
         return None
 
@@ -122,7 +122,7 @@ async def _plan_with(graph: Graph, desired: Desired) -> Plan:
     say(f"Reading the live tenant from {graph.base_url} ...")
     live = await read_live(graph, with_template=desired.mto_partner_template is not None)
     say(f"Read {len(live.partners)} partner(s) in {graph.request_count} request(s).")
-    return make_plan(desired, live)
+    return replace(make_plan(desired, live), graph_url=graph.base_url)
 
 
 async def _apply_saved(target: Target, plan_file: Path) -> int:
@@ -131,6 +131,12 @@ async def _apply_saved(target: Target, plan_file: Path) -> int:
 
     saved = planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
     async with connect(target.graph_url, target.cloud) as graph:
+        if saved.graph_url != graph.base_url:
+            say(
+                f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
+                "apply it with the same --graph-url/--cloud, or plan again."
+            )
+            return EXIT_ERROR
         live = await read_live(graph, with_template=MTO_PARTNER_TEMPLATE in saved.scope)
         if live_digest(live) != saved.live_digest:
             say(

@@ -29,21 +29,30 @@ SAMPLE_PARTNERS = [
         "tenantId": WOODGROVE,
         "b2bCollaborationInbound": {
             "usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]},
-            "applications": {"accessType": "allowed", "targets": [{"target": "AllApplications",
-                                                                   "targetType": "application"}]},
+            "applications": {
+                "accessType": "allowed",
+                "targets": [{"target": "AllApplications", "targetType": "application"}],
+            },
         },
     },
 ]
 
 # What a "portal admin" changes behind git's back.
-PORTAL_EDIT = {"inboundTrust": {"isMfaAccepted": False, "isCompliantDeviceAccepted": True,
-                                "isHybridAzureADJoinedDeviceAccepted": True}}
+PORTAL_EDIT = {
+    "inboundTrust": {
+        "isMfaAccepted": False,
+        "isCompliantDeviceAccepted": True,
+        "isHybridAzureADJoinedDeviceAccepted": True,
+    }
+}
 
 
 def run_demo(policies: Path) -> int:
     if not policies.is_dir():
-        commands.say(f"The demo plans the example policies/ folder of the xtap repository; {policies} "
-                     "was not found. Run it from the repository root, or pass --policies DIR.")
+        commands.say(
+            f"The demo plans the example policies/ folder of the xtap repository; {policies} "
+            "was not found. Run it from the repository root, or pass --policies DIR."
+        )
         return commands.EXIT_ERROR
     with Emulator(EmulatorConfig()) as emulator:
         for partner in SAMPLE_PARTNERS:
@@ -52,18 +61,29 @@ def run_demo(policies: Path) -> int:
             roles=("Policy.ReadWrite.CrossTenantAccess",), name="xtap demo"
         )
         target = Target(policies, graph_url=emulator.base_url)
-        _banner(f"A Graph emulator is serving a sample tenant at {emulator.base_url}\n"
-                f"(Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing; MTO template at defaults).")
+        _banner(
+            f"A Graph emulator is serving a sample tenant at {emulator.base_url}\n"
+            f"(Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing; MTO template at defaults)."
+        )
         steps: list[tuple[str, Callable[[], int], int]] = [
             ("xtap validate", lambda: commands.validate(policies), EXIT_OK),
             ("xtap plan", lambda: commands.plan(target), EXIT_OK),
             ("xtap apply --auto-approve", lambda: commands.apply(target, auto_approve=True), EXIT_OK),
-            ("xtap plan --detailed-exitcode    # converged: exit 0",
-             lambda: commands.plan(target, detailed_exitcode=True), EXIT_OK),
-            ("# a portal admin edits Fabrikam's inbound trust in the Entra admin center",
-             lambda: _portal_edit(emulator), EXIT_OK),
-            ("xtap plan --detailed-exitcode    # drift: exit 2",
-             lambda: commands.plan(target, detailed_exitcode=True), EXIT_CHANGES),
+            (
+                "xtap plan --detailed-exitcode    # converged: exit 0",
+                lambda: commands.plan(target, detailed_exitcode=True),
+                EXIT_OK,
+            ),
+            (
+                "# a portal admin edits Fabrikam's inbound trust in the Entra admin center",
+                lambda: _portal_edit(emulator),
+                EXIT_OK,
+            ),
+            (
+                "xtap plan --detailed-exitcode    # drift: exit 2",
+                lambda: commands.plan(target, detailed_exitcode=True),
+                EXIT_CHANGES,
+            ),
         ]
         for title, step, expected in steps:
             _banner(f"$ {title}")
@@ -71,8 +91,10 @@ def run_demo(policies: Path) -> int:
             if code != expected:
                 commands.say(f"demo: '{title}' exited {code}, expected {expected}.")
                 return commands.EXIT_ERROR
-    _banner("Demo complete: created Contoso, configured Fabrikam and the MTO template with two\n"
-            "minimal writes, left Woodgrove alone, and caught the out-of-band edit.")
+    _banner(
+        "Demo complete: created Contoso, configured Fabrikam and the MTO template with two\n"
+        "minimal writes, left Woodgrove alone, and caught the out-of-band edit."
+    )
     return EXIT_OK
 
 

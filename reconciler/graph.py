@@ -91,30 +91,50 @@ class GraphError(Exception):
 
 
 class _TokenProvider(AccessTokenProvider):
-    """Hands out the bearer token, and only to the Graph host we were configured with: a
-    nextLink pointing elsewhere never gets the token."""
+    """Hands out the bearer token, and only to the origin (scheme, host and port) of the Graph
+    base URL: a nextLink pointing anywhere else never gets it. Remembers what it handed out,
+    so error messages can be scrubbed of it."""
 
-    def __init__(self, host: str, scope: str, static_token: str | None, credential: Any) -> None:
-        self._hosts = AllowedHostsValidator([host])
+    def __init__(self, base_url: str, scope: str, static_token: str | None, credential: Any) -> None:
+        self._origin = _origin(base_url)
+        self._hosts = AllowedHostsValidator([urlsplit(base_url).hostname or ""])
         self._scope, self._static, self._credential = scope, static_token, credential
+        self.issued: set[str] = {static_token} if static_token else set()
 
     async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
-        if not self._hosts.is_url_host_valid(uri):
+        if _origin(uri) != self._origin:
             return ""
         if self._static is not None:
             return self._static
-        token = await self._credential.get_token(self._scope)
-        return str(token.token)
+        token = str((await self._credential.get_token(self._scope)).token)
+        self.issued.add(token)
+        return token
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
         return self._hosts
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
 def connect(graph_url: str | None, cloud_name: str) -> Graph:
-    """The Graph client for the command line's options: `XTAP_ACCESS_TOKEN` if set (used as is),
-    otherwise azure-identity's DefaultAzureCredential against the cloud's authority."""
+    """The Graph client for the command line's options: `XTAP_ACCESS_TOKEN` if set, otherwise
+    azure-identity's DefaultAzureCredential against the cloud's authority."""
     cloud = CLOUDS[cloud_name]
-    return Graph(graph_url or cloud.base_url, cloud, os.environ.get("XTAP_ACCESS_TOKEN") or None)
+    return Graph(graph_url or cloud.base_url, cloud, _static_token(os.environ.get("XTAP_ACCESS_TOKEN")))
+
+
+def _static_token(raw: str | None) -> str | None:
+    """The token as a header can carry it. Surrounding whitespace (a trailing newline from a CI
+    secret file) is dropped; anything else unprintable is refused, without echoing the token."""
+    token = (raw or "").strip()
+    if not token:
+        return None
+    if not all("!" <= char <= "~" for char in token):
+        raise GraphError("XTAP_ACCESS_TOKEN holds spaces or control characters; set it to the bare token")
+    return token
 
 
 class Graph:
@@ -130,8 +150,8 @@ class Graph:
             from azure.identity.aio import DefaultAzureCredential
 
             self._credential = DefaultAzureCredential(authority=cloud.authority)
-        provider = _TokenProvider(parts.hostname or "", cloud.scope, static_token, self._credential)
-        self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(provider))
+        self._tokens = _TokenProvider(self.base_url, cloud.scope, static_token, self._credential)
+        self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(self._tokens))
         self._adapter.base_url = self.base_url
         self.client = GraphServiceClient(request_adapter=self._adapter)
         self.request_count = 0
@@ -150,12 +170,16 @@ class Graph:
     async def get_all(self, info: RequestInformation) -> list[dict[str, Any]]:
         """GET a collection, following every `@odata.nextLink` (Graph pages without asking)."""
         items: list[dict[str, Any]] = []
+        followed: set[str] = set()
         page: dict[str, Any] | None = await self._send(info)
         while page is not None:
             items.extend(page.get("value", []))
             next_link = page.get("@odata.nextLink")
             if not next_link:
                 break
+            if next_link in followed:  # a service bug must not become an endless loop
+                raise GraphError(f"Graph returned the same @odata.nextLink twice: {next_link}")
+            followed.add(next_link)
             follow = RequestInformation(Method.GET)
             follow.url = next_link
             follow.headers.try_add("Accept", "application/json")
@@ -172,6 +196,20 @@ class Graph:
         return await self._send(info)
 
     async def _send(self, info: RequestInformation) -> dict[str, Any] | None:
+        try:
+            return await self._send_raw(info)
+        except GraphError as exc:
+            raise self._scrubbed(exc) from None
+
+    def _scrubbed(self, error: GraphError) -> GraphError:
+        """The same error with every token this client handed out blanked: httpx, for one,
+        quotes a rejected Authorization header in its message."""
+        detail = error.detail
+        for token in self._tokens.issued:
+            detail = detail.replace(token, "[token]")
+        return GraphError(detail, error.status, error.code, error.request_id, error.method, error.url)
+
+    async def _send_raw(self, info: RequestInformation) -> dict[str, Any] | None:
         self.request_count += 1
         method = info.http_method.value if info.http_method else "GET"
         url = str(info.url)
@@ -189,15 +227,19 @@ class Graph:
                 self._relative(url),
             ) from None
         except APIError as exc:
-            raise GraphError(str(exc.message or exc), exc.response_status_code, None, None, method,
-                             self._relative(url)) from None
-        except httpx.HTTPError as exc:
+            raise GraphError(
+                str(exc.message or exc), exc.response_status_code, None, None, method, self._relative(url)
+            ) from None
+        except httpx.TransportError as exc:
             raise GraphError(f"cannot reach Graph: {exc}", method=method, url=url) from None
+        except httpx.HTTPError as exc:
+            raise GraphError(f"the request could not be sent: {exc}", method=method, url=url) from None
         except ClientAuthenticationError as exc:
             raise GraphError(
                 f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
                 "in (az login, azure/login in GitHub Actions, managed or workload identity).",
-                method=method, url=url,
+                method=method,
+                url=url,
             ) from None
         return json.loads(content) if content else None
 

@@ -87,6 +87,7 @@ class _Doc:
     data: Any
     key_marks: dict[Path_, tuple[int, int]]
     value_marks: dict[Path_, tuple[int, int]]
+    seen: set[int] = field(default_factory=set)  # ids of the nodes read, to catch aliases
 
     def at(self, path: Path_, message: str, on_key: bool = False) -> Problem:
         """A problem at `path`, or at its nearest ancestor that has a position."""
@@ -131,7 +132,7 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
             yield path
         elif path.name in NOT_YET_SUPPORTED:
             problems.append(Problem.whole(path, "this file is reserved for a later version of xtap"))
-        elif path.suffix in YAML_SUFFIXES:
+        elif path.suffix.lower() in YAML_SUFFIXES:
             expected = f"expected {MTO_PARTNER_TEMPLATE_FILE} or a partner file in {PARTNERS_DIR}/"
             problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
     partners_dir = root / PARTNERS_DIR
@@ -140,7 +141,7 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
             if path.is_dir():  # never silently skip a partner someone filed in a subfolder
                 message = f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it"
                 problems.append(Problem.whole(path, message))
-            elif path.suffix in YAML_SUFFIXES:
+            elif path.suffix.lower() in YAML_SUFFIXES:
                 yield path
 
 
@@ -174,8 +175,14 @@ def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
 
 
 def _to_data(node: Node, path: Path_, doc: _Doc, problems: list[Problem]) -> Any:
-    """Plain Python data from a YAML node, recording positions; duplicate keys and any tag
-    beyond YAML's plain types (`!!python/...` and friends) are problems."""
+    """Plain Python data from a YAML node, recording positions; duplicate keys, aliases and any
+    tag beyond YAML's plain types (`!!python/...` and friends) are problems."""
+    if id(node) in doc.seen:
+        # An alias: refused, since nested aliases expand exponentially (a few hundred bytes can
+        # exhaust memory on the CI runner that plans a pull request) and may even be recursive.
+        problems.append(doc.at(path, "YAML aliases (*name) are not supported: write the value out"))
+        return None
+    doc.seen.add(id(node))
     doc.value_marks[path] = _mark(node)
     kind = node.tag.removeprefix(YAML_TAG)
     if kind not in PLAIN_TAGS:
@@ -270,15 +277,18 @@ def _known_names() -> set[str]:
 
 def _unknown_key_message(path: Path_) -> str:
     key = str(path[-1])
+    where = f" of '{path[-2]}'" if len(path) > 1 and isinstance(path[-2], str) else ""
     known = _known_names()
-    same_but_case = [name for name in known if name.lower() == key.lower()]
-    hint = same_but_case or difflib.get_close_matches(key, known, n=1)
+    if key in known:
+        return f"'{key}' is not a property{where} (it belongs to another object)"
+    hint = [name for name in known if name.lower() == key.lower()] or difflib.get_close_matches(key, known, n=1)
     suggestion = f"; did you mean '{hint[0]}'? (names are Graph's, case-sensitive)" if hint else ""
-    return f"unknown property '{key}'{suggestion}"
+    return f"unknown property '{key}'{where}{suggestion}"
 
 
 def _source(doc: _Doc, key: str | None = None) -> str:
-    line, _ = doc.key_marks.get((key,), (1, 1)) if key else (1, 1)
+    """`file:line` of `key`, or of the first key in the file (after any leading comments)."""
+    line, _ = doc.key_marks.get((key,)) if key else min(doc.key_marks.values(), default=(1, 1))
     return f"{doc.file}:{line}"
 
 

@@ -14,9 +14,12 @@ from typing import Any, Literal
 Action = Literal["create", "update", "delete", "reset"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "reset")
 
-# Plan names of the resources (DESIGN §1).
+# Plan names of the resources (DESIGN §1) and where they live, relative to the Graph base URL.
 PARTNER = "partner"
 MTO_PARTNER_TEMPLATE = "mtoPartnerTemplate"
+PARTNERS_URL = "/policies/crossTenantAccessPolicy/partners"
+MTO_PARTNER_TEMPLATE_ID = "multiTenantOrganizationPartnerConfiguration"
+MTO_PARTNER_TEMPLATE_URL = f"/policies/crossTenantAccessPolicy/templates/{MTO_PARTNER_TEMPLATE_ID}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Plan:
     # digest covers, so applying a saved plan re-reads exactly those, without policies/.
     live_digest: str = ""
     scope: tuple[str, ...] = (PARTNER,)
+    # The Graph base URL the live state was read from: a plan is applied there or nowhere.
+    graph_url: str = ""
     summary: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -10,7 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import ACTIONS, Change, DiffEntry, Plan, Request, Unmanaged
+from reconciler.models import is_guid
+from reconciler.plan import (
+    MTO_PARTNER_TEMPLATE,
+    MTO_PARTNER_TEMPLATE_URL,
+    PARTNER,
+    PARTNERS_URL,
+    Change,
+    DiffEntry,
+    Plan,
+    Request,
+    Unmanaged,
+)
 
 FORMAT_VERSION = 1
 
@@ -25,6 +36,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "summary": plan.summary,
         "liveDigest": plan.live_digest,
         "scope": list(plan.scope),
+        "graphUrl": plan.graph_url,
         "changes": [
             {
                 "resource": change.resource,
@@ -55,11 +67,8 @@ def loads(text: str, name: str = "plan") -> Plan:
         raise PlanFileError(
             f"{name}: plan format version {data['formatVersion']!r}; this xtap reads version {FORMAT_VERSION}"
         )
-    unknown = {c.get("action") for c in data.get("changes", []) if isinstance(c, dict)} - set(ACTIONS)
-    if unknown:
-        raise PlanFileError(f"{name}: unknown action(s) {sorted(map(str, unknown))}; expected one of {list(ACTIONS)}")
     try:
-        return Plan(
+        plan = Plan(
             changes=tuple(
                 Change(
                     resource=c["resource"],
@@ -74,6 +83,30 @@ def loads(text: str, name: str = "plan") -> Plan:
             unmanaged=tuple(Unmanaged(u["resource"], u["id"]) for u in data.get("unmanaged", [])),
             live_digest=data["liveDigest"],
             scope=tuple(data["scope"]),
+            graph_url=data["graphUrl"],
         )
     except (KeyError, TypeError) as exc:
         raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None
+    for change in plan.changes:
+        _check(change, name)
+    return plan
+
+
+def _check(change: Change, name: str) -> None:
+    """A saved plan is input like any other: apply sends only the requests this version's
+    planner makes (an edited plan cannot smuggle in a DELETE or another URL)."""
+    if change.resource == PARTNER and not is_guid(change.id):
+        raise PlanFileError(f"{name}: partner id {change.id!r} is not a tenant id")
+    expected = {
+        (PARTNER, "create"): ("POST", PARTNERS_URL),
+        (PARTNER, "update"): ("PATCH", f"{PARTNERS_URL}/{change.id}"),
+        (MTO_PARTNER_TEMPLATE, "update"): ("PATCH", MTO_PARTNER_TEMPLATE_URL),
+    }.get((change.resource, change.action))
+    if expected is None:
+        raise PlanFileError(f"{name}: this version of xtap does not apply {change.action!r} of {change.resource!r}")
+    for request in change.requests:
+        if (request.method, request.url) != expected or not isinstance(request.body, dict):
+            raise PlanFileError(
+                f"{name}: {change.resource} {change.id}: request {request.method} {request.url} is not one "
+                f"xtap plans for a {change.action}; make the plan again with xtap plan --out"
+            )

@@ -14,15 +14,22 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.canonical import absent_value, canonical, canonical_property
+from reconciler.canonical import absent_value, canonical, canonical_property, is_compared_member
 from reconciler.live import Live
 from reconciler.load import Desired, DesiredPartner, DesiredTemplate
 from reconciler.models import PARTNER_CREATE_ONLY, PARTNER_SETTINGS, TEMPLATE_SETTINGS
-from reconciler.plan import MTO_PARTNER_TEMPLATE, PARTNER, Change, DiffEntry, Plan, Request, Unmanaged
-
-PARTNERS_URL = "/policies/crossTenantAccessPolicy/partners"
-MTO_PARTNER_TEMPLATE_ID = "multiTenantOrganizationPartnerConfiguration"
-MTO_PARTNER_TEMPLATE_URL = f"/policies/crossTenantAccessPolicy/templates/{MTO_PARTNER_TEMPLATE_ID}"
+from reconciler.plan import (
+    MTO_PARTNER_TEMPLATE,
+    MTO_PARTNER_TEMPLATE_ID,
+    MTO_PARTNER_TEMPLATE_URL,
+    PARTNER,
+    PARTNERS_URL,
+    Change,
+    DiffEntry,
+    Plan,
+    Request,
+    Unmanaged,
+)
 
 
 class PlanningError(Exception):
@@ -83,8 +90,9 @@ def _partner_change(
     if not changed:
         return None
     body = _patch_body(written, live, PARTNER_SETTINGS, changed)
-    return Change(PARTNER, tenant_id, "update", desired.source, diff,
-                  (Request("PATCH", f"{PARTNERS_URL}/{tenant_id}", body),))
+    return Change(
+        PARTNER, tenant_id, "update", desired.source, diff, (Request("PATCH", f"{PARTNERS_URL}/{tenant_id}", body),)
+    )
 
 
 def _template_change(desired: DesiredTemplate, live: dict[str, Any]) -> Change | None:
@@ -93,8 +101,14 @@ def _template_change(desired: DesiredTemplate, live: dict[str, Any]) -> Change |
     if not changed:
         return None
     body = _patch_body(written, live, TEMPLATE_SETTINGS, changed)
-    return Change(MTO_PARTNER_TEMPLATE, MTO_PARTNER_TEMPLATE_ID, "update", desired.source, diff,
-                  (Request("PATCH", MTO_PARTNER_TEMPLATE_URL, body),))
+    return Change(
+        MTO_PARTNER_TEMPLATE,
+        MTO_PARTNER_TEMPLATE_ID,
+        "update",
+        desired.source,
+        diff,
+        (Request("PATCH", MTO_PARTNER_TEMPLATE_URL, body),),
+    )
 
 
 def _patch_body(
@@ -107,21 +121,21 @@ def _patch_body(
     would never go away. Members the tenant does not hold are not added, so the seed bodies
     go out exactly as the Graph docs show them."""
     return {
-        name: _clearing(written[name], live.get(name)) if name in written else absent_value(name)
+        name: _clearing(name, written[name], live.get(name)) if name in written else absent_value(name)
         for name in properties
         if name in changed
     }
 
 
-def _clearing(desired: Any, live: Any) -> Any:
+def _clearing(name: str, desired: Any, live: Any) -> Any:
     if not (isinstance(desired, dict) and isinstance(live, dict)):
         return desired
     cleared = {
         key: None
         for key, value in live.items()
-        if key not in desired and not key.startswith("@odata.") and canonical_property(key, value) is not None
+        if key not in desired and is_compared_member(name, key) and canonical_property(key, value) is not None
     }
-    return {**{key: _clearing(value, live.get(key)) for key, value in desired.items()}, **cleared}
+    return {**{key: _clearing(key, value, live.get(key)) for key, value in desired.items()}, **cleared}
 
 
 def _compare(
@@ -140,9 +154,7 @@ def _compare(
         if "targets" in path:
             path = path[: path.index("targets") + 1]
         paths[path] = None
-    diff = tuple(
-        DiffEntry(".".join(path), _get(before, path), _get(after, path)) for path in sorted(paths)
-    )
+    diff = tuple(DiffEntry(".".join(path), _get(before, path), _get(after, path)) for path in sorted(paths))
     return diff, {path[0] for path in paths}
 
 

@@ -276,3 +276,13 @@ def test_partner_files_in_subfolders_are_an_error_not_silently_skipped(tmp_path:
 def test_usage_errors_exit_1_so_2_always_means_changes(tmp_path: Path) -> None:
     assert run_xtap("plan", "--no-such-option").code == 1
     assert run_xtap("apply", str(tmp_path / "missing.json")).code == 1
+
+
+def test_a_saved_plan_is_applied_only_where_it_was_planned(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    plan_file = tmp_path / "plan.json"
+    assert run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator).code == 0
+    with Emulator(EmulatorConfig()) as other_tenant:
+        moved = run_xtap("apply", str(plan_file), emulator=other_tenant)
+        assert moved.code == 1 and f"was planned against {emulator.base_url}" in moved.stderr
+        assert other_tenant.requests == []

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_files import write_policies
+from pydantic import ValidationError
 
 from reconciler.apply import apply_plan
 from reconciler.canonical import canonical_property
@@ -25,7 +26,7 @@ from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph import CLOUDS, Graph
 from reconciler.live import Live
 from reconciler.load import load_policies
-from reconciler.models import PARTNER_SETTINGS, TEMPLATE_SETTINGS
+from reconciler.models import PARTNER_SETTINGS, TEMPLATE_SETTINGS, TenantRestrictions
 from reconciler.planner import make_plan
 from reconciler.read import read_live
 
@@ -51,19 +52,21 @@ def target_configuration(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({"accessType": st.sampled_from(["allowed", "blocked"]), "targets": targets_for(kind)})
 
 
-def _blocks_all(half: dict[str, Any] | None, keyword: str) -> bool:
-    return bool(half) and half["accessType"] == "blocked" and any(t["target"] == keyword for t in half["targets"])
+def _accepted(setting: dict[str, Any]) -> bool:
+    """Only settings xtap's own validation accepts (Entra's block-all rule among them)."""
+    try:
+        TenantRestrictions.model_validate(setting)
+    except ValidationError:
+        return False
+    return True
 
 
-def _documented_rule(setting: dict[str, Any]) -> bool:
-    """Blocking all users needs blocking all applications, and back (GRAPH_FACTS §3.1)."""
-    users, apps = setting.get("usersAndGroups"), setting.get("applications")
-    return users is None or apps is None or _blocks_all(users, "AllUsers") == _blocks_all(apps, "AllApplications")
-
-
-B2B = st.fixed_dictionaries(
-    {}, optional={"usersAndGroups": target_configuration("user"), "applications": target_configuration("application")}
-).filter(_documented_rule)
+B2B_HALVES = {"usersAndGroups": target_configuration("user"), "applications": target_configuration("application")}
+B2B = st.fixed_dictionaries({}, optional=B2B_HALVES).filter(_accepted)
+DEVICES = st.fixed_dictionaries(
+    {"mode": st.sampled_from(["allowed", "blocked"]), "rule": st.just("device.deviceAttribute2 -eq 'PAW'")}
+)
+TENANT_RESTRICTIONS = st.fixed_dictionaries({}, optional={**B2B_HALVES, "devices": DEVICES}).filter(_accepted)
 
 
 def flags(names: list[str]) -> st.SearchStrategy[dict[str, Any]]:
@@ -72,21 +75,30 @@ def flags(names: list[str]) -> st.SearchStrategy[dict[str, Any]]:
 
 TRUST = flags(["isMfaAccepted", "isCompliantDeviceAccepted", "isHybridAzureADJoinedDeviceAccepted"])
 CONSENT = flags(["inboundAllowed", "outboundAllowed"])
+B2B_SETTINGS = {
+    name: B2B
+    for name in (
+        "b2bCollaborationInbound",
+        "b2bCollaborationOutbound",
+        "b2bDirectConnectInbound",
+        "b2bDirectConnectOutbound",
+    )
+}
 SETTINGS: dict[str, st.SearchStrategy[Any]] = {
     "inboundTrust": TRUST,
     "automaticUserConsentSettings": CONSENT,
-    "b2bCollaborationInbound": B2B,
-    "b2bCollaborationOutbound": B2B,
-    "b2bDirectConnectInbound": B2B,
-    "tenantRestrictions": B2B,
+    **B2B_SETTINGS,
+    "tenantRestrictions": TENANT_RESTRICTIONS,
     "m365CollaborationInbound": st.fixed_dictionaries({"users": target_configuration("user")}),
+    "m365CollaborationOutbound": st.fixed_dictionaries({"usersAndGroups": target_configuration("user")}),
+    "appServiceConnectInbound": st.fixed_dictionaries({"applications": target_configuration("application")}),
 }
 TEMPLATE_SETTINGS_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "inboundTrust": TRUST,
     "automaticUserConsentSettings": CONSENT,
-    "b2bDirectConnectOutbound": B2B,
+    **B2B_SETTINGS,
     "templateApplicationLevel": st.sampled_from(
-        ["newPartners,existingPartners", "existingPartners, newPartners", "none", "newPartners"]
+        ["newPartners,existingPartners", "existingPartners, newPartners", "none", "newPartners", "none,newPartners"]
     ),
 }
 
@@ -110,7 +122,9 @@ def quirky(draw: st.DrawFn, value: Any) -> Any:
 
 
 @st.composite
-def partner(draw: st.DrawFn, tenant: str, live: bool) -> dict[str, Any]:
+def partner(draw: st.DrawFn, tenant: str, live: bool, exists: bool = False) -> dict[str, Any]:
+    """A live partner as Graph returns it, or a desired one as a file says it. `exists`: the
+    desired partner is live already, so isServiceProvider (create-only) must match."""
     chosen = draw(st.fixed_dictionaries({}, optional=SETTINGS))
     body: dict[str, Any] = {"tenantId": draw(guid(tenant)), **chosen}
     if live:
@@ -118,8 +132,10 @@ def partner(draw: st.DrawFn, tenant: str, live: bool) -> dict[str, Any]:
         if "automaticUserConsentSettings" not in body:  # Graph's "unset" is an all-null object
             body["automaticUserConsentSettings"] = {"inboundAllowed": None, "outboundAllowed": None}
         body["isServiceProvider"] = draw(st.sampled_from([None, False]))
-    elif draw(st.booleans()):
-        body["isServiceProvider"] = False
+        body["isInMultiTenantOrganization"] = draw(st.booleans())
+    else:
+        service_provider = st.sampled_from([False] if exists else [False, True])
+        body.update(draw(st.fixed_dictionaries({}, optional={"isServiceProvider": service_provider})))
     return body
 
 
@@ -130,7 +146,7 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
     template = draw(st.one_of(st.none(), st.fixed_dictionaries({}, optional=TEMPLATE_SETTINGS_STRATEGIES)))
     live_template = draw(st.fixed_dictionaries({}, optional=TEMPLATE_SETTINGS_STRATEGIES))
     return {
-        "desired": [draw(partner(t, live=False)) for t in sorted(desired_ids)],
+        "desired": [draw(partner(t, live=False, exists=t in live_ids)) for t in sorted(desired_ids)],
         "live": [draw(partner(t, live=True)) for t in sorted(live_ids)],
         "template": template,
         "live_template": {"id": "75b1889b-6f42-4cc5-8e62-e774b8db243c", **draw(quirky(live_template))},
@@ -170,7 +186,7 @@ def assert_patches_minimal(emulator: Emulator, before: Live, desired: Any) -> No
 
 
 @pytest.mark.parametrize("patch_mode", ["replace_top_level", "odata_merge"])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=scenario())
 def test_plan_apply_plan_converges(patch_mode: str, case: dict[str, Any]) -> None:
     with (

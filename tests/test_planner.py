@@ -165,3 +165,20 @@ def test_nested_members_the_tenant_holds_are_cleared_explicitly(tmp_path: Path) 
     desired = {"tenantId": SEED_001_TENANT, "b2bCollaborationInbound": {"usersAndGroups": users}}
     [change] = plan_for(tmp_path, [desired], [live]).changes
     assert change.requests[0].body == {"b2bCollaborationInbound": {"usersAndGroups": users, "applications": None}}
+
+
+def test_a_member_xtap_does_not_model_is_neither_compared_nor_cleared(tmp_path: Path) -> None:
+    """A member Graph adds tomorrow must not become a perpetual diff, nor be PATCHed away."""
+    trust = SEED_001_PATCH_BODIES[0]["inboundTrust"]
+    live = {**UNSET_PARTNER, "inboundTrust": {**trust, "isPasskeyAccepted": True}, **SEED_001_PATCH_BODIES[1]}
+    desired = {"tenantId": SEED_001_TENANT, "inboundTrust": {**trust, "isMfaAccepted": False}}
+    [change] = plan_for(tmp_path, [desired], [live]).changes
+    assert [d.path for d in change.diff] == ["automaticUserConsentSettings", "inboundTrust.isMfaAccepted"]
+    assert change.requests[0].body == {"inboundTrust": desired["inboundTrust"], "automaticUserConsentSettings": None}
+
+
+@pytest.mark.parametrize("live_level", ["newPartners", "none,newPartners", "newPartners, none"])
+def test_none_vanishes_beside_other_flags(tmp_path: Path, live_level: str) -> None:
+    live_template = {"id": "75b1889b-6f42-4cc5-8e62-e774b8db243c", "templateApplicationLevel": live_level}
+    template = {"templateApplicationLevel": "none,newPartners"}
+    assert plan_for(tmp_path, [], [], template=template, live_template=live_template).changes == ()

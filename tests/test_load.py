@@ -1,0 +1,88 @@
+"""The policies loader on its own: odd files give a clear file:line:col problem, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.load import PolicyError, load_policies
+
+TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+
+
+def problems(root: Path) -> list[str]:
+    with pytest.raises(PolicyError) as raised:
+        load_policies(root)
+    return [str(problem).removeprefix(f"{root}/") for problem in raised.value.problems]
+
+
+def partner_file(tmp_path: Path, content: bytes | str, name: str = "p.yaml") -> Path:
+    (tmp_path / "partners").mkdir(exist_ok=True)
+    path = tmp_path / "partners" / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return tmp_path
+
+
+def test_layout_problems_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "partners").mkdir()
+    (tmp_path / "default.yaml").write_text("{}")
+    (tmp_path / "stray.yml").write_text("{}")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "README.md").write_text("not a policy: ignored")
+    assert problems(tmp_path) == [
+        "default.yaml:1:1: this file is reserved for a later version of xtap",
+        "stray.yml:1:1: unknown policy file; expected mto-partner-template.yaml or a partner file in partners/",
+        "templates:1:1: unknown folder; partner files go in partners/",
+    ]
+
+
+def test_upper_case_suffixes_are_read_not_skipped(tmp_path: Path) -> None:
+    partner_file(tmp_path, f"tenantId: {TENANT}\n", "Fabrikam.YAML")
+    assert list(load_policies(tmp_path).partners) == [TENANT]
+
+
+def test_an_empty_file_is_a_problem(tmp_path: Path) -> None:
+    assert problems(partner_file(tmp_path, "")) == [
+        "partners/p.yaml:1:1: a policy file must be a mapping of Graph property names to values"
+    ]
+
+
+def test_a_byte_order_mark_is_fine_and_other_encodings_are_a_problem(tmp_path: Path) -> None:
+    partner_file(tmp_path, f"\ufefftenantId: {TENANT}\n")
+    assert list(load_policies(tmp_path).partners) == [TENANT]
+    partner_file(tmp_path, b"tenantId: \xff\xfe\n", "latin.yaml")
+    [problem] = problems(tmp_path)
+    assert problem.startswith("partners/latin.yaml:1:1: cannot read:")
+
+
+def test_alias_bombs_and_recursive_aliases_are_refused_quickly(tmp_path: Path) -> None:
+    bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]\n" for n in range(1, 9)
+    )
+    partner_file(tmp_path, f"tenantId: {TENANT}\nxtap:\n  notes: &n [*n]\n", "loop.yaml")
+    partner_file(tmp_path, f"tenantId: {TENANT}\n{bomb}", "bomb.yaml")
+    found = problems(tmp_path)
+    assert "partners/loop.yaml:3:10: YAML aliases (*name) are not supported: write the value out" in found
+    assert sum("bomb.yaml" in p and "aliases" in p for p in found) == 80  # each alias once, never expanded
+
+
+def test_a_property_at_the_wrong_level_says_so(tmp_path: Path) -> None:
+    partner_file(tmp_path, f"tenantId: {TENANT}\ninboundTrust:\n  inboundAllowed: true\n")
+    assert problems(tmp_path) == [
+        "partners/p.yaml:3:3: 'inboundAllowed' is not a property of 'inboundTrust' (it belongs to another object)"
+    ]
+
+
+def test_duplicate_keys_and_non_string_keys(tmp_path: Path) -> None:
+    partner_file(tmp_path, f"tenantId: {TENANT}\ninboundTrust: {{}}\ninboundTrust: {{}}\n? [a]\n: 1\n")
+    assert problems(tmp_path) == [
+        "partners/p.yaml:3:1: duplicate key 'inboundTrust'",
+        "partners/p.yaml:4:3: keys must be plain property names",
+    ]
+
+
+def test_the_template_source_is_its_first_setting(tmp_path: Path) -> None:
+    (tmp_path / "mto-partner-template.yaml").write_text("# the template\n\ntemplateApplicationLevel: none\n")
+    template = load_policies(tmp_path).mto_partner_template
+    assert template is not None and template.source == f"{tmp_path}/mto-partner-template.yaml:3"
