@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from reconciler import commands
-from reconciler.commands import Target
+from reconciler.commands import Options
 
 CLOUD_NAMES = ("global", "usgov", "usgovdod", "china")
 F = Callable[..., Any]
@@ -93,7 +93,7 @@ def plan(
     \b
     Example:  xtap plan --out plan.json --format markdown > plan.md
     """
-    sys.exit(commands.plan(Target(policies, graph_url, cloud), fmt, out, detailed_exitcode))
+    sys.exit(commands.plan(Options(policies, graph_url, cloud), fmt, out, detailed_exitcode))
 
 
 @cli.command()
@@ -109,7 +109,7 @@ def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | N
     refused if the tenant changed since. Without it, plan now, show the plan and ask
     before applying.
     """
-    sys.exit(commands.apply(Target(policies, graph_url, cloud), plan_file, auto_approve))
+    sys.exit(commands.apply(Options(policies, graph_url, cloud), plan_file, auto_approve))
 
 
 @cli.command()

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import planfile, render
-from reconciler.load import Desired, PolicyError, load_policies
+from reconciler.desired import Desired
+from reconciler.load import PolicyError, load_policies
 from reconciler.plan import MTO_PARTNER_TEMPLATE, Plan
 from reconciler.planner import PlanningError, live_digest, make_plan
 
@@ -29,8 +30,8 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where the desired state comes from and which tenant it goes to."""
+class Options:
+    """The options every Graph command shares: where the desired state is, which Graph to use."""
 
     policies: Path
     graph_url: str | None = None
@@ -57,11 +58,11 @@ def validate(policies: Path) -> int:
     return EXIT_OK
 
 
-def plan(target: Target, fmt: str = "text", out: Path | None = None, detailed_exitcode: bool = False) -> int:
-    desired = _load(target.policies)
+def plan(options: Options, fmt: str = "text", out: Path | None = None, detailed_exitcode: bool = False) -> int:
+    desired = _load(options.policies)
     if desired is None:
         return EXIT_ERROR
-    result = _run(_plan(target, desired))
+    result = _run(_plan(options, desired))
     if result is None:
         return EXIT_ERROR
     if out is not None:
@@ -75,15 +76,15 @@ def plan(target: Target, fmt: str = "text", out: Path | None = None, detailed_ex
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
 
-def apply(target: Target, plan_file: Path | None = None, auto_approve: bool = False) -> int:
+def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False) -> int:
     """With a saved plan, apply exactly it (policies/ is not read); otherwise plan, show, confirm."""
     if plan_file is not None:
-        code = _run(_apply_saved(target, plan_file))
+        code = _run(_apply_saved(options, plan_file))
     else:
-        desired = _load(target.policies)
+        desired = _load(options.policies)
         if desired is None:
             return EXIT_ERROR
-        code = _run(_apply_fresh(target, desired, auto_approve))
+        code = _run(_apply_fresh(options, desired, auto_approve))
     return EXIT_ERROR if code is None else code
 
 
@@ -109,10 +110,10 @@ def _run(work: Coroutine[Any, Any, T]) -> T | None:
         return None
 
 
-async def _plan(target: Target, desired: Desired) -> Plan:
+async def _plan(options: Options, desired: Desired) -> Plan:
     from reconciler.graph import connect
 
-    async with connect(target.graph_url, target.cloud) as graph:
+    async with connect(options.graph_url, options.cloud) as graph:
         return await _plan_with(graph, desired)
 
 
@@ -125,12 +126,12 @@ async def _plan_with(graph: Graph, desired: Desired) -> Plan:
     return replace(make_plan(desired, live), graph_url=graph.base_url)
 
 
-async def _apply_saved(target: Target, plan_file: Path) -> int:
+async def _apply_saved(options: Options, plan_file: Path) -> int:
     from reconciler.graph import connect
     from reconciler.read import read_live
 
     saved = planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
-    async with connect(target.graph_url, target.cloud) as graph:
+    async with connect(options.graph_url, options.cloud) as graph:
         if saved.graph_url != graph.base_url:
             say(
                 f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
@@ -147,10 +148,10 @@ async def _apply_saved(target: Target, plan_file: Path) -> int:
         return await _apply_changes(graph, saved)
 
 
-async def _apply_fresh(target: Target, desired: Desired, auto_approve: bool) -> int:
+async def _apply_fresh(options: Options, desired: Desired, auto_approve: bool) -> int:
     from reconciler.graph import connect
 
-    async with connect(target.graph_url, target.cloud) as graph:
+    async with connect(options.graph_url, options.cloud) as graph:
         fresh = await _plan_with(graph, desired)
         print(render.render_text(fresh, use_color(sys.stdout)), end="")
         if fresh.has_changes and not auto_approve and not _confirmed():

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciler import commands
-from reconciler.commands import EXIT_CHANGES, EXIT_OK, Target
+from reconciler.commands import EXIT_CHANGES, EXIT_OK, Options
 from reconciler.emulator import Emulator, EmulatorConfig
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
@@ -60,18 +60,18 @@ def run_demo(policies: Path) -> int:
         os.environ["XTAP_ACCESS_TOKEN"] = emulator.mint_token(
             roles=("Policy.ReadWrite.CrossTenantAccess",), name="xtap demo"
         )
-        target = Target(policies, graph_url=emulator.base_url)
+        options = Options(policies, graph_url=emulator.base_url)
         _banner(
             f"A Graph emulator is serving a sample tenant at {emulator.base_url}\n"
             f"(Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing; MTO template at defaults)."
         )
         steps: list[tuple[str, Callable[[], int], int]] = [
             ("xtap validate", lambda: commands.validate(policies), EXIT_OK),
-            ("xtap plan", lambda: commands.plan(target), EXIT_OK),
-            ("xtap apply --auto-approve", lambda: commands.apply(target, auto_approve=True), EXIT_OK),
+            ("xtap plan", lambda: commands.plan(options), EXIT_OK),
+            ("xtap apply --auto-approve", lambda: commands.apply(options, auto_approve=True), EXIT_OK),
             (
                 "xtap plan --detailed-exitcode    # converged: exit 0",
-                lambda: commands.plan(target, detailed_exitcode=True),
+                lambda: commands.plan(options, detailed_exitcode=True),
                 EXIT_OK,
             ),
             (
@@ -81,7 +81,7 @@ def run_demo(policies: Path) -> int:
             ),
             (
                 "xtap plan --detailed-exitcode    # drift: exit 2",
-                lambda: commands.plan(target, detailed_exitcode=True),
+                lambda: commands.plan(options, detailed_exitcode=True),
                 EXIT_CHANGES,
             ),
         ]

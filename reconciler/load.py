@@ -21,6 +21,7 @@ from ruamel.yaml import YAMLError
 from ruamel.yaml.cyaml import CSafeLoader
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.desired import Desired, DesiredPartner, DesiredTemplate
 from reconciler.models import READ_ONLY, GraphModel, MtoPartnerTemplate, Partner
 
 PARTNERS_DIR = "partners"
@@ -59,24 +60,6 @@ class PolicyError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(map(str, self.problems)))
-
-
-@dataclass(frozen=True)
-class DesiredPartner:
-    model: Partner
-    source: str  # "file:line" of the tenantId, for the plan
-
-
-@dataclass(frozen=True)
-class DesiredTemplate:
-    model: MtoPartnerTemplate
-    source: str
-
-
-@dataclass(frozen=True)
-class Desired:
-    partners: dict[str, DesiredPartner] = field(default_factory=dict)  # key: lowercase tenantId
-    mto_partner_template: DesiredTemplate | None = None
 
 
 @dataclass

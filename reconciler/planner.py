@@ -15,8 +15,8 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.canonical import absent_value, canonical, canonical_property, is_compared_member
+from reconciler.desired import Desired, DesiredPartner, DesiredTemplate
 from reconciler.live import Live
-from reconciler.load import Desired, DesiredPartner, DesiredTemplate
 from reconciler.models import PARTNER_CREATE_ONLY, PARTNER_SETTINGS, TEMPLATE_SETTINGS
 from reconciler.plan import (
     MTO_PARTNER_TEMPLATE,

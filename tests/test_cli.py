@@ -250,6 +250,7 @@ def test_the_demo_runs_end_to_end() -> None:
     assert demo.code == 0, demo.stderr
     assert "Demo complete" in demo.stderr and "Traceback" not in demo.stderr
     assert "inboundTrust.isMfaAccepted: false → true" in demo.stdout  # the drift is caught
+    assert "Unmanaged (live, no policy file; never touched):\n  partner a1b2c3d4-" in demo.stdout
 
 
 def test_blocking_all_users_without_all_applications_is_caught_offline(tmp_path: Path, emulator: Emulator) -> None:

@@ -217,7 +217,13 @@ def test_unparsable_body_is_400(client: httpx.Client) -> None:
     assert_error(bad_json, 400, "Request_BadRequest")
     wrong_type = client.post(PARTNERS, content=json.dumps({"tenantId": TID}), headers={"Content-Type": "text/plain"})
     assert_error(wrong_type, 400, "Request_BadRequest")
+    patch_type = {"Content-Type": "application/json-patch+json"}
+    assert_error(
+        client.post(PARTNERS, content=json.dumps({"tenantId": TID}), headers=patch_type), 400, "Request_BadRequest"
+    )
     assert_error(client.post(PARTNERS, json=[{"tenantId": TID}]), 400, "Request_BadRequest")
+    with_charset = {"Content-Type": "application/json; charset=utf-8"}
+    assert client.post(PARTNERS, content=json.dumps({"tenantId": TID}), headers=with_charset).status_code == 201
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ def _parse_body(raw: bytes, content_type: str | None) -> tuple[Any, GraphError |
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
         return None, bad_request(_UNREADABLE_BODY)
-    if not (content_type or "").lower().startswith("application/json"):
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
         return body, bad_request(_UNREADABLE_BODY)
     return body, None
 

@@ -235,7 +235,7 @@ def coerce(value: Any, wire_type: WireType, name: str) -> Any:
         raise _wrong_type(name, wire_type.name)
     result: dict[str, Any] = {}
     for key, member in value.items():
-        if "@odata." in key:
+        if key.startswith("@odata."):
             continue
         if key not in wire_type.members:
             raise bad_request(f"Invalid property '{key}'.")
