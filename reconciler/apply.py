@@ -1,4 +1,5 @@
-"""Apply a plan: send its requests, and report each change as applied, failed or skipped.
+"""Apply a plan: send its requests, report each change as applied, failed or skipped, and
+check that what was applied reads back as written.
 
 All writes go through `_write_change`, so a later version can batch them (`$batch`) in one
 place. A failed change does not stop the others (they are independent), except when the
@@ -12,8 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.canonical import canonical_property
 from reconciler.graph import Graph, GraphError
-from reconciler.plan import Change, Plan
+from reconciler.live import Live
+from reconciler.models import PARTNER_KEY
+from reconciler.plan import MTO_PARTNER_TEMPLATE, Change, Plan
 
 Status = Literal["applied", "failed", "skipped"]
 # Failures after which every other write would fail the same way: None = Graph unreachable.
@@ -52,6 +56,26 @@ async def apply_plan(graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], N
         if on_outcome is not None:
             on_outcome(outcome)
     return ApplyReport(tuple(outcomes))
+
+
+def unconfirmed(report: ApplyReport, live: Live) -> list[str]:
+    """What was applied but does not read back as written, from a fresh read of the tenant.
+
+    Pure, so the check is tested without a tenant. A mismatch means Graph accepted a write and
+    kept something else (or is still replicating it): worth a warning, never silence."""
+    problems: list[str] = []
+    for outcome in report.outcomes:
+        change = outcome.change
+        if outcome.status != "applied":
+            continue
+        current = live.mto_partner_template if change.resource == MTO_PARTNER_TEMPLATE else live.partners.get(change.id)
+        written = {name: value for request in change.requests for name, value in (request.body or {}).items()}
+        for name, value in written.items():
+            if name == PARTNER_KEY:
+                continue
+            if current is None or canonical_property(name, current.get(name)) != canonical_property(name, value):
+                problems.append(f"{change.resource} {change.id}: {name} does not read back as it was written")
+    return problems
 
 
 async def _write_change(graph: Graph, change: Change) -> tuple[Outcome, bool]:

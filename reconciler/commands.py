@@ -161,7 +161,9 @@ async def _apply_fresh(options: Options, desired: Desired, auto_approve: bool) -
 
 
 async def _apply_changes(graph: Graph, plan: Plan) -> int:
-    from reconciler.apply import apply_plan
+    from reconciler.apply import apply_plan, unconfirmed
+    from reconciler.graph import GraphError
+    from reconciler.read import read_live
 
     if not plan.has_changes:
         say("Nothing to apply.")
@@ -169,6 +171,14 @@ async def _apply_changes(graph: Graph, plan: Plan) -> int:
     color = use_color(sys.stdout)
     report = await apply_plan(graph, plan, lambda o: print(render.render_outcome(o, color), flush=True))
     print(render.render_apply_summary(report, color), end="")
+    if report.count("applied"):
+        try:
+            live = await read_live(graph, with_template=MTO_PARTNER_TEMPLATE in plan.scope)
+        except GraphError as exc:
+            say(f"Warning: could not read the tenant back to verify the apply: {exc}")
+        else:
+            for problem in unconfirmed(report, live):
+                say(f"Warning: {problem} (Graph may still be replicating; run xtap plan to check).")
     return EXIT_OK if report.ok else EXIT_ERROR
 
 

@@ -28,6 +28,7 @@ def test_seed_000_create_sends_exactly_the_seed_body(tmp_path: Path, emulator: E
     policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
     applied = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator)
     assert applied.code == 0, applied.stderr
+    assert "Warning" not in applied.stderr  # it read back as written
     [post] = writes(emulator)
     assert (post.method, post.path, post.body) == ("POST", PARTNERS, SEED_000_CREATE_BODY)
     again = run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator)

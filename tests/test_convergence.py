@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from policy_files import write_policies
 from pydantic import ValidationError
 
-from reconciler.apply import apply_plan
+from reconciler.apply import apply_plan, unconfirmed
 from reconciler.canonical import canonical_property
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph import CLOUDS, Graph
@@ -161,7 +161,9 @@ async def converge(emulator: Emulator, policies: Path) -> tuple[Any, Live, Any]:
         before = await read_live(graph, with_template=desired.mto_partner_template is not None)
         report = await apply_plan(graph, make_plan(desired, before))
         assert report.ok, [o.error for o in report.outcomes]
-        after = make_plan(desired, await read_live(graph, with_template=desired.mto_partner_template is not None))
+        live_after = await read_live(graph, with_template=desired.mto_partner_template is not None)
+        assert unconfirmed(report, live_after) == []
+        after = make_plan(desired, live_after)
     return desired, before, after
 
 
