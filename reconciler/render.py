@@ -83,26 +83,6 @@ def render_text(plan: Plan, color: bool) -> str:
 _Paint = Callable[[str, str], str]
 
 
-_STATUS_SGR = {"applied": _GREEN, "failed": _RED, "skipped": "33"}
-
-
-def render_outcome(outcome: Outcome, color: bool) -> str:
-    """One line per change as apply goes: applied, failed (with Graph's error) or skipped."""
-    change = outcome.change
-    line = f"{outcome.status}: {SYMBOLS[change.action]} {_safe(change.resource)} {_safe(change.id)}"
-    if outcome.error:
-        line += f": {_safe(outcome.error)}"
-    return f"\x1b[{_STATUS_SGR[outcome.status]}m{line}\x1b[0m" if color else line
-
-
-def render_apply_summary(report: ApplyReport, color: bool) -> str:
-    """The last line of apply, so a partial failure is plain: counts of applied, failed, skipped."""
-    counts = ", ".join(f"{report.count(status)} {status}" for status in _STATUS_SGR)
-    verdict = "Apply complete" if report.ok else "Apply incomplete (xtap plan shows what is left)"
-    line = f"{verdict}: {counts}."
-    return f"\x1b[{_BOLD}m{line}\x1b[0m\n" if color else line + "\n"
-
-
 def _text_change(change: Change, paint: _Paint) -> str:
     header = f"{SYMBOLS[change.action]} {_safe(change.resource)} {_safe(change.id)}"
     if change.source:
@@ -154,6 +134,29 @@ def _text_request(request: Request) -> str:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- apply -----------------------------------------------------------------------------------------
+
+
+_STATUS_SGR = {"applied": _GREEN, "failed": _RED, "skipped": "33"}
+
+
+def render_outcome(outcome: Outcome, color: bool) -> str:
+    """One line per change as apply goes: applied, failed (with Graph's error) or skipped."""
+    change = outcome.change
+    line = f"{outcome.status}: {SYMBOLS[change.action]} {_safe(change.resource)} {_safe(change.id)}"
+    if outcome.error:
+        line += f": {_safe(outcome.error)}"
+    return f"\x1b[{_STATUS_SGR[outcome.status]}m{line}\x1b[0m" if color else line
+
+
+def render_apply_summary(report: ApplyReport, color: bool) -> str:
+    """The last line of apply, so a partial failure is plain: counts of applied, failed, skipped."""
+    counts = ", ".join(f"{report.count(status)} {status}" for status in _STATUS_SGR)
+    verdict = "Apply complete" if report.ok else "Apply incomplete (xtap plan shows what is left)"
+    line = f"{verdict}: {counts}."
+    return f"\x1b[{_BOLD}m{line}\x1b[0m\n" if color else line + "\n"
 
 
 # --- markdown --------------------------------------------------------------------------------------
