@@ -146,16 +146,16 @@ def _compare(
     deepdiff reports leaves; a change inside `targets` is reported as the whole target set,
     since a set has no stable index to point at."""
     before, after = canonical(live, properties), canonical(written, properties)
-    if before == after:
-        return (), set()
+    changed = {name for name in properties if before[name] != after[name]}
     paths: dict[tuple[str, ...], None] = {}
-    for level in _levels(DeepDiff(before, after, view="tree")):
-        path = tuple(str(step) for step in level.path(output_format="list"))
-        if "targets" in path:
-            path = path[: path.index("targets") + 1]
-        paths[path] = None
+    for name in changed:  # deepdiff only what differs: most of a partner is usually equal
+        for level in _levels(DeepDiff(before[name], after[name], view="tree")):
+            path = (name, *(str(step) for step in level.path(output_format="list")))
+            if "targets" in path:
+                path = path[: path.index("targets") + 1]
+            paths[path] = None
     diff = tuple(DiffEntry(".".join(path), _get(before, path), _get(after, path)) for path in sorted(paths))
-    return diff, {path[0] for path in paths}
+    return diff, changed
 
 
 def _levels(report: DeepDiff) -> list[Any]:
