@@ -27,6 +27,10 @@ KEYWORD_TARGET_TYPES: dict[str, str] = {
 }
 
 
+# The consumer Microsoft Accounts (MSA) tenant, which partner settings can name like any other.
+MICROSOFT_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+
 def is_guid(value: str) -> bool:
     return bool(GUID_RE.match(value))
 
@@ -157,6 +161,17 @@ class Partner(GraphModel):
     m365CollaborationInbound: M365CollaborationInbound | None = None
     m365CollaborationOutbound: M365CollaborationOutbound | None = None
     appServiceConnectInbound: AppServiceConnectSetting | None = None
+
+    @model_validator(mode="after")
+    def _microsoft_accounts_are_all_or_nothing(self) -> Partner:
+        """Tenant restrictions for Microsoft Accounts cannot single out users (GRAPH_FACTS §0.7)."""
+        restricted = self.tenantRestrictions.usersAndGroups if self.tenantRestrictions else None
+        if self.tenantId.lower() == MICROSOFT_ACCOUNTS_TENANT and restricted and restricted.targets:
+            if any(target.target != "AllUsers" for target in restricted.targets):
+                raise ValueError(
+                    "tenantRestrictions.usersAndGroups for the Microsoft Accounts tenant can only target AllUsers"
+                )
+        return self
 
     @field_validator("tenantId")
     @classmethod

@@ -86,3 +86,16 @@ def test_the_template_source_is_its_first_setting(tmp_path: Path) -> None:
     (tmp_path / "mto-partner-template.yaml").write_text("# the template\n\ntemplateApplicationLevel: none\n")
     template = load_policies(tmp_path).mto_partner_template
     assert template is not None and template.source == f"{tmp_path}/mto-partner-template.yaml:3"
+
+
+def test_microsoft_accounts_tenant_restrictions_target_all_users_only(tmp_path: Path) -> None:
+    group = "6f546279-4da5-4b53-a095-09ea0cef9971"
+    partner_file(
+        tmp_path,
+        "tenantId: 9188040D-6C67-4C5B-B112-36A304B66DAD\n"
+        "tenantRestrictions:\n"
+        "  usersAndGroups:\n"
+        f"    accessType: blocked\n    targets: [{{target: {group}, targetType: group}}]\n",
+    )
+    [problem] = problems(tmp_path)
+    assert problem.startswith("partners/p.yaml:1:1:") and "can only target AllUsers" in problem
