@@ -166,11 +166,9 @@ class Partner(GraphModel):
     def _microsoft_accounts_are_all_or_nothing(self) -> Partner:
         """Tenant restrictions for Microsoft Accounts cannot single out users (GRAPH_FACTS §0.7)."""
         restricted = self.tenantRestrictions.usersAndGroups if self.tenantRestrictions else None
-        if self.tenantId.lower() == MICROSOFT_ACCOUNTS_TENANT and restricted and restricted.targets:
-            if any(target.target != "AllUsers" for target in restricted.targets):
-                raise ValueError(
-                    "tenantRestrictions.usersAndGroups for the Microsoft Accounts tenant can only target AllUsers"
-                )
+        targets = (restricted.targets or []) if restricted else []
+        if self.tenantId.lower() == MICROSOFT_ACCOUNTS_TENANT and any(t.target != "AllUsers" for t in targets):
+            raise ValueError("tenantRestrictions.usersAndGroups for the Microsoft Accounts tenant can only target AllUsers")
         return self
 
     @field_validator("tenantId")
