@@ -168,7 +168,9 @@ class Partner(GraphModel):
         restricted = self.tenantRestrictions.usersAndGroups if self.tenantRestrictions else None
         targets = (restricted.targets or []) if restricted else []
         if self.tenantId.lower() == MICROSOFT_ACCOUNTS_TENANT and any(t.target != "AllUsers" for t in targets):
-            raise ValueError("tenantRestrictions.usersAndGroups for the Microsoft Accounts tenant can only target AllUsers")
+            raise ValueError(
+                "tenantRestrictions.usersAndGroups for the Microsoft Accounts tenant can only target AllUsers"
+            )
         return self
 
     @field_validator("tenantId")
