@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -629,3 +630,14 @@ def test_run_forever_serves_until_interrupted() -> None:
     assert seen["status"] == 201
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{seen['base_url']}{PARTNERS}")
+
+
+def test_a_write_that_cannot_be_saved_changes_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "tenant.json"
+    with Emulator(EmulatorConfig(state_file=state)) as emu, client_for(emu) as http:
+        assert http.post(PARTNERS, json={"tenantId": TID}).status_code == 201
+        state.unlink()
+        state.mkdir()  # a directory cannot be replaced by the new state file
+        failed = http.patch(f"{PARTNERS}/{TID}", json=SEED_PATCHES[0])
+        assert failed.status_code == 500
+        assert emu.partners()[TID]["inboundTrust"] is None  # memory agrees with the file

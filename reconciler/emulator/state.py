@@ -13,7 +13,8 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ class Store:
         changes = coerce_write(body, PARTNER, creating=True)
         if changes.get("tenantId") is None:
             raise bad_request("Property 'tenantId' is required.")
-        with self._lock:
+        with self._writing():
             if changes["tenantId"] in self._partners:
                 raise GraphError(
                     409,
@@ -116,31 +117,27 @@ class Store:
                 )
             partner = self._updated({}, changes, PARTNER)
             self._partners[partner["tenantId"]] = partner
-            self._save()
             return copy.deepcopy(partner)
 
     def update_partner(self, tenant_id: str, body: Any) -> None:
-        with self._lock:
+        with self._writing():
             current = self._find(tenant_id)  # 404 before 400: the resource is resolved first
             changes = coerce_write(body, PARTNER, creating=False)
             self._partners[tenant_id.lower()] = self._updated(current, changes, PARTNER)
-            self._save()
 
     def delete_partner(self, tenant_id: str) -> None:
-        with self._lock:
+        with self._writing():
             if self._find(tenant_id).get("identitySynchronization") is not None:
                 raise bad_request(
                     "This partner configuration has an identity synchronization policy. "
                     "Delete the identity synchronization policy first, then the partner configuration."
                 )
             del self._partners[tenant_id.lower()]
-            self._save()
 
     def update_template(self, body: Any) -> None:
         changes = coerce_write(body, TEMPLATE, creating=False)
-        with self._lock:
+        with self._writing():
             self._template = self._updated(self._template, changes, TEMPLATE)
-            self._save()
 
     def reset_template(self) -> None:
         self.set_template(None)
@@ -150,15 +147,13 @@ class Store:
     def put_partner(self, raw: Mapping[str, Any]) -> None:
         if not isinstance(raw.get("tenantId"), str):
             raise ValueError("a partner needs a string 'tenantId'")
-        with self._lock:
+        with self._writing():
             self._partners[raw["tenantId"].lower()] = copy.deepcopy(dict(raw))
-            self._save()
 
     def set_template(self, raw: Mapping[str, Any] | None) -> None:
         """Store `raw` verbatim, or the unconfigured (reset) template when None."""
-        with self._lock:
+        with self._writing():
             self._template = fill({}, TEMPLATE) if raw is None else copy.deepcopy(dict(raw))
-            self._save()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -180,6 +175,20 @@ class Store:
             if self._config.enforce_block_all_rule and name in entity.block_all_rule:
                 check_block_all(result[name], name)
         return fill(result, entity)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write, under the lock, then saved. If saving fails the write is undone, so the
+        500 the client gets is true: nothing changed, in memory or on disk."""
+        with self._lock:
+            before = (copy.deepcopy(self._partners), copy.deepcopy(self._template)) if self._path else None
+            yield
+            try:
+                self._save()
+            except Exception:
+                if before is not None:
+                    self._partners, self._template = before
+                raise
 
     def _save(self) -> None:
         """Write the whole state atomically: a temp file in the same directory, then os.replace."""
