@@ -203,6 +203,8 @@ def test_formats_are_pure_on_stdout(tmp_path: Path, emulator: Emulator) -> None:
     assert data["formatVersion"] == 1 and data["changes"][0]["requests"][0]["body"] == SEED_000_CREATE_BODY
     as_markdown = run_xtap("plan", "--format", "markdown", "--policies", str(policies), emulator=emulator)
     assert as_markdown.stdout.startswith("### xtap plan") and "Reading" not in as_markdown.stdout
+    assert "Reading the live tenant" in as_markdown.stderr  # progress still shown, on stderr
+    assert "\x1b" not in as_markdown.stdout + as_json.stdout
 
 
 def test_a_foreign_token_is_refused_with_a_clear_error(tmp_path: Path, emulator: Emulator) -> None:
