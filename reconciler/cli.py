@@ -128,7 +128,7 @@ def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | N
     "--block-all-rule/--no-block-all-rule",
     default=True,
     show_default=True,
-    help="Refuse a B2B setting that blocks AllUsers but not AllApplications, or back (Entra's documented rule).",
+    help="Refuse a setting that blocks AllUsers but not AllApplications (Entra's documented rule).",
 )
 def emulator(host: str, port: int, state: Path | None, page_size: int, patch_mode: str, block_all_rule: bool) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.

@@ -77,26 +77,26 @@ class B2BSetting(GraphModel):
     applications: TargetConfiguration | None = None
 
     @model_validator(mode="after")
-    def _block_all_together(self) -> B2BSetting:
+    def _blocking_all_users_blocks_all_apps(self) -> B2BSetting:
         """Entra's documented rule (GRAPH_FACTS §3.1): blocking all users and groups needs blocking all
-        applications, and back. Caught here, offline, instead of as a 400 halfway through an apply."""
-        if self.usersAndGroups is None or self.applications is None:
-            return self
-        users = _blocks_all(self.usersAndGroups, "AllUsers")
-        apps = _blocks_all(self.applications, "AllApplications")
-        if users != apps:
-            raise ValueError(
-                "blocking AllUsers and blocking AllApplications go together: "
-                + (
-                    "usersAndGroups blocks AllUsers, so applications must block AllApplications"
-                    if users
-                    else "applications blocks AllApplications, so usersAndGroups must block AllUsers"
-                )
-            )
+        applications. Caught here, offline, instead of as a 400 halfway through an apply. (Blocking a
+        group from all applications is fine: the overview's interpretation table shows it.)"""
+        if _blocks_one_not_other(self.usersAndGroups, "AllUsers", self.applications, "AllApplications"):
+            raise ValueError("usersAndGroups blocks AllUsers, so applications must block AllApplications")
         return self
 
 
-def _blocks_all(configuration: TargetConfiguration, keyword: str) -> bool:
+def _blocks_one_not_other(
+    first: TargetConfiguration | None, first_all: str, second: TargetConfiguration | None, second_all: str
+) -> bool:
+    """`first` blocks everything while `second` is written and does not (a partial setting, with
+    `second` absent, is valid: Graph's own create example sends one)."""
+    return _blocks_all(first, first_all) and second is not None and not _blocks_all(second, second_all)
+
+
+def _blocks_all(configuration: TargetConfiguration | None, keyword: str) -> bool:
+    if configuration is None:
+        return False
     return configuration.accessType == "blocked" and any(t.target == keyword for t in configuration.targets or ())
 
 
@@ -107,6 +107,15 @@ class DevicesFilter(GraphModel):
 
 class TenantRestrictions(B2BSetting):
     devices: DevicesFilter | None = None
+
+    @model_validator(mode="after")
+    def _blocking_all_apps_blocks_all_users(self) -> TenantRestrictions:
+        """For tenant restrictions the rule goes both ways (GRAPH_FACTS §3.1)."""
+        if _blocks_one_not_other(self.applications, "AllApplications", self.usersAndGroups, "AllUsers"):
+            raise ValueError(
+                "in tenant restrictions, applications blocks AllApplications, so usersAndGroups must block AllUsers"
+            )
+        return self
 
 
 class InboundTrust(GraphModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_files import write_policies
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from reconciler.apply import apply_plan, unconfirmed
 from reconciler.canonical import canonical_property
@@ -26,7 +27,7 @@ from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph import CLOUDS, Graph
 from reconciler.live import Live
 from reconciler.load import load_policies
-from reconciler.models import PARTNER_SETTINGS, TEMPLATE_SETTINGS, TenantRestrictions
+from reconciler.models import PARTNER_SETTINGS, TEMPLATE_SETTINGS, B2BSetting, TenantRestrictions
 from reconciler.planner import make_plan
 from reconciler.read import read_live
 
@@ -52,21 +53,27 @@ def target_configuration(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({"accessType": st.sampled_from(["allowed", "blocked"]), "targets": targets_for(kind)})
 
 
-def _accepted(setting: dict[str, Any]) -> bool:
-    """Only settings xtap's own validation accepts (Entra's block-all rule among them)."""
-    try:
-        TenantRestrictions.model_validate(setting)
-    except ValidationError:
-        return False
-    return True
+def accepted_by(model: type[BaseModel]) -> Callable[[dict[str, Any]], bool]:
+    """Only settings xtap's own validation accepts (Entra's block-all rules among them)."""
+
+    def accepts(setting: dict[str, Any]) -> bool:
+        try:
+            model.model_validate(setting)
+        except ValidationError:
+            return False
+        return True
+
+    return accepts
 
 
 B2B_HALVES = {"usersAndGroups": target_configuration("user"), "applications": target_configuration("application")}
-B2B = st.fixed_dictionaries({}, optional=B2B_HALVES).filter(_accepted)
+B2B = st.fixed_dictionaries({}, optional=B2B_HALVES).filter(accepted_by(B2BSetting))
 DEVICES = st.fixed_dictionaries(
     {"mode": st.sampled_from(["allowed", "blocked"]), "rule": st.just("device.deviceAttribute2 -eq 'PAW'")}
 )
-TENANT_RESTRICTIONS = st.fixed_dictionaries({}, optional={**B2B_HALVES, "devices": DEVICES}).filter(_accepted)
+TENANT_RESTRICTIONS = st.fixed_dictionaries({}, optional={**B2B_HALVES, "devices": DEVICES}).filter(
+    accepted_by(TenantRestrictions)
+)
 
 
 def flags(names: list[str]) -> st.SearchStrategy[dict[str, Any]]:

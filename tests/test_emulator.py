@@ -244,6 +244,15 @@ def test_block_all_rule_is_switchable(setting: dict[str, Any], valid: bool, enfo
         assert response.status_code == (201 if valid or not enforce else 400), response.text
 
 
+def test_blocking_a_group_from_all_apps_is_valid_in_b2b_settings(client: httpx.Client) -> None:
+    """The overview's interpretation table: "Block users in group g1 from accessing any application"."""
+    group_blocked = target_config("blocked", (GROUP, "group"))
+    setting = {"usersAndGroups": group_blocked, "applications": BLOCK_ALL_APPS}
+    assert client.post(PARTNERS, json={"tenantId": TID, "b2bCollaborationInbound": setting}).status_code == 201
+    bad = {"usersAndGroups": BLOCK_ALL_USERS, "applications": ALLOW_ALL_APPS}
+    assert_error(client.patch(f"{PARTNERS}/{TID}", json={"b2bCollaborationInbound": bad}), 400, "Request_BadRequest")
+
+
 # -- read ------------------------------------------------------------------------------------
 
 

@@ -99,3 +99,36 @@ def test_microsoft_accounts_tenant_restrictions_target_all_users_only(tmp_path: 
     )
     [problem] = problems(tmp_path)
     assert problem.startswith("partners/p.yaml:1:1:") and "can only target AllUsers" in problem
+
+
+def block(target: str, target_type: str, access: str = "blocked") -> str:
+    return f"{{accessType: {access}, targets: [{{target: {target}, targetType: {target_type}}}]}}"
+
+
+@pytest.mark.parametrize(
+    ("setting", "users", "apps", "message"),
+    [
+        # The overview's "block group g1 from any application": valid in a B2B setting.
+        ("b2bCollaborationInbound", block(TENANT, "group"), block("AllApplications", "application"), None),
+        (
+            "b2bCollaborationInbound",
+            block("AllUsers", "user"),
+            block("Office365", "application", "allowed"),
+            "must block AllApplications",
+        ),
+        (
+            "tenantRestrictions",
+            block("AllUsers", "user", "allowed"),
+            block("AllApplications", "application"),
+            "must block AllUsers",
+        ),
+        ("tenantRestrictions", block("AllUsers", "user"), block("AllApplications", "application"), None),
+    ],
+)
+def test_block_all_rules(tmp_path: Path, setting: str, users: str, apps: str, message: str | None) -> None:
+    partner_file(tmp_path, f"tenantId: {TENANT}\n{setting}:\n  usersAndGroups: {users}\n  applications: {apps}\n")
+    if message is None:
+        assert list(load_policies(tmp_path).partners) == [TENANT]
+    else:
+        [problem] = problems(tmp_path)
+        assert problem.startswith("partners/p.yaml:3:3:") and message in problem

@@ -17,8 +17,9 @@ class EmulatorConfig:
     patch_mode: "replace_top_level" replaces a top-level property sent in a PATCH wholesale;
         "odata_merge" merges nested complex objects member by member (OData 4.01 §11.4.3),
         collections are always replaced. Run client tests under both: real Graph is undocumented.
-    enforce_block_all_rule: reject a B2B setting that blocks all users but not all
-        applications, or the reverse (the admin-center rule; API enforcement undocumented).
+    enforce_block_all_rule: reject a setting that blocks all users but not all applications
+        (and, for tenantRestrictions, the reverse): the admin-center rule; API enforcement
+        is undocumented.
     state_file: JSON file the state is loaded from at start and atomically saved to after
         every write; None keeps the state in memory only.
     """

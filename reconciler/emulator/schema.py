@@ -281,12 +281,21 @@ def _blocks_all(configuration: Any, keyword: str) -> bool:
 
 
 def check_block_all(setting: Any, name: str) -> None:
-    """The admin-center rule (GRAPH_FACTS §3.1): blocking all users and groups requires blocking
-    all applications, and vice versa; only checked when both halves of the setting are present."""
+    """The admin-center rules (GRAPH_FACTS §3.1), checked when both halves are present. Blocking
+    all users and groups requires blocking all applications, for every setting. The reverse
+    is stated only for tenant restrictions: in a B2B setting, blocking group g1 from all
+    applications is a documented, valid combination (the overview's interpretation table)."""
     if not isinstance(setting, dict) or setting.get("usersAndGroups") is None or setting.get("applications") is None:
         return
-    if _blocks_all(setting["usersAndGroups"], "AllUsers") != _blocks_all(setting["applications"], "AllApplications"):
+    users = _blocks_all(setting["usersAndGroups"], "AllUsers")
+    apps = _blocks_all(setting["applications"], "AllApplications")
+    if users and not apps:
         raise bad_request(
-            f"Invalid '{name}': blocking all users and groups (AllUsers) requires blocking all "
-            "applications (AllApplications), and vice versa."
+            f"Invalid '{name}': blocking all users and groups (AllUsers) requires blocking all applications "
+            "(AllApplications)."
+        )
+    if apps and not users and name == "tenantRestrictions":
+        raise bad_request(
+            f"Invalid '{name}': blocking all applications (AllApplications) requires blocking all users and "
+            "groups (AllUsers)."
         )
