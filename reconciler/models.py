@@ -151,7 +151,18 @@ def _refuse_read_only(name: str, why: str) -> Any:
     return field_validator(name)(classmethod(refuse))
 
 
-class Partner(GraphModel):
+class CrossTenantSettings(GraphModel):
+    """The settings a partner and the MTO partner template have in common."""
+
+    inboundTrust: InboundTrust | None = None
+    automaticUserConsentSettings: InboundOutboundPolicyConfiguration | None = None
+    b2bCollaborationInbound: B2BSetting | None = None
+    b2bCollaborationOutbound: B2BSetting | None = None
+    b2bDirectConnectInbound: B2BSetting | None = None
+    b2bDirectConnectOutbound: B2BSetting | None = None
+
+
+class Partner(CrossTenantSettings):
     """crossTenantAccessPolicyConfigurationPartner: one partner tenant's settings."""
 
     tenantId: str
@@ -160,12 +171,6 @@ class Partner(GraphModel):
         "isInMultiTenantOrganization", "Graph sets it when the tenant joins a multitenant organization"
     )
     isServiceProvider: bool | None = None
-    inboundTrust: InboundTrust | None = None
-    automaticUserConsentSettings: InboundOutboundPolicyConfiguration | None = None
-    b2bCollaborationInbound: B2BSetting | None = None
-    b2bCollaborationOutbound: B2BSetting | None = None
-    b2bDirectConnectInbound: B2BSetting | None = None
-    b2bDirectConnectOutbound: B2BSetting | None = None
     tenantRestrictions: TenantRestrictions | None = None
     m365CollaborationInbound: M365CollaborationInbound | None = None
     m365CollaborationOutbound: M365CollaborationOutbound | None = None
@@ -190,18 +195,12 @@ class Partner(GraphModel):
         return value
 
 
-class MtoPartnerTemplate(GraphModel):
+class MtoPartnerTemplate(CrossTenantSettings):
     """multiTenantOrganizationPartnerConfigurationTemplate: the singleton applied to MTO partners."""
 
     id: Any = None
     _read_only = _refuse_read_only("id", "Graph assigns the template's id")
     templateApplicationLevel: str | None = None
-    inboundTrust: InboundTrust | None = None
-    automaticUserConsentSettings: InboundOutboundPolicyConfiguration | None = None
-    b2bCollaborationInbound: B2BSetting | None = None
-    b2bCollaborationOutbound: B2BSetting | None = None
-    b2bDirectConnectInbound: B2BSetting | None = None
-    b2bDirectConnectOutbound: B2BSetting | None = None
 
     @field_validator("templateApplicationLevel")
     @classmethod
