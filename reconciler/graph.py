@@ -212,7 +212,7 @@ class Graph:
     async def _send_raw(self, info: RequestInformation) -> dict[str, Any] | None:
         self.request_count += 1
         method = info.http_method.value if info.http_method else "GET"
-        url = str(info.url)
+        url = self._relative(str(info.url))
         try:
             content = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)
         except ODataError as exc:
@@ -224,12 +224,10 @@ class Graph:
                 main.code if main else None,
                 inner.request_id if inner else None,
                 method,
-                self._relative(url),
+                url,
             ) from None
         except APIError as exc:
-            raise GraphError(
-                str(exc.message or exc), exc.response_status_code, None, None, method, self._relative(url)
-            ) from None
+            raise GraphError(str(exc.message or exc), exc.response_status_code, None, None, method, url) from None
         except httpx.TransportError as exc:
             raise GraphError(f"cannot reach Graph: {exc}", method=method, url=url) from None
         except httpx.HTTPError as exc:

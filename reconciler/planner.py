@@ -43,46 +43,63 @@ class PlanningError(Exception):
 def make_plan(desired: Desired, live: Live) -> Plan:
     errors: list[str] = []
     changes: list[Change] = []
+    forms = _live_forms(live)  # canonical once: for the comparison and for the digest
     for tenant_id in sorted(desired.partners):
-        change = _partner_change(tenant_id, desired.partners[tenant_id], live.partners.get(tenant_id), errors)
+        wire = live.partners.get(tenant_id)
+        before = forms["partners"].get(tenant_id)
+        change = _partner_change(tenant_id, desired.partners[tenant_id], wire, before, errors)
         if change is not None:
             changes.append(change)
     if desired.mto_partner_template is not None:
-        change = _template_change(desired.mto_partner_template, live.mto_partner_template or {})
+        template = live.mto_partner_template or {}
+        before = forms["mtoPartnerTemplate"] or canonical(template, TEMPLATE_SETTINGS)
+        change = _template_change(desired.mto_partner_template, template, before)
         if change is not None:
             changes.append(change)
     if errors:
         raise PlanningError(errors)
     unmanaged = tuple(Unmanaged(PARTNER, tid) for tid in sorted(live.partners) if tid not in desired.partners)
     scope = (PARTNER, MTO_PARTNER_TEMPLATE) if live.mto_partner_template is not None else (PARTNER,)
-    return Plan(changes=tuple(changes), unmanaged=unmanaged, live_digest=live_digest(live), scope=scope)
+    return Plan(changes=tuple(changes), unmanaged=unmanaged, live_digest=_digest(forms), scope=scope)
 
 
 def live_digest(live: Live) -> str:
     """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
     not "someone changed the tenant" but any real change makes a saved plan stale."""
-    state = {
-        "partners": {tid: canonical(wire, PARTNER_SETTINGS) for tid, wire in sorted(live.partners.items())},
-        "mtoPartnerTemplate": canonical(live.mto_partner_template, TEMPLATE_SETTINGS)
-        if live.mto_partner_template is not None
-        else None,
+    return _digest(_live_forms(live))
+
+
+def _live_forms(live: Live) -> dict[str, Any]:
+    template = live.mto_partner_template
+    return {
+        "partners": {tid: canonical(wire, PARTNER_SETTINGS) for tid, wire in live.partners.items()},
+        "mtoPartnerTemplate": canonical(template, TEMPLATE_SETTINGS) if template is not None else None,
     }
-    return "sha256:" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def _digest(forms: dict[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(json.dumps(forms, sort_keys=True).encode()).hexdigest()
 
 
 def _partner_change(
-    tenant_id: str, desired: DesiredPartner, live: dict[str, Any] | None, errors: list[str]
+    tenant_id: str,
+    desired: DesiredPartner,
+    live: dict[str, Any] | None,
+    before: dict[str, Any] | None,
+    errors: list[str],
 ) -> Change | None:
     written = desired.model.wire()
-    if live is None:
+    if live is None or before is None:  # both or neither: `before` is `live` in canonical form
         body = {"tenantId": desired.model.tenantId, **{k: v for k, v in written.items() if k != "tenantId"}}
         diff = tuple(DiffEntry(name, None, value) for name, value in body.items() if name != "tenantId")
         return Change(PARTNER, tenant_id, "create", desired.source, diff, (Request("POST", PARTNERS_URL, body),))
-    diff, changed = _compare(written, live, PARTNER_SETTINGS)
-    for name in sorted(changed & PARTNER_CREATE_ONLY):
-        before, after = (json.dumps(canonical(side, (name,))[name]) for side in (live, written))
+    diff, changed = _compare(written, before, PARTNER_SETTINGS)
+    for entry in diff:
+        if entry.path not in PARTNER_CREATE_ONLY:
+            continue
+        name, was, wants = entry.path, json.dumps(entry.before), json.dumps(entry.after)
         errors.append(
-            f"{desired.source}: partner {tenant_id}: {name} is {before} in the tenant but {after} in the file. "
+            f"{desired.source}: partner {tenant_id}: {name} is {was} in the tenant but {wants} in the file. "
             f"Graph sets {name} only when a partner is created, and xtap never deletes and re-creates a "
             "partner silently: change the file back, or delete the partner in the admin center and let "
             "xtap create it again."
@@ -95,9 +112,9 @@ def _partner_change(
     )
 
 
-def _template_change(desired: DesiredTemplate, live: dict[str, Any]) -> Change | None:
+def _template_change(desired: DesiredTemplate, live: dict[str, Any], before: dict[str, Any]) -> Change | None:
     written = desired.model.wire()
-    diff, changed = _compare(written, live, TEMPLATE_SETTINGS)
+    diff, changed = _compare(written, before, TEMPLATE_SETTINGS)
     if not changed:
         return None
     body = _patch_body(written, live, TEMPLATE_SETTINGS, changed)
@@ -139,13 +156,14 @@ def _clearing(name: str, desired: Any, live: Any) -> Any:
 
 
 def _compare(
-    written: dict[str, Any], live: dict[str, Any], properties: tuple[str, ...]
+    written: dict[str, Any], before: dict[str, Any], properties: tuple[str, ...]
 ) -> tuple[tuple[DiffEntry, ...], set[str]]:
-    """The property-level diff and the set of changed top-level properties.
+    """The property-level diff against the live canonical form `before`, and the set of changed
+    top-level properties.
 
     deepdiff reports leaves; a change inside `targets` is reported as the whole target set,
     since a set has no stable index to point at."""
-    before, after = canonical(live, properties), canonical(written, properties)
+    after = canonical(written, properties)
     changed = {name for name in properties if before[name] != after[name]}
     paths: dict[tuple[str, ...], None] = {}
     for name in changed:  # deepdiff only what differs: most of a partner is usually equal
