@@ -9,6 +9,7 @@ then the rest are skipped, not attempted. Either way the next plan shows exactly
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -19,10 +20,14 @@ from reconciler.live import Live
 from reconciler.models import PARTNER_KEY
 from reconciler.plan import MTO_PARTNER_TEMPLATE, Change, Plan
 
-Status = Literal["applied", "failed", "skipped"]
+# "interrupted": the change's write was in flight when Ctrl-C came, so whether Graph carried it
+# out is unknown (the next plan shows it either way).
+Status = Literal["applied", "failed", "skipped", "interrupted"]
 # Failures after which every other write would fail the same way: None = Graph unreachable.
 FATAL_STATUSES = frozenset({None, 401, 403})
 SKIPPED_REASON = "not attempted: an earlier failure means no write can succeed"
+INTERRUPTED_SKIPPED_REASON = "not attempted: apply was interrupted"
+IN_FLIGHT_REASON = "in flight when apply was interrupted: Graph may or may not have applied it"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Outcome:
 @dataclass(frozen=True)
 class ApplyReport:
     outcomes: tuple[Outcome, ...]
+    interrupted: bool = False
 
     def count(self, status: Status) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
@@ -45,17 +51,25 @@ class ApplyReport:
 
 
 async def apply_plan(graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], None] | None = None) -> ApplyReport:
+    """Write every change, reporting each outcome as it is known. A cancellation (Ctrl-C, see
+    `signals`) is caught here so the report can still say which write was in flight and which
+    were never started; the caller gets `interrupted=True` and decides how to exit."""
     outcomes: list[Outcome] = []
-    fatal = False
+    skip_reason: str | None = None
     for change in plan.changes:
-        if fatal:
-            outcome = Outcome(change, "skipped", SKIPPED_REASON)
+        if skip_reason is not None:
+            outcome = Outcome(change, "skipped", skip_reason)
         else:
-            outcome, fatal = await _write_change(graph, change)
+            try:
+                outcome, fatal = await _write_change(graph, change)
+            except asyncio.CancelledError:
+                outcome, skip_reason = Outcome(change, "interrupted", IN_FLIGHT_REASON), INTERRUPTED_SKIPPED_REASON
+            else:
+                skip_reason = SKIPPED_REASON if fatal else None
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
-    return ApplyReport(tuple(outcomes))
+    return ApplyReport(tuple(outcomes), interrupted=skip_reason == INTERRUPTED_SKIPPED_REASON)
 
 
 def unconfirmed(report: ApplyReport, live: Live) -> list[str]:

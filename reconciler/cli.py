@@ -12,6 +12,7 @@ import click
 
 from reconciler import commands
 from reconciler.commands import Options
+from reconciler.signals import Interrupted
 
 CLOUD_NAMES = ("global", "usgov", "usgovdod", "china")
 F = Callable[..., Any]
@@ -164,20 +165,31 @@ def demo(policies: Path) -> None:
     sys.exit(run_demo(policies))
 
 
+def _show_usage_error(exc: click.ClickException) -> None:
+    """click's own rendering, minus the raw echo: the message quotes what was typed, and that
+    goes through the one escaping path like any other outside text."""
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        click.echo(exc.ctx.get_usage(), err=True)
+        hint = exc.ctx.command.get_help_option(exc.ctx)
+        if hint is not None:
+            click.echo(f"Try '{exc.ctx.command_path} {hint.opts[0]}' for help.\n", err=True)
+    commands.say(f"Error: {exc.format_message()}")
+
+
 def main() -> None:
     """Entry point. A usage error exits 1, not click's 2 (2 means "changes" with
     --detailed-exitcode); an unexpected failure is one clear line, not a traceback."""
     try:
         sys.exit(cli.main(prog_name="xtap", standalone_mode=False))
     except click.ClickException as exc:
-        exc.show()
+        _show_usage_error(exc)
         sys.exit(1)
-    except click.Abort:
-        commands.say("Aborted.")
-        sys.exit(1)
-    except KeyboardInterrupt:
-        commands.say("Interrupted.")
+    except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C outside Graph work into Abort
+        commands.say("xtap: interrupted by SIGINT.")
         sys.exit(130)
+    except Interrupted as exc:  # Ctrl-C or SIGTERM during Graph work (see `signals`)
+        commands.say(f"xtap: {exc}.")
+        sys.exit(exc.exit_code)
     except Exception as exc:
         if os.environ.get("XTAP_DEBUG"):
             raise

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reconciler import planfile, render
+from reconciler import planfile, render, signals
 from reconciler.desired import Desired
+from reconciler.escape import visible
 from reconciler.load import PolicyError, load_policies
 from reconciler.plan import MTO_PARTNER_TEMPLATE, Plan
-from reconciler.planner import PlanningError, live_digest, make_plan
+from reconciler.planner import PlanningError, make_plan
 
 if TYPE_CHECKING:
     from reconciler.graph import Graph
@@ -39,10 +40,11 @@ class Options:
 
 
 def say(message: str) -> None:
-    """Progress and errors: stderr, so stdout stays a clean report (flushed first, so the two
-    interleave in order when both go to one log)."""
+    """One line of progress or error on stderr, so stdout stays a clean report (flushed first, so
+    the two interleave in order when both go to one log). Messages quote file names, keys and
+    Graph's words, so the whole line is escaped (`escape.visible`): one line in, one line out."""
     sys.stdout.flush()
-    print(message, file=sys.stderr, flush=True)
+    print(visible(message), file=sys.stderr, flush=True)
 
 
 def use_color(stream: object) -> bool:
@@ -77,14 +79,31 @@ def plan(options: Options, fmt: str = "text", out: Path | None = None, detailed_
 
 
 def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False) -> int:
-    """With a saved plan, apply exactly it (policies/ is not read); otherwise plan, show, confirm."""
+    """Plan now, show it, confirm, apply. With a saved plan, apply it only if it is exactly the
+    plan made now from the same policies/ and the same tenant (see `_apply_saved`)."""
+    desired = _load(options.policies)
+    if desired is None:
+        return EXIT_ERROR
     if plan_file is not None:
-        code = _run(_apply_saved(options, plan_file))
-    else:
-        desired = _load(options.policies)
-        if desired is None:
+        try:
+            saved = _read_plan_file(plan_file)
+        except (planfile.PlanFileError, OSError, UnicodeDecodeError) as exc:
+            say(f"Error: {exc}")
             return EXIT_ERROR
-        code = _run(_apply_fresh(options, desired, auto_approve))
+        code = _run(_apply_saved(options, desired, saved, plan_file))
+        return EXIT_ERROR if code is None else code
+    fresh = _run(_plan(options, desired))
+    if fresh is None:
+        return EXIT_ERROR
+    print(render.render_text(fresh, use_color(sys.stdout)), end="")
+    if not fresh.has_changes:
+        say("Nothing to apply.")
+        return EXIT_OK
+    # Asked outside the Graph work, where Ctrl-C simply stops xtap: nothing has been written yet.
+    if not auto_approve and not _confirmed():
+        say("Apply cancelled; nothing was changed.")
+        return EXIT_ERROR
+    code = _run(_apply_planned(options, fresh))
     return EXIT_ERROR if code is None else code
 
 
@@ -99,12 +118,13 @@ def _load(policies: Path) -> Desired | None:
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T | None:
-    """Run a coroutine, turning every expected failure into a message and `None`."""
+    """Run a coroutine, turning every expected failure into a message and `None`. Ctrl-C comes
+    out as `signals.Interrupted`, for the command line to exit with its code."""
     from reconciler.graph import GraphError
     from reconciler.planfile import PlanFileError
 
     try:
-        return asyncio.run(work)
+        return signals.run(work)
     except (GraphError, PlanningError, PlanFileError, OSError, UnicodeDecodeError) as exc:
         say(f"Error: {exc}")
         return None
@@ -126,11 +146,21 @@ async def _plan_with(graph: Graph, desired: Desired) -> Plan:
     return replace(make_plan(desired, live), graph_url=graph.base_url)
 
 
-async def _apply_saved(options: Options, plan_file: Path) -> int:
-    from reconciler.graph import connect
-    from reconciler.read import read_live
+def _read_plan_file(plan_file: Path) -> Plan:
+    """A saved plan, bounded in size before it is read (it is input like a policy file)."""
+    size = plan_file.stat().st_size
+    if size > planfile.MAX_BYTES:
+        raise planfile.PlanFileError(f"{plan_file}: {size} bytes; a plan file is at most {planfile.MAX_BYTES}")
+    return planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
 
-    saved = planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
+
+async def _apply_saved(options: Options, desired: Desired, saved: Plan, plan_file: Path) -> int:
+    """A saved plan is untrusted input: anyone who can edit the file could retarget a write, add
+    one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
+    tenant, and applies only if the saved plan is exactly that plan; what it sends are the
+    requests it has just computed itself, never bytes from the file."""
+    from reconciler.graph import connect
+
     async with connect(options.graph_url, options.cloud) as graph:
         if saved.graph_url != graph.base_url:
             say(
@@ -138,26 +168,29 @@ async def _apply_saved(options: Options, plan_file: Path) -> int:
                 "apply it with the same --graph-url/--cloud, or plan again."
             )
             return EXIT_ERROR
-        live = await read_live(graph, with_template=MTO_PARTNER_TEMPLATE in saved.scope)
-        if live_digest(live) != saved.live_digest:
-            say(
-                f"Error: {plan_file} is stale: the tenant changed since it was planned. "
-                "Run xtap plan again and review the new plan."
-            )
+        fresh = await _plan_with(graph, desired)
+        refusal = _saved_plan_refusal(saved, fresh, options.policies)
+        if refusal is not None:
+            say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
             return EXIT_ERROR
-        return await _apply_changes(graph, saved)
+        return await _apply_changes(graph, fresh)
 
 
-async def _apply_fresh(options: Options, desired: Desired, auto_approve: bool) -> int:
+def _saved_plan_refusal(saved: Plan, fresh: Plan, policies: Path) -> str | None:
+    """Why `saved` must not be applied, given the plan made now; None if it is the same plan."""
+    if saved.scope != fresh.scope:
+        return f"covers {', '.join(saved.scope)}, but {policies} now manages {', '.join(fresh.scope)}"
+    if saved.live_digest != fresh.live_digest:
+        return "is stale: the tenant changed since it was planned"
+    difference = planfile.difference(saved, fresh)
+    return None if difference is None else f"is not the plan xtap makes from {policies} and the tenant: {difference}"
+
+
+async def _apply_planned(options: Options, plan: Plan) -> int:
     from reconciler.graph import connect
 
     async with connect(options.graph_url, options.cloud) as graph:
-        fresh = await _plan_with(graph, desired)
-        print(render.render_text(fresh, use_color(sys.stdout)), end="")
-        if fresh.has_changes and not auto_approve and not _confirmed():
-            say("Apply cancelled; nothing was changed.")
-            return EXIT_ERROR
-        return await _apply_changes(graph, fresh)
+        return await _apply_changes(graph, plan)
 
 
 async def _apply_changes(graph: Graph, plan: Plan) -> int:
@@ -171,6 +204,8 @@ async def _apply_changes(graph: Graph, plan: Plan) -> int:
     color = use_color(sys.stdout)
     report = await apply_plan(graph, plan, lambda o: print(render.render_outcome(o, color), flush=True))
     print(render.render_apply_summary(report, color), end="")
+    if report.interrupted:
+        raise asyncio.CancelledError  # reported; now stop as the signal asked (`signals.run`)
     if report.count("applied"):
         try:
             live = await read_live(graph, with_template=MTO_PARTNER_TEMPLATE in plan.scope)

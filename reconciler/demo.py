@@ -13,6 +13,7 @@ import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from reconciler import commands
 from reconciler.commands import EXIT_CHANGES, EXIT_OK, Options
@@ -23,7 +24,7 @@ WOODGROVE = "a1b2c3d4-0000-4000-8000-00000000f00d"
 
 # The sample tenant: Fabrikam exists but is unconfigured, Woodgrove is a partner nobody wrote a
 # file for (unmanaged), and Contoso does not exist yet.
-SAMPLE_PARTNERS = [
+SAMPLE_PARTNERS: list[dict[str, Any]] = [
     {"tenantId": FABRIKAM},
     {
         "tenantId": WOODGROVE,
@@ -113,6 +114,8 @@ def _portal_edit(emulator: Emulator) -> int:
 
 
 def _banner(text: str) -> None:
+    """The demo's own headings: written directly, since `say` escapes the newlines and the bold
+    that these (and only these) are meant to have."""
     sys.stdout.flush()
     bold = commands.use_color(sys.stderr)
-    commands.say(f"\n\x1b[1m{text}\x1b[0m" if bold else f"\n{text}")
+    print(f"\n\x1b[1m{text}\x1b[0m" if bold else f"\n{text}", file=sys.stderr, flush=True)

@@ -10,20 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.models import is_guid
-from reconciler.plan import (
-    MTO_PARTNER_TEMPLATE,
-    MTO_PARTNER_TEMPLATE_URL,
-    PARTNER,
-    PARTNERS_URL,
-    Change,
-    DiffEntry,
-    Plan,
-    Request,
-    Unmanaged,
-)
+from reconciler.plan import Change, DiffEntry, Plan, Request, Unmanaged
 
 FORMAT_VERSION = 1
+# A plan file is read whole; 10,000 changed partners plan to about 40 MB.
+MAX_BYTES = 256 * 1024 * 1024
 
 
 class PlanFileError(ValueError):
@@ -61,6 +52,8 @@ def loads(text: str, name: str = "plan") -> Plan:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{name}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise PlanFileError(f"{name}: not a plan: nested too deeply") from None
     if not isinstance(data, dict) or "formatVersion" not in data:
         raise PlanFileError(f"{name}: not an xtap plan (no formatVersion)")
     if data["formatVersion"] != FORMAT_VERSION:
@@ -87,26 +80,38 @@ def loads(text: str, name: str = "plan") -> Plan:
         )
     except (KeyError, TypeError) as exc:
         raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None
-    for change in plan.changes:
-        _check(change, name)
+    names = (plan.live_digest, plan.graph_url, *plan.scope, *(v for c in plan.changes for v in (c.resource, c.id)))
+    if not all(isinstance(value, str) for value in names):
+        raise PlanFileError(f"{name}: malformed plan: resources, ids, scope, digest and URL must be strings")
     return plan
 
 
-def _check(change: Change, name: str) -> None:
-    """A saved plan is input like any other: apply sends only the requests this version's
-    planner makes (an edited plan cannot smuggle in a DELETE or another URL)."""
-    if change.resource == PARTNER and not is_guid(change.id):
-        raise PlanFileError(f"{name}: partner id {change.id!r} is not a tenant id")
-    expected = {
-        (PARTNER, "create"): ("POST", PARTNERS_URL),
-        (PARTNER, "update"): ("PATCH", f"{PARTNERS_URL}/{change.id}"),
-        (MTO_PARTNER_TEMPLATE, "update"): ("PATCH", MTO_PARTNER_TEMPLATE_URL),
-    }.get((change.resource, change.action))
-    if expected is None:
-        raise PlanFileError(f"{name}: this version of xtap does not apply {change.action!r} of {change.resource!r}")
-    for request in change.requests:
-        if (request.method, request.url) != expected or not isinstance(request.body, dict):
-            raise PlanFileError(
-                f"{name}: {change.resource} {change.id}: request {request.method} {request.url} is not one "
-                f"xtap plans for a {change.action}; make the plan again with xtap plan --out"
-            )
+def difference(saved: Plan, fresh: Plan) -> str | None:
+    """How the writes of `saved` differ from those of `fresh`, in words; None when they are the
+    same. Only what apply would send counts: a change's `source` is where a file was found, and
+    the same files found through another path (`./policies`) make the same writes."""
+    theirs, ours = _writes(saved), _writes(fresh)
+    if theirs == ours:
+        return None
+    keys = [key for key, _ in theirs]
+    for key in keys:
+        if keys.count(key) > 1:
+            return f"it changes {_name(key)} more than once"
+    mine = dict(ours)
+    for key, change in theirs:
+        if key not in mine:
+            return f"it changes {_name(key)}, which the plan made now leaves alone"
+        if change != mine[key]:
+            return f"its change to {_name(key)} differs from the one planned now"
+    extra = next((key for key, _ in ours if key not in dict(theirs)), None)
+    return f"the plan made now also changes {_name(extra)}" if extra else "its changes are in another order"
+
+
+def _writes(plan: Plan) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    """Each change as the plan file holds it, minus its source, keyed by resource and id."""
+    changes = to_dict(plan)["changes"]
+    return [((c["resource"], c["id"]), {k: v for k, v in c.items() if k != "source"}) for c in changes]
+
+
+def _name(key: tuple[str, str]) -> str:
+    return f"{key[0]} {key[1]}"

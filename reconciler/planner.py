@@ -63,12 +63,6 @@ def make_plan(desired: Desired, live: Live) -> Plan:
     return Plan(changes=tuple(changes), unmanaged=unmanaged, live_digest=_digest(forms), scope=scope)
 
 
-def live_digest(live: Live) -> str:
-    """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
-    not "someone changed the tenant" but any real change makes a saved plan stale."""
-    return _digest(_live_forms(live))
-
-
 def _live_forms(live: Live) -> dict[str, Any]:
     template = live.mto_partner_template
     return {
@@ -78,6 +72,8 @@ def _live_forms(live: Live) -> dict[str, Any]:
 
 
 def _digest(forms: dict[str, Any]) -> str:
+    """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
+    not "someone changed the tenant", but any real change makes a saved plan stale."""
     return "sha256:" + hashlib.sha256(json.dumps(forms, sort_keys=True).encode()).hexdigest()
 
 

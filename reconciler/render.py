@@ -4,9 +4,8 @@ Renderers are pure functions from `Plan` to `str`: they know nothing about Graph
 terminals, so the CLI decides where output goes and whether colour is wanted, and tests need no I/O.
 
 Every string that comes from outside the program (a policy file path, a tenant id or a value read
-from Graph) is shown with its control and format characters escaped. Plans of pull requests are
-printed into CI logs and PR comments, and a crafted file name must not be able to move the cursor,
-recolour the log, start a GitHub Actions workflow command on a new line or flip text direction.
+from Graph) goes through `escape.visible` on its way into the report, so a crafted file name cannot
+act on the terminal or the CI log that shows the plan (see `escape`).
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +20,11 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from reconciler import planfile
+from reconciler.escape import visible
 from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, Request, Unmanaged
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
-    from reconciler.apply import ApplyReport, Outcome
+    from reconciler.apply import ApplyReport, Outcome, Status
 
 # GitHub refuses comments longer than this many characters.
 MARKDOWN_LIMIT = 65536
@@ -70,7 +69,7 @@ def render_text(plan: Plan, color: bool) -> str:
     blocks = [_text_change(change, paint) for change in plan.changes]
     if plan.unmanaged:
         lines = [paint(_UNMANAGED_TITLE, _BOLD)]
-        lines += [f"  {_safe(u.resource)} {_safe(u.id)}" for u in plan.unmanaged]
+        lines += [f"  {visible(u.resource)} {visible(u.id)}" for u in plan.unmanaged]
         blocks.append("\n".join(lines))
     if plan.has_changes:
         counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
@@ -84,9 +83,9 @@ _Paint = Callable[[str, str], str]
 
 
 def _text_change(change: Change, paint: _Paint) -> str:
-    header = f"{SYMBOLS[change.action]} {_safe(change.resource)} {_safe(change.id)}"
+    header = f"{SYMBOLS[change.action]} {visible(change.resource)} {visible(change.id)}"
     if change.source:
-        header += f"  ({_safe(change.source)})"
+        header += f"  ({visible(change.source)})"
     lines = [paint(header, f"{_BOLD};{_ACTION_SGR[change.action]}")]
     for entry in change.diff:
         lines += _text_entry(change.action, entry, paint)
@@ -97,7 +96,7 @@ def _text_change(change: Change, paint: _Paint) -> str:
 def _text_entry(action: Action, entry: DiffEntry, paint: _Paint) -> list[str]:
     """One diff entry. A create has no `before` and a delete no `after` worth showing, so those
     print the one side that exists, like Terraform's `+ name = value`."""
-    path = _safe(entry.path)
+    path = visible(entry.path)
     if action == "create":
         return _labelled(f"{_INDENT}{paint('+', _GREEN)} {path} =", _value_lines(entry.after), _GREEN, paint)
     if action == "delete":
@@ -126,7 +125,7 @@ def _value_lines(value: Any) -> list[str]:
 
 
 def _text_request(request: Request) -> str:
-    line = f"{_safe(request.method)} {_safe(request.url)}"
+    line = f"{visible(request.method)} {visible(request.url)}"
     if request.body is not None:
         line += f"  {_clip(_json(request.body), BODY_WIDTH)}"
     return line
@@ -139,22 +138,26 @@ def _clip(text: str, width: int) -> str:
 # --- apply -----------------------------------------------------------------------------------------
 
 
-_STATUS_SGR = {"applied": _GREEN, "failed": _RED, "skipped": "33"}
+_STATUS_SGR: dict[Status, str] = {"applied": _GREEN, "failed": _RED, "skipped": "33", "interrupted": "35"}
 
 
 def render_outcome(outcome: Outcome, color: bool) -> str:
     """One line per change as apply goes: applied, failed (with Graph's error) or skipped."""
     change = outcome.change
-    line = f"{outcome.status}: {SYMBOLS[change.action]} {_safe(change.resource)} {_safe(change.id)}"
+    line = f"{outcome.status}: {SYMBOLS[change.action]} {visible(change.resource)} {visible(change.id)}"
     if outcome.error:
-        line += f": {_safe(outcome.error)}"
+        line += f": {visible(outcome.error)}"
     return f"\x1b[{_STATUS_SGR[outcome.status]}m{line}\x1b[0m" if color else line
 
 
 def render_apply_summary(report: ApplyReport, color: bool) -> str:
     """The last line of apply, so a partial failure is plain: counts of applied, failed, skipped."""
-    counts = ", ".join(f"{report.count(status)} {status}" for status in _STATUS_SGR)
-    verdict = "Apply complete" if report.ok else "Apply incomplete (xtap plan shows what is left)"
+    shown = [status for status in _STATUS_SGR if status != "interrupted" or report.interrupted]
+    counts = ", ".join(f"{report.count(status)} {status}" for status in shown)
+    if report.interrupted:
+        verdict = "Apply interrupted (the interrupted write may or may not have happened; xtap plan shows what is left)"
+    else:
+        verdict = "Apply complete" if report.ok else "Apply incomplete (xtap plan shows what is left)"
     line = f"{verdict}: {counts}."
     return f"\x1b[{_BOLD}m{line}\x1b[0m\n" if color else line + "\n"
 
@@ -259,7 +262,7 @@ def _md_change_details(change: Change, detail: _Detail) -> str:
         requests = [{"method": r.method, "url": r.url, "body": r.body} for r in change.requests]
         parts.append(_md_fence(_json(requests, indent=2), "json"))
     elif change.requests:
-        parts.append("\n".join(f"- {_md_code(_safe(r.method) + ' ' + _safe(r.url))}" for r in change.requests))
+        parts.append("\n".join(f"- {_md_code(visible(r.method) + ' ' + visible(r.url))}" for r in change.requests))
     parts.append("</details>")
     return "\n\n".join(parts)
 
@@ -267,19 +270,19 @@ def _md_change_details(change: Change, detail: _Detail) -> str:
 def _md_change_title(change: Change) -> str:
     """The `<summary>` of a change: HTML, not markdown, so every part is HTML-escaped."""
     title = (
-        f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {html.escape(_safe(change.resource))}"
-        f" <code>{html.escape(_safe(change.id))}</code>"
+        f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {html.escape(visible(change.resource))}"
+        f" <code>{html.escape(visible(change.id))}</code>"
     )
     if change.source:
-        title += f" ({html.escape(_safe(change.source))})"
+        title += f" ({html.escape(visible(change.source))})"
     return title
 
 
 def _md_change_line(change: Change) -> str:
     symbol, action = SYMBOLS[change.action], change.action
-    line = f"- `{symbol}` **{action}** {_safe(change.resource)} {_md_code(_safe(change.id))}"
+    line = f"- `{symbol}` **{action}** {visible(change.resource)} {_md_code(visible(change.id))}"
     if change.source:
-        line += f" ({_md_code(_safe(change.source))})"
+        line += f" ({_md_code(visible(change.source))})"
     properties = _count(len(change.diff), "property", "properties")
     return f"{line}: {properties}, {_count(len(change.requests), 'request')}"
 
@@ -287,7 +290,7 @@ def _md_change_line(change: Change) -> str:
 def _md_diff_row(action: Action, entry: DiffEntry) -> str:
     before = "" if action == "create" else _md_value(entry.before)
     after = "" if action == "delete" else _md_value(entry.after)
-    cells = (_md_code(_safe(entry.path)), before, after)
+    cells = (_md_code(visible(entry.path)), before, after)
     # GitHub splits table rows on every unescaped pipe, inside code spans too.
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
@@ -297,7 +300,7 @@ def _md_value(value: Any) -> str:
 
 
 def _md_unmanaged(unmanaged: Unmanaged) -> str:
-    return f"- {_safe(unmanaged.resource)} {_md_code(_safe(unmanaged.id))}"
+    return f"- {visible(unmanaged.resource)} {_md_code(visible(unmanaged.id))}"
 
 
 def _md_code(text: str) -> str:
@@ -326,17 +329,7 @@ def _json(value: Any, indent: int | None = None) -> str:
 
     `json.dumps` escapes C0 controls inside strings, so the only raw newlines are its own line
     breaks; C1 controls and format characters are escaped line by line."""
-    return "\n".join(_safe(line) for line in json.dumps(value, ensure_ascii=False, indent=indent).split("\n"))
-
-
-def _safe(text: str) -> str:
-    """`text` with control (Cc) and format (Cf) characters written as escapes (see module doc)."""
-    return "".join(_escape(char) if unicodedata.category(char) in ("Cc", "Cf") else char for char in text)
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return "\n".join(visible(line) for line in json.dumps(value, ensure_ascii=False, indent=indent).split("\n"))
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:

@@ -169,10 +169,69 @@ def test_saved_plan_applies_and_a_stale_one_is_refused(tmp_path: Path, emulator:
     assert stale.code == 1 and "stale" in stale.stderr
     assert writes(emulator) == []
     run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator)
-    # A saved plan is applied as it is: policies/ is not needed (nor read) any more.
-    fresh = run_xtap("apply", str(plan_file), "--policies", str(tmp_path / "absent"), emulator=emulator)
+    fresh = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
     assert fresh.code == 0, fresh.stderr
     assert [w.body for w in writes(emulator)] == [{**SEED_001_PATCH_BODIES[0], "automaticUserConsentSettings": None}]
+
+
+UNMANAGED = "a1b2c3d4-0000-4000-8000-00000000f00d"
+
+
+def _edit_saved_plan(data: dict[str, Any], edit: str) -> None:
+    change = data["changes"][0]
+    request = change["requests"][0]
+    if edit == "PATCH an unmanaged partner":
+        change["id"] = UNMANAGED
+        request["url"] = f"/policies/crossTenantAccessPolicy/partners/{UNMANAGED}"
+        data["unmanaged"] = []
+    elif edit == "send isServiceProvider":
+        request["body"]["isServiceProvider"] = True
+    elif edit == "send a body Entra rejects":
+        request["body"]["inboundTrust"] = {"isMfaAccepted": "yes"}
+    elif edit == "repeat the change":
+        data["changes"].append(change)
+    elif edit == "smuggle in a DELETE":
+        data["changes"].append({**change, "action": "delete", "requests": [{**request, "method": "DELETE"}]})
+    elif edit == "another URL":
+        request["url"] = "/policies/crossTenantAccessPolicy/default"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "PATCH an unmanaged partner",
+        "send isServiceProvider",
+        "send a body Entra rejects",
+        "repeat the change",
+        "smuggle in a DELETE",
+        "another URL",
+    ],
+)
+def test_an_edited_saved_plan_is_refused_with_no_write(tmp_path: Path, emulator: Emulator, edit: str) -> None:
+    emulator.put_partner({"tenantId": SEED_001_TENANT})
+    emulator.put_partner({"tenantId": UNMANAGED})
+    policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}])
+    plan_file = tmp_path / "plan.json"
+    assert run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator).code == 0
+    data = json.loads(plan_file.read_text())
+    _edit_saved_plan(data, edit)
+    plan_file.write_text(json.dumps(data))
+    refused = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    assert refused.code == 1, refused.stdout + refused.stderr
+    assert "is not the plan xtap makes" in refused.stderr and "Nothing was written" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert writes(emulator) == []
+
+
+def test_a_saved_plan_is_refused_once_policies_change(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": SEED_001_TENANT})
+    policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}])
+    plan_file = tmp_path / "plan.json"
+    assert run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator).code == 0
+    write_policies(policies, [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[1]}])
+    refused = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    assert refused.code == 1 and f"its change to partner {SEED_001_TENANT} differs" in refused.stderr
+    assert writes(emulator) == []
 
 
 def test_apply_without_approval_outside_a_terminal_changes_nothing(tmp_path: Path, emulator: Emulator) -> None:
@@ -287,6 +346,6 @@ def test_a_saved_plan_is_applied_only_where_it_was_planned(tmp_path: Path, emula
     plan_file = tmp_path / "plan.json"
     assert run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator).code == 0
     with Emulator(EmulatorConfig()) as other_tenant:
-        moved = run_xtap("apply", str(plan_file), emulator=other_tenant)
+        moved = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=other_tenant)
         assert moved.code == 1 and f"was planned against {emulator.base_url}" in moved.stderr
         assert other_tenant.requests == []

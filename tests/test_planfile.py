@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -31,38 +32,66 @@ def test_round_trip() -> None:
     assert planfile.loads(planfile.dumps(PLAN)) == PLAN
 
 
-def tampered(edit: str) -> dict[str, Any]:
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(formatVersion=2), "this xtap reads version 1"),
+        (lambda d: d.pop("liveDigest"), "malformed plan"),
+        (lambda d: d["changes"][0].update(id=["not", "a", "string"]), "must be strings"),
+        (lambda d: d.update(changes="none"), "malformed plan"),
+    ],
+    ids=["future version", "missing field", "id not a string", "changes not a list"],
+)
+def test_a_malformed_or_foreign_plan_is_refused(edit: Any, message: str) -> None:
     data = saved()
-    request = data["changes"][0]["requests"][0]
-    if edit == "delete smuggled in":
-        request["method"] = "DELETE"
-    elif edit == "another url":
-        request["url"] = "/policies/crossTenantAccessPolicy/default"
-    elif edit == "path in the id":
-        data["changes"][0]["id"] = "../default"
-    elif edit == "unknown action":
-        data["changes"][0]["action"] = "nuke"
-    elif edit == "future version":
-        data["formatVersion"] = 2
-    elif edit == "missing field":
-        del data["liveDigest"]
-    return data
+    edit(data)
+    with pytest.raises(planfile.PlanFileError, match=message):
+        planfile.loads(json.dumps(data), "plan.json")
+
+
+def test_a_deeply_nested_plan_is_an_error_not_a_crash() -> None:
+    with pytest.raises(planfile.PlanFileError, match="nested too deeply"):
+        planfile.loads("[" * 100_000 + "]" * 100_000, "plan.json")
+
+
+OTHER = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
+
+
+def edited(edit: str) -> Plan:
+    """PLAN as a hand-edited file would load."""
+    data = saved()
+    change = data["changes"][0]
+    if edit == "retargeted":
+        change["id"] = OTHER
+        change["requests"][0]["url"] = f"/policies/crossTenantAccessPolicy/partners/{OTHER}"
+    elif edit == "another body":
+        change["requests"][0]["body"] = {"isServiceProvider": True}
+    elif edit == "added":
+        data["changes"].append({**copy.deepcopy(change), "id": OTHER})
+    elif edit == "repeated":
+        data["changes"].append(copy.deepcopy(change))
+    elif edit == "dropped":
+        data["changes"] = []
+    return planfile.loads(json.dumps(data))
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ("delete smuggled in", "is not one xtap plans"),
-        ("another url", "is not one xtap plans"),
-        ("path in the id", "is not a tenant id"),
-        ("unknown action", "does not apply 'nuke'"),
-        ("future version", "this xtap reads version 1"),
-        ("missing field", "malformed plan"),
+        ("retargeted", f"it changes partner {OTHER}, which the plan made now leaves alone"),
+        ("another body", f"its change to partner {TENANT} differs from the one planned now"),
+        ("added", f"it changes partner {OTHER}, which the plan made now leaves alone"),
+        ("repeated", f"it changes partner {TENANT} more than once"),
+        ("dropped", f"the plan made now also changes partner {TENANT}"),
     ],
 )
-def test_a_tampered_or_foreign_plan_is_refused(edit: str, message: str) -> None:
-    with pytest.raises(planfile.PlanFileError, match=message):
-        planfile.loads(json.dumps(tampered(edit)), "plan.json")
+def test_an_edited_plan_differs_from_the_plan_made_now(edit: str, message: str) -> None:
+    assert planfile.difference(edited(edit), PLAN) == message
+
+
+def test_the_same_plan_found_through_another_path_is_no_difference() -> None:
+    elsewhere = Plan(changes=(replace(UPDATE, source="./policies/partners/f.yaml:3"),), live_digest="sha256:x")
+    assert planfile.difference(PLAN, elsewhere) is None
 
 
 def test_not_json_names_the_position() -> None:
