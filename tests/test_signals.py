@@ -1,0 +1,113 @@
+"""Ctrl-C as a user presses it: SIGINT to a running `xtap`, which must exit 130 with a report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import run_xtap
+from policy_files import write_policies
+from seeds import SEED_000_CREATE_BODY
+
+from reconciler.emulator import Emulator, EmulatorConfig
+
+TIMEOUT_S = 60
+
+
+@pytest.fixture
+def silent_graph() -> Iterator[str]:
+    """A loopback port that takes connections and never answers, like a hung Graph."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1.0"
+
+
+def start_xtap(*args: str, graph_url: str, token: str = "offline-test") -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
+    env.update(NO_COLOR="1", XTAP_GRAPH_URL=graph_url, XTAP_ACCESS_TOKEN=token)
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+
+
+def wait_for_line(stream: object, needle: str) -> list[str]:
+    """Lines read from `stream` up to and including the first that holds `needle`."""
+    lines: list[str] = []
+    for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} never came; got {lines}")
+
+
+def test_ctrl_c_during_plan_exits_130_without_a_traceback(tmp_path: Path, silent_graph: str) -> None:
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    xtap = start_xtap("plan", "--policies", str(policies), graph_url=silent_graph)
+    try:
+        wait_for_line(xtap.stderr, "Reading the live tenant")
+        xtap.send_signal(signal.SIGINT)
+        stdout, stderr = xtap.communicate(timeout=TIMEOUT_S)
+    finally:
+        xtap.kill()
+    assert xtap.returncode == 130, stderr
+    assert "interrupted by SIGINT" in stderr and "Traceback" not in stderr
+    assert stdout == ""
+
+
+def test_sigterm_during_plan_exits_143(tmp_path: Path, silent_graph: str) -> None:
+    policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+    xtap = start_xtap("plan", "--policies", str(policies), graph_url=silent_graph)
+    try:
+        wait_for_line(xtap.stderr, "Reading the live tenant")
+        xtap.send_signal(signal.SIGTERM)
+        _, stderr = xtap.communicate(timeout=TIMEOUT_S)
+    finally:
+        xtap.kill()
+    assert xtap.returncode == 143 and "interrupted by SIGTERM" in stderr
+
+
+def test_ctrl_c_during_apply_says_what_was_written_and_what_was_in_flight(tmp_path: Path) -> None:
+    """Three creates, each answered after 0.5 s: Ctrl-C after the first lands during the second."""
+    partners = [{"tenantId": f"{n}0000000-0000-4000-8000-000000000000"} for n in (1, 2, 3)]
+    policies = write_policies(tmp_path / "policies", partners)
+    with Emulator(EmulatorConfig(latency_s=0.5)) as emulator:
+        xtap = start_xtap(
+            "apply",
+            "--auto-approve",
+            "--policies",
+            str(policies),
+            graph_url=emulator.base_url,
+            token=emulator.mint_token(),
+        )
+        try:
+            wait_for_line(xtap.stdout, "applied: + partner 1")
+            xtap.send_signal(signal.SIGINT)
+            stdout, stderr = xtap.communicate(timeout=TIMEOUT_S)
+        finally:
+            xtap.kill()
+        assert xtap.returncode == 130, stderr
+        assert "interrupted: + partner 20000000-0000-4000-8000-000000000000: in flight" in stdout
+        assert "skipped: + partner 30000000-0000-4000-8000-000000000000: not attempted: apply was interrupted" in stdout
+        assert "Apply interrupted" in stdout and "1 applied, 0 failed, 1 skipped, 1 interrupted" in stdout
+        assert "Traceback" not in stderr
+        # The next plan shows exactly what is left: the third partner, and the second only if its
+        # write never reached Graph.
+        replan = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
+        out = replan.stdout
+        left = {change["id"] for change in json.loads(out)["changes"]}
+        created = set(emulator.partners())
+        assert left == {p["tenantId"] for p in partners} - created
+        assert partners[2]["tenantId"] in left and partners[0]["tenantId"] not in left
