@@ -164,6 +164,8 @@ def test_unknown_or_miscased_property_is_rejected(
     [
         pytest.param({"tenantId": "not-a-guid"}, id="bad-tenant-guid"),
         pytest.param({"tenantId": TID + "0"}, id="tenant-guid-too-long"),
+        # `$` matches before a final newline; a GUID check must match the whole string.
+        pytest.param({"tenantId": TID + "\n"}, id="tenant-guid-trailing-newline"),
         pytest.param({}, id="missing-tenant-id"),
         pytest.param({"tenantId": None}, id="null-tenant-id"),
         pytest.param({"tenantId": TID, "isInMultiTenantOrganization": True}, id="read-only-property"),
@@ -173,6 +175,13 @@ def test_unknown_or_miscased_property_is_rejected(
         pytest.param(
             {"tenantId": TID, "b2bCollaborationInbound": {"usersAndGroups": target_config("allowed", ("g1", "group"))}},
             id="non-guid-target",
+        ),
+        pytest.param(
+            {
+                "tenantId": TID,
+                "b2bCollaborationInbound": {"usersAndGroups": target_config("allowed", (GROUP + "\n", "group"))},
+            },
+            id="target-guid-trailing-newline",
         ),
         pytest.param(
             {
