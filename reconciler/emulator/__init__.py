@@ -6,6 +6,6 @@ no code with the reconciler, so a schema mistake on either side shows up as a fa
 """
 
 from .config import EmulatorConfig, PatchMode
-from .server import Emulator, RecordedRequest, run_forever
+from .server import Emulator, ListenError, RecordedRequest, run_forever
 
-__all__ = ["Emulator", "EmulatorConfig", "PatchMode", "RecordedRequest", "run_forever"]
+__all__ = ["Emulator", "EmulatorConfig", "ListenError", "PatchMode", "RecordedRequest", "run_forever"]
