@@ -158,7 +158,7 @@ def emulator(
               export XTAP_GRAPH_URL=http://127.0.0.1:8765/v1.0 XTAP_ACCESS_TOKEN=...
               xtap plan
     """
-    from reconciler.emulator import EmulatorConfig, ListenError, run_forever
+    from reconciler.emulator import EmulatorConfig, StartError, run_forever
 
     def ready(base_url: str, token: str) -> None:
         commands.say(f"Graph emulator listening on {base_url} (Ctrl-C to stop). Use it with:")
@@ -177,7 +177,7 @@ def emulator(
         raise click.UsageError(str(exc)) from None
     try:
         run_forever(config, host, port, ready)
-    except ListenError as exc:
+    except StartError as exc:
         raise click.UsageError(str(exc)) from None
 
 

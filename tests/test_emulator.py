@@ -22,7 +22,7 @@ import httpx
 import pytest
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES
 
-from reconciler.emulator import Emulator, EmulatorConfig, ListenError, run_forever
+from reconciler.emulator import Emulator, EmulatorConfig, StartError, run_forever
 from reconciler.emulator.server import MAX_REQUEST_BYTES
 
 PARTNERS = "/policies/crossTenantAccessPolicy/partners"
@@ -652,7 +652,7 @@ def test_config_rejects_values_out_of_range(settings: dict[str, Any]) -> None:
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "example.com", "127.0.0.1\n", ""])
 def test_start_refuses_a_host_that_is_not_loopback(host: str) -> None:
     emulator = Emulator()
-    with pytest.raises(ListenError, match="loopback only"):
+    with pytest.raises(StartError, match="loopback only"):
         emulator.start(host, 0)
     with pytest.raises(RuntimeError):
         emulator.base_url  # noqa: B018 (never started)
@@ -660,7 +660,7 @@ def test_start_refuses_a_host_that_is_not_loopback(host: str) -> None:
 
 def test_start_refuses_a_port_in_use(emu: Emulator) -> None:
     port = urlsplit(emu.base_url).port
-    with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1 port {port}: "):
+    with pytest.raises(StartError, match=f"cannot listen on 127.0.0.1 port {port}: "):
         Emulator().start("127.0.0.1", port or 0)
 
 

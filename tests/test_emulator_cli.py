@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -57,6 +58,26 @@ def test_a_port_in_use_is_a_usage_error() -> None:
 
     assert result.code == 1
     assert result.stderr.splitlines()[-1] == f"Error: cannot listen on 127.0.0.1 port {port}: Address already in use"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"partners": {},\n  "template": nope}', ":2:15: not an emulator state file: Expecting value"),
+        ('{"partners": 3, "template": {}}', ': not an emulator state file: expected {"partners": '),
+        ('{"partners": {"x": []}, "template": {}}', ': not an emulator state file: expected {"partners": '),
+        ("[]", ': not an emulator state file: expected {"partners": '),
+        ("[" * 100_000, ": cannot read the emulator state file: maximum recursion depth exceeded"),
+    ],
+)
+def test_a_state_file_it_cannot_read_is_a_usage_error(tmp_path: Path, content: str, message: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    result = run_xtap("emulator", "--port", "0", "--state", str(state))
+
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {state}{message}"), result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -14,6 +14,11 @@ MAX_PAGE_SIZE = 1000
 MAX_LATENCY_S = 600.0
 
 
+class StartError(Exception):
+    """The emulator cannot start as asked: a host that is not loopback, a port it cannot bind,
+    a state file it cannot read. One type, so `xtap emulator` can word each as a usage error."""
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     """How the emulator behaves where Graph leaves room (GRAPH_FACTS §0.5-0.7, §3.4).

@@ -22,7 +22,7 @@ from typing import Any
 
 from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, Response, refuse
 from .auth import READ_WRITE, TokenAuthority
-from .config import EmulatorConfig
+from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request
 from .state import Store
 
@@ -33,12 +33,8 @@ MAX_REQUEST_BYTES = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.0/8, ::1 or localhost"
 
 
-class ListenError(Exception):
-    """The emulator cannot listen where it was asked to: not loopback, a bad port, a port in use."""
-
-
 def check_loopback(host: str) -> None:
-    """ListenError unless `host` is a loopback address: nothing off this machine may reach the emulator."""
+    """StartError unless `host` is a loopback address: nothing off this machine may reach the emulator."""
     if host.lower() == "localhost":
         return
     try:
@@ -46,7 +42,7 @@ def check_loopback(host: str) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise ListenError(f"the emulator listens on loopback only ({LOOPBACK}), not on {host!r}")
+        raise StartError(f"the emulator listens on loopback only ({LOOPBACK}), not on {host!r}")
 
 
 @dataclass(frozen=True)
@@ -143,7 +139,7 @@ class Emulator:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Emulator:
         """Serve in a daemon thread; port 0 picks a free port (read it from `base_url`).
-        ListenError when `host` is not loopback or the port cannot be bound."""
+        StartError when `host` is not loopback or the port cannot be bound."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
         check_loopback(host)
@@ -151,7 +147,7 @@ class Emulator:
             server = _Server(host, port)
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0..65535
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ListenError(f"cannot listen on {host} port {port}: {reason}") from None
+            raise StartError(f"cannot listen on {host} port {port}: {reason}") from None
         bound_port = server.server_address[1]
         netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
         self._base_url = f"http://{netloc}/{VERSION}"
