@@ -4,7 +4,7 @@ A stdlib `ThreadingHTTPServer` speaking HTTP/1.1 with keep-alive: every response
 exact Content-Length (none on 204) and every request body is read in full, so connection
 reuse by httpx/kiota behaves as against Graph. A body that is too large or badly framed is
 refused unread, and its connection closed, since the rest of the stream cannot be trusted.
-It listens on loopback only: it hands out working tokens to anyone who asks its owner.
+It listens on loopback only: it speaks plain HTTP, so its tokens and tenant travel in clear text.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .state import Store
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
-# Graph's documented limit for a request: 4 MB. xtap's largest body is a few KB.
+# Graph's request size limit, 4 MB. xtap's largest body is a few KB.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.0/8, ::1 or localhost"
 
