@@ -6,13 +6,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler import commands
 from reconciler.commands import Options
 from reconciler.signals import Interrupted
+
+if TYPE_CHECKING:  # the emulator is imported only when its command runs
+    from reconciler.emulator import PatchMode
 
 CLOUD_NAMES = ("global", "usgov", "usgovdod", "china")
 F = Callable[..., Any]
@@ -114,8 +117,10 @@ def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | N
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
-@click.option("--port", default=8765, show_default=True, help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."
+)
 @click.option("--state", type=click.Path(path_type=Path), help="JSON file holding the tenant; kept across runs.")
 @click.option("--page-size", default=100, show_default=True, help="Partners per page before @odata.nextLink.")
 @click.option(
@@ -131,7 +136,22 @@ def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | N
     show_default=True,
     help="Refuse a setting that blocks AllUsers but not AllApplications (Entra's documented rule).",
 )
-def emulator(host: str, port: int, state: Path | None, page_size: int, patch_mode: str, block_all_rule: bool) -> None:
+@click.option(
+    "--latency",
+    type=float,
+    default=0.0,
+    metavar="SECONDS",
+    help="Wait this long before answering each request, once it is handled (for interrupt tests).",
+)
+def emulator(
+    host: str,
+    port: int,
+    state: Path | None,
+    page_size: int,
+    patch_mode: PatchMode,
+    block_all_rule: bool,
+    latency: float,
+) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.
 
     \b
@@ -139,17 +159,27 @@ def emulator(host: str, port: int, state: Path | None, page_size: int, patch_mod
               export XTAP_GRAPH_URL=http://127.0.0.1:8765/v1.0 XTAP_ACCESS_TOKEN=...
               xtap plan
     """
-    from reconciler.emulator import EmulatorConfig, run_forever
+    from reconciler.emulator import EmulatorConfig, StartError, run_forever
 
     def ready(base_url: str, token: str) -> None:
         commands.say(f"Graph emulator listening on {base_url} (Ctrl-C to stop). Use it with:")
         commands.say(f"  export XTAP_GRAPH_URL={base_url}")
         commands.say(f"  export XTAP_ACCESS_TOKEN={token}")
 
-    config = EmulatorConfig(
-        page_size=page_size, patch_mode=patch_mode, enforce_block_all_rule=block_all_rule, state_file=state
-    )
-    run_forever(config, host, port, ready)
+    try:
+        config = EmulatorConfig(
+            page_size=page_size,
+            patch_mode=patch_mode,
+            enforce_block_all_rule=block_all_rule,
+            state_file=state,
+            latency_s=latency,
+        )
+    except ValueError as exc:  # the config owns its limits; this only words them as a usage error
+        raise click.UsageError(str(exc)) from None
+    try:
+        run_forever(config, host, port, ready)
+    except StartError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @cli.command()

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
+import socket
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +22,8 @@ import httpx
 import pytest
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES
 
-from reconciler.emulator import Emulator, EmulatorConfig, run_forever
+from reconciler.emulator import Emulator, EmulatorConfig, StartError, run_forever
+from reconciler.emulator.server import MAX_REQUEST_BYTES
 
 PARTNERS = "/policies/crossTenantAccessPolicy/partners"
 TEMPLATE = "/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationPartnerConfiguration"
@@ -164,6 +169,8 @@ def test_unknown_or_miscased_property_is_rejected(
     [
         pytest.param({"tenantId": "not-a-guid"}, id="bad-tenant-guid"),
         pytest.param({"tenantId": TID + "0"}, id="tenant-guid-too-long"),
+        # `$` matches before a final newline; a GUID check must match the whole string.
+        pytest.param({"tenantId": TID + "\n"}, id="tenant-guid-trailing-newline"),
         pytest.param({}, id="missing-tenant-id"),
         pytest.param({"tenantId": None}, id="null-tenant-id"),
         pytest.param({"tenantId": TID, "isInMultiTenantOrganization": True}, id="read-only-property"),
@@ -173,6 +180,13 @@ def test_unknown_or_miscased_property_is_rejected(
         pytest.param(
             {"tenantId": TID, "b2bCollaborationInbound": {"usersAndGroups": target_config("allowed", ("g1", "group"))}},
             id="non-guid-target",
+        ),
+        pytest.param(
+            {
+                "tenantId": TID,
+                "b2bCollaborationInbound": {"usersAndGroups": target_config("allowed", (GROUP + "\n", "group"))},
+            },
+            id="target-guid-trailing-newline",
         ),
         pytest.param(
             {
@@ -618,11 +632,36 @@ def test_state_file_round_trip(tmp_path: Any) -> None:
     assert json.loads(state_file.read_text())["partners"] == {}
 
 
-def test_config_rejects_unknown_patch_mode() -> None:
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"patch_mode": "merge"},
+        {"page_size": 0},
+        {"page_size": 1001},
+        {"latency_s": -0.1},
+        {"latency_s": 601.0},
+        {"latency_s": math.nan},
+        {"latency_s": math.inf},
+    ],
+)
+def test_config_rejects_values_out_of_range(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        EmulatorConfig(patch_mode="merge")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
-        EmulatorConfig(page_size=0)
+        EmulatorConfig(**settings)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "example.com", "127.0.0.1\n", ""])
+def test_start_refuses_a_host_that_is_not_loopback(host: str) -> None:
+    emulator = Emulator()
+    with pytest.raises(StartError, match="loopback only"):
+        emulator.start(host, 0)
+    with pytest.raises(RuntimeError):
+        emulator.base_url  # noqa: B018 (never started)
+
+
+def test_start_refuses_a_port_in_use(emu: Emulator) -> None:
+    port = urlsplit(emu.base_url).port
+    with pytest.raises(StartError, match=f"cannot listen on 127.0.0.1 port {port}: "):
+        Emulator().start("127.0.0.1", port or 0)
 
 
 def test_run_forever_serves_until_interrupted() -> None:
@@ -650,3 +689,88 @@ def test_a_write_that_cannot_be_saved_changes_nothing(tmp_path: Path) -> None:
         failed = http.patch(f"{PARTNERS}/{TID}", json=SEED_PATCHES[0])
         assert failed.status_code == 500
         assert emu.partners()[TID]["inboundTrust"] is None  # memory agrees with the file
+
+
+# -- the trust boundary: what an unauthenticated or misbehaving client can make it do -----------
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: Any
+    closed: bool  # the server closed the connection after answering
+
+
+def raw_exchange(emu: Emulator, head: str) -> RawAnswer:
+    """Send only `head` (request line and headers, no body) on a fresh socket and read the
+    answer. A server that waited for the body would make this time out."""
+    url = urlsplit(emu.base_url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
+        sock.sendall(head.encode("latin-1") + b"\r\n")
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = json.loads(response.read())
+        return RawAnswer(response.status, response.headers, body, closed=sock.recv(1) == b"")
+
+
+def test_an_anonymous_caller_cannot_make_it_parse_a_body(emu: Emulator) -> None:
+    deep = b"[" * 200_000  # deeper than json's recursion limit
+    for body in (json.dumps({"tenantId": TID}).encode(), deep):
+        anonymous = httpx.post(f"{emu.base_url}{PARTNERS}", content=body, headers={"Content-Type": "application/json"})
+        assert_error(anonymous, 401, "InvalidAuthenticationToken")
+    assert [r.body for r in emu.requests] == [None, None]  # nothing was parsed
+    with client_for(emu) as client:
+        too_deep = client.post(PARTNERS, content=deep, headers={"Content-Type": "application/json"})
+    assert_error(too_deep, 400, "Request_BadRequest")
+    assert emu.partners() == {}
+
+
+def test_a_body_over_the_limit_is_refused_unread_and_the_connection_closed(emu: Emulator) -> None:
+    answer = raw_exchange(
+        emu,
+        f"POST /v1.0{PARTNERS} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {emu.mint_token()}\r\nContent-Length: {MAX_REQUEST_BYTES + 1}\r\n",
+    )
+    assert answer.status == 413 and answer.closed
+    assert answer.headers["Connection"] == "close"
+    assert answer.body["error"]["code"] == "Request_EntityTooLarge"
+    assert answer.body["error"]["message"] == "The request body is 4194305 bytes; the limit is 4194304 bytes."
+    assert answer.body["error"]["innerError"]["request-id"] == answer.headers["request-id"]
+    assert [(r.status, r.body) for r in emu.requests] == [(413, None)]
+
+
+def test_a_body_at_the_limit_is_served(emu: Emulator, client: httpx.Client) -> None:
+    body = json.dumps({"tenantId": TID}).encode()
+    padded = body + b" " * (MAX_REQUEST_BYTES - len(body))
+    assert client.post(PARTNERS, content=padded, headers={"Content-Type": "application/json"}).status_code == 201
+
+
+@pytest.mark.parametrize("length", ["-1", "ten", "1e3", "\u00b2"])  # "²" passes str.isdigit, not int()
+def test_a_bad_content_length_is_400_and_closes_the_connection(emu: Emulator, length: str) -> None:
+    answer = raw_exchange(emu, f"POST /v1.0{PARTNERS} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n")
+    assert answer.status == 400 and answer.closed
+    assert answer.body["error"]["code"] == "Request_BadRequest"
+    assert answer.body["error"]["message"].startswith("Invalid Content-Length header")
+
+
+def test_a_chunked_body_is_411_in_graphs_envelope(emu: Emulator) -> None:
+    answer = raw_exchange(emu, f"POST /v1.0{PARTNERS} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n")
+    assert answer.status == 411 and answer.closed
+    assert answer.body["error"]["code"] == "Request_LengthRequired"
+
+
+def test_latency_delays_the_answer_after_the_write_has_landed() -> None:
+    with Emulator(EmulatorConfig(latency_s=0.5)) as slow:
+        url = urlsplit(slow.base_url)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=0.2)
+        headers = {"Authorization": f"Bearer {slow.mint_token()}", "Content-Type": "application/json"}
+        connection.request("POST", f"{url.path}{PARTNERS}", body=json.dumps({"tenantId": TID}), headers=headers)
+        with pytest.raises(TimeoutError):
+            connection.getresponse()  # the client gives up while the answer is delayed ...
+        connection.close()
+        assert list(slow.partners()) == [TID]  # ... and the write has landed all the same
+        with client_for(slow) as client:
+            started = time.monotonic()
+            assert client.get(f"{PARTNERS}/{TID}").status_code == 200
+            assert time.monotonic() - started >= 0.5

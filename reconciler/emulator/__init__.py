@@ -5,7 +5,7 @@ code path runs against something as strict as Graph (DESIGN §6, GRAPH_FACTS §6
 no code with the reconciler, so a schema mistake on either side shows up as a failing test.
 """
 
-from .config import EmulatorConfig, PatchMode
+from .config import EmulatorConfig, PatchMode, StartError
 from .server import Emulator, RecordedRequest, run_forever
 
-__all__ = ["Emulator", "EmulatorConfig", "PatchMode", "RecordedRequest", "run_forever"]
+__all__ = ["Emulator", "EmulatorConfig", "PatchMode", "RecordedRequest", "StartError", "run_forever"]

@@ -67,11 +67,27 @@ def _parse_body(raw: bytes, content_type: str | None) -> tuple[Any, GraphError |
         return None, None
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # "[[[[…" deeper than the parser's stack
         return None, bad_request(_UNREADABLE_BODY)
     if (content_type or "").split(";")[0].strip().lower() != "application/json":
         return body, bad_request(_UNREADABLE_BODY)
     return body, None
+
+
+def _identified(response: Response, headers: Mapping[str, str]) -> Response:
+    """`response` with the `request-id` Graph gives every answer, and the caller's `client-request-id` echoed."""
+    request_id = str(uuid.uuid4())
+    response.headers["request-id"] = request_id
+    response.headers["client-request-id"] = headers.get("client-request-id") or request_id
+    return response
+
+
+def refuse(error: GraphError, headers: Mapping[str, str]) -> Response:
+    """`error` as Graph answers it. Public so the HTTP layer can refuse a request it will not
+    read (too large, badly framed) with the same envelope and ids as every other error."""
+    response = _identified(Response(error.status, headers=dict(error.headers)), headers)
+    response.body = error_body(error, response.headers["request-id"], response.headers["client-request-id"])
+    return response
 
 
 class GraphApp:
@@ -94,25 +110,26 @@ class GraphApp:
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[Response, Any]:
         """Serve one request; `headers` has lowercase names. Returns the response and the parsed
-        request body (for the request log)."""
-        request_id = str(uuid.uuid4())
-        client_request_id = headers.get("client-request-id")
-        body, body_error = _parse_body(raw_body, headers.get("content-type"))
+        request body (for the request log). The body is parsed only once the caller is known to
+        be allowed to make the request, so an anonymous client cannot make the server parse anything."""
+        body: Any = None
         try:
-            response = self._handle(method, target, headers.get("authorization"), body, body_error)
+            handler, params, query = self._authorise(method, target, headers.get("authorization"))
+            body, body_error = _parse_body(raw_body, headers.get("content-type"))
+            if body_error is not None and method in ("POST", "PATCH"):
+                raise body_error
+            return _identified(handler(Request(method, params, query, body)), headers), body
         except GraphError as error:
-            response = Response(error.status, error_body(error, request_id, client_request_id), dict(error.headers))
+            return refuse(error, headers), body
         except Exception as exc:  # an emulator bug: answer like Graph's 500 and keep serving
             log.exception("emulator failure on %s %s", method, target)
-            error = GraphError(500, "UnknownError", f"Emulator failure: {exc!r}")
-            response = Response(500, error_body(error, request_id, client_request_id))
-        response.headers["request-id"] = request_id
-        response.headers["client-request-id"] = client_request_id or request_id
-        return response, body
+            return refuse(GraphError(500, "UnknownError", f"Emulator failure: {exc!r}"), headers), body
 
-    def _handle(
-        self, method: str, target: str, authorization: str | None, body: Any, body_error: GraphError | None
-    ) -> Response:
+    def _authorise(
+        self, method: str, target: str, authorization: str | None
+    ) -> tuple[Handler, tuple[str, ...], dict[str, str]]:
+        """The handler, path parameters and query for a request the caller may make, checked in
+        Graph's order: token (401), path (400), method (405), permission (403)."""
         granted = self._authority.permissions(authorization)
         url = urlsplit(target)
         version, *rest = (unquote(s) for s in url.path.strip("/").split("/"))
@@ -123,10 +140,7 @@ class GraphApp:
         if handler is None:
             raise GraphError(405, BAD_REQUEST, "Specified HTTP method is not allowed for the request target.")
         require(granted, write=method != "GET")
-        if body_error is not None and method in ("POST", "PATCH"):
-            raise body_error
-        query = {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}
-        return handler(Request(method, params, query, body))
+        return handler, params, {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}
 
     def _route(self, segments: tuple[str, ...]) -> tuple[dict[str, Handler], tuple[str, ...]]:
         for pattern, handlers in self._routes:

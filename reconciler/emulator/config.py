@@ -8,6 +8,16 @@ from typing import Literal
 
 PatchMode = Literal["replace_top_level", "odata_merge"]
 
+# A page past this size no longer exercises paging, only memory.
+MAX_PAGE_SIZE = 1000
+# Longer than any client timeout worth testing, short enough that a typo does not hang a run.
+MAX_LATENCY_S = 600.0
+
+
+class StartError(Exception):
+    """The emulator cannot start as asked: a host that is not loopback, a port it cannot bind,
+    a state file it cannot read. One type, so `xtap emulator` can word each as a usage error."""
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:
@@ -22,15 +32,20 @@ class EmulatorConfig:
         is undocumented.
     state_file: JSON file the state is loaded from at start and atomically saved to after
         every write; None keeps the state in memory only.
+    latency_s: seconds to wait before answering every request, after it has been handled and
+        logged, so a test can interrupt a client while it waits on a write that has landed.
     """
 
     page_size: int = 100
     patch_mode: PatchMode = "replace_top_level"
     enforce_block_all_rule: bool = True
     state_file: str | Path | None = None
+    latency_s: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.page_size < 1:
-            raise ValueError(f"page_size must be at least 1, got {self.page_size}")
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page size must be 1 to {MAX_PAGE_SIZE}, got {self.page_size}")
+        if not 0 <= self.latency_s <= MAX_LATENCY_S:  # also refuses nan, which compares false
+            raise ValueError(f"latency must be 0 to {MAX_LATENCY_S:g} seconds, got {self.latency_s:g}")
         if self.patch_mode not in ("replace_top_level", "odata_merge"):
             raise ValueError(f"unknown patch_mode {self.patch_mode!r}")

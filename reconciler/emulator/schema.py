@@ -15,7 +15,8 @@ from typing import Any
 
 from .errors import bad_request
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Used with fullmatch only: `$` would also match before a trailing newline ("<guid>\n").
+GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Reserved target keywords and the only targetType each may carry (GRAPH_FACTS §1.4, §3.1).
 KEYWORD_TARGET_TYPES: Mapping[str, str] = {
@@ -82,7 +83,7 @@ def _check_target(target: dict[str, Any]) -> dict[str, Any]:
         if target_type != expected:
             raise bad_request(f"Target '{value}' is only valid with targetType '{expected}', not '{target_type}'.")
         return target
-    if not GUID_RE.match(value):
+    if not GUID_RE.fullmatch(value):
         raise bad_request(
             f"Invalid target '{value}': expected an object id (GUID) or one of {', '.join(KEYWORD_TARGET_TYPES)}."
         )
@@ -218,7 +219,7 @@ def coerce(value: Any, wire_type: WireType, name: str) -> Any:
         if type(value) is not wire_type.python:
             raise _wrong_type(name, wire_type.edm)
         if wire_type.guid:
-            if not GUID_RE.match(value):
+            if not isinstance(value, str) or not GUID_RE.fullmatch(value):
                 raise bad_request(f"Invalid value '{value}' for property '{name}': not a GUID.")
             return value.lower()
         return value

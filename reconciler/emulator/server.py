@@ -2,11 +2,14 @@
 
 A stdlib `ThreadingHTTPServer` speaking HTTP/1.1 with keep-alive: every response carries an
 exact Content-Length (none on 204) and every request body is read in full, so connection
-reuse by httpx/kiota behaves as against Graph.
+reuse by httpx/kiota behaves as against Graph. A body that is too large or badly framed is
+refused unread, and its connection closed, since the rest of the stream cannot be trusted.
+It listens on loopback only: it speaks plain HTTP, so its tokens and tenant travel in clear text.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import threading
@@ -17,13 +20,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from .app import JSON_CONTENT_TYPE, VERSION, GraphApp
+from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, Response, refuse
 from .auth import READ_WRITE, TokenAuthority
-from .config import EmulatorConfig
+from .config import EmulatorConfig, StartError
+from .errors import GraphError, bad_request
 from .state import Store
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
+# Graph's request size limit, 4 MB. xtap's largest body is a few KB.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+LOOPBACK = "127.0.0.0/8, ::1 or localhost"
+
+
+def check_loopback(host: str) -> None:
+    """StartError unless `host` is a loopback address: nothing off this machine may reach the emulator."""
+    if host.lower() == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise StartError(f"the emulator listens on loopback only ({LOOPBACK}), not on {host!r}")
 
 
 @dataclass(frozen=True)
@@ -38,6 +57,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     app: GraphApp
     record: Callable[[RecordedRequest], None]
+    latency_s: float
 
     def __init__(self, host: str, port: int) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -52,21 +72,38 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def _serve(self) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        try:
+            raw = self._read_body()
+        except GraphError as error:
+            self.close_connection = True  # the unread body would be taken for the next request
+            self._answer(refuse(error, headers), None)
+            return
+        response, body = self.server.app.dispatch(self.command, self.path, headers, raw)
+        self._answer(response, body)
+
+    def _read_body(self) -> bytes:
+        """The request body, read only when its framing is sound and its size within the limit."""
         if "transfer-encoding" in self.headers:
             # Graph clients send Content-Length; refusing chunked keeps the body framing simple.
-            self.send_error(411, "Length Required")
-            return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            self.send_error(400, "Bad Content-Length")
-            return
-        raw = self.rfile.read(length) if length > 0 else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        response, body = self.server.app.dispatch(self.command, self.path, headers, raw)
+            raise GraphError(411, "Request_LengthRequired", "A Content-Length header is required.")
+        declared = self.headers.get("Content-Length") or "0"
+        length = int(declared) if declared.isascii() and declared.isdigit() else -1
+        if length < 0:
+            raise bad_request(f"Invalid Content-Length header: {declared!r}.")
+        if length > MAX_REQUEST_BYTES:
+            raise GraphError(
+                413,
+                "Request_EntityTooLarge",
+                f"The request body is {length} bytes; the limit is {MAX_REQUEST_BYTES} bytes.",
+            )
+        return self.rfile.read(length)
+
+    def _answer(self, response: Response, body: Any) -> None:
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         # Logged before the response goes out, so a client that has its answer sees it in the log.
         self.server.record(RecordedRequest(self.command, self.path, body, response.status))
+        time.sleep(self.server.latency_s)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -75,6 +112,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("OData-Version", "4.0")
         if response.status != 204:
             self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
 
@@ -99,15 +138,22 @@ class Emulator:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Emulator:
-        """Serve in a daemon thread; port 0 picks a free port (read it from `base_url`)."""
+        """Serve in a daemon thread; port 0 picks a free port (read it from `base_url`).
+        StartError when `host` is not loopback or the port cannot be bound."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
-        server = _Server(host, port)
+        check_loopback(host)
+        try:
+            server = _Server(host, port)
+        except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0..65535
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StartError(f"cannot listen on {host} port {port}: {reason}") from None
         bound_port = server.server_address[1]
         netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
         self._base_url = f"http://{netloc}/{VERSION}"
         server.app = GraphApp(self._store, self._authority, self.config.page_size, self._base_url)
         server.record = self._record
+        server.latency_s = self.config.latency_s
         self._server = server
         # A short poll interval: `stop()` waits up to one interval, and tests start and stop often.
         self._thread = threading.Thread(

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .config import EmulatorConfig
+from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request, not_found
 from .schema import PARTNER, TEMPLATE, EntitySchema, check_block_all, coerce_write, complete
 
@@ -64,6 +64,27 @@ def _partner_not_found(tenant_id: str) -> GraphError:
     )
 
 
+def _load(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The partners and template saved in `path`, or a StartError saying why they cannot be:
+    the file is the user's to edit, so a broken one is their mistake to fix, not a crash."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise StartError(f"{path}:{exc.lineno}:{exc.colno}: not an emulator state file: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError, RecursionError) as exc:
+        raise StartError(f"{path}: cannot read the emulator state file: {exc}") from None
+    if not (
+        isinstance(saved, dict)
+        and isinstance(saved.get("partners"), dict)
+        and isinstance(saved.get("template"), dict)
+        and all(isinstance(partner, dict) for partner in saved["partners"].values())
+    ):
+        raise StartError(
+            f'{path}: not an emulator state file: expected {{"partners": {{tenantId: {{...}}}}, "template": {{...}}}}'
+        )
+    return saved["partners"], saved["template"]
+
+
 class Store:
     """All state and every operation on it; each public method is atomic under one lock."""
 
@@ -74,9 +95,8 @@ class Store:
         self._template: dict[str, Any] = fill({}, TEMPLATE)
         self._path = Path(config.state_file) if config.state_file else None
         if self._path is not None and self._path.exists():
-            saved = json.loads(self._path.read_text(encoding="utf-8"))
-            self._partners = {tid.lower(): partner for tid, partner in saved["partners"].items()}
-            self._template = saved["template"]
+            partners, self._template = _load(self._path)
+            self._partners = {tid.lower(): partner for tid, partner in partners.items()}
 
     # -- reads ------------------------------------------------------------------------------
 

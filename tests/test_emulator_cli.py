@@ -1,0 +1,124 @@
+"""`xtap emulator` as a user starts it: a subprocess, its options checked before it listens."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import run_xtap
+
+PARTNERS = "/policies/crossTenantAccessPolicy/partners"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--host", "0.0.0.0"], "loopback only (127.0.0.0/8, ::1 or localhost), not on '0.0.0.0'"),
+        (["--host", "192.0.2.1"], "not on '192.0.2.1'"),
+        (["--host", "::"], "not on '::'"),
+        (["--host", "example.com"], "not on 'example.com'"),
+        # A host with a control character is named escaped, never printed raw.
+        (["--host", "127.0.0.1\n::error::x"], r"not on '127.0.0.1\n::error::x'"),
+        (["--port", "65536"], "Invalid value for '--port': 65536 is not in the range 0<=x<=65535."),
+        (["--port", "-1"], "Invalid value for '--port': -1 is not in the range 0<=x<=65535."),
+        (["--page-size", "0"], "page size must be 1 to 1000, got 0"),
+        (["--page-size", "1001"], "page size must be 1 to 1000, got 1001"),
+        (["--latency", "-1"], "latency must be 0 to 600 seconds, got -1"),
+        (["--latency", "nan"], "latency must be 0 to 600 seconds, got nan"),
+        (["--latency", "601"], "latency must be 0 to 600 seconds, got 601"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error(args: list[str], message: str) -> None:
+    result = run_xtap("emulator", "--port", "0", *args)
+
+    assert result.code == 1
+    assert result.stdout == ""
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("Error: ") and last.endswith(message), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(line.startswith("::") for line in result.stderr.splitlines())  # no workflow command
+
+
+def test_a_port_in_use_is_a_usage_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_xtap("emulator", "--port", str(port))
+
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: cannot listen on 127.0.0.1 port {port}: Address already in use"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"partners": {},\n  "template": nope}', ":2:15: not an emulator state file: Expecting value"),
+        ('{"partners": 3, "template": {}}', ': not an emulator state file: expected {"partners": '),
+        ('{"partners": {"x": []}, "template": {}}', ': not an emulator state file: expected {"partners": '),
+        ("[]", ': not an emulator state file: expected {"partners": '),
+        ("[" * 100_000, ": cannot read the emulator state file: maximum recursion depth exceeded"),
+    ],
+)
+def test_a_state_file_it_cannot_read_is_a_usage_error(tmp_path: Path, content: str, message: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    result = run_xtap("emulator", "--port", "0", "--state", str(state))
+
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {state}{message}"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[str, str]]:
+    """`xtap emulator ARGS` running; yields the URL and token it printed, then stops it."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert server.stderr is not None
+    try:
+        printed = b""
+        deadline = time.monotonic() + 20
+        while not re.search(rb"XTAP_ACCESS_TOKEN=\S+\n", printed):
+            # Unbuffered reads with a deadline: a silent or stuck server fails the test, never hangs it.
+            ready, _, _ = select.select([server.stderr], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(server.stderr.fileno(), 4096) if ready else b""
+            assert chunk, f"the emulator did not print its URL and token in time: {printed!r}"
+            printed += chunk
+        exports = dict(re.findall(r"export (XTAP_\w+)=(\S+)", printed.decode()))
+        yield exports["XTAP_GRAPH_URL"], exports["XTAP_ACCESS_TOKEN"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("host", "netloc"), [("127.0.0.2", "127.0.0.2"), ("localhost", "localhost"), ("::1", "[::1]")])
+def test_it_serves_on_any_loopback_host(host: str, netloc: str) -> None:
+    with serving("--host", host) as (url, token):
+        assert url.startswith(f"http://{netloc}:") and url.endswith("/v1.0")
+        listed = httpx.get(f"{url}{PARTNERS}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert listed.status_code == 200
+    assert listed.json()["value"] == []
+
+
+def test_latency_delays_every_answer() -> None:
+    with serving("--latency", "0.5") as (url, token):
+        started = time.monotonic()
+        listed = httpx.get(f"{url}{PARTNERS}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        elapsed = time.monotonic() - started
+    assert listed.status_code == 200
+    assert elapsed >= 0.5
