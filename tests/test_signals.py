@@ -106,8 +106,7 @@ def test_ctrl_c_during_apply_says_what_was_written_and_what_was_in_flight(tmp_pa
         # The next plan shows exactly what is left: the third partner, and the second only if its
         # write never reached Graph.
         replan = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
-        out = replan.stdout
-        left = {change["id"] for change in json.loads(out)["changes"]}
+        left = {change["id"] for change in json.loads(replan.stdout)["changes"]}
         created = set(emulator.partners())
         assert left == {p["tenantId"] for p in partners} - created
         assert partners[2]["tenantId"] in left and partners[0]["tenantId"] not in left
