@@ -128,7 +128,7 @@ def load_policies(root: Path | str) -> Desired:
 
 
 def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
-    for path in sorted(root.iterdir()):
+    for path in _entries(root, problems):
         if path.is_dir():
             if path.name != PARTNERS_DIR:
                 problems.append(Problem.whole(path, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
@@ -141,12 +141,27 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
             problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
     partners_dir = root / PARTNERS_DIR
     if partners_dir.is_dir():
-        for path in sorted(partners_dir.iterdir()):
+        for path in _entries(partners_dir, problems):
             if path.is_dir():  # never silently skip a partner someone filed in a subfolder
                 message = f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it"
                 problems.append(Problem.whole(path, message))
             elif path.suffix.lower() in YAML_SUFFIXES:
                 yield path
+
+
+def _entries(folder: Path, problems: list[Problem]) -> Iterator[Path]:
+    """The folder's entries that may be policies. Hidden names (`.git`, `.DS_Store`, emacs's
+    `.#x.yaml` lock, vim's `.x.yaml.swp`) and backups (`x.yaml~`) are never policies, so they
+    are skipped silently; a JSON file is a problem, since its author surely meant it as one."""
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name.endswith("~"):
+            continue
+        if path.suffix.lower() == ".json":
+            problems.append(
+                Problem.whole(path, f"xtap reads YAML files only; JSON is YAML, so rename it to {path.stem}.yaml")
+            )
+            continue
+        yield path
 
 
 def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
@@ -159,7 +174,7 @@ def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
         problems.append(Problem.whole(file, f"cannot read: {exc}"))
         return None
     if len(raw) > MAX_FILE_BYTES:
-        problems.append(Problem.whole(file, f"larger than {MAX_FILE_BYTES // 1024} KiB, the limit for a policy file"))
+        problems.append(Problem.whole(file, f"larger than {MAX_FILE_BYTES >> 20} MiB, the limit for a policy file"))
         return None
     doc = _Doc(file, None, {}, {})
     found: list[Problem] = []
@@ -230,7 +245,7 @@ class _Reader:
         mark = self._start(event)
         kind = _implicit_kind(event.value) if event.implicit[0] else "str"  # quoted or block: a string
         if kind not in PLAIN_TAGS:  # a date or `<<`: YAML 1.1 types that no Graph property takes
-            self._problem(mark, f"unsupported YAML value '{event.value}': quote it to make it a string")
+            self._problem(mark, f"unsupported YAML value {event.value!r}: quote it to make it a string")
         self._attach(_scalar(kind, event.value), kind == "str", mark)
 
     def _open(self, event: CollectionStartEvent, data: dict[str, Any] | list[Any]) -> bool:
@@ -279,7 +294,7 @@ class _Reader:
             self._problem(mark, "keys must be plain property names")
             top.skip = True
         elif value in top.data:
-            self._problem(mark, f"duplicate key '{value}'")
+            self._problem(mark, f"duplicate key {value!r}")
             top.skip = True
         else:
             top.key = value
@@ -336,7 +351,7 @@ def _tool_key_problems(doc: _Doc, tool: Any) -> Iterator[Problem]:
     for key in tool:
         if key not in TOOL_KEYS:
             allowed = ", ".join(sorted(TOOL_KEYS))
-            yield doc.at((TOOL_KEY, key), f"unknown key '{key}' under '{TOOL_KEY}' (allowed: {allowed})", True)
+            yield doc.at((TOOL_KEY, key), f"unknown key {key!r} under '{TOOL_KEY}' (allowed: {allowed})", True)
 
 
 def _problem(doc: _Doc, error: Any) -> Problem:
@@ -372,10 +387,10 @@ def _unknown_key_message(path: Path_) -> str:
     where = f" of '{path[-2]}'" if len(path) > 1 and isinstance(path[-2], str) else ""
     known = _known_names()
     if key in known:
-        return f"'{key}' is not a property{where} (it belongs to another object)"
+        return f"{key!r} is not a property{where} (it belongs to another object)"
     hint = [name for name in known if name.lower() == key.lower()] or difflib.get_close_matches(key, known, n=1)
     suggestion = f"; did you mean '{hint[0]}'? (names are Graph's, case-sensitive)" if hint else ""
-    return f"unknown property '{key}'{where}{suggestion}"
+    return f"unknown property {key!r}{where}{suggestion}"
 
 
 def _source(doc: _Doc, key: str | None = None) -> str:

@@ -68,7 +68,7 @@ class GraphModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
     # The Graph type name, so the `@odata.type` of the docs' JSON representations is accepted.
-    graph_type: ClassVar[str | None] = None
+    graph_type: ClassVar[str] = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -80,13 +80,10 @@ class GraphModel(BaseModel):
             return data
         data = dict(data)
         named = data.pop(ODATA_TYPE)
-        expected = GRAPH_NAMESPACE + (cls.graph_type or "")
-        if cls.graph_type is None or named not in (expected, expected.removeprefix("#")):
-            raise PydanticCustomError(
-                "odata_type",
-                "'@odata.type' {named!r} is not this object's type, {expected}",
-                {"named": named, "expected": expected},
-            )
+        expected = GRAPH_NAMESPACE + cls.graph_type
+        if named not in (expected, expected.removeprefix("#")):
+            message = "'@odata.type' {named} is not this object's type, {expected}"
+            raise PydanticCustomError("odata_type", message, {"named": repr(named), "expected": expected})
         return data
 
     def wire(self) -> dict[str, Any]:
@@ -107,12 +104,12 @@ class Target(GraphModel):
     def _keyword_matches_type(self) -> Target:
         expected = KEYWORD_TARGET_TYPES.get(self.target)
         if expected is not None and self.targetType != expected:
-            raise ValueError(f"target '{self.target}' needs targetType '{expected}', not '{self.targetType}'")
+            raise ValueError(f"target {self.target!r} needs targetType '{expected}', not '{self.targetType}'")
         if expected is None and not is_guid(self.target):
             keywords = ", ".join(KEYWORD_TARGET_TYPES)
-            raise ValueError(f"target '{self.target}' is neither an object id (GUID) nor one of {keywords}")
+            raise ValueError(f"target {self.target!r} is neither an object id (GUID) nor one of {keywords}")
         if self.targetType not in self.slot_types:
-            raise ValueError(f"target '{self.target}' has targetType '{self.targetType}'; {self.slot_takes}")
+            raise ValueError(f"target {self.target!r} has targetType '{self.targetType}'; {self.slot_takes}")
         return self
 
 
@@ -289,7 +286,7 @@ class Partner(CrossTenantSettings):
     @classmethod
     def _tenant_is_guid(cls, value: str) -> str:
         if not is_guid(value):
-            raise ValueError(f"tenantId '{value}' is not a GUID (like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
+            raise ValueError(f"tenantId {value!r} is not a GUID (like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
         return value
 
 
@@ -312,11 +309,11 @@ class MtoPartnerTemplate(CrossTenantSettings):
         unknown = sorted(flags - set(WRITABLE_LEVELS))
         if unknown:
             raise ValueError(
-                f"templateApplicationLevel '{value}': unknown flag(s) {', '.join(map(repr, unknown))}; "
+                f"templateApplicationLevel {value!r}: unknown flag(s) {', '.join(map(repr, unknown))}; "
                 f"use a comma-separated subset of {', '.join(WRITABLE_LEVELS)}"
             )
         if "none" in flags and len(flags) > 1:
-            raise ValueError(f"templateApplicationLevel '{value}': 'none' cannot be combined with other flags")
+            raise ValueError(f"templateApplicationLevel {value!r}: 'none' cannot be combined with other flags")
         return template_levels(value)
 
 
