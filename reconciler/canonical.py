@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.models import NESTED_MEMBERS, TEMPLATE_DEFAULT_LEVEL, is_guid
+from reconciler.models import NESTED_MEMBERS, TEMPLATE_DEFAULT_LEVEL, is_guid, template_levels
 
 # What an absent (or null) top-level property means, where that is not simply null.
 ABSENT_MEANS: dict[str, Any] = {
@@ -54,14 +54,8 @@ def _normalise(key: str | None, value: Any) -> Any:
     if key == "target" and isinstance(value, str) and is_guid(value):
         return value.lower()
     if key == "templateApplicationLevel" and isinstance(value, str):
-        return _flags(value)
+        return template_levels(value)
     return value
-
-
-def _flags(value: str) -> str:
-    """A flags enum as a set; `none` is the empty set, so it vanishes beside any other flag."""
-    flags = {flag.strip() for flag in value.split(",") if flag.strip()}
-    return ",".join(sorted(flags - {"none"} if len(flags) > 1 else flags))
 
 
 def _target_set(targets: list[Any]) -> list[Any] | None:

@@ -1,28 +1,44 @@
 """Load and validate policies/: YAML files → the desired state, or every problem at once.
 
-Parsing uses ruamel's libyaml-backed composer, `CSafeLoader.get_single_node` (0.09 ms for a
-typical partner file here, against 0.25 ms for `YAML(typ="safe").compose`, which resolves tags
-in Python, and 2.3 ms for the round-trip loader). It builds nodes only, never objects, so no
-YAML tag can run code; and it keeps the line and column of every key and value, so a pydantic error deep in a
-partner file is reported as `file:line:col: message`. Nothing here talks to Graph: bad input
-never reaches the tenant.
+Parsing reads the event stream of ruamel's libyaml-backed parser (`CSafeLoader`) and builds
+plain data from it, iteratively, in one pass. Nothing in a file can hurt the process that reads
+it (DESIGN §9): the size is capped before parsing and the nesting depth while parsing (ruamel's
+own composer recurses and segfaults on deep brackets); no object is ever constructed, so no tag
+can run code, and explicit tags are refused outright (`!!bool yes` would otherwise be false);
+aliases are refused before they can expand. The line and column of every key and value are
+kept, so a pydantic error deep in a partner file is reported as `file:line:col: message`.
+Nothing here talks to Graph: bad input never reaches the tenant.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAMLError
 from ruamel.yaml.cyaml import CSafeLoader
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import Resolver
 
 from reconciler.desired import Desired, DesiredPartner, DesiredTemplate
-from reconciler.models import READ_ONLY, GraphModel, MtoPartnerTemplate, Partner
+from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, MtoPartnerTemplate, Partner
 
 PARTNERS_DIR = "partners"
 MTO_PARTNER_TEMPLATE_FILE = "mto-partner-template.yaml"
@@ -35,7 +51,13 @@ NOT_YET_SUPPORTED = ("mto-identity-sync-template.yaml", "default.yaml", "xtap.ya
 
 Path_ = tuple[str | int, ...]
 YAML_TAG = "tag:yaml.org,2002:"
-PLAIN_TAGS = frozenset({"map", "seq", "str", "int", "float", "bool", "null"})
+PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null"})
+# Bounds checked while reading, before any structure is built (DESIGN §9). A partner file is
+# 1-5 KB and five levels deep; these leave ample room and still stop a hostile pull request.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 20
+# The safe loader's resolver: YAML 1.2's core types, so `yes` and `on` are strings.
+_RESOLVER = Resolver()
 
 
 @dataclass(frozen=True, order=True)
@@ -70,7 +92,6 @@ class _Doc:
     data: Any
     key_marks: dict[Path_, tuple[int, int]]
     value_marks: dict[Path_, tuple[int, int]]
-    seen: set[int] = field(default_factory=set)  # ids of the nodes read, to catch aliases
 
     def at(self, path: Path_, message: str, on_key: bool = False) -> Problem:
         """A problem at `path`, or at its nearest ancestor that has a position."""
@@ -107,7 +128,7 @@ def load_policies(root: Path | str) -> Desired:
 
 
 def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
-    for path in sorted(root.iterdir()):
+    for path in _entries(root, problems):
         if path.is_dir():
             if path.name != PARTNERS_DIR:
                 problems.append(Problem.whole(path, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
@@ -120,7 +141,7 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
             problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
     partners_dir = root / PARTNERS_DIR
     if partners_dir.is_dir():
-        for path in sorted(partners_dir.iterdir()):
+        for path in _entries(partners_dir, problems):
             if path.is_dir():  # never silently skip a partner someone filed in a subfolder
                 message = f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it"
                 problems.append(Problem.whole(path, message))
@@ -128,76 +149,171 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
                 yield path
 
 
+def _entries(folder: Path, problems: list[Problem]) -> Iterator[Path]:
+    """The folder's entries that may be policies. Hidden names (`.git`, `.DS_Store`, emacs's
+    `.#x.yaml` lock, vim's `.x.yaml.swp`) and backups (`x.yaml~`) are never policies, so they
+    are skipped silently; a JSON file is a problem, since its author surely meant it as one."""
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name.endswith("~"):
+            continue
+        if path.suffix.lower() == ".json":
+            problems.append(
+                Problem.whole(path, f"xtap reads YAML files only; JSON is YAML, so rename it to {path.stem}.yaml")
+            )
+            continue
+        yield path
+
+
 def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:  # bounded read: a partners/x.yaml may be a link to /dev/zero
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem.whole(file, f"cannot read: {exc}"))
         return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(Problem.whole(file, f"larger than {MAX_FILE_BYTES >> 20} MiB, the limit for a policy file"))
+        return None
+    doc = _Doc(file, None, {}, {})
+    found: list[Problem] = []
     loader = CSafeLoader(text)
     try:
-        node = loader.get_single_node()
+        _Reader(doc, found).read(loader)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         detail = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
-        problems.append(Problem(file, line, col, f"YAML syntax error: {detail or exc}"))
-        return None
+        found.append(Problem(file, line, col, f"YAML syntax error: {detail or exc}"))
     finally:
         loader.dispose()
-    if not isinstance(node, MappingNode):
-        line, col = _mark(node) if node else (1, 1)
-        problems.append(Problem(file, line, col, "a policy file must be a mapping of Graph property names to values"))
-        return None
-    doc = _Doc(file, None, {}, {})
-    found: list[Problem] = []
-    doc.data = _to_data(node, (), doc, found)
+    if not found and not isinstance(doc.data, dict):
+        line, col = doc.value_marks.get((), (1, 1))
+        found.append(Problem(file, line, col, "a policy file must be a mapping of Graph property names to values"))
     problems.extend(found)
     return None if found else doc  # validating half-read data would only add noise
 
 
-def _to_data(node: Node, path: Path_, doc: _Doc, problems: list[Problem]) -> Any:
-    """Plain Python data from a YAML node, recording positions; duplicate keys, aliases and any
-    tag beyond YAML's plain types (`!!python/...` and friends) are problems."""
-    if id(node) in doc.seen:
-        # An alias: refused, since nested aliases expand exponentially (a few hundred bytes can
-        # exhaust memory on the CI runner that plans a pull request) and may even be recursive.
-        problems.append(doc.at(path, "YAML aliases (*name) are not supported: write the value out"))
-        return None
-    doc.seen.add(id(node))
-    doc.value_marks[path] = _mark(node)
-    kind = _tag(node).removeprefix(YAML_TAG)
-    if kind not in PLAIN_TAGS:
-        problems.append(Problem(doc.file, *_mark(node), f"unsupported YAML tag '{_tag(node)}': use plain values"))
-        return None
-    if isinstance(node, MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not (isinstance(key_node, ScalarNode) and _tag(key_node) == YAML_TAG + "str"):
-                problems.append(Problem(doc.file, *_mark(key_node), "keys must be plain property names"))
-                continue
-            key, key_path = key_node.value, (*path, key_node.value)
-            if key in result:
-                problems.append(Problem(doc.file, *_mark(key_node), f"duplicate key '{key}'"))
-                continue
-            doc.key_marks[key_path] = _mark(key_node)
-            result[key] = _to_data(value_node, key_path, doc, problems)
-        return result
-    if isinstance(node, SequenceNode):
-        return [_to_data(item, (*path, index), doc, problems) for index, item in enumerate(node.value)]
-    return _scalar(kind, node.value)
+@dataclass(slots=True)
+class _Open:
+    """A mapping or sequence being read; in a mapping, the key whose value comes next."""
+
+    data: dict[str, Any] | list[Any]
+    path: Path_
+    mark: tuple[int, int]
+    key: str | None = None
+    skip: bool = False  # the pending key was refused: its value is read and dropped
 
 
-def _tag(node: Node) -> str:
-    """The resolved tag. libyaml hands over full tags (no handle), so read them as they are:
-    `Node.tag` re-decodes the URI on every call, a third of all parsing time."""
-    return str(node.ctag.suffix) if node.ctag.handle is None else str(node.tag)
+class _Reader:
+    """Builds a file's data from libyaml's event stream, iteratively, so no nesting can exhaust a
+    stack. ruamel's own composer recurses in C (deep brackets segfault it) and builds the whole
+    tree before any limit could be checked; here reading stops at the first collection past the
+    depth cap, and explicit tags and aliases are refused where they stand."""
+
+    def __init__(self, doc: _Doc, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.stack: list[_Open] = []
+
+    def read(self, loader: CSafeLoader) -> None:
+        documents = 0
+        while (event := loader.get_event()) is not None:
+            kind = type(event)
+            if kind is ScalarEvent:
+                self._scalar(event)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if not self._open(event, {} if kind is MappingStartEvent else []):
+                    return
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                done = self.stack.pop()
+                self._attach(done.data, False, done.mark)
+            elif kind is AliasEvent:
+                # Refused, since nested aliases expand exponentially (a few hundred bytes can exhaust
+                # memory on the CI runner that plans a pull request) and may even be recursive.
+                mark = self._start(event)
+                self._problem(mark, "YAML aliases (*name) are not supported: write the value out")
+                self._attach(None, False, mark)
+            elif kind is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    self._problem(_mark(event), "a policy file is a single document: remove the second one")
+                    return
+
+    def _scalar(self, event: ScalarEvent) -> None:
+        mark = self._start(event)
+        kind = _implicit_kind(event.value) if event.implicit[0] else "str"  # quoted or block: a string
+        if kind not in PLAIN_TAGS:  # a date or `<<`: YAML 1.1 types that no Graph property takes
+            self._problem(mark, f"unsupported YAML value {event.value!r}: quote it to make it a string")
+        self._attach(_scalar(kind, event.value), kind == "str", mark)
+
+    def _open(self, event: CollectionStartEvent, data: dict[str, Any] | list[Any]) -> bool:
+        """Start a collection; False, with a problem, if it is nested past the cap."""
+        mark = self._start(event)
+        if len(self.stack) == MAX_DEPTH:
+            self._problem(mark, f"nested deeper than {MAX_DEPTH} levels, the limit for a policy file")
+            return False
+        top = self.stack[-1] if self.stack else None
+        self.stack.append(_Open(data, self._path(top) or (), mark))
+        return True
+
+    def _start(self, event: NodeEvent) -> tuple[int, int]:
+        """Where a node starts; records it as the position of its value, and refuses any explicit tag."""
+        mark = _mark(event)
+        path = self._path(self.stack[-1]) if self.stack else ()
+        if path is not None:
+            self.doc.value_marks[path] = mark
+        if getattr(event, "ctag", None) is not None:
+            self._problem(mark, "explicit YAML tags are not allowed: write the plain value")
+        return mark
+
+    @staticmethod
+    def _path(top: _Open | None) -> Path_ | None:
+        """The path of the node that comes next in `top`, or None for a key or a dropped value."""
+        if top is None:
+            return ()
+        if isinstance(top.data, list):
+            return (*top.path, len(top.data))
+        return None if top.key is None else (*top.path, top.key)
+
+    def _attach(self, value: Any, plain: bool, mark: tuple[int, int]) -> None:
+        """Put a finished node where it belongs: the document, a sequence, a mapping's key or value.
+        `plain`: the node was a string scalar, the only kind of key a property name can be."""
+        if not self.stack:
+            self.doc.data = value
+            return
+        top = self.stack[-1]
+        if isinstance(top.data, list):
+            top.data.append(value)
+        elif top.key is not None or top.skip:
+            if top.key is not None:
+                top.data[top.key] = value
+            top.key, top.skip = None, False
+        elif not plain:
+            self._problem(mark, "keys must be plain property names")
+            top.skip = True
+        elif value in top.data:
+            self._problem(mark, f"duplicate key {value!r}")
+            top.skip = True
+        else:
+            top.key = value
+            self.doc.key_marks[(*top.path, value)] = mark
+
+    def _problem(self, mark: tuple[int, int], message: str) -> None:
+        self.problems.append(Problem(self.doc.file, *mark, message))
 
 
-def _mark(node: Node) -> tuple[int, int]:
+@functools.lru_cache(maxsize=4096)
+def _implicit_kind(text: str) -> str:
+    """The type YAML gives a plain scalar. Cached: the same few keys and values recur in every file,
+    and ruamel's resolver tries a regex per candidate type."""
+    return str(_RESOLVER.resolve(ScalarNode, text, (True, False)).suffix).removeprefix(YAML_TAG)
+
+
+def _mark(event: Event) -> tuple[int, int]:
     """1-based line and column, as editors and `file:line:col` links count them."""
-    return node.start_mark.line + 1, node.start_mark.column + 1
+    return event.start_mark.line + 1, event.start_mark.column + 1
 
 
 def _scalar(kind: str, text: str) -> Any:
@@ -235,7 +351,7 @@ def _tool_key_problems(doc: _Doc, tool: Any) -> Iterator[Problem]:
     for key in tool:
         if key not in TOOL_KEYS:
             allowed = ", ".join(sorted(TOOL_KEYS))
-            yield doc.at((TOOL_KEY, key), f"unknown key '{key}' under '{TOOL_KEY}' (allowed: {allowed})", True)
+            yield doc.at((TOOL_KEY, key), f"unknown key {key!r} under '{TOOL_KEY}' (allowed: {allowed})", True)
 
 
 def _problem(doc: _Doc, error: Any) -> Problem:
@@ -246,8 +362,10 @@ def _problem(doc: _Doc, error: Any) -> Problem:
     if kind == "missing":
         return doc.at(path, f"'{path[-1]}' is required")
     if kind == "value_error":  # our own validators: the message already names the value
-        read_only = path and str(path[-1]) in READ_ONLY
-        return doc.at(path, error["msg"].removeprefix("Value error, "), on_key=bool(read_only))
+        refused = path and str(path[-1]) in REFUSED
+        return doc.at(path, error["msg"].removeprefix("Value error, "), on_key=bool(refused))
+    if kind == "odata_type":
+        return doc.at((*path, ODATA_TYPE), error["msg"])
     got = error.get("input")
     shown = f", got {got!r}" if got is None or isinstance(got, (str, int, float, bool)) else ""
     return doc.at(path, f"{'.'.join(map(str, path))}: {error['msg']}{shown}")
@@ -269,15 +387,15 @@ def _unknown_key_message(path: Path_) -> str:
     where = f" of '{path[-2]}'" if len(path) > 1 and isinstance(path[-2], str) else ""
     known = _known_names()
     if key in known:
-        return f"'{key}' is not a property{where} (it belongs to another object)"
+        return f"{key!r} is not a property{where} (it belongs to another object)"
     hint = [name for name in known if name.lower() == key.lower()] or difflib.get_close_matches(key, known, n=1)
     suggestion = f"; did you mean '{hint[0]}'? (names are Graph's, case-sensitive)" if hint else ""
-    return f"unknown property '{key}'{where}{suggestion}"
+    return f"unknown property {key!r}{where}{suggestion}"
 
 
 def _source(doc: _Doc, key: str | None = None) -> str:
     """`file:line` of `key`, or of the first key in the file (after any leading comments)."""
-    line, _ = doc.key_marks.get((key,)) if key else min(doc.key_marks.values(), default=(1, 1))
+    line, _ = doc.key_marks.get((key,), (1, 1)) if key else min(doc.key_marks.values(), default=(1, 1))
     return f"{doc.file}:{line}"
 
 

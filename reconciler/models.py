@@ -12,11 +12,12 @@ an SDK upgrade that adds a property fails loudly instead of being silently ignor
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Reserved target keywords and the targetType each one belongs to (GRAPH_FACTS §1.4).
 KEYWORD_TARGET_TYPES: dict[str, str] = {
@@ -32,20 +33,58 @@ MICROSOFT_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
 def is_guid(value: str) -> bool:
-    return bool(GUID_RE.match(value))
+    """The whole value is a GUID: `re.match` with `$` would let "<guid>\\n" (a YAML `|` block) through."""
+    return GUID_RE.fullmatch(value) is not None
+
+
+# Graph's evolvable-enum sentinel (GRAPH_FACTS §7.5): it may come back in a read, but it names
+# no setting, so a file may never send it.
+UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
+
+
+def _not_reserved(value: Any) -> Any:
+    if value == UNKNOWN_FUTURE_VALUE:
+        raise ValueError(
+            f"'{UNKNOWN_FUTURE_VALUE}' is reserved by Graph for values it adds later; it cannot be written"
+        )
+    return value
 
 
 # Literals rather than Enums: strict mode accepts the plain strings YAML gives us, and the
 # error message lists the allowed values.
-AccessType = Literal["allowed", "blocked", "unknownFutureValue"]
-TargetType = Literal["user", "group", "application", "unknownFutureValue"]
-TEMPLATE_APPLICATION_LEVELS = ("none", "newPartners", "existingPartners", "unknownFutureValue")
+AccessType = Annotated[Literal["allowed", "blocked"], BeforeValidator(_not_reserved)]
+TargetType = Annotated[Literal["user", "group", "application"], BeforeValidator(_not_reserved)]
+# The flags enum templateApplicationLevel, in Graph's order (none=0, newPartners=1, existingPartners=2).
+TEMPLATE_APPLICATION_LEVELS = ("none", "newPartners", "existingPartners", UNKNOWN_FUTURE_VALUE)
+WRITABLE_LEVELS = TEMPLATE_APPLICATION_LEVELS[:-1]
+
+
+ODATA_TYPE = "@odata.type"
+GRAPH_NAMESPACE = "#microsoft.graph."
 
 
 class GraphModel(BaseModel):
     """Base of every Graph type: closed (extra keys are errors) and strict (no "true" → True)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+    # The Graph type name, so the `@odata.type` of the docs' JSON representations is accepted.
+    graph_type: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_odata_type(cls, data: Any) -> Any:
+        """Accept an `@odata.type` naming this object's own type (a block copied from the docs'
+        JSON representation carries one, with or without the `#`) and drop it: Graph is never
+        sent an annotation. Any other type is an error, at that key."""
+        if not isinstance(data, dict) or ODATA_TYPE not in data:
+            return data
+        data = dict(data)
+        named = data.pop(ODATA_TYPE)
+        expected = GRAPH_NAMESPACE + cls.graph_type
+        if named not in (expected, expected.removeprefix("#")):
+            message = "'@odata.type' {named} is not this object's type, {expected}"
+            raise PydanticCustomError("odata_type", message, {"named": repr(named), "expected": expected})
+        return data
 
     def wire(self) -> dict[str, Any]:
         """The object as Graph expects it, holding exactly the keys the author wrote."""
@@ -53,6 +92,11 @@ class GraphModel(BaseModel):
 
 
 class Target(GraphModel):
+    graph_type = "crossTenantAccessPolicyTarget"
+    # The targetTypes the slot holding the target takes, and how to say so (GRAPH_FACTS §7.6).
+    slot_types: ClassVar[tuple[str, ...]] = ()
+    slot_takes: ClassVar[str] = ""
+
     target: str
     targetType: TargetType
 
@@ -60,21 +104,49 @@ class Target(GraphModel):
     def _keyword_matches_type(self) -> Target:
         expected = KEYWORD_TARGET_TYPES.get(self.target)
         if expected is not None and self.targetType != expected:
-            raise ValueError(f"target '{self.target}' needs targetType '{expected}', not '{self.targetType}'")
+            raise ValueError(f"target {self.target!r} needs targetType '{expected}', not '{self.targetType}'")
         if expected is None and not is_guid(self.target):
             keywords = ", ".join(KEYWORD_TARGET_TYPES)
-            raise ValueError(f"target '{self.target}' is neither an object id (GUID) nor one of {keywords}")
+            raise ValueError(f"target {self.target!r} is neither an object id (GUID) nor one of {keywords}")
+        if self.targetType not in self.slot_types:
+            raise ValueError(f"target {self.target!r} has targetType '{self.targetType}'; {self.slot_takes}")
         return self
 
 
+class UserTarget(Target):
+    slot_types = ("user", "group")
+    slot_takes = "usersAndGroups and users take only AllUsers or a user or group id"
+
+
+class ApplicationTarget(Target):
+    slot_types = ("application",)
+    slot_takes = "applications takes only AllApplications, AllMicrosoftApps, Office365 or an application id"
+
+
 class TargetConfiguration(GraphModel):
+    graph_type = "crossTenantAccessPolicyTargetConfiguration"
+
     accessType: AccessType | None = None
     targets: list[Target] | None = None
 
 
+class UsersTargetConfiguration(TargetConfiguration):
+    """A target configuration in a users or usersAndGroups slot."""
+
+    targets: list[UserTarget] | None = None  # type: ignore[assignment]  # narrower, by design
+
+
+class ApplicationsTargetConfiguration(TargetConfiguration):
+    """A target configuration in an applications slot."""
+
+    targets: list[ApplicationTarget] | None = None  # type: ignore[assignment]  # narrower, by design
+
+
 class B2BSetting(GraphModel):
-    usersAndGroups: TargetConfiguration | None = None
-    applications: TargetConfiguration | None = None
+    graph_type = "crossTenantAccessPolicyB2BSetting"
+
+    usersAndGroups: UsersTargetConfiguration | None = None
+    applications: ApplicationsTargetConfiguration | None = None
 
     @model_validator(mode="after")
     def _blocking_all_users_blocks_all_apps(self) -> B2BSetting:
@@ -101,12 +173,29 @@ def _blocks_all(configuration: TargetConfiguration | None, keyword: str) -> bool
 
 
 class DevicesFilter(GraphModel):
+    graph_type = "devicesFilter"
+
     mode: AccessType | None = None
     rule: str | None = None
 
 
+def _refuse(name: str, message: str) -> Any:
+    """A validator for a property a file may not write: declared only so it is refused with a
+    reason (and at its own line) instead of a bare "unknown key"."""
+
+    def refuse(cls: type, value: Any) -> Any:
+        raise ValueError(message)
+
+    return field_validator(name, mode="before")(classmethod(refuse))
+
+
 class TenantRestrictions(B2BSetting):
-    devices: DevicesFilter | None = None
+    graph_type = "crossTenantAccessPolicyTenantRestrictions"
+
+    devices: DevicesFilter | None = None  # declared so that live values are compared (GRAPH_FACTS §1.6)
+    _unsupported = _refuse(
+        "devices", "'devices' isn't supported on the server side yet (Graph's documentation); remove it from the file"
+    )
 
     @model_validator(mode="after")
     def _blocking_all_apps_blocks_all_users(self) -> TenantRestrictions:
@@ -119,36 +208,40 @@ class TenantRestrictions(B2BSetting):
 
 
 class InboundTrust(GraphModel):
+    graph_type = "crossTenantAccessPolicyInboundTrust"
+
     isMfaAccepted: bool | None = None
     isCompliantDeviceAccepted: bool | None = None
     isHybridAzureADJoinedDeviceAccepted: bool | None = None
 
 
 class InboundOutboundPolicyConfiguration(GraphModel):
+    graph_type = "inboundOutboundPolicyConfiguration"
+
     inboundAllowed: bool | None = None
     outboundAllowed: bool | None = None
 
 
 class M365CollaborationInbound(GraphModel):
-    users: TargetConfiguration | None = None
+    graph_type = "crossTenantAccessPolicyM365CollaborationInboundSetting"
+
+    users: UsersTargetConfiguration | None = None
 
 
 class M365CollaborationOutbound(GraphModel):
-    usersAndGroups: TargetConfiguration | None = None
+    graph_type = "crossTenantAccessPolicyM365CollaborationOutboundSetting"
+
+    usersAndGroups: UsersTargetConfiguration | None = None
 
 
 class AppServiceConnectSetting(GraphModel):
-    applications: TargetConfiguration | None = None
+    graph_type = "crossTenantAccessPolicyAppServiceConnectSetting"
+
+    applications: ApplicationsTargetConfiguration | None = None
 
 
 def _refuse_read_only(name: str, why: str) -> Any:
-    """A validator for a property that Graph computes: declared only so it is refused with a reason
-    (and at its own line) instead of a bare "unknown key"."""
-
-    def refuse(cls: type, value: Any) -> Any:
-        raise ValueError(f"'{name}' is read-only: {why}; remove it from the file")
-
-    return field_validator(name)(classmethod(refuse))
+    return _refuse(name, f"'{name}' is read-only: {why}; remove it from the file")
 
 
 class CrossTenantSettings(GraphModel):
@@ -164,6 +257,8 @@ class CrossTenantSettings(GraphModel):
 
 class Partner(CrossTenantSettings):
     """crossTenantAccessPolicyConfigurationPartner: one partner tenant's settings."""
+
+    graph_type = "crossTenantAccessPolicyConfigurationPartner"
 
     tenantId: str
     isInMultiTenantOrganization: Any = None
@@ -191,12 +286,14 @@ class Partner(CrossTenantSettings):
     @classmethod
     def _tenant_is_guid(cls, value: str) -> str:
         if not is_guid(value):
-            raise ValueError(f"tenantId '{value}' is not a GUID (like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
+            raise ValueError(f"tenantId {value!r} is not a GUID (like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
         return value
 
 
 class MtoPartnerTemplate(CrossTenantSettings):
     """multiTenantOrganizationPartnerConfigurationTemplate: the singleton applied to MTO partners."""
+
+    graph_type = "multiTenantOrganizationPartnerConfigurationTemplate"
 
     id: Any = None
     _read_only = _refuse_read_only("id", "Graph assigns the template's id")
@@ -204,18 +301,31 @@ class MtoPartnerTemplate(CrossTenantSettings):
 
     @field_validator("templateApplicationLevel")
     @classmethod
-    def _flags(cls, value: str | None) -> str | None:
+    def _flags(cls, value: str | None) -> str:
+        """Checked, then sent in one normal form, whatever spacing, order or repeats the file used."""
         if value is None:
             raise ValueError("templateApplicationLevel cannot be null; leave it out for the default")
-        allowed = set(TEMPLATE_APPLICATION_LEVELS)
-        flags = [flag.strip() for flag in value.split(",")]
-        unknown = [flag for flag in flags if flag not in allowed]
+        flags = {_not_reserved(flag.strip()) for flag in value.split(",")}
+        unknown = sorted(flags - set(WRITABLE_LEVELS))
         if unknown:
             raise ValueError(
-                f"templateApplicationLevel '{value}': unknown flag(s) {', '.join(map(repr, unknown))}; "
-                f"use a comma-separated subset of {', '.join(TEMPLATE_APPLICATION_LEVELS)}"
+                f"templateApplicationLevel {value!r}: unknown flag(s) {', '.join(map(repr, unknown))}; "
+                f"use a comma-separated subset of {', '.join(WRITABLE_LEVELS)}"
             )
-        return value
+        if "none" in flags and len(flags) > 1:
+            raise ValueError(f"templateApplicationLevel {value!r}: 'none' cannot be combined with other flags")
+        return template_levels(value)
+
+
+def template_levels(value: str) -> str:
+    """templateApplicationLevel in its one normal form: each flag once, in the enum's order, no
+    spaces; `none` is the empty set, so it vanishes beside another flag. Files are sent in this
+    form, and live values (which may come in any form) are compared in it."""
+    flags = {flag.strip() for flag in value.split(",") if flag.strip()}
+    if len(flags) > 1:
+        flags.discard("none")
+    known = [flag for flag in TEMPLATE_APPLICATION_LEVELS if flag in flags]
+    return ",".join(known + sorted(flags - set(known)))
 
 
 # Graph takes isServiceProvider only when a partner is created; a PATCH cannot change it
@@ -223,6 +333,8 @@ class MtoPartnerTemplate(CrossTenantSettings):
 PARTNER_CREATE_ONLY = frozenset({"isServiceProvider"})
 PARTNER_KEY = "tenantId"
 READ_ONLY = frozenset({"isInMultiTenantOrganization", "id"})
+# Properties refused by name wherever they stand, so their problem points at the key.
+REFUSED = READ_ONLY | {"devices"}
 PARTNER_SETTINGS = tuple(name for name in Partner.model_fields if name not in READ_ONLY | {PARTNER_KEY})
 TEMPLATE_SETTINGS = tuple(name for name in MtoPartnerTemplate.model_fields if name not in READ_ONLY)
 TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"

@@ -49,8 +49,13 @@ def targets_for(kind: str) -> st.SearchStrategy[list[dict[str, str]]]:
     return st.lists(one, min_size=1, max_size=3)
 
 
-def target_configuration(kind: str) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({"accessType": st.sampled_from(["allowed", "blocked"]), "targets": targets_for(kind)})
+ACCESS = ["allowed", "blocked"]
+# Values Graph may return but a file may not write: its enum sentinel, and devices (GRAPH_FACTS §7).
+LIVE_ACCESS = [*ACCESS, "unknownFutureValue"]
+
+
+def target_configuration(kind: str, access: list[str] = ACCESS) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"accessType": st.sampled_from(access), "targets": targets_for(kind)})
 
 
 def accepted_by(model: type[BaseModel]) -> Callable[[dict[str, Any]], bool]:
@@ -69,10 +74,16 @@ def accepted_by(model: type[BaseModel]) -> Callable[[dict[str, Any]], bool]:
 B2B_HALVES = {"usersAndGroups": target_configuration("user"), "applications": target_configuration("application")}
 B2B = st.fixed_dictionaries({}, optional=B2B_HALVES).filter(accepted_by(B2BSetting))
 DEVICES = st.fixed_dictionaries(
-    {"mode": st.sampled_from(["allowed", "blocked"]), "rule": st.just("device.deviceAttribute2 -eq 'PAW'")}
+    {"mode": st.sampled_from(LIVE_ACCESS), "rule": st.just("device.deviceAttribute2 -eq 'PAW'")}
 )
-TENANT_RESTRICTIONS = st.fixed_dictionaries({}, optional={**B2B_HALVES, "devices": DEVICES}).filter(
-    accepted_by(TenantRestrictions)
+TENANT_RESTRICTIONS = st.fixed_dictionaries({}, optional=B2B_HALVES).filter(accepted_by(TenantRestrictions))
+LIVE_TENANT_RESTRICTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "usersAndGroups": target_configuration("user", LIVE_ACCESS),
+        "applications": target_configuration("application", LIVE_ACCESS),
+        "devices": DEVICES,
+    },
 )
 
 
@@ -100,13 +111,23 @@ SETTINGS: dict[str, st.SearchStrategy[Any]] = {
     "m365CollaborationOutbound": st.fixed_dictionaries({"usersAndGroups": target_configuration("user")}),
     "appServiceConnectInbound": st.fixed_dictionaries({"applications": target_configuration("application")}),
 }
+LIVE_SETTINGS = {**SETTINGS, "tenantRestrictions": LIVE_TENANT_RESTRICTIONS}
+LEVELS = [
+    "newPartners,existingPartners",
+    "existingPartners, newPartners",
+    "none",
+    "newPartners",
+    "newPartners,newPartners",
+]
 TEMPLATE_SETTINGS_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "inboundTrust": TRUST,
     "automaticUserConsentSettings": CONSENT,
     **B2B_SETTINGS,
-    "templateApplicationLevel": st.sampled_from(
-        ["newPartners,existingPartners", "existingPartners, newPartners", "none", "newPartners", "none,newPartners"]
-    ),
+    "templateApplicationLevel": st.sampled_from(LEVELS),
+}
+LIVE_TEMPLATE_SETTINGS = {
+    **TEMPLATE_SETTINGS_STRATEGIES,
+    "templateApplicationLevel": st.sampled_from([*LEVELS, "none,newPartners", "existingPartners,unknownFutureValue"]),
 }
 
 
@@ -132,7 +153,7 @@ def quirky(draw: st.DrawFn, value: Any) -> Any:
 def partner(draw: st.DrawFn, tenant: str, live: bool, exists: bool = False) -> dict[str, Any]:
     """A live partner as Graph returns it, or a desired one as a file says it. `exists`: the
     desired partner is live already, so isServiceProvider (create-only) must match."""
-    chosen = draw(st.fixed_dictionaries({}, optional=SETTINGS))
+    chosen = draw(st.fixed_dictionaries({}, optional=LIVE_SETTINGS if live else SETTINGS))
     body: dict[str, Any] = {"tenantId": draw(guid(tenant)), **chosen}
     if live:
         body = draw(quirky(body))
@@ -151,7 +172,7 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
     desired_ids = draw(st.sets(st.sampled_from(TENANTS), max_size=3))
     live_ids = draw(st.sets(st.sampled_from(TENANTS), max_size=4))
     template = draw(st.one_of(st.none(), st.fixed_dictionaries({}, optional=TEMPLATE_SETTINGS_STRATEGIES)))
-    live_template = draw(st.fixed_dictionaries({}, optional=TEMPLATE_SETTINGS_STRATEGIES))
+    live_template = draw(st.fixed_dictionaries({}, optional=LIVE_TEMPLATE_SETTINGS))
     return {
         "desired": [draw(partner(t, live=False, exists=t in live_ids)) for t in sorted(desired_ids)],
         "live": [draw(partner(t, live=True)) for t in sorted(live_ids)],

@@ -63,7 +63,7 @@ def test_alias_bombs_and_recursive_aliases_are_refused_quickly(tmp_path: Path) -
     partner_file(tmp_path, f"tenantId: {TENANT}\nxtap:\n  notes: &n [*n]\n", "loop.yaml")
     partner_file(tmp_path, f"tenantId: {TENANT}\n{bomb}", "bomb.yaml")
     found = problems(tmp_path)
-    assert "partners/loop.yaml:3:10: YAML aliases (*name) are not supported: write the value out" in found
+    assert "partners/loop.yaml:3:14: YAML aliases (*name) are not supported: write the value out" in found
     assert sum("bomb.yaml" in p and "aliases" in p for p in found) == 80  # each alias once, never expanded
 
 

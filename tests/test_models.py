@@ -63,3 +63,20 @@ def test_nested_types_match_the_sdk(ours: str) -> None:
     module_name, class_name = NESTED[ours].rsplit(".", 1)
     sdk_class = getattr(importlib.import_module(f"msgraph.generated.models.{module_name}"), class_name)
     assert set(getattr(models, ours).model_fields) == sdk_fields(sdk_class) - {"@odata.type"}
+
+
+def graph_name(sdk_class: type) -> str:
+    return sdk_class.__name__[0].lower() + sdk_class.__name__[1:]
+
+
+@pytest.mark.parametrize("ours", sorted(NESTED))
+def test_each_model_names_its_graph_type_as_the_sdk_does(ours: str) -> None:
+    """The type an `@odata.type` in a file must name: the SDK's class is Graph's type name in Pascal case."""
+    module_name, class_name = NESTED[ours].rsplit(".", 1)
+    sdk_class = getattr(importlib.import_module(f"msgraph.generated.models.{module_name}"), class_name)
+    assert getattr(models, ours).graph_type == graph_name(sdk_class)
+
+
+def test_partner_and_template_name_their_graph_types() -> None:
+    assert models.Partner.graph_type == graph_name(CrossTenantAccessPolicyConfigurationPartner)
+    assert models.MtoPartnerTemplate.graph_type == graph_name(MultiTenantOrganizationPartnerConfigurationTemplate)

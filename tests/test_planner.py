@@ -180,5 +180,5 @@ def test_a_member_xtap_does_not_model_is_neither_compared_nor_cleared(tmp_path: 
 @pytest.mark.parametrize("live_level", ["newPartners", "none,newPartners", "newPartners, none"])
 def test_none_vanishes_beside_other_flags(tmp_path: Path, live_level: str) -> None:
     live_template = {"id": "75b1889b-6f42-4cc5-8e62-e774b8db243c", "templateApplicationLevel": live_level}
-    template = {"templateApplicationLevel": "none,newPartners"}
+    template = {"templateApplicationLevel": "newPartners"}
     assert plan_for(tmp_path, [], [], template=template, live_template=live_template).changes == ()

@@ -1,0 +1,216 @@
+"""Hostile and mistaken policy files through the real CLI: each is one exact `file:line:col: message`,
+exit 1, no traceback, and `xtap plan` sends not one request to Graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_xtap
+
+from reconciler.emulator import Emulator
+
+TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+HEAD = f"tenantId: {TENANT}\n"
+APP = "0be493dc-cb56-4a53-936f-9cf64410b8b0"
+DEEP = "[" * 1000 + "]" * 1000  # 2 KB: the composer gave RecursionError
+DEEPER = "[" * 50_000 + "]" * 50_000  # 100 KB: the composer segfaulted
+TAGGED = "explicit YAML tags are not allowed: write the plain value"
+RESERVED = "'unknownFutureValue' is reserved by Graph for values it adds later; it cannot be written"
+USERS_ONLY = "usersAndGroups and users take only AllUsers or a user or group id"
+APPS_ONLY = "applications takes only AllApplications, AllMicrosoftApps, Office365 or an application id"
+
+
+def setting(name: str, slot: str, target: str, target_type: str, access: str = "allowed") -> str:
+    target_line = f"      - {{target: {target}, targetType: {target_type}}}\n"
+    return f"{name}:\n  {slot}:\n    accessType: {access}\n    targets:\n{target_line}"
+
+
+# name: (partners/p.yaml's text, the one problem expected after "partners/p.yaml:")
+CASES: dict[str, tuple[str, str]] = {
+    "!!bool yes": (HEAD + "inboundTrust:\n  isMfaAccepted: !!bool yes\n", f"3:18: {TAGGED}"),
+    "!!null nope": (HEAD + "inboundTrust:\n  isMfaAccepted: !!null nope\n", f"3:18: {TAGGED}"),
+    "!!str": (f"tenantId: !!str {TENANT}\n", f"1:11: {TAGGED}"),
+    "!!int": (HEAD + "xtap:\n  notes: !!int 7\n", f"3:10: {TAGGED}"),
+    "!custom": (HEAD + "xtap:\n  notes: !custom x\n", f"3:10: {TAGGED}"),
+    "verbatim": (HEAD + "xtap:\n  notes: !<tag:yaml.org,2002:str> x\n", f"3:10: {TAGGED}"),
+    "non-specific": (HEAD + "xtap:\n  notes: ! x\n", f"3:10: {TAGGED}"),
+    "tagged mapping": (HEAD + "inboundTrust: !!map {}\n", f"2:15: {TAGGED}"),
+    "python object": ("tenantId: !!python/object/apply:os.system [echo pwned]\n", f"1:11: {TAGGED}"),
+    "deep brackets": (
+        HEAD + f"xtap:\n  notes: {DEEP}\n",
+        "3:28: nested deeper than 20 levels, the limit for a policy file",
+    ),
+    "deeper brackets": (f"{DEEPER}\n", "1:21: nested deeper than 20 levels, the limit for a policy file"),
+    "over 1 MiB": (
+        HEAD + "xtap:\n  notes: " + "x" * (1 << 20) + "\n",
+        "1:1: larger than 1 MiB, the limit for a policy file",
+    ),
+    "date": (
+        HEAD + "xtap:\n  notes: 2026-11-24\n",
+        "3:10: unsupported YAML value '2026-11-24': quote it to make it a string",
+    ),
+    "accessType unknownFutureValue": (
+        HEAD + setting("b2bCollaborationInbound", "usersAndGroups", "AllUsers", "user", "unknownFutureValue"),
+        f"4:17: {RESERVED}",
+    ),
+    "targetType unknownFutureValue": (
+        HEAD + setting("b2bDirectConnectOutbound", "usersAndGroups", APP, "unknownFutureValue"),
+        f"6:68: {RESERVED}",
+    ),
+    "tenantId with a newline": (
+        f"tenantId: |\n  {TENANT}\n",
+        f"1:11: tenantId '{TENANT}\\n' is not a GUID (like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)",
+    ),
+    "target GUID with a newline": (
+        HEAD + setting("b2bCollaborationOutbound", "applications", f'"{APP}\\n"', "application"),
+        f"6:9: target '{APP}\\n' is neither an object id (GUID) nor one of AllUsers, AllApplications, "
+        "AllMicrosoftApps, Office365",
+    ),
+    "devices": (
+        HEAD + "tenantRestrictions:\n  devices:\n    mode: allowed\n    rule: device.deviceAttribute2 -eq 'PAW'\n",
+        "3:3: 'devices' isn't supported on the server side yet (Graph's documentation); remove it from the file",
+    ),
+    "another @odata.type": (
+        HEAD + '"@odata.type": "#microsoft.graph.crossTenantAccessPolicyTarget"\n',
+        "2:16: '@odata.type' '#microsoft.graph.crossTenantAccessPolicyTarget' is not this object's type, "
+        "#microsoft.graph.crossTenantAccessPolicyConfigurationPartner",
+    ),
+    "a nested @odata.type": (
+        HEAD + 'inboundTrust:\n  "@odata.type": microsoft.graph.inboundOutboundPolicyConfiguration\n',
+        "3:18: '@odata.type' 'microsoft.graph.inboundOutboundPolicyConfiguration' is not this object's type, "
+        "#microsoft.graph.crossTenantAccessPolicyInboundTrust",
+    ),
+}
+
+
+# A target in the wrong slot: (setting, slot, target, targetType, what the slot takes)
+WRONG_SLOTS = [
+    ("b2bCollaborationInbound", "applications", "AllUsers", "user", APPS_ONLY),
+    ("b2bDirectConnectInbound", "applications", APP, "group", APPS_ONLY),
+    ("tenantRestrictions", "usersAndGroups", "Office365", "application", USERS_ONLY),
+    ("m365CollaborationInbound", "users", APP, "application", USERS_ONLY),
+    ("appServiceConnectInbound", "applications", APP, "user", APPS_ONLY),
+]
+CASES.update(
+    {
+        f"{target_type} target in {name}.{slot}": (
+            HEAD + setting(name, slot, target, target_type),
+            f"6:9: target {target!r} has targetType {target_type!r}; {takes}",
+        )
+        for name, slot, target, target_type, takes in WRONG_SLOTS
+    }
+)
+
+
+def policies_with(tmp_path: Path, text: str, name: str = "p.yaml") -> Path:
+    (tmp_path / "policies" / "partners").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "policies" / "partners" / name).write_text(text)
+    return tmp_path / "policies"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_bad_file_is_one_exact_problem(tmp_path: Path, case: str) -> None:
+    text, problem = CASES[case]
+    policies = policies_with(tmp_path, text)
+    result = run_xtap("validate", "--policies", str(policies))
+    assert result.code == 1, result.stderr
+    assert result.stderr.splitlines()[0] == f"{policies}/partners/p.yaml:{problem}", result.stderr
+    assert "1 problem(s)" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plan_sends_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator) -> None:
+    for n, case in enumerate(sorted(CASES)):
+        policies = policies_with(tmp_path, CASES[case][0], f"p{n}.yaml")
+    result = run_xtap("plan", "--policies", str(policies), emulator=emulator)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert f"{len(CASES)} problem(s)" in result.stderr, result.stderr
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("level", "problem"),
+    [
+        (
+            "none,newPartners",
+            "2:27: templateApplicationLevel 'none,newPartners': 'none' cannot be combined with other flags",
+        ),
+        ("newPartners, unknownFutureValue", f"2:27: {RESERVED}"),
+        (
+            "newPartners,everyone",
+            "2:27: templateApplicationLevel 'newPartners,everyone': unknown flag(s) 'everyone'; "
+            "use a comma-separated subset of none, newPartners, existingPartners",
+        ),
+    ],
+)
+def test_template_flags_that_contradict_or_are_reserved(tmp_path: Path, level: str, problem: str) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "mto-partner-template.yaml").write_text(f"# the template\ntemplateApplicationLevel: {level}\n")
+    result = run_xtap("validate", "--policies", str(policies))
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == f"{policies}/mto-partner-template.yaml:{problem}"
+
+
+def test_json_files_get_a_hint_and_hidden_and_backup_files_are_skipped(tmp_path: Path) -> None:
+    policies = policies_with(tmp_path, HEAD)
+    for junk in (".#p.yaml", ".p.yaml.swp", ".DS_Store", "p.yaml~"):
+        (policies / "partners" / junk).write_text("{{{ not yaml")
+        (policies / junk).write_text("{{{ not yaml")
+    (policies / ".git").mkdir()
+    (policies / "partners" / ".hidden").mkdir()
+    assert run_xtap("validate", "--policies", str(policies)).code == 0
+    (policies / "partners" / "q.json").write_text(json.dumps({"tenantId": APP}))
+    (policies / "extra.JSON").write_text("{}")
+    result = run_xtap("validate", "--policies", str(policies))
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        f"{policies}/extra.JSON:1:1: xtap reads YAML files only; JSON is YAML, so rename it to extra.yaml",
+        f"{policies}/partners/q.json:1:1: xtap reads YAML files only; JSON is YAML, so rename it to q.yaml",
+    ]
+
+
+def test_docs_annotations_are_accepted_and_never_sent(tmp_path: Path, emulator: Emulator) -> None:
+    """A block copied from the docs' JSON representation carries @odata.type, with or without '#'."""
+    partner = {
+        "@odata.type": "#microsoft.graph.crossTenantAccessPolicyConfigurationPartner",
+        "tenantId": TENANT,
+        "inboundTrust": {"@odata.type": "microsoft.graph.crossTenantAccessPolicyInboundTrust", "isMfaAccepted": True},
+        "b2bCollaborationInbound": {
+            "@odata.type": "microsoft.graph.crossTenantAccessPolicyB2BSetting",
+            "applications": {
+                "@odata.type": "microsoft.graph.crossTenantAccessPolicyTargetConfiguration",
+                "accessType": "allowed",
+                "targets": [
+                    {
+                        "@odata.type": "#microsoft.graph.crossTenantAccessPolicyTarget",
+                        "target": "Office365",
+                        "targetType": "application",
+                    }
+                ],
+            },
+        },
+    }
+    policies = policies_with(tmp_path, json.dumps(partner, indent=2))
+    result = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
+    assert result.code == 0, result.stderr
+    [change] = json.loads(result.stdout)["changes"]
+    [request] = change["requests"]
+    assert "@odata" not in json.dumps(request["body"])
+    assert request["body"]["b2bCollaborationInbound"]["applications"]["targets"] == [
+        {"target": "Office365", "targetType": "application"}
+    ]
+
+
+def test_template_flags_are_sent_in_one_normal_form(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.set_template({**emulator.template(), "templateApplicationLevel": "none"})
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "mto-partner-template.yaml").write_text(
+        "templateApplicationLevel: ' existingPartners,newPartners, newPartners'\n"
+    )
+    result = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
+    assert result.code == 0, result.stderr
+    [change] = json.loads(result.stdout)["changes"]
+    assert [r["body"] for r in change["requests"]] == [{"templateApplicationLevel": "newPartners,existingPartners"}]
