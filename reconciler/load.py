@@ -298,7 +298,7 @@ class _Reader:
             top.skip = True
         else:
             top.key = value
-            self.doc.key_marks[(*top.path, value)] = mark
+            self.doc.key_marks[top.path + (value,)] = mark  # noqa: RUF005 (star unpack in [] needs 3.11)
 
     def _problem(self, mark: tuple[int, int], message: str) -> None:
         self.problems.append(Problem(self.doc.file, *mark, message))
