@@ -26,16 +26,19 @@ if TYPE_CHECKING:
     from reconciler.graph import Graph
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+DEFAULT_TIMEOUT = 30.0  # seconds; here, not in graph.py, so the CLI can show it without importing msgraph
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Options:
-    """The options every Graph command shares: where the desired state is, which Graph to use."""
+    """The options every Graph command shares: where the desired state is, which Graph to use,
+    and how long to wait for it."""
 
     policies: Path
     graph_url: str | None = None
     cloud: str = "global"
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def say(message: str) -> None:
@@ -113,7 +116,7 @@ def _run(work: Coroutine[Any, Any, T]) -> T | None:
 async def _plan(options: Options, desired: Desired) -> Plan:
     from reconciler.graph import connect
 
-    async with connect(options.graph_url, options.cloud) as graph:
+    async with connect(options.graph_url, options.cloud, options.timeout) as graph:
         return await _plan_with(graph, desired)
 
 
@@ -131,7 +134,7 @@ async def _apply_saved(options: Options, plan_file: Path) -> int:
     from reconciler.read import read_live
 
     saved = planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
-    async with connect(options.graph_url, options.cloud) as graph:
+    async with connect(options.graph_url, options.cloud, options.timeout) as graph:
         if saved.graph_url != graph.base_url:
             say(
                 f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
@@ -151,7 +154,7 @@ async def _apply_saved(options: Options, plan_file: Path) -> int:
 async def _apply_fresh(options: Options, desired: Desired, auto_approve: bool) -> int:
     from reconciler.graph import connect
 
-    async with connect(options.graph_url, options.cloud) as graph:
+    async with connect(options.graph_url, options.cloud, options.timeout) as graph:
         fresh = await _plan_with(graph, desired)
         print(render.render_text(fresh, use_color(sys.stdout)), end="")
         if fresh.has_changes and not auto_approve and not _confirmed():
