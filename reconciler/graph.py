@@ -203,6 +203,13 @@ def _checked_base_url(url: str, cloud: Cloud, explicit_token: bool) -> str:
     return url.rstrip("/")
 
 
+def _is_absolute_url(text: str) -> bool:
+    """What a nextLink must be before it is followed: httpx and kiota raise plain ValueErrors
+    on less (a port out of range, a missing scheme)."""
+    parts = urlsplit(text)
+    return _is_bare(text) and _origin(text)[0] in ("http", "https") and bool(parts.hostname)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -262,8 +269,8 @@ class Graph:
             next_link = page.get("@odata.nextLink")
             if next_link is None:
                 return items
-            if not isinstance(next_link, str) or not next_link:
-                raise self.not_graph_reply(info, "@odata.nextLink is not a URL")
+            if not isinstance(next_link, str) or not _is_absolute_url(next_link):
+                raise self.not_graph_reply(info, f"@odata.nextLink {_clip(str(next_link))!r} is not a URL")
             if next_link in followed:  # a service bug must not become an endless loop
                 raise self.not_graph_reply(info, f"the same @odata.nextLink twice: {_clip(next_link)!r}")
             followed.add(next_link)

@@ -18,12 +18,12 @@ async def read_live(graph: Graph, with_template: bool) -> Live:
     (GRAPH_FACTS §2), so a national-cloud tenant without a template file must not touch it."""
     policy = graph.client.policies.cross_tenant_access_policy
     request = policy.partners.to_get_request_information()
-    partners = await graph.get_all(request)
+    partners = {_key(graph, request, partner): partner for partner in await graph.get_all(request)}
     template = None
     if with_template:
         builder = policy.templates.multi_tenant_organization_partner_configuration
         template = await graph.get(builder.to_get_request_information())
-    return Live(partners={_key(graph, request, p): p for p in partners}, mto_partner_template=template)
+    return Live(partners=partners, mto_partner_template=template)
 
 
 def _key(graph: Graph, request: RequestInformation, partner: dict[str, Any]) -> str:
