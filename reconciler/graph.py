@@ -270,9 +270,9 @@ class Graph:
             if next_link is None:
                 return items
             if not isinstance(next_link, str) or not _is_absolute_url(next_link):
-                raise self.not_graph_reply(info, f"@odata.nextLink {_clip(str(next_link))!r} is not a URL")
+                raise self.not_graph_reply(info, f"@odata.nextLink {self._shown(str(next_link))!r} is not a URL")
             if next_link in followed:  # a service bug must not become an endless loop
-                raise self.not_graph_reply(info, f"the same @odata.nextLink twice: {_clip(next_link)!r}")
+                raise self.not_graph_reply(info, f"the same @odata.nextLink twice: {self._shown(next_link)!r}")
             followed.add(next_link)
             info = RequestInformation(Method.GET)
             info.url = next_link
@@ -313,17 +313,25 @@ class Graph:
         except (ValueError, RecursionError):
             reply = None
         if not isinstance(reply, dict):
-            shown = _clip(content.decode("utf-8", "replace"))
+            shown = self._shown(content.decode("utf-8", "replace"))
             raise self.not_graph_reply(info, f"the body is not a JSON object: {shown!r}")
         return reply
 
     def _scrubbed(self, error: GraphError) -> GraphError:
         """The same error with every token this client handed out blanked: httpx, for one,
         quotes a rejected Authorization header in its message."""
-        detail = error.detail
-        for token in self._tokens.issued:
-            detail = detail.replace(token, "[token]")
+        detail = self._scrub(error.detail)
         return GraphError(detail, error.status, error.code, error.request_id, error.method, error.url)
+
+    def _scrub(self, text: str) -> str:
+        for token in self._tokens.issued:
+            text = text.replace(token, "[token]")
+        return text
+
+    def _shown(self, text: str) -> str:
+        """Outside text as an error quotes it: scrubbed before it is clipped, since a clipped
+        token is no longer found whole."""
+        return _clip(self._scrub(text))
 
     async def _send_raw(self, info: RequestInformation) -> bytes | None:
         self.request_count += 1
@@ -333,26 +341,28 @@ class Graph:
         except ODataError as exc:
             main = exc.error
             inner = main.inner_error if main else None
+            code, request_id = (main.code if main else None), (inner.request_id if inner else None)
             raise GraphError(
-                _clip((main.message if main else None) or str(exc)),
+                self._shown((main.message if main else None) or str(exc)),
                 exc.response_status_code,
-                main.code if main else None,
-                inner.request_id if inner else None,
+                code and self._shown(code),
+                request_id and self._shown(request_id),
                 method,
                 url,
             ) from None
         except APIError as exc:
             raise GraphError(
-                _clip(str(exc.message or exc)), exc.response_status_code, None, None, method, url
+                self._shown(str(exc.message or exc)), exc.response_status_code, None, None, method, url
             ) from None
         except httpx.TimeoutException:
             raise GraphError(
                 f"Graph did not answer within {self.timeout:g} s; raise --timeout or retry", method=method, url=url
             ) from None
         except httpx.TransportError as exc:
-            raise GraphError(f"cannot reach Graph: {_clip(str(exc))}", method=method, url=url) from None
+            raise GraphError(f"cannot reach Graph: {self._shown(str(exc))}", method=method, url=url) from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise GraphError(f"the request could not be sent: {_clip(str(exc))}", method=method, url=url) from None
+            detail = f"the request could not be sent: {self._shown(str(exc))}"
+            raise GraphError(detail, method=method, url=url) from None
         except ClientAuthenticationError as exc:
             raise GraphError(
                 f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
@@ -363,7 +373,7 @@ class Graph:
         return content
 
     def _relative(self, url: str) -> str:
-        return _clip(url.removeprefix(self.base_url))
+        return self._shown(url.removeprefix(self.base_url))
 
 
 def _method(info: RequestInformation) -> str:

@@ -4,6 +4,7 @@ are not Graph's. In process, against tiny loopback servers: the variants the CLI
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -111,6 +112,7 @@ def test_errors_never_carry_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = connect("http://127.0.0.1:9/v1.0", "global")
     leaked = GraphError("Illegal header value b'Bearer eyJ.secret.sig'", method="GET", url="/x")
     assert "eyJ.secret.sig" not in str(graph._scrubbed(leaked))
+    assert "eyJ" not in graph._shown("x" * 115 + "eyJ.secret.sig")  # scrubbed before it is clipped
 
 
 async def read(url: str, with_template: bool = True, timeout: float = 5) -> None:
@@ -142,6 +144,16 @@ def test_a_reply_that_is_not_graphs_is_a_graph_error(replies: dict[str, Reply], 
     assert message in str(raised.value)
     assert (raised.value.method, raised.value.status) == ("GET", None)
     assert raised.value.url.startswith("/policies/crossTenantAccessPolicy/")
+
+
+def test_a_long_graph_message_is_clipped() -> None:
+    message, inner = "Invalid property " + "x" * 10_000, {"request-id": "r" * 10_000}
+    error = {"error": {"code": "Request_BadRequest", "message": message, "innerError": inner}}
+    reply: Reply = (400, "application/json", json.dumps(error).encode())
+    clipped = r"400 Request_BadRequest: Invalid property x+… \(request-id r+…\)$"
+    with serving({PARTNERS: reply}) as url, pytest.raises(GraphError, match=clipped) as raised:
+        asyncio.run(read(url, with_template=False))
+    assert len(str(raised.value)) < 400
 
 
 def test_a_next_link_that_repeats_is_an_error_not_a_loop() -> None:
