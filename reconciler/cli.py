@@ -61,8 +61,8 @@ def _graph_options(func: F) -> F:
         envvar="XTAP_TIMEOUT",
         metavar="SECONDS",
         callback=_seconds,
-        help="Give up on a Graph request when connecting, or waiting for the next part of the reply, "
-        "takes longer than this [env: XTAP_TIMEOUT].",
+        help="Seconds to wait for Graph to connect, and for each part of its reply, before giving up "
+        "[env: XTAP_TIMEOUT].",
     )(func)
     func = click.option(
         "--cloud",
@@ -70,6 +70,7 @@ def _graph_options(func: F) -> F:
         default="global",
         show_default=True,
         envvar="XTAP_CLOUD",
+        callback=_not_empty,
         help="National cloud: sets the Graph host, login authority and token scope together [env: XTAP_CLOUD].",
     )(func)
     func = click.option(
@@ -77,8 +78,8 @@ def _graph_options(func: F) -> F:
         envvar="XTAP_GRAPH_URL",
         metavar="URL",
         callback=_not_empty,
-        help="Graph base URL including the version, e.g. http://127.0.0.1:8765/v1.0 for the emulator; "
-        "overrides the cloud's [env: XTAP_GRAPH_URL].",
+        help="Graph v1.0 base URL, e.g. http://127.0.0.1:8765/v1.0 for the emulator; overrides the "
+        "cloud's. A host other than the clouds' and loopback needs XTAP_ACCESS_TOKEN [env: XTAP_GRAPH_URL].",
     )(func)
     return _policies_option(func)
 

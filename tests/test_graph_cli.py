@@ -68,6 +68,7 @@ def test_another_clouds_graph_host_needs_its_cloud(policies: Path) -> None:
     [
         ((), {"XTAP_ACCESS_TOKEN": ""}, "XTAP_ACCESS_TOKEN is set but empty"),
         ((), {"XTAP_GRAPH_URL": ""}, "XTAP_GRAPH_URL is set but empty"),
+        ((), {"XTAP_CLOUD": ""}, "XTAP_CLOUD is set but empty"),
         (("--graph-url", ""), {}, "Invalid value for '--graph-url': must not be empty"),
         ((), {"XTAP_TIMEOUT": ""}, "XTAP_TIMEOUT is set but empty"),
         (("--timeout", "nan"), {}, "nan is not a positive number of seconds"),
