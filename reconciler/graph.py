@@ -5,6 +5,12 @@ redirects, telemetry, national-cloud base URL), but bodies are sent as raw JSON:
 typed serialiser drops `None`, and xtap must send explicit `null` to make a property
 inherit the default again (GRAPH_FACTS §0.4). Responses are read as raw JSON for the same
 reason: the planner compares exactly what Graph said, explicit nulls included.
+
+Everything that crosses this boundary is untrusted (DESIGN §9): the base URL and the token come
+from the environment of a CI job that a pull request can influence, and a reply may come from
+a proxy or a stranger on the port. So the URL is checked before any request, a token goes only
+where it belongs, every request has a timeout, and a reply that is not Graph's JSON is a
+`GraphError` that names the request and quotes at most a clipped, token-free excerpt.
 """
 
 from __future__ import annotations
