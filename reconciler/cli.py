@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -9,15 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from reconciler import commands
+from reconciler.clouds import CLOUDS, DEFAULT_TIMEOUT
 from reconciler.commands import Options
 from reconciler.signals import Interrupted
 
 if TYPE_CHECKING:  # the emulator is imported only when its command runs
     from reconciler.emulator import PatchMode
 
-CLOUD_NAMES = ("global", "usgov", "usgovdod", "china")
 F = Callable[..., Any]
 
 
@@ -32,21 +34,56 @@ def _policies_option(func: F) -> F:
     )(func)
 
 
+def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """click reads an empty environment variable as unset, so `XTAP_GRAPH_URL=` would quietly
+    mean the default. In CI an empty variable is a secret or setting gone missing: refuse it."""
+    envvar = param.envvar if isinstance(param.envvar, str) else None
+    if value == "":
+        raise click.BadParameter("must not be empty")
+    if (
+        envvar
+        and os.environ.get(envvar) == ""
+        and ctx.get_parameter_source(param.name or "") == ParameterSource.DEFAULT
+    ):
+        raise click.BadParameter(f"{envvar} is set but empty; set it to a value or unset it")
+    return value
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    value = _not_empty(ctx, param, value)
+    if not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value:g} is not a positive number of seconds")
+    return value
+
+
 def _graph_options(func: F) -> F:
     func = click.option(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        envvar="XTAP_TIMEOUT",
+        metavar="SECONDS",
+        callback=_seconds,
+        help="Seconds to wait for Graph to connect, and for each part of its reply, before giving up "
+        "[env: XTAP_TIMEOUT].",
+    )(func)
+    func = click.option(
         "--cloud",
-        type=click.Choice(CLOUD_NAMES),
+        type=click.Choice(list(CLOUDS)),
         default="global",
         show_default=True,
         envvar="XTAP_CLOUD",
+        callback=_not_empty,
         help="National cloud: sets the Graph host, login authority and token scope together [env: XTAP_CLOUD].",
     )(func)
     func = click.option(
         "--graph-url",
         envvar="XTAP_GRAPH_URL",
         metavar="URL",
-        help="Graph base URL including the version, e.g. http://127.0.0.1:8765/v1.0 for the emulator; "
-        "overrides the cloud's [env: XTAP_GRAPH_URL].",
+        callback=_not_empty,
+        help="Graph v1.0 base URL, e.g. http://127.0.0.1:8765/v1.0 for the emulator; overrides the "
+        "cloud's. A host other than the clouds' and loopback needs XTAP_ACCESS_TOKEN [env: XTAP_GRAPH_URL].",
     )(func)
     return _policies_option(func)
 
@@ -90,14 +127,20 @@ def validate(policies: Path) -> None:
 )
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 def plan(
-    policies: Path, graph_url: str | None, cloud: str, out: Path | None, fmt: str, detailed_exitcode: bool
+    policies: Path,
+    graph_url: str | None,
+    cloud: str,
+    timeout: float,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
 ) -> None:
     """Show what apply would change. Read-only. Exit 0 ok, 1 error, 2 changes (--detailed-exitcode).
 
     \b
     Example:  xtap plan --out plan.json --format markdown > plan.md
     """
-    sys.exit(commands.plan(Options(policies, graph_url, cloud), fmt, out, detailed_exitcode))
+    sys.exit(commands.plan(Options(policies, graph_url, cloud, timeout), fmt, out, detailed_exitcode))
 
 
 @cli.command()
@@ -106,14 +149,16 @@ def plan(
     "plan_file", metavar="[PLAN]", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
-def apply(policies: Path, graph_url: str | None, cloud: str, plan_file: Path | None, auto_approve: bool) -> None:
+def apply(
+    policies: Path, graph_url: str | None, cloud: str, timeout: float, plan_file: Path | None, auto_approve: bool
+) -> None:
     """Converge the tenant. Exit 0 applied, 1 error or partial failure.
 
     With PLAN (from `xtap plan --out`), apply exactly that plan (policies/ is not read),
     refused if the tenant changed since. Without it, plan now, show the plan and ask
     before applying.
     """
-    sys.exit(commands.apply(Options(policies, graph_url, cloud), plan_file, auto_approve))
+    sys.exit(commands.apply(Options(policies, graph_url, cloud, timeout), plan_file, auto_approve))
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import planfile, render, signals
+from reconciler.clouds import DEFAULT_TIMEOUT
 from reconciler.desired import Desired
 from reconciler.escape import visible
 from reconciler.load import PolicyError, load_policies
@@ -32,11 +33,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Options:
-    """The options every Graph command shares: where the desired state is, which Graph to use."""
+    """The options every Graph command shares: where the desired state is, which Graph to use,
+    and how long to wait for it."""
 
     policies: Path
     graph_url: str | None = None
     cloud: str = "global"
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def say(message: str) -> None:
@@ -130,10 +133,14 @@ def _run(work: Coroutine[Any, Any, T]) -> T | None:
         return None
 
 
-async def _plan(options: Options, desired: Desired) -> Plan:
+def _connect(options: Options) -> Graph:
     from reconciler.graph import connect
 
-    async with connect(options.graph_url, options.cloud) as graph:
+    return connect(options.graph_url, options.cloud, options.timeout)
+
+
+async def _plan(options: Options, desired: Desired) -> Plan:
+    async with _connect(options) as graph:
         return await _plan_with(graph, desired)
 
 
@@ -159,9 +166,7 @@ async def _apply_saved(options: Options, desired: Desired, saved: Plan, plan_fil
     one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
     tenant, and applies only if the saved plan is exactly that plan; what it sends are the
     requests it has just computed itself, never bytes from the file."""
-    from reconciler.graph import connect
-
-    async with connect(options.graph_url, options.cloud) as graph:
+    async with _connect(options) as graph:
         if saved.graph_url != graph.base_url:
             say(
                 f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
@@ -187,9 +192,7 @@ def _saved_plan_refusal(saved: Plan, fresh: Plan, policies: Path) -> str | None:
 
 
 async def _apply_planned(options: Options, plan: Plan) -> int:
-    from reconciler.graph import connect
-
-    async with connect(options.graph_url, options.cloud) as graph:
+    async with _connect(options) as graph:
         return await _apply_changes(graph, plan)
 
 

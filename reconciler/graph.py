@@ -5,13 +5,19 @@ redirects, telemetry, national-cloud base URL), but bodies are sent as raw JSON:
 typed serialiser drops `None`, and xtap must send explicit `null` to make a property
 inherit the default again (GRAPH_FACTS §0.4). Responses are read as raw JSON for the same
 reason: the planner compares exactly what Graph said, explicit nulls included.
+
+Everything that crosses this boundary is untrusted (DESIGN §9): the base URL and the token come
+from the environment of a CI job that a pull request can influence, and a reply may come from
+a proxy or a stranger on the port. So the URL is checked before any request, a token goes only
+where it belongs, every request has a timeout, and a reply that is not Graph's JSON is a
+`GraphError` that names the request and quotes at most a clipped, token-free excerpt.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,37 +33,16 @@ from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.graph_request_adapter import options as SDK_MIDDLEWARE_OPTIONS
+from msgraph_core import GraphClientFactory  # type: ignore[import-untyped]
 
+from reconciler.clouds import API_VERSION, CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.plan import Request
 
 READ_PERMISSION = "Policy.Read.All"
 WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
-
-
-@dataclass(frozen=True)
-class Cloud:
-    """A national cloud: where Graph lives and where to get a token for it."""
-
-    graph: str
-    authority: str
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.graph}/v1.0"
-
-    @property
-    def scope(self) -> str:
-        return f"{self.graph}/.default"
-
-
-CLOUDS: dict[str, Cloud] = {
-    "global": Cloud("https://graph.microsoft.com", "login.microsoftonline.com"),
-    "usgov": Cloud("https://graph.microsoft.us", "login.microsoftonline.us"),
-    "usgovdod": Cloud("https://dod-graph.microsoft.us", "login.microsoftonline.us"),
-    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn"),
-}
+_SHOWN_CHARS = 120  # of a reply or a Graph message in an error: enough to recognise it
 
 
 class GraphError(Exception):
@@ -115,43 +100,118 @@ class _TokenProvider(AccessTokenProvider):
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port; a URL whose port does not parse (a nextLink can hold anything)
+    has no origin, so it matches none and gets no token."""
     parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    try:
+        port = parts.port
+    except ValueError:
+        return "", "", None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
-def connect(graph_url: str | None, cloud_name: str) -> Graph:
+def connect(graph_url: str | None, cloud_name: str, timeout: float = DEFAULT_TIMEOUT) -> Graph:
     """The Graph client for the command line's options: `XTAP_ACCESS_TOKEN` if set, otherwise
     azure-identity's DefaultAzureCredential against the cloud's authority."""
     cloud = CLOUDS[cloud_name]
-    return Graph(graph_url or cloud.base_url, cloud, _static_token(os.environ.get("XTAP_ACCESS_TOKEN")))
+    token = _static_token(os.environ.get("XTAP_ACCESS_TOKEN"))
+    return Graph(cloud.base_url if graph_url is None else graph_url, cloud, token, timeout)
 
 
 def _static_token(raw: str | None) -> str | None:
     """The token as a header can carry it. Surrounding whitespace (a trailing newline from a CI
-    secret file) is dropped; anything else unprintable is refused, without echoing the token."""
-    token = (raw or "").strip()
-    if not token:
+    secret file) is dropped; anything else unprintable is refused, without echoing the token.
+    Set but empty is an error, not "use azure-identity": in CI it means a secret went missing,
+    and falling back would run under whatever identity the runner happens to have."""
+    if raw is None:
         return None
-    if not all("!" <= char <= "~" for char in token):
+    token = raw.strip()
+    if not token:
+        raise GraphError("XTAP_ACCESS_TOKEN is set but empty; set it to the token, or unset it to use azure-identity")
+    if not _is_bare(token):
         raise GraphError("XTAP_ACCESS_TOKEN holds spaces or control characters; set it to the bare token")
     return token
+
+
+def _is_bare(text: str) -> bool:
+    """Printable ASCII without spaces: what a header value or a URL may carry as is."""
+    return all("!" <= char <= "~" for char in text)
+
+
+def _checked_base_url(url: str, cloud: Cloud, explicit_token: bool) -> str:
+    """The Graph base URL, if it is one xtap may send requests (and a token) to.
+
+    Only v1.0: the models, the planner and the emulator follow v1.0, and beta answers the same
+    paths with other shapes. Credentials, queries and fragments have no place in a base URL
+    (and would leak into every request and log line). An azure-identity token is a real
+    tenant's token, so it goes only to the cloud it was issued for, or to loopback (the
+    emulator); any other host must be handed its token explicitly."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:  # not echoed: it holds a password
+        raise GraphError("Graph URL must not carry user:password@; the token is the only credential xtap sends")
+    shown = repr(_clip(url))
+    if not _is_bare(url):
+        raise GraphError(f"Graph URL {shown} holds spaces or control characters")
+    host = parts.hostname or ""
+    if not host or not _origin(url)[0]:
+        raise GraphError(f"Graph URL {shown} lacks a valid host or port")
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(host)):
+        raise GraphError(f"Graph URL {shown} must be https (plain http only on loopback)")
+    if "?" in url or "#" in url:
+        raise GraphError(f"Graph URL {shown} must not carry a query or a fragment")
+    if not parts.path.rstrip("/").endswith(API_VERSION):
+        raise GraphError(f"Graph URL {shown} is not a Graph v1.0 base URL (like {cloud.base_url})")
+    owner = next((known for known in CLOUDS.values() if known.host == host), None)
+    if owner is not None and owner != cloud:
+        raise GraphError(
+            f"Graph URL host {host} belongs to the {owner.name} cloud, not to {cloud.name}: "
+            f"the token would be for the wrong cloud; pass --cloud {owner.name}"
+        )
+    if owner is None and not explicit_token and not _is_loopback(host):
+        raise GraphError(
+            f"Graph URL host {host} is not Microsoft Graph in a known cloud, so it gets no azure-identity "
+            "token; set XTAP_ACCESS_TOKEN to a token meant for it"
+        )
+    return url.rstrip("/")
+
+
+def _is_absolute_url(text: str) -> bool:
+    """What a nextLink must be before it is followed: httpx and kiota raise plain ValueErrors
+    on less (a port out of range, a missing scheme)."""
+    parts = urlsplit(text)
+    return _is_bare(text) and _origin(text)[0] in ("http", "https") and bool(parts.hostname)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _clip(text: str, limit: int = _SHOWN_CHARS) -> str:
+    """At most `limit` characters of outside text: an error line, not a dump of a reply."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class Graph:
     """Raw-JSON access to Graph through msgraph-sdk. Use as `async with Graph(...) as graph:`."""
 
-    def __init__(self, base_url: str, cloud: Cloud, static_token: str | None = None) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
-            raise GraphError(f"Graph URL {base_url!r} must be https (plain http only on loopback)")
-        self.base_url = base_url.rstrip("/")
+    def __init__(
+        self, base_url: str, cloud: Cloud, static_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.base_url = _checked_base_url(base_url, cloud, static_token is not None)
+        self.timeout = timeout
         self._credential = None
         if static_token is None:
             from azure.identity.aio import DefaultAzureCredential
 
             self._credential = DefaultAzureCredential(authority=cloud.authority)
         self._tokens = _TokenProvider(self.base_url, cloud.scope, static_token, self._credential)
-        self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(self._tokens))
+        self._http = _http_client(timeout)
+        self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(self._tokens), self._http)
         self._adapter.base_url = self.base_url
         self.client = GraphServiceClient(request_adapter=self._adapter)
         self.request_count = 0
@@ -160,31 +220,41 @@ class Graph:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
         if self._credential is not None:
             await self._credential.close()
 
     async def get(self, info: RequestInformation) -> dict[str, Any]:
         """GET one resource (from an SDK request builder's `to_get_request_information()`)."""
-        return await self._send(info) or {}
+        reply = await self._send(info)
+        if reply is None:
+            raise self.not_graph_reply(info, "the reply is empty")
+        return reply
 
     async def get_all(self, info: RequestInformation) -> list[dict[str, Any]]:
         """GET a collection, following every `@odata.nextLink` (Graph pages without asking)."""
         items: list[dict[str, Any]] = []
         followed: set[str] = set()
-        page: dict[str, Any] | None = await self._send(info)
-        while page is not None:
-            items.extend(page.get("value", []))
+        while True:
+            page = await self.get(info)
+            items.extend(self._values(info, page))
             next_link = page.get("@odata.nextLink")
-            if not next_link:
-                break
+            if next_link is None:
+                return items
+            if not isinstance(next_link, str) or not _is_absolute_url(next_link):
+                raise self.not_graph_reply(info, f"@odata.nextLink {self._shown(str(next_link))!r} is not a URL")
             if next_link in followed:  # a service bug must not become an endless loop
-                raise GraphError(f"Graph returned the same @odata.nextLink twice: {next_link}")
+                raise self.not_graph_reply(info, f"the same @odata.nextLink twice: {self._shown(next_link)!r}")
             followed.add(next_link)
-            follow = RequestInformation(Method.GET)
-            follow.url = next_link
-            follow.headers.try_add("Accept", "application/json")
-            page = await self._send(follow)
-        return items
+            info = RequestInformation(Method.GET)
+            info.url = next_link
+            info.headers.try_add("Accept", "application/json")
+
+    def _values(self, info: RequestInformation, page: dict[str, Any]) -> list[dict[str, Any]]:
+        values = page.get("value")
+        if not isinstance(values, list) or not all(isinstance(value, dict) for value in values):
+            raise self.not_graph_reply(info, "a collection page without a 'value' list of objects")
+        return values
 
     async def write(self, request: Request) -> dict[str, Any] | None:
         """Send one planned write exactly as planned: explicit nulls stay nulls."""
@@ -195,43 +265,76 @@ class Graph:
             info.set_stream_content(json.dumps(request.body).encode(), "application/json")
         return await self._send(info)
 
+    def not_graph_reply(self, info: RequestInformation, what: str) -> GraphError:
+        """The error for a reply Graph would never send (a proxy's HTML page, a stranger on the
+        port): named by its request, so the user can see who answered."""
+        return GraphError(f"not Graph's reply: {what}", method=_method(info), url=self._relative(str(info.url)))
+
     async def _send(self, info: RequestInformation) -> dict[str, Any] | None:
         try:
-            return await self._send_raw(info)
+            return self._parsed(info, await self._send_raw(info))
         except GraphError as exc:
             raise self._scrubbed(exc) from None
+
+    def _parsed(self, info: RequestInformation, content: bytes | None) -> dict[str, Any] | None:
+        """Graph's JSON object, or None for a reply without a body (a write's 204)."""
+        if not content:
+            return None
+        try:
+            reply = json.loads(content)
+        except (ValueError, RecursionError):
+            reply = None
+        if not isinstance(reply, dict):
+            shown = self._shown(content.decode("utf-8", "replace"))
+            raise self.not_graph_reply(info, f"the body is not a JSON object: {shown!r}")
+        return reply
 
     def _scrubbed(self, error: GraphError) -> GraphError:
         """The same error with every token this client handed out blanked: httpx, for one,
         quotes a rejected Authorization header in its message."""
-        detail = error.detail
-        for token in self._tokens.issued:
-            detail = detail.replace(token, "[token]")
+        detail = self._scrub(error.detail)
         return GraphError(detail, error.status, error.code, error.request_id, error.method, error.url)
 
-    async def _send_raw(self, info: RequestInformation) -> dict[str, Any] | None:
+    def _scrub(self, text: str) -> str:
+        for token in self._tokens.issued:
+            text = text.replace(token, "[token]")
+        return text
+
+    def _shown(self, text: str) -> str:
+        """Outside text as an error quotes it: scrubbed before it is clipped, since a clipped
+        token is no longer found whole."""
+        return _clip(self._scrub(text))
+
+    async def _send_raw(self, info: RequestInformation) -> bytes | None:
         self.request_count += 1
-        method = info.http_method.value if info.http_method else "GET"
-        url = self._relative(str(info.url))
+        method, url = _method(info), self._relative(str(info.url))
         try:
-            content = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)
+            content: bytes | None = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)
         except ODataError as exc:
             main = exc.error
             inner = main.inner_error if main else None
+            code, request_id = (main.code if main else None), (inner.request_id if inner else None)
             raise GraphError(
-                (main.message if main else None) or str(exc),
+                self._shown((main.message if main else None) or str(exc)),
                 exc.response_status_code,
-                main.code if main else None,
-                inner.request_id if inner else None,
+                code and self._shown(code),
+                request_id and self._shown(request_id),
                 method,
                 url,
             ) from None
         except APIError as exc:
-            raise GraphError(str(exc.message or exc), exc.response_status_code, None, None, method, url) from None
+            raise GraphError(
+                self._shown(str(exc.message or exc)), exc.response_status_code, None, None, method, url
+            ) from None
+        except httpx.TimeoutException:
+            raise GraphError(
+                f"Graph did not answer within {self.timeout:g} s; raise --timeout or retry", method=method, url=url
+            ) from None
         except httpx.TransportError as exc:
-            raise GraphError(f"cannot reach Graph: {exc}", method=method, url=url) from None
-        except httpx.HTTPError as exc:
-            raise GraphError(f"the request could not be sent: {exc}", method=method, url=url) from None
+            raise GraphError(f"cannot reach Graph: {self._shown(str(exc))}", method=method, url=url) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            detail = f"the request could not be sent: {self._shown(str(exc))}"
+            raise GraphError(detail, method=method, url=url) from None
         except ClientAuthenticationError as exc:
             raise GraphError(
                 f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
@@ -239,7 +342,20 @@ class Graph:
                 method=method,
                 url=url,
             ) from None
-        return json.loads(content) if content else None
+        return content
 
     def _relative(self, url: str) -> str:
-        return url.removeprefix(self.base_url)
+        return self._shown(url.removeprefix(self.base_url))
+
+
+def _method(info: RequestInformation) -> str:
+    return info.http_method.value if info.http_method else "GET"
+
+
+def _http_client(timeout: float) -> httpx.AsyncClient:
+    """The SDK's own client and middleware, with one change: `timeout` bounds connecting and each
+    wait for data (kiota's default waits 100 s, then reports an empty reason). A timeout is an
+    exception, which the SDK's retry handler does not retry, so the wait is never multiplied.
+    Proxies from the environment still apply (httpx's trust_env)."""
+    client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), http2=True)
+    return GraphClientFactory.create_with_default_middleware(client=client, options=SDK_MIDDLEWARE_OPTIONS)

@@ -44,24 +44,28 @@ def run_xtap(
     token: str | None = None,
     cwd: Path | None = None,
     stdin: str | None = None,
-    env: dict[str, str] | None = None,
+    extra_env: dict[str, str | None] | None = None,
 ) -> Run:
     """`xtap ARGS` in a subprocess, pointed at the emulator with a token for `roles` (or `token`).
 
     Without an emulator, Graph is a closed loopback port and the token a dummy: a test must
     never reach a real cloud, nor let DefaultAzureCredential probe for a managed identity.
-    `env` overrides any of these variables last."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
-    environ.update(NO_COLOR="1", XTAP_GRAPH_URL="http://127.0.0.1:9/v1.0", XTAP_ACCESS_TOKEN="offline-test")
+    `extra_env` is applied last; a None value removes that variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
+    env.update(NO_COLOR="1", XTAP_GRAPH_URL="http://127.0.0.1:9/v1.0", XTAP_ACCESS_TOKEN="offline-test")
     if emulator is not None:
-        environ["XTAP_GRAPH_URL"] = emulator.base_url
-        environ["XTAP_ACCESS_TOKEN"] = token or emulator.mint_token(roles=roles, name="xtap tests")
-    environ.update(env or {})
+        env["XTAP_GRAPH_URL"] = emulator.base_url
+        env["XTAP_ACCESS_TOKEN"] = token or emulator.mint_token(roles=roles, name="xtap tests")
+    for name, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     done = subprocess.run(
         [sys.executable, "-m", "reconciler", *args],
         capture_output=True,
         text=True,
-        env=environ,
+        env=env,
         cwd=cwd,
         input=stdin,
         timeout=120,

@@ -1,12 +1,17 @@
-"""The Graph client's guard rails: clouds, plain-http refusal, and the token staying home."""
+"""The Graph client's guard rails: clouds, base URLs, the token staying home, and replies that
+are not Graph's. In process, against tiny loopback servers: the variants the CLI tests leave out."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 
 import pytest
+from stub_servers import NO_PARTNERS, PARTNERS, TEMPLATE, Reply, json_reply, serving, silent
 
-from reconciler.graph import CLOUDS, GraphError, _TokenProvider, connect
+from reconciler.graph import CLOUDS, Graph, GraphError, _TokenProvider, connect
+from reconciler.read import read_live
 
 
 @pytest.mark.parametrize(
@@ -27,11 +32,46 @@ def test_a_cloud_sets_host_authority_and_scope_together(
     assert CLOUDS[cloud].scope == base_url.removesuffix("/v1.0") + "/.default"
 
 
-def test_plain_http_is_refused_except_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XTAP_ACCESS_TOKEN", "t")
-    assert connect("http://127.0.0.1:8765/v1.0", "global").base_url == "http://127.0.0.1:8765/v1.0"
-    with pytest.raises(GraphError, match="must be https"):
-        connect("http://graph.example.com/v1.0", "global")
+def base_url_of(url: str, cloud: str = "global", token: str | None = "t") -> str:
+    """The base URL a client is built with, or the refusal's message."""
+
+    async def build() -> str:
+        async with Graph(url, CLOUDS[cloud], token) as graph:
+            return graph.base_url
+
+    try:
+        return asyncio.run(build())
+    except GraphError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize(
+    ("url", "cloud", "token", "expected"),
+    [
+        ("https://graph.microsoft.com/v1.0/", "global", None, "https://graph.microsoft.com/v1.0"),
+        ("https://graph.microsoft.us/v1.0", "usgov", None, "https://graph.microsoft.us/v1.0"),
+        ("http://127.0.0.2:8765/v1.0", "global", None, "http://127.0.0.2:8765/v1.0"),
+        ("http://[::1]:8765/v1.0", "global", "t", "http://[::1]:8765/v1.0"),
+        ("https://proxy.contoso.example/graph/v1.0", "global", "t", "https://proxy.contoso.example/graph/v1.0"),
+        ("https://proxy.contoso.example/graph/v1.0", "global", None, "host proxy.contoso.example is not Microsoft"),
+        ("https://graph.microsoft.com/beta", "global", "t", "is not a Graph v1.0 base URL"),
+        ("https://graph.microsoft.com", "global", "t", "(like https://graph.microsoft.com/v1.0)"),
+        ("https://graph.microsoft.com/v1.0/policies", "global", "t", "is not a Graph v1.0 base URL"),
+        ("https://graph.microsoft.com/v1.0#top", "global", "t", "must not carry a query or a fragment"),
+        ("https://graph.microsoft.com/v1.0?", "global", "t", "must not carry a query or a fragment"),
+        ("https://graph.microsoft.com:99999/v1.0", "global", "t", "lacks a valid host or port"),
+        ("https://graph.microsoft.com:x/v1.0", "global", "t", "lacks a valid host or port"),
+        ("https:///v1.0", "global", "t", "lacks a valid host or port"),
+        ("http://graph.example.com/v1.0", "global", "t", "must be https (plain http only on loopback)"),
+        ("https://graph.microsoft.com/\tv1.0", "global", "t", "holds spaces or control characters"),
+        ("https://graph.microsoft.com/v1.0", "china", "t", "pass --cloud global"),
+        ("https://user@graph.microsoft.com/v1.0", "global", "t", "must not carry user:password@"),
+    ],
+)
+def test_only_a_graph_v1_base_url_and_the_right_host_are_used(
+    url: str, cloud: str, token: str | None, expected: str
+) -> None:
+    assert expected in base_url_of(url, cloud, token)
 
 
 def test_the_token_goes_only_to_the_configured_graph_origin() -> None:
@@ -44,12 +84,20 @@ def test_the_token_goes_only_to_the_configured_graph_origin() -> None:
     assert token_for("https://attacker.example/v1.0/policies?$skiptoken=x") == ""
     assert token_for("http://graph.microsoft.us/v1.0/policies") == ""  # not over plain http
     assert token_for("https://graph.microsoft.us:8443/v1.0/policies") == ""  # nor to another port
+    assert token_for("https://graph.microsoft.us:99999/v1.0/policies") == ""  # nor to a port that is none
 
 
 def test_a_token_from_a_secret_file_loses_its_newline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XTAP_ACCESS_TOKEN", "eyJ.secret.sig\r\n")
     graph = connect("http://127.0.0.1:9/v1.0", "global")
     assert graph._tokens.issued == {"eyJ.secret.sig"}
+
+
+@pytest.mark.parametrize("value", ["", " \n"])
+def test_an_empty_token_is_an_error_not_a_fallback(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XTAP_ACCESS_TOKEN", value)
+    with pytest.raises(GraphError, match="XTAP_ACCESS_TOKEN is set but empty"):
+        connect("http://127.0.0.1:9/v1.0", "global")
 
 
 def test_a_malformed_token_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,3 +112,59 @@ def test_errors_never_carry_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = connect("http://127.0.0.1:9/v1.0", "global")
     leaked = GraphError("Illegal header value b'Bearer eyJ.secret.sig'", method="GET", url="/x")
     assert "eyJ.secret.sig" not in str(graph._scrubbed(leaked))
+    assert "eyJ" not in graph._shown("x" * 115 + "eyJ.secret.sig")  # scrubbed before it is clipped
+
+
+async def read(url: str, with_template: bool = True, timeout: float = 5) -> None:
+    async with Graph(url, CLOUDS["global"], "eyJ.test.token", timeout) as graph:
+        await read_live(graph, with_template)
+
+
+@pytest.mark.parametrize(
+    ("replies", "message"),
+    [
+        ({PARTNERS: (200, "application/json", b"[" * 100_000)}, "the body is not a JSON object: '[[[["),
+        ({PARTNERS: (200, "application/json", b"\xff\xfe{")}, "the body is not a JSON object"),
+        ({PARTNERS: json_reply(None)}, "the body is not a JSON object: 'null'"),
+        ({PARTNERS: json_reply({"value": [7]})}, "a collection page without a 'value' list of objects"),
+        ({PARTNERS: json_reply({"values": []})}, "a collection page without a 'value' list of objects"),
+        ({PARTNERS: json_reply({"value": [{"tenantId": 7}]})}, "a partner without a GUID tenantId"),
+        ({PARTNERS: json_reply({"value": [{"id": "x"}]})}, "a partner without a GUID tenantId"),
+        ({PARTNERS: json_reply({"value": [], "@odata.nextLink": 7})}, "@odata.nextLink '7' is not a URL"),
+        ({PARTNERS: json_reply({"value": [], "@odata.nextLink": ""})}, "@odata.nextLink '' is not a URL"),
+        ({PARTNERS: json_reply({"value": [], "@odata.nextLink": "/v1.0/x"})}, "@odata.nextLink '/v1.0/x' is not"),
+        ({PARTNERS: json_reply({"value": [], "@odata.nextLink": "ftp://h/x"})}, "'ftp://h/x' is not a URL"),
+        ({PARTNERS: NO_PARTNERS, TEMPLATE: (200, "application/json", b"")}, "the reply is empty"),
+        ({PARTNERS: NO_PARTNERS, TEMPLATE: json_reply("newPartners")}, "the body is not a JSON object"),
+    ],
+)
+def test_a_reply_that_is_not_graphs_is_a_graph_error(replies: dict[str, Reply], message: str) -> None:
+    with serving(replies) as url, pytest.raises(GraphError) as raised:
+        asyncio.run(read(url))
+    assert message in str(raised.value)
+    assert (raised.value.method, raised.value.status) == ("GET", None)
+    assert raised.value.url.startswith("/policies/crossTenantAccessPolicy/")
+
+
+def test_a_long_graph_message_is_clipped() -> None:
+    message, inner = "Invalid property " + "x" * 10_000, {"request-id": "r" * 10_000}
+    error = {"error": {"code": "Request_BadRequest", "message": message, "innerError": inner}}
+    reply: Reply = (400, "application/json", json.dumps(error).encode())
+    clipped = r"400 Request_BadRequest: Invalid property x+… \(request-id r+…\)$"
+    with serving({PARTNERS: reply}) as url, pytest.raises(GraphError, match=clipped) as raised:
+        asyncio.run(read(url, with_template=False))
+    assert len(str(raised.value)) < 400
+
+
+def test_a_next_link_that_repeats_is_an_error_not_a_loop() -> None:
+    replies: dict[str, Reply] = {}
+    with serving(replies) as url, pytest.raises(GraphError, match=r"the same @odata\.nextLink twice"):
+        replies[PARTNERS] = json_reply({"value": [], "@odata.nextLink": url + PARTNERS.removeprefix("/v1.0")})
+        asyncio.run(read(url, with_template=False))
+
+
+def test_a_silent_server_costs_one_timeout_not_one_per_retry() -> None:
+    started = time.monotonic()
+    with silent() as url, pytest.raises(GraphError, match=r"Graph did not answer within 0.3 s; raise --timeout"):
+        asyncio.run(read(url, with_template=False, timeout=0.3))
+    assert time.monotonic() - started < 3

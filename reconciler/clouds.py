@@ -1,0 +1,46 @@
+"""Where Graph lives in each national cloud, and how long to wait for it.
+
+Plain data with no SDK behind it, so the command line can list the clouds and show the
+default timeout in `--help` without importing msgraph-sdk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+API_VERSION = "/v1.0"
+# Seconds to wait for Graph to connect or send data, per request (`--timeout`, XTAP_TIMEOUT).
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """A national cloud: where Graph lives and where to get a token for it."""
+
+    name: str
+    graph: str
+    authority: str
+
+    @property
+    def base_url(self) -> str:
+        return self.graph + API_VERSION
+
+    @property
+    def scope(self) -> str:
+        return f"{self.graph}/.default"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.graph).hostname or ""
+
+
+CLOUDS: dict[str, Cloud] = {
+    cloud.name: cloud
+    for cloud in (
+        Cloud("global", "https://graph.microsoft.com", "login.microsoftonline.com"),
+        Cloud("usgov", "https://graph.microsoft.us", "login.microsoftonline.us"),
+        Cloud("usgovdod", "https://dod-graph.microsoft.us", "login.microsoftonline.us"),
+        Cloud("china", "https://microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn"),
+    )
+}
