@@ -23,17 +23,6 @@ if TYPE_CHECKING:  # the emulator is imported only when its command runs
 F = Callable[..., Any]
 
 
-def _policies_option(func: F) -> F:
-    return click.option(
-        "--policies",
-        type=click.Path(path_type=Path),
-        default=Path("policies"),
-        show_default=True,
-        envvar="XTAP_POLICIES",
-        help="The policies folder (partners/*.yaml, mto-partner-template.yaml) [env: XTAP_POLICIES].",
-    )(func)
-
-
 def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """click reads an empty environment variable as unset, so `XTAP_GRAPH_URL=` would quietly
     mean the default. In CI an empty variable is a secret or setting gone missing: refuse it."""
@@ -47,6 +36,18 @@ def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     ):
         raise click.BadParameter(f"{envvar} is set but empty; set it to a value or unset it")
     return value
+
+
+def _policies_option(func: F) -> F:
+    return click.option(
+        "--policies",
+        type=click.Path(path_type=Path),
+        default=Path("policies"),
+        show_default=True,
+        envvar="XTAP_POLICIES",
+        callback=_not_empty,
+        help="The policies folder (partners/*.yaml, mto-partner-template.yaml) [env: XTAP_POLICIES].",
+    )(func)
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:

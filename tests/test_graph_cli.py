@@ -142,3 +142,8 @@ def test_a_server_that_never_answers_times_out_saying_so(policies: Path) -> None
         "raise --timeout or retry",
     )
     assert time.monotonic() - started < 8  # one wait, not one per retry (nor kiota's 100 s)
+
+
+def test_an_empty_policies_variable_is_an_error_not_the_default() -> None:
+    run = run_xtap("validate", extra_env={"XTAP_POLICIES": ""})
+    assert run.code == 1 and "XTAP_POLICIES is set but empty" in run.stderr
