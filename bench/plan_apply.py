@@ -22,9 +22,10 @@ from reconciler.apply import apply_plan
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph import CLOUDS, Graph
 from reconciler.load import load_policies
-from reconciler.plan import PARTNERS_URL, Request
+from reconciler.plan import Request
 from reconciler.planner import make_plan
-from reconciler.read import read_live
+from reconciler.read import read_live, scope
+from reconciler.registry import PARTNER
 
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": True, "isHybridAzureADJoinedDeviceAccepted": False}
 INBOUND = {
@@ -62,7 +63,7 @@ def seeded(count: int, changed: float, page_size: int) -> Emulator:
 async def xtap_converge(emulator: Emulator, policies: Path, token: str) -> None:
     desired = load_policies(policies)
     async with Graph(emulator.base_url, CLOUDS["global"], token) as graph:
-        plan = make_plan(desired, await read_live(graph, with_template=False))
+        plan = make_plan(desired, await read_live(graph, scope(desired)))
         report = await apply_plan(graph, plan)
         assert report.ok
 
@@ -77,7 +78,7 @@ async def baseline_converge(emulator: Emulator, count: int, token: str) -> None:
                 ).to_get_request_information()
             )
             body = {k: v for k, v in desired_partner(n).items() if k != "tenantId"}
-            await graph.write(Request("PATCH", f"{PARTNERS_URL}/{tenant(n)}", body))
+            await graph.write(Request("PATCH", PARTNER.url(tenant(n)), body))
 
 
 def measure(label: str, run: Any, emulator: Emulator) -> tuple[str, int, float]:

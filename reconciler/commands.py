@@ -21,8 +21,9 @@ from reconciler.clouds import DEFAULT_TIMEOUT
 from reconciler.desired import Desired
 from reconciler.escape import visible
 from reconciler.load import PolicyError, load_policies
-from reconciler.plan import MTO_PARTNER_TEMPLATE, Plan
-from reconciler.planner import PlanningError, make_plan
+from reconciler.plan import Plan
+from reconciler.planner import make_plan
+from reconciler.registry import REGISTRY
 
 if TYPE_CHECKING:
     from reconciler.graph import Graph
@@ -58,8 +59,8 @@ def validate(policies: Path) -> int:
     desired = _load(policies)
     if desired is None:
         return EXIT_ERROR
-    template = "an MTO partner template" if desired.mto_partner_template else "no MTO partner template"
-    say(f"{policies}: valid ({len(desired.partners)} partner(s), {template}).")
+    counts = [f"{len(desired.of(rtype.name))} {rtype.name}" for rtype in REGISTRY if desired.manages(rtype.name)]
+    say(f"{policies}: valid ({', '.join(counts) or 'no policies'}).")
     return EXIT_OK
 
 
@@ -78,6 +79,8 @@ def plan(options: Options, fmt: str = "text", out: Path | None = None, detailed_
             return EXIT_ERROR
         say(f"Plan saved to {out}; apply it with: xtap apply {out}")
     print(_render(result, fmt), end="")
+    if _has_errors(result):
+        return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
 
@@ -99,6 +102,8 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
     if fresh is None:
         return EXIT_ERROR
     print(render.render_text(fresh, use_color(sys.stdout)), end="")
+    if _has_errors(fresh):
+        return EXIT_ERROR
     if not fresh.has_changes:
         say("Nothing to apply.")
         return EXIT_OK
@@ -108,6 +113,16 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
         return EXIT_ERROR
     code = _run(_apply_planned(options, fresh))
     return EXIT_ERROR if code is None else code
+
+
+def _has_errors(plan: Plan) -> bool:
+    """Says so when some resource cannot be brought to its file's state. Nothing is applied
+    then, not even the other changes: a half-applied policy is harder to review than none."""
+    for error in plan.errors:
+        say(f"Error: {error.source}: {error.resource} {error.id}: {error.message}")
+    if plan.errors:
+        say(f"{len(plan.errors)} error(s) in the plan; nothing can be applied until they are fixed.")
+    return bool(plan.errors)
 
 
 def _load(policies: Path) -> Desired | None:
@@ -128,7 +143,7 @@ def _run(work: Coroutine[Any, Any, T]) -> T | None:
 
     try:
         return signals.run(work)
-    except (GraphError, PlanningError, PlanFileError, OSError, UnicodeDecodeError) as exc:
+    except (GraphError, PlanFileError, OSError, UnicodeDecodeError) as exc:
         say(f"Error: {exc}")
         return None
 
@@ -145,11 +160,12 @@ async def _plan(options: Options, desired: Desired) -> Plan:
 
 
 async def _plan_with(graph: Graph, desired: Desired) -> Plan:
-    from reconciler.read import read_live
+    from reconciler.read import read_live, scope
 
     say(f"Reading the live tenant from {graph.base_url} ...")
-    live = await read_live(graph, with_template=desired.mto_partner_template is not None)
-    say(f"Read {len(live.partners)} partner(s) in {graph.request_count} request(s).")
+    live = await read_live(graph, scope(desired))
+    counts = ", ".join(f"{len(live.of(name))} {name}" for name in live.read)
+    say(f"Read {counts} in {graph.request_count} request(s).")
     return replace(make_plan(desired, live), graph_url=graph.base_url)
 
 
@@ -174,6 +190,8 @@ async def _apply_saved(options: Options, desired: Desired, saved: Plan, plan_fil
             )
             return EXIT_ERROR
         fresh = await _plan_with(graph, desired)
+        if _has_errors(fresh):
+            return EXIT_ERROR
         refusal = _saved_plan_refusal(saved, fresh, options.policies)
         if refusal is not None:
             say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
@@ -211,7 +229,7 @@ async def _apply_changes(graph: Graph, plan: Plan) -> int:
         raise asyncio.CancelledError  # reported; now stop as the signal asked (`signals.run`)
     if report.count("applied"):
         try:
-            live = await read_live(graph, with_template=MTO_PARTNER_TEMPLATE in plan.scope)
+            live = await read_live(graph, plan.scope)
         except GraphError as exc:
             say(f"Warning: could not read the tenant back to verify the apply: {exc}")
         else:

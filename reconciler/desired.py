@@ -1,25 +1,27 @@
-"""The desired state as policies/ declares it, validated, with where each piece came from."""
+"""The desired state as policies/ declares it, validated, keyed by address, with where each
+instance came from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from reconciler.models import MtoPartnerTemplate, Partner
-
-
-@dataclass(frozen=True)
-class DesiredPartner:
-    model: Partner
-    source: str  # "file:line" of the tenantId, for the plan
+from reconciler.address import Address
 
 
 @dataclass(frozen=True)
-class DesiredTemplate:
-    model: MtoPartnerTemplate
-    source: str
+class DesiredInstance:
+    written: dict[str, Any]  # exactly the properties the file writes, in Graph's wire form
+    source: str  # "file:line", for the plan
 
 
 @dataclass(frozen=True)
 class Desired:
-    partners: dict[str, DesiredPartner] = field(default_factory=dict)  # key: lowercase tenantId
-    mto_partner_template: DesiredTemplate | None = None
+    instances: Mapping[Address, DesiredInstance] = field(default_factory=dict)
+
+    def of(self, resource: str) -> dict[Address, DesiredInstance]:
+        return {address: item for address, item in self.instances.items() if address.resource == resource}
+
+    def manages(self, resource: str) -> bool:
+        return any(address.resource == resource for address in self.instances)

@@ -225,7 +225,8 @@ class Graph:
             await self._credential.close()
 
     async def get(self, info: RequestInformation) -> dict[str, Any]:
-        """GET one resource (from an SDK request builder's `to_get_request_information()`)."""
+        """GET one resource (`request_info("GET", url)`, or an SDK request builder's
+        `to_get_request_information()`)."""
         reply = await self._send(info)
         if reply is None:
             raise self.not_graph_reply(info, "the reply is empty")
@@ -246,9 +247,7 @@ class Graph:
             if next_link in followed:  # a service bug must not become an endless loop
                 raise self.not_graph_reply(info, f"the same @odata.nextLink twice: {self._shown(next_link)!r}")
             followed.add(next_link)
-            info = RequestInformation(Method.GET)
-            info.url = next_link
-            info.headers.try_add("Accept", "application/json")
+            info = self.request_info("GET", next_link)
 
     def _values(self, info: RequestInformation, page: dict[str, Any]) -> list[dict[str, Any]]:
         values = page.get("value")
@@ -256,11 +255,17 @@ class Graph:
             raise self.not_graph_reply(info, "a collection page without a 'value' list of objects")
         return values
 
+    def request_info(self, method: str, url: str) -> RequestInformation:
+        """A request for the SDK's adapter to `url`: relative to the base URL (a registry path),
+        or absolute (an `@odata.nextLink`)."""
+        info = RequestInformation(Method[method])
+        info.url = url if _is_absolute_url(url) else self.base_url + url
+        info.headers.try_add("Accept", "application/json")
+        return info
+
     async def write(self, request: Request) -> dict[str, Any] | None:
         """Send one planned write exactly as planned: explicit nulls stay nulls."""
-        info = RequestInformation(Method[request.method])
-        info.url = self.base_url + request.url
-        info.headers.try_add("Accept", "application/json")
+        info = self.request_info(request.method, request.url)
         if request.body is not None:
             info.set_stream_content(json.dumps(request.body).encode(), "application/json")
         return await self._send(info)

@@ -37,17 +37,20 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import Resolver
 
-from reconciler.desired import Desired, DesiredPartner, DesiredTemplate
-from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, MtoPartnerTemplate, Partner
+from reconciler.address import Address
+from reconciler.desired import Desired, DesiredInstance
+from reconciler.models import ODATA_TYPE, REFUSED, GraphModel
+from reconciler.registry import PARTNER, REGISTRY_BY_NAME, SINGLETON_FILES, ResourceType
 
 PARTNERS_DIR = "partners"
-MTO_PARTNER_TEMPLATE_FILE = "mto-partner-template.yaml"
 # The one reserved key for tool-only data; never sent to Graph.
 TOOL_KEY = "xtap"
 TOOL_KEYS = frozenset({"name", "notes"})
 YAML_SUFFIXES = (".yaml", ".yml")
 # Files DESIGN §2 reserves for resources a later version manages: named, so the error is clear.
-NOT_YET_SUPPORTED = ("mto-identity-sync-template.yaml", "default.yaml", "xtap.yaml")
+NOT_YET_SUPPORTED = tuple(
+    name for name in ("mto-identity-sync-template.yaml", "default.yaml", "xtap.yaml") if name not in SINGLETON_FILES
+)
 
 Path_ = tuple[str | int, ...]
 YAML_TAG = "tag:yaml.org,2002:"
@@ -108,36 +111,62 @@ def load_policies(root: Path | str) -> Desired:
     if not root.is_dir():
         raise PolicyError([Problem.whole(root, "policies directory not found (use --policies DIR)")])
     problems: list[Problem] = []
-    partners: dict[str, DesiredPartner] = {}
-    template: DesiredTemplate | None = None
-    for path in _policy_files(root, problems):
-        doc = _parse(path, problems)
+    instances: dict[Address, DesiredInstance] = {}
+    for path, rtype in _policy_files(root, problems):
+        # A singleton's file with only comments declares its unconfigured state (`reset_action`).
+        doc = _parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
         if doc is None:
             continue
-        if path.parent.name == PARTNERS_DIR:
-            partner = _validate(doc, Partner, problems)
-            if partner is not None:
-                _add_partner(partners, DesiredPartner(partner, _source(doc, "tenantId")), doc, problems)
-        else:
-            model = _validate(doc, MtoPartnerTemplate, problems)
-            if model is not None:
-                template = DesiredTemplate(model, _source(doc))
+        model = _validate(doc, rtype.model, problems)
+        if model is not None:
+            for address, instance in _instances(rtype, model.wire(), doc):
+                _add(instances, address, instance, doc, problems)
     if problems:
         raise PolicyError(problems)
-    return Desired(partners=partners, mto_partner_template=template)
+    return Desired(instances)
 
 
-def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
+def _instances(rtype: ResourceType, written: dict[str, Any], doc: _Doc) -> Iterator[tuple[Address, DesiredInstance]]:
+    """The instance a file declares, then the nested ones it holds (a partner's identity sync)."""
+    nested = {
+        REGISTRY_BY_NAME[child]: written.pop(REGISTRY_BY_NAME[child].nested_key or "", None) for child in rtype.children
+    }
+    resource_id = rtype.singleton_id or str(written[rtype.key or ""]).lower()
+    yield Address(rtype.name, resource_id), DesiredInstance(written, _source(doc, rtype.key))
+    for child, body in nested.items():
+        if body is not None:
+            yield Address(child.name, resource_id), DesiredInstance(body, _source(doc, child.nested_key))
+
+
+def _add(
+    instances: dict[Address, DesiredInstance],
+    address: Address,
+    instance: DesiredInstance,
+    doc: _Doc,
+    problems: list[Problem],
+) -> None:
+    if address in instances:
+        key = REGISTRY_BY_NAME[address.resource].key or ""
+        where = instances[address].source
+        problems.append(
+            doc.at((key,), f"{key} {address.id} is already declared in {where}; one file per {address.resource}")
+        )
+        return
+    instances[address] = instance
+
+
+def _policy_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, ResourceType]]:
+    """Each policy file with the resource type it declares, in a stable order."""
     for path in _entries(root, problems):
         if path.is_dir():
             if path.name != PARTNERS_DIR:
                 problems.append(Problem.whole(path, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
-        elif path.name == MTO_PARTNER_TEMPLATE_FILE:
-            yield path
+        elif path.name in SINGLETON_FILES:
+            yield path, SINGLETON_FILES[path.name]
         elif path.name in NOT_YET_SUPPORTED:
             problems.append(Problem.whole(path, "this file is reserved for a later version of xtap"))
         elif path.suffix.lower() in YAML_SUFFIXES:
-            expected = f"expected {MTO_PARTNER_TEMPLATE_FILE} or a partner file in {PARTNERS_DIR}/"
+            expected = f"expected {', '.join(SINGLETON_FILES)} or a partner file in {PARTNERS_DIR}/"
             problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
     partners_dir = root / PARTNERS_DIR
     if partners_dir.is_dir():
@@ -146,7 +175,7 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[Path]:
                 message = f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it"
                 problems.append(Problem.whole(path, message))
             elif path.suffix.lower() in YAML_SUFFIXES:
-                yield path
+                yield path, PARTNER
 
 
 def _entries(folder: Path, problems: list[Problem]) -> Iterator[Path]:
@@ -164,7 +193,7 @@ def _entries(folder: Path, problems: list[Problem]) -> Iterator[Path]:
         yield path
 
 
-def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
+def _parse(path: Path, problems: list[Problem], empty_means: dict[str, Any] | None = None) -> _Doc | None:
     file = str(path)
     try:
         with path.open("rb") as stream:  # bounded read: a partners/x.yaml may be a link to /dev/zero
@@ -188,6 +217,8 @@ def _parse(path: Path, problems: list[Problem]) -> _Doc | None:
         found.append(Problem(file, line, col, f"YAML syntax error: {detail or exc}"))
     finally:
         loader.dispose()
+    if doc.data is None and empty_means is not None:
+        doc.data = empty_means
     if not found and not isinstance(doc.data, dict):
         line, col = doc.value_marks.get((), (1, 1))
         found.append(Problem(file, line, col, "a policy file must be a mapping of Graph property names to values"))
@@ -397,19 +428,3 @@ def _source(doc: _Doc, key: str | None = None) -> str:
     """`file:line` of `key`, or of the first key in the file (after any leading comments)."""
     line, _ = doc.key_marks.get((key,), (1, 1)) if key else min(doc.key_marks.values(), default=(1, 1))
     return f"{doc.file}:{line}"
-
-
-def _add_partner(
-    partners: dict[str, DesiredPartner], partner: DesiredPartner, doc: _Doc, problems: list[Problem]
-) -> None:
-    key = partner.model.tenantId.lower()
-    if key in partners:
-        problems.append(
-            doc.at(
-                ("tenantId",),
-                f"tenantId {partner.model.tenantId} is already declared in "
-                f"{partners[key].source}; one file per partner",
-            )
-        )
-        return
-    partners[key] = partner

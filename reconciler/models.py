@@ -12,7 +12,7 @@ an SDK upgrade that adds a property fails loudly instead of being silently ignor
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -328,37 +328,7 @@ def template_levels(value: str) -> str:
     return ",".join(known + sorted(flags - set(known)))
 
 
-# Graph takes isServiceProvider only when a partner is created; a PATCH cannot change it
-# (GRAPH_FACTS §2.5). tenantId is the key.
-PARTNER_CREATE_ONLY = frozenset({"isServiceProvider"})
-PARTNER_KEY = "tenantId"
 READ_ONLY = frozenset({"isInMultiTenantOrganization", "id"})
 # Properties refused by name wherever they stand, so their problem points at the key.
 REFUSED = READ_ONLY | {"devices"}
-PARTNER_SETTINGS = tuple(name for name in Partner.model_fields if name not in READ_ONLY | {PARTNER_KEY})
-TEMPLATE_SETTINGS = tuple(name for name in MtoPartnerTemplate.model_fields if name not in READ_ONLY)
 TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"
-
-
-def _models_in(annotation: Any) -> list[type[GraphModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, GraphModel):
-        return [annotation]
-    return [model for arg in get_args(annotation) for model in _models_in(arg)]
-
-
-def _nested_members() -> dict[str, frozenset[str]]:
-    """For each property name holding an object, the member names its type has. A name means
-    the same type wherever it appears (usersAndGroups is always a target configuration)."""
-    members: dict[str, set[str]] = {}
-    stack: list[type[GraphModel]] = [Partner, MtoPartnerTemplate]
-    while stack:
-        for name, info in stack.pop().model_fields.items():
-            for nested in _models_in(info.annotation):
-                if name not in members:
-                    stack.append(nested)
-                members.setdefault(name, set()).update(nested.model_fields)
-    return {name: frozenset(names) for name, names in members.items()}
-
-
-# Members the comparison knows; others (a member Graph adds tomorrow) are not compared.
-NESTED_MEMBERS = _nested_members()

@@ -2,34 +2,34 @@
 
 Kept apart from computing it (`planner`), from showing it (`render`) and from its file format
 (`planfile`), so each can change alone. A change is one resource instance with its action,
-the property-level diff, the exact Graph requests, and the policy file line it comes from.
+the property-level diff, the exact Graph requests, the policy file line it comes from, and the
+changes it must wait for.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.address import Address
+
 Action = Literal["create", "update", "delete", "reset"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "reset")
-
-# Plan names of the resources (DESIGN §1) and where they live, relative to the Graph base URL.
-PARTNER = "partner"
-MTO_PARTNER_TEMPLATE = "mtoPartnerTemplate"
-PARTNERS_URL = "/policies/crossTenantAccessPolicy/partners"
-MTO_PARTNER_TEMPLATE_ID = "multiTenantOrganizationPartnerConfiguration"
-MTO_PARTNER_TEMPLATE_URL = f"/policies/crossTenantAccessPolicy/templates/{MTO_PARTNER_TEMPLATE_ID}"
 
 
 @dataclass(frozen=True)
 class Request:
     """One Graph write. `url` is relative to the Graph base URL (which holds the version), so a
-    plan made against one cloud or the emulator reads the same."""
+    plan made against one cloud or the emulator reads the same. When Graph answers one of
+    `fallback_statuses`, apply sends `fallback` instead (GRAPH_FACTS §7.3)."""
 
     method: str
     url: str
     body: dict[str, Any] | None = None
+    fallback: Request | None = None
+    fallback_statuses: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ class DiffEntry:
 @dataclass(frozen=True)
 class Change:
     """One resource instance to change. `id` is the partner's tenantId (lowercase) or the
-    singleton's name; `source` is the policy file and line ("policies/partners/x.yaml:3")."""
+    singleton's name; `source` is the policy file and line ("policies/partners/x.yaml:3");
+    `depends_on` names the changes that must succeed first (a partner's create before its
+    identity sync's)."""
 
     resource: str
     id: str
@@ -52,6 +54,11 @@ class Change:
     source: str | None
     diff: tuple[DiffEntry, ...]
     requests: tuple[Request, ...]
+    depends_on: tuple[Address, ...] = ()
+
+    @property
+    def address(self) -> Address:
+        return Address(self.resource, self.id)
 
 
 @dataclass(frozen=True)
@@ -63,16 +70,31 @@ class Unmanaged:
 
 
 @dataclass(frozen=True)
+class PlanError:
+    """Why one resource cannot be brought to its file's state (the rest of the plan still is
+    computed and shown, but nothing is applied while any error stands)."""
+
+    resource: str
+    id: str
+    source: str | None
+    message: str
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
+    errors: tuple[PlanError, ...] = ()
     # Digest of the live state the plan was computed from; apply refuses a plan whose digest
-    # no longer matches the tenant (someone changed it since). `scope` names the resources the
-    # digest covers, so applying a saved plan re-reads exactly those, without policies/.
+    # no longer matches the tenant (someone changed it since). `scope` names the resource
+    # types that were read.
     live_digest: str = ""
-    scope: tuple[str, ...] = (PARTNER,)
+    scope: tuple[str, ...] = ()
     # The Graph base URL the live state was read from: a plan is applied there or nowhere.
     graph_url: str = ""
+    # For each setting a null inherits from another resource (a partner's from the default),
+    # that value, so a reviewer sees what `null` means. Keyed by resource, then property.
+    inherited: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     summary: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import Change, DiffEntry, Plan, Request, Unmanaged
+from reconciler.address import Address
+from reconciler.plan import Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 
 FORMAT_VERSION = 1
 # A plan file is read whole; 10,000 changed partners plan to about 40 MB.
@@ -35,12 +36,30 @@ def to_dict(plan: Plan) -> dict[str, Any]:
                 "action": change.action,
                 "source": change.source,
                 "diff": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diff],
-                "requests": [{"method": r.method, "url": r.url, "body": r.body} for r in change.requests],
+                "requests": [request_dict(r) for r in change.requests],
+                "dependsOn": [{"resource": a.resource, "id": a.id} for a in change.depends_on],
             }
             for change in plan.changes
         ],
         "unmanaged": [{"resource": u.resource, "id": u.id} for u in plan.unmanaged],
+        "errors": [{"resource": e.resource, "id": e.id, "source": e.source, "message": e.message} for e in plan.errors],
+        "inherited": {resource: dict(values) for resource, values in plan.inherited.items()},
     }
+
+
+def request_dict(request: Request) -> dict[str, Any]:
+    """A request as the plan file holds it, its fallback (if any) nested in it."""
+    shown: dict[str, Any] = {"method": request.method, "url": request.url, "body": request.body}
+    if request.fallback is not None:
+        shown["fallback"] = {"onStatus": list(request.fallback_statuses), **request_dict(request.fallback)}
+    return shown
+
+
+def _request(data: dict[str, Any]) -> Request:
+    fallback = data.get("fallback")
+    if fallback is None:
+        return Request(data["method"], data["url"], data.get("body"))
+    return Request(data["method"], data["url"], data.get("body"), _request(fallback), tuple(fallback["onStatus"]))
 
 
 def dumps(plan: Plan) -> str:
@@ -69,11 +88,14 @@ def loads(text: str, name: str = "plan") -> Plan:
                     action=c["action"],
                     source=c.get("source"),
                     diff=tuple(DiffEntry(d["path"], d["before"], d["after"]) for d in c["diff"]),
-                    requests=tuple(Request(r["method"], r["url"], r.get("body")) for r in c["requests"]),
+                    requests=tuple(_request(r) for r in c["requests"]),
+                    depends_on=tuple(Address(a["resource"], a["id"]) for a in c.get("dependsOn", [])),
                 )
                 for c in data["changes"]
             ),
             unmanaged=tuple(Unmanaged(u["resource"], u["id"]) for u in data.get("unmanaged", [])),
+            errors=tuple(PlanError(e["resource"], e["id"], e["source"], e["message"]) for e in data.get("errors", [])),
+            inherited=data.get("inherited", {}),
             live_digest=data["liveDigest"],
             scope=tuple(data["scope"]),
             graph_url=data["graphUrl"],

@@ -1,131 +1,164 @@
 """Desired + live → Plan. Pure: no I/O, so every rule here is tested without a tenant.
 
-Both sides are put in canonical form (`canonical`), compared with deepdiff, and each changed
-resource becomes one Change: a POST holding exactly the file's properties for a new partner,
-or one PATCH holding only the changed top-level properties, each with its whole desired value
-(nested PATCH semantics are undocumented, GRAPH_FACTS §3.4; a whole value is right either way).
+For each resource type of the registry, in its order (a parent before its children), both
+sides are put in canonical form (`canonical`), compared with deepdiff, and each instance that
+differs becomes one Change: a create holding the file's properties, one minimal PATCH holding
+only the changed top-level properties (each with its whole desired value: nested PATCH
+semantics are undocumented, GRAPH_FACTS §3.4, and a whole value is right either way), a reset
+when a file declares the unconfigured state, or a delete when a nested resource leaves its
+parent's file. What varies by type is read from its registry entry; `actions` turns each
+change into its Graph requests.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.canonical import absent_value, canonical, canonical_property, is_compared_member
-from reconciler.desired import Desired, DesiredPartner, DesiredTemplate
+from reconciler import actions
+from reconciler.address import Address
+from reconciler.canonical import absent_value, canonical, canonical_property, compared, is_compared_member
+from reconciler.desired import Desired, DesiredInstance
 from reconciler.live import Live
-from reconciler.models import PARTNER_CREATE_ONLY, PARTNER_SETTINGS, TEMPLATE_SETTINGS
-from reconciler.plan import (
-    MTO_PARTNER_TEMPLATE,
-    MTO_PARTNER_TEMPLATE_ID,
-    MTO_PARTNER_TEMPLATE_URL,
-    PARTNER,
-    PARTNERS_URL,
-    Change,
-    DiffEntry,
-    Plan,
-    Request,
-    Unmanaged,
-)
-
-
-class PlanningError(Exception):
-    """The desired state cannot be reached by xtap's writes; each message says why and where."""
-
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-        super().__init__("\n".join(messages))
+from reconciler.plan import Change, DiffEntry, Plan, PlanError, Unmanaged
+from reconciler.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 
 
 def make_plan(desired: Desired, live: Live) -> Plan:
-    errors: list[str] = []
+    forms = {address: canonical(REGISTRY_BY_NAME[address.resource], wire) for address, wire in live.instances.items()}
     changes: list[Change] = []
-    forms = _live_forms(live)  # canonical once: for the comparison and for the digest
-    for tenant_id in sorted(desired.partners):
-        wire = live.partners.get(tenant_id)
-        before = forms["partners"].get(tenant_id)
-        change = _partner_change(tenant_id, desired.partners[tenant_id], wire, before, errors)
-        if change is not None:
-            changes.append(change)
-    if desired.mto_partner_template is not None:
-        template = live.mto_partner_template or {}
-        before = forms["mtoPartnerTemplate"] or canonical(template, TEMPLATE_SETTINGS)
-        change = _template_change(desired.mto_partner_template, template, before)
-        if change is not None:
-            changes.append(change)
-    if errors:
-        raise PlanningError(errors)
-    unmanaged = tuple(Unmanaged(PARTNER, tid) for tid in sorted(live.partners) if tid not in desired.partners)
-    scope = (PARTNER, MTO_PARTNER_TEMPLATE) if live.mto_partner_template is not None else (PARTNER,)
-    return Plan(changes=tuple(changes), unmanaged=unmanaged, live_digest=_digest(forms), scope=scope)
+    errors: list[PlanError] = []
+    unmanaged: list[Unmanaged] = []
+    for rtype in REGISTRY:
+        wanted, present = desired.of(rtype.name), live.of(rtype.name)
+        for address in sorted(wanted.keys() | present.keys()):
+            want = wanted.get(address)
+            if want is None:
+                change = _leftover(rtype, address, present[address], forms[address], desired, unmanaged)
+            else:
+                change = _change(rtype, address, want, present.get(address), forms.get(address), errors)
+            if change is not None:
+                changes.append(_after_parent(change, rtype, changes))
+    return Plan(
+        changes=tuple(changes),
+        unmanaged=tuple(unmanaged),
+        errors=tuple(errors),
+        live_digest=_digest(forms, live.read),
+        scope=live.read,
+        inherited=_inherited(desired, live),
+    )
 
 
-def _live_forms(live: Live) -> dict[str, Any]:
-    template = live.mto_partner_template
-    return {
-        "partners": {tid: canonical(wire, PARTNER_SETTINGS) for tid, wire in live.partners.items()},
-        "mtoPartnerTemplate": canonical(template, TEMPLATE_SETTINGS) if template is not None else None,
-    }
+def _leftover(
+    rtype: ResourceType,
+    address: Address,
+    wire: dict[str, Any],
+    before: dict[str, Any],
+    desired: Desired,
+    unmanaged: list[Unmanaged],
+) -> Change | None:
+    """A live instance no file declares. A top-level one is unmanaged and never touched; a
+    nested one whose parent's file is managed was removed from that file, so it is deleted (the
+    file is the whole truth for its partner). A singleton is always there and not managed."""
+    if rtype.singleton_id is not None:
+        return None
+    if rtype.parent is None:
+        unmanaged.append(Unmanaged(rtype.name, address.id))
+        return None
+    parent = desired.instances.get(Address(rtype.parent, address.id))
+    if parent is None:
+        return None  # part of an unmanaged partner
+    diff = tuple(DiffEntry(name, value, None) for name, value in before.items() if value is not None)
+    return _make(rtype, address, "delete", parent.source, diff, actions.delete(rtype, address.id))
 
 
-def _digest(forms: dict[str, Any]) -> str:
+def _change(
+    rtype: ResourceType,
+    address: Address,
+    want: DesiredInstance,
+    wire: dict[str, Any] | None,
+    before: dict[str, Any] | None,
+    errors: list[PlanError],
+) -> Change | None:
+    written = want.written
+    if wire is None or before is None:  # both or neither: `before` is `wire` in canonical form
+        if rtype.create_method is None:  # a singleton is always there: compare with "unset"
+            wire, before = {}, canonical(rtype, {})
+        else:
+            diff = tuple(DiffEntry(name, None, value) for name, value in written.items() if name != rtype.key)
+            return _make(rtype, address, "create", want.source, diff, actions.create(rtype, address.id, written))
+    diff, changed = _compare(rtype, written, before, compared(rtype, written))
+    conflicts = [entry for entry in diff if entry.path in rtype.create_only]
+    if conflicts:
+        errors.extend(_create_only_error(rtype, address, want.source, entry) for entry in conflicts)
+        return None
+    if not changed:
+        return None
+    if rtype.reset_action is not None and not written:
+        return _make(rtype, address, "reset", want.source, diff, actions.reset(rtype, address.id))
+    body = _patch_body(rtype, written, wire, changed)
+    return _make(rtype, address, "update", want.source, diff, actions.update(rtype, address.id, body, written))
+
+
+def _make(rtype: ResourceType, address: Address, action: Any, source: str, diff: Any, reqs: Any) -> Change:
+    return Change(rtype.name, address.id, action, source, diff, reqs)
+
+
+def _after_parent(change: Change, rtype: ResourceType, earlier: list[Change]) -> Change:
+    """A nested resource's change waits for its parent's create in the same plan."""
+    if rtype.parent is None:
+        return change
+    parent = Address(rtype.parent, change.id)
+    if any(c.address == parent and c.action == "create" for c in earlier):
+        return Change(**{**change.__dict__, "depends_on": (parent,)})
+    return change
+
+
+def _create_only_error(rtype: ResourceType, address: Address, source: str, entry: DiffEntry) -> PlanError:
+    name, was, wants = entry.path, json.dumps(entry.before), json.dumps(entry.after)
+    return PlanError(
+        rtype.name,
+        address.id,
+        source,
+        f"{name} is {was} in the tenant but {wants} in the file. Graph sets {name} only when a "
+        f"{rtype.name} is created, and xtap never deletes and re-creates one silently: change the file "
+        "back (or leave the property out, so xtap leaves it alone), or delete it in the admin center and "
+        "let xtap create it again.",
+    )
+
+
+def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
+    """What a null setting of each inheriting type means: its source's value, as declared in
+    policies/ when managed there, else as read."""
+    inherited: dict[str, dict[str, Any]] = {}
+    for rtype in REGISTRY:
+        if rtype.inherits_from is None:
+            continue
+        source = REGISTRY_BY_NAME[rtype.inherits_from]
+        address = Address(source.name, source.singleton_id or "")
+        want, wire = desired.instances.get(address), live.instances.get(address)
+        if want is None and wire is None:
+            continue
+        values = canonical(source, wire or {})
+        if want is not None:  # what policies/ declares wins over what is live
+            values |= canonical(source, want.written, compared(source, want.written))
+        inherited[rtype.name] = {name: values.get(name) for name in rtype.settings if name in values}
+    return inherited
+
+
+def _digest(forms: Mapping[Address, dict[str, Any]], read: tuple[str, ...]) -> str:
     """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
     not "someone changed the tenant", but any real change makes a saved plan stale."""
-    return "sha256:" + hashlib.sha256(json.dumps(forms, sort_keys=True).encode()).hexdigest()
-
-
-def _partner_change(
-    tenant_id: str,
-    desired: DesiredPartner,
-    live: dict[str, Any] | None,
-    before: dict[str, Any] | None,
-    errors: list[str],
-) -> Change | None:
-    written = desired.model.wire()
-    if live is None or before is None:  # both or neither: `before` is `live` in canonical form
-        body = {"tenantId": desired.model.tenantId, **{k: v for k, v in written.items() if k != "tenantId"}}
-        diff = tuple(DiffEntry(name, None, value) for name, value in body.items() if name != "tenantId")
-        return Change(PARTNER, tenant_id, "create", desired.source, diff, (Request("POST", PARTNERS_URL, body),))
-    diff, changed = _compare(written, before, PARTNER_SETTINGS)
-    for entry in diff:
-        if entry.path not in PARTNER_CREATE_ONLY:
-            continue
-        name, was, wants = entry.path, json.dumps(entry.before), json.dumps(entry.after)
-        errors.append(
-            f"{desired.source}: partner {tenant_id}: {name} is {was} in the tenant but {wants} in the file. "
-            f"Graph sets {name} only when a partner is created, and xtap never deletes and re-creates a "
-            "partner silently: change the file back, or delete the partner in the admin center and let "
-            "xtap create it again."
-        )
-    if not changed:
-        return None
-    body = _patch_body(written, live, PARTNER_SETTINGS, changed)
-    return Change(
-        PARTNER, tenant_id, "update", desired.source, diff, (Request("PATCH", f"{PARTNERS_URL}/{tenant_id}", body),)
-    )
-
-
-def _template_change(desired: DesiredTemplate, live: dict[str, Any], before: dict[str, Any]) -> Change | None:
-    written = desired.model.wire()
-    diff, changed = _compare(written, before, TEMPLATE_SETTINGS)
-    if not changed:
-        return None
-    body = _patch_body(written, live, TEMPLATE_SETTINGS, changed)
-    return Change(
-        MTO_PARTNER_TEMPLATE,
-        MTO_PARTNER_TEMPLATE_ID,
-        "update",
-        desired.source,
-        diff,
-        (Request("PATCH", MTO_PARTNER_TEMPLATE_URL, body),),
-    )
+    state = {"read": sorted(read), "instances": {str(address): form for address, form in sorted(forms.items())}}
+    return "sha256:" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
 
 def _patch_body(
-    written: dict[str, Any], live: dict[str, Any], properties: tuple[str, ...], changed: set[str]
+    rtype: ResourceType, written: dict[str, Any], live: dict[str, Any], changed: set[str]
 ) -> dict[str, Any]:
     """Each changed property with its whole desired value, as the author wrote it.
 
@@ -134,32 +167,34 @@ def _patch_body(
     would never go away. Members the tenant does not hold are not added, so the seed bodies
     go out exactly as the Graph docs show them."""
     return {
-        name: _clearing(name, written[name], live.get(name)) if name in written else absent_value(name)
-        for name in properties
+        name: _clearing(rtype, name, written[name], live.get(name)) if name in written else absent_value(rtype, name)
+        for name in rtype.settings
         if name in changed
     }
 
 
-def _clearing(name: str, desired: Any, live: Any) -> Any:
+def _clearing(rtype: ResourceType, name: str, desired: Any, live: Any) -> Any:
     if not (isinstance(desired, dict) and isinstance(live, dict)):
         return desired
     cleared = {
         key: None
         for key, value in live.items()
-        if key not in desired and is_compared_member(name, key) and canonical_property(key, value) is not None
+        if key not in desired
+        and is_compared_member(rtype, name, key)
+        and canonical_property(rtype, key, value) is not None
     }
-    return {**{key: _clearing(key, value, live.get(key)) for key, value in desired.items()}, **cleared}
+    return {**{key: _clearing(rtype, key, value, live.get(key)) for key, value in desired.items()}, **cleared}
 
 
 def _compare(
-    written: dict[str, Any], before: dict[str, Any], properties: tuple[str, ...]
+    rtype: ResourceType, written: dict[str, Any], before: dict[str, Any], properties: tuple[str, ...]
 ) -> tuple[tuple[DiffEntry, ...], set[str]]:
     """The property-level diff against the live canonical form `before`, and the set of changed
     top-level properties.
 
     deepdiff reports leaves; a change inside `targets` is reported as the whole target set,
     since a set has no stable index to point at."""
-    after = canonical(written, properties)
+    after = canonical(rtype, written, properties)
     changed = {name for name in properties if before[name] != after[name]}
     paths: dict[tuple[str, ...], None] = {}
     for name in changed:  # deepdiff only what differs: most of a partner is usually equal

@@ -14,14 +14,15 @@ import html
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from reconciler import planfile
 from reconciler.escape import visible
-from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, Request, Unmanaged
+from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
     from reconciler.apply import ApplyReport, Outcome, Status
@@ -45,6 +46,8 @@ _INDENT = "    "
 _NULL_NOTE = "inherit default"
 _NO_CHANGES = "No changes. The tenant matches policies/."
 _UNMANAGED_TITLE = "Unmanaged (live, no policy file; never touched):"
+_ERRORS_TITLE = "Errors (nothing is applied until they are fixed):"
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
 _ARTIFACT = "the full plan is in the JSON artifact (`xtap plan --out`)"
 
 
@@ -66,7 +69,11 @@ def render_text(plan: Plan, color: bool) -> str:
     def paint(text: str, sgr: str) -> str:
         return f"\x1b[{sgr}m{text}\x1b[0m" if color else text
 
-    blocks = [_text_change(change, paint) for change in plan.changes]
+    blocks = [_text_change(change, paint, plan.inherited.get(change.resource, {})) for change in plan.changes]
+    if plan.errors:
+        lines = [paint(_ERRORS_TITLE, f"{_BOLD};{_RED}")]
+        lines += [f"  {_error_line(error)}" for error in plan.errors]
+        blocks.append("\n".join(lines))
     if plan.unmanaged:
         lines = [paint(_UNMANAGED_TITLE, _BOLD)]
         lines += [f"  {visible(u.resource)} {visible(u.id)}" for u in plan.unmanaged]
@@ -82,18 +89,20 @@ def render_text(plan: Plan, color: bool) -> str:
 _Paint = Callable[[str, str], str]
 
 
-def _text_change(change: Change, paint: _Paint) -> str:
+def _text_change(change: Change, paint: _Paint, inherited: Mapping[str, Any]) -> str:
     header = f"{SYMBOLS[change.action]} {visible(change.resource)} {visible(change.id)}"
     if change.source:
         header += f"  ({visible(change.source)})"
     lines = [paint(header, f"{_BOLD};{_ACTION_SGR[change.action]}")]
+    if change.depends_on:
+        lines.append(_INDENT + paint(f"after {', '.join(visible(str(a)) for a in change.depends_on)}", _DIM))
     for entry in change.diff:
-        lines += _text_entry(change.action, entry, paint)
+        lines += _text_entry(change.action, entry, paint, inherited)
     lines += [_INDENT + paint(_text_request(request), _DIM) for request in change.requests]
     return "\n".join(lines)
 
 
-def _text_entry(action: Action, entry: DiffEntry, paint: _Paint) -> list[str]:
+def _text_entry(action: Action, entry: DiffEntry, paint: _Paint, inherited: Mapping[str, Any]) -> list[str]:
     """One diff entry. A create has no `before` and a delete no `after` worth showing, so those
     print the one side that exists, like Terraform's `+ name = value`."""
     path = visible(entry.path)
@@ -101,7 +110,7 @@ def _text_entry(action: Action, entry: DiffEntry, paint: _Paint) -> list[str]:
         return _labelled(f"{_INDENT}{paint('+', _GREEN)} {path} =", _value_lines(entry.after), _GREEN, paint)
     if action == "delete":
         return _labelled(f"{_INDENT}{paint('-', _RED)} {path} =", _value_lines(entry.before), _RED, paint)
-    before, after = _value_lines(entry.before), _value_lines(entry.after)
+    before, after = _value_lines(entry.before, entry.path, inherited), _value_lines(entry.after, entry.path, inherited)
     if len(before) == len(after) == 1:
         return [f"{_INDENT}{path}: {paint(before[0], _RED)} → {paint(after[0], _GREEN)}"]
     return [
@@ -111,15 +120,28 @@ def _text_entry(action: Action, entry: DiffEntry, paint: _Paint) -> list[str]:
     ]
 
 
+def _null(path: str, inherited: Mapping[str, Any]) -> str:
+    """`null`, and what it means: the default's value where the plan knows it (a partner's
+    top-level setting inherits the tenant default's)."""
+    if path in inherited:
+        return f"null ({_NULL_NOTE}: {_json(inherited[path])})"
+    return f"null ({_NULL_NOTE})"
+
+
+def _error_line(error: PlanError) -> str:
+    where = f" ({visible(error.source)})" if error.source else ""
+    return f"{visible(error.resource)} {visible(error.id)}{where}: {visible(error.message)}"
+
+
 def _labelled(label: str, value_lines: list[str], sgr: str, paint: _Paint) -> list[str]:
     """`label first-line`, then the rest of a pretty-printed value indented beneath the label."""
     first, *rest = value_lines
     return [f"{label} {paint(first, sgr)}", *(f"{_INDENT}    {paint(line, sgr)}" for line in rest)]
 
 
-def _value_lines(value: Any) -> list[str]:
+def _value_lines(value: Any, path: str = "", inherited: Mapping[str, Any] = _NOTHING) -> list[str]:
     if value is None:
-        return [f"null ({_NULL_NOTE})"]
+        return [_null(path, inherited)]
     compact = _json(value)
     return [compact] if len(compact) <= VALUE_WIDTH else _json(value, indent=2).split("\n")
 
@@ -128,6 +150,9 @@ def _text_request(request: Request) -> str:
     line = f"{visible(request.method)} {visible(request.url)}"
     if request.body is not None:
         line += f"  {_clip(_json(request.body), BODY_WIDTH)}"
+    if request.fallback is not None:
+        statuses = "/".join(map(str, request.fallback_statuses))
+        line += f"  (if Graph answers {statuses}: {visible(request.fallback.method)} the whole body)"
     return line
 
 
@@ -226,10 +251,14 @@ class _MarkdownReport:
             head += [_DETAIL_NOTES[detail]] if _DETAIL_NOTES[detail] else []
         else:
             head.append(_NO_CHANGES)
+        if plan.errors:  # never cut: they are why the plan cannot be applied
+            head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(f"- {_error_line(e)}" for e in plan.errors))
         if detail is _Detail.SUMMARY:
             changes = tuple(_md_change_line(change) for change in plan.changes)
         else:
-            changes = tuple(_md_change_details(change, detail) for change in plan.changes)
+            changes = tuple(
+                _md_change_details(change, detail, plan.inherited.get(change.resource, {})) for change in plan.changes
+            )
         return cls(
             head="\n\n".join(head),
             changes=changes,
@@ -252,14 +281,14 @@ class _MarkdownReport:
         return "\n\n".join(parts) + "\n"
 
 
-def _md_change_details(change: Change, detail: _Detail) -> str:
+def _md_change_details(change: Change, detail: _Detail, inherited: Mapping[str, Any]) -> str:
     # A blank line after </summary> and before </details> lets GitHub render markdown inside.
     parts = [f"<details>\n<summary>{_md_change_title(change)}</summary>"]
     if change.diff:
-        rows = [_md_diff_row(change.action, entry) for entry in change.diff]
+        rows = [_md_diff_row(change.action, entry, inherited) for entry in change.diff]
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
     if change.requests and detail is _Detail.FULL:
-        requests = [{"method": r.method, "url": r.url, "body": r.body} for r in change.requests]
+        requests = [planfile.request_dict(r) for r in change.requests]
         parts.append(_md_fence(_json(requests, indent=2), "json"))
     elif change.requests:
         parts.append("\n".join(f"- {_md_code(visible(r.method) + ' ' + visible(r.url))}" for r in change.requests))
@@ -287,16 +316,18 @@ def _md_change_line(change: Change) -> str:
     return f"{line}: {properties}, {_count(len(change.requests), 'request')}"
 
 
-def _md_diff_row(action: Action, entry: DiffEntry) -> str:
-    before = "" if action == "create" else _md_value(entry.before)
-    after = "" if action == "delete" else _md_value(entry.after)
+def _md_diff_row(action: Action, entry: DiffEntry, inherited: Mapping[str, Any]) -> str:
+    before = "" if action == "create" else _md_value(entry.before, entry.path, inherited)
+    after = "" if action == "delete" else _md_value(entry.after, entry.path, inherited)
     cells = (_md_code(visible(entry.path)), before, after)
     # GitHub splits table rows on every unescaped pipe, inside code spans too.
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
-def _md_value(value: Any) -> str:
-    return f"`null` _({_NULL_NOTE})_" if value is None else _md_code(_json(value))
+def _md_value(value: Any, path: str, inherited: Mapping[str, Any]) -> str:
+    if value is None:
+        return f"`null` _({_NULL_NOTE}{': ' + _md_code(_json(inherited[path])) if path in inherited else ''})_"
+    return _md_code(_json(value))
 
 
 def _md_unmanaged(unmanaged: Unmanaged) -> str:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from reconciler.address import Address
 from reconciler.apply import ApplyReport, Outcome, unconfirmed
 from reconciler.live import Live
-from reconciler.plan import PARTNER, PARTNERS_URL, Change, Request
+from reconciler.plan import Change, Request
+from reconciler.registry import PARTNER
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": None}
 CHANGE = Change(
-    PARTNER, TENANT, "update", "p.yaml:1", (), (Request("PATCH", f"{PARTNERS_URL}/{TENANT}", {"inboundTrust": TRUST}),)
+    PARTNER.name, TENANT, "update", "p.yaml:1", (), (Request("PATCH", PARTNER.url(TENANT), {"inboundTrust": TRUST}),)
 )
 
 
 def live_with(trust: object) -> Live:
-    return Live({TENANT: {"tenantId": TENANT, "inboundTrust": trust}})
+    return Live({Address(PARTNER.name, TENANT): {"tenantId": TENANT, "inboundTrust": trust}})
 
 
 def test_a_write_that_reads_back_in_graph_form_is_confirmed() -> None:

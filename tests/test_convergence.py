@@ -27,9 +27,11 @@ from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph import CLOUDS, Graph
 from reconciler.live import Live
 from reconciler.load import load_policies
-from reconciler.models import PARTNER_SETTINGS, TEMPLATE_SETTINGS, B2BSetting, TenantRestrictions
+from reconciler.models import B2BSetting, TenantRestrictions
+from reconciler.plan import Plan
 from reconciler.planner import make_plan
-from reconciler.read import read_live
+from reconciler.read import read_live, scope
+from reconciler.registry import REGISTRY_BY_NAME
 
 TENANTS = [f"{n:08x}-5d3d-455c-8016-e2af1ae4d31a" for n in range(1, 5)]
 GUIDS = ["6f546279-4da5-4b53-a095-09ea0cef9971", "0be493dc-cb56-4a53-936f-9cf64410b8b0"]
@@ -182,37 +184,36 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-async def converge(emulator: Emulator, policies: Path) -> tuple[Any, Live, Any]:
+async def converge(emulator: Emulator, policies: Path) -> tuple[Any, Live, Plan, Plan]:
     token = emulator.mint_token(roles=("Policy.ReadWrite.CrossTenantAccess",), name="convergence")
     desired = load_policies(policies)
     async with Graph(emulator.base_url, CLOUDS["global"], token) as graph:
-        before = await read_live(graph, with_template=desired.mto_partner_template is not None)
-        report = await apply_plan(graph, make_plan(desired, before))
+        before = await read_live(graph, scope(desired))
+        first = make_plan(desired, before)
+        report = await apply_plan(graph, first)
         assert report.ok, [o.error for o in report.outcomes]
-        live_after = await read_live(graph, with_template=desired.mto_partner_template is not None)
+        live_after = await read_live(graph, scope(desired))
         assert unconfirmed(report, live_after) == []
         after = make_plan(desired, live_after)
-    return desired, before, after
+    return desired, before, first, after
 
 
-def assert_patches_minimal(emulator: Emulator, before: Live, desired: Any) -> None:
-    """Every PATCHed property differed between live and file (canonically): nothing unchanged is sent."""
+def assert_patches_minimal(emulator: Emulator, before: Live, desired: Any, plan: Plan) -> None:
+    """Every property an update PATCHed differed between live and file (canonically): nothing
+    unchanged is sent. (A create's follow-up PATCH sends what the create could not.)"""
+    updates = {r.url: c for c in plan.changes if c.action == "update" for r in c.requests}
     for request in emulator.requests:
-        if request.method != "PATCH":
+        url = request.path.removeprefix("/v1.0")
+        if request.method != "PATCH" or url not in updates:
             continue
-        if "/templates/" in request.path:
-            live, written, names = (
-                before.mto_partner_template or {},
-                desired.mto_partner_template.model.wire(),
-                TEMPLATE_SETTINGS,
-            )
-        else:
-            tenant = request.path.rsplit("/", 1)[-1]
-            live, written, names = before.partners[tenant], desired.partners[tenant].model.wire(), PARTNER_SETTINGS
+        change = updates[url]
+        rtype = REGISTRY_BY_NAME[change.resource]
+        live, written = before.instances.get(change.address, {}), desired.instances[change.address].written
         assert request.body, "an empty PATCH was sent"
         for name in request.body:
-            assert name in names
-            assert canonical_property(name, live.get(name)) != canonical_property(name, written.get(name)), name
+            assert name in rtype.settings
+            was, wants = (canonical_property(rtype, name, side.get(name)) for side in (live, written))
+            assert was != wants, name
 
 
 @pytest.mark.parametrize("patch_mode", ["replace_top_level", "odata_merge"])
@@ -227,6 +228,6 @@ def test_plan_apply_plan_converges(patch_mode: str, case: dict[str, Any]) -> Non
             emulator.put_partner(body)
         emulator.set_template({**emulator.template(), **case["live_template"]})
         policies = write_policies(Path(tmp) / "policies", case["desired"], case["template"])
-        desired, before, after = asyncio.run(converge(emulator, policies))
+        desired, before, first, after = asyncio.run(converge(emulator, policies))
         assert after.changes == (), after.changes
-        assert_patches_minimal(emulator, before, desired)
+        assert_patches_minimal(emulator, before, desired, first)

@@ -116,8 +116,9 @@ def test_errors_never_carry_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def read(url: str, with_template: bool = True, timeout: float = 5) -> None:
+    types = ("partner", "mtoPartnerTemplate") if with_template else ("partner",)
     async with Graph(url, CLOUDS["global"], "eyJ.test.token", timeout) as graph:
-        await read_live(graph, with_template)
+        await read_live(graph, types)
 
 
 @pytest.mark.parametrize(

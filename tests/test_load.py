@@ -39,7 +39,7 @@ def test_layout_problems_name_the_file(tmp_path: Path) -> None:
 
 def test_upper_case_suffixes_are_read_not_skipped(tmp_path: Path) -> None:
     partner_file(tmp_path, f"tenantId: {TENANT}\n", "Fabrikam.YAML")
-    assert list(load_policies(tmp_path).partners) == [TENANT]
+    assert [a.id for a in load_policies(tmp_path).of("partner")] == [TENANT]
 
 
 def test_an_empty_file_is_a_problem(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_an_empty_file_is_a_problem(tmp_path: Path) -> None:
 
 def test_a_byte_order_mark_is_fine_and_other_encodings_are_a_problem(tmp_path: Path) -> None:
     partner_file(tmp_path, f"\ufefftenantId: {TENANT}\n")
-    assert list(load_policies(tmp_path).partners) == [TENANT]
+    assert [a.id for a in load_policies(tmp_path).of("partner")] == [TENANT]
     partner_file(tmp_path, b"tenantId: \xff\xfe\n", "latin.yaml")
     [problem] = problems(tmp_path)
     assert problem.startswith("partners/latin.yaml:1:1: cannot read:")
@@ -84,8 +84,14 @@ def test_duplicate_keys_and_non_string_keys(tmp_path: Path) -> None:
 
 def test_the_template_source_is_its_first_setting(tmp_path: Path) -> None:
     (tmp_path / "mto-partner-template.yaml").write_text("# the template\n\ntemplateApplicationLevel: none\n")
-    template = load_policies(tmp_path).mto_partner_template
-    assert template is not None and template.source == f"{tmp_path}/mto-partner-template.yaml:3"
+    [template] = load_policies(tmp_path).of("mtoPartnerTemplate").values()
+    assert template.source == f"{tmp_path}/mto-partner-template.yaml:3"
+
+
+def test_a_template_file_with_only_comments_declares_the_unconfigured_template(tmp_path: Path) -> None:
+    (tmp_path / "mto-partner-template.yaml").write_text("# back to the defaults\n")
+    [template] = load_policies(tmp_path).of("mtoPartnerTemplate").values()
+    assert template.written == {} and template.source == f"{tmp_path}/mto-partner-template.yaml:1"
 
 
 def test_microsoft_accounts_tenant_restrictions_target_all_users_only(tmp_path: Path) -> None:
@@ -128,7 +134,7 @@ def block(target: str, target_type: str, access: str = "blocked") -> str:
 def test_block_all_rules(tmp_path: Path, setting: str, users: str, apps: str, message: str | None) -> None:
     partner_file(tmp_path, f"tenantId: {TENANT}\n{setting}:\n  usersAndGroups: {users}\n  applications: {apps}\n")
     if message is None:
-        assert list(load_policies(tmp_path).partners) == [TENANT]
+        assert [a.id for a in load_policies(tmp_path).of("partner")] == [TENANT]
     else:
         [problem] = problems(tmp_path)
         assert problem.startswith("partners/p.yaml:3:3:") and message in problem

@@ -13,7 +13,9 @@ from msgraph.generated.models.multi_tenant_organization_partner_configuration_te
 )
 
 from reconciler import models
-from reconciler.models import PARTNER_KEY, PARTNER_SETTINGS, TEMPLATE_SETTINGS
+from reconciler.registry import MTO_PARTNER_TEMPLATE, PARTNER
+
+PARTNER_KEY, PARTNER_SETTINGS, TEMPLATE_SETTINGS = PARTNER.key, PARTNER.settings, MTO_PARTNER_TEMPLATE.settings
 
 # Navigation properties (separate resources) and read-only properties: not settings.
 PARTNER_NOT_SETTINGS = {

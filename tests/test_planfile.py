@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from reconciler import planfile
-from reconciler.plan import PARTNER, Change, Plan, Request
+from reconciler.plan import Change, Plan, Request
+
+PARTNER = "partner"
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 UPDATE = Change(

@@ -10,9 +10,11 @@ import pytest
 from policy_files import write_policies
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
+from reconciler.address import Address
 from reconciler.live import Live
 from reconciler.load import load_policies
-from reconciler.planner import PlanningError, make_plan
+from reconciler.planner import make_plan
+from reconciler.registry import MTO_PARTNER_TEMPLATE, PARTNER
 
 UNSET_PARTNER = {
     "tenantId": SEED_001_TENANT,
@@ -33,7 +35,15 @@ UNSET_PARTNER = {
 
 def plan_for(tmp_path: Path, partners: list[dict[str, Any]], live: list[dict[str, Any]], **kw: Any) -> Any:
     desired = load_policies(write_policies(tmp_path / "policies", partners, kw.get("template")))
-    return make_plan(desired, Live({p["tenantId"].lower(): p for p in live}, kw.get("live_template")))
+    return make_plan(desired, live_state(live, kw.get("live_template")))
+
+
+def live_state(partners: list[dict[str, Any]], template: dict[str, Any] | None = None) -> Live:
+    instances = {Address(PARTNER.name, p["tenantId"].lower()): p for p in partners}
+    if template is None:
+        return Live(instances, (PARTNER.name,))
+    instances[Address(MTO_PARTNER_TEMPLATE.name, MTO_PARTNER_TEMPLATE.singleton_id or "")] = template
+    return Live(instances, (PARTNER.name, MTO_PARTNER_TEMPLATE.name))
 
 
 def test_create_posts_exactly_the_file(tmp_path: Path) -> None:
@@ -112,9 +122,20 @@ def test_target_set_change_is_reported_as_the_whole_set(tmp_path: Path) -> None:
     assert change.requests[0].body == desired  # the whole top-level value, not a fragment
 
 
-def test_changing_is_service_provider_is_a_plan_error(tmp_path: Path) -> None:
-    with pytest.raises(PlanningError, match=r"isServiceProvider .* only when a partner is created"):
-        plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, "isServiceProvider": True}], [UNSET_PARTNER])
+def test_changing_is_service_provider_is_an_error_for_that_partner_only(tmp_path: Path) -> None:
+    other = {"tenantId": "11111111-2222-3333-4444-555555555555", **SEED_001_PATCH_BODIES[0]}
+    live = {**UNSET_PARTNER, "isServiceProvider": False}
+    plan = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, "isServiceProvider": True}, other], [live])
+    [error] = plan.errors
+    assert (error.resource, error.id) == ("partner", SEED_001_TENANT)
+    assert "isServiceProvider is false in the tenant but true in the file" in error.message
+    assert [(c.action, c.id) for c in plan.changes] == [("create", other["tenantId"])]  # the rest still plans
+
+
+def test_a_partner_file_without_is_service_provider_leaves_it_alone(tmp_path: Path) -> None:
+    """GDAP partners are made by Partner Center with isServiceProvider true (GRAPH_FACTS §7.4)."""
+    gdap = {**UNSET_PARTNER, "isServiceProvider": True, **SEED_001_PATCH_BODIES[0]}
+    assert plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}], [gdap]).changes == ()
 
 
 def test_unmanaged_partners_are_listed_not_touched(tmp_path: Path) -> None:

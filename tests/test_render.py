@@ -8,8 +8,10 @@ import re
 import pytest
 
 from reconciler import planfile
-from reconciler.plan import MTO_PARTNER_TEMPLATE, PARTNER, Change, DiffEntry, Plan, Request, Unmanaged
+from reconciler.plan import Change, DiffEntry, Plan, Request, Unmanaged
 from reconciler.render import render_json, render_markdown, render_text
+
+PARTNER, MTO_PARTNER_TEMPLATE = "partner", "mtoPartnerTemplate"
 
 NEW = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"

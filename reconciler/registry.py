@@ -1,0 +1,150 @@
+"""Every resource type xtap manages, described once, as data (DESIGN §5).
+
+Like a provider schema in Terraform: the loader, planner, plan file, applier and renderers read
+what varies by type from here (its plan name, model, policy file, URL, what an absent property
+means, which properties are create-only or left alone when absent, how it is created, reset
+and read) instead of carrying a code path per type. Adding a resource type is one entry here,
+one model in `models.py`, and one route in the emulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, get_args
+
+from reconciler.models import (
+    READ_ONLY,
+    TEMPLATE_DEFAULT_LEVEL,
+    GraphModel,
+    MtoPartnerTemplate,
+    Partner,
+)
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Send `method` with the whole desired body when Graph answers one of `statuses`: for the
+    verbs Microsoft's sources disagree on (GRAPH_FACTS §7.3)."""
+
+    statuses: frozenset[int]
+    method: str
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per type
+class ResourceType:
+    name: str  # the plan name (DESIGN §1)
+    model: type[GraphModel]
+    # The instance's URL relative to the Graph base URL; `{id}` stands for a keyed type's id.
+    path: str
+    # A singleton's fixed id; None for a type keyed by tenantId.
+    singleton_id: str | None = None
+    # Where its policy lives: a singleton's own file, or a key inside its parent's file.
+    file: str | None = None
+    parent: str | None = None
+    nested_key: str | None = None
+    key: str | None = None  # the key property (tenantId), part of the address, not a setting
+    # What an absent (or null) property means, where that is not simply null.
+    absent_means: Mapping[str, Any] = field(default_factory=dict)
+    # Properties an absent one leaves alone instead of setting to what absent means.
+    unmanaged_when_absent: frozenset[str] = frozenset()
+    create_only: frozenset[str] = frozenset()
+    # How a missing instance is made: "POST" to the collection (the path without `/{id}`) or
+    # "PUT" to its path; None for singletons, which always exist.
+    create_method: str | None = None
+    # The properties a create takes; the others follow as a PATCH in the same change.
+    create_properties: frozenset[str] | None = None
+    create_fallback: Fallback | None = None
+    update_fallback: Fallback | None = None
+    # The action that restores the unconfigured state, planned when a file declares exactly
+    # that state (a file with only comments) and the tenant differs.
+    reset_action: str | None = None
+    # Another type whose values a null property here inherits (shown in plans and `xtap show`).
+    inherits_from: str | None = None
+    # Nested resources in the same file (a partner's identitySynchronization): not settings.
+    children: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def settings(self) -> tuple[str, ...]:
+        """The properties xtap compares and writes: the model's fields less the key, the
+        read-only ones (declared only to be refused) and nested resources."""
+        skip = READ_ONLY | {self.key} | {REGISTRY_BY_NAME[child].nested_key for child in self.children}
+        return tuple(name for name in self.model.model_fields if name not in skip)
+
+    @cached_property
+    def nested_members(self) -> Mapping[str, frozenset[str]]:
+        """For each object-valued setting (at any depth), the member names its type has.
+        Members Graph adds tomorrow are not in it, so they are never compared nor cleared."""
+        members: dict[str, set[str]] = {}
+        stack: list[type[GraphModel]] = [self.model]
+        while stack:
+            for name, info in stack.pop().model_fields.items():
+                for nested in _models_in(info.annotation):
+                    if name not in members:
+                        stack.append(nested)
+                    members.setdefault(name, set()).update(nested.model_fields)
+        return MappingProxyType({name: frozenset(names) for name, names in members.items()})
+
+    def url(self, resource_id: str) -> str:
+        return self.path.replace("{id}", resource_id)
+
+    @property
+    def collection_url(self) -> str:
+        return self.path.removesuffix("/{id}")
+
+
+def _models_in(annotation: Any) -> list[type[GraphModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, GraphModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+POLICY = "/policies/crossTenantAccessPolicy"
+
+PARTNER = ResourceType(
+    name="partner",
+    model=Partner,
+    path=f"{POLICY}/partners/{{id}}",
+    key="tenantId",
+    # Set by Partner Center for GDAP/CSP partners, and writable only at create (GRAPH_FACTS
+    # §7.4): managed only where a file writes it.
+    unmanaged_when_absent=frozenset({"isServiceProvider"}),
+    create_only=frozenset({"isServiceProvider"}),
+    create_method="POST",
+    # Documented on create (seed 000); the rest are documented on update only (GRAPH_FACTS §7.1).
+    create_properties=frozenset(
+        {
+            "tenantId",
+            "isServiceProvider",
+            "inboundTrust",
+            "automaticUserConsentSettings",
+            "b2bCollaborationInbound",
+            "b2bCollaborationOutbound",
+            "b2bDirectConnectInbound",
+            "b2bDirectConnectOutbound",
+        }
+    ),
+)
+
+MTO_PARTNER_TEMPLATE = ResourceType(
+    name="mtoPartnerTemplate",
+    model=MtoPartnerTemplate,
+    path=f"{POLICY}/templates/multiTenantOrganizationPartnerConfiguration",
+    singleton_id="multiTenantOrganizationPartnerConfiguration",
+    file="mto-partner-template.yaml",
+    absent_means=MappingProxyType({"templateApplicationLevel": TEMPLATE_DEFAULT_LEVEL}),
+    reset_action="resetToDefaultSettings",
+)
+
+# In planning and apply order: a parent before its children.
+REGISTRY: tuple[ResourceType, ...] = (PARTNER, MTO_PARTNER_TEMPLATE)
+REGISTRY_BY_NAME: Mapping[str, ResourceType] = MappingProxyType({rtype.name: rtype for rtype in REGISTRY})
+SINGLETON_FILES: Mapping[str, ResourceType] = MappingProxyType(
+    {rtype.file: rtype for rtype in REGISTRY if rtype.file is not None}
+)
+
+
+def resource_type(name: str) -> ResourceType:
+    return REGISTRY_BY_NAME[name]
