@@ -183,6 +183,27 @@ def apply(
     help="Refuse a setting that blocks AllUsers but not AllApplications (Entra's documented rule).",
 )
 @click.option(
+    "--default-all-users-rule/--no-default-all-users-rule",
+    default=True,
+    show_default=True,
+    help="Refuse default tenant restrictions that target users or groups other than AllUsers.",
+)
+@click.option(
+    "--strict-create/--no-strict-create",
+    default=True,
+    show_default=True,
+    help="Refuse in a partner POST the properties Graph documents on update only.",
+)
+@click.option(
+    "--sync-put-replaces", is_flag=True, help="PUT on an existing identity sync policy replaces it (default: 409)."
+)
+@click.option(
+    "--sync-patch/--no-sync-patch",
+    default=True,
+    show_default=True,
+    help="Accept PATCH on an identity sync policy (--no-sync-patch answers 405, as the metadata suggests).",
+)
+@click.option(
     "--latency",
     type=float,
     default=0.0,
@@ -196,6 +217,10 @@ def emulator(
     page_size: int,
     patch_mode: PatchMode,
     block_all_rule: bool,
+    default_all_users_rule: bool,
+    strict_create: bool,
+    sync_put_replaces: bool,
+    sync_patch: bool,
     latency: float,
 ) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.
@@ -217,6 +242,10 @@ def emulator(
             page_size=page_size,
             patch_mode=patch_mode,
             enforce_block_all_rule=block_all_rule,
+            enforce_default_all_users_rule=default_all_users_rule,
+            strict_create=strict_create,
+            sync_put_replaces=sync_put_replaces,
+            sync_patch=sync_patch,
             state_file=state,
             latency_s=latency,
         )

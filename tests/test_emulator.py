@@ -254,8 +254,9 @@ def test_unparsable_body_is_400(client: httpx.Client) -> None:
 @pytest.mark.parametrize("enforce", [True, False])
 def test_block_all_rule_is_switchable(setting: dict[str, Any], valid: bool, enforce: bool) -> None:
     with Emulator(EmulatorConfig(enforce_block_all_rule=enforce)) as emu, client_for(emu) as client:
-        response = client.post(PARTNERS, json={"tenantId": TID, "tenantRestrictions": setting})
-        assert response.status_code == (201 if valid or not enforce else 400), response.text
+        assert client.post(PARTNERS, json={"tenantId": TID}).status_code == 201
+        response = client.patch(f"{PARTNERS}/{TID}", json={"tenantRestrictions": setting})
+        assert response.status_code == (204 if valid or not enforce else 400), response.text
 
 
 def test_blocking_a_group_from_all_apps_is_valid_in_b2b_settings(client: httpx.Client) -> None:

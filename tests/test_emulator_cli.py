@@ -122,3 +122,33 @@ def test_latency_delays_every_answer() -> None:
         elapsed = time.monotonic() - started
     assert listed.status_code == 200
     assert elapsed >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("args", "statuses"),
+    [
+        ([], {"create": 400, "put again": 409, "patch": 204, "default": 400}),
+        (
+            ["--no-strict-create", "--sync-put-replaces", "--no-sync-patch", "--no-default-all-users-rule"],
+            {"create": 201, "put again": 204, "patch": 405, "default": 204},
+        ),
+    ],
+)
+def test_the_readings_graph_leaves_open_are_options(args: list[str], statuses: dict[str, int]) -> None:
+    tid, group = "90e29127-71ad-49c7-9ce8-db3f41ea06f1", "6f546279-4da5-4b53-a095-09ea0cef9971"
+    restrictions = {"usersAndGroups": {"accessType": "allowed", "targets": [{"target": group, "targetType": "group"}]}}
+    sync = f"{PARTNERS}/{tid}/identitySynchronization"
+    with (
+        serving(*args) as (url, token),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph,
+    ):
+        seen = {"create": graph.post(PARTNERS, json={"tenantId": tid, "tenantRestrictions": restrictions}).status_code}
+        if seen["create"] != 201:
+            graph.post(PARTNERS, json={"tenantId": tid})
+        graph.put(sync, json={"displayName": "Fabrikam"})
+        seen["put again"] = graph.put(sync, json={"displayName": "Fabrikam"}).status_code
+        seen["patch"] = graph.patch(sync, json={"displayName": "Contoso"}).status_code
+        seen["default"] = graph.patch(
+            "/policies/crossTenantAccessPolicy/default", json={"tenantRestrictions": restrictions}
+        ).status_code
+    assert seen == statuses

@@ -13,21 +13,37 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from .auth import TokenAuthority, require
+from .config import EmulatorConfig
 from .errors import BAD_REQUEST, GraphError, bad_request, error_body
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
-from .schema import PARTNER, TEMPLATE
-from .state import Store, render
+from .schema import IDENTITY_SYNC, PARTNER
+from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, Store, render
 
 log = logging.getLogger(__name__)
 
 VERSION = "v1.0"
 JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
-_PARTNERS = ("policies", "crossTenantAccessPolicy", "partners")
-_TEMPLATE = ("policies", "crossTenantAccessPolicy", "templates", "multiTenantOrganizationPartnerConfiguration")
+_POLICY = ("policies", "crossTenantAccessPolicy")
+_PARTNERS = (*_POLICY, "partners")
+# Each singleton's path and the name of the action that resets it (GRAPH_FACTS §1.12, §2).
+_SINGLETON_ROUTES: tuple[tuple[Singleton, tuple[str, ...], str], ...] = (
+    (
+        MTO_PARTNER_TEMPLATE,
+        (*_POLICY, "templates", "multiTenantOrganizationPartnerConfiguration"),
+        "resetToDefaultSettings",
+    ),
+    (
+        MTO_SYNC_TEMPLATE,
+        (*_POLICY, "templates", "multiTenantOrganizationIdentitySynchronization"),
+        "resetToDefaultSettings",
+    ),
+    (TENANT_DEFAULT, (*_POLICY, "default"), "resetToSystemDefault"),
+)
 _KEY = "{key}"  # a path parameter in a route pattern
 _UNREADABLE_BODY = (
     "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
@@ -93,20 +109,37 @@ def refuse(error: GraphError, headers: Mapping[str, str]) -> Response:
 class GraphApp:
     """Maps one HTTP request to one Graph response against a `Store`."""
 
-    def __init__(self, store: Store, authority: TokenAuthority, page_size: int, base_url: str) -> None:
+    def __init__(self, store: Store, authority: TokenAuthority, config: EmulatorConfig, base_url: str) -> None:
         self._store = store
         self._authority = authority
-        self._page_size = page_size
+        self._page_size = config.page_size
         self._base_url = base_url
+        sync: dict[str, Handler] = {
+            "GET": self._get_sync,
+            "PUT": self._put_sync,
+            "DELETE": self._delete_sync,
+        }
+        if config.sync_patch:  # otherwise a PATCH is the 405 of a method the path does not have
+            sync["PATCH"] = self._patch_sync
         self._routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
             (_PARTNERS, {"GET": self._list_partners, "POST": self._create_partner}),
             (
                 (*_PARTNERS, _KEY),
                 {"GET": self._get_partner, "PATCH": self._update_partner, "DELETE": self._delete_partner},
             ),
-            (_TEMPLATE, {"GET": self._get_template, "PATCH": self._update_template}),
-            ((*_TEMPLATE, "resetToDefaultSettings"), {"POST": self._reset_template}),
+            ((*_PARTNERS, _KEY, SYNC), sync),
         ]
+        for singleton, path, reset in _SINGLETON_ROUTES:
+            self._routes += [
+                (
+                    path,
+                    {
+                        "GET": partial(self._get_singleton, singleton, path),
+                        "PATCH": partial(self._update_singleton, singleton),
+                    },
+                ),
+                ((*path, reset), {"POST": partial(self._reset_singleton, singleton)}),
+            ]
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[Response, Any]:
         """Serve one request; `headers` has lowercase names. Returns the response and the parsed
@@ -116,7 +149,7 @@ class GraphApp:
         try:
             handler, params, query = self._authorise(method, target, headers.get("authorization"))
             body, body_error = _parse_body(raw_body, headers.get("content-type"))
-            if body_error is not None and method in ("POST", "PATCH"):
+            if body_error is not None and method in ("POST", "PATCH", "PUT"):
                 raise body_error
             return _identified(handler(Request(method, params, query, body)), headers), body
         except GraphError as error:
@@ -199,17 +232,39 @@ class GraphApp:
         self._store.delete_partner(request.params[0])
         return Response(204)
 
-    # -- MTO partner configuration template --------------------------------------------------
+    # -- a partner's identity synchronization policy -----------------------------------------
 
-    def _get_template(self, request: Request) -> Response:
-        select = parse_select(request.query.get("$select"), TEMPLATE)
-        context = self._context(_TEMPLATE, select, entity=True)
-        return Response(200, {"@odata.context": context, **render(self._store.template(), TEMPLATE, select)})
+    def _get_sync(self, request: Request) -> Response:
+        select = parse_select(request.query.get("$select"), IDENTITY_SYNC)
+        policy = self._store.get_identity_sync(request.params[0])
+        # A contained entity's context names its parent by key, as OData does.
+        path = (*_POLICY, f"partners('{request.params[0].lower()}')", SYNC)
+        context = self._context(path, select, entity=True)
+        return Response(200, {"@odata.context": context, **render(policy, IDENTITY_SYNC, select)})
 
-    def _update_template(self, request: Request) -> Response:
-        self._store.update_template(request.body)
+    def _put_sync(self, request: Request) -> Response:
+        self._store.put_identity_sync_policy(request.params[0], request.body)
         return Response(204)
 
-    def _reset_template(self, request: Request) -> Response:
-        self._store.reset_template()
+    def _patch_sync(self, request: Request) -> Response:
+        self._store.patch_identity_sync_policy(request.params[0], request.body)
+        return Response(204)
+
+    def _delete_sync(self, request: Request) -> Response:
+        self._store.delete_identity_sync_policy(request.params[0])
+        return Response(204)
+
+    # -- singletons: the tenant default and the MTO templates ---------------------------------
+
+    def _get_singleton(self, singleton: Singleton, path: tuple[str, ...], request: Request) -> Response:
+        select = parse_select(request.query.get("$select"), singleton.entity)
+        body = render(self._store.singleton(singleton), singleton.entity, select)
+        return Response(200, {"@odata.context": self._context(path, select, entity=True), **body})
+
+    def _update_singleton(self, singleton: Singleton, request: Request) -> Response:
+        self._store.update_singleton(singleton, request.body)
+        return Response(204)
+
+    def _reset_singleton(self, singleton: Singleton, request: Request) -> Response:
+        self._store.reset_singleton(singleton)
         return Response(204)

@@ -21,7 +21,10 @@ class StartError(Exception):
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """How the emulator behaves where Graph leaves room (GRAPH_FACTS §0.5-0.7, §3.4).
+    """How the emulator behaves where Graph leaves room (GRAPH_FACTS §0.5-0.7, §3.4, §7).
+
+    Each default is the strictest documented reading, so a client that passes the tests
+    with the defaults works whichever reading Graph turns out to follow.
 
     page_size: partners per list page; smaller values force `@odata.nextLink` paging.
     patch_mode: "replace_top_level" replaces a top-level property sent in a PATCH wholesale;
@@ -30,6 +33,15 @@ class EmulatorConfig:
     enforce_block_all_rule: reject a setting that blocks all users but not all applications
         (and, for tenantRestrictions, the reverse): the admin-center rule; API enforcement
         is undocumented.
+    enforce_default_all_users_rule: reject default tenant restrictions whose usersAndGroups
+        target anything but AllUsers (GRAPH_FACTS §0.7, an admin-center rule).
+    strict_create: refuse in a partner POST the properties Graph documents on update only
+        (tenantRestrictions, m365Collaboration*, appServiceConnectInbound; GRAPH_FACTS §7.1),
+        so a client must PATCH them after the POST.
+    sync_put_replaces: a PUT on an existing identity sync policy replaces it, instead of the
+        409 the sync configuration guide reports (GRAPH_FACTS §7.3).
+    sync_patch: PATCH updates an identity sync policy, as the v1.0 update page shows; False
+        answers it 405, as the metadata (UpdateMethod PUT) and the SDK (no patch) suggest.
     state_file: JSON file the state is loaded from at start and atomically saved to after
         every write; None keeps the state in memory only.
     latency_s: seconds to wait before answering every request, after it has been handled and
@@ -39,6 +51,10 @@ class EmulatorConfig:
     page_size: int = 100
     patch_mode: PatchMode = "replace_top_level"
     enforce_block_all_rule: bool = True
+    enforce_default_all_users_rule: bool = True
+    strict_create: bool = True
+    sync_put_replaces: bool = False
+    sync_patch: bool = True
     state_file: str | Path | None = None
     latency_s: float = 0.0
 

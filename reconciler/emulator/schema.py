@@ -66,12 +66,14 @@ class EntitySchema:
     """An entity type plus the write rules and read defaults that are not part of its shape."""
 
     type: ComplexType
-    key: str
+    key: str | None  # None for a singleton that has no key property (the tenant default)
     read_only: frozenset[str]
     create_only: frozenset[str]
     block_all_rule: frozenset[str]  # B2B settings subject to "block all users ⇔ block all apps"
     navigation: frozenset[str] = frozenset()
     defaults: Mapping[str, Any] = field(default_factory=dict)  # rendered instead of null
+    update_only: frozenset[str] = frozenset()  # documented on update, not create (GRAPH_FACTS §7.1)
+    all_users_only: frozenset[str] = frozenset()  # settings whose usersAndGroups may target only AllUsers
 
 
 def _check_target(target: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +142,40 @@ _SHARED_MEMBERS: dict[str, WireType] = {
 }
 # Graph renders unset consent settings as an object of nulls, never as null (GRAPH_FACTS §2.1).
 _UNSET_CONSENT = {"automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None}}
+# Partner settings the create page does not list (GRAPH_FACTS §7.1); the default has them too.
+_UPDATE_ONLY_MEMBERS: dict[str, WireType] = {
+    "tenantRestrictions": TENANT_RESTRICTIONS,
+    "m365CollaborationInbound": ComplexType(
+        "crossTenantAccessPolicyM365CollaborationInboundSetting", {"users": TARGET_CONFIGURATION}
+    ),
+    "m365CollaborationOutbound": ComplexType(
+        "crossTenantAccessPolicyM365CollaborationOutboundSetting", {"usersAndGroups": TARGET_CONFIGURATION}
+    ),
+    "appServiceConnectInbound": ComplexType(
+        "crossTenantAccessPolicyAppServiceConnectSetting", {"applications": TARGET_CONFIGURATION}
+    ),
+}
+IDENTITY_PROVIDER = EnumType(
+    "b2bIdentityProvidersType",
+    (
+        "azureActiveDirectory",
+        "externalFederation",
+        "socialIdentityProviders",
+        "emailOneTimePasscode",
+        "microsoftAccount",
+        "defaultConfiguredIdp",
+        "unknownFutureValue",
+    ),
+)
+# The precedence order is the point of the setting, so it is kept as sent (no sort key).
+INVITATION_REDEMPTION = ComplexType(
+    "defaultInvitationRedemptionIdentityProviderConfiguration",
+    {
+        "primaryIdentityProviderPrecedenceOrder": CollectionType(IDENTITY_PROVIDER),
+        "fallbackIdentityProvider": IDENTITY_PROVIDER,
+    },
+)
+USER_SYNC_INBOUND = ComplexType("crossTenantUserSyncInbound", {"isSyncAllowed": BOOLEAN})
 
 PARTNER = EntitySchema(
     type=ComplexType(
@@ -149,17 +185,7 @@ PARTNER = EntitySchema(
             "isServiceProvider": BOOLEAN,
             "isInMultiTenantOrganization": BOOLEAN,
             **_SHARED_MEMBERS,
-            "tenantRestrictions": TENANT_RESTRICTIONS,
-            "m365CollaborationInbound": ComplexType(
-                "crossTenantAccessPolicyM365CollaborationInboundSetting", {"users": TARGET_CONFIGURATION}
-            ),
-            "m365CollaborationOutbound": ComplexType(
-                "crossTenantAccessPolicyM365CollaborationOutboundSetting",
-                {"usersAndGroups": TARGET_CONFIGURATION},
-            ),
-            "appServiceConnectInbound": ComplexType(
-                "crossTenantAccessPolicyAppServiceConnectSetting", {"applications": TARGET_CONFIGURATION}
-            ),
+            **_UPDATE_ONLY_MEMBERS,
         },
         non_nullable=frozenset({"tenantId"}),
     ),
@@ -169,6 +195,7 @@ PARTNER = EntitySchema(
     block_all_rule=frozenset({*_B2B_SETTINGS, "tenantRestrictions"}),
     navigation=frozenset({"identitySynchronization"}),
     defaults={"isInMultiTenantOrganization": False, **_UNSET_CONSENT},
+    update_only=frozenset(_UPDATE_ONLY_MEMBERS),
 )
 
 # The id Graph shows for an unconfigured template (GRAPH_FACTS §2.9); stable across resets.
@@ -190,6 +217,104 @@ TEMPLATE = EntitySchema(
         **_UNSET_CONSENT,
     },
 )
+
+IDENTITY_SYNC = EntitySchema(
+    type=ComplexType(
+        "crossTenantIdentitySyncPolicyPartner",
+        {"tenantId": GUID, "displayName": STRING, "userSyncInbound": USER_SYNC_INBOUND},
+        non_nullable=frozenset({"tenantId"}),
+    ),
+    key="tenantId",
+    # tenantId is documented read-only, but a body may repeat it; the store checks it names the partner.
+    read_only=frozenset(),
+    create_only=frozenset(),
+    block_all_rule=frozenset(),
+)
+
+# The id Graph shows for an unconfigured identity sync template (GRAPH_FACTS §2.9).
+SYNC_TEMPLATE_ID = "0e7aad84-cb46-4b8e-a881-522ef25939f1"
+
+SYNC_TEMPLATE = EntitySchema(
+    type=ComplexType(
+        "multiTenantOrganizationIdentitySyncPolicyTemplate",
+        {"id": STRING, "templateApplicationLevel": TEMPLATE_APPLICATION_LEVEL, "userSyncInbound": USER_SYNC_INBOUND},
+        non_nullable=frozenset({"templateApplicationLevel"}),
+    ),
+    key="id",
+    read_only=frozenset({"id"}),
+    create_only=frozenset(),
+    block_all_rule=frozenset(),
+    # Like consent settings, an unset userSyncInbound reads as an object of nulls (GRAPH_FACTS §2.9).
+    defaults={
+        "id": SYNC_TEMPLATE_ID,
+        "templateApplicationLevel": "newPartners,existingPartners",
+        "userSyncInbound": {"isSyncAllowed": None},
+    },
+)
+
+# The default has no inheritance to fall back on: a setting with a system value cannot be null.
+_DEFAULT_WITH_SYSTEM_VALUE = frozenset(
+    {"inboundTrust", *_B2B_SETTINGS, "tenantRestrictions", "invitationRedemptionIdentityProviderConfiguration"}
+)
+
+DEFAULT = EntitySchema(
+    type=ComplexType(
+        "crossTenantAccessPolicyConfigurationDefault",
+        {
+            "isServiceDefault": BOOLEAN,
+            **_SHARED_MEMBERS,
+            **_UPDATE_ONLY_MEMBERS,
+            "invitationRedemptionIdentityProviderConfiguration": INVITATION_REDEMPTION,
+        },
+        non_nullable=_DEFAULT_WITH_SYSTEM_VALUE,
+    ),
+    # The documented GET shows no id, though the type derives from entity; none is rendered.
+    key=None,
+    read_only=frozenset({"isServiceDefault", "automaticUserConsentSettings"}),
+    create_only=frozenset(),
+    block_all_rule=frozenset({*_B2B_SETTINGS, "tenantRestrictions"}),
+    all_users_only=frozenset({"tenantRestrictions"}),
+)
+
+
+def _all(access: str) -> dict[str, Any]:
+    """A B2B setting giving every user and every application `access`."""
+    return {
+        "usersAndGroups": {"accessType": access, "targets": [{"target": "AllUsers", "targetType": "user"}]},
+        "applications": {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]},
+    }
+
+
+# A new tenant's default, and the state resetToSystemDefault restores (GRAPH_FACTS §2.7, §7.12).
+# Documented: inboundTrust, the four B2B settings and the consent settings. Chosen [UNDOC]:
+# tenantRestrictions blocks all ("In Tenant Restrictions, all access settings are disabled by
+# default"); the redemption order is the one Entra's B2B guide gives as "the default settings";
+# m365Collaboration* and appServiceConnectInbound have none documented and are null.
+SYSTEM_DEFAULT: Mapping[str, Any] = {
+    "isServiceDefault": True,
+    "inboundTrust": {
+        "isMfaAccepted": False,
+        "isCompliantDeviceAccepted": False,
+        "isHybridAzureADJoinedDeviceAccepted": False,
+    },
+    "automaticUserConsentSettings": {"inboundAllowed": False, "outboundAllowed": False},
+    "b2bCollaborationInbound": _all("allowed"),
+    "b2bCollaborationOutbound": _all("allowed"),
+    "b2bDirectConnectInbound": _all("blocked"),
+    "b2bDirectConnectOutbound": _all("blocked"),
+    "tenantRestrictions": _all("blocked"),
+    "m365CollaborationInbound": None,
+    "m365CollaborationOutbound": None,
+    "appServiceConnectInbound": None,
+    "invitationRedemptionIdentityProviderConfiguration": {
+        "primaryIdentityProviderPrecedenceOrder": [
+            "azureActiveDirectory",
+            "externalFederation",
+            "socialIdentityProviders",
+        ],
+        "fallbackIdentityProvider": "defaultConfiguredIdp",
+    },
+}
 
 
 def _wrong_type(name: str, expected: str) -> Exception:
@@ -261,8 +386,9 @@ def complete(value: Any, wire_type: WireType) -> Any:
     return result
 
 
-def coerce_write(body: Any, entity: EntitySchema, creating: bool) -> dict[str, Any]:
-    """Validate a POST (`creating`) or PATCH body for `entity`, including its read-only rules."""
+def coerce_write(body: Any, entity: EntitySchema, creating: bool, strict: bool = True) -> dict[str, Any]:
+    """Validate a POST (`creating`) or PATCH body for `entity`, including its read-only rules;
+    `strict` refuses on create what Graph documents only on update."""
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     for name in body:
@@ -270,6 +396,8 @@ def coerce_write(body: Any, entity: EntitySchema, creating: bool) -> dict[str, A
             raise bad_request(f"Property '{name}' is read-only and cannot be set.")
         if not creating and name in entity.create_only:
             raise bad_request(f"Property '{name}' cannot be updated.")
+        if creating and strict and name in entity.update_only:
+            raise bad_request(f"Property '{name}' cannot be set on create; update the object to set it.")
     return coerce(body, entity.type, entity.type.name)
 
 
@@ -300,3 +428,12 @@ def check_block_all(setting: Any, name: str) -> None:
             f"Invalid '{name}': blocking all applications (AllApplications) requires blocking all users and "
             "groups (AllUsers)."
         )
+
+
+def check_all_users_only(setting: Any, name: str) -> None:
+    """Default tenant restrictions "can't be scoped to individual accounts or groups"
+    (GRAPH_FACTS §0.7, §3.1): their usersAndGroups may target AllUsers only."""
+    users = setting.get("usersAndGroups") if isinstance(setting, dict) else None
+    targets = users.get("targets") if isinstance(users, dict) else None
+    if any(t.get("target") != "AllUsers" for t in targets or []):
+        raise bad_request(f"Invalid '{name}': the default can target only AllUsers in usersAndGroups.")

@@ -24,7 +24,7 @@ from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, Response, refuse
 from .auth import READ_WRITE, TokenAuthority
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request
-from .state import Store
+from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, TENANT_DEFAULT, Store
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
@@ -151,7 +151,7 @@ class Emulator:
         bound_port = server.server_address[1]
         netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
         self._base_url = f"http://{netloc}/{VERSION}"
-        server.app = GraphApp(self._store, self._authority, self.config.page_size, self._base_url)
+        server.app = GraphApp(self._store, self._authority, self.config, self._base_url)
         server.record = self._record
         server.latency_s = self.config.latency_s
         self._server = server
@@ -208,12 +208,35 @@ class Emulator:
         """A deep copy of the stored partners, keyed by lowercase tenantId."""
         return self._store.partners()
 
+    def put_identity_sync(self, tenant_id: str, raw: Mapping[str, Any] | None) -> None:
+        """Store `raw` verbatim as the identity sync policy of partner `tenant_id` (which must
+        exist), or remove the policy with None."""
+        self._store.put_identity_sync(tenant_id, raw)
+
+    def identity_sync(self, tenant_id: str) -> dict[str, Any] | None:
+        """A deep copy of the partner's stored identity sync policy, None when it has none."""
+        return self._store.identity_sync(tenant_id)
+
     def set_template(self, raw: Mapping[str, Any] | None) -> None:
         """Store the MTO partner template verbatim, or reset it to unconfigured with None."""
-        self._store.set_template(raw)
+        self._store.set_singleton(MTO_PARTNER_TEMPLATE, raw)
 
     def template(self) -> dict[str, Any]:
-        return self._store.template()
+        return self._store.singleton(MTO_PARTNER_TEMPLATE)
+
+    def set_sync_template(self, raw: Mapping[str, Any] | None) -> None:
+        """Store the MTO identity sync template verbatim, or reset it to unconfigured with None."""
+        self._store.set_singleton(MTO_SYNC_TEMPLATE, raw)
+
+    def sync_template(self) -> dict[str, Any]:
+        return self._store.singleton(MTO_SYNC_TEMPLATE)
+
+    def set_default(self, raw: Mapping[str, Any] | None) -> None:
+        """Store the tenant default verbatim, or reset it to the system default with None."""
+        self._store.set_singleton(TENANT_DEFAULT, raw)
+
+    def default(self) -> dict[str, Any]:
+        return self._store.singleton(TENANT_DEFAULT)
 
     # -- request log -------------------------------------------------------------------------
 

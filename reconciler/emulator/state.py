@@ -1,9 +1,14 @@
-"""The emulated tenant: partners and the MTO partner template, behind one lock.
+"""The emulated tenant: partners with their identity sync policies, the tenant default and
+the two MTO templates, behind one lock.
 
 Writes arriving over HTTP are validated and normalised (schema.py), merged according to the
 configured PATCH semantics, and stored complete, i.e. exactly as Graph would echo them.
-State planted directly (`put_partner`, `set_template`) is stored verbatim so tests can
-reproduce Graph quirks; rendering still fills unset top-level properties with explicit nulls.
+State planted directly (`put_partner`, `put_identity_sync`, `set_singleton`) is stored
+verbatim so tests can reproduce Graph quirks; rendering still fills unset top-level
+properties with explicit nulls.
+
+A partner's identity sync policy is stored inside it, under `identitySynchronization`, as
+Graph contains it: it cannot outlive its partner, and a state file keeps the two together.
 """
 
 from __future__ import annotations
@@ -15,12 +20,27 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request, not_found
-from .schema import PARTNER, TEMPLATE, EntitySchema, check_block_all, coerce_write, complete
+from .schema import (
+    DEFAULT,
+    IDENTITY_SYNC,
+    PARTNER,
+    SYNC_TEMPLATE,
+    SYSTEM_DEFAULT,
+    TEMPLATE,
+    EntitySchema,
+    check_all_users_only,
+    check_block_all,
+    coerce_write,
+    complete,
+)
+
+SYNC = "identitySynchronization"  # the navigation property a partner holds its sync policy in
 
 
 def fill(stored: Mapping[str, Any], entity: EntitySchema) -> dict[str, Any]:
@@ -58,15 +78,40 @@ def _merge(current: Any, change: Any) -> Any:
     return {**current, **{k: _merge(current.get(k), v) for k, v in change.items()}}
 
 
+@dataclass(frozen=True)
+class Singleton:
+    """A settings object the tenant has exactly one of: no create or delete, a reset action instead."""
+
+    key: str  # its key in the state file
+    entity: EntitySchema
+    reset_state: Mapping[str, Any]  # a new tenant's, and what the reset action restores
+    patched: Mapping[str, Any] = field(default_factory=dict)  # what any successful PATCH also sets
+
+
+MTO_PARTNER_TEMPLATE = Singleton("template", TEMPLATE, fill({}, TEMPLATE))
+MTO_SYNC_TEMPLATE = Singleton("identitySyncTemplate", SYNC_TEMPLATE, fill({}, SYNC_TEMPLATE))
+# isServiceDefault says whether the default is the system's: any change makes it the tenant's own.
+TENANT_DEFAULT = Singleton("default", DEFAULT, fill(SYSTEM_DEFAULT, DEFAULT), patched={"isServiceDefault": False})
+SINGLETONS = (MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, TENANT_DEFAULT)
+
+
 def _partner_not_found(tenant_id: str) -> GraphError:
     return not_found(
         f"Resource '{tenant_id}' does not exist or one of its queried reference-property objects are not present."
     )
 
 
-def _load(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """The partners and template saved in `path`, or a StartError saying why they cannot be:
-    the file is the user's to edit, so a broken one is their mistake to fix, not a crash."""
+def _sync_not_found(tenant_id: str) -> GraphError:
+    """The code the cross-tenant sync guide reports for a PATCH on a missing policy (GRAPH_FACTS §7.3)."""
+    return GraphError(
+        404, "Directory_ObjectNotFound", f"The identity synchronization policy of partner '{tenant_id}' does not exist."
+    )
+
+
+def _load(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The partners and singletons saved in `path`, or a StartError saying why they cannot be:
+    the file is the user's to edit, so a broken one is their mistake to fix, not a crash.
+    A singleton the file lacks (a file saved before it was emulated) starts in its reset state."""
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -76,13 +121,13 @@ def _load(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     if not (
         isinstance(saved, dict)
         and isinstance(saved.get("partners"), dict)
-        and isinstance(saved.get("template"), dict)
         and all(isinstance(partner, dict) for partner in saved["partners"].values())
+        and all(isinstance(saved.get(s.key, {}), dict) for s in SINGLETONS)
     ):
-        raise StartError(
-            f'{path}: not an emulator state file: expected {{"partners": {{tenantId: {{...}}}}, "template": {{...}}}}'
-        )
-    return saved["partners"], saved["template"]
+        keys = ", ".join(f'"{s.key}": {{...}}' for s in SINGLETONS)
+        raise StartError(f'{path}: not an emulator state file: expected {{"partners": {{tenantId: {{...}}}}, {keys}}}')
+    singletons = {s.key: saved.get(s.key, copy.deepcopy(dict(s.reset_state))) for s in SINGLETONS}
+    return saved["partners"], singletons
 
 
 class Store:
@@ -92,10 +137,10 @@ class Store:
         self._config = config
         self._lock = threading.RLock()
         self._partners: dict[str, dict[str, Any]] = {}
-        self._template: dict[str, Any] = fill({}, TEMPLATE)
+        self._singletons = {s.key: copy.deepcopy(dict(s.reset_state)) for s in SINGLETONS}
         self._path = Path(config.state_file) if config.state_file else None
         if self._path is not None and self._path.exists():
-            partners, self._template = _load(self._path)
+            partners, self._singletons = _load(self._path)
             self._partners = {tid.lower(): partner for tid, partner in partners.items()}
 
     # -- reads ------------------------------------------------------------------------------
@@ -118,14 +163,23 @@ class Store:
         with self._lock:
             return copy.deepcopy(self._partners)
 
-    def template(self) -> dict[str, Any]:
+    def get_identity_sync(self, tenant_id: str) -> dict[str, Any]:
         with self._lock:
-            return copy.deepcopy(self._template)
+            return copy.deepcopy(self._find_sync(tenant_id))
+
+    def identity_sync(self, tenant_id: str) -> dict[str, Any] | None:
+        """The stored policy, or None when there is none (or no such partner)."""
+        with self._lock:
+            return copy.deepcopy(self._partners.get(tenant_id.lower(), {}).get(SYNC))
+
+    def singleton(self, singleton: Singleton) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._singletons[singleton.key])
 
     # -- writes through the API -------------------------------------------------------------
 
     def create_partner(self, body: Any) -> dict[str, Any]:
-        changes = coerce_write(body, PARTNER, creating=True)
+        changes = coerce_write(body, PARTNER, creating=True, strict=self._config.strict_create)
         if changes.get("tenantId") is None:
             raise bad_request("Property 'tenantId' is required.")
         with self._writing():
@@ -147,20 +201,45 @@ class Store:
 
     def delete_partner(self, tenant_id: str) -> None:
         with self._writing():
-            if self._find(tenant_id).get("identitySynchronization") is not None:
+            if self._find(tenant_id).get(SYNC) is not None:
                 raise bad_request(
                     "This partner configuration has an identity synchronization policy. "
                     "Delete the identity synchronization policy first, then the partner configuration."
                 )
             del self._partners[tenant_id.lower()]
 
-    def update_template(self, body: Any) -> None:
-        changes = coerce_write(body, TEMPLATE, creating=False)
+    def put_identity_sync_policy(self, tenant_id: str, body: Any) -> None:
+        """PUT creates the policy; on an existing one it is a 409, or a replacement when configured."""
         with self._writing():
-            self._template = self._updated(self._template, changes, TEMPLATE)
+            partner = self._find(tenant_id)
+            changes = self._sync_changes(tenant_id, body)
+            if partner.get(SYNC) is not None and not self._config.sync_put_replaces:
+                raise GraphError(
+                    409,
+                    "Request_MultipleObjectsWithSameKeyValue",
+                    "An identity synchronization policy already exists for this partner; update it instead.",
+                )
+            partner[SYNC] = self._updated({"tenantId": tenant_id.lower()}, changes, IDENTITY_SYNC)
 
-    def reset_template(self) -> None:
-        self.set_template(None)
+    def patch_identity_sync_policy(self, tenant_id: str, body: Any) -> None:
+        with self._writing():
+            current = self._find_sync(tenant_id)
+            changes = self._sync_changes(tenant_id, body)
+            self._partners[tenant_id.lower()][SYNC] = self._updated(current, changes, IDENTITY_SYNC)
+
+    def delete_identity_sync_policy(self, tenant_id: str) -> None:
+        with self._writing():
+            self._find_sync(tenant_id)
+            del self._partners[tenant_id.lower()][SYNC]
+
+    def update_singleton(self, singleton: Singleton, body: Any) -> None:
+        changes = coerce_write(body, singleton.entity, creating=False)
+        with self._writing():
+            updated = self._updated(self._singletons[singleton.key], changes, singleton.entity)
+            self._singletons[singleton.key] = {**updated, **copy.deepcopy(dict(singleton.patched))}
+
+    def reset_singleton(self, singleton: Singleton) -> None:
+        self.set_singleton(singleton, None)
 
     # -- direct seeding (tests, demos): no validation, no normalisation ----------------------
 
@@ -170,10 +249,21 @@ class Store:
         with self._writing():
             self._partners[raw["tenantId"].lower()] = copy.deepcopy(dict(raw))
 
-    def set_template(self, raw: Mapping[str, Any] | None) -> None:
-        """Store `raw` verbatim, or the unconfigured (reset) template when None."""
+    def put_identity_sync(self, tenant_id: str, raw: Mapping[str, Any] | None) -> None:
+        """Store `raw` verbatim as the partner's policy, or remove the policy when None."""
         with self._writing():
-            self._template = fill({}, TEMPLATE) if raw is None else copy.deepcopy(dict(raw))
+            partner = self._partners.get(tenant_id.lower())
+            if partner is None:
+                raise ValueError(f"no partner {tenant_id!r} to hold an identity sync policy")
+            if raw is None:
+                partner.pop(SYNC, None)
+            else:
+                partner[SYNC] = copy.deepcopy(dict(raw))
+
+    def set_singleton(self, singleton: Singleton, raw: Mapping[str, Any] | None) -> None:
+        """Store `raw` verbatim, or the reset state when None."""
+        with self._writing():
+            self._singletons[singleton.key] = copy.deepcopy(dict(singleton.reset_state if raw is None else raw))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -183,9 +273,24 @@ class Store:
             raise _partner_not_found(tenant_id)
         return partner
 
+    def _find_sync(self, tenant_id: str) -> dict[str, Any]:
+        """The partner's policy; a missing partner is the partner's 404, a missing policy its own."""
+        policy = self._find(tenant_id).get(SYNC)
+        if policy is None:
+            raise _sync_not_found(tenant_id)
+        return policy
+
+    @staticmethod
+    def _sync_changes(tenant_id: str, body: Any) -> dict[str, Any]:
+        """A validated sync policy body; a tenantId in it must name the partner in the URL."""
+        changes = coerce_write(body, IDENTITY_SYNC, creating=False)
+        if changes.get("tenantId", tenant_id.lower()) != tenant_id.lower():
+            raise bad_request(f"Property 'tenantId' must be '{tenant_id.lower()}', the partner in the request URL.")
+        return changes
+
     def _updated(self, current: dict[str, Any], changes: dict[str, Any], entity: EntitySchema) -> dict[str, Any]:
         """`current` with the validated `changes` applied under the configured PATCH semantics.
-        Only the settings a request touches are held to the block-all rule, so a planted
+        Only the settings a request touches are held to the admin-center rules, so a planted
         violation elsewhere does not make unrelated writes fail."""
         result = copy.deepcopy(current)
         for name, value in changes.items():
@@ -194,6 +299,8 @@ class Store:
             result[name] = complete(value, entity.type.members[name])
             if self._config.enforce_block_all_rule and name in entity.block_all_rule:
                 check_block_all(result[name], name)
+            if self._config.enforce_default_all_users_rule and name in entity.all_users_only:
+                check_all_users_only(result[name], name)
         return fill(result, entity)
 
     @contextmanager
@@ -201,20 +308,20 @@ class Store:
         """One write, under the lock, then saved. If saving fails the write is undone, so the
         500 the client gets is true: nothing changed, in memory or on disk."""
         with self._lock:
-            before = (copy.deepcopy(self._partners), copy.deepcopy(self._template)) if self._path else None
+            before = (copy.deepcopy(self._partners), copy.deepcopy(self._singletons)) if self._path else None
             yield
             try:
                 self._save()
             except Exception:
                 if before is not None:
-                    self._partners, self._template = before
+                    self._partners, self._singletons = before
                 raise
 
     def _save(self) -> None:
         """Write the whole state atomically: a temp file in the same directory, then os.replace."""
         if self._path is None:
             return
-        state = {"partners": self._partners, "template": self._template}
+        state = {"partners": self._partners, **self._singletons}
         fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
