@@ -12,9 +12,9 @@ an SDK upgrade that adds a property fails loudly instead of being silently ignor
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -54,6 +54,29 @@ def _not_reserved(value: Any) -> Any:
 # error message lists the allowed values.
 AccessType = Annotated[Literal["allowed", "blocked"], BeforeValidator(_not_reserved)]
 TargetType = Annotated[Literal["user", "group", "application"], BeforeValidator(_not_reserved)]
+# b2bIdentityProvidersType (GRAPH_FACTS §1.9) is one enum for two slots, and Graph's invitation
+# redemption page gives each slot its own three members; a member in the other slot is refused.
+PrimaryProviderName = Literal["azureActiveDirectory", "externalFederation", "socialIdentityProviders"]
+FallbackProviderName = Literal["defaultConfiguredIdp", "emailOneTimePasscode", "microsoftAccount"]
+PRIMARY_IDENTITY_PROVIDERS: tuple[str, ...] = get_args(PrimaryProviderName)
+FALLBACK_IDENTITY_PROVIDERS: tuple[str, ...] = get_args(FallbackProviderName)
+
+
+def _provider_slot(slot: str, allowed: tuple[str, ...]) -> AfterValidator:
+    """Said by the slot, not by pydantic's bare list of members, so that a provider put in the
+    wrong slot is told where it belongs."""
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} cannot be a {slot} identity provider; use one of {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+IdentityProviderName = Annotated[Literal[PrimaryProviderName, FallbackProviderName], BeforeValidator(_not_reserved)]
+PrimaryProvider = Annotated[IdentityProviderName, _provider_slot("primary", PRIMARY_IDENTITY_PROVIDERS)]
+FallbackProvider = Annotated[IdentityProviderName, _provider_slot("fallback", FALLBACK_IDENTITY_PROVIDERS)]
 # The flags enum templateApplicationLevel, in Graph's order (none=0, newPartners=1, existingPartners=2).
 TEMPLATE_APPLICATION_LEVELS = ("none", "newPartners", "existingPartners", UNKNOWN_FUTURE_VALUE)
 WRITABLE_LEVELS = TEMPLATE_APPLICATION_LEVELS[:-1]
@@ -255,7 +278,34 @@ class CrossTenantSettings(GraphModel):
     b2bDirectConnectOutbound: B2BSetting | None = None
 
 
-class Partner(CrossTenantSettings):
+class TenantSettings(CrossTenantSettings):
+    """The settings a partner and the tenant default have and the MTO partner template lacks."""
+
+    tenantRestrictions: TenantRestrictions | None = None
+    m365CollaborationInbound: M365CollaborationInbound | None = None
+    m365CollaborationOutbound: M365CollaborationOutbound | None = None
+    appServiceConnectInbound: AppServiceConnectSetting | None = None
+
+
+class CrossTenantUserSyncInbound(GraphModel):
+    graph_type = "crossTenantUserSyncInbound"
+
+    isSyncAllowed: bool | None = None
+
+
+class IdentitySync(GraphModel):
+    """crossTenantIdentitySyncPolicyPartner, written inside its partner's file: its own resource
+    at …/partners/{tenantId}/identitySynchronization, keyed by the partner's tenantId."""
+
+    graph_type = "crossTenantIdentitySyncPolicyPartner"
+
+    tenantId: Any = None
+    _key = _refuse_read_only("tenantId", "it is the partner's tenantId, which the file declares at its top")
+    displayName: str | None = None
+    userSyncInbound: CrossTenantUserSyncInbound | None = None
+
+
+class Partner(TenantSettings):
     """crossTenantAccessPolicyConfigurationPartner: one partner tenant's settings."""
 
     graph_type = "crossTenantAccessPolicyConfigurationPartner"
@@ -266,17 +316,15 @@ class Partner(CrossTenantSettings):
         "isInMultiTenantOrganization", "Graph sets it when the tenant joins a multitenant organization"
     )
     isServiceProvider: bool | None = None
-    tenantRestrictions: TenantRestrictions | None = None
-    m365CollaborationInbound: M365CollaborationInbound | None = None
-    m365CollaborationOutbound: M365CollaborationOutbound | None = None
-    appServiceConnectInbound: AppServiceConnectSetting | None = None
+    # Its own resource at …/partners/{tenantId}/identitySynchronization (GRAPH_FACTS §2.8),
+    # written in the partner's file: the registry splits it off the partner's body.
+    identitySynchronization: IdentitySync | None = None
 
     @model_validator(mode="after")
     def _microsoft_accounts_are_all_or_nothing(self) -> Partner:
         """Tenant restrictions for Microsoft Accounts cannot single out users (GRAPH_FACTS §0.7)."""
         restricted = self.tenantRestrictions.usersAndGroups if self.tenantRestrictions else None
-        targets = (restricted.targets or []) if restricted else []
-        if self.tenantId.lower() == MICROSOFT_ACCOUNTS_TENANT and any(t.target != "AllUsers" for t in targets):
+        if self.tenantId.lower() == MICROSOFT_ACCOUNTS_TENANT and _singles_out_users(restricted):
             raise ValueError(
                 "tenantRestrictions.usersAndGroups for the Microsoft Accounts tenant can only target AllUsers"
             )
@@ -290,10 +338,65 @@ class Partner(CrossTenantSettings):
         return value
 
 
-class MtoPartnerTemplate(CrossTenantSettings):
-    """multiTenantOrganizationPartnerConfigurationTemplate: the singleton applied to MTO partners."""
+def _singles_out_users(configuration: TargetConfiguration | None) -> bool:
+    """The configuration names a user or group rather than AllUsers."""
+    targets = (configuration.targets or []) if configuration else []
+    return any(t.target != "AllUsers" for t in targets)
 
-    graph_type = "multiTenantOrganizationPartnerConfigurationTemplate"
+
+class DefaultTenantRestrictions(TenantRestrictions):
+    """The default's tenant restrictions: Entra's default settings "can't be scoped to individual
+    accounts or groups" (GRAPH_FACTS §3.1)."""
+
+    @field_validator("usersAndGroups")
+    @classmethod
+    def _all_users_only(cls, value: UsersTargetConfiguration | None) -> UsersTargetConfiguration | None:
+        if _singles_out_users(value):
+            raise ValueError("the default's tenantRestrictions.usersAndGroups can only target AllUsers")
+        return value
+
+
+class InvitationRedemptionIdentityProviderConfiguration(GraphModel):
+    graph_type = "defaultInvitationRedemptionIdentityProviderConfiguration"
+
+    primaryIdentityProviderPrecedenceOrder: list[PrimaryProvider] | None = None
+    # Graph's page: fallback providers "must always be specified".
+    fallbackIdentityProvider: FallbackProvider
+
+    @field_validator("primaryIdentityProviderPrecedenceOrder")
+    @classmethod
+    def _each_once(cls, value: list[str] | None) -> list[str] | None:
+        """An order of preference names each provider once; a repeat has no place to be ranked."""
+        names = value or []
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"primaryIdentityProviderPrecedenceOrder repeats {', '.join(map(repr, repeated))}")
+        return value
+
+
+class DefaultSettings(TenantSettings):
+    """crossTenantAccessPolicyConfigurationDefault: the settings every partner's null inherits."""
+
+    graph_type = "crossTenantAccessPolicyConfigurationDefault"
+
+    id: Any = None
+    _id = _refuse_read_only("id", "Graph assigns the default configuration's id")
+    isServiceDefault: Any = None
+    _service_default = _refuse_read_only(
+        "isServiceDefault", "Graph sets it, true after resetToSystemDefault and false after any change"
+    )
+    automaticUserConsentSettings: Any = None
+    _consent = _refuse_read_only(
+        "automaticUserConsentSettings",
+        "its inboundAllowed and outboundAllowed are always false and can't be updated in the default configuration",
+    )
+    tenantRestrictions: DefaultTenantRestrictions | None = None  # type: ignore[assignment]  # narrower, by design
+    invitationRedemptionIdentityProviderConfiguration: InvitationRedemptionIdentityProviderConfiguration | None = None
+
+
+class MtoTemplate(GraphModel):
+    """What both MTO templates share: a Graph-assigned id and the flags saying which partners
+    the template applies to."""
 
     id: Any = None
     _read_only = _refuse_read_only("id", "Graph assigns the template's id")
@@ -317,6 +420,21 @@ class MtoPartnerTemplate(CrossTenantSettings):
         return template_levels(value)
 
 
+class MtoPartnerTemplate(MtoTemplate, CrossTenantSettings):
+    """multiTenantOrganizationPartnerConfigurationTemplate: the singleton applied to MTO partners."""
+
+    graph_type = "multiTenantOrganizationPartnerConfigurationTemplate"
+
+
+class MtoIdentitySyncTemplate(MtoTemplate):
+    """multiTenantOrganizationIdentitySyncPolicyTemplate: the singleton applied to MTO partners'
+    identity synchronization."""
+
+    graph_type = "multiTenantOrganizationIdentitySyncPolicyTemplate"
+
+    userSyncInbound: CrossTenantUserSyncInbound | None = None
+
+
 def template_levels(value: str) -> str:
     """templateApplicationLevel in its one normal form: each flag once, in the enum's order, no
     spaces; `none` is the empty set, so it vanishes beside another flag. Files are sent in this
@@ -328,7 +446,9 @@ def template_levels(value: str) -> str:
     return ",".join(known + sorted(flags - set(known)))
 
 
-READ_ONLY = frozenset({"isInMultiTenantOrganization", "id"})
-# Properties refused by name wherever they stand, so their problem points at the key.
-REFUSED = READ_ONLY | {"devices"}
+# Properties refused by name wherever they stand, so their problem points at the key. (Where
+# automaticUserConsentSettings is a setting, a partner's, no check of ours fails at its key.)
+REFUSED = frozenset(
+    {"isInMultiTenantOrganization", "id", "isServiceDefault", "automaticUserConsentSettings", "devices"}
+)
 TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"

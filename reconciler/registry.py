@@ -16,9 +16,11 @@ from types import MappingProxyType
 from typing import Any, get_args
 
 from reconciler.models import (
-    READ_ONLY,
     TEMPLATE_DEFAULT_LEVEL,
+    DefaultSettings,
     GraphModel,
+    IdentitySync,
+    MtoIdentitySyncTemplate,
     MtoPartnerTemplate,
     Partner,
 )
@@ -46,6 +48,8 @@ class ResourceType:
     parent: str | None = None
     nested_key: str | None = None
     key: str | None = None  # the key property (tenantId), part of the address, not a setting
+    # Properties Graph computes: in the model only to be refused with a reason.
+    read_only: frozenset[str] = frozenset()
     # What an absent (or null) property means, where that is not simply null.
     absent_means: Mapping[str, Any] = field(default_factory=dict)
     # Properties an absent one leaves alone instead of setting to what absent means.
@@ -70,7 +74,7 @@ class ResourceType:
     def settings(self) -> tuple[str, ...]:
         """The properties xtap compares and writes: the model's fields less the key, the
         read-only ones (declared only to be refused) and nested resources."""
-        skip = READ_ONLY | {self.key} | {REGISTRY_BY_NAME[child].nested_key for child in self.children}
+        skip = self.read_only | {self.key} | {REGISTRY_BY_NAME[child].nested_key for child in self.children}
         return tuple(name for name in self.model.model_fields if name not in skip)
 
     @cached_property
@@ -102,12 +106,22 @@ def _models_in(annotation: Any) -> list[type[GraphModel]]:
 
 
 POLICY = "/policies/crossTenantAccessPolicy"
+TEMPLATE_LEVEL = MappingProxyType({"templateApplicationLevel": TEMPLATE_DEFAULT_LEVEL})
+
+
+def _everyone(access: str) -> dict[str, Any]:
+    """A B2B setting for all users and all applications, as the system default has them."""
+    users = {"accessType": access, "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    apps = {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]}
+    return {"usersAndGroups": users, "applications": apps}
+
 
 PARTNER = ResourceType(
     name="partner",
     model=Partner,
     path=f"{POLICY}/partners/{{id}}",
     key="tenantId",
+    read_only=frozenset({"isInMultiTenantOrganization"}),
     # Set by Partner Center for GDAP/CSP partners, and writable only at create (GRAPH_FACTS
     # §7.4): managed only where a file writes it.
     unmanaged_when_absent=frozenset({"isServiceProvider"}),
@@ -126,6 +140,57 @@ PARTNER = ResourceType(
             "b2bDirectConnectOutbound",
         }
     ),
+    inherits_from="default",
+    children=("identitySynchronization",),
+)
+
+IDENTITY_SYNC = ResourceType(
+    name="identitySynchronization",
+    model=IdentitySync,
+    path=f"{POLICY}/partners/{{id}}/identitySynchronization",
+    parent="partner",
+    nested_key="identitySynchronization",
+    read_only=frozenset({"tenantId"}),
+    # PUT creates. Microsoft's sources disagree on updates (GRAPH_FACTS §7.3): the update page
+    # shows PATCH, the metadata says PUT, and a PUT on an existing policy may answer 409. So:
+    # PATCH to update, PUT after a 404/405; PUT to create, PATCH after a 409.
+    create_method="PUT",
+    create_fallback=Fallback(frozenset({409}), "PATCH"),
+    update_fallback=Fallback(frozenset({404, 405}), "PUT"),
+)
+
+DEFAULT = ResourceType(
+    name="default",
+    model=DefaultSettings,
+    path=f"{POLICY}/default",
+    singleton_id="default",
+    file="default.yaml",
+    read_only=frozenset({"id", "isServiceDefault", "automaticUserConsentSettings"}),
+    # The documented system values (GRAPH_FACTS §2.7, §7.12): what an absent property declares.
+    absent_means=MappingProxyType(
+        {
+            "inboundTrust": {
+                "isMfaAccepted": False,
+                "isCompliantDeviceAccepted": False,
+                "isHybridAzureADJoinedDeviceAccepted": False,
+            },
+            "b2bCollaborationInbound": _everyone("allowed"),
+            "b2bCollaborationOutbound": _everyone("allowed"),
+            "b2bDirectConnectInbound": _everyone("blocked"),
+            "b2bDirectConnectOutbound": _everyone("blocked"),
+        }
+    ),
+    # No documented system value: absent means not managed.
+    unmanaged_when_absent=frozenset(
+        {
+            "tenantRestrictions",
+            "invitationRedemptionIdentityProviderConfiguration",
+            "m365CollaborationInbound",
+            "m365CollaborationOutbound",
+            "appServiceConnectInbound",
+        }
+    ),
+    reset_action="resetToSystemDefault",
 )
 
 MTO_PARTNER_TEMPLATE = ResourceType(
@@ -134,12 +199,24 @@ MTO_PARTNER_TEMPLATE = ResourceType(
     path=f"{POLICY}/templates/multiTenantOrganizationPartnerConfiguration",
     singleton_id="multiTenantOrganizationPartnerConfiguration",
     file="mto-partner-template.yaml",
-    absent_means=MappingProxyType({"templateApplicationLevel": TEMPLATE_DEFAULT_LEVEL}),
+    read_only=frozenset({"id"}),
+    absent_means=TEMPLATE_LEVEL,
+    reset_action="resetToDefaultSettings",
+)
+
+MTO_IDENTITY_SYNC_TEMPLATE = ResourceType(
+    name="mtoIdentitySyncTemplate",
+    model=MtoIdentitySyncTemplate,
+    path=f"{POLICY}/templates/multiTenantOrganizationIdentitySynchronization",
+    singleton_id="multiTenantOrganizationIdentitySynchronization",
+    file="mto-identity-sync-template.yaml",
+    read_only=frozenset({"id"}),
+    absent_means=TEMPLATE_LEVEL,
     reset_action="resetToDefaultSettings",
 )
 
 # In planning and apply order: a parent before its children.
-REGISTRY: tuple[ResourceType, ...] = (PARTNER, MTO_PARTNER_TEMPLATE)
+REGISTRY: tuple[ResourceType, ...] = (PARTNER, IDENTITY_SYNC, DEFAULT, MTO_PARTNER_TEMPLATE, MTO_IDENTITY_SYNC_TEMPLATE)
 REGISTRY_BY_NAME: Mapping[str, ResourceType] = MappingProxyType({rtype.name: rtype for rtype in REGISTRY})
 SINGLETON_FILES: Mapping[str, ResourceType] = MappingProxyType(
     {rtype.file: rtype for rtype in REGISTRY if rtype.file is not None}

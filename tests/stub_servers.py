@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
 TEMPLATE = "/v1.0/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationPartnerConfiguration"
+DEFAULT = "/v1.0/policies/crossTenantAccessPolicy/default"
 Reply = tuple[int, str, bytes]  # status, content type, body
 NO_PARTNERS: Reply = (200, "application/json", b'{"value": []}')
 
@@ -21,14 +22,17 @@ def json_reply(value: object) -> Reply:
 
 @contextmanager
 def serving(replies: dict[str, Reply]) -> Iterator[str]:
-    """A server answering each path with a fixed reply (404 elsewhere); yields its base URL.
+    """A server answering each path (the query is ignored) with a fixed reply (404 elsewhere;
+    the tenant default, which every plan reads, is empty unless given); yields its base URL.
     Bounded: a socket timeout per request, and shut down when the block ends."""
+    replies.setdefault(DEFAULT, json_reply({}))
 
     class Handler(BaseHTTPRequestHandler):
         timeout = 5
 
         def do_GET(self) -> None:
-            status, content_type, body = replies.get(self.path, (404, "text/plain", b"no such path"))
+            path = self.path.split("?", 1)[0]
+            status, content_type, body = replies.get(path, (404, "text/plain", b"no such path"))
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))

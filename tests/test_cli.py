@@ -252,7 +252,9 @@ def test_many_pages_of_partners(tmp_path: Path) -> None:
         plan = json.loads(result.stdout)
         assert plan["changes"] == []  # all five found, across pages: no creates
         assert sorted(u["id"] for u in plan["unmanaged"]) == tenants[5:]
-        assert sum(1 for r in emulator.requests if r.method == "GET") == 4  # 10 partners / 3 per page
+        pages = [r for r in emulator.requests if r.method == "GET" and "/partners" in r.path]
+        assert len(pages) == 4  # 10 partners / 3 per page
+        assert all("$expand=identitySynchronization" in r.path for r in pages)  # no GET per partner
 
 
 def test_formats_are_pure_on_stdout(tmp_path: Path, emulator: Emulator) -> None:

@@ -26,14 +26,15 @@ def partner_file(tmp_path: Path, content: bytes | str, name: str = "p.yaml") -> 
 
 def test_layout_problems_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "partners").mkdir()
-    (tmp_path / "default.yaml").write_text("{}")
+    (tmp_path / "xtap.yaml").write_text("{}")
     (tmp_path / "stray.yml").write_text("{}")
     (tmp_path / "templates").mkdir()
     (tmp_path / "README.md").write_text("not a policy: ignored")
     assert problems(tmp_path) == [
-        "default.yaml:1:1: this file is reserved for a later version of xtap",
-        "stray.yml:1:1: unknown policy file; expected mto-partner-template.yaml or a partner file in partners/",
+        "stray.yml:1:1: unknown policy file; expected default.yaml, mto-partner-template.yaml, "
+        "mto-identity-sync-template.yaml or a partner file in partners/",
         "templates:1:1: unknown folder; partner files go in partners/",
+        "xtap.yaml:1:1: this file is reserved for a later version of xtap",
     ]
 
 
@@ -138,3 +139,19 @@ def test_block_all_rules(tmp_path: Path, setting: str, users: str, apps: str, me
     else:
         [problem] = problems(tmp_path)
         assert problem.startswith("partners/p.yaml:3:3:") and message in problem
+
+
+def test_identity_sync_is_its_own_instance_never_in_the_partner_s_body(tmp_path: Path) -> None:
+    """Graph's PUT example body, nested in its partner's file (GRAPH_FACTS §2.8)."""
+    partner_file(
+        tmp_path,
+        f"tenantId: {TENANT}\ninboundTrust:\n  isMfaAccepted: true\n"
+        "identitySynchronization:\n  displayName: Fabrikam\n  userSyncInbound:\n    isSyncAllowed: true\n",
+    )
+    desired = load_policies(tmp_path)
+    [partner] = desired.of("partner").values()
+    [sync] = desired.of("identitySynchronization").items()
+    assert partner.written == {"tenantId": TENANT, "inboundTrust": {"isMfaAccepted": True}}
+    assert sync[0].id == TENANT.lower()
+    assert sync[1].written == {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+    assert sync[1].source.endswith(":4")

@@ -1,21 +1,38 @@
-"""The models cover every writable property of msgraph-sdk's v1.0 models, no more, no less.
+"""The models cover every writable property of msgraph-sdk's v1.0 models, no more, no less,
+and refuse what Graph would refuse or ignore.
 
 An SDK upgrade that adds a property makes this fail, instead of xtap silently ignoring it."""
 
 import importlib
+from typing import Any
 
 import pytest
+from msgraph.generated.models.cross_tenant_access_policy_configuration_default import (
+    CrossTenantAccessPolicyConfigurationDefault,
+)
 from msgraph.generated.models.cross_tenant_access_policy_configuration_partner import (
     CrossTenantAccessPolicyConfigurationPartner,
+)
+from msgraph.generated.models.cross_tenant_identity_sync_policy_partner import CrossTenantIdentitySyncPolicyPartner
+from msgraph.generated.models.multi_tenant_organization_identity_sync_policy_template import (
+    MultiTenantOrganizationIdentitySyncPolicyTemplate,
 )
 from msgraph.generated.models.multi_tenant_organization_partner_configuration_template import (
     MultiTenantOrganizationPartnerConfigurationTemplate,
 )
+from pydantic import BaseModel, ValidationError
 
 from reconciler import models
-from reconciler.registry import MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.models import DefaultSettings, MtoIdentitySyncTemplate, Partner
+from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
 
-PARTNER_KEY, PARTNER_SETTINGS, TEMPLATE_SETTINGS = PARTNER.key, PARTNER.settings, MTO_PARTNER_TEMPLATE.settings
+PARTNER_KEY = PARTNER.key
+PARTNER_SETTINGS, TEMPLATE_SETTINGS, DEFAULT_SETTINGS = (
+    PARTNER.settings,
+    MTO_PARTNER_TEMPLATE.settings,
+    DEFAULT.settings,
+)
+IDENTITY_SYNC_SETTINGS, IDENTITY_SYNC_TEMPLATE_SETTINGS = IDENTITY_SYNC.settings, MTO_IDENTITY_SYNC_TEMPLATE.settings
 
 # Navigation properties (separate resources) and read-only properties: not settings.
 PARTNER_NOT_SETTINGS = {
@@ -43,6 +60,32 @@ def test_template_settings_match_the_sdk() -> None:
     )
 
 
+DEFAULT_NOT_SETTINGS = {
+    "@odata.type",
+    "id",
+    "isServiceDefault",  # Graph sets it on PATCH and reset
+    "automaticUserConsentSettings",  # always false on the default, read-only
+    "m365Capabilities",  # a relationship, not managed yet (GRAPH_FACTS §7.10)
+}
+
+
+def test_default_settings_match_the_sdk() -> None:
+    assert set(DEFAULT_SETTINGS) == sdk_fields(CrossTenantAccessPolicyConfigurationDefault) - DEFAULT_NOT_SETTINGS
+
+
+def test_identity_sync_settings_match_the_sdk() -> None:
+    assert set(IDENTITY_SYNC_SETTINGS) == sdk_fields(CrossTenantIdentitySyncPolicyPartner) - {
+        "@odata.type",
+        PARTNER_KEY,
+    }
+
+
+def test_identity_sync_template_settings_match_the_sdk() -> None:
+    assert set(IDENTITY_SYNC_TEMPLATE_SETTINGS) == (
+        sdk_fields(MultiTenantOrganizationIdentitySyncPolicyTemplate) - TEMPLATE_NOT_SETTINGS
+    )
+
+
 NESTED = {
     "B2BSetting": "cross_tenant_access_policy_b2_b_setting.CrossTenantAccessPolicyB2BSetting",
     "TenantRestrictions": "cross_tenant_access_policy_tenant_restrictions.CrossTenantAccessPolicyTenantRestrictions",
@@ -57,6 +100,12 @@ NESTED = {
     "CrossTenantAccessPolicyM365CollaborationOutboundSetting",
     "AppServiceConnectSetting": "cross_tenant_access_policy_app_service_connect_setting."
     "CrossTenantAccessPolicyAppServiceConnectSetting",
+    "DefaultTenantRestrictions": "cross_tenant_access_policy_tenant_restrictions."
+    "CrossTenantAccessPolicyTenantRestrictions",
+    "CrossTenantUserSyncInbound": "cross_tenant_user_sync_inbound.CrossTenantUserSyncInbound",
+    "IdentitySync": "cross_tenant_identity_sync_policy_partner.CrossTenantIdentitySyncPolicyPartner",
+    "InvitationRedemptionIdentityProviderConfiguration": "default_invitation_redemption_identity_provider_"
+    "configuration.DefaultInvitationRedemptionIdentityProviderConfiguration",
 }
 
 
@@ -82,3 +131,254 @@ def test_each_model_names_its_graph_type_as_the_sdk_does(ours: str) -> None:
 def test_partner_and_template_name_their_graph_types() -> None:
     assert models.Partner.graph_type == graph_name(CrossTenantAccessPolicyConfigurationPartner)
     assert models.MtoPartnerTemplate.graph_type == graph_name(MultiTenantOrganizationPartnerConfigurationTemplate)
+    assert DefaultSettings.graph_type == graph_name(CrossTenantAccessPolicyConfigurationDefault)
+    assert MtoIdentitySyncTemplate.graph_type == graph_name(MultiTenantOrganizationIdentitySyncPolicyTemplate)
+
+
+TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+GROUP = "0be493dc-cb56-4a53-936f-9cf64410b8b0"
+ALL_USERS = {"target": "AllUsers", "targetType": "user"}
+ALL_APPS = {"target": "AllApplications", "targetType": "application"}
+A_GROUP = {"target": GROUP, "targetType": "group"}
+
+
+def problems(model: type[BaseModel], data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each problem's place (what load.py turns into file:line:col) and its message."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return [(tuple(error["loc"]), error["msg"]) for error in exc.errors()]
+    return []
+
+
+def partner(**settings: Any) -> dict[str, Any]:
+    return {"tenantId": TENANT, **settings}
+
+
+def configuration(access: str, *targets: dict[str, str]) -> dict[str, Any]:
+    return {"accessType": access, "targets": list(targets)}
+
+
+def redemption(primary: list[str], fallback: str = "defaultConfiguredIdp") -> dict[str, Any]:
+    return {
+        "invitationRedemptionIdentityProviderConfiguration": {
+            "primaryIdentityProviderPrecedenceOrder": primary,
+            "fallbackIdentityProvider": fallback,
+        }
+    }
+
+
+REFUSED_CASES: dict[str, tuple[type[BaseModel], dict[str, Any], tuple[str | int, ...], str]] = {
+    "sync tenantId": (
+        Partner,
+        partner(identitySynchronization={"tenantId": TENANT, "displayName": "Fabrikam"}),
+        ("identitySynchronization", "tenantId"),
+        "'tenantId' is read-only: it is the partner's tenantId",
+    ),
+    "sync flag not a boolean": (
+        Partner,
+        partner(identitySynchronization={"userSyncInbound": {"isSyncAllowed": "yes"}}),
+        ("identitySynchronization", "userSyncInbound", "isSyncAllowed"),
+        "valid boolean",
+    ),
+    "sync unknown member": (
+        Partner,
+        partner(identitySynchronization={"userSyncOutbound": {"isSyncAllowed": True}}),
+        ("identitySynchronization", "userSyncOutbound"),
+        "Extra inputs",
+    ),
+    "sync of another type": (
+        Partner,
+        partner(identitySynchronization={"@odata.type": "#microsoft.graph.crossTenantUserSyncInbound"}),
+        ("identitySynchronization",),
+        "#microsoft.graph.crossTenantIdentitySyncPolicyPartner",
+    ),
+    "default isServiceDefault": (
+        DefaultSettings,
+        {"isServiceDefault": False},
+        ("isServiceDefault",),
+        "'isServiceDefault' is read-only: Graph sets it",
+    ),
+    "default automaticUserConsentSettings": (
+        DefaultSettings,
+        {"automaticUserConsentSettings": {"inboundAllowed": False, "outboundAllowed": False}},
+        ("automaticUserConsentSettings",),
+        "always false and can't be updated in the default configuration",
+    ),
+    "default id": (DefaultSettings, {"id": "x"}, ("id",), "'id' is read-only"),
+    "default tenant restrictions for a group": (
+        DefaultSettings,
+        {"tenantRestrictions": {"usersAndGroups": configuration("blocked", A_GROUP)}},
+        ("tenantRestrictions", "usersAndGroups"),
+        "the default's tenantRestrictions.usersAndGroups can only target AllUsers",
+    ),
+    "default tenant restrictions devices": (
+        DefaultSettings,
+        {"tenantRestrictions": {"devices": {"mode": "allowed"}}},
+        ("tenantRestrictions", "devices"),
+        "isn't supported on the server side yet",
+    ),
+    "default tenant restrictions block all apps, not all users": (
+        DefaultSettings,
+        {
+            "tenantRestrictions": {
+                "usersAndGroups": configuration("allowed", ALL_USERS),
+                "applications": configuration("blocked", ALL_APPS),
+            }
+        },
+        ("tenantRestrictions",),
+        "applications blocks AllApplications, so usersAndGroups must block AllUsers",
+    ),
+    "default B2B blocks all users, not all apps": (
+        DefaultSettings,
+        {
+            "b2bCollaborationInbound": {
+                "usersAndGroups": configuration("blocked", ALL_USERS),
+                "applications": configuration("allowed", ALL_APPS),
+            }
+        },
+        ("b2bCollaborationInbound",),
+        "usersAndGroups blocks AllUsers, so applications must block AllApplications",
+    ),
+    "default m365 users slot holds an app": (
+        DefaultSettings,
+        {"m365CollaborationInbound": {"users": configuration("allowed", ALL_APPS)}},
+        ("m365CollaborationInbound", "users", "targets", 0),
+        "usersAndGroups and users take only AllUsers",
+    ),
+    "precedence repeats a provider": (
+        DefaultSettings,
+        redemption(["externalFederation", "azureActiveDirectory", "externalFederation"]),
+        ("invitationRedemptionIdentityProviderConfiguration", "primaryIdentityProviderPrecedenceOrder"),
+        "primaryIdentityProviderPrecedenceOrder repeats 'externalFederation'",
+    ),
+    "fallback provider as primary": (
+        DefaultSettings,
+        redemption(["azureActiveDirectory", "emailOneTimePasscode"]),
+        ("invitationRedemptionIdentityProviderConfiguration", "primaryIdentityProviderPrecedenceOrder", 1),
+        "'emailOneTimePasscode' cannot be a primary identity provider; use one of azureActiveDirectory, "
+        "externalFederation, socialIdentityProviders",
+    ),
+    "primary provider as fallback": (
+        DefaultSettings,
+        redemption(["azureActiveDirectory"], "externalFederation"),
+        ("invitationRedemptionIdentityProviderConfiguration", "fallbackIdentityProvider"),
+        "'externalFederation' cannot be a fallback identity provider; use one of defaultConfiguredIdp, "
+        "emailOneTimePasscode, microsoftAccount",
+    ),
+    "unknownFutureValue as primary": (
+        DefaultSettings,
+        redemption(["unknownFutureValue"]),
+        ("invitationRedemptionIdentityProviderConfiguration", "primaryIdentityProviderPrecedenceOrder", 0),
+        "'unknownFutureValue' is reserved by Graph",
+    ),
+    "unknownFutureValue as fallback": (
+        DefaultSettings,
+        redemption([], "unknownFutureValue"),
+        ("invitationRedemptionIdentityProviderConfiguration", "fallbackIdentityProvider"),
+        "'unknownFutureValue' is reserved by Graph",
+    ),
+    "not a provider": (
+        DefaultSettings,
+        redemption(["google"]),
+        ("invitationRedemptionIdentityProviderConfiguration", "primaryIdentityProviderPrecedenceOrder", 0),
+        "Input should be 'azureActiveDirectory'",
+    ),
+    "fallback left out": (
+        DefaultSettings,
+        {"invitationRedemptionIdentityProviderConfiguration": {"primaryIdentityProviderPrecedenceOrder": []}},
+        ("invitationRedemptionIdentityProviderConfiguration", "fallbackIdentityProvider"),
+        "Field required",
+    ),
+    "sync template id": (MtoIdentitySyncTemplate, {"id": "x"}, ("id",), "'id' is read-only"),
+    "sync template none with a flag": (
+        MtoIdentitySyncTemplate,
+        {"templateApplicationLevel": "none,newPartners"},
+        ("templateApplicationLevel",),
+        "'none' cannot be combined with other flags",
+    ),
+    "sync template unknownFutureValue": (
+        MtoIdentitySyncTemplate,
+        {"templateApplicationLevel": "newPartners,unknownFutureValue"},
+        ("templateApplicationLevel",),
+        "'unknownFutureValue' is reserved by Graph",
+    ),
+    "sync template null level": (
+        MtoIdentitySyncTemplate,
+        {"templateApplicationLevel": None},
+        ("templateApplicationLevel",),
+        "cannot be null; leave it out for the default",
+    ),
+    "sync template partner settings": (
+        MtoIdentitySyncTemplate,
+        {"inboundTrust": {"isMfaAccepted": True}},
+        ("inboundTrust",),
+        "Extra inputs",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_CASES))
+def test_each_rule_refuses_at_its_place(case: str) -> None:
+    model, data, place, message = REFUSED_CASES[case]
+    found = problems(model, data)
+    assert [where for where, _ in found] == [place]
+    assert message in found[0][1]
+
+
+def test_the_microsoft_accounts_rule_still_holds_for_partners() -> None:
+    """The partner's check and the default's share one helper; moving it must not loosen either."""
+    restrictions = {"tenantRestrictions": {"usersAndGroups": configuration("allowed", A_GROUP)}}
+    assert problems(Partner, {**partner(**restrictions), "tenantId": models.MICROSOFT_ACCOUNTS_TENANT})
+    assert problems(Partner, partner(**restrictions)) == []
+
+
+def test_graph_s_default_update_examples_validate_and_go_out_as_written() -> None:
+    """Bodies of Graph's "Update crossTenantAccessPolicyConfigurationDefault" examples 1 and 2."""
+    blocked_group = {
+        "b2bCollaborationOutbound": {
+            "usersAndGroups": configuration("blocked", A_GROUP),
+            "applications": configuration("blocked", ALL_APPS),
+        }
+    }
+    providers = redemption(["externalFederation", "azureActiveDirectory", "socialIdentityProviders"])
+    for body in (blocked_group, providers):
+        assert DefaultSettings.model_validate(body).wire() == body
+
+
+def test_a_default_file_of_comments_declares_nothing_it_would_send() -> None:
+    """An empty default.yaml is valid: the registry reads it as "the system default"."""
+    assert DefaultSettings.model_validate({}).wire() == {}
+
+
+def test_default_tenant_restrictions_may_block_all_users_and_all_apps() -> None:
+    body = {
+        "tenantRestrictions": {
+            "usersAndGroups": configuration("blocked", ALL_USERS),
+            "applications": configuration("blocked", ALL_APPS),
+        }
+    }
+    assert DefaultSettings.model_validate(body).wire() == body
+
+
+def test_identity_sync_template_takes_graph_s_update_body_in_one_normal_form() -> None:
+    body = {"templateApplicationLevel": " existingPartners ,newPartners", "userSyncInbound": {"isSyncAllowed": True}}
+    assert MtoIdentitySyncTemplate.model_validate(body).wire() == {
+        "templateApplicationLevel": "newPartners,existingPartners",
+        "userSyncInbound": {"isSyncAllowed": True},
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (DefaultSettings, {"@odata.type": "#microsoft.graph.crossTenantAccessPolicyConfigurationDefault"}),
+        (MtoIdentitySyncTemplate, {"@odata.type": "microsoft.graph.multiTenantOrganizationIdentitySyncPolicyTemplate"}),
+        (
+            Partner,
+            partner(identitySynchronization={"@odata.type": "#microsoft.graph.crossTenantIdentitySyncPolicyPartner"}),
+        ),
+    ],
+)
+def test_new_types_accept_their_own_odata_type(model: type[BaseModel], data: dict[str, Any]) -> None:
+    assert problems(model, data) == []
