@@ -92,7 +92,8 @@ def test_localhost_and_a_trailing_slash_reach_the_emulator(policies: Path, emula
     [
         (
             {PARTNERS: (200, "text/html", b"<html><body>Sign in to the proxy</body></html>")},
-            "GET /policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization: not Graph's reply: the body is not a JSON object: "
+            "GET /policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization: "
+            "not Graph's reply: the body is not a JSON object: "
             "'<html><body>Sign in to the proxy</body></html>'",
         ),
         ({PARTNERS: json_reply([1, 2])}, "the body is not a JSON object: '[1, 2]'"),
@@ -138,7 +139,8 @@ def test_a_server_that_never_answers_times_out_saying_so(policies: Path) -> None
         run = plan(policies, "--timeout", "1", XTAP_GRAPH_URL=url)
     assert_refused(
         run,
-        "Error: GET /policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization: Graph did not answer within 1 s; "
+        "Error: GET /policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization: "
+        "Graph did not answer within 1 s; "
         "raise --timeout or retry",
     )
     assert time.monotonic() - started < 8  # one wait, not one per retry (nor kiota's 100 s)
