@@ -163,6 +163,30 @@ def apply(
 
 
 @cli.command()
+@_graph_options
+@click.argument("tenant_id", metavar="[TENANT_ID]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs.",
+)
+def show(policies: Path, graph_url: str | None, cloud: str, timeout: float, tenant_id: str | None, fmt: str) -> None:
+    """Show the settings in effect for a partner (or every partner): each one its own, or
+    inherited from the tenant default, with the value. Read-only; policies/ is not read.
+
+    A partner property left null in Graph means "inherit the default settings": this shows what
+    that means for the partner's users today. Exit 0 ok, 1 error (or no such partner).
+
+    \b
+    Example:  xtap show 90e29127-71ad-49c7-9ce8-db3f41ea06f1
+    """
+    sys.exit(commands.show(Options(policies, graph_url, cloud, timeout), tenant_id, fmt))
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."

@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import planfile, render, signals
+from reconciler.address import Address
 from reconciler.clouds import DEFAULT_TIMEOUT
 from reconciler.desired import Desired
+from reconciler.effective import Setting, effective
 from reconciler.escape import visible
 from reconciler.load import PolicyError, load_policies
+from reconciler.models import is_guid
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
-from reconciler.registry import REGISTRY
+from reconciler.registry import DEFAULT, PARTNER, REGISTRY
 
 if TYPE_CHECKING:
     from reconciler.graph import Graph
@@ -113,6 +116,36 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
         return EXIT_ERROR
     code = _run(_apply_planned(options, fresh))
     return EXIT_ERROR if code is None else code
+
+
+def show(options: Options, tenant_id: str | None = None, fmt: str = "text") -> int:
+    """Each partner's settings in effect (or one partner's), its own or inherited from the
+    default. Read-only, and policies/ is not read: this is the tenant as it is."""
+    if tenant_id is not None and not is_guid(tenant_id):
+        say(f"Error: {tenant_id!r} is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
+        return EXIT_ERROR
+    shown = _run(_effective(options, tenant_id))
+    if shown is None:
+        return EXIT_ERROR
+    if tenant_id is not None and not shown:
+        say(f"Error: the tenant has no partner {tenant_id.lower()}")
+        return EXIT_ERROR
+    print(render.render_show_json(shown) if fmt == "json" else render.render_show(shown, use_color(sys.stdout)), end="")
+    return EXIT_OK
+
+
+async def _effective(options: Options, tenant_id: str | None) -> list[tuple[Address, tuple[Setting, ...]]]:
+    from reconciler.read import read_live
+
+    async with _connect(options) as graph:
+        say(f"Reading the live tenant from {graph.base_url} ...")
+        live = await read_live(graph, (PARTNER.name, DEFAULT.name))
+    source = live.instances.get(Address(DEFAULT.name, DEFAULT.singleton_id or ""))
+    return [
+        (address, effective(PARTNER, wire, source))
+        for address, wire in sorted(live.of(PARTNER.name).items())
+        if tenant_id is None or address.id == tenant_id.lower()
+    ]
 
 
 def _has_errors(plan: Plan) -> bool:

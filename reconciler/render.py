@@ -21,6 +21,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from reconciler import planfile
+from reconciler.address import Address
+from reconciler.effective import Setting
 from reconciler.escape import visible
 from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 
@@ -41,6 +43,8 @@ _BOLD, _DIM, _RED, _GREEN = "1", "2", "31", "32"
 VALUE_WIDTH = 80
 # Request bodies are a reminder of what goes over the wire; the diff above them has the detail.
 BODY_WIDTH = 100
+# `xtap show` prints one setting a line; the JSON format has every value whole.
+SHOW_WIDTH = 140
 
 _INDENT = "    "
 _NULL_NOTE = "inherit default"
@@ -158,6 +162,39 @@ def _text_request(request: Request) -> str:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- show ------------------------------------------------------------------------------------------
+
+
+def render_show(shown: list[tuple[Address, tuple[Setting, ...]]], color: bool) -> str:
+    """Each partner's settings in effect, one per line: `own` or `inherited` (from the default),
+    and the value. A reviewer sees at once what a `null` in a policy file really allows."""
+    blocks = []
+    for address, settings in shown:
+        header = f"{visible(address.resource)} {visible(address.id)}"
+        lines = [f"\x1b[{_BOLD}m{header}\x1b[0m" if color else header]
+        width = max(len(setting.name) for setting in settings)
+        for setting in settings:
+            origin = f"from {setting.inherited_from}" if setting.inherited_from else "own"
+            value = "null" if setting.value is None else _clip(_json(setting.value), SHOW_WIDTH)
+            lines.append(f"  {setting.name:<{width}}  {origin:<12}  {value}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n" if blocks else "The tenant has no partners.\n"
+
+
+def render_show_json(shown: list[tuple[Address, tuple[Setting, ...]]]) -> str:
+    """The same as JSON: per partner, each setting's value and where it comes from (`null` for
+    the partner's own)."""
+    document = [
+        {
+            "resource": address.resource,
+            "id": address.id,
+            "settings": {s.name: {"value": s.value, "inheritedFrom": s.inherited_from} for s in settings},
+        }
+        for address, settings in shown
+    ]
+    return json.dumps(document, indent=2) + "\n"
 
 
 # --- apply -----------------------------------------------------------------------------------------
