@@ -21,7 +21,8 @@ def create(rtype: ResourceType, resource_id: str, written: dict[str, Any]) -> tu
     if rtype.create_method == "PUT":
         return (_fallback(Request("PUT", url, written), rtype.create_fallback, written),)
     takes = rtype.create_properties
-    posted = {name: value for name, value in written.items() if takes is None or name in takes}
+    first = {rtype.key: written[rtype.key]} if rtype.key in written else {}  # the key leads, as in Graph's docs
+    posted = first | {name: value for name, value in written.items() if takes is None or name in takes}
     rest = {name: value for name, value in written.items() if name not in posted}
     post = Request("POST", rtype.collection_url, posted)
     return (post, Request("PATCH", url, rest)) if rest else (post,)

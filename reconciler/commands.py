@@ -62,7 +62,7 @@ def validate(policies: Path) -> int:
     desired = _load(policies)
     if desired is None:
         return EXIT_ERROR
-    counts = [f"{len(desired.of(rtype.name))} {rtype.name}" for rtype in REGISTRY if desired.manages(rtype.name)]
+    counts = [f"{rtype.name}: {len(desired.of(rtype.name))}" for rtype in REGISTRY if desired.manages(rtype.name)]
     say(f"{policies}: valid ({', '.join(counts) or 'no policies'}).")
     return EXIT_OK
 
@@ -197,8 +197,8 @@ async def _plan_with(graph: Graph, desired: Desired) -> Plan:
 
     say(f"Reading the live tenant from {graph.base_url} ...")
     live = await read_live(graph, scope(desired))
-    counts = ", ".join(f"{len(live.of(name))} {name}" for name in live.read)
-    say(f"Read {counts} in {graph.request_count} request(s).")
+    counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
+    say(f"Read {counts} ({graph.request_count} request(s)).")
     return replace(make_plan(desired, live), graph_url=graph.base_url)
 
 

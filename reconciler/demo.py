@@ -64,7 +64,8 @@ def run_demo(policies: Path) -> int:
         options = Options(policies, graph_url=emulator.base_url)
         _banner(
             f"A Graph emulator is serving a sample tenant at {emulator.base_url}\n"
-            f"(Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing; MTO template at defaults)."
+            "(Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing;\n"
+            "the default settings and the MTO template as Graph ships them)."
         )
         steps: list[tuple[str, Callable[[], int], int]] = [
             ("xtap validate", lambda: commands.validate(policies), EXIT_OK),
@@ -93,8 +94,9 @@ def run_demo(policies: Path) -> int:
                 commands.say(f"demo: '{title}' exited {code}, expected {expected}.")
                 return commands.EXIT_ERROR
     _banner(
-        "Demo complete: created Contoso, configured Fabrikam and the MTO template with two\n"
-        "minimal writes, left Woodgrove alone, and caught the out-of-band edit."
+        "Demo complete: created Contoso and Fabrikam's identity sync, configured Fabrikam, the\n"
+        "default settings and the MTO template with minimal writes, left Woodgrove alone, and\n"
+        "caught the out-of-band edit."
     )
     return EXIT_OK
 

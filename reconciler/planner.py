@@ -143,10 +143,12 @@ def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
         want, wire = desired.instances.get(address), live.instances.get(address)
         if want is None and wire is None:
             continue
-        values = canonical(source, wire or {})
+        # Read-only ones too: the default's consent settings are always false, and inherited.
+        names = tuple(name for name in rtype.settings if name in source.model.model_fields)
+        values = {name: canonical_property(source, name, (wire or {}).get(name)) for name in names}
         if want is not None:  # what policies/ declares wins over what is live
             values |= canonical(source, want.written, compared(source, want.written))
-        inherited[rtype.name] = {name: values.get(name) for name in rtype.settings if name in values}
+        inherited[rtype.name] = {name: values[name] for name in names}
     return inherited
 
 
