@@ -49,6 +49,7 @@ SHOW_WIDTH = 140
 _INDENT = "    "
 _NULL_NOTE = "inherit default"
 _NO_CHANGES = "No changes. The tenant matches policies/."
+_NO_OTHER_CHANGES = "No changes besides the errors above."
 _UNMANAGED_TITLE = "Unmanaged (live, no policy file; never touched):"
 _ERRORS_TITLE = "Errors (nothing is applied until they are fixed):"
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
@@ -85,6 +86,8 @@ def render_text(plan: Plan, color: bool) -> str:
     if plan.has_changes:
         counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
         blocks.append(paint(f"Plan: {counts}.", _BOLD))
+    elif plan.errors:
+        blocks.append(paint(_NO_OTHER_CHANGES, _BOLD))
     else:
         blocks.append(paint(_NO_CHANGES, _GREEN))
     return "\n\n".join(blocks) + "\n"
@@ -287,7 +290,7 @@ class _MarkdownReport:
             head.append("\n".join(["| action | count |", "|---|---:|", *rows]))
             head += [_DETAIL_NOTES[detail]] if _DETAIL_NOTES[detail] else []
         else:
-            head.append(_NO_CHANGES)
+            head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
         if plan.errors:  # never cut: they are why the plan cannot be applied
             head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(f"- {_error_line(e)}" for e in plan.errors))
         if detail is _Detail.SUMMARY:
