@@ -193,26 +193,30 @@ DEFAULT = ResourceType(
     reset_action="resetToSystemDefault",
 )
 
-MTO_PARTNER_TEMPLATE = ResourceType(
-    name="mtoPartnerTemplate",
-    model=MtoPartnerTemplate,
-    path=f"{POLICY}/templates/multiTenantOrganizationPartnerConfiguration",
-    singleton_id="multiTenantOrganizationPartnerConfiguration",
-    file="mto-partner-template.yaml",
-    read_only=frozenset({"id"}),
-    absent_means=TEMPLATE_LEVEL,
-    reset_action="resetToDefaultSettings",
-)
 
-MTO_IDENTITY_SYNC_TEMPLATE = ResourceType(
-    name="mtoIdentitySyncTemplate",
-    model=MtoIdentitySyncTemplate,
-    path=f"{POLICY}/templates/multiTenantOrganizationIdentitySynchronization",
-    singleton_id="multiTenantOrganizationIdentitySynchronization",
-    file="mto-identity-sync-template.yaml",
-    read_only=frozenset({"id"}),
-    absent_means=TEMPLATE_LEVEL,
-    reset_action="resetToDefaultSettings",
+def _mto_template(name: str, model: type[GraphModel], segment: str, file: str) -> ResourceType:
+    """Both MTO templates: singletons under …/templates, read-only `id`, an absent
+    `templateApplicationLevel` meaning Graph's default, reset to their unconfigured state."""
+    return ResourceType(
+        name=name,
+        model=model,
+        path=f"{POLICY}/templates/{segment}",
+        singleton_id=segment,
+        file=file,
+        read_only=frozenset({"id"}),
+        absent_means=TEMPLATE_LEVEL,
+        reset_action="resetToDefaultSettings",
+    )
+
+
+MTO_PARTNER_TEMPLATE = _mto_template(
+    "mtoPartnerTemplate", MtoPartnerTemplate, "multiTenantOrganizationPartnerConfiguration", "mto-partner-template.yaml"
+)
+MTO_IDENTITY_SYNC_TEMPLATE = _mto_template(
+    "mtoIdentitySyncTemplate",
+    MtoIdentitySyncTemplate,
+    "multiTenantOrganizationIdentitySynchronization",
+    "mto-identity-sync-template.yaml",
 )
 
 # In planning and apply order: a parent before its children.
