@@ -46,3 +46,42 @@ SEED_003_TEMPLATE_BODY = {
     "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True},
     "templateApplicationLevel": "newPartners,existingPartners",
 }
+
+# The tenant default's PATCH examples 1-3 (GRAPH_FACTS §2.7).
+DEFAULT_PATCH_BODIES = {
+    "block a group's outbound B2B": {
+        "b2bCollaborationOutbound": {
+            "usersAndGroups": {
+                "accessType": "blocked",
+                "targets": [{"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"}],
+            },
+            "applications": {
+                "accessType": "blocked",
+                "targets": [{"target": "AllApplications", "targetType": "application"}],
+            },
+        }
+    },
+    **{
+        f"redemption order, fallback {fallback}": {
+            "invitationRedemptionIdentityProviderConfiguration": {
+                "primaryIdentityProviderPrecedenceOrder": [
+                    "externalFederation",
+                    "azureActiveDirectory",
+                    "socialIdentityProviders",
+                ],
+                "fallbackIdentityProvider": fallback,
+            }
+        }
+        for fallback in ("defaultConfiguredIdp", "emailOneTimePasscode")
+    },
+}
+
+# A partner's identity sync policy: the create (PUT) example and the update example (GRAPH_FACTS §2.8).
+SYNC_PUT_BODY = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+SYNC_UPDATE_BODY = {"userSyncInbound": {"isSyncAllowed": True}}
+
+# The MTO identity sync template PATCH example (GRAPH_FACTS §2.9).
+SYNC_TEMPLATE_BODY = {
+    "templateApplicationLevel": "newPartners,existingPartners",
+    "userSyncInbound": {"isSyncAllowed": True},
+}
