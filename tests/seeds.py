@@ -2,7 +2,9 @@
 
 Tests check that xtap sends exactly these bodies for the matching policy files."""
 
-SEED_000_CREATE_BODY = {
+from typing import Any
+
+SEED_000_CREATE_BODY: dict[str, Any] = {
     "tenantId": "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a",
     "b2bDirectConnectOutbound": {
         "usersAndGroups": {
@@ -16,7 +18,7 @@ SEED_000_CREATE_BODY = {
 }
 
 SEED_001_TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-SEED_001_PATCH_BODIES = [
+SEED_001_PATCH_BODIES: list[dict[str, Any]] = [
     {
         "inboundTrust": {
             "isMfaAccepted": True,
@@ -37,7 +39,7 @@ SEED_001_PATCH_BODIES = [
 ]
 
 # The MTO template PATCH example (seed 003's resource, GRAPH_FACTS §2.9).
-SEED_003_TEMPLATE_BODY = {
+SEED_003_TEMPLATE_BODY: dict[str, Any] = {
     "inboundTrust": {
         "isMfaAccepted": True,
         "isCompliantDeviceAccepted": True,
@@ -48,7 +50,7 @@ SEED_003_TEMPLATE_BODY = {
 }
 
 # The tenant default's PATCH examples 1-3 (GRAPH_FACTS §2.7).
-DEFAULT_PATCH_BODIES = {
+DEFAULT_PATCH_BODIES: dict[str, dict[str, Any]] = {
     "block a group's outbound B2B": {
         "b2bCollaborationOutbound": {
             "usersAndGroups": {
@@ -77,11 +79,11 @@ DEFAULT_PATCH_BODIES = {
 }
 
 # A partner's identity sync policy: the create (PUT) example and the update example (GRAPH_FACTS §2.8).
-SYNC_PUT_BODY = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
-SYNC_UPDATE_BODY = {"userSyncInbound": {"isSyncAllowed": True}}
+SYNC_PUT_BODY: dict[str, Any] = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+SYNC_UPDATE_BODY: dict[str, Any] = {"userSyncInbound": {"isSyncAllowed": True}}
 
 # The MTO identity sync template PATCH example (GRAPH_FACTS §2.9).
-SYNC_TEMPLATE_BODY = {
+SYNC_TEMPLATE_BODY: dict[str, Any] = {
     "templateApplicationLevel": "newPartners,existingPartners",
     "userSyncInbound": {"isSyncAllowed": True},
 }
