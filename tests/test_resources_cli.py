@@ -111,6 +111,16 @@ def test_a_changed_sync_is_patched_or_put_where_graph_refuses_the_patch(
         assert_clean(policies, emulator)
 
 
+def test_a_sync_added_for_an_existing_partner_is_put_alone(tmp_path: Path, emulator: Emulator) -> None:
+    planted_partner(emulator)
+    policies = write_policies(
+        tmp_path / "policies", [{"tenantId": SEED_001_TENANT, "identitySynchronization": SYNC_PUT_BODY}]
+    )
+    apply(policies, emulator)
+    assert writes(emulator) == [("PUT", SYNC, SYNC_PUT_BODY, 204)]
+    assert_clean(policies, emulator)
+
+
 def test_a_sync_removed_from_its_file_is_deleted_and_its_partner_kept(tmp_path: Path, emulator: Emulator) -> None:
     planted_partner(emulator, sync=SYNC_PUT_BODY, **SEED_001_PATCH_BODIES[0])
     policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}])
@@ -290,3 +300,28 @@ def test_a_partners_null_shows_what_it_inherits_from_the_default(
     shown = run_xtap("plan", "--policies", str(policies), emulator=emulator)
     assert shown.code == 0, shown.stderr
     assert f"after: null (inherit default: {json.dumps(inherited)})" in shown.stdout, shown.stdout
+
+
+# --- a saved plan ---------------------------------------------------------------------------------
+
+
+def test_a_saved_plan_of_every_new_type_applies_as_planned(tmp_path: Path, emulator: Emulator) -> None:
+    """The saved-plan check rebuilds each change's requests the way the planner did: a create
+    that becomes three requests, a PATCH and a reset all pass it and go out as planned."""
+    _customise_template(emulator)
+    partner = {**SEED_000_CREATE_BODY, **TENANT_RESTRICTIONS, "identitySynchronization": SYNC_PUT_BODY}
+    policies = write_policies(tmp_path / "policies", [partner])
+    singleton_file(policies, "default.yaml", json.dumps(DEFAULT_PATCH_BODIES["block a group's outbound B2B"]))
+    singleton_file(policies, "mto-partner-template.yaml", "# unconfigured\n")
+    plan_file = tmp_path / "plan.json"
+    assert run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator).code == 0
+    planned = [
+        (request["method"], f"/v1.0{request['url']}", request.get("body"))
+        for change in json.loads(plan_file.read_text())["changes"]
+        for request in change["requests"]
+    ]
+    applied = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert [(method, path, body) for method, path, body, _ in writes(emulator)] == planned
+    assert [method for method, _, _ in planned] == ["POST", "PATCH", "PUT", "PATCH", "POST"]
+    assert_clean(policies, emulator)
