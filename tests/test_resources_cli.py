@@ -91,7 +91,7 @@ def test_a_new_partner_is_posted_then_patched_then_its_sync_put(tmp_path: Path, 
         (EmulatorConfig(), [("PATCH", SYNC, SYNC_UPDATE_BODY, 204)]),
         (
             EmulatorConfig(sync_patch=False, sync_put_replaces=True),
-            # Graph refuses a method before it reads the body, so the 405's body is not recorded.
+            # A 405 is answered before the body is read, so the emulator records no body for it.
             [("PATCH", SYNC, None, 405), ("PUT", SYNC, SYNC_PUT_BODY, 204)],
         ),
     ],
