@@ -2,7 +2,9 @@
 
 Tests check that xtap sends exactly these bodies for the matching policy files."""
 
-SEED_000_CREATE_BODY = {
+from typing import Any
+
+SEED_000_CREATE_BODY: dict[str, Any] = {
     "tenantId": "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a",
     "b2bDirectConnectOutbound": {
         "usersAndGroups": {
@@ -16,7 +18,7 @@ SEED_000_CREATE_BODY = {
 }
 
 SEED_001_TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-SEED_001_PATCH_BODIES = [
+SEED_001_PATCH_BODIES: list[dict[str, Any]] = [
     {
         "inboundTrust": {
             "isMfaAccepted": True,
@@ -37,7 +39,7 @@ SEED_001_PATCH_BODIES = [
 ]
 
 # The MTO template PATCH example (seed 003's resource, GRAPH_FACTS §2.9).
-SEED_003_TEMPLATE_BODY = {
+SEED_003_TEMPLATE_BODY: dict[str, Any] = {
     "inboundTrust": {
         "isMfaAccepted": True,
         "isCompliantDeviceAccepted": True,
@@ -45,4 +47,43 @@ SEED_003_TEMPLATE_BODY = {
     },
     "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True},
     "templateApplicationLevel": "newPartners,existingPartners",
+}
+
+# The tenant default's PATCH examples 1-3 (GRAPH_FACTS §2.7).
+DEFAULT_PATCH_BODIES: dict[str, dict[str, Any]] = {
+    "block a group's outbound B2B": {
+        "b2bCollaborationOutbound": {
+            "usersAndGroups": {
+                "accessType": "blocked",
+                "targets": [{"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"}],
+            },
+            "applications": {
+                "accessType": "blocked",
+                "targets": [{"target": "AllApplications", "targetType": "application"}],
+            },
+        }
+    },
+    **{
+        f"redemption order, fallback {fallback}": {
+            "invitationRedemptionIdentityProviderConfiguration": {
+                "primaryIdentityProviderPrecedenceOrder": [
+                    "externalFederation",
+                    "azureActiveDirectory",
+                    "socialIdentityProviders",
+                ],
+                "fallbackIdentityProvider": fallback,
+            }
+        }
+        for fallback in ("defaultConfiguredIdp", "emailOneTimePasscode")
+    },
+}
+
+# A partner's identity sync policy: the create (PUT) example and the update example (GRAPH_FACTS §2.8).
+SYNC_PUT_BODY: dict[str, Any] = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+SYNC_UPDATE_BODY: dict[str, Any] = {"userSyncInbound": {"isSyncAllowed": True}}
+
+# The MTO identity sync template PATCH example (GRAPH_FACTS §2.9).
+SYNC_TEMPLATE_BODY: dict[str, Any] = {
+    "templateApplicationLevel": "newPartners,existingPartners",
+    "userSyncInbound": {"isSyncAllowed": True},
 }

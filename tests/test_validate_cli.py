@@ -129,6 +129,123 @@ def test_plan_sends_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator) 
     assert emulator.requests == []
 
 
+IDP = "invitationRedemptionIdentityProviderConfiguration"
+SYNC_HEAD = HEAD + "identitySynchronization:\n"
+
+
+def redemption(order: str, fallback: str = "defaultConfiguredIdp") -> str:
+    return f"{IDP}:\n  primaryIdentityProviderPrecedenceOrder: [{order}]\n  fallbackIdentityProvider: {fallback}\n"
+
+
+# The new resource types' rules, each in its own file: (file, text, the one problem expected after "file:")
+RESOURCE_CASES: dict[str, tuple[str, str, str]] = {
+    "default isServiceDefault": (
+        "default.yaml",
+        "# the tenant default\nisServiceDefault: false\n",
+        "2:1: 'isServiceDefault' is read-only: Graph sets it, true after resetToSystemDefault and false after "
+        "any change; remove it from the file",
+    ),
+    "default automaticUserConsentSettings": (
+        "default.yaml",
+        "automaticUserConsentSettings:\n  inboundAllowed: false\n",
+        "1:1: 'automaticUserConsentSettings' is read-only: its inboundAllowed and outboundAllowed are always "
+        "false and can't be updated in the default configuration; remove it from the file",
+    ),
+    "default id": (
+        "default.yaml",
+        "id: 75b1889b-6f42-4cc5-8e62-e774b8db243c\n",
+        "1:1: 'id' is read-only: Graph assigns the default configuration's id; remove it from the file",
+    ),
+    "default tenantRestrictions for a group": (
+        "default.yaml",
+        setting("tenantRestrictions", "usersAndGroups", APP, "group", "blocked"),
+        "3:5: the default's tenantRestrictions.usersAndGroups can only target AllUsers",
+    ),
+    "default repeated identity provider": (
+        "default.yaml",
+        redemption("azureActiveDirectory, externalFederation, azureActiveDirectory"),
+        "2:43: primaryIdentityProviderPrecedenceOrder repeats 'azureActiveDirectory'",
+    ),
+    "default identity provider unknownFutureValue": (
+        "default.yaml",
+        redemption("azureActiveDirectory, unknownFutureValue"),
+        f"2:66: {RESERVED}",
+    ),
+    "default fallback unknownFutureValue": (
+        "default.yaml",
+        redemption("azureActiveDirectory", "unknownFutureValue"),
+        f"3:29: {RESERVED}",
+    ),
+    "default misspelled key": (
+        "default.yaml",
+        "# the tenant default\ninboundTrusts: {}\n",
+        "2:1: unknown property 'inboundTrusts'; did you mean 'inboundTrust'? (names are Graph's, case-sensitive)",
+    ),
+    "default partner-only key": (
+        "default.yaml",
+        "isServiceProvider: true\n",
+        "1:1: 'isServiceProvider' is not a property (it belongs to another object)",
+    ),
+    "sync tenantId": (
+        "partners/p.yaml",
+        SYNC_HEAD + f"  tenantId: {TENANT}\n  displayName: Fabrikam\n",
+        "3:13: 'tenantId' is read-only: it is the partner's tenantId, which the file declares at its top; "
+        "remove it from the file",
+    ),
+    "sync misspelled key": (
+        "partners/p.yaml",
+        SYNC_HEAD + "  displayname: Fabrikam\n",
+        "3:3: unknown property 'displayname' of 'identitySynchronization'; did you mean 'displayName'? "
+        "(names are Graph's, case-sensitive)",
+    ),
+    "sync misspelled member": (
+        "partners/p.yaml",
+        SYNC_HEAD + "  userSyncInbound:\n    isSyncAllow: true\n",
+        "4:5: unknown property 'isSyncAllow' of 'userSyncInbound'; did you mean 'isSyncAllowed'? "
+        "(names are Graph's, case-sensitive)",
+    ),
+    "sync not a boolean": (
+        "partners/p.yaml",
+        SYNC_HEAD + "  userSyncInbound:\n    isSyncAllowed: yes\n",
+        "4:20: identitySynchronization.userSyncInbound.isSyncAllowed: Input should be a valid boolean, got 'yes'",
+    ),
+    "sync template id": (
+        "mto-identity-sync-template.yaml",
+        "id: 0e7aad84-cb46-4b8e-a881-522ef25939f1\n",
+        "1:1: 'id' is read-only: Graph assigns the template's id; remove it from the file",
+    ),
+    "sync template misspelled key": (
+        "mto-identity-sync-template.yaml",
+        "userSyncInbnd:\n  isSyncAllowed: true\n",
+        "1:1: unknown property 'userSyncInbnd'; did you mean 'userSyncInbound'? (names are Graph's, case-sensitive)",
+    ),
+    "sync template null level": (
+        "mto-identity-sync-template.yaml",
+        "templateApplicationLevel: null\n",
+        "1:27: templateApplicationLevel cannot be null; leave it out for the default",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESOURCE_CASES))
+def test_each_new_resource_rule_is_one_exact_problem_and_nothing_is_sent(
+    tmp_path: Path, emulator: Emulator, case: str
+) -> None:
+    file, text, problem = RESOURCE_CASES[case]
+    policies = tmp_path / "policies"
+    (policies / file).parent.mkdir(parents=True)
+    (policies / file).write_text(text)
+    result = run_xtap("plan", "--policies", str(policies), emulator=emulator)
+    assert result.code == 1, result.stdout + result.stderr
+    assert result.stderr.splitlines()[0] == f"{policies}/{file}:{problem}", result.stderr
+    assert "1 problem(s)" in result.stderr and "Traceback" not in result.stderr
+    assert emulator.requests == []
+
+
+TEMPLATE_FILES = ("mto-partner-template.yaml", "mto-identity-sync-template.yaml")
+
+
+@pytest.mark.parametrize("file", TEMPLATE_FILES)
 @pytest.mark.parametrize(
     ("level", "problem"),
     [
@@ -144,13 +261,13 @@ def test_plan_sends_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator) 
         ),
     ],
 )
-def test_template_flags_that_contradict_or_are_reserved(tmp_path: Path, level: str, problem: str) -> None:
+def test_template_flags_that_contradict_or_are_reserved(tmp_path: Path, file: str, level: str, problem: str) -> None:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "mto-partner-template.yaml").write_text(f"# the template\ntemplateApplicationLevel: {level}\n")
+    (policies / file).write_text(f"# the template\ntemplateApplicationLevel: {level}\n")
     result = run_xtap("validate", "--policies", str(policies))
     assert result.code == 1 and "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[0] == f"{policies}/mto-partner-template.yaml:{problem}"
+    assert result.stderr.splitlines()[0] == f"{policies}/{file}:{problem}"
 
 
 def test_json_files_get_a_hint_and_hidden_and_backup_files_are_skipped(tmp_path: Path) -> None:
