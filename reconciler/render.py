@@ -128,11 +128,10 @@ def _text_entry(action: Action, entry: DiffEntry, paint: _Paint, inherited: Mapp
 
 
 def _null(path: str, inherited: Mapping[str, Any]) -> str:
-    """`null`, and what it means: the default's value where the plan knows it (a partner's
-    top-level setting inherits the tenant default's)."""
-    if path in inherited:
-        return f"null ({_NULL_NOTE}: {_json(inherited[path])})"
-    return f"null ({_NULL_NOTE})"
+    """`null`, and what it means where it inherits: a partner's top-level setting takes the
+    tenant default's value, which the plan carries. Elsewhere (a template, the default itself,
+    a member inside an object) null is just unset."""
+    return f"null ({_NULL_NOTE}: {_json(inherited[path])})" if path in inherited else "null"
 
 
 def _error_line(error: PlanError) -> str:
@@ -366,7 +365,7 @@ def _md_diff_row(action: Action, entry: DiffEntry, inherited: Mapping[str, Any])
 
 def _md_value(value: Any, path: str, inherited: Mapping[str, Any]) -> str:
     if value is None:
-        return f"`null` _({_NULL_NOTE}{': ' + _md_code(_json(inherited[path])) if path in inherited else ''})_"
+        return f"`null` _({_NULL_NOTE}: {_md_code(_json(inherited[path]))})_" if path in inherited else "`null`"
     return _md_code(_json(value))
 
 

@@ -126,13 +126,28 @@ def test_text_create_shows_only_the_after_side() -> None:
     text = render_text(Plan(changes=(CREATE,)), color=False)
     assert "    + isServiceProvider = true" in text.split("\n")
     assert "→" not in text
-    assert "null (inherit default)" not in text
+    assert "null" not in text
 
 
-def test_text_update_shows_before_arrow_after_and_null_as_inherit() -> None:
+def test_text_update_shows_before_arrow_after() -> None:
     lines = render_text(PLAN, color=False).split("\n")
     assert '    inboundTrust: {"isMfaAccepted": false} → {"isMfaAccepted": true}' in lines
-    assert '    tenantRestrictions: {"usersAndGroups": {"accessType": "blocked"}} → null (inherit default)' in lines
+    assert '    tenantRestrictions: {"usersAndGroups": {"accessType": "blocked"}} → null' in lines
+
+
+def test_a_null_that_inherits_shows_the_inherited_value_and_only_there() -> None:
+    """A partner's top-level null takes the default's value; a template's null is just unset."""
+    reset = Change(
+        MTO_PARTNER_TEMPLATE, "t", "update", None, (DiffEntry("inboundTrust", {"isMfaAccepted": True}, None),), ()
+    )
+    plan = Plan(changes=(*PLAN.changes, reset), inherited={PARTNER: {"tenantRestrictions": {"usersAndGroups": None}}})
+    lines = render_text(plan, color=False).split("\n")
+    tail = '→ null (inherit default: {"usersAndGroups": null})'
+    assert f'    tenantRestrictions: {{"usersAndGroups": {{"accessType": "blocked"}}}} {tail}' in lines
+    assert '    inboundTrust: {"isMfaAccepted": true} → null' in lines
+    markdown = render_markdown(plan)
+    assert '`null` _(inherit default: `{"usersAndGroups": null}`)_ |' in markdown
+    assert '| `inboundTrust` | `{"isMfaAccepted": true}` | `null` |' in markdown
 
 
 def test_text_long_values_are_pretty_printed_on_following_lines() -> None:
@@ -149,7 +164,7 @@ def test_text_long_update_values_get_before_and_after_labels() -> None:
     lines = render_text(Plan(changes=(change,)), color=False).split("\n")
     assert "    b2bDirectConnectOutbound:" in lines
     assert "      before: {" in lines
-    assert "      after: null (inherit default)" in lines
+    assert "      after: null" in lines
 
 
 def test_text_lists_each_request_with_a_truncated_body() -> None:
@@ -231,7 +246,7 @@ def test_markdown_diff_table_and_requests() -> None:
     assert "| path | before | after |" in lines
     assert '| `inboundTrust` | `{"isMfaAccepted": false}` | `{"isMfaAccepted": true}` |' in lines
     before = '`{"usersAndGroups": {"accessType": "blocked"}}`'
-    assert f"| `tenantRestrictions` | {before} | `null` _(inherit default)_ |" in lines
+    assert f"| `tenantRestrictions` | {before} | `null` |" in lines
     assert "| `isServiceProvider` |  | `true` |" in lines  # a create has no before
     blocks = re.findall(r"```json\n(.*?)\n```", markdown, re.DOTALL)
     assert [json.loads(block)[0]["method"] for block in blocks] == ["POST", "PATCH"]
