@@ -30,8 +30,11 @@ def canonical_property(rtype: ResourceType, name: str, value: Any) -> Any:
 
 
 def compared(rtype: ResourceType, written: dict[str, Any]) -> tuple[str, ...]:
-    """The settings a file manages: all of them, except those an absent value leaves alone."""
-    return tuple(name for name in rtype.settings if name in written or name not in rtype.unmanaged_when_absent)
+    """The settings a file manages: all of them, except those an absent value leaves alone. A
+    `null` in a file means the same as leaving the property out, as `absent_means` has it."""
+    return tuple(
+        name for name in rtype.settings if written.get(name) is not None or name not in rtype.unmanaged_when_absent
+    )
 
 
 def absent_value(rtype: ResourceType, name: str) -> Any:

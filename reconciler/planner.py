@@ -167,9 +167,12 @@ def _patch_body(
     Where the tenant holds a nested member the file leaves out, the member is sent as an
     explicit null: under OData merge semantics an absent member would be kept, and the diff
     would never go away. Members the tenant does not hold are not added, so the seed bodies
-    go out exactly as the Graph docs show them."""
+    go out exactly as the Graph docs show them. A property written as `null` is sent as what
+    absent means: the default's null is its system value, which Graph refuses to take as null."""
     return {
-        name: _clearing(rtype, name, written[name], live.get(name)) if name in written else absent_value(rtype, name)
+        name: _clearing(rtype, name, written[name], live.get(name))
+        if written.get(name) is not None
+        else absent_value(rtype, name)
         for name in rtype.settings
         if name in changed
     }
