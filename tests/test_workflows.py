@@ -116,6 +116,18 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version() -> None:
     assert [line for line in lines if not pinned.match(line)] == []
 
 
+def test_no_checkout_leaves_the_token_in_git_config() -> None:
+    checkouts = [
+        s
+        for flow in all_workflows().values()
+        for job in flow["jobs"].values()
+        for s in job["steps"]
+        if s.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert len(checkouts) == 8
+    assert all(s["with"]["persist-credentials"] is False for s in checkouts)
+
+
 def test_no_workflow_runs_on_pull_request_target_and_none_grants_by_default() -> None:
     for name, flow in all_workflows().items():
         assert "pull_request_target" not in flow["on"], name
