@@ -160,6 +160,26 @@ def test_without_audit_permission_drift_still_reported(applied: Path, emulator: 
     assert "Attribution was not possible: the identity lacks AuditLog.Read.All (Graph answered 403)" in text.stdout
 
 
+def test_an_undeclared_sync_and_a_create_only_conflict(applied: Path, emulator: Emulator) -> None:
+    """An identity sync the partner's file does not declare is changed (apply would delete it);
+    a differing create-only isServiceProvider is changed, explained instead of diffed."""
+    emulator.put_identity_sync(FABRIKAM, {"tenantId": FABRIKAM, "displayName": "added in the portal"})
+    (applied / "partners" / f"{CONTOSO}.yaml").write_text(
+        json.dumps(
+            {"tenantId": CONTOSO, "inboundTrust": TRUST, "identitySynchronization": SYNC, "isServiceProvider": True}
+        )
+    )
+    code, report, stderr = drift_json(applied, emulator)
+    assert code == 2, stderr
+    sync, conflict = by_kind(report)["changed"]
+    assert (sync["resource"], sync["id"], sync["remedy"]) == ("identitySynchronization", FABRIKAM, "delete")
+    assert sync["properties"] == [{"path": "displayName", "declared": None, "live": "added in the portal"}]
+    assert (conflict["resource"], conflict["id"], conflict["properties"]) == ("partner", CONTOSO, [])
+    assert "isServiceProvider is null in the tenant but true in the file" in conflict["note"]
+    text = run_xtap("drift", "--policies", str(applied), emulator=emulator)
+    assert '    + displayName = "added in the portal"' in text.stdout
+
+
 def test_invalid_policies_exit_1_and_send_nothing(emulator: Emulator, tmp_path: Path) -> None:
     policies = write_policies(tmp_path / "policies", [{"tenantId": FABRIKAM, "inboundTrus": TRUST}])
     done = run_xtap("drift", "--policies", str(policies), emulator=emulator)

@@ -74,7 +74,8 @@ def test_every_write_is_recorded_with_its_activity_and_actor(emulator: Emulator)
     assert emulator.audit_entries() == page["value"]
 
 
-def test_a_refused_write_is_not_recorded(emulator: Emulator) -> None:
+def test_a_refused_write_or_planted_state_is_not_recorded(emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": "55555555-5555-5555-5555-555555555555"})
     token = emulator.mint_token()
     with pytest.raises(urllib.error.HTTPError):
         graph_call(emulator, "PATCH", f"{PARTNERS}/{TENANT}", {"inboundTrust": TRUST}, token)
