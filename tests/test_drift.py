@@ -245,3 +245,25 @@ def test_one_giant_partner_does_not_flatten_the_report() -> None:
     assert "- **changed** partner `aaaaaaaa`: 1 property" in report
     assert report.count("| `inboundTrust.isMfaAccepted` | `true` | `false` |") == 20
     assert "Some details are omitted" in report
+
+
+def test_an_actor_name_cannot_forge_a_log_line_or_markup(applied: Path, emulator: Emulator) -> None:
+    """The audit log holds names as someone typed them: escaped in text, quoted in markdown."""
+    evil = emulator.mint_token(roles=None, scp="Policy.ReadWrite.CrossTenantAccess", name="Eve\n::error::pwned <img>")
+    graph_call(emulator, "PATCH", f"{PARTNERS}/{FABRIKAM}", {"inboundTrust": {**TRUST, "isMfaAccepted": False}}, evil)
+    text = run_xtap("drift", "--attribute", "--policies", str(applied), emulator=emulator, roles=AUDIT_READER)
+    assert text.code == 2
+    assert "last changed by Eve\\u000a::error::pwned <img> (person)" in text.stdout
+    assert not any(line.startswith("::error::") for line in text.stdout.splitlines())
+    markdown = run_xtap(
+        "drift",
+        "--attribute",
+        "--format",
+        "markdown",
+        "--policies",
+        str(applied),
+        emulator=emulator,
+        roles=AUDIT_READER,
+    )
+    assert "<img>" not in markdown.stdout
+    assert "by Eve\\u000a::error::pwned &lt;img&gt; (person)</summary>" in markdown.stdout
