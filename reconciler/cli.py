@@ -187,6 +187,32 @@ def show(policies: Path, graph_url: str | None, cloud: str, timeout: float, tena
 
 
 @cli.command()
+@_graph_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, markdown for a GitHub issue, json for machines (documented, versioned).",
+)
+@click.option(
+    "--attribute",
+    is_flag=True,
+    help="Name who changed each drifted resource, from the directory audit log (needs AuditLog.Read.All).",
+)
+def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt: str, attribute: bool) -> None:
+    """Report what changed behind git's back: resources that differ from their policy file,
+    declared ones missing from the tenant, and unmanaged ones. Read-only.
+    Exit 0 no drift, 1 error, 2 drift.
+
+    \b
+    Example:  xtap drift --attribute --format markdown > drift.md
+    """
+    sys.exit(commands.drift(Options(policies, graph_url, cloud, timeout), fmt, attribute))
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."

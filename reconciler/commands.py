@@ -13,13 +13,16 @@ import os
 import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlencode
 
-from reconciler import planfile, render, signals
+from reconciler import planfile, render, render_drift, signals
 from reconciler.address import Address
 from reconciler.clouds import DEFAULT_TIMEOUT
 from reconciler.desired import Desired
+from reconciler.drift import Drift
 from reconciler.effective import Setting, effective
 from reconciler.escape import visible
 from reconciler.load import PolicyError, load_policies
@@ -285,3 +288,62 @@ def _render(result: Plan, fmt: str) -> str:
     if fmt == "markdown":
         return render.render_markdown(result)
     return render.render_text(result, use_color(sys.stdout))
+
+
+# --- drift -------------------------------------------------------------------------------------
+
+# How far back `drift --attribute` reads the directory audit log: Entra keeps it 30 days
+# (with an Entra ID P1 or P2 licence; 7 without).
+AUDIT_DAYS = 30
+
+
+def drift(options: Options, fmt: str = "text", attribute: bool = False) -> int:
+    """What changed behind git's back: live vs policies/, read-only. Exit 2 on drift, so a
+    scheduled job can open an issue on that code alone."""
+    desired = _load(options.policies)
+    if desired is None:
+        return EXIT_ERROR
+    found = _run(_drift(options, desired, attribute))
+    if found is None:
+        return EXIT_ERROR
+    print(_render_drift(found, fmt), end="")
+    return EXIT_CHANGES if found.has_drift else EXIT_OK
+
+
+async def _drift(options: Options, desired: Desired, attribute: bool) -> Drift:
+    from reconciler.drift import from_plan
+
+    async with _connect(options) as graph:
+        found = from_plan(await _plan_with(graph, desired))
+        return await _attributed(graph, found) if attribute else found
+
+
+async def _attributed(graph: Graph, found: Drift) -> Drift:
+    """`found` with who changed each drifted resource, from one filtered, paged query of the
+    directory audit log (not one per resource). Without the permission, or when Graph refuses
+    the query, the drift still stands and the report says why it names no one."""
+    from reconciler.drift import AUDIT_CATEGORIES, attribute, not_attributed
+    from reconciler.graph import GraphError
+
+    if not found.has_drift:
+        return attribute(found, ())
+    since = (datetime.now(timezone.utc) - timedelta(days=AUDIT_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    categories = " or ".join(f"category eq '{category}'" for category in AUDIT_CATEGORIES)
+    options = {"$filter": f"activityDateTime ge {since} and ({categories})", "$top": "999"}
+    query = urlencode(options, safe="$", quote_via=quote)
+    try:
+        entries = await graph.get_all(graph.request_info("GET", f"/auditLogs/directoryAudits?{query}"))
+    except GraphError as exc:
+        reason = "the identity lacks AuditLog.Read.All (Graph answered 403)" if exc.status == 403 else str(exc)
+        say(f"Warning: attribution was not possible: {reason}")
+        return not_attributed(found, reason)
+    say(f"Read {len(entries)} audit entries of the last {AUDIT_DAYS} days.")
+    return attribute(found, entries)
+
+
+def _render_drift(found: Drift, fmt: str) -> str:
+    if fmt == "json":
+        return render_drift.render_drift_json(found)
+    if fmt == "markdown":
+        return render_drift.render_drift_markdown(found)
+    return render_drift.render_drift_text(found, use_color(sys.stdout))

@@ -17,7 +17,9 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from .auth import TokenAuthority, require
+from . import audit
+from .audit import Activity, AuditLog
+from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require
 from .config import EmulatorConfig
 from .errors import BAD_REQUEST, GraphError, bad_request, error_body
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
@@ -30,19 +32,23 @@ VERSION = "v1.0"
 JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 _POLICY = ("policies", "crossTenantAccessPolicy")
 _PARTNERS = (*_POLICY, "partners")
-# Each singleton's path and the name of the action that resets it (GRAPH_FACTS §1.12, §2).
-_SINGLETON_ROUTES: tuple[tuple[Singleton, tuple[str, ...], str], ...] = (
+_AUDITS = ("auditLogs", "directoryAudits")
+# Each singleton's path, the name of the action that resets it (GRAPH_FACTS §1.12, §2), and the
+# audit activities of an update and a reset.
+_SINGLETON_ROUTES: tuple[tuple[Singleton, tuple[str, ...], str, tuple[Activity, Activity]], ...] = (
     (
         MTO_PARTNER_TEMPLATE,
         (*_POLICY, "templates", "multiTenantOrganizationPartnerConfiguration"),
         "resetToDefaultSettings",
+        audit.template_activities("partner configuration"),
     ),
     (
         MTO_SYNC_TEMPLATE,
         (*_POLICY, "templates", "multiTenantOrganizationIdentitySynchronization"),
         "resetToDefaultSettings",
+        audit.template_activities("identity synchronization"),
     ),
-    (TENANT_DEFAULT, (*_POLICY, "default"), "resetToSystemDefault"),
+    (TENANT_DEFAULT, (*_POLICY, "default"), "resetToSystemDefault", (audit.UPDATE_DEFAULT, audit.RESET_DEFAULT)),
 )
 _KEY = "{key}"  # a path parameter in a route pattern
 _UNREADABLE_BODY = (
@@ -56,6 +62,7 @@ class Request:
     params: tuple[str, ...]  # path parameters, in order
     query: dict[str, str]  # OData option names lowercased, as Graph treats them case-insensitively
     body: Any
+    caller: Caller
 
 
 @dataclass
@@ -109,37 +116,59 @@ def refuse(error: GraphError, headers: Mapping[str, str]) -> Response:
 class GraphApp:
     """Maps one HTTP request to one Graph response against a `Store`."""
 
-    def __init__(self, store: Store, authority: TokenAuthority, config: EmulatorConfig, base_url: str) -> None:
+    def __init__(
+        self, store: Store, authority: TokenAuthority, config: EmulatorConfig, base_url: str, audit_log: AuditLog
+    ) -> None:
         self._store = store
         self._authority = authority
         self._page_size = config.page_size
         self._base_url = base_url
+        self._audit = audit_log
+        logged = self._logged
+        # The audit log takes its own permission, not the policies' (GRAPH_FACTS §6).
+        self._audit_handlers: dict[str, Handler] = {"GET": self._list_audits}
         sync: dict[str, Handler] = {
             "GET": self._get_sync,
-            "PUT": self._put_sync,
-            "DELETE": self._delete_sync,
+            "PUT": logged(audit.CREATE_SYNC, self._put_sync),
+            "DELETE": logged(audit.DELETE_SYNC, self._delete_sync),
         }
         if config.sync_patch:  # otherwise a PATCH is the 405 of a method the path does not have
-            sync["PATCH"] = self._patch_sync
+            sync["PATCH"] = logged(audit.UPDATE_SYNC, self._patch_sync)
+        partner = {
+            "GET": self._get_partner,
+            "PATCH": logged(audit.UPDATE_PARTNER, self._update_partner),
+            "DELETE": logged(audit.DELETE_PARTNER, self._delete_partner),
+        }
         self._routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = [
             (_PARTNERS, {"GET": self._list_partners, "POST": self._create_partner}),
-            (
-                (*_PARTNERS, _KEY),
-                {"GET": self._get_partner, "PATCH": self._update_partner, "DELETE": self._delete_partner},
-            ),
+            ((*_PARTNERS, _KEY), partner),
             ((*_PARTNERS, _KEY, SYNC), sync),
+            (_AUDITS, self._audit_handlers),
         ]
-        for singleton, path, reset in _SINGLETON_ROUTES:
+        for singleton, path, reset, (updated, was_reset) in _SINGLETON_ROUTES:
             self._routes += [
                 (
                     path,
                     {
                         "GET": partial(self._get_singleton, singleton, path),
-                        "PATCH": partial(self._update_singleton, singleton),
+                        "PATCH": logged(updated, partial(self._update_singleton, singleton), singleton.key),
                     },
                 ),
-                ((*path, reset), {"POST": partial(self._reset_singleton, singleton)}),
+                ((*path, reset), {"POST": logged(was_reset, partial(self._reset_singleton, singleton), singleton.key)}),
             ]
+
+    def _logged(self, activity: Activity, handler: Handler, target: str | None = None) -> Handler:
+        """`handler`, recording an audit entry when it succeeds: the target is the partner in
+        the URL, or the singleton named by `target`."""
+
+        def handle(request: Request) -> Response:
+            response = handler(request)
+            body = request.body if isinstance(request.body, dict) else {}
+            where = target or request.params[0].lower()
+            self._audit.record(activity, request.caller.initiated_by, where, body)
+            return response
+
+        return handle
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[Response, Any]:
         """Serve one request; `headers` has lowercase names. Returns the response and the parsed
@@ -147,11 +176,11 @@ class GraphApp:
         be allowed to make the request, so an anonymous client cannot make the server parse anything."""
         body: Any = None
         try:
-            handler, params, query = self._authorise(method, target, headers.get("authorization"))
+            handler, params, query, caller = self._authorise(method, target, headers.get("authorization"))
             body, body_error = _parse_body(raw_body, headers.get("content-type"))
             if body_error is not None and method in ("POST", "PATCH", "PUT"):
                 raise body_error
-            return _identified(handler(Request(method, params, query, body)), headers), body
+            return _identified(handler(Request(method, params, query, body, caller)), headers), body
         except GraphError as error:
             return refuse(error, headers), body
         except Exception as exc:  # an emulator bug: answer like Graph's 500 and keep serving
@@ -160,10 +189,10 @@ class GraphApp:
 
     def _authorise(
         self, method: str, target: str, authorization: str | None
-    ) -> tuple[Handler, tuple[str, ...], dict[str, str]]:
-        """The handler, path parameters and query for a request the caller may make, checked in
-        Graph's order: token (401), path (400), method (405), permission (403)."""
-        granted = self._authority.permissions(authorization)
+    ) -> tuple[Handler, tuple[str, ...], dict[str, str], Caller]:
+        """The handler, path parameters, query and caller for a request the caller may make,
+        checked in Graph's order: token (401), path (400), method (405), permission (403)."""
+        caller = self._authority.caller(authorization)
         url = urlsplit(target)
         version, *rest = (unquote(s) for s in url.path.strip("/").split("/"))
         if version.lower() != VERSION:
@@ -172,8 +201,9 @@ class GraphApp:
         handler = handlers.get(method)
         if handler is None:
             raise GraphError(405, BAD_REQUEST, "Specified HTTP method is not allowed for the request target.")
-        require(granted, write=method != "GET")
-        return handler, params, {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}
+        allowed = AUDIT_PERMISSIONS if handlers is self._audit_handlers else None
+        require(caller.permissions, write=method != "GET", allowed=allowed)
+        return handler, params, {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}, caller
 
     def _route(self, segments: tuple[str, ...]) -> tuple[dict[str, Handler], tuple[str, ...]]:
         for pattern, handlers in self._routes:
@@ -196,6 +226,12 @@ class GraphApp:
             context += f"({','.join(select)})"
         return context + ("/$entity" if entity else "")
 
+    def _next_link(self, path: tuple[str, ...], request: Request, cursor: str) -> str:
+        """The same query with a skip token for the page after `cursor`."""
+        query = {k: v for k, v in request.query.items() if k != "$skiptoken"}
+        query["$skiptoken"] = encode_skiptoken(cursor)
+        return f"{self._base_url}/{'/'.join(path)}?{urlencode(query, safe='$,')}"
+
     # -- partners ----------------------------------------------------------------------------
 
     def _list_partners(self, request: Request) -> Response:
@@ -205,9 +241,7 @@ class GraphApp:
         partners, cursor = self._store.list_partners(after, self._page_size)
         body: dict[str, Any] = {"@odata.context": self._context(_PARTNERS, select, entity=False)}
         if cursor is not None:
-            query = {k: v for k, v in request.query.items() if k != "$skiptoken"}
-            query["$skiptoken"] = encode_skiptoken(cursor)
-            body["@odata.nextLink"] = f"{self._base_url}/{'/'.join(_PARTNERS)}?{urlencode(query, safe='$,')}"
+            body["@odata.nextLink"] = self._next_link(_PARTNERS, request, cursor)
         body["value"] = [render(p, PARTNER, select, expand) for p in partners]
         return Response(200, body)
 
@@ -220,6 +254,7 @@ class GraphApp:
 
     def _create_partner(self, request: Request) -> Response:
         partner = self._store.create_partner(request.body)
+        self._audit.record(audit.ADD_PARTNER, request.caller.initiated_by, partner["tenantId"], request.body)
         location = f"{self._base_url}/{'/'.join(_PARTNERS)}/{quote(partner['tenantId'])}"
         body = {"@odata.context": self._context(_PARTNERS, None, entity=True), **render(partner, PARTNER)}
         return Response(201, body, {"Location": location})
@@ -268,3 +303,17 @@ class GraphApp:
     def _reset_singleton(self, singleton: Singleton, request: Request) -> Response:
         self._store.reset_singleton(singleton)
         return Response(204)
+
+    # -- the directory audit log --------------------------------------------------------------
+
+    def _list_audits(self, request: Request) -> Response:
+        top = audit.parse_top(request.query.get("$top"))
+        after = decode_skiptoken(request.query.get("$skiptoken"))
+        if after is not None and not after.isdigit():
+            raise bad_request("The $skiptoken value is invalid.")
+        entries, cursor = self._audit.page(request.query.get("$filter"), top, None if after is None else int(after))
+        body: dict[str, Any] = {"@odata.context": f"{self._base_url}/$metadata#{'/'.join(_AUDITS)}"}
+        if cursor is not None:
+            body["@odata.nextLink"] = self._next_link(_AUDITS, request, str(cursor))
+        body["value"] = entries
+        return Response(200, body)

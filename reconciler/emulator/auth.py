@@ -10,7 +10,9 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 
@@ -20,12 +22,30 @@ GRAPH_AUDIENCE = "https://graph.microsoft.com"
 READ_WRITE = "Policy.ReadWrite.CrossTenantAccess"
 READ_PERMISSIONS = frozenset({"Policy.Read.All", READ_WRITE})
 WRITE_PERMISSIONS = frozenset({READ_WRITE})
+AUDIT_PERMISSIONS = frozenset({"AuditLog.Read.All"})
 
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}
 
 
 def _unauthorized(message: str) -> GraphError:
     return GraphError(401, "InvalidAuthenticationToken", message, dict(_WWW_AUTHENTICATE))
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a verified token speaks for: what it may do, and how the audit log names it
+    (`initiatedBy`): a delegated token (`scp`) is a user, an application token an app."""
+
+    permissions: frozenset[str]
+    initiated_by: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _initiated_by(claims: Mapping[str, Any]) -> dict[str, Any]:
+    if claims.get("scp"):
+        user = {"id": claims.get("oid"), "displayName": claims.get("name"), "userPrincipalName": None}
+        return {"user": {**user, "ipAddress": "127.0.0.1"}, "app": None}
+    app = {"appId": claims.get("appid"), "displayName": claims.get("name"), "servicePrincipalId": claims.get("oid")}
+    return {"user": None, "app": {**app, "servicePrincipalName": claims.get("name")}}
 
 
 class TokenAuthority:
@@ -61,8 +81,8 @@ class TokenAuthority:
             claims["scp"] = scp
         return jwt.encode(claims, self._key, algorithm="HS256")
 
-    def permissions(self, authorization: str | None) -> frozenset[str]:
-        """The permissions a request's `Authorization` header grants, or a 401 GraphError."""
+    def caller(self, authorization: str | None) -> Caller:
+        """The verified caller of a request's `Authorization` header, or a 401 GraphError."""
         if not authorization:
             raise _unauthorized("Access token is empty.")
         scheme, _, token = authorization.partition(" ")
@@ -85,10 +105,13 @@ class TokenAuthority:
         roles, scp = claims.get("roles", []), claims.get("scp", "")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or not isinstance(scp, str):
             raise _unauthorized("Access token validation failure. Invalid roles or scp claim.")
-        return frozenset(roles) | frozenset(scp.split())
+        return Caller(frozenset(roles) | frozenset(scp.split()), _initiated_by(claims))
 
 
-def require(granted: frozenset[str], write: bool) -> None:
-    """403 unless `granted` holds a permission that allows the operation."""
-    if not granted & (WRITE_PERMISSIONS if write else READ_PERMISSIONS):
+def require(granted: frozenset[str], write: bool, allowed: frozenset[str] | None = None) -> None:
+    """403 unless `granted` holds a permission that allows the operation: `allowed` where a path
+    has its own (the audit log), else the policy read or write permissions."""
+    if allowed is None:
+        allowed = WRITE_PERMISSIONS if write else READ_PERMISSIONS
+    if not granted & allowed:
         raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, Response, refuse
+from .audit import AuditLog
 from .auth import READ_WRITE, TokenAuthority
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request
@@ -130,6 +131,7 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self._store = Store(self.config)
         self._authority = TokenAuthority()
+        self._audit = AuditLog()
         self._requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
         self._server: _Server | None = None
@@ -151,7 +153,7 @@ class Emulator:
         bound_port = server.server_address[1]
         netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
         self._base_url = f"http://{netloc}/{VERSION}"
-        server.app = GraphApp(self._store, self._authority, self.config, self._base_url)
+        server.app = GraphApp(self._store, self._authority, self.config, self._base_url, self._audit)
         server.record = self._record
         server.latency_s = self.config.latency_s
         self._server = server
@@ -237,6 +239,10 @@ class Emulator:
 
     def default(self) -> dict[str, Any]:
         return self._store.singleton(TENANT_DEFAULT)
+
+    def audit_entries(self) -> list[dict[str, Any]]:
+        """Every directory audit entry recorded so far, newest first, as Graph would list them."""
+        return self._audit.entries()
 
     # -- request log -------------------------------------------------------------------------
 
