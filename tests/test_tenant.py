@@ -6,11 +6,14 @@ comes before any request (the emulator's log stays empty) and names both tenants
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import run_xtap
 from policy_files import write_policies
+from test_emulator_cli import serving
 
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.tenant import token_tenant
@@ -189,3 +192,54 @@ def test_the_emulator_takes_only_a_guid_as_tenant_id(bad: str) -> None:
 )
 def test_a_token_without_a_readable_tenant_has_none(token: str) -> None:
     assert token_tenant(token) is None
+
+
+def az_cli(tmp_path: Path, token: str) -> dict[str, str | None]:
+    """The environment for xtap to get `token` through DefaultAzureCredential, as `az login`
+    would give it: an `az` on PATH that answers `az account get-access-token` (the one Azure CLI
+    call azure-identity makes) and logs the arguments it was asked with."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    az = bin_dir / "az"
+    answer = json.dumps({"accessToken": token, "expires_on": 4102444800, "tokenType": "Bearer"})
+    az.write_text(
+        f"#!{sys.executable}\nimport sys\n"
+        f"open({str(tmp_path / 'az.log')!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        f"print({answer!r})\n"
+    )
+    az.chmod(0o755)
+    return {
+        "XTAP_ACCESS_TOKEN": None,
+        "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",  # no managed-identity probe in a test
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+    }
+
+
+@pytest.mark.parametrize(("bound_to_emulator", "code"), [(False, 1), (True, 0)])
+def test_an_azure_identity_token_is_checked_before_any_request(
+    tmp_path: Path, emulator: Emulator, bound_to_emulator: bool, code: int
+) -> None:
+    policies = bound_policies(tmp_path, emulator.tenant_id if bound_to_emulator else OTHER_TENANT)
+    token = emulator.mint_token()
+    result = run_xtap("plan", "--policies", str(policies), emulator=emulator, extra_env=az_cli(tmp_path, token))
+
+    assert result.code == code, result.stderr
+    assert (
+        (tmp_path / "az.log")
+        .read_text()
+        .startswith("account get-access-token --output json --resource https://graph.microsoft.com")
+    )
+    assert bool(emulator.requests) == bound_to_emulator
+    assert (f"the access token is for tenant {emulator.tenant_id}" in result.stderr) != bound_to_emulator
+    assert token not in result.stdout + result.stderr
+
+
+def test_xtap_emulator_serves_the_tenant_it_is_given(tmp_path: Path) -> None:
+    policies = bound_policies(tmp_path, OTHER_TENANT)
+    with serving("--tenant-id", OTHER_TENANT.upper()) as (url, token):
+        result = run_xtap(
+            "plan", "--policies", str(policies), extra_env={"XTAP_GRAPH_URL": url, "XTAP_ACCESS_TOKEN": token}
+        )
+
+    assert token_tenant(token) == OTHER_TENANT
+    assert result.code == 0, result.stderr
