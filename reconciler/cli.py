@@ -260,6 +260,12 @@ def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt
     metavar="SECONDS",
     help="Wait this long before answering each request, once it is handled (for interrupt tests).",
 )
+@click.option(
+    "--tenant-id",
+    metavar="GUID",
+    help="The emulated tenant's id, the tid claim of its tokens (for a policies/ bound by xtap.yaml); "
+    "default: a random one.",
+)
 def emulator(
     host: str,
     port: int,
@@ -272,6 +278,7 @@ def emulator(
     sync_put_replaces: bool,
     sync_patch: bool,
     latency: float,
+    tenant_id: str | None,
 ) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.
 
@@ -281,9 +288,11 @@ def emulator(
               xtap plan
     """
     from reconciler.emulator import EmulatorConfig, StartError, run_forever
+    from reconciler.tenant import token_tenant
 
     def ready(base_url: str, token: str) -> None:
-        commands.say(f"Graph emulator listening on {base_url} (Ctrl-C to stop). Use it with:")
+        tenant = token_tenant(token)
+        commands.say(f"Graph emulator for tenant {tenant} listening on {base_url} (Ctrl-C to stop). Use it with:")
         commands.say(f"  export XTAP_GRAPH_URL={base_url}")
         commands.say(f"  export XTAP_ACCESS_TOKEN={token}")
 
@@ -298,6 +307,7 @@ def emulator(
             sync_patch=sync_patch,
             state_file=state,
             latency_s=latency,
+            tenant_id=tenant_id,
         )
     except ValueError as exc:  # the config owns its limits; this only words them as a usage error
         raise click.UsageError(str(exc)) from None

@@ -140,7 +140,7 @@ def show(options: Options, tenant_id: str | None = None, fmt: str = "text") -> i
 async def _effective(options: Options, tenant_id: str | None) -> list[tuple[Address, tuple[Setting, ...]]]:
     from reconciler.read import read_live
 
-    async with _connect(options) as graph:
+    async with _connect(options, None) as graph:  # policies/ is not read, so no tenant is bound
         say(f"Reading the live tenant from {graph.base_url} ...")
         live = await read_live(graph, (PARTNER.name, DEFAULT.name))
     source = live.instances.get(Address(DEFAULT.name, DEFAULT.singleton_id or ""))
@@ -184,14 +184,16 @@ def _run(work: Coroutine[Any, Any, T]) -> T | None:
         return None
 
 
-def _connect(options: Options) -> Graph:
+def _connect(options: Options, tenant: str | None) -> Graph:
+    """Graph for the options. `tenant` is the tenant policies/ is bound to (`Desired.tenant`):
+    entering the client refuses a token for any other, before any request."""
     from reconciler.graph import connect
 
-    return connect(options.graph_url, options.cloud, options.timeout)
+    return connect(options.graph_url, options.cloud, options.timeout, tenant)
 
 
 async def _plan(options: Options, desired: Desired) -> Plan:
-    async with _connect(options) as graph:
+    async with _connect(options, desired.tenant) as graph:
         return await _plan_with(graph, desired)
 
 
@@ -202,7 +204,7 @@ async def _plan_with(graph: Graph, desired: Desired) -> Plan:
     live = await read_live(graph, scope(desired))
     counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
     say(f"Read {counts} ({graph.request_count} request(s)).")
-    return replace(make_plan(desired, live), graph_url=graph.base_url)
+    return replace(make_plan(desired, live), graph_url=graph.base_url, tenant=graph.tenant)
 
 
 def _read_plan_file(plan_file: Path) -> Plan:
@@ -218,11 +220,17 @@ async def _apply_saved(options: Options, desired: Desired, saved: Plan, plan_fil
     one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
     tenant, and applies only if the saved plan is exactly that plan; what it sends are the
     requests it has just computed itself, never bytes from the file."""
-    async with _connect(options) as graph:
+    async with _connect(options, desired.tenant) as graph:
         if saved.graph_url != graph.base_url:
             say(
                 f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
                 "apply it with the same --graph-url/--cloud, or plan again."
+            )
+            return EXIT_ERROR
+        if saved.tenant != graph.tenant:
+            say(
+                f"Error: {plan_file} was planned for {_bound(saved.tenant)}, but {options.policies} is bound to "
+                f"{_bound(graph.tenant)} (xtap.yaml); nothing was written. Plan again."
             )
             return EXIT_ERROR
         fresh = await _plan_with(graph, desired)
@@ -245,8 +253,12 @@ def _saved_plan_refusal(saved: Plan, fresh: Plan, policies: Path) -> str | None:
     return None if difference is None else f"is not the plan xtap makes from {policies} and the tenant: {difference}"
 
 
+def _bound(tenant: str | None) -> str:
+    return "no tenant" if tenant is None else f"tenant {tenant}"
+
+
 async def _apply_planned(options: Options, plan: Plan) -> int:
-    async with _connect(options) as graph:
+    async with _connect(options, plan.tenant) as graph:
         return await _apply_changes(graph, plan)
 
 
@@ -313,7 +325,7 @@ def drift(options: Options, fmt: str = "text", attribute: bool = False) -> int:
 async def _drift(options: Options, desired: Desired, attribute: bool) -> Drift:
     from reconciler.drift import from_plan
 
-    async with _connect(options) as graph:
+    async with _connect(options, desired.tenant) as graph:
         found = from_plan(await _plan_with(graph, desired))
         return await _attributed(graph, found) if attribute else found
 

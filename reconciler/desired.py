@@ -19,6 +19,8 @@ class DesiredInstance:
 @dataclass(frozen=True)
 class Desired:
     instances: Mapping[Address, DesiredInstance] = field(default_factory=dict)
+    # The tenant xtap.yaml binds the folder to (lower case), or None: a token for another is refused.
+    tenant: str | None = None
 
     def of(self, resource: str) -> dict[Address, DesiredInstance]:
         return {address: item for address, item in self.instances.items() if address.resource == resource}

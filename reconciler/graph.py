@@ -38,6 +38,7 @@ from msgraph_core import GraphClientFactory  # type: ignore[import-untyped]
 
 from reconciler.clouds import API_VERSION, CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.plan import Request
+from reconciler.tenant import refusal
 
 READ_PERMISSION = "Policy.Read.All"
 WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
@@ -89,6 +90,10 @@ class _TokenProvider(AccessTokenProvider):
     async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
         if _origin(uri) != self._origin:
             return ""
+        return await self.token()
+
+    async def token(self) -> str:
+        """The token for the cloud's scope, the one every request to the base URL carries."""
         if self._static is not None:
             return self._static
         token = str((await self._credential.get_token(self._scope)).token)
@@ -110,12 +115,15 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
-def connect(graph_url: str | None, cloud_name: str, timeout: float = DEFAULT_TIMEOUT) -> Graph:
+def connect(
+    graph_url: str | None, cloud_name: str, timeout: float = DEFAULT_TIMEOUT, tenant: str | None = None
+) -> Graph:
     """The Graph client for the command line's options: `XTAP_ACCESS_TOKEN` if set, otherwise
-    azure-identity's DefaultAzureCredential against the cloud's authority."""
+    azure-identity's DefaultAzureCredential against the cloud's authority. With `tenant`, the
+    token must be that tenant's (checked on entering, before any request)."""
     cloud = CLOUDS[cloud_name]
     token = _static_token(os.environ.get("XTAP_ACCESS_TOKEN"))
-    return Graph(cloud.base_url if graph_url is None else graph_url, cloud, token, timeout)
+    return Graph(cloud.base_url if graph_url is None else graph_url, cloud, token, timeout, tenant)
 
 
 def _static_token(raw: str | None) -> str | None:
@@ -197,13 +205,20 @@ def _clip(text: str, limit: int = _SHOWN_CHARS) -> str:
 
 
 class Graph:
-    """Raw-JSON access to Graph through msgraph-sdk. Use as `async with Graph(...) as graph:`."""
+    """Raw-JSON access to Graph through msgraph-sdk. Use as `async with Graph(...) as graph:`.
+    `tenant` (lower case) is the tenant the token must be for: entering refuses any other."""
 
     def __init__(
-        self, base_url: str, cloud: Cloud, static_token: str | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        base_url: str,
+        cloud: Cloud,
+        static_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        tenant: str | None = None,
     ) -> None:
         self.base_url = _checked_base_url(base_url, cloud, static_token is not None)
         self.timeout = timeout
+        self.tenant = tenant
         self._credential = None
         if static_token is None:
             from azure.identity.aio import DefaultAzureCredential
@@ -217,7 +232,23 @@ class Graph:
         self.request_count = 0
 
     async def __aenter__(self) -> Graph:
+        if self.tenant is not None:
+            try:
+                await self._check_tenant(self.tenant)
+            except BaseException:
+                await self.__aexit__()
+                raise
         return self
+
+    async def _check_tenant(self, tenant: str) -> None:
+        """Gets the token up front and refuses it, before any request, unless it is `tenant`'s."""
+        try:
+            token = await self._tokens.token()
+        except ClientAuthenticationError as exc:
+            raise _no_token(exc) from None
+        refused = refusal(token, tenant)
+        if refused is not None:
+            raise GraphError(refused)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
@@ -341,16 +372,20 @@ class Graph:
             detail = f"the request could not be sent: {self._shown(str(exc))}"
             raise GraphError(detail, method=method, url=url) from None
         except ClientAuthenticationError as exc:
-            raise GraphError(
-                f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
-                "in (az login, azure/login in GitHub Actions, managed or workload identity).",
-                method=method,
-                url=url,
-            ) from None
+            raise _no_token(exc, method, url) from None
         return content
 
     def _relative(self, url: str) -> str:
         return self._shown(url.removeprefix(self.base_url))
+
+
+def _no_token(exc: ClientAuthenticationError, method: str = "", url: str = "") -> GraphError:
+    return GraphError(
+        f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
+        "in (az login, azure/login in GitHub Actions, managed or workload identity).",
+        method=method,
+        url=url,
+    )
 
 
 def _method(info: RequestInformation) -> str:

@@ -39,7 +39,7 @@ from ruamel.yaml.resolver import Resolver
 
 from reconciler.address import Address
 from reconciler.desired import Desired, DesiredInstance
-from reconciler.models import ODATA_TYPE, REFUSED, GraphModel
+from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, Settings
 from reconciler.registry import PARTNER, REGISTRY_BY_NAME, SINGLETON_FILES, ResourceType
 
 PARTNERS_DIR = "partners"
@@ -47,10 +47,9 @@ PARTNERS_DIR = "partners"
 TOOL_KEY = "xtap"
 TOOL_KEYS = frozenset({"name", "notes"})
 YAML_SUFFIXES = (".yaml", ".yml")
-# Files DESIGN §2 reserves for resources a later version manages: named, so the error is clear.
-NOT_YET_SUPPORTED = tuple(
-    name for name in ("mto-identity-sync-template.yaml", "default.yaml", "xtap.yaml") if name not in SINGLETON_FILES
-)
+# xtap's own settings (DESIGN §2); the keys a later version reads are named, so the error is clear.
+SETTINGS_FILE = "xtap.yaml"
+LATER_SETTINGS = frozenset({"prune", "protected", "ignore"})
 
 Path_ = tuple[str | int, ...]
 YAML_TAG = "tag:yaml.org,2002:"
@@ -121,9 +120,35 @@ def load_policies(root: Path | str) -> Desired:
         if model is not None:
             for address, instance in _instances(rtype, model.wire(), doc):
                 _add(instances, address, instance, doc, problems)
+    settings = _settings(root / SETTINGS_FILE, problems)
     if problems:
         raise PolicyError(problems)
-    return Desired(instances)
+    return Desired(instances, tenant=settings.tenant)
+
+
+def _settings(path: Path, problems: list[Problem]) -> Settings:
+    """xtap.yaml, strict like every policy file; absent, or only comments, it binds nothing."""
+    if not path.is_file():
+        return Settings()
+    doc = _parse(path, problems, empty_means={})
+    if doc is None:
+        return Settings()
+    unknown = [key for key in doc.data if key not in Settings.model_fields]
+    found = [doc.at((key,), _settings_key_message(key), on_key=True) for key in unknown]
+    if not found:
+        try:
+            return Settings.model_validate(doc.data)
+        except ValidationError as exc:
+            found = [_problem(doc, error) for error in exc.errors()]
+    problems.extend(found)
+    return Settings()
+
+
+def _settings_key_message(key: str) -> str:
+    allowed = ", ".join(Settings.model_fields)
+    if key in LATER_SETTINGS:
+        return f"{key!r} is not supported yet in {SETTINGS_FILE} (supported: {allowed})"
+    return f"unknown setting {key!r} in {SETTINGS_FILE} (supported: {allowed})"
 
 
 def _instances(rtype: ResourceType, written: dict[str, Any], doc: _Doc) -> Iterator[tuple[Address, DesiredInstance]]:
@@ -163,10 +188,10 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, R
                 problems.append(Problem.whole(path, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
         elif path.name in SINGLETON_FILES:
             yield path, SINGLETON_FILES[path.name]
-        elif path.name in NOT_YET_SUPPORTED:
-            problems.append(Problem.whole(path, "this file is reserved for a later version of xtap"))
+        elif path.name == SETTINGS_FILE:
+            continue  # read by `_settings`
         elif path.suffix.lower() in YAML_SUFFIXES:
-            expected = f"expected {', '.join(SINGLETON_FILES)} or a partner file in {PARTNERS_DIR}/"
+            expected = f"expected {', '.join([*SINGLETON_FILES, SETTINGS_FILE])} or a partner file in {PARTNERS_DIR}/"
             problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
     partners_dir = root / PARTNERS_DIR
     if partners_dir.is_dir():

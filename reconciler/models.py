@@ -452,3 +452,25 @@ REFUSED = frozenset(
     {"isInMultiTenantOrganization", "id", "isServiceDefault", "automaticUserConsentSettings", "devices"}
 )
 TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"
+
+
+class Settings(BaseModel):
+    """xtap.yaml: settings of xtap itself, never sent to Graph. Not a GraphModel, so its names
+    stay out of the "did you mean" hints for Graph properties.
+
+    `tenant` binds the folder to one tenant (DESIGN §2): a token issued for another tenant is
+    refused before any request, so one repository can hold several tenants' folders."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    tenant: str | None = None
+
+    @field_validator("tenant")
+    @classmethod
+    def _tenant_is_guid(cls, value: str | None) -> str:
+        """Kept in lower case, the form Entra writes a token's `tid` in."""
+        if value is None:
+            raise ValueError("tenant cannot be null; leave it out to bind the folder to no tenant")
+        if not is_guid(value):
+            raise ValueError(f"tenant {value!r} is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
+        return value.lower()

@@ -92,6 +92,8 @@ class Plan:
     scope: tuple[str, ...] = ()
     # The Graph base URL the live state was read from: a plan is applied there or nowhere.
     graph_url: str = ""
+    # The tenant policies/ is bound to (xtap.yaml), whose token the plan was made with; None if unbound.
+    tenant: str | None = None
     # For each setting a null inherits from another resource (a partner's from the default),
     # that value, so a reviewer sees what `null` means. Keyed by resource, then property.
     inherited: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -29,6 +29,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "liveDigest": plan.live_digest,
         "scope": list(plan.scope),
         "graphUrl": plan.graph_url,
+        "tenant": plan.tenant,
         "changes": [
             {
                 "resource": change.resource,
@@ -99,12 +100,14 @@ def loads(text: str, name: str = "plan") -> Plan:
             live_digest=data["liveDigest"],
             scope=tuple(data["scope"]),
             graph_url=data["graphUrl"],
+            tenant=data.get("tenant"),
         )
     except (KeyError, TypeError) as exc:
         raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None
     names = (plan.live_digest, plan.graph_url, *plan.scope, *(v for c in plan.changes for v in (c.resource, c.id)))
-    if not all(isinstance(value, str) for value in names):
-        raise PlanFileError(f"{name}: malformed plan: resources, ids, scope, digest and URL must be strings")
+    tenant_ok = plan.tenant is None or isinstance(plan.tenant, str)
+    if not (tenant_ok and all(isinstance(value, str) for value in names)):
+        raise PlanFileError(f"{name}: malformed plan: resources, ids, scope, digest, URL and tenant must be strings")
     return plan
 
 

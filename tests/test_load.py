@@ -26,15 +26,18 @@ def partner_file(tmp_path: Path, content: bytes | str, name: str = "p.yaml") -> 
 
 def test_layout_problems_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "partners").mkdir()
-    (tmp_path / "xtap.yaml").write_text("{}")
+    (tmp_path / "xtap.yml").write_text("{}")
     (tmp_path / "stray.yml").write_text("{}")
     (tmp_path / "templates").mkdir()
     (tmp_path / "README.md").write_text("not a policy: ignored")
+    expected = (
+        "unknown policy file; expected default.yaml, mto-partner-template.yaml, "
+        "mto-identity-sync-template.yaml, xtap.yaml or a partner file in partners/"
+    )
     assert problems(tmp_path) == [
-        "stray.yml:1:1: unknown policy file; expected default.yaml, mto-partner-template.yaml, "
-        "mto-identity-sync-template.yaml or a partner file in partners/",
+        f"stray.yml:1:1: {expected}",
         "templates:1:1: unknown folder; partner files go in partners/",
-        "xtap.yaml:1:1: this file is reserved for a later version of xtap",
+        f"xtap.yml:1:1: {expected}",
     ]
 
 

@@ -51,9 +51,9 @@ def _initiated_by(claims: Mapping[str, Any]) -> dict[str, Any]:
 class TokenAuthority:
     """Mints and verifies the emulator's tokens; the key never leaves this object."""
 
-    def __init__(self) -> None:
+    def __init__(self, tenant_id: str | None = None) -> None:
         self._key = secrets.token_bytes(64)
-        self.tenant_id = str(uuid.uuid4())
+        self.tenant_id = (tenant_id or str(uuid.uuid4())).lower()
 
     def mint(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -46,6 +47,8 @@ class EmulatorConfig:
         every write; None keeps the state in memory only.
     latency_s: seconds to wait before answering every request, after it has been handled and
         logged, so a test can interrupt a client while it waits on a write that has landed.
+    tenant_id: the emulated tenant's id, the `tid` claim of every token the emulator mints
+        (lower case); None picks a random one per emulator.
     """
 
     page_size: int = 100
@@ -57,6 +60,7 @@ class EmulatorConfig:
     sync_patch: bool = True
     state_file: str | Path | None = None
     latency_s: float = 0.0
+    tenant_id: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
@@ -65,3 +69,13 @@ class EmulatorConfig:
             raise ValueError(f"latency must be 0 to {MAX_LATENCY_S:g} seconds, got {self.latency_s:g}")
         if self.patch_mode not in ("replace_top_level", "odata_merge"):
             raise ValueError(f"unknown patch_mode {self.patch_mode!r}")
+        if self.tenant_id is not None and not _is_guid(self.tenant_id):
+            raise ValueError(f"tenant id must be a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a: {self.tenant_id!r}")
+
+
+def _is_guid(text: str) -> bool:
+    """In the hyphenated form only: uuid.UUID alone also takes braces, URNs and bare hex."""
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False

@@ -130,7 +130,7 @@ class Emulator:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self._store = Store(self.config)
-        self._authority = TokenAuthority()
+        self._authority = TokenAuthority(self.config.tenant_id)
         self._audit = AuditLog()
         self._requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
@@ -189,6 +189,11 @@ class Emulator:
         return self._base_url
 
     # -- tokens ------------------------------------------------------------------------------
+
+    @property
+    def tenant_id(self) -> str:
+        """The emulated tenant's id: the `tid` claim of every token this emulator mints."""
+        return self._authority.tenant_id
 
     def mint_token(
         self,
