@@ -349,3 +349,24 @@ def test_a_tenant_folder_name_that_cannot_name_variables_is_refused(tmp_path: Pa
     assert "::error::tenants/" in ran.log
     assert "a tenant folder's name is letters, digits, '_' or '-', and not 'default'" in ran.log
     assert ran.outputs == ""
+
+
+def test_the_scheduled_drift_step_reports_drift_without_failing_and_fills_the_summary(
+    checkout: Path, emulator: Emulator
+) -> None:
+    """Exit 2 (drift) is a report for the issue job, not a failed job; the status file says which."""
+    policies = checkout / "policies"
+    drifted = run_step("drift.yml", "drift", "drift", checkout, emulator, policies=policies)
+    assert drifted.code == 0, drifted.log
+    assert (checkout / "drift.status").read_text().strip() == "2"  # the declared partner is missing
+    assert SEED_000_CREATE_BODY["tenantId"] in drifted.summary
+    assert (checkout / "drift.md").read_text() == drifted.summary
+    assert {r.method for r in emulator.requests} == {"GET"}  # drift never writes
+    assert "Attribution was not possible" in drifted.summary  # the token lacks AuditLog.Read.All
+
+
+def test_a_drift_step_that_cannot_read_the_tenant_fails_the_job(checkout: Path, emulator: Emulator) -> None:
+    denied = emulator.mint_token(roles=("AuditLog.Read.All",))
+    failed = run_step("drift.yml", "drift", "drift", checkout, emulator, token=denied, policies=checkout / "policies")
+    assert failed.code != 0
+    assert (checkout / "drift.status").read_text().strip() == "1"
