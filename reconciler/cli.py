@@ -46,7 +46,8 @@ def _policies_option(func: F) -> F:
         show_default=True,
         envvar="XTAP_POLICIES",
         callback=_not_empty,
-        help="The policies folder (partners/*.yaml, mto-partner-template.yaml) [env: XTAP_POLICIES].",
+        help="The policies folder (partners/*.yaml, default.yaml, the MTO template files, xtap.yaml) "
+        "[env: XTAP_POLICIES].",
     )(func)
 
 
@@ -94,14 +95,16 @@ def _graph_options(func: F) -> F:
 def cli() -> None:
     """xtap: Entra cross-tenant access policy as code.
 
-    Partner configurations and the MTO partner template live as YAML in policies/; xtap
-    plans the difference against the live tenant (Microsoft Graph) and applies it with the
-    fewest, smallest writes.
+    Partners and their identity sync, the default settings and both MTO templates live as
+    YAML in policies/; xtap plans the difference against the live tenant (Microsoft Graph)
+    and applies it with the fewest, smallest writes.
 
     \b
     Start here:   xtap demo                      (the whole loop on a built-in emulator)
     Every day:    xtap validate && xtap plan     (read-only: Policy.Read.All is enough)
                   xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess)
+    Watching:     xtap drift --attribute         (who changed what behind git's back)
+                  xtap show TENANT_ID            (a partner's settings in effect)
 
     Authentication: XTAP_ACCESS_TOKEN (a bearer token, used as is), otherwise azure-identity's
     DefaultAzureCredential (az login, azure/login OIDC in GitHub Actions, managed identity).
