@@ -13,10 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +21,12 @@ from reconciler import planfile
 from reconciler.address import Address
 from reconciler.effective import Setting
 from reconciler.escape import visible
+from reconciler.markdown import MARKDOWN_LIMIT, Block, fit
 from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
     from reconciler.apply import ApplyReport, Outcome, Status
 
-# GitHub refuses comments longer than this many characters.
-MARKDOWN_LIMIT = 65536
 
 SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-", "reset": "!"}
 
@@ -229,108 +225,43 @@ def render_apply_summary(report: ApplyReport, color: bool) -> str:
 # --- markdown --------------------------------------------------------------------------------------
 
 
-class _Detail(Enum):
-    """How much of each change the markdown report shows, from most to least. `render_markdown`
-    steps down until the report fits, so a small plan keeps everything and a huge one still
-    shows every change it can."""
-
-    FULL = "full"
-    NO_BODIES = "no request bodies"
-    SUMMARY = "one line per change"
-
-
-_DETAIL_NOTES: dict[_Detail, str] = {
-    _Detail.FULL: "",
-    _Detail.NO_BODIES: f"_Request bodies omitted to fit a GitHub comment; {_ARTIFACT}._",
-    _Detail.SUMMARY: f"_Property diffs and requests omitted to fit a GitHub comment; {_ARTIFACT}._",
-}
-
-
 def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
-    """A report for a pull request comment, at most `limit` characters long.
-
-    When the whole report is too long it drops, in order: the request bodies, the diff tables
-    (one line per change remains), then the changes (and unmanaged resources) at the end, saying
-    how many were left out. Only whole blocks are dropped, so a code fence or a `<details>`
-    element is never cut open and the rest of the comment still renders.
-    """
-    for detail in _Detail:  # the last one built, SUMMARY, is what gets cut below
-        report = _MarkdownReport.build(plan, detail)
-        text = report.join(len(report.changes), len(report.unmanaged))
-        if len(text) <= limit:
-            return text
-    # Keep as many changes as fit, then as many unmanaged resources as still fit: what apply
-    # will write matters more to a reviewer than what it leaves alone. Binary search is sound as
-    # the length grows with n: each block adds more than the "N more omitted" line can shrink by.
-    shown = bisect_right(range(len(report.changes) + 1), limit, key=lambda n: len(report.join(n, 0))) - 1
-    if shown < 0:
-        raise ValueError(f"a markdown plan needs more than {limit} characters even with every change omitted")
-    shown_unmanaged = (
-        bisect_right(range(len(report.unmanaged) + 1), limit, key=lambda n: len(report.join(shown, n))) - 1
-    )
-    return report.join(shown, shown_unmanaged)
+    """A report for a pull request comment, at most `limit` characters long: the summary table
+    and the errors (never cut), then one `<details>` element per change and the unmanaged list.
+    When too long, the largest details give way to their one-line summary first, so one giant
+    partner cannot flatten the rest (`markdown.fit`)."""
+    blocks = [
+        Block(_md_change_line(change), _md_change_details(change, plan.inherited.get(change.resource, {})))
+        for change in plan.changes
+    ]
+    if plan.unmanaged:
+        listing = "\n".join(_md_unmanaged(u) for u in plan.unmanaged)
+        line = f"- {_count(len(plan.unmanaged), 'unmanaged resource')} (never touched; listed in the JSON artifact)"
+        blocks.append(Block(line, f"**{_UNMANAGED_TITLE}**\n\n{listing}"))
+    return fit(_md_head(plan), blocks, limit, "item", _ARTIFACT)
 
 
-@dataclass(frozen=True)
-class _MarkdownReport:
-    """A markdown report cut into the blocks it may be shortened by: each one is whole markdown
-    (a `<details>` element, a list item), so any prefix of them joins into a valid document."""
-
-    head: str
-    changes: tuple[str, ...]
-    change_separator: str
-    unmanaged: tuple[str, ...]
-
-    @classmethod
-    def build(cls, plan: Plan, detail: _Detail) -> _MarkdownReport:
-        head = ["### xtap plan"]
-        if plan.has_changes:
-            rows = [f"| {SYMBOLS[action]} {action} | {plan.summary[action]} |" for action in ACTIONS]
-            head.append("\n".join(["| action | count |", "|---|---:|", *rows]))
-            head += [_DETAIL_NOTES[detail]] if _DETAIL_NOTES[detail] else []
-        else:
-            head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
-        if plan.errors:  # never cut: they are why the plan cannot be applied
-            head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(f"- {_error_line(e)}" for e in plan.errors))
-        if detail is _Detail.SUMMARY:
-            changes = tuple(_md_change_line(change) for change in plan.changes)
-        else:
-            changes = tuple(
-                _md_change_details(change, detail, plan.inherited.get(change.resource, {})) for change in plan.changes
-            )
-        return cls(
-            head="\n\n".join(head),
-            changes=changes,
-            change_separator="\n" if detail is _Detail.SUMMARY else "\n\n",
-            unmanaged=tuple(_md_unmanaged(u) for u in plan.unmanaged),
-        )
-
-    def join(self, n_changes: int, n_unmanaged: int) -> str:
-        """The report with only the first `n_changes` changes and `n_unmanaged` unmanaged
-        resources, each omission said in a line of its own after its list."""
-        parts = [self.head]
-        if n_changes:
-            parts.append(self.change_separator.join(self.changes[:n_changes]))
-        if omitted := len(self.changes) - n_changes:
-            parts.append(f"_…and {_count(omitted, 'more change')} omitted; {_ARTIFACT}._")
-        if n_unmanaged:
-            parts.append(f"**{_UNMANAGED_TITLE}**\n\n" + "\n".join(self.unmanaged[:n_unmanaged]))
-        if omitted := len(self.unmanaged) - n_unmanaged:
-            parts.append(f"_…and {_count(omitted, 'more unmanaged resource')} omitted; {_ARTIFACT}._")
-        return "\n\n".join(parts) + "\n"
+def _md_head(plan: Plan) -> str:
+    head = ["### xtap plan"]
+    if plan.has_changes:
+        rows = [f"| {SYMBOLS[action]} {action} | {plan.summary[action]} |" for action in ACTIONS]
+        head.append("\n".join(["| action | count |", "|---|---:|", *rows]))
+    else:
+        head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
+    if plan.errors:  # never cut: they are why the plan cannot be applied
+        head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(f"- {_error_line(e)}" for e in plan.errors))
+    return "\n\n".join(head)
 
 
-def _md_change_details(change: Change, detail: _Detail, inherited: Mapping[str, Any]) -> str:
+def _md_change_details(change: Change, inherited: Mapping[str, Any]) -> str:
     # A blank line after </summary> and before </details> lets GitHub render markdown inside.
     parts = [f"<details>\n<summary>{_md_change_title(change)}</summary>"]
     if change.diff:
         rows = [_md_diff_row(change.action, entry, inherited) for entry in change.diff]
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
-    if change.requests and detail is _Detail.FULL:
+    if change.requests:
         requests = [planfile.request_dict(r) for r in change.requests]
         parts.append(_md_fence(_json(requests, indent=2), "json"))
-    elif change.requests:
-        parts.append("\n".join(f"- {_md_code(visible(r.method) + ' ' + visible(r.url))}" for r in change.requests))
     parts.append("</details>")
     return "\n\n".join(parts)
 

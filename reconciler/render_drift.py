@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import html
 import json
-from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler.drift import KINDS, Drift, Drifted, Kind, LastChange
 from reconciler.escape import visible
+from reconciler.markdown import MARKDOWN_LIMIT, Block, fit
 from reconciler.plan import Action
 from reconciler.render import (
     _BOLD,
-    MARKDOWN_LIMIT,
     _count,
     _md_code,
     _md_diff_row,
@@ -132,36 +130,11 @@ def _json_item(item: Drifted) -> dict[str, Any]:
 # --- markdown ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Block:
-    """One resource in the markdown report: its summary line, and the collapsible details
-    that hold the same line as their `<summary>`."""
-
-    line: str
-    details: str
-
-
 def render_drift_markdown(drift: Drift, limit: int = MARKDOWN_LIMIT) -> str:
     """A report for a GitHub issue, at most `limit` characters: a summary table, then one
-    `<details>` element per resource. When too long, the largest details become their one-line
-    summary first, one by one; if the summaries alone are still too long, the last ones are
-    left out, saying how many."""
-    head = _md_head(drift)
+    `<details>` element per resource, trimmed largest details first (`markdown.fit`)."""
     blocks = [_md_block(drift, item) for item in drift.items]
-    detailed = [True] * len(blocks)
-    total = len(_md_join(head, blocks, detailed, len(blocks)))
-    for i in sorted(range(len(blocks)), key=lambda i: len(blocks[i].details), reverse=True):
-        if total <= limit:
-            break
-        detailed[i] = False
-        total -= len(blocks[i].details) - len(blocks[i].line)
-    text = _md_join(head, blocks, detailed, len(blocks))
-    if len(text) <= limit:
-        return text
-    shown = bisect_right(range(len(blocks) + 1), limit, key=lambda n: len(_md_join(head, blocks, detailed, n))) - 1
-    if shown < 0:
-        raise ValueError(f"a markdown drift report needs more than {limit} characters with every resource omitted")
-    return _md_join(head, blocks, detailed, shown)
+    return fit(_md_head(drift), blocks, limit, "resource", _ARTIFACT)
 
 
 def _md_head(drift: Drift) -> str:
@@ -176,26 +149,7 @@ def _md_head(drift: Drift) -> str:
     return "\n\n".join(parts)
 
 
-def _md_join(head: str, blocks: list[_Block], detailed: list[bool], shown: int) -> str:
-    """The report with the first `shown` resources; details where `detailed`, else the line.
-    Consecutive summary lines form one list; a trimmed report says so after the head."""
-    parts = [head]
-    if not all(detailed[:shown]):
-        parts.append(f"_Some details are omitted to fit a GitHub comment; {_ARTIFACT}._")
-    body = ""
-    for i in range(shown):
-        text = blocks[i].details if detailed[i] else blocks[i].line
-        if body:
-            body += "\n" if not detailed[i] and not detailed[i - 1] else "\n\n"
-        body += text
-    if body:
-        parts.append(body)
-    if omitted := len(blocks) - shown:
-        parts.append(f"_…and {_count(omitted, 'more resource')} omitted; {_ARTIFACT}._")
-    return "\n\n".join(parts) + "\n"
-
-
-def _md_block(drift: Drift, item: Drifted) -> _Block:
+def _md_block(drift: Drift, item: Drifted) -> Block:
     title = _md_title(item)
     parts = [f"<details>\n<summary>{title}</summary>"]
     facts = [f"{_WHAT[item.kind]}"]
@@ -211,7 +165,7 @@ def _md_block(drift: Drift, item: Drifted) -> _Block:
         rows = [_md_diff_row(_STYLE[item.remedy], entry, _inherited(drift, item)) for entry in item.diff]
         parts.append("\n".join(["| path | declared | live |", "|---|---|---|", *rows]))
     parts.append("</details>")
-    return _Block(_md_line(item), "\n\n".join(parts))
+    return Block(_md_line(item), "\n\n".join(parts))
 
 
 def _md_title(item: Drifted) -> str:

@@ -14,8 +14,8 @@ from policy_files import write_policies
 
 from reconciler.drift import Drift, Drifted
 from reconciler.emulator import Emulator
+from reconciler.markdown import MARKDOWN_LIMIT
 from reconciler.plan import DiffEntry
-from reconciler.render import MARKDOWN_LIMIT
 from reconciler.render_drift import render_drift_markdown
 
 PARTNERS = "/policies/crossTenantAccessPolicy/partners"

@@ -279,28 +279,30 @@ def test_markdown_escapes_pipes_backticks_and_control_characters() -> None:
     assert fences_balanced(markdown) and details_balanced(markdown)
 
 
-def test_markdown_drops_request_bodies_first() -> None:
-    full = render_markdown(PLAN)
-    shorter = render_markdown(PLAN, limit=len(full) - 1)
-    assert len(shorter) < len(full)
-    assert "```" not in shorter
-    assert "Request bodies omitted" in shorter
-    assert f"- `PATCH {PARTNERS}/{FABRIKAM}`" in shorter.split("\n")
-    assert '| `inboundTrust` | `{"isMfaAccepted": false}` | `{"isMfaAccepted": true}` |' in shorter
-    assert shorter.count("<details>") == 2
+def test_markdown_trims_the_largest_details_first_keeping_every_summary_line() -> None:
+    """One giant partner must not flatten the report: its details go, the others' stay."""
+    giant = big_plan(1).changes[0]
+    small = Change(PARTNER, FABRIKAM, "update", None, (DiffEntry("inboundTrust", None, {"isMfaAccepted": True}),), ())
+    plan = Plan(changes=(giant, small))
+    full = render_markdown(plan)
+    trimmed = render_markdown(plan, limit=len(full) - 1)
+    assert "Some details are omitted to fit a GitHub comment" in trimmed
+    lines = trimmed.split("\n")
+    assert f"- `~` **update** partner `{giant.id}` (`{giant.source}`): 2 properties, 1 request" in lines
+    assert trimmed.count("<details>") == 1 and f"<code>{FABRIKAM}</code>" in trimmed  # the small one keeps its
+    assert fences_balanced(trimmed) and details_balanced(trimmed)
 
 
-def test_markdown_then_drops_diff_tables_keeping_a_line_per_change() -> None:
-    without_bodies = render_markdown(PLAN, limit=len(render_markdown(PLAN)) - 1)
-    summary_only = render_markdown(PLAN, limit=len(without_bodies) - 1)
-    assert "<details>" not in summary_only and "| path |" not in summary_only
-    lines = summary_only.split("\n")
+def test_markdown_keeps_a_line_per_change_when_every_detail_goes() -> None:
+    lines_only = render_markdown(PLAN, limit=600)  # room for the head and three summary lines only
+    assert "<details>" not in lines_only and "| path |" not in lines_only
+    lines = lines_only.split("\n")
     for symbol, action, tenant, name in (("+", "create", NEW, "contoso:1"), ("~", "update", FABRIKAM, "fabrikam:3")):
         file, line = name.split(":")
         expected = f"- `{symbol}` **{action}** partner `{tenant}` (`policies/partners/{file}.yaml:{line}`)"
         assert f"{expected}: 2 properties, 1 request" in lines
-    assert "more change" not in summary_only  # all changes still listed
-    assert f"- partner `{STRAY}`" in lines
+    assert "more item" not in lines_only  # every change still listed
+    assert f"- partner `{STRAY}`" in lines  # a short unmanaged list is shorter than its count
 
 
 def test_markdown_of_a_huge_plan_fits_a_github_comment() -> None:
@@ -309,7 +311,7 @@ def test_markdown_of_a_huge_plan_fits_a_github_comment() -> None:
     assert fences_balanced(markdown) and details_balanced(markdown)
     shown = [line for line in markdown.split("\n") if line.startswith("- `~` **update**")]
     assert 0 < len(shown) < 3000
-    assert f"…and {3000 - len(shown)} more changes omitted" in markdown
+    assert f"…and {3000 - len(shown)} more items omitted" in markdown
     assert "the full plan is in the JSON artifact" in markdown.split("\n")[-2]
 
 
@@ -322,12 +324,11 @@ def test_markdown_never_exceeds_the_limit_nor_cuts_a_block(limit: int) -> None:
     assert "<summary>" not in markdown or markdown.count("<summary>") == markdown.count("</summary>")
 
 
-def test_markdown_truncates_a_long_unmanaged_list_too() -> None:
+def test_markdown_shortens_a_long_unmanaged_list_to_its_count() -> None:
     plan = Plan(unmanaged=tuple(Unmanaged(PARTNER, f"{i:036d}") for i in range(5000)))
     markdown = render_markdown(plan)
     assert len(markdown) <= 65536
-    shown = [line for line in markdown.split("\n") if line.startswith("- partner ")]
-    assert f"…and {5000 - len(shown)} more unmanaged resources omitted" in markdown
+    assert "- 5000 unmanaged resources (never touched; listed in the JSON artifact)" in markdown.split("\n")
 
 
 def test_markdown_refuses_a_limit_too_small_for_the_summary() -> None:
