@@ -90,6 +90,19 @@ def _graph_options(func: F) -> F:
     return _policies_option(func)
 
 
+def _format_option(others: str, markdown: bool = True) -> Callable[[F], F]:
+    """`--format`: text for people, and the others a command offers."""
+    choices = ["text", "markdown", "json"] if markdown else ["text", "json"]
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help=f"text for people, {others}.",
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="xtap")
 def cli() -> None:
@@ -121,14 +134,7 @@ def validate(policies: Path) -> None:
 @cli.command()
 @_graph_options
 @click.option("--out", type=click.Path(path_type=Path), help="Also save the plan as JSON, for `xtap apply PLAN`.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, markdown for a PR comment, json for machines (documented, versioned).",
-)
+@_format_option("markdown for a PR comment, json for machines (documented, versioned)")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 def plan(
     policies: Path,
@@ -168,14 +174,7 @@ def apply(
 @cli.command()
 @_graph_options
 @click.argument("tenant_id", metavar="[TENANT_ID]", required=False)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for programs.",
-)
+@_format_option("json for programs", markdown=False)
 def show(policies: Path, graph_url: str | None, cloud: str, timeout: float, tenant_id: str | None, fmt: str) -> None:
     """Show the settings in effect for a partner (or every partner): each one its own, or
     inherited from the tenant default, with the value. Read-only; policies/ is not read.
@@ -191,14 +190,7 @@ def show(policies: Path, graph_url: str | None, cloud: str, timeout: float, tena
 
 @cli.command()
 @_graph_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, markdown for a GitHub issue, json for machines (documented, versioned).",
-)
+@_format_option("markdown for a GitHub issue, json for machines (documented, versioned)")
 @click.option(
     "--attribute",
     is_flag=True,
