@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -24,7 +25,7 @@ from reconciler.address import Address
 from reconciler.canonical import absent_value, canonical, canonical_property, compared, is_compared_member
 from reconciler.desired import Desired, DesiredInstance
 from reconciler.live import Live
-from reconciler.plan import Change, DiffEntry, Plan, PlanError, Unmanaged
+from reconciler.plan import Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 from reconciler.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 
 
@@ -104,7 +105,14 @@ def _change(
     return _make(rtype, address, "update", want.source, diff, actions.update(rtype, address.id, body, written))
 
 
-def _make(rtype: ResourceType, address: Address, action: Any, source: str, diff: Any, reqs: Any) -> Change:
+def _make(
+    rtype: ResourceType,
+    address: Address,
+    action: Action,
+    source: str,
+    diff: tuple[DiffEntry, ...],
+    reqs: tuple[Request, ...],
+) -> Change:
     return Change(rtype.name, address.id, action, source, diff, reqs)
 
 
@@ -114,7 +122,7 @@ def _after_parent(change: Change, rtype: ResourceType, earlier: list[Change]) ->
         return change
     parent = Address(rtype.parent, change.id)
     if any(c.address == parent and c.action == "create" for c in earlier):
-        return Change(**{**change.__dict__, "depends_on": (parent,)})
+        return replace(change, depends_on=(parent,))
     return change
 
 
