@@ -28,7 +28,7 @@ from reconciler.live import Live
 from reconciler.models import is_guid
 from reconciler.plan import Action, Change, DiffEntry, Plan
 from reconciler.planner import make_plan
-from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.registry import REGISTRY
 
 Kind = Literal["changed", "missing", "unmanaged"]
 KINDS: tuple[Kind, ...] = ("changed", "missing", "unmanaged")
@@ -40,27 +40,12 @@ AUDIT_CATEGORIES = ("CrossTenantAccessSettings", "CrossTenantIdentitySyncSetting
 # Microsoft Support act as the application EntraGDAP (GRAPH_FACTS §5.2).
 SERVICE_APPS = frozenset({"EntraGDAP"})
 SERVICE_ACTIVITIES = frozenset({"Migrated partner cross-tenant access settings to the scalable model"})
-# Which resource type each audit activity changes. Matched on the name, not the category: the
-# documented table files the default's update under identity sync. The MTO templates' names are
-# undocumented; these are the ones the emulator records.
+# Which resource type each audit activity changes, from the registry: matched on the name,
+# not the category, since the documented table files the default's update under identity sync.
 ACTIVITY_RESOURCES: Mapping[str, str] = {
-    "Add a partner to cross-tenant access setting": PARTNER.name,
-    "Update a partner cross-tenant access setting": PARTNER.name,
-    "Delete partner specific cross-tenant access setting": PARTNER.name,
-    "Migrated partner cross-tenant access settings to the scalable model": PARTNER.name,
-    "Create a partner cross-tenant identity sync setting": IDENTITY_SYNC.name,
-    "Update a partner cross-tenant identity sync setting": IDENTITY_SYNC.name,
-    "Delete a partner cross-tenant identity sync setting": IDENTITY_SYNC.name,
-    "Update the company default cross-tenant access setting": DEFAULT.name,
-    "Reset the cross-tenant access default setting": DEFAULT.name,
-    "Update the multi-tenant organization partner configuration template": MTO_PARTNER_TEMPLATE.name,
-    "Reset the multi-tenant organization partner configuration template": MTO_PARTNER_TEMPLATE.name,
-    "Update the multi-tenant organization identity synchronization template": MTO_IDENTITY_SYNC_TEMPLATE.name,
-    "Reset the multi-tenant organization identity synchronization template": MTO_IDENTITY_SYNC_TEMPLATE.name,
+    activity: rtype.name for rtype in REGISTRY for activity in rtype.audit_activities
 }
-_SINGLETON_IDS = {
-    rtype.name: rtype.singleton_id for rtype in (DEFAULT, MTO_PARTNER_TEMPLATE, MTO_IDENTITY_SYNC_TEMPLATE)
-}
+_SINGLETON_IDS = {rtype.name: rtype.singleton_id for rtype in REGISTRY if rtype.singleton_id}
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ class ResourceType:
     inherits_from: str | None = None
     # Nested resources in the same file (a partner's identitySynchronization): not settings.
     children: tuple[str, ...] = field(default=())
+    # The directory audit activities that change it (GRAPH_FACTS §0.11), for `drift --attribute`.
+    audit_activities: frozenset[str] = frozenset()
 
     @cached_property
     def settings(self) -> tuple[str, ...]:
@@ -142,6 +144,14 @@ PARTNER = ResourceType(
     ),
     inherits_from="default",
     children=("identitySynchronization",),
+    audit_activities=frozenset(
+        {
+            "Add a partner to cross-tenant access setting",
+            "Update a partner cross-tenant access setting",
+            "Delete partner specific cross-tenant access setting",
+            "Migrated partner cross-tenant access settings to the scalable model",
+        }
+    ),
 )
 
 IDENTITY_SYNC = ResourceType(
@@ -157,6 +167,13 @@ IDENTITY_SYNC = ResourceType(
     create_method="PUT",
     create_fallback=Fallback(frozenset({409}), "PATCH"),
     update_fallback=Fallback(frozenset({404, 405}), "PUT"),
+    audit_activities=frozenset(
+        {
+            "Create a partner cross-tenant identity sync setting",
+            "Update a partner cross-tenant identity sync setting",
+            "Delete a partner cross-tenant identity sync setting",
+        }
+    ),
 )
 
 DEFAULT = ResourceType(
@@ -191,12 +208,17 @@ DEFAULT = ResourceType(
         }
     ),
     reset_action="resetToSystemDefault",
+    # The documented table files the update under the identity sync category; matched by name.
+    audit_activities=frozenset(
+        {"Update the company default cross-tenant access setting", "Reset the cross-tenant access default setting"}
+    ),
 )
 
 
-def _mto_template(name: str, model: type[GraphModel], segment: str, file: str) -> ResourceType:
+def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, what: str) -> ResourceType:
     """Both MTO templates: singletons under …/templates, read-only `id`, an absent
-    `templateApplicationLevel` meaning Graph's default, reset to their unconfigured state."""
+    `templateApplicationLevel` meaning Graph's default, reset to their unconfigured state.
+    Graph documents no audit activity names for them; these are the ones the emulator records."""
     return ResourceType(
         name=name,
         model=model,
@@ -206,17 +228,28 @@ def _mto_template(name: str, model: type[GraphModel], segment: str, file: str) -
         read_only=frozenset({"id"}),
         absent_means=TEMPLATE_LEVEL,
         reset_action="resetToDefaultSettings",
+        audit_activities=frozenset(
+            {
+                f"Update the multi-tenant organization {what} template",
+                f"Reset the multi-tenant organization {what} template",
+            }
+        ),
     )
 
 
 MTO_PARTNER_TEMPLATE = _mto_template(
-    "mtoPartnerTemplate", MtoPartnerTemplate, "multiTenantOrganizationPartnerConfiguration", "mto-partner-template.yaml"
+    "mtoPartnerTemplate",
+    MtoPartnerTemplate,
+    "multiTenantOrganizationPartnerConfiguration",
+    "mto-partner-template.yaml",
+    "partner configuration",
 )
 MTO_IDENTITY_SYNC_TEMPLATE = _mto_template(
     "mtoIdentitySyncTemplate",
     MtoIdentitySyncTemplate,
     "multiTenantOrganizationIdentitySynchronization",
     "mto-identity-sync-template.yaml",
+    "identity synchronization",
 )
 
 # In planning and apply order: a parent before its children.
