@@ -154,6 +154,7 @@ def test_every_nth_request_is_throttled_inside_batches_and_out(emu: Emulator) ->
     with Emulator(EmulatorConfig(throttle_every=2, retry_after_s=2.5)) as throttling, client_for(throttling) as client:
         client.get(f"{PARTNERS}/{OTHER}")
         response = client.get(f"{PARTNERS}/{OTHER}")
+        client.get(f"{PARTNERS}/{OTHER}")
         answers = batch(client, get("1", OTHER), get("2", OTHER, dependsOn=["1"]))
     assert response.status_code == 429 and response.headers["Retry-After"] == "2.5"
     assert response.json()["error"]["code"] == "TooManyRequests"
