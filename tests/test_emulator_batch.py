@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import run_xtap
 from test_emulator import PARTNERS, TID, client_for
+from test_emulator_cli import serving
 
 from reconciler.emulator import Emulator, EmulatorConfig
 
@@ -147,7 +149,7 @@ def throttled(config: EmulatorConfig, batches: int = 3) -> list[int]:
     return statuses
 
 
-def test_every_nth_request_is_throttled_inside_batches_and_out(emu: Emulator) -> None:
+def test_every_nth_request_is_throttled_inside_batches_and_out() -> None:
     statuses = throttled(EmulatorConfig(throttle_every=4))
     assert [i for i, s in enumerate(statuses) if s == 429] == [3, 7, 11, 15]
     assert set(statuses) == {404, 429}
@@ -167,3 +169,28 @@ def test_seeded_throttling_replays_exactly() -> None:
     assert first == throttled(EmulatorConfig(throttle_probability=0.3, seed=7), batches=6)
     assert first != throttled(EmulatorConfig(throttle_probability=0.3, seed=8), batches=6)
     assert 0 < first.count(429) < len(first)
+
+
+def test_xtap_emulator_throttles_as_asked() -> None:
+    with (
+        serving("--throttle-every", "2", "--retry-after", "3") as (url, token),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client,
+    ):
+        statuses = [client.get(f"{PARTNERS}/{OTHER}") for _ in range(4)]
+    assert [r.status_code for r in statuses] == [404, 429, 404, 429]
+    assert statuses[1].headers["Retry-After"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--throttle-every", "-1"], "throttle every must be 0 (never) or more, got -1"),
+        (["--throttle-probability", "1.5"], "throttle probability must be 0 to 1, got 1.5"),
+        (["--throttle-probability", "nan"], "throttle probability must be 0 to 1, got nan"),
+        (["--retry-after", "-1"], "retry after must be 0 to 600 seconds, got -1"),
+    ],
+)
+def test_a_bad_throttle_option_is_a_usage_error(args: list[str], message: str) -> None:
+    result = run_xtap("emulator", "--port", "0", *args)
+    assert result.code == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == f"Error: {message}", result.stderr
