@@ -194,3 +194,16 @@ def test_a_bad_throttle_option_is_a_usage_error(args: list[str], message: str) -
     result = run_xtap("emulator", "--port", "0", *args)
     assert result.code == 1 and result.stdout == ""
     assert result.stderr.splitlines()[-1] == f"Error: {message}", result.stderr
+
+
+def test_a_throttled_write_does_nothing() -> None:
+    with Emulator(EmulatorConfig(throttle_every=1)) as emu, client_for(emu) as client:
+        direct = client.post(PARTNERS, json={"tenantId": TID})
+        answers = batch(client, create("1", OTHER))
+        assert (direct.status_code, answers["1"]["status"]) == (429, 429)
+        assert emu.partners() == {} and emu.audit_entries() == []
+
+
+def test_the_batch_body_needs_its_json_content_type(client: httpx.Client) -> None:
+    response = client.post("/$batch", content=b'{"requests": []}', headers={"Content-Type": "text/plain"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "Request_BadRequest"
