@@ -255,6 +255,18 @@ def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt
     metavar="SECONDS",
     help="Wait this long before answering each request, once it is handled (for interrupt tests).",
 )
+@click.option("--throttle-every", type=int, default=0, metavar="N", help="Answer every Nth request 429 (0: never).")
+@click.option(
+    "--throttle-probability",
+    type=float,
+    default=0.0,
+    metavar="P",
+    help="Answer each request 429 with this chance (0 to 1), drawn from --seed.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --throttle-probability draws.")
+@click.option(
+    "--retry-after", type=float, default=1.0, show_default=True, metavar="SECONDS", help="Retry-After of a 429."
+)
 @click.option(
     "--tenant-id",
     metavar="GUID",
@@ -273,6 +285,10 @@ def emulator(
     sync_put_replaces: bool,
     sync_patch: bool,
     latency: float,
+    throttle_every: int,
+    throttle_probability: float,
+    seed: int,
+    retry_after: float,
     tenant_id: str | None,
 ) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.
@@ -302,6 +318,10 @@ def emulator(
             sync_patch=sync_patch,
             state_file=state,
             latency_s=latency,
+            throttle_every=throttle_every,
+            throttle_probability=throttle_probability,
+            seed=seed,
+            retry_after_s=retry_after,
             tenant_id=tenant_id,
         )
     except ValueError as exc:  # the config owns its limits; this only words them as a usage error

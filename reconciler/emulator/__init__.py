@@ -5,7 +5,8 @@ code path runs against something as strict as Graph (DESIGN §6, GRAPH_FACTS §6
 no code with the reconciler, so a schema mistake on either side shows up as a failing test.
 """
 
+from .app import RecordedRequest
 from .config import EmulatorConfig, PatchMode, StartError
-from .server import Emulator, RecordedRequest, run_forever
+from .server import Emulator, run_forever
 
 __all__ = ["Emulator", "EmulatorConfig", "PatchMode", "RecordedRequest", "StartError", "run_forever"]

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from . import audit
+from . import audit, batch
 from .audit import Activity, AuditLog
 from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require
 from .config import EmulatorConfig
@@ -25,6 +25,7 @@ from .errors import BAD_REQUEST, GraphError, bad_request, error_body
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
 from .schema import IDENTITY_SYNC, PARTNER
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, Store, render
+from .throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ _SINGLETON_ROUTES: tuple[tuple[Singleton, tuple[str, ...], str, tuple[Activity, 
     (TENANT_DEFAULT, (*_POLICY, "default"), "resetToSystemDefault", (audit.UPDATE_DEFAULT, audit.RESET_DEFAULT)),
 )
 _KEY = "{key}"  # a path parameter in a route pattern
+_BATCH_PATH = f"{VERSION}/$batch"
 _UNREADABLE_BODY = (
     "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
 )
@@ -73,6 +75,18 @@ class Response:
 
 
 Handler = Callable[[Request], Response]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str  # as sent, with the query string; a batch item's url under the version root
+    body: Any  # parsed JSON, or None when absent or unparsable
+    status: int
+    batch_id: str | None = None  # the item's id when it came inside a `$batch`
+
+
+Recorder = Callable[[RecordedRequest], None]
 
 
 def _segment_matches(pattern: str, segment: str) -> bool:
@@ -113,13 +127,35 @@ def refuse(error: GraphError, headers: Mapping[str, str]) -> Response:
     return response
 
 
+def _is_batch(target: str) -> bool:
+    return urlsplit(target).path.strip("/").lower() == _BATCH_PATH.lower()
+
+
+def _item_response(ident: str, response: Response) -> dict[str, Any]:
+    """A batch item's entry in `responses`: the headers a top-level answer would carry."""
+    headers = dict(response.headers)
+    entry: dict[str, Any] = {"id": ident, "status": response.status, "headers": headers}
+    if response.body is not None:
+        headers["Content-Type"] = JSON_CONTENT_TYPE
+        entry["body"] = response.body
+    return entry
+
+
 class GraphApp:
     """Maps one HTTP request to one Graph response against a `Store`."""
 
     def __init__(
-        self, store: Store, authority: TokenAuthority, config: EmulatorConfig, base_url: str, audit_log: AuditLog
+        self,
+        store: Store,
+        authority: TokenAuthority,
+        config: EmulatorConfig,
+        base_url: str,
+        audit_log: AuditLog,
+        record: Recorder,
     ) -> None:
         self._store = store
+        self._throttle = Throttle(config)
+        self._record = record
         self._authority = authority
         self._page_size = config.page_size
         self._base_url = base_url
@@ -170,13 +206,20 @@ class GraphApp:
 
         return handle
 
-    def dispatch(self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[Response, Any]:
+    def dispatch(
+        self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes, in_batch: bool = False
+    ) -> tuple[Response, Any]:
         """Serve one request; `headers` has lowercase names. Returns the response and the parsed
         request body (for the request log). The body is parsed only once the caller is known to
-        be allowed to make the request, so an anonymous client cannot make the server parse anything."""
+        be allowed to make the request, so an anonymous client cannot make the server parse anything.
+        A `$batch` inside a batch (`in_batch`) is an unknown path, as Graph does not nest them."""
         body: Any = None
         try:
+            if not in_batch and method == "POST" and _is_batch(target):
+                body = self._batch_body(headers, raw_body)
+                return _identified(self._batch(body, headers.get("authorization")), headers), body
             handler, params, query, caller = self._authorise(method, target, headers.get("authorization"))
+            self._throttle.check()
             body, body_error = _parse_body(raw_body, headers.get("content-type"))
             if body_error is not None and method in ("POST", "PATCH", "PUT"):
                 raise body_error
@@ -186,6 +229,42 @@ class GraphApp:
         except Exception as exc:  # an emulator bug: answer like Graph's 500 and keep serving
             log.exception("emulator failure on %s %s", method, target)
             return refuse(GraphError(500, "UnknownError", f"Emulator failure: {exc!r}"), headers), body
+
+    # -- JSON batching (GRAPH_FACTS §4) -------------------------------------------------------
+
+    def _batch_body(self, headers: Mapping[str, str], raw_body: bytes) -> Any:
+        """The parsed `$batch` body of a caller with a valid token: 401 first, as on any path."""
+        self._authority.caller(headers.get("authorization"))
+        body, body_error = _parse_body(raw_body, headers.get("content-type"))
+        if body_error is not None:
+            raise body_error
+        return body
+
+    def _batch(self, body: Any, authorization: str | None) -> Response:
+        """Run a `$batch` (400 when malformed): each item through the same pipeline as a
+        top-level request. The batch is 200 whatever its items answer, 429s included."""
+        statuses: dict[str, int] = {}
+        responses = []
+        for item in batch.run_order(batch.parse(body)):
+            failed = next((d for d in item.depends_on if not 200 <= statuses[d] < 300), None)
+            response, item_body = self._run_item(item, authorization, failed)
+            self._record(RecordedRequest(item.method, item.url, item_body, response.status, item.id))
+            statuses[item.key] = response.status
+            responses.append(_item_response(item.id, response))
+        return Response(200, {"responses": responses})
+
+    def _run_item(self, item: batch.Item, authorization: str | None, failed: str | None) -> tuple[Response, Any]:
+        """One item's response and parsed body: 424 when the item it depends on (`failed`)
+        did not succeed, 400 for an absolute URL, else whatever the item's path answers."""
+        if failed is not None:
+            error = GraphError(424, "FailedDependency", f"The request depends on request {failed!r}, which failed.")
+            return refuse(error, item.headers), item.body
+        url = urlsplit(item.url)
+        if url.scheme or url.netloc:  # Graph takes item URLs relative to the version root only
+            return refuse(batch.malformed(), item.headers), item.body
+        headers = {**item.headers, "authorization": authorization or ""}
+        raw = json.dumps(item.body).encode() if item.has_body else b""
+        return self.dispatch(item.method, f"/{VERSION}/{item.url.lstrip('/')}", headers, raw, in_batch=True)
 
     def _authorise(
         self, method: str, target: str, authorization: str | None

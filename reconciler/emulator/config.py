@@ -49,6 +49,11 @@ class EmulatorConfig:
         logged, so a test can interrupt a client while it waits on a write that has landed.
     tenant_id: the emulated tenant's id, the `tid` claim of every token the emulator mints
         (lower case); None picks a random one per emulator.
+    throttle_every: answer every Nth authenticated request 429 (top-level or inside `$batch`,
+        never the `$batch` envelope itself); 0 never does.
+    throttle_probability: answer each such request 429 with this chance, drawn from a
+        generator seeded with `seed`, so a run can be replayed exactly.
+    retry_after_s: the `Retry-After` a throttled request is told to wait.
     """
 
     page_size: int = 100
@@ -61,12 +66,22 @@ class EmulatorConfig:
     state_file: str | Path | None = None
     latency_s: float = 0.0
     tenant_id: str | None = None
+    throttle_every: int = 0
+    throttle_probability: float = 0.0
+    seed: int = 0
+    retry_after_s: float = 1.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page size must be 1 to {MAX_PAGE_SIZE}, got {self.page_size}")
         if not 0 <= self.latency_s <= MAX_LATENCY_S:  # also refuses nan, which compares false
             raise ValueError(f"latency must be 0 to {MAX_LATENCY_S:g} seconds, got {self.latency_s:g}")
+        if self.throttle_every < 0:
+            raise ValueError(f"throttle every must be 0 (never) or more, got {self.throttle_every}")
+        if not 0 <= self.throttle_probability <= 1:
+            raise ValueError(f"throttle probability must be 0 to 1, got {self.throttle_probability:g}")
+        if not 0 <= self.retry_after_s <= MAX_LATENCY_S:
+            raise ValueError(f"retry after must be 0 to {MAX_LATENCY_S:g} seconds, got {self.retry_after_s:g}")
         if self.patch_mode not in ("replace_top_level", "odata_merge"):
             raise ValueError(f"unknown patch_mode {self.patch_mode!r}")
         if self.tenant_id is not None and not _is_guid(self.tenant_id):

@@ -15,12 +15,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, Response, refuse
+from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, RecordedRequest, Response, refuse
 from .audit import AuditLog
 from .auth import READ_WRITE, TokenAuthority
 from .config import EmulatorConfig, StartError
@@ -44,14 +43,6 @@ def check_loopback(host: str) -> None:
         loopback = False
     if not loopback:
         raise StartError(f"the emulator listens on loopback only ({LOOPBACK}), not on {host!r}")
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str  # as sent, with the query string
-    body: Any  # parsed JSON, or None when absent or unparsable
-    status: int
 
 
 class _Server(ThreadingHTTPServer):
@@ -153,7 +144,7 @@ class Emulator:
         bound_port = server.server_address[1]
         netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
         self._base_url = f"http://{netloc}/{VERSION}"
-        server.app = GraphApp(self._store, self._authority, self.config, self._base_url, self._audit)
+        server.app = GraphApp(self._store, self._authority, self.config, self._base_url, self._audit, self._record)
         server.record = self._record
         server.latency_s = self.config.latency_s
         self._server = server
