@@ -47,13 +47,13 @@ def is_compared_member(rtype: ResourceType, parent: str, member: str) -> bool:
     return not member.startswith("@odata.") and member in rtype.nested_members.get(parent, (member,))
 
 
+# The only keys whose string values have another canonical form; other scalars are as written.
+_RESPELLED = frozenset({"target", "templateApplicationLevel"})
+
+
 def _normalise(rtype: ResourceType, key: str | None, value: Any) -> Any:
     if isinstance(value, dict):
-        members = {
-            k: _normalise(rtype, k, v) for k, v in value.items() if key is None or is_compared_member(rtype, key, k)
-        }
-        members = {k: v for k, v in members.items() if v is not None}
-        return members or None  # an object whose members are all null is unset
+        return _object(rtype, key, value)
     if isinstance(value, list):
         if key == "targets":
             return _target_set(rtype, value)
@@ -63,6 +63,20 @@ def _normalise(rtype: ResourceType, key: str | None, value: Any) -> Any:
     if key == "templateApplicationLevel" and isinstance(value, str):
         return template_levels(value)
     return value
+
+
+def _object(rtype: ResourceType, key: str | None, value: dict[str, Any]) -> dict[str, Any] | None:
+    """The compared members, normalised, nulls dropped. One pass that calls `_normalise` only
+    where a member can change: this runs for every object of every partner (issue 12)."""
+    members: dict[str, Any] = {}
+    for name, member in value.items():
+        if key is not None and not is_compared_member(rtype, key, name):
+            continue
+        if isinstance(member, (dict, list)) or name in _RESPELLED:
+            member = _normalise(rtype, name, member)
+        if member is not None:
+            members[name] = member
+    return members or None  # an object whose members are all null is unset
 
 
 def _target_set(rtype: ResourceType, targets: list[Any]) -> list[Any] | None:

@@ -9,6 +9,7 @@ talk to Graph, so `xtap validate` stays fast and works offline.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Coroutine
@@ -25,6 +26,7 @@ from reconciler.desired import Desired
 from reconciler.drift import Drift
 from reconciler.effective import Setting, effective
 from reconciler.escape import visible
+from reconciler.live import Live
 from reconciler.load import PolicyError, load_policies
 from reconciler.models import is_guid
 from reconciler.plan import Plan
@@ -204,7 +206,20 @@ async def _plan_with(graph: Graph, desired: Desired) -> Plan:
     live = await read_live(graph, scope(desired))
     counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
     say(f"Read {counts} ({graph.request_count} request(s)).")
-    return replace(make_plan(desired, live), graph_url=graph.base_url, tenant=graph.tenant)
+    return replace(_compare(desired, live), graph_url=graph.base_url, tenant=graph.tenant)
+
+
+def _compare(desired: Desired, live: Live) -> Plan:
+    """The plan, with the collector's view of the heap frozen meanwhile. The compare allocates
+    hundreds of thousands of short-lived objects, and each full collection they trigger would
+    walk every object of `desired` and `live`, which it cannot free: 23% of the compare at
+    10,000 partners. Safe: frozen objects are still freed by reference counting, and unfreezing
+    hands them back to the collector, so a cycle among them is collected later, not leaked."""
+    gc.freeze()
+    try:
+        return make_plan(desired, live)
+    finally:
+        gc.unfreeze()
 
 
 def _read_plan_file(plan_file: Path) -> Plan:

@@ -34,6 +34,7 @@ def make_plan(desired: Desired, live: Live) -> Plan:
     changes: list[Change] = []
     errors: list[PlanError] = []
     unmanaged: list[Unmanaged] = []
+    created: set[Address] = set()  # looked up per nested change: a scan of `changes` is quadratic
     for rtype in REGISTRY:
         wanted, present = desired.of(rtype.name), live.of(rtype.name)
         for address in sorted(wanted.keys() | present.keys()):
@@ -43,7 +44,9 @@ def make_plan(desired: Desired, live: Live) -> Plan:
             else:
                 change = _change(rtype, address, want, present.get(address), forms.get(address), errors)
             if change is not None:
-                changes.append(_after_parent(change, rtype, changes))
+                changes.append(_after_parent(change, rtype, created))
+                if change.action == "create":
+                    created.add(change.address)
     return Plan(
         changes=tuple(changes),
         unmanaged=tuple(unmanaged),
@@ -116,12 +119,12 @@ def _make(
     return Change(rtype.name, address.id, action, source, diff, reqs)
 
 
-def _after_parent(change: Change, rtype: ResourceType, earlier: list[Change]) -> Change:
+def _after_parent(change: Change, rtype: ResourceType, created: set[Address]) -> Change:
     """A nested resource's change waits for its parent's create in the same plan."""
     if rtype.parent is None:
         return change
     parent = Address(rtype.parent, change.id)
-    if any(c.address == parent and c.action == "create" for c in earlier):
+    if parent in created:
         return replace(change, depends_on=(parent,))
     return change
 

@@ -1,0 +1,87 @@
+"""CPU of the in-memory work at scale: `xtap validate` of N varied files, and the plan compare.
+
+No network: the files are written to a temp dir and loaded as `xtap validate` does; the live
+state is built in memory. The inputs are the golden plan test's (tests/test_plan_golden.py),
+scaled up, so what is timed is what that test pins byte for byte. To compare before and after a
+change, run it on both (`git stash`, run, `git stash pop`, run) and quote both outputs.
+
+    python bench/cpu.py [--partners 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import CSafeLoader  # type: ignore[attr-defined]
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from test_plan_golden import desired_partner, live_partner, live_sync, tenant
+
+from reconciler.address import Address
+from reconciler.live import Live
+from reconciler.load import load_policies
+from reconciler.planner import make_plan
+from reconciler.registry import IDENTITY_SYNC, PARTNER
+
+
+def write_files(root: Path, count: int) -> Path:
+    """One YAML file per partner, with a comment, flow or block style varying."""
+    (root / "partners").mkdir(parents=True)
+    for n in range(count):
+        body = json.dumps(desired_partner(n), indent=2 if n % 2 else None)
+        (root / "partners" / f"p{n:05}.yaml").write_text(f"# partner {n}\n{body}\n")
+    return root
+
+
+def live_state(count: int) -> Live:
+    instances: dict[Address, dict[str, Any]] = {}
+    for n in range(count):
+        instances[Address(PARTNER.name, tenant(n))] = live_partner(n)
+        if n % 5 in (0, 3):
+            instances[Address(IDENTITY_SYNC.name, tenant(n))] = live_sync(n)
+    return Live(instances, (PARTNER.name,))
+
+
+def libyaml_load(root: Path) -> None:
+    """The floor `validate` is measured against: libyaml parsing every file, nothing else."""
+    for path in sorted((root / "partners").iterdir()):
+        CSafeLoader(path.read_text()).get_single_data()
+
+
+def cpu_seconds(work: Callable[[], object], repeat: int) -> float:
+    """Median process CPU of `repeat` runs: wall time would count the disk cache and other load."""
+    runs = []
+    for _ in range(repeat):
+        start = time.process_time()
+        work()
+        runs.append(time.process_time() - start)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--partners", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        root = write_files(Path(workdir) / "policies", args.partners)
+        floor = cpu_seconds(lambda: libyaml_load(root), args.repeat)
+        validate = cpu_seconds(lambda: load_policies(root), args.repeat)
+        desired, live = load_policies(root), live_state(args.partners)
+    compare = cpu_seconds(lambda: make_plan(desired, live), args.repeat)
+    print(f"partners: {args.partners}, median of {args.repeat} runs, process CPU seconds")
+    print(f"libyaml load of the files:  {floor:6.2f}")
+    print(f"validate (load_policies):   {validate:6.2f}  ({validate / floor:.2f}x libyaml)")
+    print(f"plan compare (make_plan):   {compare:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

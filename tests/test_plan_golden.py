@@ -1,0 +1,203 @@
+"""The plan, byte for byte: a fixed, varied tenant against a checked-in plan file.
+
+Optimising the loader and the comparison (issue 12) must not change a single byte of any plan:
+a reviewer reading a plan, and `apply` checking its digest, rely on it being a pure function of
+files and live state. The inputs cover every resource type and the quirks canonical.py exists
+for (GUID case, target order and duplicates, unset objects, `@odata.*`, absent-means values).
+After a deliberate change to the plan format, regenerate with
+`python -c "import sys; sys.path[:0] = ['tests']; import test_plan_golden as g; g.write_golden()"`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import planfile
+from reconciler.address import Address
+from reconciler.live import Live
+from reconciler.load import load_policies
+from reconciler.planner import make_plan
+from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
+
+GOLDEN = Path(__file__).parent / "golden" / "plan.json"
+PARTNERS = 60
+KEYWORDS = (("AllUsers", "user"), ("Office365", "application"), ("AllApplications", "application"))
+
+
+def tenant(n: int) -> str:
+    return f"{n:08x}-aaaa-4bbb-8ccc-{n * 7919:012x}"
+
+
+def group(n: int, upper: bool = False) -> str:
+    guid = f"{n * 31:08x}-dddd-4eee-8fff-{n:012x}".replace("0", "a" if n % 2 else "0")
+    return guid.upper() if upper else guid
+
+
+def targets(n: int, upper: bool, kind: str) -> list[dict[str, str]]:
+    """Two or three groups, in an order and case that vary with `n`, sometimes duplicated."""
+    found = [{"target": group(n + i, upper and i % 2 == 0), "targetType": kind} for i in range(2 + n % 2)]
+    if n % 5 == 0:
+        found.append(dict(found[0]))
+    return found[::-1] if n % 3 == 0 else found
+
+
+def b2b(n: int, upper: bool) -> dict[str, Any]:
+    users: dict[str, Any] = {"accessType": "allowed" if n % 2 else "blocked", "targets": targets(n, upper, "group")}
+    keyword, kind = KEYWORDS[n % len(KEYWORDS)]
+    if kind == "user":
+        users["targets"] = [{"target": keyword, "targetType": kind}]
+        apps = {"accessType": "allowed", "targets": [{"target": "AllApplications", "targetType": "application"}]}
+    else:
+        apps = {"accessType": "allowed", "targets": [{"target": keyword, "targetType": kind}]}
+    return {"usersAndGroups": users, "applications": apps}
+
+
+def trust(n: int) -> dict[str, bool]:
+    return {
+        "isMfaAccepted": n % 2 == 0,
+        "isCompliantDeviceAccepted": n % 3 == 0,
+        "isHybridAzureADJoinedDeviceAccepted": n % 4 == 0,
+    }
+
+
+def desired_partner(n: int) -> dict[str, Any]:
+    """A file's body: which settings it writes varies with `n`."""
+    body: dict[str, Any] = {"tenantId": tenant(n).upper() if n % 7 == 0 else tenant(n), "inboundTrust": trust(n)}
+    if n % 2:
+        body["b2bCollaborationInbound"] = b2b(n, upper=False)
+    if n % 3 == 1:
+        body["b2bDirectConnectOutbound"] = b2b(n + 1, upper=True)
+    if n % 4 == 2:
+        body["automaticUserConsentSettings"] = {"inboundAllowed": True, "outboundAllowed": n % 8 == 2}
+    if n % 6 == 5:
+        body["isServiceProvider"] = n % 12 == 5
+    if n % 5 == 3:
+        body["identitySynchronization"] = {"displayName": f"partner {n}", "userSyncInbound": {"isSyncAllowed": True}}
+    if n % 9 == 4:
+        body["tenantRestrictions"] = {"usersAndGroups": {"accessType": "blocked", "targets": targets(n, True, "group")}}
+    return body
+
+
+def live_partner(n: int) -> dict[str, Any]:
+    """What Graph holds for partner `n`: equal, equal but written differently, or different."""
+    body = {k: v for k, v in desired_partner(n).items() if k != "identitySynchronization"}
+    body["tenantId"] = tenant(n)
+    body["@odata.type"] = "#microsoft.graph.crossTenantAccessPolicyConfigurationPartner"
+    body["isInMultiTenantOrganization"] = n % 10 == 0
+    body.setdefault("automaticUserConsentSettings", {"inboundAllowed": None, "outboundAllowed": None})
+    if "b2bCollaborationInbound" in body and n % 4 == 1:
+        body["b2bCollaborationInbound"] = b2b(n, upper=True)  # the same set, other case and order
+    if n % 4 == 3:
+        body["inboundTrust"] = trust(n + 1)
+    if n % 8 == 6:
+        body["b2bDirectConnectInbound"] = b2b(n, upper=False)  # the file no longer sets it
+    if n % 6 == 5:
+        body["isServiceProvider"] = n % 18 != 5
+    return body
+
+
+def live_sync(n: int) -> dict[str, Any]:
+    return {"tenantId": tenant(n), "displayName": f"partner {n}", "userSyncInbound": {"isSyncAllowed": n % 2 == 0}}
+
+
+def write_files(root: Path) -> None:
+    (root / "partners").mkdir(parents=True)
+    for n in range(PARTNERS):
+        (root / "partners" / f"p{n:03}.yaml").write_text(json.dumps(desired_partner(n), indent=2 if n % 2 else None))
+    default = {
+        "inboundTrust": trust(1),
+        "b2bDirectConnectInbound": b2b(4, upper=True),
+        "invitationRedemptionIdentityProviderConfiguration": {
+            "primaryIdentityProviderPrecedenceOrder": ["externalFederation", "azureActiveDirectory"],
+            "fallbackIdentityProvider": "defaultConfiguredIdp",
+        },
+    }
+    (root / "default.yaml").write_text(json.dumps(default))
+    template = {"inboundTrust": trust(3), "templateApplicationLevel": "newPartners,existingPartners"}
+    (root / "mto-partner-template.yaml").write_text(json.dumps(template))
+    (root / "mto-identity-sync-template.yaml").write_text("# only comments: the unconfigured state\n")
+
+
+def live_state() -> Live:
+    """Partners 0..PARTNERS-8 exist (the rest are created), plus three nobody declares."""
+    instances: dict[Address, dict[str, Any]] = {}
+    for n in [*range(PARTNERS - 8), 900, 901, 902]:
+        instances[Address(PARTNER.name, tenant(n))] = live_partner(n)
+        if n % 5 in (0, 3):
+            instances[Address(IDENTITY_SYNC.name, tenant(n))] = live_sync(n)
+    instances[Address(DEFAULT.name, "default")] = {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/crossTenantAccessPolicy/default",
+        "id": "default",
+        "isServiceDefault": False,
+        "inboundTrust": None,
+        "b2bCollaborationInbound": b2b(2, upper=False),
+        "b2bDirectConnectInbound": b2b(4, upper=False),
+        "invitationRedemptionIdentityProviderConfiguration": {
+            "primaryIdentityProviderPrecedenceOrder": ["azureActiveDirectory", "externalFederation"],
+            "fallbackIdentityProvider": "defaultConfiguredIdp",
+        },
+    }
+    instances[Address(MTO_PARTNER_TEMPLATE.name, MTO_PARTNER_TEMPLATE.singleton_id or "")] = {
+        "id": "multiTenantOrganizationPartnerConfiguration",
+        "templateApplicationLevel": "existingPartners,newPartners",
+        "inboundTrust": trust(5),
+    }
+    instances[Address(MTO_IDENTITY_SYNC_TEMPLATE.name, MTO_IDENTITY_SYNC_TEMPLATE.singleton_id or "")] = {
+        "id": "multiTenantOrganizationIdentitySynchronization",
+        "templateApplicationLevel": "newPartners",
+        "userSyncInbound": {"isSyncAllowed": True},
+    }
+    read = (PARTNER.name, DEFAULT.name, MTO_PARTNER_TEMPLATE.name, MTO_IDENTITY_SYNC_TEMPLATE.name)
+    return Live(instances, read)
+
+
+def plan_json(workdir: Path) -> str:
+    """The plan of the files in `workdir`, sources relative to it so the file names no temp dir."""
+    with contextlib.chdir(workdir):
+        return planfile.dumps(make_plan(load_policies("policies"), live_state()))
+
+
+def write_golden() -> None:
+    with tempfile.TemporaryDirectory() as workdir:
+        write_files(Path(workdir) / "policies")
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(plan_json(Path(workdir)))
+
+
+def test_plan_is_byte_identical_to_the_golden_file(tmp_path: Path) -> None:
+    write_files(tmp_path / "policies")
+    assert plan_json(tmp_path) == GOLDEN.read_text()
+
+
+def test_the_golden_plan_exercises_every_resource_type_and_action() -> None:
+    """A golden file of no-ops would pin nothing down."""
+    plan = json.loads(GOLDEN.read_text())
+    changed = {(change["resource"], change["action"]) for change in plan["changes"]}
+    resources = {resource for resource, _ in changed}
+    assert resources == {
+        PARTNER.name,
+        IDENTITY_SYNC.name,
+        DEFAULT.name,
+        MTO_PARTNER_TEMPLATE.name,
+        MTO_IDENTITY_SYNC_TEMPLATE.name,
+    }
+    assert {"create", "update"} <= {action for _, action in changed}
+    assert plan["unmanaged"] and plan["errors"]
+
+
+@pytest.mark.parametrize("n", [0, 3, 13])
+def test_a_changed_input_changes_the_plan(tmp_path: Path, n: int) -> None:
+    """The comparison is sensitive: one flipped flag in one file gives another plan."""
+    golden = GOLDEN.read_text()
+    write_files(tmp_path / "policies")
+    path = tmp_path / "policies" / "partners" / f"p{n:03}.yaml"
+    body = json.loads(path.read_text())
+    body["inboundTrust"]["isMfaAccepted"] = not body["inboundTrust"]["isMfaAccepted"]
+    path.write_text(json.dumps(body))
+    assert plan_json(tmp_path) != golden
