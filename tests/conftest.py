@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import settings
 
@@ -22,6 +23,24 @@ if os.environ.get("CI"):
 
 READ_WRITE = ("Policy.ReadWrite.CrossTenantAccess",)
 READ_ONLY = ("Policy.Read.All",)
+
+
+def client_for(emu: Emulator, token: str | None = None) -> httpx.Client:
+    """A raw HTTP client for the emulator, with a token (read-write unless given)."""
+    token = emu.mint_token() if token is None else token
+    return httpx.Client(base_url=emu.base_url, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[httpx.Client]:
+    with client_for(emu) as c:
+        yield c
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import json
 import math
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from conftest import client_for
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES
 
 from reconciler.emulator import Emulator, EmulatorConfig, StartError, run_forever
@@ -59,23 +59,6 @@ BLOCK_ALL_USERS = target_config("blocked", ("AllUsers", "user"))
 BLOCK_ALL_APPS = target_config("blocked", ("AllApplications", "application"))
 ALLOW_ALL_USERS = target_config("allowed", ("AllUsers", "user"))
 ALLOW_ALL_APPS = target_config("allowed", ("AllApplications", "application"))
-
-
-def client_for(emu: Emulator, token: str | None = None) -> httpx.Client:
-    token = emu.mint_token() if token is None else token
-    return httpx.Client(base_url=emu.base_url, headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def client(emu: Emulator) -> Iterator[httpx.Client]:
-    with client_for(emu) as c:
-        yield c
 
 
 def assert_error(response: httpx.Response, status: int, code: str, message: str | None = None) -> None:

@@ -3,31 +3,18 @@ the rules a batching client must follow, so that it fails here rather than again
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from conftest import run_xtap
-from test_emulator import PARTNERS, TID, client_for
+from conftest import client_for, run_xtap
+from test_emulator import PARTNERS, TID
 from test_emulator_cli import serving
 
 from reconciler.emulator import Emulator, EmulatorConfig
 
 OTHER = "00000000-0000-0000-0000-000000000001"
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def client(emu: Emulator) -> Iterator[httpx.Client]:
-    with client_for(emu) as c:
-        yield c
 
 
 def create(ident: str, tenant: str, **extra: Any) -> dict[str, Any]:

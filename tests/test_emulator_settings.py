@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from conftest import client_for
 from test_emulator import (
     ALLOW_ALL_USERS,
     BLOCK_ALL_APPS,
@@ -23,7 +23,6 @@ from test_emulator import (
     TEMPLATE,
     TID,
     assert_error,
-    client_for,
     target_config,
 )
 
@@ -101,18 +100,6 @@ SEED_SYNC_TEMPLATE_PATCH = {
     "templateApplicationLevel": "newPartners,existingPartners",
     "userSyncInbound": {"isSyncAllowed": True},
 }
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def client(emu: Emulator) -> Iterator[httpx.Client]:
-    with client_for(emu) as c:
-        yield c
 
 
 def read(client: httpx.Client, path: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from test_emulator import PARTNERS, TID, assert_error, client_for
+from conftest import client_for
+from test_emulator import PARTNERS, TID, assert_error
 
 from reconciler.emulator import Emulator, EmulatorConfig
 
