@@ -68,8 +68,9 @@ class EmulatorConfig:
     drop_every, drop_probability: handle every Nth (or a drawn) top-level request that succeeds
         (2xx, the `$batch` envelope included), then close the connection without a reply: the
         write has landed and the client never hears of it.
-    write_quota: writes per app (token `appid`) in a token bucket refilling `write_quota` per
-        `write_quota_window_s`; a write to an empty bucket is 429 (GRAPH_FACTS §4). 0 is no quota.
+    write_quota: writes per app (token `appid`) in a token bucket that starts full and refills
+        `write_quota` per `write_quota_window_s`; a write to an empty bucket is 429 (GRAPH_FACTS §4).
+        0 is no quota.
     write_quota_window_s: the bucket's refill window; Graph's is 150 s.
     read_lag_s: for this long after a write to a partner (or its identity sync) or a singleton,
         reads show it as it was before the write (GRAPH_FACTS §7.7: reads lag writes).
