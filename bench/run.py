@@ -1,7 +1,7 @@
 """xtap's validate, plan and apply at N partners, side by side with their references, in one run.
 
 For each size it seeds an in-process emulator (with per-request latency) with N varied
-partners, a fifth of them with identity sync, writes a policies/ tree of N files of which a
+partners, a quarter of them with identity sync, writes a policies/ tree of N files of which a
 fraction differs from live, and runs each command as its own process, so that its CPU and peak
 RSS are its own (os.wait4):
 
