@@ -1,13 +1,13 @@
 """Desired + live → Plan. Pure: no I/O, so every rule here is tested without a tenant.
 
 For each resource type of the registry, in its order (a parent before its children), both
-sides are put in canonical form (`canonical`), compared (deepdiff names the leaves that differ), and each instance that
-differs becomes one Change: a create holding the file's properties, one minimal PATCH holding
-only the changed top-level properties (each with its whole desired value: nested PATCH
-semantics are undocumented, GRAPH_FACTS §3.4, and a whole value is right either way), a reset
-when a file declares the unconfigured state, or a delete when a nested resource leaves its
-parent's file. What varies by type is read from its registry entry; `actions` turns each
-change into its Graph requests.
+sides are put in canonical form (`canonical`) and compared (deepdiff names the leaves that
+differ), and each instance that differs becomes one Change: a create holding the file's
+properties, one minimal PATCH holding only the changed top-level properties (each with its
+whole desired value: nested PATCH semantics are undocumented, GRAPH_FACTS §3.4, and a whole
+value is right either way), a reset when a file declares the unconfigured state, or a delete
+when a nested resource leaves its parent's file. What varies by type is read from its
+registry entry; `actions` turns each change into its Graph requests.
 """
 
 from __future__ import annotations
