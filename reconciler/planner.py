@@ -37,7 +37,8 @@ def make_plan(desired: Desired, live: Live) -> Plan:
     created: set[Address] = set()  # looked up per nested change: a scan of `changes` is quadratic
     for rtype in REGISTRY:
         wanted, present = desired.of(rtype.name), live.of(rtype.name)
-        for address in sorted(wanted.keys() | present.keys()):
+        # By id: the addresses share `rtype`, and a key compares in C where Address's own order is Python.
+        for address in sorted(wanted.keys() | present.keys(), key=_id):
             want = wanted.get(address)
             if want is None:
                 change = _leftover(rtype, address, present[address], forms[address], desired, unmanaged)
@@ -55,6 +56,10 @@ def make_plan(desired: Desired, live: Live) -> Plan:
         scope=live.read,
         inherited=_inherited(desired, live),
     )
+
+
+def _id(address: Address) -> str:
+    return address.id
 
 
 def _leftover(
@@ -166,7 +171,8 @@ def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
 def _digest(forms: Mapping[Address, dict[str, Any]], read: tuple[str, ...]) -> str:
     """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
     not "someone changed the tenant", but any real change makes a saved plan stale."""
-    state = {"read": sorted(read), "instances": {str(address): form for address, form in sorted(forms.items())}}
+    # Unsorted here: `sort_keys` orders the instances, and Address objects sort in Python, slowly.
+    state = {"read": sorted(read), "instances": {str(address): form for address, form in forms.items()}}
     return "sha256:" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
 
