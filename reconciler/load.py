@@ -103,11 +103,13 @@ class _Doc:
 
     def at(self, path: Path_, message: str, on_key: bool = False) -> Problem:
         """A problem at `path`, or at its nearest ancestor that has a position."""
+        return Problem(self.file, *self.position(path, on_key), message)
+
+    def position(self, path: Path_, on_key: bool = False) -> tuple[int, int]:
         marks = self.key_marks if on_key else self.value_marks
         while path and path not in marks:
             path = path[:-1]
-        line, col = marks.get(path, self.value_marks.get((), (1, 1)))
-        return Problem(self.file, line, col, message)
+        return marks.get(path, self.value_marks.get((), (1, 1)))
 
 
 def load_policies(root: Path | str) -> Desired:
@@ -117,19 +119,43 @@ def load_policies(root: Path | str) -> Desired:
         raise PolicyError([Problem.whole(root, "policies directory not found (use --policies DIR)")])
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
-    for path, rtype in _policy_files(root, problems):
-        # A singleton's file with only comments declares its unconfigured state (`reset_action`).
-        doc = _parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
-        if doc is None:
-            continue
-        model = _validate(doc, rtype.model, problems)
-        if model is not None:
-            for address, instance in _instances(rtype, model.wire(), doc):
-                _add(instances, address, instance, doc, problems)
+    for loaded in _load_files(list(_policy_files(root, problems))):
+        problems.extend(loaded.problems)
+        for address, instance, key_at in loaded.declared:
+            _add(instances, address, instance, (loaded.file, *key_at), problems)
     settings = _settings(root / SETTINGS_FILE, problems)
     if problems:
         raise PolicyError(problems)
     return Desired(instances, tenant=settings.tenant)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One policy file's outcome: its problems, or the instances it declares, each with where its
+    key stands (a duplicate is reported there). Plain data, so a worker process can hand it back."""
+
+    file: str
+    problems: list[Problem]
+    declared: list[tuple[Address, DesiredInstance, tuple[int, int]]]
+
+
+def _load_files(files: list[tuple[Path, ResourceType]]) -> Iterator[_Loaded]:
+    """Each file's outcome, in the order given."""
+    return (_load_file(path, rtype) for path, rtype in files)
+
+
+def _load_file(path: Path, rtype: ResourceType) -> _Loaded:
+    problems: list[Problem] = []
+    # A singleton's file with only comments declares its unconfigured state (`reset_action`).
+    doc = _parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
+    model = None if doc is None else _validate(doc, rtype.model, problems)
+    if doc is None or model is None:
+        return _Loaded(str(path), problems, [])
+    declared = [
+        (address, instance, doc.position((REGISTRY_BY_NAME[address.resource].key or "",)))
+        for address, instance in _instances(rtype, model.wire(), doc)
+    ]
+    return _Loaded(str(path), problems, declared)
 
 
 def _settings(path: Path, problems: list[Problem]) -> Settings:
@@ -173,15 +199,16 @@ def _add(
     instances: dict[Address, DesiredInstance],
     address: Address,
     instance: DesiredInstance,
-    doc: _Doc,
+    key_at: tuple[str, int, int],
     problems: list[Problem],
 ) -> None:
+    """Declare `instance`, or report a second declaration at `key_at` (file, line, column): the
+    key of the file that makes it."""
     if address in instances:
         key = REGISTRY_BY_NAME[address.resource].key or ""
         where = instances[address].source
-        problems.append(
-            doc.at((key,), f"{key} {address.id} is already declared in {where}; one file per {address.resource}")
-        )
+        message = f"{key} {address.id} is already declared in {where}; one file per {address.resource}"
+        problems.append(Problem(*key_at, message))
         return
     instances[address] = instance
 
