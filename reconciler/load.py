@@ -119,7 +119,7 @@ def load_policies(root: Path | str) -> Desired:
         raise PolicyError([Problem.whole(root, "policies directory not found (use --policies DIR)")])
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
-    for loaded in _load_files(list(_policy_files(root, problems))):
+    for loaded in (_load_file(path, rtype) for path, rtype in _policy_files(root, problems)):
         problems.extend(loaded.problems)
         for address, instance, key_at in loaded.declared:
             _add(instances, address, instance, (loaded.file, *key_at), problems)
@@ -132,16 +132,11 @@ def load_policies(root: Path | str) -> Desired:
 @dataclass(frozen=True)
 class _Loaded:
     """One policy file's outcome: its problems, or the instances it declares, each with where its
-    key stands (a duplicate is reported there). Plain data, so a worker process can hand it back."""
+    key stands (a duplicate is reported there)."""
 
     file: str
     problems: list[Problem]
     declared: list[tuple[Address, DesiredInstance, tuple[int, int]]]
-
-
-def _load_files(files: list[tuple[Path, ResourceType]]) -> Iterator[_Loaded]:
-    """Each file's outcome, in the order given."""
-    return (_load_file(path, rtype) for path, rtype in files)
 
 
 def _load_file(path: Path, rtype: ResourceType) -> _Loaded:
@@ -347,10 +342,10 @@ class _Reader:
 
     def _scalar(self, event: ScalarEvent) -> None:
         self._start(event)
-        kind = _implicit_kind(event.value) if event.implicit[0] else "str"  # quoted or block: a string
+        kind, value = _plain(event.value) if event.implicit[0] else ("str", event.value)  # quoted or block
         if kind not in PLAIN_TAGS:  # a date or `<<`: YAML 1.1 types that no Graph property takes
             self._problem(event, f"unsupported YAML value {event.value!r}: quote it to make it a string")
-        self._attach(_scalar(kind, event.value), kind == "str", event)
+        self._attach(value, kind == "str", event)
 
     def _open(self, event: CollectionStartEvent, data: dict[str, Any] | list[Any]) -> bool:
         """Start a collection; False, with a problem, if it is nested past the cap."""
@@ -410,10 +405,11 @@ class _Reader:
 
 
 @functools.lru_cache(maxsize=4096)
-def _implicit_kind(text: str) -> str:
-    """The type YAML gives a plain scalar. Cached: the same few keys and values recur in every file,
-    and ruamel's resolver tries a regex per candidate type."""
-    return str(_RESOLVER.resolve(ScalarNode, text, (True, False)).suffix).removeprefix(YAML_TAG)
+def _plain(text: str) -> tuple[str, Any]:
+    """The type YAML gives a plain scalar, and its value. Cached: the same few keys and values
+    recur in every file, and ruamel's resolver tries a regex per candidate type."""
+    kind = str(_RESOLVER.resolve(ScalarNode, text, (True, False)).suffix).removeprefix(YAML_TAG)
+    return kind, _value(kind, text)
 
 
 def _mark(event: Event) -> tuple[int, int]:
@@ -421,7 +417,7 @@ def _mark(event: Event) -> tuple[int, int]:
     return event.start_mark.line + 1, event.start_mark.column + 1
 
 
-def _scalar(kind: str, text: str) -> Any:
+def _value(kind: str, text: str) -> Any:
     if kind == "null":
         return None
     if kind == "bool":
