@@ -88,9 +88,11 @@ def _replies(graph: Graph, items: Sequence[BatchItem], reply: dict[str, Any] | N
         if parsed is None:
             raise _malformed(graph, "a $batch response that is not {id, status, headers, body}")
         by_id[parsed.id.lower()] = parsed
-    missing = [item.id for item in items if item.id.lower() not in by_id]
-    if missing or len(by_id) != len(responses):
-        raise _malformed(graph, f"the $batch reply does not answer each request once (missing {missing[:3]})")
+    if len(by_id) != len(responses):
+        raise _malformed(graph, "the $batch reply answers a request twice")
+    missing = next((item.id for item in items if item.id.lower() not in by_id), None)
+    if missing is not None:
+        raise _malformed(graph, f"the $batch reply leaves request {missing} unanswered")
     return [by_id[item.id.lower()] for item in items]
 
 

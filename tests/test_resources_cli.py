@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_xtap
+from conftest import run_xtap, writes_served
 from policy_files import write_policies
 from seeds import (
     DEFAULT_PATCH_BODIES,
@@ -37,7 +37,7 @@ Write = tuple[str, str, Any, int]
 
 def writes(emulator: Emulator) -> list[Write]:
     """What xtap asked Graph to change, in the order the emulator answered, with its status."""
-    return [(r.method, r.path, r.body, r.status) for r in emulator.requests if r.method != "GET"]
+    return [(r.method, r.path, r.body, r.status) for r in writes_served(emulator)]
 
 
 def apply(policies: Path, emulator: Emulator) -> None:
