@@ -59,7 +59,7 @@ FATAL_STATUSES = frozenset({None, 401, 403})
 SKIPPED_REASON = "not attempted: an earlier failure means no write can succeed"
 INTERRUPTED_SKIPPED_REASON = "not attempted: apply was interrupted"
 IN_FLIGHT_REASON = "in flight when apply was interrupted: Graph may or may not have applied it"
-LOST_REPLY_NOTE = "already created by the earlier attempt whose reply was lost"
+LOST_REPLY_NOTE = "already {done} by the earlier attempt whose reply was lost"
 
 MAX_IN_FLIGHT = 4  # batches at once: enough to hide Graph's latency, few enough to be polite
 THROTTLED_ATTEMPTS = 10  # an item throttled more often than this fails with Graph's 429
@@ -325,7 +325,8 @@ class _Applier:
     def _done(self, item: _Item, status: int) -> None:
         change = item.change
         if not 200 <= status < 300:
-            self._notes[change.address] = LOST_REPLY_NOTE
+            done = "created" if item.request.method == "POST" else "deleted"
+            self._notes[change.address] = LOST_REPLY_NOTE.format(done=done)
         if item.position == len(change.requests) - 1:
             self._record(Outcome(change, "applied", self._notes.get(change.address)))
 
