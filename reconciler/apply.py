@@ -38,6 +38,7 @@ import asyncio
 import heapq
 import itertools
 import math
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -276,22 +277,30 @@ class _Applier:
             self._settle(self._in_flight.pop(task), task.result())
 
     def _settle(self, items: list[_Item], result: BatchResult) -> None:
+        """Take in a batch's answer. Its items that go again share one jitter draw, so a
+        batch sent again goes out together rather than in as many pieces as it had items."""
+        jitter = random.random()
         if isinstance(result, ConnectionLost):
             for item in items:
                 item.lost += 1
-                self._retry_or_fail(item, item.lost, LOST_ATTEMPTS, None, lambda: result)
+                self._retry_or_fail(item, item.lost, LOST_ATTEMPTS, backoff_delay(item.lost, jitter), lambda: result)
         elif isinstance(result, GraphError):
             for item in items:
-                self._answer(item, result.status, None, lambda: result)
+                self._answer(item, result.status, None, jitter, lambda: result)
         else:
             for item, reply in zip(items, result, strict=True):
                 error = partial(item_error, self._graph, item.request, reply)
-                self._answer(item, reply.status, _retry_after(reply), error)
+                self._answer(item, reply.status, _retry_after(reply), jitter, error)
             if all(reply.status != 429 for reply in result):
                 self._gate.clean()
 
     def _answer(
-        self, item: _Item, status: int | None, retry_after: float | None, error: Callable[[], GraphError]
+        self,
+        item: _Item,
+        status: int | None,
+        retry_after: float | None,
+        jitter: float,
+        error: Callable[[], GraphError],
     ) -> None:
         """Take in one request's answer: done, retried (throttled, unavailable, a fallback)
         or failed with Graph's error."""
@@ -300,12 +309,13 @@ class _Applier:
             self._done(item, status)
         elif status == 429:
             item.throttled += 1
-            delay = backoff_delay(item.throttled) if retry_after is None else retry_after
+            delay = backoff_delay(item.throttled, jitter) if retry_after is None else retry_after
             self._gate.throttled(self._clock() + delay)
             self._retry_or_fail(item, item.throttled, THROTTLED_ATTEMPTS + 1, delay, error)
         elif status in UNAVAILABLE_STATUSES:
             item.unavailable += 1
-            self._retry_or_fail(item, item.unavailable, UNAVAILABLE_ATTEMPTS, None, error)
+            delay = backoff_delay(item.unavailable, jitter)
+            self._retry_or_fail(item, item.unavailable, UNAVAILABLE_ATTEMPTS, delay, error)
         elif request.fallback is not None and status in request.fallback_statuses:
             item.request = request.fallback
             self._queue(item, 0.0)
@@ -313,14 +323,13 @@ class _Applier:
             self._fail(item, error())
 
     def _retry_or_fail(
-        self, item: _Item, attempts: int, most: int, delay: float | None, error: Callable[[], GraphError]
+        self, item: _Item, attempts: int, most: int, delay: float, error: Callable[[], GraphError]
     ) -> None:
-        """Queue `item` again after `delay` (backoff with jitter when None), unless it has
-        been tried `most` times."""
+        """Queue `item` again after `delay`, unless it has been tried `most` times."""
         if attempts >= most:
             self._fail(item, error())
         else:
-            self._queue(item, backoff_delay(attempts) if delay is None else delay)
+            self._queue(item, delay)
 
     def _done(self, item: _Item, status: int) -> None:
         change = item.change

@@ -90,10 +90,11 @@ class ConnectionLost(GraphError):
     have been carried out by the attempt whose reply was lost."""
 
 
-def backoff_delay(attempt: int) -> float:
+def backoff_delay(attempt: int, jitter: float | None = None) -> float:
     """Seconds to wait before attempt `attempt` + 1: exponential with full jitter, so clients
-    that failed together do not come back together."""
-    return random.uniform(0, min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2**attempt))
+    that failed together do not come back together. Requests that should go again together
+    (a batch's items) share one `jitter` draw (0 to 1)."""
+    return min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2**attempt) * (random.random() if jitter is None else jitter)
 
 
 class _TokenProvider(AccessTokenProvider):
