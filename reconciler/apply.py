@@ -10,7 +10,7 @@ all in earlier phases. A phase is split into batches of at most 20 independent r
 an outcome. Graph's batching guide says a batch should be fully sequential or fully parallel;
 fully sequential (`dependsOn` chains) fails every later item with 424 when one fails, so one bad
 partner would take 19 others down. Fully parallel batches keep a failure to its own change, at
-the price of one partly filled batch per phase boundary: without throttling or faults, apply
+the price of one partly filled batch per phase boundary: without retries or fallbacks, apply
 sends at most ceil(writes / 20) + (phases - 1) batches (phases is 1 to 3: create, its PATCH,
 the identity sync).
 
