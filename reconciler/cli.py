@@ -263,9 +263,69 @@ def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt
     metavar="P",
     help="Answer each request 429 with this chance (0 to 1), drawn from --seed.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --throttle-probability draws.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random draw (probabilities, jitter, edits)."
+)
 @click.option(
     "--retry-after", type=float, default=1.0, show_default=True, metavar="SECONDS", help="Retry-After of a 429."
+)
+@click.option(
+    "--latency-jitter",
+    type=float,
+    default=0.0,
+    metavar="SECONDS",
+    help="Add a random 0 to SECONDS to each --latency, drawn from --seed.",
+)
+@click.option("--unavailable-every", type=int, default=0, metavar="N", help="Answer every Nth request 503 (0: never).")
+@click.option(
+    "--unavailable-probability",
+    type=float,
+    default=0.0,
+    metavar="P",
+    help="Answer each request 503 with this chance (0 to 1), drawn from --seed.",
+)
+@click.option(
+    "--drop-every",
+    type=int,
+    default=0,
+    metavar="N",
+    help="Handle every Nth successful request, then close the connection without a reply (0: never).",
+)
+@click.option(
+    "--drop-probability",
+    type=float,
+    default=0.0,
+    metavar="P",
+    help="Lose the reply of each successful request with this chance (0 to 1), drawn from --seed.",
+)
+@click.option(
+    "--write-quota",
+    type=int,
+    default=0,
+    metavar="N",
+    help="Writes per app per --write-quota-window; more are 429 (Graph: 3000 per 150 s; 0: no quota).",
+)
+@click.option(
+    "--write-quota-window",
+    type=float,
+    default=150.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="The window the write quota refills over.",
+)
+@click.option(
+    "--read-lag",
+    type=float,
+    default=0.0,
+    metavar="SECONDS",
+    help="For this long after a write, reads show the resource as it was before.",
+)
+@click.option(
+    "--out-of-band-every",
+    type=int,
+    default=0,
+    metavar="N",
+    help="Before every Nth request, a portal admin flips a partner's inboundTrust.isMfaAccepted (0: never).",
 )
 @click.option(
     "--tenant-id",
@@ -289,6 +349,15 @@ def emulator(
     throttle_probability: float,
     seed: int,
     retry_after: float,
+    latency_jitter: float,
+    unavailable_every: int,
+    unavailable_probability: float,
+    drop_every: int,
+    drop_probability: float,
+    write_quota: int,
+    write_quota_window: float,
+    read_lag: float,
+    out_of_band_every: int,
     tenant_id: str | None,
 ) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.
@@ -322,6 +391,15 @@ def emulator(
             throttle_probability=throttle_probability,
             seed=seed,
             retry_after_s=retry_after,
+            latency_jitter_s=latency_jitter,
+            unavailable_every=unavailable_every,
+            unavailable_probability=unavailable_probability,
+            drop_every=drop_every,
+            drop_probability=drop_probability,
+            write_quota=write_quota,
+            write_quota_window_s=write_quota_window,
+            read_lag_s=read_lag,
+            out_of_band_every=out_of_band_every,
             tenant_id=tenant_id,
         )
     except ValueError as exc:  # the config owns its limits; this only words them as a usage error

@@ -22,10 +22,10 @@ from .audit import Activity, AuditLog
 from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require
 from .config import EmulatorConfig
 from .errors import BAD_REQUEST, GraphError, bad_request, error_body
+from .faults import PORTAL_ADMIN, Faults
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
 from .schema import IDENTITY_SYNC, PARTNER
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, Store, render
-from .throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class RecordedRequest:
     body: Any  # parsed JSON, or None when absent or unparsable
     status: int
     batch_id: str | None = None  # the item's id when it came inside a `$batch`
+    dropped: bool = False  # handled, then the connection closed without a reply
 
 
 Recorder = Callable[[RecordedRequest], None]
@@ -154,7 +155,7 @@ class GraphApp:
         record: Recorder,
     ) -> None:
         self._store = store
-        self._throttle = Throttle(config)
+        self.faults = Faults(config, authority.tenant_id)
         self._record = record
         self._authority = authority
         self._page_size = config.page_size
@@ -219,7 +220,9 @@ class GraphApp:
                 body = self._batch_body(headers, raw_body)
                 return _identified(self._batch(body, headers.get("authorization")), headers), body
             handler, params, query, caller = self._authorise(method, target, headers.get("authorization"))
-            self._throttle.check()
+            if self.faults.out_of_band():
+                self._portal_edit()
+            self.faults.check(method, caller.app_id)
             body, body_error = _parse_body(raw_body, headers.get("content-type"))
             if body_error is not None and method in ("POST", "PATCH", "PUT"):
                 raise body_error
@@ -229,6 +232,17 @@ class GraphApp:
         except Exception as exc:  # an emulator bug: answer like Graph's 500 and keep serving
             log.exception("emulator failure on %s %s", method, target)
             return refuse(GraphError(500, "UnknownError", f"Emulator failure: {exc!r}"), headers), body
+
+    def _portal_edit(self) -> None:
+        """An admin changes a partner in the portal, under the client's feet: drift to detect,
+        and an audit entry that names someone other than the client."""
+        try:
+            edit = self._store.portal_edit(self.faults.pick)
+        except GraphError as error:  # a planted partner the portal itself would refuse to save
+            log.warning("out-of-band edit refused: %s", error)
+            return
+        if edit is not None:
+            self._audit.record(audit.UPDATE_PARTNER, PORTAL_ADMIN, *edit)
 
     # -- JSON batching (GRAPH_FACTS §4) -------------------------------------------------------
 
@@ -372,7 +386,7 @@ class GraphApp:
 
     def _get_singleton(self, singleton: Singleton, path: tuple[str, ...], request: Request) -> Response:
         select = parse_select(request.query.get("$select"), singleton.entity)
-        body = render(self._store.singleton(singleton), singleton.entity, select)
+        body = render(self._store.read_singleton(singleton), singleton.entity, select)
         return Response(200, {"@odata.context": self._context(path, select, entity=True), **body})
 
     def _update_singleton(self, singleton: Singleton, request: Request) -> Response:

@@ -38,6 +38,7 @@ class Caller:
 
     permissions: frozenset[str]
     initiated_by: Mapping[str, Any] = field(default_factory=dict)
+    app_id: str = ""  # the `appid` claim: Graph's write quota is per app and tenant
 
 
 def _initiated_by(claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,7 +106,7 @@ class TokenAuthority:
         roles, scp = claims.get("roles", []), claims.get("scp", "")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or not isinstance(scp, str):
             raise _unauthorized("Access token validation failure. Invalid roles or scp claim.")
-        return Caller(frozenset(roles) | frozenset(scp.split()), _initiated_by(claims))
+        return Caller(frozenset(roles) | frozenset(scp.split()), _initiated_by(claims), str(claims.get("appid", "")))
 
 
 def require(granted: frozenset[str], write: bool, allowed: frozenset[str] | None = None) -> None:

@@ -13,6 +13,10 @@ PatchMode = Literal["replace_top_level", "odata_merge"]
 MAX_PAGE_SIZE = 1000
 # Longer than any client timeout worth testing, short enough that a typo does not hang a run.
 MAX_LATENCY_S = 600.0
+# Graph's write quota window (GRAPH_FACTS §4: 3,000 writes per 2 min 30 s per app and tenant).
+GRAPH_WRITE_WINDOW_S = 150.0
+# A day: any longer window would only make a test wait for its refill.
+MAX_WINDOW_S = 86400.0
 
 
 class StartError(Exception):
@@ -54,6 +58,24 @@ class EmulatorConfig:
     throttle_probability: answer each such request 429 with this chance, drawn from a
         generator seeded with `seed`, so a run can be replayed exactly.
     retry_after_s: the `Retry-After` a throttled request is told to wait.
+    seed: seeds every random draw below and above; each knob draws from its own generator
+        (seeded with `seed` and the knob's name), so turning one knob on leaves the others' draws
+        as they were, and a run replays exactly.
+    latency_jitter_s: each request waits `latency_s` plus a uniform draw from 0 to this.
+    unavailable_every, unavailable_probability: answer such requests 503 `ServiceUnavailable`
+        without `Retry-After` (a transient outage), counted like throttling: top-level requests
+        and `$batch` items that pass the token and permission checks, never the envelope.
+    drop_every, drop_probability: handle every Nth (or a drawn) top-level request that succeeds
+        (2xx, the `$batch` envelope included), then close the connection without a reply: the
+        write has landed and the client never hears of it.
+    write_quota: writes per app (token `appid`) in a token bucket that starts full and refills
+        `write_quota` per `write_quota_window_s`; a write to an empty bucket is 429 (GRAPH_FACTS §4).
+        0 is no quota.
+    write_quota_window_s: the bucket's refill window; Graph's is 150 s.
+    read_lag_s: for this long after a write to a partner (or its identity sync) or a singleton,
+        reads show it as it was before the write (GRAPH_FACTS §7.7: reads lag writes).
+    out_of_band_every: before every Nth request that passes the checks, a portal admin flips
+        `inboundTrust.isMfaAccepted` of a partner drawn from the seeded generator; 0 never does.
     """
 
     page_size: int = 100
@@ -70,18 +92,49 @@ class EmulatorConfig:
     throttle_probability: float = 0.0
     seed: int = 0
     retry_after_s: float = 1.0
+    latency_jitter_s: float = 0.0
+    unavailable_every: int = 0
+    unavailable_probability: float = 0.0
+    drop_every: int = 0
+    drop_probability: float = 0.0
+    write_quota: int = 0
+    write_quota_window_s: float = GRAPH_WRITE_WINDOW_S
+    read_lag_s: float = 0.0
+    out_of_band_every: int = 0
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page size must be 1 to {MAX_PAGE_SIZE}, got {self.page_size}")
-        if not 0 <= self.latency_s <= MAX_LATENCY_S:  # also refuses nan, which compares false
-            raise ValueError(f"latency must be 0 to {MAX_LATENCY_S:g} seconds, got {self.latency_s:g}")
-        if self.throttle_every < 0:
-            raise ValueError(f"throttle every must be 0 (never) or more, got {self.throttle_every}")
-        if not 0 <= self.throttle_probability <= 1:
-            raise ValueError(f"throttle probability must be 0 to 1, got {self.throttle_probability:g}")
-        if not 0 <= self.retry_after_s <= MAX_LATENCY_S:
-            raise ValueError(f"retry after must be 0 to {MAX_LATENCY_S:g} seconds, got {self.retry_after_s:g}")
+        for name, every in (
+            ("throttle every", self.throttle_every),
+            ("unavailable every", self.unavailable_every),
+            ("drop every", self.drop_every),
+            ("out of band every", self.out_of_band_every),
+        ):
+            if every < 0:
+                raise ValueError(f"{name} must be 0 (never) or more, got {every}")
+        for name, chance in (
+            ("throttle probability", self.throttle_probability),
+            ("unavailable probability", self.unavailable_probability),
+            ("drop probability", self.drop_probability),
+        ):
+            if not 0 <= chance <= 1:  # also refuses nan, which compares false
+                raise ValueError(f"{name} must be 0 to 1, got {chance:g}")
+        for name, seconds, most in (
+            ("latency", self.latency_s, MAX_LATENCY_S),
+            ("latency jitter", self.latency_jitter_s, MAX_LATENCY_S),
+            ("retry after", self.retry_after_s, MAX_LATENCY_S),
+            ("read lag", self.read_lag_s, MAX_LATENCY_S),
+        ):
+            if not 0 <= seconds <= most:
+                raise ValueError(f"{name} must be 0 to {most:g} seconds, got {seconds:g}")
+        if self.write_quota < 0:
+            raise ValueError(f"write quota must be 0 (no quota) or more, got {self.write_quota}")
+        if not 0 < self.write_quota_window_s <= MAX_WINDOW_S:
+            raise ValueError(
+                f"write quota window must be more than 0 and at most {MAX_WINDOW_S:g} seconds, "
+                f"got {self.write_quota_window_s:g}"
+            )
         if self.patch_mode not in ("replace_top_level", "odata_merge"):
             raise ValueError(f"unknown patch_mode {self.patch_mode!r}")
         if self.tenant_id is not None and not _is_guid(self.tenant_id):

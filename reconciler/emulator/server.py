@@ -49,7 +49,6 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     app: GraphApp
     record: Callable[[RecordedRequest], None]
-    latency_s: float
 
     def __init__(self, host: str, port: int) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -72,7 +71,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(refuse(error, headers), None)
             return
         response, body = self.server.app.dispatch(self.command, self.path, headers, raw)
-        self._answer(response, body)
+        if 200 <= response.status < 300 and self.server.app.faults.drop():
+            self._drop(response, body)
+        else:
+            self._answer(response, body)
+
+    def _drop(self, response: Response, body: Any) -> None:
+        """Lose the reply of a handled request: nothing is written back, and the connection is
+        closed once this returns, so the client sees it end before any response (httpx's
+        RemoteProtocolError), as when a proxy or the network drops it."""
+        self.server.record(RecordedRequest(self.command, self.path, body, response.status, dropped=True))
+        time.sleep(self.server.app.faults.latency())
+        self.close_connection = True
 
     def _read_body(self) -> bytes:
         """The request body, read only when its framing is sound and its size within the limit."""
@@ -95,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         # Logged before the response goes out, so a client that has its answer sees it in the log.
         self.server.record(RecordedRequest(self.command, self.path, body, response.status))
-        time.sleep(self.server.latency_s)
+        time.sleep(self.server.app.faults.latency())
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -146,7 +156,6 @@ class Emulator:
         self._base_url = f"http://{netloc}/{VERSION}"
         server.app = GraphApp(self._store, self._authority, self.config, self._base_url, self._audit, self._record)
         server.record = self._record
-        server.latency_s = self.config.latency_s
         self._server = server
         # A short poll interval: `stop()` waits up to one interval, and tests start and stop often.
         self._thread = threading.Thread(

@@ -18,7 +18,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any
 
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request, not_found
+from .lag import ReadLag
 from .schema import (
     DEFAULT,
     IDENTITY_SYNC,
@@ -139,6 +140,9 @@ class Store:
         self._partners: dict[str, dict[str, Any]] = {}
         self._singletons = {s.key: copy.deepcopy(dict(s.reset_state)) for s in SINGLETONS}
         self._path = Path(config.state_file) if config.state_file else None
+        # What API reads see lags API writes; tests' direct reads and plants see the truth.
+        self._partner_lag = ReadLag(config.read_lag_s)
+        self._singleton_lag = ReadLag(config.read_lag_s)
         if self._path is not None and self._path.exists():
             partners, self._singletons = _load(self._path)
             self._partners = {tid.lower(): partner for tid, partner in partners.items()}
@@ -150,14 +154,15 @@ class Store:
         tenantId returned when more remain (the paging cursor). Keyset paging stays correct
         when partners are added or removed between pages."""
         with self._lock:
-            keys = sorted(k for k in self._partners if after is None or k > after)
+            partners = self._partner_lag.view(self._partners)
+            keys = sorted(k for k in partners if after is None or k > after)
             page = keys[:limit]
             cursor = page[-1] if len(keys) > limit else None
-            return [copy.deepcopy(self._partners[k]) for k in page], cursor
+            return [copy.deepcopy(partners[k]) for k in page], cursor
 
     def get_partner(self, tenant_id: str) -> dict[str, Any]:
         with self._lock:
-            return copy.deepcopy(self._find(tenant_id))
+            return copy.deepcopy(self._seen(tenant_id))
 
     def partners(self) -> dict[str, dict[str, Any]]:
         with self._lock:
@@ -165,7 +170,10 @@ class Store:
 
     def get_identity_sync(self, tenant_id: str) -> dict[str, Any]:
         with self._lock:
-            return copy.deepcopy(self._find_sync(tenant_id))
+            policy = self._seen(tenant_id).get(SYNC)
+            if policy is None:
+                raise _sync_not_found(tenant_id)
+            return copy.deepcopy(policy)
 
     def identity_sync(self, tenant_id: str) -> dict[str, Any] | None:
         """The stored policy, or None when there is none (or no such partner)."""
@@ -175,6 +183,11 @@ class Store:
     def singleton(self, singleton: Singleton) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._singletons[singleton.key])
+
+    def read_singleton(self, singleton: Singleton) -> dict[str, Any]:
+        """The singleton as a GET sees it, lagging writes."""
+        with self._lock:
+            return copy.deepcopy(self._singleton_lag.view(self._singletons)[singleton.key])
 
     # -- writes through the API -------------------------------------------------------------
 
@@ -190,6 +203,7 @@ class Store:
                     "Another object with the same value for property tenantId already exists.",
                 )
             partner = self._updated({}, changes, PARTNER)
+            self._partner_written(partner["tenantId"])
             self._partners[partner["tenantId"]] = partner
             return copy.deepcopy(partner)
 
@@ -197,7 +211,9 @@ class Store:
         with self._writing():
             current = self._find(tenant_id)  # 404 before 400: the resource is resolved first
             changes = coerce_write(body, PARTNER, creating=False)
-            self._partners[tenant_id.lower()] = self._updated(current, changes, PARTNER)
+            updated = self._updated(current, changes, PARTNER)
+            self._partner_written(tenant_id)
+            self._partners[tenant_id.lower()] = updated
 
     def delete_partner(self, tenant_id: str) -> None:
         with self._writing():
@@ -206,6 +222,7 @@ class Store:
                     "This partner configuration has an identity synchronization policy. "
                     "Delete the identity synchronization policy first, then the partner configuration."
                 )
+            self._partner_written(tenant_id)
             del self._partners[tenant_id.lower()]
 
     def put_identity_sync_policy(self, tenant_id: str, body: Any) -> None:
@@ -219,27 +236,49 @@ class Store:
                     "Request_MultipleObjectsWithSameKeyValue",
                     "An identity synchronization policy already exists for this partner; update it instead.",
                 )
-            partner[SYNC] = self._updated({"tenantId": tenant_id.lower()}, changes, IDENTITY_SYNC)
+            policy = self._updated({"tenantId": tenant_id.lower()}, changes, IDENTITY_SYNC)
+            self._partner_written(tenant_id)
+            partner[SYNC] = policy
 
     def patch_identity_sync_policy(self, tenant_id: str, body: Any) -> None:
         with self._writing():
             current = self._find_sync(tenant_id)
             changes = self._sync_changes(tenant_id, body)
-            self._partners[tenant_id.lower()][SYNC] = self._updated(current, changes, IDENTITY_SYNC)
+            policy = self._updated(current, changes, IDENTITY_SYNC)
+            self._partner_written(tenant_id)
+            self._partners[tenant_id.lower()][SYNC] = policy
 
     def delete_identity_sync_policy(self, tenant_id: str) -> None:
         with self._writing():
             self._find_sync(tenant_id)
+            self._partner_written(tenant_id)
             del self._partners[tenant_id.lower()][SYNC]
 
     def update_singleton(self, singleton: Singleton, body: Any) -> None:
         changes = coerce_write(body, singleton.entity, creating=False)
         with self._writing():
             updated = self._updated(self._singletons[singleton.key], changes, singleton.entity)
+            self._singleton_lag.wrote(singleton.key, self._singletons[singleton.key])
             self._singletons[singleton.key] = {**updated, **copy.deepcopy(dict(singleton.patched))}
 
     def reset_singleton(self, singleton: Singleton) -> None:
-        self.set_singleton(singleton, None)
+        with self._lock:
+            self._singleton_lag.wrote(singleton.key, self._singletons[singleton.key])
+            self.set_singleton(singleton, None)
+
+    def portal_edit(self, pick: Callable[[Sequence[str]], str]) -> tuple[str, dict[str, Any]] | None:
+        """Flip `inboundTrust.isMfaAccepted` of the partner `pick` chooses, as an admin in the
+        portal would, through the same validation and lag as an API write. Returns the partner
+        and the body of the edit, for its audit entry; None when there is no partner to edit."""
+        with self._lock:
+            if not self._partners:
+                return None
+            tenant_id = pick(sorted(self._partners))
+            trust = dict(self._partners[tenant_id].get("inboundTrust") or {})
+            trust["isMfaAccepted"] = not trust.get("isMfaAccepted")
+            body = {"inboundTrust": trust}
+            self.update_partner(tenant_id, body)
+            return tenant_id, body
 
     # -- direct seeding (tests, demos): no validation, no normalisation ----------------------
 
@@ -272,6 +311,17 @@ class Store:
         if partner is None:
             raise _partner_not_found(tenant_id)
         return partner
+
+    def _seen(self, tenant_id: str) -> dict[str, Any]:
+        """The partner as a read sees it (lagging writes), or its 404."""
+        partner = self._partner_lag.seen(tenant_id.lower(), self._partners)
+        if partner is None:
+            raise _partner_not_found(tenant_id)
+        return partner
+
+    def _partner_written(self, tenant_id: str) -> None:
+        """Note a write to the partner (or its identity sync), before it lands, for read lag."""
+        self._partner_lag.wrote(tenant_id.lower(), self._partners.get(tenant_id.lower()))
 
     def _find_sync(self, tenant_id: str) -> dict[str, Any]:
         """The partner's policy; a missing partner is the partner's 404, a missing policy its own."""
