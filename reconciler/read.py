@@ -60,12 +60,12 @@ async def read_live(graph: Graph, types: tuple[str, ...], on_page: Callable[[int
     instances each page of a list held, for progress."""
     reads = [_read_type(graph, REGISTRY_BY_NAME[name], on_page) for name in types]
     instances: dict[Address, dict[str, Any]] = {}
-    for found in await all_of(reads):
+    for found in await _all_of(reads):
         instances.update(found)
     return Live(instances, types)
 
 
-async def all_of(work: Iterable[Awaitable[T]]) -> list[T]:
+async def _all_of(work: Iterable[Awaitable[T]]) -> list[T]:
     """Every result of `work`, run at once, in order. The first failure wins: the rest are
     cancelled and waited for (a bare `asyncio.gather` leaves them running, and their errors
     "never retrieved"), then it is raised."""
@@ -124,7 +124,7 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
     differs is read again, one GET each, after each of `READ_BACK_DELAYS`, while the budget
     lasts; only what differs after that is reported."""
     spent = graph.request_count
-    written = [outcome.change.address for outcome in report.outcomes if _read_back(outcome)]
+    written = [outcome.change.address for outcome in report.outcomes if _checked(outcome)]
     if len(written) < budget:
         live = _updated(Live({}, types), await _read_each(graph, written))
     else:
@@ -139,7 +139,7 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
     return unconfirmed(report, live)
 
 
-def _read_back(outcome: Outcome) -> bool:
+def _checked(outcome: Outcome) -> bool:
     """Whether `unconfirmed` checks the outcome: an applied write, but not a reset (what a reset
     restores is Graph's to say)."""
     return outcome.status == "applied" and outcome.change.action != "reset"
@@ -162,7 +162,7 @@ async def _read_each(graph: Graph, addresses: list[Address]) -> dict[Address, di
     found: dict[Address, dict[str, Any] | None] = {}
     for start in range(0, len(addresses), READ_CONCURRENCY):
         chunk = addresses[start : start + READ_CONCURRENCY]
-        found.update(zip(chunk, await all_of(_read_one(graph, address) for address in chunk), strict=True))
+        found.update(zip(chunk, await _all_of(_read_one(graph, address) for address in chunk), strict=True))
     return found
 
 
