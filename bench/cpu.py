@@ -1,9 +1,12 @@
-"""CPU of the in-memory work at scale: `xtap validate` of N varied files, and the plan compare.
+"""CPU and memory of the in-memory work at scale: `xtap validate` of N varied files, the plan
+compare, and the peak RSS of a whole plan.
 
 No network: the files are written to a temp dir and loaded as `xtap validate` does; the live
 state is built in memory. The inputs are the golden plan test's (tests/test_plan_golden.py),
-scaled up, so what is timed is what that test pins byte for byte. To compare before and after a
-change, run it on both (`git stash`, run, `git stash pop`, run) and quote both outputs.
+scaled up, so what is timed is what that test pins byte for byte. The peak RSS is a separate
+process's: it loads the files, builds the live state, plans and renders the JSON plan, as
+`xtap plan --format json` does minus the HTTP. To compare before and after a change, run it on
+both (`git stash`, run, `git stash pop`, run) and quote both outputs.
 
     python bench/cpu.py [--partners 10000] [--repeat 3]
 """
@@ -11,8 +14,11 @@ change, run it on both (`git stash`, run, `git stash pop`, run) and quote both o
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +31,9 @@ from ruamel.yaml import CSafeLoader  # type: ignore[attr-defined]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_plan_golden import desired_partner, live_partner, live_sync, tenant
 
+from reconciler import render
 from reconciler.address import Address
+from reconciler.desired import Desired
 from reconciler.live import Live
 from reconciler.load import load_policies
 from reconciler.planner import make_plan
@@ -66,21 +74,49 @@ def cpu_seconds(work: Callable[[], object], repeat: int) -> float:
     return statistics.median(runs)
 
 
+def frozen_compare(desired: Desired, live: Live) -> None:
+    """The compare as `xtap plan` runs it (commands._compare): with the collector's view of the
+    heap frozen, so its full collections don't walk `desired` and `live` over and over."""
+    gc.freeze()
+    try:
+        make_plan(desired, live)
+    finally:
+        gc.unfreeze()
+
+
+def plan_once(root: Path, count: int) -> None:
+    """A whole plan in this process, for its peak RSS: what `xtap plan` holds, but the HTTP."""
+    render.render_json(make_plan(load_policies(root), live_state(count)))
+
+
+def plan_peak_rss_mb(root: Path, count: int) -> float:
+    """The peak RSS of `plan_once` in a fresh process, so this one's files and state don't count."""
+    command = [sys.executable, __file__, "--plan-only", str(root), "--partners", str(count)]
+    subprocess.run(command, check=True, timeout=600)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--plan-only", type=Path, help=argparse.SUPPRESS)  # the child of plan_peak_rss_mb
     args = parser.parse_args()
+    if args.plan_only:
+        plan_once(args.plan_only, args.partners)
+        return
     with tempfile.TemporaryDirectory() as workdir:
         root = write_files(Path(workdir) / "policies", args.partners)
         floor = cpu_seconds(lambda: libyaml_load(root), args.repeat)
         validate = cpu_seconds(lambda: load_policies(root), args.repeat)
         desired, live = load_policies(root), live_state(args.partners)
-    compare = cpu_seconds(lambda: make_plan(desired, live), args.repeat)
+        peak = plan_peak_rss_mb(root, args.partners)
+    compare = cpu_seconds(lambda: frozen_compare(desired, live), args.repeat)
     print(f"partners: {args.partners}, median of {args.repeat} runs, process CPU seconds")
     print(f"libyaml load of the files:  {floor:6.2f}")
     print(f"validate (load_policies):   {validate:6.2f}  ({validate / floor:.2f}x libyaml)")
     print(f"plan compare (make_plan):   {compare:6.2f}")
+    print(f"plan peak RSS (MB):         {peak:6.0f}")
 
 
 if __name__ == "__main__":

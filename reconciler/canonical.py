@@ -10,6 +10,7 @@ convergence property test pin them down.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from reconciler.models import is_guid, template_levels
@@ -44,7 +45,23 @@ def absent_value(rtype: ResourceType, name: str) -> Any:
 
 def is_compared_member(rtype: ResourceType, parent: str, member: str) -> bool:
     """Whether a member of the object held by `parent` takes part in the comparison."""
-    return not member.startswith("@odata.") and member in rtype.nested_members.get(parent, (member,))
+    return member in _compared_members(rtype, parent)
+
+
+class _Unannotated:
+    """The members of an object whose type xtap does not model: all but `@odata.*` annotations."""
+
+    def __contains__(self, member: object) -> bool:
+        return isinstance(member, str) and not member.startswith("@odata.")
+
+
+_UNANNOTATED = _Unannotated()
+
+
+def _compared_members(rtype: ResourceType, parent: str) -> Container[str]:
+    """The members compared in the object held by `parent`, as one container to test each name
+    against: the test runs for every member of every object of every partner (issue 12)."""
+    return rtype.nested_members.get(parent, _UNANNOTATED)
 
 
 # The only keys whose string values have another canonical form; other scalars are as written.
@@ -69,8 +86,9 @@ def _object(rtype: ResourceType, key: str | None, value: dict[str, Any]) -> dict
     """The compared members, normalised, nulls dropped. One pass that calls `_normalise` only
     where a member can change: this runs for every object of every partner (issue 12)."""
     members: dict[str, Any] = {}
+    compared_members = None if key is None else _compared_members(rtype, key)
     for name, member in value.items():
-        if key is not None and not is_compared_member(rtype, key, name):
+        if compared_members is not None and name not in compared_members:
             continue
         if isinstance(member, (dict, list)) or name in _RESPELLED:
             member = _normalise(rtype, name, member)

@@ -1,7 +1,8 @@
 """The one place that speaks HTTP: msgraph-sdk's request adapter over azure-identity.
 
-Requests go through the SDK's own adapter and middleware (retry on 429/503 with Retry-After,
-redirects, telemetry, national-cloud base URL), but bodies are sent as raw JSON: kiota's
+Requests go through the SDK's own adapter and middleware (kiota's RetryHandler retries a
+top-level 429/503/504 after its Retry-After, up to three times; redirects, telemetry,
+national-cloud base URL), but bodies are sent as raw JSON: kiota's
 typed serialiser drops `None`, and xtap must send explicit `null` to make a property
 inherit the default again (GRAPH_FACTS §0.4). Responses are read as raw JSON for the same
 reason: the planner compares exactly what Graph said, explicit nulls included.
@@ -15,11 +16,13 @@ where it belongs, every request has a timeout, and a reply that is not Graph's J
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import os
-from collections.abc import Callable
-from typing import Any
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,6 +48,10 @@ READ_PERMISSION = "Policy.Read.All"
 WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
 _SHOWN_CHARS = 120  # of a reply or a Graph message in an error: enough to recognise it
+# Attempts at a request whose connection dropped before its reply: a blip, not an outage.
+LOST_ATTEMPTS = 4
+_BACKOFF_BASE_S, _BACKOFF_MAX_S = 0.25, 30.0
+T = TypeVar("T")
 
 
 class GraphError(Exception):
@@ -75,6 +82,19 @@ class GraphError(Exception):
         if self.status == 401:
             text += ". The access token was refused: check XTAP_ACCESS_TOKEN or the Azure login."
         return text
+
+
+class ConnectionLost(GraphError):
+    """The connection failed or dropped before Graph's reply came: unlike a timeout (reported,
+    never multiplied: the --timeout contract), worth sending again, though a write may already
+    have been carried out by the attempt whose reply was lost."""
+
+
+def backoff_delay(attempt: int, jitter: float | None = None) -> float:
+    """Seconds to wait before attempt `attempt` + 1: exponential with full jitter, so clients
+    that failed together do not come back together. Requests that should go again together
+    (a batch's items) share one `jitter` draw (0 to 1)."""
+    return min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2**attempt) * (random.random() if jitter is None else jitter)
 
 
 class _TokenProvider(AccessTokenProvider):
@@ -258,8 +278,9 @@ class Graph:
 
     async def get(self, info: RequestInformation) -> dict[str, Any]:
         """GET one resource (`request_info("GET", url)`, or an SDK request builder's
-        `to_get_request_information()`)."""
-        reply = await self._send(info)
+        `to_get_request_information()`). A read is safe to repeat, so a dropped connection
+        is retried here; a write's resend is apply's to decide."""
+        reply = await resending(lambda: self._send(info))
         if reply is None:
             raise self.not_graph_reply(info, "the reply is empty")
         return reply
@@ -332,11 +353,19 @@ class Graph:
             raise self.not_graph_reply(info, f"the body is not a JSON object: {shown!r}")
         return reply
 
+    def error(
+        self, message: str, status: int | None, code: str | None, request_id: str | None, method: str, url: str
+    ) -> GraphError:
+        """The error for one of Graph's error replies, its outside text scrubbed and clipped:
+        for a top-level reply and a `$batch` item's alike."""
+        code, request_id = code and self._shown(code), request_id and self._shown(request_id)
+        return GraphError(self._shown(message), status, code, request_id, method, url)
+
     def _scrubbed(self, error: GraphError) -> GraphError:
-        """The same error with every token this client handed out blanked: httpx, for one,
-        quotes a rejected Authorization header in its message."""
+        """The same error (and kind) with every token this client handed out blanked: httpx,
+        for one, quotes a rejected Authorization header in its message."""
         detail = self._scrub(error.detail)
-        return GraphError(detail, error.status, error.code, error.request_id, error.method, error.url)
+        return type(error)(detail, error.status, error.code, error.request_id, error.method, error.url)
 
     def _scrub(self, text: str) -> str:
         for token in self._tokens.issued:
@@ -357,14 +386,8 @@ class Graph:
             main = exc.error
             inner = main.inner_error if main else None
             code, request_id = (main.code if main else None), (inner.request_id if inner else None)
-            raise GraphError(
-                self._shown((main.message if main else None) or str(exc)),
-                exc.response_status_code,
-                code and self._shown(code),
-                request_id and self._shown(request_id),
-                method,
-                url,
-            ) from None
+            message = (main.message if main else None) or str(exc)
+            raise self.error(message, exc.response_status_code, code, request_id, method, url) from None
         except APIError as exc:
             raise GraphError(
                 self._shown(str(exc.message or exc)), exc.response_status_code, None, None, method, url
@@ -374,7 +397,9 @@ class Graph:
                 f"Graph did not answer within {self.timeout:g} s; raise --timeout or retry", method=method, url=url
             ) from None
         except httpx.TransportError as exc:
-            raise GraphError(f"cannot reach Graph: {self._shown(str(exc))}", method=method, url=url) from None
+            raise ConnectionLost(
+                f"cannot reach Graph: {self._shown(str(exc)) or type(exc).__name__}", method=method, url=url
+            ) from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             detail = f"the request could not be sent: {self._shown(str(exc))}"
             raise GraphError(detail, method=method, url=url) from None
@@ -384,6 +409,17 @@ class Graph:
 
     def _relative(self, url: str) -> str:
         return self._shown(url.removeprefix(self.base_url))
+
+
+async def resending(send: Callable[[], Awaitable[T]], attempts: int = LOST_ATTEMPTS) -> T:
+    """`send()`, awaited again after a lost connection (backoff with jitter), `attempts` times
+    in all; then its ConnectionLost goes to the caller."""
+    for attempt in range(attempts - 1):
+        try:
+            return await send()
+        except ConnectionLost:
+            await asyncio.sleep(backoff_delay(attempt))
+    return await send()
 
 
 def _no_token(exc: ClientAuthenticationError, method: str = "", url: str = "") -> GraphError:

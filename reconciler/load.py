@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null"})
 # 1-5 KB and five levels deep; these leave ample room and still stop a hostile pull request.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 20
+# How deep a first reading keeps positions: the top-level keys, which a change's source names.
+TOP_LEVEL = 1
 # The safe loader's resolver: YAML 1.2's core types, so `yes` and `on` are strings.
 _RESOLVER = Resolver()
 
@@ -88,20 +90,26 @@ class PolicyError(Exception):
 
 @dataclass
 class _Doc:
-    """A parsed file: plain data plus the position of every key and value in it."""
+    """A parsed file: plain data plus the position of its keys and values, down to `kept` levels
+    deep (the top-level keys, which sources point at, on a first reading; all of them when the
+    file is read again to report problems inside it)."""
 
     file: str
-    data: Any
-    key_marks: dict[Path_, tuple[int, int]]
-    value_marks: dict[Path_, tuple[int, int]]
+    text: str
+    kept: int
+    data: Any = None
+    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    value_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     def at(self, path: Path_, message: str, on_key: bool = False) -> Problem:
         """A problem at `path`, or at its nearest ancestor that has a position."""
+        return Problem(self.file, *self.position(path, on_key), message)
+
+    def position(self, path: Path_, on_key: bool = False) -> tuple[int, int]:
         marks = self.key_marks if on_key else self.value_marks
         while path and path not in marks:
             path = path[:-1]
-        line, col = marks.get(path, self.value_marks.get((), (1, 1)))
-        return Problem(self.file, line, col, message)
+        return marks.get(path, self.value_marks.get((), (1, 1)))
 
 
 def load_policies(root: Path | str) -> Desired:
@@ -109,15 +117,10 @@ def load_policies(root: Path | str) -> Desired:
     root = _folder(root)
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
-    for path, rtype in _policy_files(root, problems):
-        # A singleton's file with only comments declares its unconfigured state (`reset_action`).
-        doc = _parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
-        if doc is None:
-            continue
-        model = _validate(doc, rtype.model, problems)
-        if model is not None:
-            for address, instance in _instances(rtype, model.wire(), doc):
-                _add(instances, address, instance, doc, problems)
+    for loaded in (_load_file(path, rtype) for path, rtype in _policy_files(root, problems)):
+        problems.extend(loaded.problems)
+        for address, instance, key_at in loaded.declared:
+            _add(instances, address, instance, (loaded.file, *key_at), problems)
     settings = _settings(root / SETTINGS_FILE, problems)
     if problems:
         raise PolicyError(problems)
@@ -139,6 +142,30 @@ def _folder(root: Path | str) -> Path:
     if not root.is_dir():
         raise PolicyError([Problem.whole(root, "policies directory not found (use --policies DIR)")])
     return root
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One policy file's outcome: its problems, or the instances it declares, each with where its
+    key stands (a duplicate is reported there)."""
+
+    file: str
+    problems: list[Problem]
+    declared: list[tuple[Address, DesiredInstance, tuple[int, int]]]
+
+
+def _load_file(path: Path, rtype: ResourceType) -> _Loaded:
+    problems: list[Problem] = []
+    # A singleton's file with only comments declares its unconfigured state (`reset_action`).
+    doc = _parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
+    model = None if doc is None else _validate(doc, rtype.model, problems)
+    if doc is None or model is None:
+        return _Loaded(str(path), problems, [])
+    declared = [
+        (address, instance, doc.position((REGISTRY_BY_NAME[address.resource].key or "",)))
+        for address, instance in _instances(rtype, model.wire(), doc)
+    ]
+    return _Loaded(str(path), problems, declared)
 
 
 def _settings(path: Path, problems: list[Problem]) -> Settings:
@@ -182,15 +209,16 @@ def _add(
     instances: dict[Address, DesiredInstance],
     address: Address,
     instance: DesiredInstance,
-    doc: _Doc,
+    key_at: tuple[str, int, int],
     problems: list[Problem],
 ) -> None:
+    """Declare `instance`, or report a second declaration at `key_at` (file, line, column): the
+    key of the file that makes it."""
     if address in instances:
         key = REGISTRY_BY_NAME[address.resource].key or ""
         where = instances[address].source
-        problems.append(
-            doc.at((key,), f"{key} {address.id} is already declared in {where}; one file per {address.resource}")
-        )
+        message = f"{key} {address.id} is already declared in {where}; one file per {address.resource}"
+        problems.append(Problem(*key_at, message))
         return
     instances[address] = instance
 
@@ -245,18 +273,8 @@ def _parse(path: Path, problems: list[Problem], empty_means: dict[str, Any] | No
     if len(raw) > MAX_FILE_BYTES:
         problems.append(Problem.whole(file, f"larger than {MAX_FILE_BYTES >> 20} MiB, the limit for a policy file"))
         return None
-    doc = _Doc(file, None, {}, {})
-    found: list[Problem] = []
-    loader = CSafeLoader(text)
-    try:
-        _Reader(doc, found).read(loader)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        detail = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
-        found.append(Problem(file, line, col, f"YAML syntax error: {detail or exc}"))
-    finally:
-        loader.dispose()
+    doc = _Doc(file, text, TOP_LEVEL)
+    found = _read(doc)
     if doc.data is None and empty_means is not None:
         doc.data = empty_means
     if not found and not isinstance(doc.data, dict):
@@ -266,13 +284,37 @@ def _parse(path: Path, problems: list[Problem], empty_means: dict[str, Any] | No
     return None if found else doc  # validating half-read data would only add noise
 
 
+def _every_position(doc: _Doc) -> _Doc:
+    """The file read again keeping the position of every node. Only a file with a problem inside
+    needs them, and keeping them costs a third of reading a valid one."""
+    marked = _Doc(doc.file, doc.text, MAX_DEPTH)
+    _read(marked)
+    return marked
+
+
+def _read(doc: _Doc) -> list[Problem]:
+    """Fill `doc` from its text; the problems found in it."""
+    found: list[Problem] = []
+    loader = CSafeLoader(doc.text)
+    try:
+        _Reader(doc, found).read(loader)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        detail = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
+        found.append(Problem(doc.file, line, col, f"YAML syntax error: {detail or exc}"))
+    finally:
+        loader.dispose()
+    return found
+
+
 @dataclass(slots=True)
 class _Open:
     """A mapping or sequence being read; in a mapping, the key whose value comes next."""
 
     data: dict[str, Any] | list[Any]
-    path: Path_
-    mark: tuple[int, int]
+    path: Path_  # () below the depth whose positions are kept
+    start: NodeEvent
     key: str | None = None
     skip: bool = False  # the pending key was refused: its value is read and dropped
 
@@ -281,7 +323,8 @@ class _Reader:
     """Builds a file's data from libyaml's event stream, iteratively, so no nesting can exhaust a
     stack. ruamel's own composer recurses in C (deep brackets segfault it) and builds the whole
     tree before any limit could be checked; here reading stops at the first collection past the
-    depth cap, and explicit tags and aliases are refused where they stand."""
+    depth cap, and explicit tags and aliases are refused where they stand. A position is worked
+    out only where it is kept or a problem needs it: this runs for every node of every file."""
 
     def __init__(self, doc: _Doc, problems: list[Problem]) -> None:
         self.doc = doc
@@ -299,56 +342,56 @@ class _Reader:
                     return
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 done = self.stack.pop()
-                self._attach(done.data, False, done.mark)
+                self._attach(done.data, False, done.start)
             elif kind is AliasEvent:
                 # Refused, since nested aliases expand exponentially (a few hundred bytes can exhaust
                 # memory on the CI runner that plans a pull request) and may even be recursive.
-                mark = self._start(event)
-                self._problem(mark, "YAML aliases (*name) are not supported: write the value out")
-                self._attach(None, False, mark)
+                self._start(event)
+                self._problem(event, "YAML aliases (*name) are not supported: write the value out")
+                self._attach(None, False, event)
             elif kind is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    self._problem(_mark(event), "a policy file is a single document: remove the second one")
+                    self._problem(event, "a policy file is a single document: remove the second one")
                     return
 
     def _scalar(self, event: ScalarEvent) -> None:
-        mark = self._start(event)
-        kind = _implicit_kind(event.value) if event.implicit[0] else "str"  # quoted or block: a string
+        self._start(event)
+        kind, value = _plain(event.value) if event.implicit[0] else ("str", event.value)  # quoted or block
         if kind not in PLAIN_TAGS:  # a date or `<<`: YAML 1.1 types that no Graph property takes
-            self._problem(mark, f"unsupported YAML value {event.value!r}: quote it to make it a string")
-        self._attach(_scalar(kind, event.value), kind == "str", mark)
+            self._problem(event, f"unsupported YAML value {event.value!r}: quote it to make it a string")
+        self._attach(value, kind == "str", event)
 
     def _open(self, event: CollectionStartEvent, data: dict[str, Any] | list[Any]) -> bool:
         """Start a collection; False, with a problem, if it is nested past the cap."""
-        mark = self._start(event)
-        if len(self.stack) == MAX_DEPTH:
-            self._problem(mark, f"nested deeper than {MAX_DEPTH} levels, the limit for a policy file")
+        self._start(event)
+        depth = len(self.stack)
+        if depth == MAX_DEPTH:
+            self._problem(event, f"nested deeper than {MAX_DEPTH} levels, the limit for a policy file")
             return False
-        top = self.stack[-1] if self.stack else None
-        self.stack.append(_Open(data, self._path(top) or (), mark))
+        path = (self._path() or ()) if depth < self.doc.kept else ()
+        self.stack.append(_Open(data, path, event))
         return True
 
-    def _start(self, event: NodeEvent) -> tuple[int, int]:
-        """Where a node starts; records it as the position of its value, and refuses any explicit tag."""
-        mark = _mark(event)
-        path = self._path(self.stack[-1]) if self.stack else ()
-        if path is not None:
-            self.doc.value_marks[path] = mark
+    def _start(self, event: NodeEvent) -> None:
+        """Where a node starts, kept as the position of its value; refuses any explicit tag."""
+        if len(self.stack) <= self.doc.kept:
+            path = self._path()
+            if path is not None:
+                self.doc.value_marks[path] = _mark(event)
         if getattr(event, "ctag", None) is not None:
-            self._problem(mark, "explicit YAML tags are not allowed: write the plain value")
-        return mark
+            self._problem(event, "explicit YAML tags are not allowed: write the plain value")
 
-    @staticmethod
-    def _path(top: _Open | None) -> Path_ | None:
-        """The path of the node that comes next in `top`, or None for a key or a dropped value."""
-        if top is None:
+    def _path(self) -> Path_ | None:
+        """The path of the node that comes next, or None for a key or a dropped value."""
+        if not self.stack:
             return ()
+        top = self.stack[-1]
         if isinstance(top.data, list):
             return (*top.path, len(top.data))
         return None if top.key is None else (*top.path, top.key)
 
-    def _attach(self, value: Any, plain: bool, mark: tuple[int, int]) -> None:
+    def _attach(self, value: Any, plain: bool, start: Event) -> None:
         """Put a finished node where it belongs: the document, a sequence, a mapping's key or value.
         `plain`: the node was a string scalar, the only kind of key a property name can be."""
         if not self.stack:
@@ -362,24 +405,26 @@ class _Reader:
                 top.data[top.key] = value
             top.key, top.skip = None, False
         elif not plain:
-            self._problem(mark, "keys must be plain property names")
+            self._problem(start, "keys must be plain property names")
             top.skip = True
         elif value in top.data:
-            self._problem(mark, f"duplicate key {value!r}")
+            self._problem(start, f"duplicate key {value!r}")
             top.skip = True
         else:
             top.key = value
-            self.doc.key_marks[top.path + (value,)] = mark  # noqa: RUF005 (star unpack in [] needs 3.11)
+            if len(self.stack) <= self.doc.kept:
+                self.doc.key_marks[top.path + (value,)] = _mark(start)  # noqa: RUF005 (star unpack in [] needs 3.11)
 
-    def _problem(self, mark: tuple[int, int], message: str) -> None:
-        self.problems.append(Problem(self.doc.file, *mark, message))
+    def _problem(self, event: Event, message: str) -> None:
+        self.problems.append(Problem(self.doc.file, *_mark(event), message))
 
 
 @functools.lru_cache(maxsize=4096)
-def _implicit_kind(text: str) -> str:
-    """The type YAML gives a plain scalar. Cached: the same few keys and values recur in every file,
-    and ruamel's resolver tries a regex per candidate type."""
-    return str(_RESOLVER.resolve(ScalarNode, text, (True, False)).suffix).removeprefix(YAML_TAG)
+def _plain(text: str) -> tuple[str, Any]:
+    """The type YAML gives a plain scalar, and its value. Cached: the same few keys and values
+    recur in every file, and ruamel's resolver tries a regex per candidate type."""
+    kind = str(_RESOLVER.resolve(ScalarNode, text, (True, False)).suffix).removeprefix(YAML_TAG)
+    return kind, _value(kind, text)
 
 
 def _mark(event: Event) -> tuple[int, int]:
@@ -387,7 +432,7 @@ def _mark(event: Event) -> tuple[int, int]:
     return event.start_mark.line + 1, event.start_mark.column + 1
 
 
-def _scalar(kind: str, text: str) -> Any:
+def _value(kind: str, text: str) -> Any:
     if kind == "null":
         return None
     if kind == "bool":
@@ -403,14 +448,15 @@ def _scalar(kind: str, text: str) -> Any:
 def _validate(doc: _Doc, model: type[GraphModel], problems: list[Problem]) -> Any:
     data = dict(doc.data)
     tool = data.pop(TOOL_KEY, None)
-    found = list(_tool_key_problems(doc, tool))
     try:
-        instance = model.model_validate(data)
+        instance, errors = model.model_validate(data), []
     except ValidationError as exc:
-        found.extend(_problem(doc, error) for error in exc.errors())
-        instance = None
-    problems.extend(found)
-    return None if found else instance
+        instance, errors = None, exc.errors()
+    if errors or any(_tool_key_problems(doc, tool)):
+        marked = _every_position(doc)  # a problem may sit at any depth: point at it exactly
+        problems.extend([*_tool_key_problems(marked, tool), *(_problem(marked, error) for error in errors)])
+        return None
+    return instance
 
 
 def _tool_key_problems(doc: _Doc, tool: Any) -> Iterator[Problem]:

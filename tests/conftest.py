@@ -6,14 +6,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import settings
 
-from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest
 
 # In CI, property tests draw the same examples on every run: a red build is reproducible and
 # never a coin toss. Locally they keep exploring new examples (and remember failing ones).
@@ -29,6 +29,17 @@ def client_for(emu: Emulator, token: str | None = None) -> httpx.Client:
     """A raw HTTP client for the emulator, with a token (read-write unless given)."""
     token = emu.mint_token() if token is None else token
     return httpx.Client(base_url=emu.base_url, headers={"Authorization": f"Bearer {token}"})
+
+
+def writes_served(emulator: Emulator) -> list[RecordedRequest]:
+    """Every write the emulator served, in order, as if sent alone: xtap sends writes in
+    `$batch`es, so the envelopes are left out and each item gets its path under the version."""
+    version = emulator.base_url.rsplit("/", 1)[1]
+    return [
+        request if request.batch_id is None else replace(request, path=f"/{version}{request.path}")
+        for request in emulator.requests
+        if request.method != "GET" and not request.path.endswith("/$batch")
+    ]
 
 
 @pytest.fixture

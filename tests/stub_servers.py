@@ -46,6 +46,8 @@ def serving(replies: dict[str, Reply]) -> Iterator[str]:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
 
+        do_POST = do_GET  # a `$batch` is a POST; its reply is as fixed as any
+
         def log_message(self, *args: object) -> None:
             pass
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import READ_ONLY, run_xtap
+from conftest import READ_ONLY, run_xtap, writes_served
 from policy_files import write_policies
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
@@ -21,7 +21,7 @@ PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
 
 
 def writes(emulator: Emulator) -> list[Any]:
-    return [r for r in emulator.requests if r.method != "GET"]
+    return writes_served(emulator)
 
 
 def test_seed_000_create_sends_exactly_the_seed_body(tmp_path: Path, emulator: Emulator) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from reconciler.address import Address
 from reconciler.live import Live
 from reconciler.load import load_policies
 from reconciler.planner import make_plan
-from reconciler.registry import MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.registry import DEFAULT, MTO_PARTNER_TEMPLATE, PARTNER
 
 UNSET_PARTNER = {
     "tenantId": SEED_001_TENANT,
@@ -203,3 +204,25 @@ def test_none_vanishes_beside_other_flags(tmp_path: Path, live_level: str) -> No
     live_template = {"id": "75b1889b-6f42-4cc5-8e62-e774b8db243c", "templateApplicationLevel": live_level}
     template = {"templateApplicationLevel": "newPartners"}
     assert plan_for(tmp_path, [], [], template=template, live_template=live_template).changes == ()
+
+
+def test_diff_names_each_differing_leaf_and_list_item(tmp_path: Path) -> None:
+    """Only the leaves that differ, however deep; a reordered list (unlike `targets`, an order of
+    preference) by the items that moved."""
+    order = ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"]
+    invitation = {"primaryIdentityProviderPrecedenceOrder": order, "fallbackIdentityProvider": "microsoftAccount"}
+    trust = {"isMfaAccepted": True, "isCompliantDeviceAccepted": True}
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    written = {"inboundTrust": trust, "invitationRedemptionIdentityProviderConfiguration": invitation}
+    (policies / "default.yaml").write_text(json.dumps(written))
+    reordered = {**invitation, "primaryIdentityProviderPrecedenceOrder": [order[1], order[0], order[2]]}
+    live = {
+        "inboundTrust": {**trust, "isMfaAccepted": False},
+        "invitationRedemptionIdentityProviderConfiguration": reordered,
+    }
+    address = Address(DEFAULT.name, DEFAULT.singleton_id or "")
+    [change] = make_plan(load_policies(policies), Live({address: live}, (DEFAULT.name,))).changes
+    precedence = "invitationRedemptionIdentityProviderConfiguration.primaryIdentityProviderPrecedenceOrder"
+    assert [entry.path for entry in change.diff] == ["inboundTrust.isMfaAccepted", f"{precedence}.0", f"{precedence}.1"]
+    assert (change.diff[0].before, change.diff[0].after) == (False, True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import run_xtap
 from policy_files import write_policies
-from seeds import SEED_000_CREATE_BODY
+from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 
 from reconciler.emulator import Emulator, EmulatorConfig
 
@@ -72,8 +72,16 @@ def test_a_signal_during_plan_exits_128_plus_its_number(
 
 
 def test_ctrl_c_during_apply_says_what_was_written_and_what_was_in_flight(tmp_path: Path) -> None:
-    """Three creates, each answered after 0.5 s: Ctrl-C after the first lands during the second."""
-    partners = [{"tenantId": f"{n}0000000-0000-4000-8000-000000000000"} for n in (1, 2, 3)]
+    """Each request answered after 0.5 s, writes in three dependency phases: both POSTs, then
+    partner 2's PATCH (tenantRestrictions are not taken on create), then its identity sync.
+    Ctrl-C once partner 1 is applied lands while the PATCH is in flight."""
+    restrictions = SEED_001_PATCH_BODIES[2]
+    second = {
+        "tenantId": "20000000-0000-4000-8000-000000000000",
+        **restrictions,
+        "identitySynchronization": SYNC_PUT_BODY,
+    }
+    partners = [{"tenantId": "10000000-0000-4000-8000-000000000000"}, second]
     policies = write_policies(tmp_path / "policies", partners)
     with Emulator(EmulatorConfig(latency_s=0.5)) as emulator:
         xtap = start_xtap(
@@ -92,13 +100,15 @@ def test_ctrl_c_during_apply_says_what_was_written_and_what_was_in_flight(tmp_pa
             xtap.kill()
         assert xtap.returncode == 130, stderr
         assert "interrupted: + partner 20000000-0000-4000-8000-000000000000: in flight" in stdout
-        assert "skipped: + partner 30000000-0000-4000-8000-000000000000: not attempted: apply was interrupted" in stdout
+        sync = "identitySynchronization 20000000-0000-4000-8000-000000000000"
+        assert f"skipped: + {sync}: not attempted: apply was interrupted" in stdout
         assert "Apply interrupted" in stdout and "1 applied, 0 failed, 1 skipped, 1 interrupted" in stdout
         assert "Traceback" not in stderr
-        # The next plan shows exactly what is left: the third partner, and the second only if its
-        # write never reached Graph.
+        # The next plan shows exactly what is left: the identity sync, and partner 2's PATCH only
+        # if it never reached Graph.
         replan = run_xtap("plan", "--format", "json", "--policies", str(policies), emulator=emulator)
-        left = {change["id"] for change in json.loads(replan.stdout)["changes"]}
-        created = set(emulator.partners())
-        assert left == {p["tenantId"] for p in partners} - created
-        assert partners[2]["tenantId"] in left and partners[0]["tenantId"] not in left
+        left = {(change["resource"], change["id"]) for change in json.loads(replan.stdout)["changes"]}
+        patched = emulator.partners()[second["tenantId"]].get("tenantRestrictions") is not None
+        assert left == {("identitySynchronization", second["tenantId"])} | (
+            set() if patched else {("partner", second["tenantId"])}
+        )
