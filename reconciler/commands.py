@@ -12,14 +12,14 @@ import asyncio
 import gc
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from reconciler import planfile, render, render_drift, signals
+from reconciler import planfile, progress, render, render_drift, signals
 from reconciler.address import Address
 from reconciler.clouds import DEFAULT_TIMEOUT
 from reconciler.desired import Desired
@@ -27,8 +27,8 @@ from reconciler.drift import Drift
 from reconciler.effective import Setting, effective
 from reconciler.escape import visible
 from reconciler.live import Live
-from reconciler.load import PolicyError, load_policies
-from reconciler.models import is_guid
+from reconciler.load import PolicyError, Problem, load_policies, load_settings
+from reconciler.models import Settings, is_guid
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.registry import DEFAULT, PARTNER, REGISTRY
@@ -73,12 +73,10 @@ def validate(policies: Path) -> int:
 
 
 def plan(options: Options, fmt: str = "text", out: Path | None = None, detailed_exitcode: bool = False) -> int:
-    desired = _load(options.policies)
-    if desired is None:
+    planned = _on_graph(options, lambda graph: _plan_with(graph, options.policies))
+    if planned is None:
         return EXIT_ERROR
-    result = _run(_plan(options, desired))
-    if result is None:
-        return EXIT_ERROR
+    result = planned.plan
     if out is not None:
         try:
             out.write_text(planfile.dumps(result), encoding="utf-8")
@@ -94,21 +92,20 @@ def plan(options: Options, fmt: str = "text", out: Path | None = None, detailed_
 
 def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False) -> int:
     """Plan now, show it, confirm, apply. With a saved plan, apply it only if it is exactly the
-    plan made now from the same policies/ and the same tenant (see `_apply_saved`)."""
-    desired = _load(options.policies)
-    if desired is None:
-        return EXIT_ERROR
+    plan made now from the same policies/ and the same tenant (see `_apply_saved`). Either way
+    the tenant is read once for the plan, and once more to verify what was written."""
     if plan_file is not None:
         try:
             saved = _read_plan_file(plan_file)
         except (planfile.PlanFileError, OSError, UnicodeDecodeError) as exc:
             say(f"Error: {exc}")
             return EXIT_ERROR
-        code = _run(_apply_saved(options, desired, saved, plan_file))
+        code = _on_graph(options, lambda graph: _apply_saved(graph, options.policies, saved, plan_file))
         return EXIT_ERROR if code is None else code
-    fresh = _run(_plan(options, desired))
-    if fresh is None:
+    planned = _on_graph(options, lambda graph: _plan_with(graph, options.policies))
+    if planned is None:
         return EXIT_ERROR
+    fresh = planned.plan
     print(render.render_text(fresh, use_color(sys.stdout)), end="")
     if _has_errors(fresh):
         return EXIT_ERROR
@@ -119,7 +116,7 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
     if not auto_approve and not _confirmed():
         say("Apply cancelled; nothing was changed.")
         return EXIT_ERROR
-    code = _run(_apply_planned(options, fresh))
+    code = _run(_apply_planned(options, planned))
     return EXIT_ERROR if code is None else code
 
 
@@ -167,10 +164,52 @@ def _load(policies: Path) -> Desired | None:
     try:
         return load_policies(policies)
     except PolicyError as exc:
-        for problem in exc.problems:
-            say(str(problem))
-        say(f"{len(exc.problems)} problem(s) in {policies}; nothing was sent to Graph.")
+        _say_problems(exc, policies, "nothing was sent to Graph")
         return None
+
+
+def _say_problems(error: PolicyError, policies: Path, consequence: str) -> None:
+    for problem in error.problems:
+        say(str(problem))
+    say(f"{len(error.problems)} problem(s) in {policies}; {consequence}.")
+
+
+def _on_graph(options: Options, work: Callable[[Graph], Coroutine[Any, Any, T]]) -> T | None:
+    """`work` on Graph, bound to the tenant xtap.yaml names (the token is checked against it
+    before any request), turning every expected failure into messages and `None`. The policy
+    files load while `work` already reads the tenant (`_plan_with`): a problem in them is
+    reported as `validate` reports it, and stops the command before anything is written."""
+    settings = _binding(options.policies)
+    if settings is None:
+        return None
+    try:
+        return _run(_bound(options, settings.tenant, work))
+    except PolicyError as exc:
+        _say_problems(exc, options.policies, "nothing was written to Graph")
+        return None
+
+
+def _binding(policies: Path) -> Settings | None:
+    """xtap.yaml alone, read before anything else. When it is invalid, the whole folder is
+    checked, so every problem is listed at once as `validate` lists them; nothing is sent."""
+    try:
+        return load_settings(policies)
+    except PolicyError as exc:
+        _say_problems(_every_problem(policies, exc), policies, "nothing was sent to Graph")
+        return None
+
+
+def _every_problem(policies: Path, found: PolicyError) -> PolicyError:
+    try:
+        load_policies(policies)
+    except PolicyError as exc:
+        return exc
+    return found  # the folder was fixed meanwhile; xtap.yaml's problem still stands
+
+
+async def _bound(options: Options, tenant: str | None, work: Callable[[Graph], Coroutine[Any, Any, T]]) -> T:
+    async with _connect(options, tenant) as graph:
+        return await work(graph)
 
 
 def _run(work: Coroutine[Any, Any, T]) -> T | None:
@@ -194,19 +233,45 @@ def _connect(options: Options, tenant: str | None) -> Graph:
     return connect(options.graph_url, options.cloud, options.timeout, tenant)
 
 
-async def _plan(options: Options, desired: Desired) -> Plan:
-    async with _connect(options, desired.tenant) as graph:
-        return await _plan_with(graph, desired)
+@dataclass(frozen=True)
+class Planned:
+    """A plan and the GETs it took: the verifying re-read after apply may cost as much."""
+
+    plan: Plan
+    reads: int
 
 
-async def _plan_with(graph: Graph, desired: Desired) -> Plan:
-    from reconciler.read import read_live, scope
+async def _plan_with(graph: Graph, policies: Path) -> Planned:
+    """The plan of policies/ against the tenant. The files load in a worker thread while the
+    tenant is read, so the slower of the two sets the pace, not their sum. Reads may start
+    before a file turns out bad (then they are cancelled); a write never does."""
+    from reconciler.read import folder_scope, read_live, scope
 
-    say(f"Reading the live tenant from {graph.base_url} ...")
-    live = await read_live(graph, scope(desired))
+    before = graph.request_count
+    reads = folder_scope(policies)
+    with progress.reading(PARTNER.name + "s") as on_page:
+        reading = asyncio.ensure_future(read_live(graph, reads, on_page))
+        try:
+            desired = await asyncio.to_thread(load_policies, policies)
+        except BaseException:
+            await _cancelled(reading)
+            raise
+        # Said once the files are good, so a bad folder's output is exactly validate's.
+        say(f"Reading the live tenant from {graph.base_url} ...")
+        live = await reading
+    if desired.tenant != graph.tenant or scope(desired) != reads:
+        raise PolicyError([Problem.whole(policies, "changed while xtap read it; run xtap again")])
     counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
     say(f"Read {counts} ({graph.request_count} request(s)).")
-    return replace(_compare(desired, live), graph_url=graph.base_url, tenant=graph.tenant)
+    plan = replace(_compare(desired, live), graph_url=graph.base_url, tenant=graph.tenant)
+    return Planned(plan, graph.request_count - before)
+
+
+async def _cancelled(task: asyncio.Future[Any]) -> None:
+    """Cancel `task` and wait for it to end, keeping whatever it raised: another error won, and
+    this one must not resurface as "Task exception was never retrieved"."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def _compare(desired: Desired, live: Live) -> Plan:
@@ -230,32 +295,31 @@ def _read_plan_file(plan_file: Path) -> Plan:
     return planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
 
 
-async def _apply_saved(options: Options, desired: Desired, saved: Plan, plan_file: Path) -> int:
+async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Path) -> int:
     """A saved plan is untrusted input: anyone who can edit the file could retarget a write, add
     one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
     tenant, and applies only if the saved plan is exactly that plan; what it sends are the
     requests it has just computed itself, never bytes from the file."""
-    async with _connect(options, desired.tenant) as graph:
-        if saved.graph_url != graph.base_url:
-            say(
-                f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
-                "apply it with the same --graph-url/--cloud, or plan again."
-            )
-            return EXIT_ERROR
-        if saved.tenant != graph.tenant:
-            say(
-                f"Error: {plan_file} was planned for {_bound(saved.tenant)}, but {options.policies} is bound to "
-                f"{_bound(graph.tenant)} (xtap.yaml); nothing was written. Plan again."
-            )
-            return EXIT_ERROR
-        fresh = await _plan_with(graph, desired)
-        if _has_errors(fresh):
-            return EXIT_ERROR
-        refusal = _saved_plan_refusal(saved, fresh, options.policies)
-        if refusal is not None:
-            say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
-            return EXIT_ERROR
-        return await _apply_changes(graph, fresh)
+    if saved.graph_url != graph.base_url:
+        say(
+            f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
+            "apply it with the same --graph-url/--cloud, or plan again."
+        )
+        return EXIT_ERROR
+    if saved.tenant != graph.tenant:
+        say(
+            f"Error: {plan_file} was planned for {_tenant(saved.tenant)}, but {policies} is bound to "
+            f"{_tenant(graph.tenant)} (xtap.yaml); nothing was written. Plan again."
+        )
+        return EXIT_ERROR
+    fresh = await _plan_with(graph, policies)
+    if _has_errors(fresh.plan):
+        return EXIT_ERROR
+    refusal = _saved_plan_refusal(saved, fresh.plan, policies)
+    if refusal is not None:
+        say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
+        return EXIT_ERROR
+    return await _apply_changes(graph, fresh)
 
 
 def _saved_plan_refusal(saved: Plan, fresh: Plan, policies: Path) -> str | None:
@@ -268,35 +332,42 @@ def _saved_plan_refusal(saved: Plan, fresh: Plan, policies: Path) -> str | None:
     return None if difference is None else f"is not the plan xtap makes from {policies} and the tenant: {difference}"
 
 
-def _bound(tenant: str | None) -> str:
+def _tenant(tenant: str | None) -> str:
     return "no tenant" if tenant is None else f"tenant {tenant}"
 
 
-async def _apply_planned(options: Options, plan: Plan) -> int:
-    async with _connect(options, plan.tenant) as graph:
-        return await _apply_changes(graph, plan)
+async def _apply_planned(options: Options, planned: Planned) -> int:
+    async with _connect(options, planned.plan.tenant) as graph:
+        return await _apply_changes(graph, planned)
 
 
-async def _apply_changes(graph: Graph, plan: Plan) -> int:
-    from reconciler.apply import apply_plan, unconfirmed
+async def _apply_changes(graph: Graph, planned: Planned) -> int:
+    from reconciler.apply import Outcome, apply_plan
     from reconciler.graph import GraphError
-    from reconciler.read import read_live
+    from reconciler.read import read_back
 
+    plan = planned.plan
     if not plan.has_changes:
         say("Nothing to apply.")
         return EXIT_OK
     color = use_color(sys.stdout)
-    report = await apply_plan(graph, plan, lambda o: print(render.render_outcome(o, color), flush=True))
+    with progress.applying(len(plan.changes)) as advance:
+
+        def reported(outcome: Outcome) -> None:
+            print(render.render_outcome(outcome, color), flush=True)
+            advance(1)
+
+        report = await apply_plan(graph, plan, reported)
     print(render.render_apply_summary(report, color), end="")
     if report.interrupted:
         raise asyncio.CancelledError  # reported; now stop as the signal asked (`signals.run`)
     if report.count("applied"):
         try:
-            live = await read_live(graph, plan.scope)
+            problems = await read_back(graph, report, plan.scope, planned.reads)
         except GraphError as exc:
             say(f"Warning: could not read the tenant back to verify the apply: {exc}")
         else:
-            for problem in unconfirmed(report, live):
+            for problem in problems:
                 say(f"Warning: {problem} (Graph may still be replicating; run xtap plan to check).")
     return EXIT_OK if report.ok else EXIT_ERROR
 
@@ -327,22 +398,18 @@ AUDIT_DAYS = 30
 def drift(options: Options, fmt: str = "text", attribute: bool = False) -> int:
     """What changed behind git's back: live vs policies/, read-only. Exit 2 on drift, so a
     scheduled job can open an issue on that code alone."""
-    desired = _load(options.policies)
-    if desired is None:
-        return EXIT_ERROR
-    found = _run(_drift(options, desired, attribute))
+    found = _on_graph(options, lambda graph: _drift(graph, options.policies, attribute))
     if found is None:
         return EXIT_ERROR
     print(_render_drift(found, fmt), end="")
     return EXIT_CHANGES if found.has_drift else EXIT_OK
 
 
-async def _drift(options: Options, desired: Desired, attribute: bool) -> Drift:
+async def _drift(graph: Graph, policies: Path, attribute: bool) -> Drift:
     from reconciler.drift import from_plan
 
-    async with _connect(options, desired.tenant) as graph:
-        found = from_plan(await _plan_with(graph, desired))
-        return await _attributed(graph, found) if attribute else found
+    found = from_plan((await _plan_with(graph, policies)).plan)
+    return await _attributed(graph, found) if attribute else found
 
 
 async def _attributed(graph: Graph, found: Drift) -> Drift:

@@ -285,13 +285,19 @@ class Graph:
             raise self.not_graph_reply(info, "the reply is empty")
         return reply
 
-    async def get_all(self, info: RequestInformation) -> list[dict[str, Any]]:
-        """GET a collection, following every `@odata.nextLink` (Graph pages without asking)."""
+    async def get_all(
+        self, info: RequestInformation, on_page: Callable[[int], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """GET a collection, following every `@odata.nextLink` (Graph pages without asking);
+        `on_page` hears each page's item count, for progress."""
         items: list[dict[str, Any]] = []
         followed: set[str] = set()
         while True:
             page = await self.get(info)
-            items.extend(self._values(info, page))
+            values = self._values(info, page)
+            items.extend(values)
+            if on_page is not None:
+                on_page(len(values))
             next_link = page.get("@odata.nextLink")
             if next_link is None:
                 return items

@@ -114,9 +114,7 @@ class _Doc:
 
 def load_policies(root: Path | str) -> Desired:
     """Read every policy file under `root`; raise PolicyError listing all problems."""
-    root = Path(root)
-    if not root.is_dir():
-        raise PolicyError([Problem.whole(root, "policies directory not found (use --policies DIR)")])
+    root = _folder(root)
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
     for loaded in (_load_file(path, rtype) for path, rtype in _policy_files(root, problems)):
@@ -127,6 +125,23 @@ def load_policies(root: Path | str) -> Desired:
     if problems:
         raise PolicyError(problems)
     return Desired(instances, tenant=settings.tenant)
+
+
+def load_settings(root: Path | str) -> Settings:
+    """xtap.yaml alone: the tenant binding, which Graph commands need before their first request,
+    while the policy files are still loading. Raises PolicyError like `load_policies`."""
+    problems: list[Problem] = []
+    settings = _settings(_folder(root) / SETTINGS_FILE, problems)
+    if problems:
+        raise PolicyError(problems)
+    return settings
+
+
+def _folder(root: Path | str) -> Path:
+    root = Path(root)
+    if not root.is_dir():
+        raise PolicyError([Problem.whole(root, "policies directory not found (use --policies DIR)")])
+    return root
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,34 @@
 
 What to read and how comes from the registry: keyed types are listed page by page with their
 nested resources expanded in the same pages (a partner's identity sync, so no GET per
-partner); singletons are read with one GET each, and only when in scope.
+partner); singletons are read with one GET each, and only when in scope. The list and the
+singletons are read at once: the list's pages must follow one another, so the singletons' GETs
+would otherwise only add their round trips to it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
 
 from kiota_abstractions.request_information import RequestInformation
 
 from reconciler.address import Address
+from reconciler.apply import ApplyReport, Outcome, unconfirmed
 from reconciler.desired import Desired
-from reconciler.graph import Graph
+from reconciler.graph import Graph, GraphError
 from reconciler.live import Live
 from reconciler.models import is_guid
 from reconciler.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
+
+T = TypeVar("T")
+# The waits before each read-back retry, growing: GRAPH_FACTS §7.7 reports a short lag, and
+# 3.5 s in all is long for a lag and short for a user waiting on the result.
+READ_BACK_DELAYS = (0.5, 1.0, 2.0)
+# GETs in flight at once when resources are read one by one.
+READ_CONCURRENCY = 8
 
 
 def scope(desired: Desired) -> tuple[str, ...]:
@@ -25,33 +38,65 @@ def scope(desired: Desired) -> tuple[str, ...]:
 
     An unmanaged singleton is not read: the MTO templates' API exists only in the global cloud
     (GRAPH_FACTS §2), so a national-cloud tenant without a template file must not touch it."""
+    return _scope(desired.manages)
+
+
+def folder_scope(root: Path) -> tuple[str, ...]:
+    """What `scope` will be once `root` has loaded, from which singleton files exist: so the
+    reads can start while the files load. The same whenever the folder loads: a singleton is
+    managed exactly when its file is there (a file with only comments declares its reset)."""
+    return _scope(lambda name: (root / (REGISTRY_BY_NAME[name].file or "")).is_file())
+
+
+def _scope(manages: Callable[[str], bool]) -> tuple[str, ...]:
     inherited = {rtype.inherits_from for rtype in REGISTRY if rtype.inherits_from}
     return tuple(
-        rtype.name
-        for rtype in REGISTRY
-        if rtype.singleton_id is None or desired.manages(rtype.name) or rtype.name in inherited
+        rtype.name for rtype in REGISTRY if rtype.singleton_id is None or manages(rtype.name) or rtype.name in inherited
     )
 
 
-async def read_live(graph: Graph, types: tuple[str, ...]) -> Live:
+async def read_live(graph: Graph, types: tuple[str, ...], on_page: Callable[[int], None] | None = None) -> Live:
+    """Every instance of `types`, each top-level type read at once. `on_page` hears how many
+    instances each page of a list held, for progress."""
+    reads = [_read_type(graph, REGISTRY_BY_NAME[name], on_page) for name in types]
     instances: dict[Address, dict[str, Any]] = {}
-    for name in types:
-        rtype = REGISTRY_BY_NAME[name]
-        if rtype.parent is not None:
-            continue  # read with its parent
-        if rtype.singleton_id is not None:
-            instances[Address(name, rtype.singleton_id)] = await graph.get(graph.request_info("GET", rtype.path))
-        else:
-            instances.update(await _read_collection(graph, rtype))
+    for found in await _all_of(reads):
+        instances.update(found)
     return Live(instances, types)
 
 
-async def _read_collection(graph: Graph, rtype: ResourceType) -> dict[Address, dict[str, Any]]:
+async def _all_of(work: Iterable[Awaitable[T]]) -> list[T]:
+    """Every result of `work`, run at once, in order. The first failure wins: the rest are
+    cancelled and waited for (a bare `asyncio.gather` leaves them running, and their errors
+    "never retrieved"), then it is raised."""
+    tasks = [asyncio.ensure_future(each) for each in work]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _read_type(
+    graph: Graph, rtype: ResourceType, on_page: Callable[[int], None] | None
+) -> dict[Address, dict[str, Any]]:
+    if rtype.parent is not None:
+        return {}  # read with its parent
+    if rtype.singleton_id is not None:
+        return {Address(rtype.name, rtype.singleton_id): await graph.get(graph.request_info("GET", rtype.path))}
+    return await _read_collection(graph, rtype, on_page)
+
+
+async def _read_collection(
+    graph: Graph, rtype: ResourceType, on_page: Callable[[int], None] | None
+) -> dict[Address, dict[str, Any]]:
     children = [REGISTRY_BY_NAME[child] for child in rtype.children]
     expand = ",".join(child.nested_key or "" for child in children)
     request = graph.request_info("GET", rtype.collection_url + (f"?$expand={expand}" if expand else ""))
     instances: dict[Address, dict[str, Any]] = {}
-    for item in await graph.get_all(request):
+    for item in await graph.get_all(request, on_page):
         resource_id = _key(graph, request, rtype, item)
         for child in children:
             nested = item.pop(child.nested_key or "", None)
@@ -70,3 +115,62 @@ def _key(graph: Graph, request: RequestInformation, rtype: ResourceType, item: d
     if not isinstance(value, str) or not is_guid(value):
         raise graph.not_graph_reply(request, f"a {rtype.name} without a GUID {key}")
     return value.lower()
+
+
+async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], budget: int) -> list[str]:
+    """What was applied but does not read back as written (`apply.unconfirmed`), found with at
+    most `budget` GETs (the plan's own reads): one GET per applied resource when that is fewer,
+    else the whole scope again. Graph's reads lag its writes (GRAPH_FACTS §7.7), so what still
+    differs is read again, one GET each, after each of `READ_BACK_DELAYS`, while the budget
+    lasts; only what differs after that is reported."""
+    spent = graph.request_count
+    written = [outcome.change.address for outcome in report.outcomes if _checked(outcome)]
+    if len(written) < budget:
+        live = _updated(Live({}, types), await _read_each(graph, written))
+    else:
+        live = await read_live(graph, types)
+    for delay in READ_BACK_DELAYS:
+        left = budget - (graph.request_count - spent)
+        differing = [outcome.change.address for outcome in report.outcomes if unconfirmed(_alone(outcome), live)]
+        if not differing or left <= 0:
+            break
+        await asyncio.sleep(delay)
+        live = _updated(live, await _read_each(graph, differing[:left]))
+    return unconfirmed(report, live)
+
+
+def _checked(outcome: Outcome) -> bool:
+    """Whether `unconfirmed` checks the outcome: an applied write, but not a reset (what a reset
+    restores is Graph's to say)."""
+    return outcome.status == "applied" and outcome.change.action != "reset"
+
+
+def _alone(outcome: Outcome) -> ApplyReport:
+    return ApplyReport((outcome,))
+
+
+def _updated(live: Live, found: dict[Address, dict[str, Any] | None]) -> Live:
+    """`live` with what was just read; None is a resource Graph no longer has."""
+    instances = {**live.instances, **{address: item for address, item in found.items() if item is not None}}
+    for address in (address for address, item in found.items() if item is None):
+        instances.pop(address, None)
+    return Live(instances, live.read)
+
+
+async def _read_each(graph: Graph, addresses: list[Address]) -> dict[Address, dict[str, Any] | None]:
+    """Each resource by its own GET, a few at a time: Graph counts concurrent requests too."""
+    found: dict[Address, dict[str, Any] | None] = {}
+    for start in range(0, len(addresses), READ_CONCURRENCY):
+        chunk = addresses[start : start + READ_CONCURRENCY]
+        found.update(zip(chunk, await _all_of(_read_one(graph, address) for address in chunk), strict=True))
+    return found
+
+
+async def _read_one(graph: Graph, address: Address) -> dict[str, Any] | None:
+    url = REGISTRY_BY_NAME[address.resource].url(address.id)
+    try:
+        return await graph.get(graph.request_info("GET", url))
+    except GraphError as exc:
+        if exc.status == 404:
+            return None
+        raise

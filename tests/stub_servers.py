@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -23,9 +24,12 @@ def json_reply(value: object) -> Reply:
 @contextmanager
 def serving(replies: dict[str, Reply]) -> Iterator[str]:
     """A server answering each path (the query is ignored) with a fixed reply (404 elsewhere;
-    the tenant default, which every plan reads, is empty unless given); yields its base URL.
-    Bounded: a socket timeout per request, and shut down when the block ends."""
+    the tenant default, which every plan reads, and the MTO partner template are empty unless
+    given: they are read at the same time as the list, so only the reply a test plants may
+    fail); yields its base URL. Bounded: a socket timeout per request, and shut down when the
+    block ends."""
     replies.setdefault(DEFAULT, json_reply({}))
+    replies.setdefault(TEMPLATE, json_reply({}))
 
     class Handler(BaseHTTPRequestHandler):
         timeout = 5
@@ -37,7 +41,10 @@ def serving(replies: dict[str, Reply]) -> Iterator[str]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            # xtap reads the list and the singletons at once and cancels the rest on the first
+            # failure, so a client may hang up before its reply is written: not the stub's error.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
         do_POST = do_GET  # a `$batch` is a POST; its reply is as fixed as any
 

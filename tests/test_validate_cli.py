@@ -120,13 +120,13 @@ def test_each_bad_file_is_one_exact_problem(tmp_path: Path, case: str) -> None:
     assert "1 problem(s)" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_plan_sends_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator) -> None:
+def test_plan_writes_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator) -> None:
     for n, case in enumerate(sorted(CASES)):
         policies = policies_with(tmp_path, CASES[case][0], f"p{n}.yaml")
     result = run_xtap("plan", "--policies", str(policies), emulator=emulator)
     assert result.code == 1 and "Traceback" not in result.stderr
     assert f"{len(CASES)} problem(s)" in result.stderr, result.stderr
-    assert emulator.requests == []
+    assert all(r.method == "GET" for r in emulator.requests)  # reads may start while files load; no write
 
 
 IDP = "invitationRedemptionIdentityProviderConfiguration"
@@ -228,7 +228,7 @@ RESOURCE_CASES: dict[str, tuple[str, str, str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(RESOURCE_CASES))
-def test_each_new_resource_rule_is_one_exact_problem_and_nothing_is_sent(
+def test_each_new_resource_rule_is_one_exact_problem_and_nothing_is_written(
     tmp_path: Path, emulator: Emulator, case: str
 ) -> None:
     file, text, problem = RESOURCE_CASES[case]
@@ -239,7 +239,7 @@ def test_each_new_resource_rule_is_one_exact_problem_and_nothing_is_sent(
     assert result.code == 1, result.stdout + result.stderr
     assert result.stderr.splitlines()[0] == f"{policies}/{file}:{problem}", result.stderr
     assert "1 problem(s)" in result.stderr and "Traceback" not in result.stderr
-    assert emulator.requests == []
+    assert all(r.method == "GET" for r in emulator.requests)  # reads may start while files load; no write
 
 
 TEMPLATE_FILES = ("mto-partner-template.yaml", "mto-identity-sync-template.yaml")
