@@ -14,6 +14,7 @@ Graph contains it: it cannot outlive its partner, and a state file keeps the two
 from __future__ import annotations
 
 import copy
+import heapq
 import json
 import os
 import tempfile
@@ -44,14 +45,25 @@ from .schema import (
 SYNC = "identitySynchronization"  # the navigation property a partner holds its sync policy in
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars). Every stored value is parsed
+    JSON, so `copy.deepcopy`'s memo and dispatch buy nothing here, and they were 45% of the
+    emulator's time serving a page of 100 partners."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
+
+
 def fill(stored: Mapping[str, Any], entity: EntitySchema) -> dict[str, Any]:
     """Every property of `entity` in schema order (null or its default when unset), then any
     extra keys the stored object carries."""
     result = {
-        name: copy.deepcopy(stored[name] if stored.get(name) is not None else entity.defaults.get(name))
+        name: json_copy(stored[name] if stored.get(name) is not None else entity.defaults.get(name))
         for name in entity.type.members
     }
-    result.update(copy.deepcopy({k: v for k, v in stored.items() if k not in entity.type.members}))
+    result.update(json_copy({k: v for k, v in stored.items() if k not in entity.type.members}))
     return result
 
 
@@ -65,7 +77,7 @@ def render(
     only the key and the selected properties under `$select`."""
     expand = frozenset(expand)
     result = {k: v for k, v in fill(stored, entity).items() if k not in entity.navigation or k in expand}
-    result.update({name: copy.deepcopy(stored.get(name)) for name in expand})
+    result.update({name: json_copy(stored.get(name)) for name in expand})
     if select is None:
         return result
     keep = {entity.key, *select, *expand}
@@ -155,10 +167,11 @@ class Store:
         when partners are added or removed between pages."""
         with self._lock:
             partners = self._partner_lag.view(self._partners)
-            keys = sorted(k for k in partners if after is None or k > after)
+            # One more than a page tells whether more remain, without sorting every partner.
+            keys = heapq.nsmallest(limit + 1, (k for k in partners if after is None or k > after))
             page = keys[:limit]
             cursor = page[-1] if len(keys) > limit else None
-            return [copy.deepcopy(partners[k]) for k in page], cursor
+            return [json_copy(partners[k]) for k in page], cursor
 
     def get_partner(self, tenant_id: str) -> dict[str, Any]:
         with self._lock:
