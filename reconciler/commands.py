@@ -157,7 +157,7 @@ def _has_errors(plan: Plan) -> bool:
     """Says so when some resource cannot be brought to its file's state. Nothing is applied
     then, not even the other changes: a half-applied policy is harder to review than none."""
     for error in plan.errors:
-        say(f"Error: {error.source}: {error.resource} {error.id}: {error.message}")
+        say(f"Error: {error.source}: {' '.join(filter(None, (error.resource, error.id)))}: {error.message}")
     if plan.errors:
         say(f"{len(plan.errors)} error(s) in the plan; nothing can be applied until they are fixed.")
     return bool(plan.errors)
@@ -341,7 +341,7 @@ async def _drift(options: Options, desired: Desired, attribute: bool) -> Drift:
     from reconciler.drift import from_plan
 
     async with _connect(options, desired.tenant) as graph:
-        found = from_plan(await _plan_with(graph, desired))
+        found = from_plan(await _plan_with(graph, replace(desired, prune=None)))  # prune acts at apply only
         return await _attributed(graph, found) if attribute else found
 
 
