@@ -513,7 +513,7 @@ class Settings(BaseModel):
         """A share, not a count: the same file guards a tenant of 10 partners and one of 10,000."""
         if not 0 < value <= 1:
             raise ValueError(
-                f"pruneLimit {value!r} is not a share of the live partners: write a number above 0 and at "
+                f"pruneLimit {value:g} is not a share of the live partners: write a number above 0 and at "
                 "most 1 (0.25 = at most a quarter may be deleted in one plan; prune: false deletes none)"
             )
         return value

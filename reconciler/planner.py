@@ -159,7 +159,7 @@ def _prune_refusals(prune: Prune, pruned: Iterable[Change], live: Live) -> Itera
         if count == total:
             why = "every one of them, which prune refuses whatever pruneLimit says"
         else:
-            why = f"more than pruneLimit {prune.limit} allows ({allowed})"
+            why = f"more than pruneLimit {prune.limit:g} allows ({allowed})"
         yield PlanError(
             resource,
             "",
