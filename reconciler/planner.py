@@ -6,8 +6,10 @@ differ), and each instance that differs becomes one Change: a create holding the
 properties, one minimal PATCH holding only the changed top-level properties (each with its
 whole desired value: nested PATCH semantics are undocumented, GRAPH_FACTS §3.4, and a whole
 value is right either way), a reset when a file declares the unconfigured state, or a delete
-when a nested resource leaves its parent's file. What varies by type is read from its
-registry entry; `actions` turns each change into its Graph requests.
+when a nested resource leaves its parent's file. With `prune` in xtap.yaml, a live partner no
+file declares is deleted too, unless a guard spares it, after its nested resources' deletes;
+a prune over its limit is a plan error. What varies by type is read from its registry entry;
+`actions` turns each change into its Graph requests.
 """
 
 from __future__ import annotations

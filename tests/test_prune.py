@@ -13,6 +13,7 @@ import pytest
 from conftest import Run, run_xtap, writes_served
 from policy_files import write_policies
 
+from reconciler import planfile
 from reconciler.emulator import Emulator
 from reconciler.plan import Change, Plan
 from reconciler.render import render_text
@@ -152,6 +153,8 @@ def test_a_saved_prune_plan_applies_and_the_next_plan_is_clean(tmp_path: Path, e
     again = xtap("plan", "--detailed-exitcode", policies=policies, emulator=emulator)
 
     assert planned.code == 0, planned.stderr
+    spared = {u.id: u.spared for u in planfile.loads(saved.read_text()).unmanaged}
+    assert spared[GUARDED] == "protected in xtap.yaml"  # read back as written
     assert applied.code == 0, applied.stdout + applied.stderr
     assert "applied: - partner " + STRAY in applied.stdout
     assert again.code == 0, again.stdout
