@@ -154,7 +154,7 @@ def _has_errors(plan: Plan) -> bool:
     """Says so when some resource cannot be brought to its file's state. Nothing is applied
     then, not even the other changes: a half-applied policy is harder to review than none."""
     for error in plan.errors:
-        say(f"Error: {error.source}: {error.resource} {error.id}: {error.message}")
+        say(f"Error: {error.source}: {' '.join(filter(None, (error.resource, error.id)))}: {error.message}")
     if plan.errors:
         say(f"{len(plan.errors)} error(s) in the plan; nothing can be applied until they are fixed.")
     return bool(plan.errors)
@@ -241,10 +241,11 @@ class Planned:
     reads: int
 
 
-async def _plan_with(graph: Graph, policies: Path) -> Planned:
-    """The plan of policies/ against the tenant. The files load in a worker thread while the
-    tenant is read, so the slower of the two sets the pace, not their sum. Reads may start
-    before a file turns out bad (then they are cancelled); a write never does."""
+async def _plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planned:
+    """The plan of policies/ against the tenant; without its prune deletes unless `prune`
+    (drift reports unmanaged partners, it does not plan deletes). The files load in a worker
+    thread while the tenant is read, so the slower of the two sets the pace, not their sum.
+    Reads may start before a file turns out bad (then they are cancelled); a write never does."""
     from reconciler.read import folder_scope, read_live, scope
 
     before = graph.request_count
@@ -256,6 +257,8 @@ async def _plan_with(graph: Graph, policies: Path) -> Planned:
         except BaseException:
             await _cancelled(reading)
             raise
+        if not prune:
+            desired = replace(desired, prune=None)
         # Said once the files are good, so a bad folder's output is exactly validate's.
         say(f"Reading the live tenant from {graph.base_url} ...")
         live = await reading
@@ -408,7 +411,7 @@ def drift(options: Options, fmt: str = "text", attribute: bool = False) -> int:
 async def _drift(graph: Graph, policies: Path, attribute: bool) -> Drift:
     from reconciler.drift import from_plan
 
-    found = from_plan((await _plan_with(graph, policies)).plan)
+    found = from_plan((await _plan_with(graph, policies, prune=False)).plan)  # prune acts at apply only
     return await _attributed(graph, found) if attribute else found
 
 

@@ -17,10 +17,25 @@ class DesiredInstance:
 
 
 @dataclass(frozen=True)
+class Prune:
+    """xtap.yaml's `prune: true` and its guards (the planner applies them). `source` is the
+    `file:line` of `prune`, shown as the source of every delete it plans, so a reviewer sees
+    why a partner goes; `service_made` holds the service-made partners it may delete; `limit`
+    is the largest share of the live partners one plan may delete."""
+
+    source: str
+    protected: frozenset[str] = frozenset()
+    service_made: frozenset[str] = frozenset()
+    limit: float = 1.0
+
+
+@dataclass(frozen=True)
 class Desired:
     instances: Mapping[Address, DesiredInstance] = field(default_factory=dict)
     # The tenant xtap.yaml binds the folder to (lower case), or None: a token for another is refused.
     tenant: str | None = None
+    # Live partners no file declares are deleted when set; None (the default) never deletes one.
+    prune: Prune | None = None
 
     def of(self, resource: str) -> dict[Address, DesiredInstance]:
         return {address: item for address, item in self.instances.items() if address.resource == resource}

@@ -38,7 +38,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import Resolver
 
 from reconciler.address import Address
-from reconciler.desired import Desired, DesiredInstance
+from reconciler.desired import Desired, DesiredInstance, Prune
 from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, Settings
 from reconciler.registry import PARTNER, REGISTRY_BY_NAME, SINGLETON_FILES, ResourceType
 
@@ -49,7 +49,7 @@ TOOL_KEYS = frozenset({"name", "notes"})
 YAML_SUFFIXES = (".yaml", ".yml")
 # xtap's own settings (DESIGN §2); the keys a later version reads are named, so the error is clear.
 SETTINGS_FILE = "xtap.yaml"
-LATER_SETTINGS = frozenset({"prune", "protected", "ignore"})
+LATER_SETTINGS = frozenset({"ignore"})
 
 Path_ = tuple[str | int, ...]
 YAML_TAG = "tag:yaml.org,2002:"
@@ -121,17 +121,17 @@ def load_policies(root: Path | str) -> Desired:
         problems.extend(loaded.problems)
         for address, instance, key_at in loaded.declared:
             _add(instances, address, instance, (loaded.file, *key_at), problems)
-    settings = _settings(root / SETTINGS_FILE, problems)
+    settings, prune = _settings(root / SETTINGS_FILE, problems)
     if problems:
         raise PolicyError(problems)
-    return Desired(instances, tenant=settings.tenant)
+    return Desired(instances, tenant=settings.tenant, prune=prune)
 
 
 def load_settings(root: Path | str) -> Settings:
     """xtap.yaml alone: the tenant binding, which Graph commands need before their first request,
     while the policy files are still loading. Raises PolicyError like `load_policies`."""
     problems: list[Problem] = []
-    settings = _settings(_folder(root) / SETTINGS_FILE, problems)
+    settings, _ = _settings(_folder(root) / SETTINGS_FILE, problems)
     if problems:
         raise PolicyError(problems)
     return settings
@@ -168,22 +168,37 @@ def _load_file(path: Path, rtype: ResourceType) -> _Loaded:
     return _Loaded(str(path), problems, declared)
 
 
-def _settings(path: Path, problems: list[Problem]) -> Settings:
-    """xtap.yaml, strict like every policy file; absent, or only comments, it binds nothing."""
+def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | None]:
+    """xtap.yaml, strict like every policy file; absent, or only comments, it binds nothing and
+    prunes nothing."""
     if not path.is_file():
-        return Settings()
+        return Settings(), None
     doc = _parse(path, problems, empty_means={})
     if doc is None:
-        return Settings()
+        return Settings(), None
     unknown = [key for key in doc.data if key not in Settings.model_fields]
     found = [doc.at((key,), _settings_key_message(key), on_key=True) for key in unknown]
     if not found:
         try:
-            return Settings.model_validate(doc.data)
+            settings = Settings.model_validate(doc.data)
         except ValidationError as exc:
-            found = [_problem(doc, error) for error in exc.errors()]
+            marked = _every_position(doc)  # a bad tenant id may sit in a list: point at it
+            found = [_problem(marked, error) for error in exc.errors()]
+        else:
+            return settings, _prune(settings, doc)
     problems.extend(found)
-    return Settings()
+    return Settings(), None
+
+
+def _prune(settings: Settings, doc: _Doc) -> Prune | None:
+    if not settings.prune:
+        return None
+    return Prune(
+        _source(doc, "prune"),
+        frozenset(settings.protected),
+        frozenset(settings.pruneServiceMade),
+        settings.pruneLimit,
+    )
 
 
 def _settings_key_message(key: str) -> str:

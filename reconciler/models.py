@@ -464,16 +464,38 @@ REFUSED = frozenset(
 TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"
 
 
+NOT_A_TENANT_ID = "is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)"
+
+
+def _tenant_id(value: str) -> str:
+    """A tenant id as xtap.yaml names one, in lower case: the form tokens and plans use."""
+    if not is_guid(value):
+        raise ValueError(f"{value!r} {NOT_A_TENANT_ID}")
+    return value.lower()
+
+
+TenantId = Annotated[str, AfterValidator(_tenant_id)]
+
+
 class Settings(BaseModel):
     """xtap.yaml: settings of xtap itself, never sent to Graph. Not a GraphModel, so its names
     stay out of the "did you mean" hints for Graph properties.
 
     `tenant` binds the folder to one tenant (DESIGN §2): a token issued for another tenant is
-    refused before any request, so one repository can hold several tenants' folders."""
+    refused before any request, so one repository can hold several tenants' folders.
+
+    `prune` deletes live partners no file declares, with guards a folder cannot lose by
+    accident: `protected` tenants are never deleted, service-made ones only when named in
+    `pruneServiceMade`, and a plan deleting more than `pruneLimit` of the live partners (a
+    share, 1.0 = all) is refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     tenant: str | None = None
+    prune: bool = False
+    protected: list[TenantId] = []
+    pruneServiceMade: list[TenantId] = []
+    pruneLimit: float = 1.0
 
     @field_validator("tenant")
     @classmethod
@@ -482,5 +504,16 @@ class Settings(BaseModel):
         if value is None:
             raise ValueError("tenant cannot be null; leave it out to bind the folder to no tenant")
         if not is_guid(value):
-            raise ValueError(f"tenant {value!r} is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
+            raise ValueError(f"tenant {value!r} {NOT_A_TENANT_ID}")
         return value.lower()
+
+    @field_validator("pruneLimit")
+    @classmethod
+    def _a_share(cls, value: float) -> float:
+        """A share, not a count: the same file guards a tenant of 10 partners and one of 10,000."""
+        if not 0 < value <= 1:
+            raise ValueError(
+                f"pruneLimit {value:g} is not a share of the live partners: write a number above 0 and at "
+                "most 1 (0.25 = at most a quarter may be deleted in one plan; prune: false deletes none)"
+            )
+        return value

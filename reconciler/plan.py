@@ -63,10 +63,12 @@ class Change:
 
 @dataclass(frozen=True)
 class Unmanaged:
-    """A live resource with no policy file: reported, never touched."""
+    """A live resource with no policy file: reported, never touched. With prune on, `spared`
+    says why prune leaves it (an MTO member, protected, service-made); None when prune is off."""
 
     resource: str
     id: str
+    spared: str | None = None
 
 
 @dataclass(frozen=True)

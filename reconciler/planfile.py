@@ -42,10 +42,16 @@ def to_dict(plan: Plan) -> dict[str, Any]:
             }
             for change in plan.changes
         ],
-        "unmanaged": [{"resource": u.resource, "id": u.id} for u in plan.unmanaged],
+        "unmanaged": [_unmanaged_dict(u) for u in plan.unmanaged],
         "errors": [{"resource": e.resource, "id": e.id, "source": e.source, "message": e.message} for e in plan.errors],
         "inherited": {resource: dict(values) for resource, values in plan.inherited.items()},
     }
+
+
+def _unmanaged_dict(unmanaged: Unmanaged) -> dict[str, Any]:
+    """`spared` only where prune is on, so a plan without prune reads as it always did."""
+    shown = {"resource": unmanaged.resource, "id": unmanaged.id}
+    return shown if unmanaged.spared is None else {**shown, "spared": unmanaged.spared}
 
 
 def request_dict(request: Request) -> dict[str, Any]:
@@ -94,7 +100,7 @@ def loads(text: str, name: str = "plan") -> Plan:
                 )
                 for c in data["changes"]
             ),
-            unmanaged=tuple(Unmanaged(u["resource"], u["id"]) for u in data.get("unmanaged", [])),
+            unmanaged=tuple(Unmanaged(u["resource"], u["id"], u.get("spared")) for u in data.get("unmanaged", [])),
             errors=tuple(PlanError(e["resource"], e["id"], e["source"], e["message"]) for e in data.get("errors", [])),
             inherited=data.get("inherited", {}),
             live_digest=data["liveDigest"],

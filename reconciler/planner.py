@@ -6,25 +6,30 @@ differ), and each instance that differs becomes one Change: a create holding the
 properties, one minimal PATCH holding only the changed top-level properties (each with its
 whole desired value: nested PATCH semantics are undocumented, GRAPH_FACTS §3.4, and a whole
 value is right either way), a reset when a file declares the unconfigured state, or a delete
-when a nested resource leaves its parent's file. What varies by type is read from its
-registry entry; `actions` turns each change into its Graph requests.
+when a nested resource leaves its parent's file. With `prune` in xtap.yaml, a live partner no
+file declares is deleted too, unless a guard spares it, after its nested resources' deletes;
+a prune over its limit is a plan error. What varies by type is read from its registry entry;
+`actions` turns each change into its Graph requests.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from reconciler import actions
 from reconciler.address import Address
 from reconciler.canonical import absent_value, canonical, canonical_property, compared, is_compared_member
-from reconciler.desired import Desired, DesiredInstance
+from reconciler.desired import Desired, DesiredInstance, Prune
 from reconciler.live import Live
 from reconciler.plan import Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 from reconciler.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
+from reconciler.service import service_made
 
 TARGETS = "targets"
 
@@ -35,19 +40,29 @@ def make_plan(desired: Desired, live: Live) -> Plan:
     errors: list[PlanError] = []
     unmanaged: list[Unmanaged] = []
     created: set[Address] = set()  # looked up per nested change: a scan of `changes` is quadratic
+    pruned: dict[Address, Change] = {}  # deletes of whole unmanaged instances: after their children's
     for rtype in REGISTRY:
         wanted, present = desired.of(rtype.name), live.of(rtype.name)
         # By id: the addresses share `rtype`, and a key compares in C where Address's own order is Python.
         for address in sorted(wanted.keys() | present.keys(), key=_id):
             want = wanted.get(address)
             if want is None:
-                change = _leftover(rtype, address, present[address], forms[address], desired, unmanaged)
+                leftover = _Leftover(address, present[address], forms[address])
+                change = _leftover(rtype, leftover, desired, unmanaged, pruned)
             else:
                 change = _change(rtype, address, want, present.get(address), forms.get(address), errors)
-            if change is not None:
-                changes.append(_after_parent(change, rtype, created))
-                if change.action == "create":
-                    created.add(change.address)
+            if change is None:
+                continue
+            if change.action == "delete" and rtype.parent is None:
+                pruned[address] = change
+                continue
+            changes.append(_after_parent(change, rtype, created))
+            if change.action == "create":
+                created.add(change.address)
+    deleted = {change.address for change in changes if change.action == "delete"}
+    changes += [_after_children(change, deleted) for change in pruned.values()]
+    if desired.prune is not None:
+        errors += _prune_refusals(desired.prune, pruned.values(), live)
     return Plan(
         changes=tuple(changes),
         unmanaged=tuple(unmanaged),
@@ -62,27 +77,98 @@ def _id(address: Address) -> str:
     return address.id
 
 
+@dataclass(frozen=True)
+class _Leftover:
+    """A live instance no file declares: its address, wire form and canonical form."""
+
+    address: Address
+    wire: dict[str, Any]
+    before: dict[str, Any]
+
+
 def _leftover(
     rtype: ResourceType,
-    address: Address,
-    wire: dict[str, Any],
-    before: dict[str, Any],
+    leftover: _Leftover,
     desired: Desired,
     unmanaged: list[Unmanaged],
+    pruned: Mapping[Address, Change],
 ) -> Change | None:
-    """A live instance no file declares. A top-level one is unmanaged and never touched; a
-    nested one whose parent's file is managed was removed from that file, so it is deleted (the
-    file is the whole truth for its partner). A singleton is always there and not managed."""
+    """A live instance no file declares. A top-level one is unmanaged and never touched, unless
+    xtap.yaml prunes and nothing spares it; a nested one whose parent's file is managed was
+    removed from that file, so it is deleted (the file is the whole truth for its partner), and
+    so is one whose parent is pruned. A singleton is always there and not managed."""
+    address = leftover.address
     if rtype.singleton_id is not None:
         return None
     if rtype.parent is None:
-        unmanaged.append(Unmanaged(rtype.name, address.id))
+        prune = desired.prune
+        spared = None if prune is None else _spared(prune, address.id, leftover.wire)
+        if prune is None or spared is not None:
+            unmanaged.append(Unmanaged(rtype.name, address.id, spared))
+            return None
+        return _delete(rtype, leftover, prune.source)
+    parent_address = Address(rtype.parent, address.id)
+    parent = desired.instances.get(parent_address)
+    if parent is not None:
+        return _delete(rtype, leftover, parent.source)
+    if parent_address in pruned and desired.prune is not None:
+        return _delete(rtype, leftover, desired.prune.source)
+    return None  # part of an unmanaged partner
+
+
+def _delete(rtype: ResourceType, leftover: _Leftover, source: str) -> Change:
+    """A delete shows every value that goes with the instance, so a reviewer sees what is lost."""
+    diff = tuple(DiffEntry(name, value, None) for name, value in leftover.before.items() if value is not None)
+    address = leftover.address
+    return _make(rtype, address, "delete", source, diff, actions.delete(rtype, address.id))
+
+
+def _spared(prune: Prune, tenant_id: str, wire: dict[str, Any]) -> str | None:
+    """Why prune must leave this unmanaged partner alone, or None to delete it.
+
+    An MTO member is never deleted, even when listed in pruneServiceMade: a multitenant
+    organization needs settings for every active member (GRAPH_FACTS §3.2), so no file can make
+    deleting one safe. Other service-made partners go only when xtap.yaml names them."""
+    if tenant_id in prune.protected:
+        return "protected in xtap.yaml"
+    made = service_made(wire)
+    if made is None:
         return None
-    parent = desired.instances.get(Address(rtype.parent, address.id))
-    if parent is None:
-        return None  # part of an unmanaged partner
-    diff = tuple(DiffEntry(name, value, None) for name, value in before.items() if value is not None)
-    return _make(rtype, address, "delete", parent.source, diff, actions.delete(rtype, address.id))
+    if wire.get("isInMultiTenantOrganization") is True:
+        return f"{made}; prune never deletes one"
+    if tenant_id in prune.service_made:
+        return None
+    return f"{made}; list it under pruneServiceMade in xtap.yaml to prune it"
+
+
+def _after_children(change: Change, deleted: set[Address]) -> Change:
+    """A pruned instance's delete waits for its nested resources' (Graph refuses to delete a
+    partner that still has an identity sync: GRAPH_FACTS §2.6)."""
+    children = REGISTRY_BY_NAME[change.resource].children
+    first = tuple(Address(child, change.id) for child in children if Address(child, change.id) in deleted)
+    return replace(change, depends_on=first)
+
+
+def _prune_refusals(prune: Prune, pruned: Iterable[Change], live: Live) -> Iterator[PlanError]:
+    """One error per type whose prune deletes too many: more than `prune.limit` of its live
+    instances, or every one of them (what a wrong --policies folder or an emptied one asks for).
+    The deletes stay in the plan, so a reviewer sees what was asked; the error stops apply."""
+    for resource, count in Counter(change.resource for change in pruned).items():
+        total = len(live.of(resource))
+        allowed = min(int(Decimal(str(prune.limit)) * total), total - 1)
+        if count <= allowed:
+            continue
+        if count == total:
+            why = "every one of them, which prune refuses whatever pruneLimit says"
+        else:
+            why = f"more than pruneLimit {prune.limit:g} allows ({allowed})"
+        yield PlanError(
+            resource,
+            "",
+            prune.source,
+            f"prune would delete {count} of the {total} live {resource}s: {why}; nothing is applied. Add files "
+            f"for the {resource}s to keep, list them under protected, or raise pruneLimit in xtap.yaml.",
+        )
 
 
 def _change(

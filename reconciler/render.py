@@ -77,7 +77,7 @@ def render_text(plan: Plan, color: bool) -> str:
         blocks.append("\n".join(lines))
     if plan.unmanaged:
         lines = [paint(_UNMANAGED_TITLE, _BOLD)]
-        lines += [f"  {visible(u.resource)} {visible(u.id)}" for u in plan.unmanaged]
+        lines += [f"  {visible(u.resource)} {visible(u.id)}{_spared(u)}" for u in plan.unmanaged]
         blocks.append("\n".join(lines))
     if plan.has_changes:
         counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
@@ -131,8 +131,14 @@ def _null(path: str, inherited: Mapping[str, Any]) -> str:
 
 
 def _error_line(error: PlanError) -> str:
+    """An error names its resource, or its type alone when it is about many (a refused prune)."""
     where = f" ({visible(error.source)})" if error.source else ""
-    return f"{visible(error.resource)} {visible(error.id)}{where}: {visible(error.message)}"
+    name = " ".join(visible(part) for part in (error.resource, error.id) if part)
+    return f"{name}{where}: {visible(error.message)}"
+
+
+def _spared(unmanaged: Unmanaged) -> str:
+    return f"  (not pruned: {visible(unmanaged.spared)})" if unmanaged.spared else ""
 
 
 def _labelled(label: str, value_lines: list[str], sgr: str, paint: _Paint) -> list[str]:
@@ -227,18 +233,23 @@ def render_apply_summary(report: ApplyReport, color: bool) -> str:
 
 def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     """A report for a pull request comment, at most `limit` characters long: the summary table
-    and the errors (never cut), then one `<details>` element per change and the unmanaged list.
-    When too long, the largest details give way to their one-line summary first, so one giant
-    partner cannot flatten the rest (`markdown.fit`)."""
+    and the errors (never cut), then one `<details>` element per change, deletes first (what
+    cannot be undone is what a reviewer must not miss), and the unmanaged list. When too long,
+    the largest details give way to their one-line summary first, so one giant partner cannot
+    flatten the rest (`markdown.fit`)."""
     blocks = [
         Block(_md_change_line(change), _md_change_details(change, plan.inherited.get(change.resource, {})))
-        for change in plan.changes
+        for change in sorted(plan.changes, key=_not_a_delete)
     ]
     if plan.unmanaged:
         listing = "\n".join(_md_unmanaged(u) for u in plan.unmanaged)
         line = f"- {_count(len(plan.unmanaged), 'unmanaged resource')} (never touched; listed in the JSON artifact)"
         blocks.append(Block(line, f"**{_UNMANAGED_TITLE}**\n\n{listing}"))
     return fit(_md_head(plan), blocks, limit, "item", _ARTIFACT)
+
+
+def _not_a_delete(change: Change) -> bool:
+    return change.action != "delete"
 
 
 def _md_head(plan: Plan) -> str:
@@ -301,7 +312,7 @@ def _md_value(value: Any, path: str, inherited: Mapping[str, Any]) -> str:
 
 
 def _md_unmanaged(unmanaged: Unmanaged) -> str:
-    return f"- {visible(unmanaged.resource)} {_md_code(visible(unmanaged.id))}"
+    return f"- {visible(unmanaged.resource)} {_md_code(visible(unmanaged.id))}{_spared(unmanaged)}"
 
 
 def _md_code(text: str) -> str:
