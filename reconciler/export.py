@@ -60,6 +60,7 @@ DELETE = _Delete()
 class Nested:
     """Edits inside a nested resource's block (a partner's identitySynchronization)."""
 
+    rtype: ResourceType
     edits: dict[str, Any]
 
 
@@ -139,7 +140,7 @@ def edits(rtype: ResourceType, resource_id: str, existing: Desired, live: Live) 
         else:
             inner = _property_edits(child, declared.written, present)
             if inner:
-                changes[key] = Nested(inner)
+                changes[key] = Nested(child, inner)
     return changes
 
 
@@ -160,14 +161,48 @@ def _property_edits(rtype: ResourceType, written: Mapping[str, Any], wire: Mappi
     return changes
 
 
-def _apply(content: CommentedMap, changes: Mapping[str, Any]) -> None:
+def _apply(rtype: ResourceType, content: CommentedMap, changes: Mapping[str, Any]) -> None:
     for name, change in changes.items():
         if change is DELETE:
-            content.pop(name, None)
+            _delete(content, name)
         elif isinstance(change, Nested):
-            _apply(content[name], change.edits)
+            _apply(change.rtype, content[name], change.edits)
         else:
-            content[name] = change
+            _merge(rtype, content, name, change)
+
+
+def _merge(rtype: ResourceType, content: CommentedMap, name: str, value: Any) -> None:
+    """Set `content[name]` to `value`, a mapping member by member: ruamel keeps a comment with
+    the node it follows, so replacing a whole mapping would drop the comments inside it."""
+    current = content.get(name)
+    if not (isinstance(current, CommentedMap) and isinstance(value, dict)):
+        content[name] = value
+        return
+    for member in [member for member in current if member not in value]:
+        _delete(current, member)
+    for member, inner in value.items():
+        if member not in current or _differs(rtype, member, current[member], inner):
+            _merge(rtype, current, member, inner)
+
+
+def _differs(rtype: ResourceType, name: str, written: Any, value: Any) -> bool:
+    return canonical_property(rtype, name, written) != canonical_property(rtype, name, value)
+
+
+def _delete(content: CommentedMap, name: str) -> None:
+    """Remove a key, handing the comment lines that follow it to the scalar before it, if that
+    has none of its own: they are about what comes next, and would go with the key."""
+    keys = list(content)
+    comment = content.ca.items.pop(name, None)
+    del content[name]
+    position = keys.index(name)
+    previous = keys[position - 1] if position else None
+    if comment and previous is not None and previous not in content.ca.items and _is_scalar(content[previous]):
+        content.ca.items[previous] = comment
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
 
 
 def slug(name: str) -> str:
@@ -257,20 +292,20 @@ def target(yaml: YAML, rtype: ResourceType, resource_id: str, path: Path, existi
         content = document(rtype, resource_id, live)
         text = _dump(yaml, content) if content else ""
     else:
-        text = _edited(yaml, before, edits(rtype, resource_id, existing, live))
+        text = _edited(yaml, rtype, before, edits(rtype, resource_id, existing, live))
     unconfigured = rtype.reset_action is not None and not _has_mapping(text)
     return Target(path, _marked(text, _marks(rtype, live.instances[address], unconfigured)), before)
 
 
-def _edited(yaml: YAML, before: str, changes: Mapping[str, Any]) -> str:
+def _edited(yaml: YAML, rtype: ResourceType, before: str, changes: Mapping[str, Any]) -> str:
     if not changes:
         return before
     loaded = yaml.load(before)  # safe: `load` has bounded and validated this very file
     if isinstance(loaded, CommentedMap):
-        _apply(loaded, changes)
+        _apply(rtype, loaded, changes)
         return _dump(yaml, loaded) if loaded else _comments(before)
     content = CommentedMap()  # a singleton's file with only comments, which ruamel drops
-    _apply(content, changes)
+    _apply(rtype, content, changes)
     return _comments(before) + _dump(yaml, content)
 
 

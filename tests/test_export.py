@@ -5,6 +5,7 @@ against the emulator over real HTTP."""
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +296,23 @@ def test_names_are_stable_and_never_taken_twice(tmp_path: Path) -> None:
         "cccccccc-3": "hand-named.yaml",  # a partner a file declares keeps that file
         "dddddddd-4": "dddddddd-4.yaml",
     }
+
+
+def test_a_hand_written_folder_keeps_every_comment_when_a_value_changes(emulator: Emulator, tmp_path: Path) -> None:
+    """The repository's own example folder, written by a person: applied, changed in the portal,
+    exported over. Only the changed lines differ; every comment stays where it was."""
+    folder = tmp_path / "policies"
+    shutil.copytree(Path(__file__).parents[1] / "policies", folder)
+    assert run_xtap("apply", "--policies", str(folder), "--auto-approve", emulator=emulator).code == 0
+    fabrikam = folder / "partners" / "fabrikam.yaml"
+    before = fabrikam.read_text()
+    changed = emulator.partners()[SEED_001_TENANT]
+    changed["inboundTrust"] = {"isMfaAccepted": False}
+    emulator.put_partner(changed)
+
+    export(emulator, folder)
+
+    after = fabrikam.read_text()
+    assert [line for line in after.splitlines() if "#" in line] == [line for line in before.splitlines() if "#" in line]
+    assert "  isMfaAccepted: false\n" in after and "isCompliantDeviceAccepted" not in after
+    plans_clean(emulator, folder)
