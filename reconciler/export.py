@@ -77,8 +77,6 @@ class Target:
 class Outcome:
     written: list[Path] = field(default_factory=list)
     unchanged: int = 0
-    # Files that declare a partner the tenant no longer has: (file, tenantId).
-    stale: list[tuple[str, str]] = field(default_factory=list)
 
 
 class ExportRefused(Exception):
