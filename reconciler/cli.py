@@ -116,6 +116,7 @@ def cli() -> None:
     Start here:   xtap demo                      (the whole loop on a built-in emulator)
     Every day:    xtap validate && xtap plan     (read-only: Policy.Read.All is enough)
                   xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess)
+    Adopting:     xtap export                    (the live tenant as a policies/ folder)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
                   xtap show TENANT_ID            (a partner's settings in effect)
 
@@ -205,6 +206,27 @@ def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt
     Example:  xtap drift --attribute --format markdown > drift.md
     """
     sys.exit(commands.drift(Options(policies, graph_url, cloud, timeout), fmt, attribute))
+
+
+@cli.command()
+@_graph_options
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write (default: the --policies folder); an existing one is updated in place.",
+)
+def export(policies: Path, graph_url: str | None, cloud: str, timeout: float, out: Path | None) -> None:
+    """Write the live tenant as a policies/ folder that plans to zero changes. Read-only in Graph.
+
+    One file per partner in partners/ (named from its identity sync's displayName, else its
+    tenant id), default.yaml and both MTO templates, holding only what differs from "inherit"
+    or the default state. Over an existing folder, each partner keeps its file and only values
+    that differ change: comments and key order stay. Exit 0 ok, 1 error.
+
+    \b
+    Example:  xtap export --out policies
+    """
+    sys.exit(commands.export(Options(policies, graph_url, cloud, timeout), out))
 
 
 @cli.command()

@@ -71,6 +71,11 @@ class ResourceType:
     children: tuple[str, ...] = field(default=())
     # The directory audit activities that change it (GRAPH_FACTS §0.11), for `drift --attribute`.
     audit_activities: frozenset[str] = frozenset()
+    # A read-only boolean Graph sets true while the instance is in its reset state: then the
+    # values of its `unmanaged_when_absent` properties are the system's, not anyone's choice.
+    reset_flag: str | None = None
+    # Its API exists only in the global cloud (GRAPH_FACTS §2), so other clouds never read it.
+    global_only: bool = False
 
     @cached_property
     def settings(self) -> tuple[str, ...]:
@@ -208,6 +213,7 @@ DEFAULT = ResourceType(
         }
     ),
     reset_action="resetToSystemDefault",
+    reset_flag="isServiceDefault",
     # The documented table files the update under the identity sync category; matched by name.
     audit_activities=frozenset(
         {"Update the company default cross-tenant access setting", "Reset the cross-tenant access default setting"}
@@ -228,6 +234,7 @@ def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, w
         read_only=frozenset({"id"}),
         absent_means=TEMPLATE_LEVEL,
         reset_action="resetToDefaultSettings",
+        global_only=True,
         audit_activities=frozenset(
             {
                 f"Update the multi-tenant organization {what} template",
