@@ -30,6 +30,7 @@ from reconciler.models import (
     ODATA_TYPE,
     PRIMARY_IDENTITY_PROVIDERS,
     WRITABLE_LEVELS,
+    DefaultTenantRestrictions,
     GraphModel,
     InvitationRedemptionIdentityProviderConfiguration,
     MtoTemplate,
@@ -42,6 +43,8 @@ from reconciler.registry import REGISTRY, ResourceType
 DIALECT = "http://json-schema.org/draft-07/schema#"
 SUFFIX = ".schema.json"
 Schema = dict[str, Any]
+Rule = Callable[[type[BaseModel], Schema], Schema]
+ALL_USERS = "AllUsers"
 
 # The length bound makes the anchored pattern whole-value in every regex dialect: Python's `$`
 # (check-jsonschema) also matches before a final newline, which a YAML `|` block leaves.
@@ -55,12 +58,12 @@ TEMPLATE_LEVELS: Schema = {
 }
 
 
-def _target_type(model: type[BaseModel]) -> Schema:
+def _target_type(model: type[BaseModel], generated: Schema) -> Schema:
     """The targetTypes of the slot the target stands in (`applications` takes application only)."""
     return {"enum": list(_slot_types(model))}
 
 
-def _target(model: type[BaseModel]) -> Schema:
+def _target(model: type[BaseModel], generated: Schema) -> Schema:
     """An object id, or a keyword that fits the slot (AllUsers has no place in `applications`)."""
     keywords = [keyword for keyword, kind in KEYWORD_TARGET_TYPES.items() if kind in _slot_types(model)]
     return {"anyOf": [GUID, {"enum": keywords}]}
@@ -70,13 +73,21 @@ def _slot_types(model: type[BaseModel]) -> tuple[str, ...]:
     return cast("type[Target]", model).slot_types
 
 
-def _constant(schema: Schema) -> Callable[[type[BaseModel]], Schema]:
-    return lambda model: schema
+def _constant(schema: Schema) -> Rule:
+    return lambda model, generated: schema
+
+
+def _all_users_only(model: type[BaseModel], generated: Schema) -> Schema:
+    """The default's tenant restrictions target AllUsers only (`DefaultTenantRestrictions`)."""
+    all_users = {"items": {"properties": {"target": {"const": ALL_USERS}}}}
+    return {"allOf": [generated, {"properties": {"targets": all_users}}]}
 
 
 # What a model's validators check on one property, as JSON Schema, keyed by the class that
-# declares the property (a subclass inherits the rule).
-PROPERTY_RULES: dict[tuple[type[BaseModel], str], Callable[[type[BaseModel]], Schema]] = {
+# declares the property (a subclass inherits the rule). A rule gets the model and the schema
+# pydantic generated for the property, and returns the property's schema.
+PROPERTY_RULES: dict[tuple[type[BaseModel], str], Rule] = {
+    (DefaultTenantRestrictions, "usersAndGroups"): _all_users_only,
     (Partner, "tenantId"): _constant(GUID),
     (Settings, "tenant"): _constant(GUID),
     (MtoTemplate, "templateApplicationLevel"): _constant(TEMPLATE_LEVELS),
@@ -179,7 +190,7 @@ def _refine(schema: Schema, model: type[BaseModel]) -> None:
         prop.pop("title", None)  # pydantic's "Ismfaaccepted": noise on every hover
         rule = _rule(model, name)
         if rule is not None:
-            properties[name] = rule(model)
+            properties[name] = rule(model, prop)
     for name, reason in _refused(model).items():
         properties[name] = {"not": {}, "description": reason}
     if issubclass(model, GraphModel) and model.graph_type:
@@ -198,7 +209,7 @@ def _description(model: type[BaseModel]) -> str:
     return f"{SETTINGS_FILE}: settings of xtap itself, never sent to Graph"
 
 
-def _rule(model: type[BaseModel], name: str) -> Callable[[type[BaseModel]], Schema] | None:
+def _rule(model: type[BaseModel], name: str) -> Rule | None:
     return next((PROPERTY_RULES[(cls, name)] for cls in model.__mro__ if (cls, name) in PROPERTY_RULES), None)
 
 
