@@ -49,12 +49,11 @@ ALL_USERS = "AllUsers"
 # The length bound makes the anchored pattern whole-value in every regex dialect: Python's `$`
 # (check-jsonschema) also matches before a final newline, which a YAML `|` block leaves.
 GUID: Schema = {"type": "string", "pattern": f"^{GUID_RE.pattern}$", "maxLength": GUID_LENGTH}
-_FLAG = f"\\s*({'|'.join(WRITABLE_LEVELS)})\\s*"
-_PARTNER_FLAG = f"\\s*({'|'.join(level for level in WRITABLE_LEVELS if level != 'none')})\\s*"
+_FLAG = f"\\s*({'|'.join(level for level in WRITABLE_LEVELS if level != 'none')})\\s*"
 # A comma-separated set of flags, `none` only on its own: what `MtoTemplate._flags` accepts.
 TEMPLATE_LEVELS: Schema = {
     "type": "string",
-    "pattern": f"^(\\s*none\\s*(,\\s*none\\s*)*|{_PARTNER_FLAG}(,{_PARTNER_FLAG})*)$",
+    "pattern": f"^(\\s*none\\s*(,\\s*none\\s*)*|{_FLAG}(,{_FLAG})*)$",
 }
 
 

@@ -165,3 +165,32 @@ def test_each_bad_file_is_rejected_by_its_schema_or_is_beyond_json_schema(tmp_pa
     }
     assert verdicts == expected
     assert list(verdicts.values()).count("rejected") >= 25
+
+
+LEVELS = {
+    "newPartners,existingPartners": "accepted",
+    " existingPartners , newPartners,newPartners": "accepted",
+    "none": "accepted",
+    "none,newPartners": "rejected",
+    "newPartners, unknownFutureValue": "rejected",
+    "newPartners,everyone": "rejected",
+    "newPartners,": "rejected",
+}
+
+
+def test_template_flags_are_checked_as_the_loader_checks_them(tmp_path: Path) -> None:
+    files = {}
+    for n, (level, verdict) in enumerate(LEVELS.items()):
+        path = tmp_path / f"{n}.yaml"
+        path.write_text(f"templateApplicationLevel: {json.dumps(level)}\n")
+        files[path] = verdict
+        assert (run_xtap("validate", "--policies", str(with_template(tmp_path / str(n), path))).code == 0) == (
+            verdict == "accepted"
+        ), level
+    assert check(SCHEMAS / "mto-identity-sync-template.schema.json", list(files)) == files
+
+
+def with_template(policies: Path, template: Path) -> Path:
+    policies.mkdir()
+    shutil.copy(template, policies / "mto-identity-sync-template.yaml")
+    return policies
