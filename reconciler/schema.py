@@ -5,8 +5,8 @@ and CI with check-jsonschema then catch a misspelled key, a bad enum or a malfor
 is typed, before xtap runs. The schemas are made from the same pydantic models the loader
 validates with, so they cannot drift apart; what pydantic cannot put in a schema by itself (its
 validators are code) is said again here in JSON Schema terms, from the models' own data. The
-loader stays the authority: rules that span files or properties, YAML's own limits and the
-loader's bounds are beyond JSON Schema (docs/policies.md lists them).
+loader stays the authority: rules that span files, what is wrong in the YAML itself (tags,
+aliases, dates) and the loader's bounds are beyond JSON Schema (docs/policies.md lists them).
 
 Draft-07, the newest draft yaml-language-server supports. Nothing here imports the Graph SDK.
 """
@@ -27,9 +27,11 @@ from reconciler.models import (
     GUID_LENGTH,
     GUID_RE,
     KEYWORD_TARGET_TYPES,
+    MICROSOFT_ACCOUNTS_TENANT,
     ODATA_TYPE,
     PRIMARY_IDENTITY_PROVIDERS,
     WRITABLE_LEVELS,
+    B2BSetting,
     DefaultTenantRestrictions,
     GraphModel,
     InvitationRedemptionIdentityProviderConfiguration,
@@ -37,6 +39,7 @@ from reconciler.models import (
     Partner,
     Settings,
     Target,
+    TenantRestrictions,
 )
 from reconciler.registry import REGISTRY, ResourceType
 
@@ -44,7 +47,10 @@ DIALECT = "http://json-schema.org/draft-07/schema#"
 SUFFIX = ".schema.json"
 Schema = dict[str, Any]
 Rule = Callable[[type[BaseModel], Schema], Schema]
-ALL_USERS = "AllUsers"
+Rules = Callable[[type[BaseModel]], list[Schema]]
+ALL_USERS, ALL_APPLICATIONS = "AllUsers", "AllApplications"
+# Targets that name nobody but AllUsers (`models._singles_out_users`, negated).
+ALL_USERS_ONLY: Schema = {"items": {"properties": {"target": {"const": ALL_USERS}}}}
 
 # The length bound makes the anchored pattern whole-value in every regex dialect: Python's `$`
 # (check-jsonschema) also matches before a final newline, which a YAML `|` block leaves.
@@ -78,8 +84,7 @@ def _constant(schema: Schema) -> Rule:
 
 def _all_users_only(model: type[BaseModel], generated: Schema) -> Schema:
     """The default's tenant restrictions target AllUsers only (`DefaultTenantRestrictions`)."""
-    all_users = {"items": {"properties": {"target": {"const": ALL_USERS}}}}
-    return {"allOf": [generated, {"properties": {"targets": all_users}}]}
+    return {"allOf": [generated, {"properties": {"targets": ALL_USERS_ONLY}}]}
 
 
 # What a model's validators check on one property, as JSON Schema, keyed by the class that
@@ -98,6 +103,62 @@ PROPERTY_RULES: dict[tuple[type[BaseModel], str], Rule] = {
     (InvitationRedemptionIdentityProviderConfiguration, "fallbackIdentityProvider"): _constant(
         {"enum": list(FALLBACK_IDENTITY_PROVIDERS)}
     ),
+}
+
+
+def _keyword_types(model: type[BaseModel]) -> list[Schema]:
+    """A reserved keyword goes with its own targetType (AllUsers with user, not group)."""
+    return [
+        {
+            "if": {"properties": {"target": {"const": keyword}}, "required": ["target"]},
+            "then": {"properties": {"targetType": {"const": kind}}},
+        }
+        for keyword, kind in KEYWORD_TARGET_TYPES.items()
+        if kind in _slot_types(model)
+    ]
+
+
+def _blocks_all(keyword: str) -> Schema:
+    """A target configuration that blocks `keyword` (`models._blocks_all`)."""
+    names_it = {"type": "object", "required": ["target"], "properties": {"target": {"const": keyword}}}
+    return {
+        "type": "object",
+        "required": ["accessType", "targets"],
+        "properties": {"accessType": {"const": "blocked"}, "targets": {"type": "array", "contains": names_it}},
+    }
+
+
+def _blocking_needs_blocking(first: str, first_all: str, second: str, second_all: str) -> Rules:
+    """`first` blocking everyone needs `second`, where written, to block everything too
+    (`models._blocks_one_not_other`)."""
+    written = {first: _blocks_all(first_all), second: {"type": "object"}}
+    rule = {
+        "if": {"required": [first, second], "properties": written},
+        "then": {"properties": {second: _blocks_all(second_all)}},
+    }
+    return lambda model: [rule]
+
+
+def _microsoft_accounts_all_users(model: type[BaseModel]) -> list[Schema]:
+    """The Microsoft Accounts tenant's tenant restrictions target AllUsers only, whatever the
+    case its tenantId is written in (`Partner._microsoft_accounts_are_all_or_nothing`)."""
+    any_case = "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in MICROSOFT_ACCOUNTS_TENANT)
+    restricted = {"properties": {"usersAndGroups": {"properties": {"targets": ALL_USERS_ONLY}}}}
+    return [
+        {
+            "if": {"required": ["tenantId"], "properties": {"tenantId": {"pattern": f"^{any_case}$"}}},
+            "then": {"properties": {"tenantRestrictions": restricted}},
+        }
+    ]
+
+
+# What a model's validators check across its properties, as JSON Schema (`allOf`), keyed by the
+# class that declares the validator (a subclass inherits the rule).
+MODEL_RULES: dict[type[BaseModel], Rules] = {
+    Target: _keyword_types,
+    B2BSetting: _blocking_needs_blocking("usersAndGroups", ALL_USERS, "applications", ALL_APPLICATIONS),
+    TenantRestrictions: _blocking_needs_blocking("applications", ALL_APPLICATIONS, "usersAndGroups", ALL_USERS),
+    Partner: _microsoft_accounts_all_users,
 }
 
 
@@ -195,10 +256,9 @@ def _refine(schema: Schema, model: type[BaseModel]) -> None:
     if issubclass(model, GraphModel) and model.graph_type:
         full = GRAPH_NAMESPACE + model.graph_type
         properties[ODATA_TYPE] = {"enum": [full, full.removeprefix("#")], "description": "accepted, never sent"}
-    if issubclass(model, Target):
-        schema["allOf"] = [
-            _keyword_type(keyword, kind) for keyword, kind in KEYWORD_TARGET_TYPES.items() if kind in model.slot_types
-        ]
+    across = [rule for cls in model.__mro__ if cls in MODEL_RULES for rule in MODEL_RULES[cls](model)]
+    if across:
+        schema["allOf"] = across
     schema.pop("title", None)
 
 
@@ -210,14 +270,6 @@ def _description(model: type[BaseModel]) -> str:
 
 def _rule(model: type[BaseModel], name: str) -> Rule | None:
     return next((PROPERTY_RULES[(cls, name)] for cls in model.__mro__ if (cls, name) in PROPERTY_RULES), None)
-
-
-def _keyword_type(keyword: str, kind: str) -> Schema:
-    """A reserved target keyword goes with its own targetType (AllUsers with user, not group)."""
-    return {
-        "if": {"properties": {"target": {"const": keyword}}, "required": ["target"]},
-        "then": {"properties": {"targetType": {"const": kind}}},
-    }
 
 
 def _refused(model: type[BaseModel]) -> dict[str, str]:

@@ -167,6 +167,22 @@ def test_each_bad_file_is_rejected_by_its_schema_or_is_beyond_json_schema(tmp_pa
     assert list(verdicts.values()).count("rejected") >= 25
 
 
+def validate_and_check(tmp_path: Path, file: str, texts: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Each text as `file` of its own policies/ folder: what `xtap validate` and what its schema
+    make of it, "accepted" or "rejected"."""
+    verdicts: dict[str, str] = {}
+    paths: dict[Path, str] = {}
+    for n, (name, text) in enumerate(texts.items()):
+        path = tmp_path / str(n) / file
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+        paths[path] = name
+        code = run_xtap("validate", "--policies", str(tmp_path / str(n))).code
+        verdicts[name] = {0: "accepted", 1: "rejected"}[code]
+    checked = check(schema_for(file), list(paths))
+    return {name: (verdicts[name], checked[path]) for path, name in paths.items()}
+
+
 LEVELS = {
     "newPartners,existingPartners": "accepted",
     " existingPartners , newPartners,newPartners": "accepted",
@@ -179,18 +195,67 @@ LEVELS = {
 
 
 def test_template_flags_are_checked_as_the_loader_checks_them(tmp_path: Path) -> None:
-    files = {}
-    for n, (level, verdict) in enumerate(LEVELS.items()):
-        path = tmp_path / f"{n}.yaml"
-        path.write_text(f"templateApplicationLevel: {json.dumps(level)}\n")
-        files[path] = verdict
-        assert (run_xtap("validate", "--policies", str(with_template(tmp_path / str(n), path))).code == 0) == (
-            verdict == "accepted"
-        ), level
-    assert check(SCHEMAS / "mto-identity-sync-template.schema.json", list(files)) == files
+    texts = {level: f"templateApplicationLevel: {json.dumps(level)}\n" for level in LEVELS}
+    found = validate_and_check(tmp_path, "mto-identity-sync-template.yaml", texts)
+    assert found == {level: (verdict, verdict) for level, verdict in LEVELS.items()}
 
 
-def with_template(policies: Path, template: Path) -> Path:
-    policies.mkdir()
-    shutil.copy(template, policies / "mto-identity-sync-template.yaml")
-    return policies
+TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
+MICROSOFT_ACCOUNTS = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+
+def blocking(target: str, target_type: str, access: str = "blocked") -> str:
+    return f"{{accessType: {access}, targets: [{{target: {target}, targetType: {target_type}}}]}}"
+
+
+def setting(name: str, users: str, apps: str | None = None, tenant: str = TENANT) -> str:
+    return f"tenantId: {tenant}\n{name}:\n  usersAndGroups: {users}\n" + (f"  applications: {apps}\n" if apps else "")
+
+
+# The rules across properties (GRAPH_FACTS §3.1, §0.7), each way: name -> (partner file, verdict).
+ACROSS = {
+    "blocking a group, not all apps": (
+        setting("b2bCollaborationInbound", blocking(GROUP, "group"), blocking("Office365", "application", "allowed")),
+        "accepted",
+    ),
+    "blocking all users, and all apps": (
+        setting("b2bDirectConnectOutbound", blocking("AllUsers", "user"), blocking("AllApplications", "application")),
+        "accepted",
+    ),
+    "blocking all users, applications left out": (
+        setting("b2bCollaborationOutbound", blocking("AllUsers", "user")),
+        "accepted",
+    ),
+    "blocking all users, not all apps": (
+        setting(
+            "b2bCollaborationInbound", blocking("AllUsers", "user"), blocking("Office365", "application", "allowed")
+        ),
+        "rejected",
+    ),
+    "tenant restrictions blocking all apps, not all users": (
+        setting(
+            "tenantRestrictions", blocking("AllUsers", "user", "allowed"), blocking("AllApplications", "application")
+        ),
+        "rejected",
+    ),
+    "Microsoft Accounts restricting a group": (
+        setting("tenantRestrictions", blocking(GROUP, "group"), tenant=MICROSOFT_ACCOUNTS.upper()),
+        "rejected",
+    ),
+    "Microsoft Accounts restricting all users": (
+        setting(
+            "tenantRestrictions",
+            blocking("AllUsers", "user"),
+            blocking("AllApplications", "application"),
+            tenant=MICROSOFT_ACCOUNTS,
+        ),
+        "accepted",
+    ),
+    "another tenant restricting a group": (setting("tenantRestrictions", blocking(GROUP, "group")), "accepted"),
+}
+
+
+def test_rules_across_properties_are_checked_as_the_loader_checks_them(tmp_path: Path) -> None:
+    found = validate_and_check(tmp_path, "partners/p.yaml", {name: text for name, (text, _) in ACROSS.items()})
+    assert found == {name: (verdict, verdict) for name, (_, verdict) in ACROSS.items()}
