@@ -133,6 +133,24 @@ def validate(policies: Path) -> None:
 
 
 @cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one NAME.schema.json per policy file type into this folder instead of printing them.",
+)
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of every policy file type (partner, default, both MTO templates,
+    xtap.yaml), generated from the models xtap validates with. Offline. Exit 0, 1 if --out fails.
+
+    \b
+    Editors:  xtap schema --out schemas, then start a policy file with
+              # yaml-language-server: $schema=../../schemas/partner.schema.json
+    CI:       check-jsonschema --schemafile schemas/partner.schema.json policies/partners/*.yaml
+    """
+    sys.exit(commands.schema(out))
+
+
+@cli.command()
 @_graph_options
 @click.option("--out", type=click.Path(path_type=Path), help="Also save the plan as JSON, for `xtap apply PLAN`.")
 @_format_option("markdown for a PR comment, json for machines (documented, versioned)")

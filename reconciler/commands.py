@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from reconciler import planfile, progress, render, render_drift, signals
+from reconciler import schema as json_schema
 from reconciler.address import Address
 from reconciler.clouds import DEFAULT_TIMEOUT
 from reconciler.desired import Desired
@@ -69,6 +70,21 @@ def validate(policies: Path) -> int:
         return EXIT_ERROR
     counts = [f"{rtype.name}: {len(desired.of(rtype.name))}" for rtype in REGISTRY if desired.manages(rtype.name)]
     say(f"{policies}: valid ({', '.join(counts) or 'no policies'}).")
+    return EXIT_OK
+
+
+def schema(out: Path | None = None) -> int:
+    """Every policy file type's JSON Schema: printed as one object by name, or written into
+    `out` as one file each, the files a modeline or check-jsonschema points at."""
+    if out is None:
+        print(json_schema.dumps(json_schema.schemas()), end="")
+        return EXIT_OK
+    try:
+        written = json_schema.write(out)
+    except OSError as exc:
+        say(f"Error: cannot write the schemas to {out}: {exc.strerror}")
+        return EXIT_ERROR
+    say(f"Wrote {', '.join(path.name for path in written)} to {out}.")
     return EXIT_OK
 
 
