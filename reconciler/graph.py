@@ -107,6 +107,10 @@ class _TokenProvider(AccessTokenProvider):
         self._hosts = AllowedHostsValidator([urlsplit(base_url).hostname or ""])
         self._scope, self._static, self._credential = scope, static_token, credential
         self.issued: set[str] = {static_token} if static_token else set()
+        # Reads start at once (the partner list and the singletons), and azure-identity does
+        # not share a token fetch between concurrent callers: without this, each would ask
+        # the login host for a token of its own.
+        self._fetching = asyncio.Lock()
 
     async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
         if _origin(uri) != self._origin:
@@ -117,7 +121,8 @@ class _TokenProvider(AccessTokenProvider):
         """The token for the cloud's scope, the one every request to the base URL carries."""
         if self._static is not None:
             return self._static
-        token = str((await self._credential.get_token(self._scope)).token)
+        async with self._fetching:  # the first caller fetches; the others get its cached token
+            token = str((await self._credential.get_token(self._scope)).token)
         self.issued.add(token)
         return token
 
