@@ -63,6 +63,7 @@ IN_FLIGHT_REASON = "in flight when apply was interrupted: Graph may or may not h
 LOST_REPLY_NOTE = "already {done} by the earlier attempt whose reply was lost"
 
 MAX_IN_FLIGHT = 4  # batches at once: enough to hide Graph's latency, few enough to be polite
+WIDEN_AFTER = 4  # clean batches in a row, after a 429, before one more batch may be in flight
 THROTTLED_ATTEMPTS = 10  # an item throttled more often than this fails with Graph's 429
 UNAVAILABLE_ATTEMPTS = 4  # sends of an item answered 503/504 before it fails
 UNAVAILABLE_STATUSES = frozenset({503, 504})
@@ -166,17 +167,22 @@ class _Item:
 @dataclass
 class _Gate:
     """The pacing every sender shares. After a 429 nobody sends until the latest Retry-After
-    has passed, and batches go one at a time, one more per clean batch: the quota refills at
-    its own pace, and a burst of retries would only be throttled again."""
+    has passed, and batches go one at a time, one more after each run of `WIDEN_AFTER` clean
+    batches: the quota refills at its own pace, and a burst of retries would only be throttled
+    again. Widening after every clean batch measured twice the 429s at the write quota: the
+    batch after a clean one usually finds the bucket nearly empty."""
 
     open_at: float = 0.0
     width: int = MAX_IN_FLIGHT
+    clean_run: int = 0
 
     def throttled(self, until: float) -> None:
-        self.open_at, self.width = max(self.open_at, until), 1
+        self.open_at, self.width, self.clean_run = max(self.open_at, until), 1, 0
 
     def clean(self) -> None:
-        self.width = min(MAX_IN_FLIGHT, self.width + 1)
+        self.clean_run += 1
+        if self.clean_run >= WIDEN_AFTER:
+            self.width, self.clean_run = min(MAX_IN_FLIGHT, self.width + 1), 0
 
 
 BatchResult = list[ItemReply] | GraphError

@@ -135,8 +135,9 @@ def test_apply_converges_through_throttling_and_lost_replies(tmp_path: Path) -> 
 def test_writes_beyond_the_write_quota_finish_near_the_quota_bound() -> None:
     """Graph's write quota (3,000 per 2 min 30 s, GRAPH_FACTS §4) with its window scaled to
     10 s: 5,000 writes cannot finish before (5,000 - 3,000) / 300 per s = 6.7 s. Apply must
-    take at most 1.2 times that, write each partner once, and not storm: fewer 429s than half
-    the writes that had to wait (a client that resent at once would draw several per write)."""
+    take at most 1.2 times that, write each partner once, and not storm: fewer 429s than a
+    quarter of the writes that had to wait (measured 220-290; a client that resent at once
+    would draw several per write)."""
     writes, quota, window = 5000, 3000, 10.0
     floor = (writes - quota) * window / quota
     with Emulator(EmulatorConfig(write_quota=quota, write_quota_window_s=window)) as emulator:
@@ -151,4 +152,4 @@ def test_writes_beyond_the_write_quota_finish_near_the_quota_bound() -> None:
     done = Counter(r.path for r in served if r.status == 204)
     assert len(done) == writes and set(done.values()) == {1}
     throttled = sum(1 for r in served if r.status == 429)
-    assert 0 < throttled < (writes - quota) / 2
+    assert 0 < throttled < (writes - quota) / 4
