@@ -359,7 +359,8 @@ def header(args: argparse.Namespace, argv: list[str]) -> list[str]:
         "",
         f"- date: {today}",
         f"- python: {platform.python_version()} ({platform.python_implementation()})",
-        f"- machine: {platform.platform()}, {os.cpu_count()} CPUs",
+        f"- machine: {platform.platform()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} when the"
+        " report was written (other work on the machine lengthens wall times; compare ratios of one run)",
         f"- emulator: {args.latency * 1000:g} ms added per request, page size {args.page_size};"
         f" {args.changed:.0%} of partners changed; each figure the median-wall run of {args.repeat}",
         "",
