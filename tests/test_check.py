@@ -243,3 +243,59 @@ def test_live_catches_an_out_of_band_change(tmp_path: Path, emulator: Emulator) 
     assert live.code == 1, live.stdout + live.stderr
     expected = f"fabrikam.yaml:1:1: error [inbound-trust-only-trusted] partner {PARTNER_ID} (live tenant)"
     assert expected in live.stdout
+
+
+# --- rules of your own, in CEL -----------------------------------------------------------------
+
+OWN_RULE = """rules:
+  regulated-no-guests:
+    select:
+      types: [partner]
+      labels: [regulated]
+    expression: "!has(resource.b2bCollaborationInbound) || resource.b2bCollaborationInbound == null"
+    message: a regulated partner's users are never invited as guests
+    property: b2bCollaborationInbound.usersAndGroups
+    reason: the data-residency agreement
+"""
+
+
+def test_an_own_rule_catches_what_it_says_at_the_property(tmp_path: Path) -> None:
+    policies = folder(tmp_path, "\n  trusted: true\n  labels: [regulated]", settings=OWN_RULE)
+    run = run_xtap("check", "--policies", str(policies), "--format", "json")
+    assert run.code == 1, run.stderr
+    (finding,) = json.loads(run.stdout)["findings"]
+    assert (finding["rule"], finding["line"], finding["col"], finding["source"]) == (
+        "regulated-no-guests",
+        9,
+        3,
+        "xtap.yaml",
+    )
+    assert finding["message"] == "a regulated partner's users are never invited as guests"
+
+
+def test_an_own_rule_selects_by_label(tmp_path: Path) -> None:
+    run = run_xtap("check", "--policies", str(folder(tmp_path, "\n  trusted: true", settings=OWN_RULE)))
+    assert run.code == 0 and "regulated-no-guests" not in run.stdout, run.stdout + run.stderr
+
+
+def test_an_own_rule_that_cannot_evaluate_fails(tmp_path: Path) -> None:
+    settings = OWN_RULE.replace('"!has(resource.b2bCollaborationInbound) ||', '"resource.missing.x ||')
+    run = run_xtap(
+        "check", "--policies", str(folder(tmp_path, "\n  trusted: true\n  labels: [regulated]", settings=settings))
+    )
+    assert run.code == 1 and "(could not evaluate: " in run.stdout, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("== null", "== null &&"), "xtap.yaml:6:17: CEL expression does not compile at 1:"),
+        (("types: [partner]", "types: [partners]"), "xtap.yaml:4:14: unknown resource type 'partners'"),
+        (("    message: a regulated", "    note: a regulated"), "xtap.yaml:7:5: unknown property 'note'"),
+    ],
+)
+def test_a_broken_own_rule_is_a_positioned_problem(tmp_path: Path, change: tuple[str, str], problem: str) -> None:
+    policies = folder(tmp_path, settings=OWN_RULE.replace(*change))
+    run = run_xtap("plan", "--policies", str(policies))  # plan too: nothing is sent to Graph
+    assert run.code == 1 and problem in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
