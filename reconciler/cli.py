@@ -115,6 +115,7 @@ def cli() -> None:
     \b
     Start here:   xtap demo                      (the whole loop on a built-in emulator)
     Every day:    xtap validate && xtap plan     (read-only: Policy.Read.All is enough)
+                  xtap check                     (guardrails: built-in baselines, your CEL rules)
                   xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess)
     Adopting:     xtap export                    (the live tenant as a policies/ folder)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
@@ -224,6 +225,28 @@ def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt
     Example:  xtap drift --attribute --format markdown > drift.md
     """
     sys.exit(commands.drift(Options(policies, graph_url, cloud, timeout), fmt, attribute))
+
+
+@cli.command()
+@_graph_options
+@click.option("--live", is_flag=True, help="Also check the live tenant, which catches what changed out of band.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines, sarif for GitHub code scanning, github for workflow annotations.",
+)
+def check(policies: Path, graph_url: str | None, cloud: str, timeout: float, live: bool, fmt: str) -> None:
+    """Check policies/ against guardrail rules: the built-in baselines and the rules of your own
+    in xtap.yaml. Each finding names the rule, why, and the file:line:col at fault. Offline
+    unless --live. Exit 0 passed, 1 a rule of severity error fails (or bad input).
+
+    \b
+    Example:  xtap check --format sarif > check.sarif
+    """
+    sys.exit(commands.check(Options(policies, graph_url, cloud, timeout), live, fmt))
 
 
 @cli.command()

@@ -35,7 +35,9 @@ from reconciler.planner import make_plan
 from reconciler.registry import DEFAULT, PARTNER, REGISTRY
 
 if TYPE_CHECKING:
+    from reconciler.check import Off
     from reconciler.graph import Graph
+    from reconciler.render_check import Located
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 T = TypeVar("T")
@@ -480,8 +482,7 @@ def export(options: Options, out: Path | None = None) -> int:
     existing = _load(folder) if folder.is_dir() else Desired()
     if existing is None:
         return EXIT_ERROR
-    types = tuple(rtype.name for rtype in REGISTRY if options.cloud == GLOBAL_CLOUD or not rtype.global_only)
-    live = _run(_read_everything(options, existing.tenant, types))
+    live = _run(_read_everything(options, existing.tenant, _cloud_types(options.cloud)))
     if live is None:
         return EXIT_ERROR
     found, stale = targets(live, existing, folder)
@@ -494,6 +495,11 @@ def export(options: Options, out: Path | None = None) -> int:
         say(f"Stale: {file} declares partner {tenant}, which the tenant no longer has; left as is.")
     say(_exported(live, folder, len(outcome.written), outcome.unchanged))
     return EXIT_OK if _load_exported(folder) else EXIT_ERROR
+
+
+def _cloud_types(cloud: str) -> tuple[str, ...]:
+    """The resource types whose API the cloud has."""
+    return tuple(rtype.name for rtype in REGISTRY if cloud == GLOBAL_CLOUD or not rtype.global_only)
 
 
 async def _read_everything(options: Options, tenant: str | None, types: tuple[str, ...]) -> Live:
@@ -528,3 +534,42 @@ def _load_exported(folder: Path) -> bool:
         say(f"{len(exc.problems)} problem(s) in the exported {folder}: fix them by hand before planning.")
         return False
     return True
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def check(options: Options, live: bool = False, fmt: str = "text") -> int:
+    """Guardrail rules over policies/ and, with `live`, over the tenant as it is (what drifted in
+    out of band). Exit 1 when a rule of severity error fails, or on bad input: nothing is
+    written, and without `live` nothing is sent to Graph at all."""
+    from reconciler import render_check
+    from reconciler.check import effective_rules, evaluate, subjects
+    from reconciler.rules_builtin import BUILTIN
+
+    desired = _load(options.policies)
+    if desired is None:
+        return EXIT_ERROR
+    state = None
+    if live:
+        state = _run(_read_everything(options, desired.tenant, _cloud_types(options.cloud)))
+        if state is None:
+            return EXIT_ERROR
+    rules, off = effective_rules(BUILTIN, desired.rules)
+    found = render_check.locate(evaluate(rules, subjects(desired, state), datetime.now(timezone.utc).date()))
+    print(_render_check(found, off, fmt), end="")
+    return EXIT_ERROR if render_check.failed(found) else EXIT_OK
+
+
+def _render_check(found: list[Located], off: list[Off], fmt: str) -> str:
+    from importlib.metadata import version
+
+    from reconciler import render_check
+
+    if fmt == "json":
+        return render_check.render_json(found, off)
+    if fmt == "sarif":
+        return render_check.render_sarif(found, version("xtap"))
+    if fmt == "github":
+        return render_check.render_github(found)
+    return render_check.render_text(found, off)

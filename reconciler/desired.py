@@ -8,12 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.address import Address
+from reconciler.rule_settings import RuleSetting, ToolKey
 
 
 @dataclass(frozen=True)
 class DesiredInstance:
     written: dict[str, Any]  # exactly the properties the file writes, in Graph's wire form
     source: str  # "file:line", for the plan
+    tool: ToolKey = field(default_factory=ToolKey)  # the file's `xtap:` key: marks, labels, waivers
+
+    @property
+    def file(self) -> str:
+        return self.source.rsplit(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class Desired:
     tenant: str | None = None
     # Live partners no file declares are deleted when set; None (the default) never deletes one.
     prune: Prune | None = None
+    # xtap.yaml's `rules:`, for `xtap check`: built-in rules adjusted, and rules of your own.
+    rules: Mapping[str, RuleSetting] = field(default_factory=dict)
 
     def of(self, resource: str) -> dict[Address, DesiredInstance]:
         return {address: item for address, item in self.instances.items() if address.resource == resource}

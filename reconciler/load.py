@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,11 +41,13 @@ from reconciler.address import Address
 from reconciler.desired import Desired, DesiredInstance, Prune
 from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, Settings
 from reconciler.registry import PARTNER, REGISTRY_BY_NAME, SINGLETON_FILES, ResourceType
+from reconciler.rule_settings import ToolKey
+from reconciler.rules_builtin import BUILTIN_IDS
 
 PARTNERS_DIR = "partners"
 # The one reserved key for tool-only data; never sent to Graph.
 TOOL_KEY = "xtap"
-TOOL_KEYS = frozenset({"name", "notes"})
+TOOL_KEYS = frozenset(ToolKey.model_fields)
 YAML_SUFFIXES = (".yaml", ".yml")
 # xtap's own settings (DESIGN §2); the keys a later version reads are named, so the error is clear.
 SETTINGS_FILE = "xtap.yaml"
@@ -122,9 +124,10 @@ def load_policies(root: Path | str) -> Desired:
         for address, instance, key_at in loaded.declared:
             _add(instances, address, instance, (loaded.file, *key_at), problems)
     settings, prune = _settings(root / SETTINGS_FILE, problems)
+    problems.extend(_unknown_waived_rules(instances.values(), {*BUILTIN_IDS, *settings.rules}))
     if problems:
         raise PolicyError(problems)
-    return Desired(instances, tenant=settings.tenant, prune=prune)
+    return Desired(instances, tenant=settings.tenant, prune=prune, rules=settings.rules)
 
 
 def load_settings(root: Path | str) -> Settings:
@@ -158,12 +161,13 @@ def _load_file(path: Path, rtype: ResourceType) -> _Loaded:
     problems: list[Problem] = []
     # A singleton's file with only comments declares its unconfigured state (`reset_action`).
     doc = _parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
-    model = None if doc is None else _validate(doc, rtype.model, problems)
-    if doc is None or model is None:
+    valid = None if doc is None else _validate(doc, rtype.model, problems)
+    if doc is None or valid is None:
         return _Loaded(str(path), problems, [])
+    model, tool = valid
     declared = [
         (address, instance, doc.position((REGISTRY_BY_NAME[address.resource].key or "",)))
-        for address, instance in _instances(rtype, model.wire(), doc)
+        for address, instance in _instances(rtype, model.wire(), doc, tool)
     ]
     return _Loaded(str(path), problems, declared)
 
@@ -185,9 +189,45 @@ def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | No
             marked = _every_position(doc)  # a bad tenant id may sit in a list: point at it
             found = [_problem(marked, error) for error in exc.errors()]
         else:
-            return settings, _prune(settings, doc)
+            wrong = list(_rule_id_problems(settings))
+            if not wrong:
+                return settings, _prune(settings, doc)
+            marked = _every_position(doc)
+            found = [marked.at(("rules", rule_id), message, on_key=True) for rule_id, message in wrong]
     problems.extend(found)
     return Settings(), None
+
+
+def _rule_id_problems(settings: Settings) -> Iterator[tuple[str, str]]:
+    """An entry of `rules:` adjusts a built-in rule or, with an expression, is a rule of your
+    own; a typo in a built-in's id must not leave the rule silently on."""
+    for rule_id, rule in settings.rules.items():
+        if rule.expression is None and rule_id not in BUILTIN_IDS:
+            known = ", ".join(sorted(BUILTIN_IDS))
+            yield rule_id, f"no built-in rule {rule_id!r} (built-in: {known}); a rule of your own needs an expression"
+        elif rule.expression is not None and rule_id in BUILTIN_IDS:
+            yield rule_id, f"{rule_id!r} is a built-in rule; give your rule another id"
+
+
+def _unknown_waived_rules(instances: Iterable[DesiredInstance], known: set[str]) -> Iterator[Problem]:
+    """A waiver of a rule that does not exist waives nothing: said where it is written."""
+    files = {instance.file: instance.tool for instance in instances}
+    for file, tool in files.items():
+        unknown = [(TOOL_KEY, "waivers", i, "rule") for i, w in enumerate(tool.waivers) if w.rule not in known]
+        for path, at in positions(file, unknown).items():
+            yield Problem(file, *at, f"waiver of unknown rule {tool.waivers[int(path[2])].rule!r}")
+
+
+def positions(file: str, paths: Iterable[Path_]) -> dict[Path_, tuple[int, int]]:
+    """Where each property path of a valid policy file is written (its key, or that of its
+    nearest written ancestor), read again keeping every position: only for the few files a
+    report points into, since keeping them costs a third of reading a file."""
+    wanted = list(paths)
+    if not wanted:
+        return {}
+    doc = _parse(Path(file), [])
+    marked = None if doc is None else _every_position(doc)
+    return {path: (1, 1) if marked is None else marked.position(path, on_key=True) for path in wanted}
 
 
 def _prune(settings: Settings, doc: _Doc) -> Prune | None:
@@ -208,16 +248,19 @@ def _settings_key_message(key: str) -> str:
     return f"unknown setting {key!r} in {SETTINGS_FILE} (supported: {allowed})"
 
 
-def _instances(rtype: ResourceType, written: dict[str, Any], doc: _Doc) -> Iterator[tuple[Address, DesiredInstance]]:
-    """The instance a file declares, then the nested ones it holds (a partner's identity sync)."""
+def _instances(
+    rtype: ResourceType, written: dict[str, Any], doc: _Doc, tool: ToolKey
+) -> Iterator[tuple[Address, DesiredInstance]]:
+    """The instance a file declares, then the nested ones it holds (a partner's identity sync),
+    which share the file's `xtap:` key."""
     nested = {
         REGISTRY_BY_NAME[child]: written.pop(REGISTRY_BY_NAME[child].nested_key or "", None) for child in rtype.children
     }
     resource_id = rtype.singleton_id or str(written[rtype.key or ""]).lower()
-    yield Address(rtype.name, resource_id), DesiredInstance(written, _source(doc, rtype.key))
+    yield Address(rtype.name, resource_id), DesiredInstance(written, _source(doc, rtype.key), tool)
     for child, body in nested.items():
         if body is not None:
-            yield Address(child.name, resource_id), DesiredInstance(body, _source(doc, child.nested_key))
+            yield Address(child.name, resource_id), DesiredInstance(body, _source(doc, child.nested_key), tool)
 
 
 def _add(
@@ -460,21 +503,34 @@ def _value(kind: str, text: str) -> Any:
     return text
 
 
-def _validate(doc: _Doc, model: type[GraphModel], problems: list[Problem]) -> Any:
+def _validate(doc: _Doc, model: type[GraphModel], problems: list[Problem]) -> tuple[Any, ToolKey] | None:
     data = dict(doc.data)
     tool = data.pop(TOOL_KEY, None)
     try:
         instance, errors = model.model_validate(data), []
     except ValidationError as exc:
         instance, errors = None, exc.errors()
-    if errors or any(_tool_key_problems(doc, tool)):
+    tool_key, tool_errors = _tool_key(tool)
+    if errors or tool_errors or any(_tool_key_problems(doc, tool)):
         marked = _every_position(doc)  # a problem may sit at any depth: point at it exactly
-        problems.extend([*_tool_key_problems(marked, tool), *(_problem(marked, error) for error in errors)])
+        found = [*_tool_key_problems(marked, tool)] or [_problem(marked, error) for error in tool_errors]
+        problems.extend([*found, *(_problem(marked, error) for error in errors)])
         return None
-    return instance
+    return instance, tool_key
+
+
+def _tool_key(tool: Any) -> tuple[ToolKey, list[Any]]:
+    """The `xtap:` key's values, or pydantic's errors located from the file's top."""
+    if not isinstance(tool, dict):
+        return ToolKey(), []
+    try:
+        return ToolKey.model_validate(tool), []
+    except ValidationError as exc:
+        return ToolKey(), [{**error, "loc": (TOOL_KEY, *error["loc"])} for error in exc.errors()]
 
 
 def _tool_key_problems(doc: _Doc, tool: Any) -> Iterator[Problem]:
+    """The shape of the `xtap:` key, said in its own words before its values are checked."""
     if tool is None:
         return
     if not isinstance(tool, dict):

@@ -18,6 +18,8 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reconciler.rule_settings import RuleSetting
+
 GUID_LENGTH = 36
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -487,7 +489,9 @@ class Settings(BaseModel):
     `prune` deletes live partners no file declares, with guards a folder cannot lose by
     accident: `protected` tenants are never deleted, service-made ones only when named in
     `pruneServiceMade`, and a plan deleting more than `pruneLimit` of the live partners (a
-    share, 1.0 = all) is refused."""
+    share, 1.0 = all) is refused.
+
+    `rules` adjusts `xtap check`'s built-in rules and adds rules of your own (`rule_settings`)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -496,6 +500,7 @@ class Settings(BaseModel):
     protected: list[TenantId] = []
     pruneServiceMade: list[TenantId] = []
     pruneLimit: float = 1.0
+    rules: dict[str, RuleSetting] = {}
 
     @field_validator("tenant")
     @classmethod

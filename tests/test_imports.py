@@ -1,4 +1,5 @@
-"""`xtap --help` and `xtap validate` stay light: they import nothing that talking to Graph needs.
+"""`xtap --help`, `xtap validate` and `xtap check` (without --live) stay light: they import nothing
+that talking to Graph needs.
 
 validate runs on every pull request and in editors' save hooks; the Graph SDK, its HTTP stack and
 the apply machinery cost a second of imports there and do nothing. The real CLI runs with
@@ -38,10 +39,10 @@ def heavy(modules: set[str]) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("command", ["--help", "validate"])
+@pytest.mark.parametrize("command", ["--help", "validate", "check"])
 def test_light_commands_import_nothing_graph_needs(command: str, tmp_path: Path) -> None:
     policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
-    modules = imported(command, *(["--policies", str(policies)] if command == "validate" else []))
+    modules = imported(command, *(["--policies", str(policies)] if command != "--help" else []))
     assert "reconciler.load" in modules or command == "--help"
     assert heavy(modules) == []
 

@@ -138,7 +138,8 @@ def test_no_workflow_runs_on_pull_request_target_and_none_grants_by_default() ->
 # writes to the repository; the token that can comment or file issues never meets an Azure identity.
 PERMISSIONS = {
     ("plan.yml", "tenants"): {"contents": "read"},
-    ("plan.yml", "plan"): {"contents": "read", "id-token": "write"},
+    # security-events: code scanning takes check's SARIF; it cannot touch the repository's contents.
+    ("plan.yml", "plan"): {"contents": "read", "id-token": "write", "security-events": "write"},
     ("plan.yml", "comment"): {"pull-requests": "write"},
     ("apply.yml", "tenants"): {"contents": "read"},
     ("apply.yml", "apply"): {"contents": "read", "id-token": "write"},
@@ -206,6 +207,19 @@ def test_pull_request_plan_with_changes_passes_and_fills_the_summary(checkout: P
     assert (checkout / "plan.md").read_text() == planned.summary
     assert json.loads((checkout / "plan.json").read_text())["summary"]["create"] == 1
     assert [r.method for r in emulator.requests] == ["GET"] * len(emulator.requests)
+
+
+def test_the_check_step_writes_sarif_and_fails_on_an_error(checkout: Path) -> None:
+    policies = checkout / "policies"
+    passed = run_step("plan.yml", "plan", "check", checkout, policies=policies)
+    assert passed.code == 0, passed.log
+    assert json.loads((checkout / "check.sarif").read_text())["runs"][0]["results"] == []
+    trusting = {**SEED_000_CREATE_BODY, "inboundTrust": {"isMfaAccepted": True}}
+    (policies / "partners" / f"{trusting['tenantId']}.yaml").write_text(json.dumps(trusting))
+    failed = run_step("plan.yml", "plan", "check", checkout, policies=policies)
+    assert failed.code == 1
+    (result,) = json.loads((checkout / "check.sarif").read_text())["runs"][0]["results"]
+    assert result["ruleId"] == "inbound-trust-only-trusted"
 
 
 def test_invalid_policies_fail_the_check_before_any_request(checkout: Path, emulator: Emulator) -> None:
