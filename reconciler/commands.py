@@ -67,7 +67,7 @@ def use_color(stream: object) -> bool:
 
 
 def validate(policies: Path) -> int:
-    desired = _load(policies)
+    desired = _load(policies, bodies=False)
     if desired is None:
         return EXIT_ERROR
     counts = [f"{rtype.name}: {len(desired.of(rtype.name))}" for rtype in REGISTRY if desired.manages(rtype.name)]
@@ -178,9 +178,9 @@ def _has_errors(plan: Plan) -> bool:
     return bool(plan.errors)
 
 
-def _load(policies: Path) -> Desired | None:
+def _load(policies: Path, bodies: bool = True) -> Desired | None:
     try:
-        return load_policies(policies)
+        return load_policies(policies, bodies)
     except PolicyError as exc:
         _say_problems(exc, policies, "nothing was sent to Graph")
         return None

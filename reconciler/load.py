@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+import multiprocessing as mp
+import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # xtap's own settings (DESIGN §2); the keys a later version reads are named, so the error is clear.
 SETTINGS_FILE = "xtap.yaml"
 LATER_SETTINGS = frozenset({"ignore"})
+# `validate` reads a folder at least this large in worker processes: below it, starting them
+# costs more than they save (measured: 10,000 files, 2 cores, 2.5 s alone, 1.35 s in two).
+PARALLEL_FILES = 2000
+MAX_WORKERS = 8
 
 Path_ = tuple[str | int, ...]
 YAML_TAG = "tag:yaml.org,2002:"
@@ -114,12 +120,18 @@ class _Doc:
         return marks.get(path, self.value_marks.get((), (1, 1)))
 
 
-def load_policies(root: Path | str) -> Desired:
-    """Read every policy file under `root`; raise PolicyError listing all problems."""
+def load_policies(root: Path | str, bodies: bool = True) -> Desired:
+    """Read every policy file under `root`; raise PolicyError listing all problems.
+
+    `bodies=False` is `xtap validate`'s reading: every problem and every declaration, but
+    instances without their properties. Files are independent, so a large folder is then
+    read by worker processes, one per CPU: that halves validate on two cores. Only then,
+    since the workers' results cross a pipe, and a plan needs the properties (sending them
+    back cost as much as the workers saved)."""
     root = _folder(root)
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
-    for loaded in (_load_file(path, rtype) for path, rtype in _policy_files(root, problems)):
+    for loaded in _load_files(list(_policy_files(root, problems)), bodies):
         problems.extend(loaded.problems)
         for address, instance, key_at in loaded.declared:
             _add(instances, address, instance, (loaded.file, *key_at), problems)
@@ -128,6 +140,28 @@ def load_policies(root: Path | str) -> Desired:
     if problems:
         raise PolicyError(problems)
     return Desired(instances, tenant=settings.tenant, prune=prune, rules=settings.rules)
+
+
+def _load_files(files: list[tuple[Path, ResourceType]], bodies: bool) -> Iterable[_Loaded]:
+    """Each file's outcome, in `files`' order. Workers are forked (cheap: they inherit the
+    imported models) and only from a process that has no other thread, which `validate` is."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if bodies or workers < 2 or len(files) < PARALLEL_FILES or "fork" not in mp.get_all_start_methods():
+        return (_load_file(path, rtype) for path, rtype in files)
+    size = -(-len(files) // (workers * 8))  # a few chunks per worker, so none waits on a slow one
+    chunks = [files[start : start + size] for start in range(0, len(files), size)]
+    with mp.get_context("fork").Pool(workers) as pool:
+        return [loaded for chunk in pool.imap(_declarations, chunks) for loaded in chunk]
+
+
+def _declarations(files: list[tuple[Path, ResourceType]]) -> list[_Loaded]:
+    """A worker's share: each file's problems and declarations, its properties left behind."""
+    return [_without_bodies(_load_file(path, rtype)) for path, rtype in files]
+
+
+def _without_bodies(loaded: _Loaded) -> _Loaded:
+    declared = [(address, replace(instance, written={}), key_at) for address, instance, key_at in loaded.declared]
+    return _Loaded(loaded.file, loaded.problems, declared)
 
 
 def load_settings(root: Path | str) -> Settings:
@@ -283,8 +317,8 @@ def _add(
 
 def _policy_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, ResourceType]]:
     """Each policy file with the resource type it declares, in a stable order."""
-    for path in _entries(root, problems):
-        if path.is_dir():
+    for path, is_dir in _entries(root, problems):
+        if is_dir:
             if path.name != PARTNERS_DIR:
                 problems.append(Problem.whole(path, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
         elif path.name in SINGLETON_FILES:
@@ -296,27 +330,32 @@ def _policy_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, R
             problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
     partners_dir = root / PARTNERS_DIR
     if partners_dir.is_dir():
-        for path in _entries(partners_dir, problems):
-            if path.is_dir():  # never silently skip a partner someone filed in a subfolder
+        for path, is_dir in _entries(partners_dir, problems):
+            if is_dir:  # never silently skip a partner someone filed in a subfolder
                 message = f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it"
                 problems.append(Problem.whole(path, message))
             elif path.suffix.lower() in YAML_SUFFIXES:
                 yield path, PARTNER
 
 
-def _entries(folder: Path, problems: list[Problem]) -> Iterator[Path]:
-    """The folder's entries that may be policies. Hidden names (`.git`, `.DS_Store`, emacs's
-    `.#x.yaml` lock, vim's `.x.yaml.swp`) and backups (`x.yaml~`) are never policies, so they
-    are skipped silently; a JSON file is a problem, since its author surely meant it as one."""
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.name.endswith("~"):
+def _entries(folder: Path, problems: list[Problem]) -> Iterator[tuple[Path, bool]]:
+    """The folder's entries that may be policies, by name, each with whether it is a folder
+    (from the directory listing: a `stat` per file was a tenth of validating 10,000). Hidden
+    names (`.git`, `.DS_Store`, emacs's `.#x.yaml` lock, vim's `.x.yaml.swp`) and backups
+    (`x.yaml~`) are never policies, so they are skipped silently; a JSON file is a problem,
+    since its author surely meant it as one."""
+    with os.scandir(folder) as listing:
+        entries = sorted((entry.name, entry.is_dir()) for entry in listing)
+    for name, is_dir in entries:
+        if name.startswith(".") or name.endswith("~"):
             continue
+        path = folder / name
         if path.suffix.lower() == ".json":
             problems.append(
                 Problem.whole(path, f"xtap reads YAML files only; JSON is YAML, so rename it to {path.stem}.yaml")
             )
             continue
-        yield path
+        yield path, is_dir
 
 
 def _parse(path: Path, problems: list[Problem], empty_means: dict[str, Any] | None = None) -> _Doc | None:

@@ -10,6 +10,7 @@ import pytest
 from conftest import run_xtap
 
 from reconciler.emulator import Emulator
+from reconciler.load import PARALLEL_FILES, PolicyError, load_policies
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 HEAD = f"tenantId: {TENANT}\n"
@@ -331,3 +332,26 @@ def test_template_flags_are_sent_in_one_normal_form(tmp_path: Path, emulator: Em
     assert result.code == 0, result.stderr
     [change] = json.loads(result.stdout)["changes"]
     assert [r["body"] for r in change["requests"]] == [{"templateApplicationLevel": "newPartners,existingPartners"}]
+
+
+def test_a_large_folder_is_validated_in_workers_with_the_same_problems_in_the_same_order(tmp_path: Path) -> None:
+    """Past PARALLEL_FILES, validate reads files in worker processes; what it reports must be
+    exactly what the one-process reading (the plan's) finds, file order included."""
+    partners = tmp_path / "policies" / "partners"
+    partners.mkdir(parents=True)
+    for n in range(PARALLEL_FILES + 50):
+        (partners / f"p{n:05d}.yaml").write_text(f"tenantId: {n:08x}-0000-4000-8000-000000000001\n")
+    (partners / "p00007.yaml").write_text("tenantId: 00000007-0000-4000-8000-000000000001\ninboundTrust: yes\n")
+    (partners / "p01500.yaml").write_text("tenantId: 00000003-0000-4000-8000-000000000001\n")  # a duplicate
+    (partners / "p01999.yaml").write_text("tenantId: [unclosed\n")
+    with pytest.raises(PolicyError) as one_process:
+        load_policies(tmp_path / "policies")  # with the properties, as plan reads: never in workers
+    expected = [str(problem) for problem in one_process.value.problems]
+    assert len(expected) == 3
+    result = run_xtap("validate", "--policies", str(tmp_path / "policies"))
+    assert result.code == 1
+    assert result.stderr.splitlines()[:-1] == expected
+    for name in ("p00007.yaml", "p01500.yaml", "p01999.yaml"):
+        (partners / name).unlink()
+    valid = run_xtap("validate", "--policies", str(tmp_path / "policies"))
+    assert valid.code == 0 and f"partner: {PARALLEL_FILES + 47}" in valid.stderr, valid.stderr
