@@ -149,7 +149,9 @@ def _own(rule_id: str, setting: RuleSetting) -> Rule:
 
 
 def _variables(subject: Subject) -> dict[str, Any]:
-    tool = {"name": subject.tool.name, "labels": subject.tool.labels, "trusted": subject.tool.trusted}
+    # An unnamed file's `xtap` has no `name` key, so `has(xtap.name)` means what it says.
+    named = {} if subject.tool.name is None else {"name": subject.tool.name}
+    tool = {**named, "labels": subject.tool.labels, "trusted": subject.tool.trusted}
     return {
         "resource": dict(subject.values),
         "type": subject.address.resource,

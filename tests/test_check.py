@@ -279,6 +279,22 @@ def test_an_own_rule_selects_by_label(tmp_path: Path) -> None:
     assert run.code == 0 and "regulated-no-guests" not in run.stdout, run.stdout + run.stderr
 
 
+NAMED_RULE = """rules:
+  named-partners:
+    select: {types: [partner]}
+    expression: has(xtap.name)
+    message: every partner file names its partner
+"""
+
+
+@pytest.mark.parametrize(("tool", "fails"), [("", True), ("\n  name: Fabrikam", False)])
+def test_has_tells_whether_the_file_names_its_partner(tmp_path: Path, tool: str, fails: bool) -> None:
+    partner = f"tenantId: {PARTNER_ID}\nxtap:\n  trusted: true{tool}\n"
+    run = run_xtap("check", "--policies", str(folder(tmp_path, settings=NAMED_RULE, partner=partner)))
+    assert run.code == (1 if fails else 0), run.stdout + run.stderr
+    assert ("[named-partners]" in run.stdout) is fails
+
+
 def test_an_own_rule_that_cannot_evaluate_fails(tmp_path: Path) -> None:
     settings = OWN_RULE.replace('"!has(resource.b2bCollaborationInbound) ||', '"resource.missing.x ||')
     run = run_xtap(
