@@ -23,11 +23,8 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from reconciler.address import Address
-from reconciler.desired import Desired
-from reconciler.live import Live
 from reconciler.models import is_guid
 from reconciler.plan import Action, Change, DiffEntry, Plan
-from reconciler.planner import make_plan
 from reconciler.registry import REGISTRY
 
 Kind = Literal["changed", "missing", "unmanaged"]
@@ -100,10 +97,6 @@ class Drift:
     @property
     def has_drift(self) -> bool:
         return bool(self.items)
-
-
-def make_drift(desired: Desired, live: Live) -> Drift:
-    return from_plan(make_plan(desired, live))
 
 
 def from_plan(plan: Plan) -> Drift:
