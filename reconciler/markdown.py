@@ -26,6 +26,12 @@ class Block:
     details: str
 
 
+def count_table(label: str, counts: list[tuple[str, int]]) -> str:
+    """The summary table at the top of a plan or drift comment: one row a kind, with its count."""
+    rows = [f"| {kind} | {count} |" for kind, count in counts]
+    return "\n".join([f"| {label} | count |", "|---|---:|", *rows])
+
+
 def fit(head: str, blocks: list[Block], limit: int, noun: str, artifact: str) -> str:
     """`head` and `blocks` in at most `limit` characters (see the module doc). `noun` names
     what a block is ("change", "resource"); `artifact` says where the whole report is."""

@@ -21,7 +21,7 @@ from reconciler import planfile
 from reconciler.address import Address
 from reconciler.effective import Setting
 from reconciler.escape import visible
-from reconciler.markdown import MARKDOWN_LIMIT, Block, fit
+from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit
 from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
@@ -255,8 +255,8 @@ def _not_a_delete(change: Change) -> bool:
 def _md_head(plan: Plan) -> str:
     head = ["### xtap plan"]
     if plan.has_changes:
-        rows = [f"| {SYMBOLS[action]} {action} | {plan.summary[action]} |" for action in ACTIONS]
-        head.append("\n".join(["| action | count |", "|---|---:|", *rows]))
+        counts = [(f"{SYMBOLS[action]} {action}", plan.summary[action]) for action in ACTIONS]
+        head.append(count_table("action", counts))
     else:
         head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
     if plan.errors:  # never cut: they are why the plan cannot be applied

@@ -18,7 +18,7 @@ from typing import Any
 
 from reconciler.drift import KINDS, Drift, Drifted, Kind, LastChange
 from reconciler.escape import visible
-from reconciler.markdown import MARKDOWN_LIMIT, Block, fit
+from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit
 from reconciler.plan import Action
 from reconciler.render import (
     _BOLD,
@@ -140,8 +140,7 @@ def render_drift_markdown(drift: Drift, limit: int = MARKDOWN_LIMIT) -> str:
 def _md_head(drift: Drift) -> str:
     parts = ["### xtap drift"]
     if drift.has_drift:
-        rows = [f"| {_SYMBOLS[kind]} {kind} | {drift.summary[kind]} |" for kind in KINDS]
-        parts.append("\n".join(["| drift | count |", "|---|---:|", *rows]))
+        parts.append(count_table("drift", [(f"{_SYMBOLS[kind]} {kind}", drift.summary[kind]) for kind in KINDS]))
     else:
         parts.append(_NO_DRIFT)
     if note := _attribution_line(drift):
