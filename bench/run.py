@@ -349,7 +349,7 @@ def table(measured: list[Row]) -> list[str]:
 
 
 def header(args: argparse.Namespace, argv: list[str]) -> list[str]:
-    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return [
         "# xtap benchmark",
         "",

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -442,7 +442,7 @@ async def _attributed(graph: Graph, found: Drift) -> Drift:
 
     if not found.has_drift:
         return attribute(found, ())
-    since = (datetime.now(timezone.utc) - timedelta(days=AUDIT_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = (datetime.now(UTC) - timedelta(days=AUDIT_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
     categories = " or ".join(f"category eq '{category}'" for category in AUDIT_CATEGORIES)
     options = {"$filter": f"activityDateTime ge {since} and ({categories})", "$top": "999"}
     query = urlencode(options, safe="$", quote_via=quote)
@@ -556,7 +556,7 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
         if state is None:
             return EXIT_ERROR
     rules, off = effective_rules(BUILTIN, desired.rules)
-    found = render_check.locate(evaluate(rules, subjects(desired, state), datetime.now(timezone.utc).date()))
+    found = render_check.locate(evaluate(rules, subjects(desired, state), datetime.now(UTC).date()))
     print(_render_check(found, off, fmt), end="")
     return EXIT_ERROR if render_check.failed(found) else EXIT_OK
 

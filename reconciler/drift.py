@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from reconciler.address import Address
@@ -157,7 +157,7 @@ def _moment(text: Any) -> datetime | None:
         return None
     whole, _, fraction = text[:-1].partition(".")
     try:
-        moment = datetime.fromisoformat(whole).replace(tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(whole).replace(tzinfo=UTC)
         return moment.replace(microsecond=int(fraction[:6].ljust(6, "0")) if fraction else 0)
     except ValueError:
         return None

@@ -74,7 +74,7 @@ class StandIn:
 def minted_ca(folder: Path) -> tuple[Path, ssl.SSLContext]:
     """A CA file for SSL_CERT_FILE, and the server context of a certificate it signed for every
     cloud host: minted per run, valid for a day, never written anywhere the test does not own."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xtap test CA")])
     ca = (

@@ -26,7 +26,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import bad_request
@@ -79,7 +79,7 @@ class AuditLog:
     ) -> None:
         """One entry for a successful write to `target` (a partner's tenantId or a singleton's id)
         that set `properties`, the request body's top-level members."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         modified = [{"displayName": "tenantId", "oldValue": None, "newValue": json.dumps(target)}]
         modified += [
             {"displayName": name, "oldValue": None, "newValue": json.dumps(value)} for name, value in properties.items()
@@ -170,7 +170,7 @@ def _comparison(text: str, raw: str) -> Predicate:
 
 def _parse_datetime(text: str) -> datetime:
     whole, _, fraction = text.removesuffix("Z").partition(".")
-    moment = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    moment = datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     return moment.replace(microsecond=int((fraction or "0")[:6].ljust(6, "0")))
 
 

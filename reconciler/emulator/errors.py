@@ -7,7 +7,7 @@ in exactly one place, the way clients such as kiota's `ODataError` parse it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 BAD_REQUEST = "Request_BadRequest"
@@ -41,7 +41,7 @@ def error_body(error: GraphError, request_id: str, client_request_id: str | None
             "code": error.code,
             "message": error.message,
             "innerError": {
-                "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+                "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                 "request-id": request_id,
                 "client-request-id": client_request_id or request_id,
             },
