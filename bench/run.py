@@ -12,8 +12,9 @@ RSS are its own (os.wait4):
   GET and one full write per declared resource, one at a time) and that baseline's floor,
   2 requests x resources x latency. Every apply starts from a freshly seeded tenant.
 
-It prints the table and writes it as markdown to --out. Absolute times on shared machines are
-noisy; read the ratios.
+It prints the table and writes it as markdown to --out, under a summary of issue 12's goals, each
+judged at the size the issue states it for. Absolute times on shared machines are noisy; read
+the ratios.
 
     python bench/run.py [--sizes 100,1000,10000] [--latency 0.03] [--changed 0.1] [--page-size 100]
                         [--repeat 3] [--out bench/RESULTS.md]
@@ -426,6 +427,28 @@ def goals(size: Size, latency: float) -> list[str]:
     return [judged(goal, size, latency) for goal in GOALS if latency or not goal.against_latency]
 
 
+def summary(sizes: list[Size], latency: float) -> list[str]:
+    """Each goal's verdict at the size the issue states it for, or at every size run."""
+    ran = ", ".join(f"{size.count:,}" for size in sizes)
+    lines = ["## Goals", ""]
+    for goal in GOALS:
+        if goal.against_latency and not latency:
+            lines.append(f"- {goal.name}: not measured (it needs a --latency above 0)")
+        elif goal.every_size:
+            missed = [size for size in sizes if not goal.check(size, latency)[1]]
+            lines.append(
+                f"- at {missed[0].count:,} partners (of {ran}): {judged(goal, missed[0], latency)}"
+                if missed
+                else f"- {goal.name}: met at every size ({ran} partners)"
+            )
+        elif at := [size for size in sizes if goal.stated_for(size)]:
+            changed = f", {at[0].changed:,} changed" if goal.changed else ""
+            lines.append(f"- at {at[0].count:,} partners{changed}: {judged(goal, at[0], latency)}")
+        else:
+            lines.append(f"- {goal.name}: not measured (stated for {goal.scale()}; this run: {ran} partners)")
+    return [*lines, ""]
+
+
 def against_libyaml(size: Size) -> str:
     """Wall and CPU both: on a loaded machine the wall ratio drifts, the CPU one much less."""
     validate, libyaml = size.validate, size.libyaml
@@ -499,7 +522,8 @@ def main() -> None:
         lines = section(sizes[-1], args)
         print("\n".join(lines), flush=True)
         sections += lines
-    args.out.write_text("\n".join([*header(args, argv), *sections]))
+    print("\n".join(summary(sizes, args.latency)))
+    args.out.write_text("\n".join([*header(args, argv), *summary(sizes, args.latency), *sections]))
     print(f"written to {args.out}")
 
 
