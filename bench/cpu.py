@@ -14,7 +14,6 @@ both (`git stash`, run, `git stash pop`, run) and quote both outputs.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import resource
 import statistics
@@ -33,7 +32,7 @@ from test_plan_golden import desired_partner, live_partner, live_sync, tenant
 
 from reconciler import render
 from reconciler.address import Address
-from reconciler.desired import Desired
+from reconciler.commands import _compare
 from reconciler.live import Live
 from reconciler.load import load_policies
 from reconciler.planner import make_plan
@@ -74,16 +73,6 @@ def cpu_seconds(work: Callable[[], object], repeat: int) -> float:
     return statistics.median(runs)
 
 
-def frozen_compare(desired: Desired, live: Live) -> None:
-    """The compare as `xtap plan` runs it (commands._compare): with the collector's view of the
-    heap frozen, so its full collections don't walk `desired` and `live` over and over."""
-    gc.freeze()
-    try:
-        make_plan(desired, live)
-    finally:
-        gc.unfreeze()
-
-
 def plan_once(root: Path, count: int) -> None:
     """A whole plan in this process, for its peak RSS: what `xtap plan` holds, but the HTTP."""
     render.render_json(make_plan(load_policies(root), live_state(count)))
@@ -111,11 +100,11 @@ def main() -> None:
         validate = cpu_seconds(lambda: load_policies(root), args.repeat)
         desired, live = load_policies(root), live_state(args.partners)
         peak = plan_peak_rss_mb(root, args.partners)
-    compare = cpu_seconds(lambda: frozen_compare(desired, live), args.repeat)
+    compare = cpu_seconds(lambda: _compare(desired, live), args.repeat)
     print(f"partners: {args.partners}, median of {args.repeat} runs, process CPU seconds")
     print(f"libyaml load of the files:  {floor:6.2f}")
     print(f"validate (load_policies):   {validate:6.2f}  ({validate / floor:.2f}x libyaml)")
-    print(f"plan compare (make_plan):   {compare:6.2f}")
+    print(f"plan compare (_compare):    {compare:6.2f}")
     print(f"plan peak RSS (MB):         {peak:6.0f}")
 
 

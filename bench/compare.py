@@ -1,0 +1,45 @@
+"""The plan compare alone, run as its own process by bench/run.py: it loads policies/ as
+`xtap plan` does, reads the live tenant through the real code path (a Graph built as the CLI
+builds it, read_live over the same scope), then times only the compare, `xtap plan`'s own
+(commands._compare: make_plan with the collector's view of the heap frozen). It prints the
+compare's wall and process CPU seconds as JSON (the load and the read are not in them), and
+how many changes it planned, for bench/run.py to check against `xtap plan`'s own.
+
+    XTAP_ACCESS_TOKEN=... python bench/compare.py GRAPH_URL POLICIES_DIR
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from reconciler.clouds import DEFAULT_TIMEOUT
+from reconciler.commands import _compare
+from reconciler.desired import Desired
+from reconciler.graph import connect
+from reconciler.live import Live
+from reconciler.load import load_policies
+from reconciler.read import read_live, scope
+
+
+async def read(graph_url: str, desired: Desired) -> Live:
+    """The live tenant as `xtap plan --graph-url` reads it: same client, same scope."""
+    async with connect(graph_url, "global", DEFAULT_TIMEOUT, desired.tenant) as graph:
+        return await read_live(graph, scope(desired))
+
+
+def main() -> None:
+    graph_url, policies = sys.argv[1], Path(sys.argv[2])
+    desired = load_policies(policies)
+    live = asyncio.run(read(graph_url, desired))
+    wall, cpu = time.perf_counter(), time.process_time()
+    plan = _compare(desired, live)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(json.dumps({"wall": wall, "cpu": cpu, "changes": len(plan.changes)}))
+
+
+if __name__ == "__main__":
+    main()
