@@ -15,6 +15,7 @@ MEASUREMENTS = (
     "validate: xtap",
     "validate: libyaml load",
     "plan: xtap",
+    "plan: compare",
     "plan: floor",
     "apply: xtap",
     "apply: per-resource baseline",
