@@ -284,6 +284,26 @@ def test_list_pages_through_next_links(emu: Emulator) -> None:
         assert sorted(seen) == tenant_ids and len(set(seen)) == 5
 
 
+def test_pages_after_a_write_see_it(emu: Emulator) -> None:
+    """Keyset paging reads the partners as they are when each page is served: one created and
+    one deleted after the first page are, and are not, in the pages that follow."""
+    tenant_ids = [f"{i:08d}-0000-0000-0000-000000000000" for i in range(0, 10, 2)]
+    with Emulator(EmulatorConfig(page_size=2)) as paged, client_for(paged) as client:
+        for tid in tenant_ids:
+            paged.put_partner({"tenantId": tid})
+        first = client.get(PARTNERS).json()
+        assert [p["tenantId"] for p in first["value"]] == tenant_ids[:2]
+        created = "00000005-0000-0000-0000-000000000000"
+        assert client.post(PARTNERS, json={"tenantId": created}).status_code == 201
+        assert client.delete(f"{PARTNERS}/{tenant_ids[3]}").status_code == 204
+        url, seen = first.get("@odata.nextLink"), []
+        while url:
+            page = client.get(url).json()
+            seen += [p["tenantId"] for p in page["value"]]
+            url = page.get("@odata.nextLink")
+        assert seen == [tenant_ids[2], created, tenant_ids[4]]
+
+
 def test_list_default_is_one_page_with_context(emu: Emulator, client: httpx.Client) -> None:
     for i in range(3):
         emu.put_partner({"tenantId": f"{i:08d}-0000-0000-0000-000000000000"})

@@ -13,8 +13,8 @@ Graph contains it: it cannot outlive its partner, and a state file keeps the two
 
 from __future__ import annotations
 
+import bisect
 import copy
-import heapq
 import json
 import os
 import tempfile
@@ -150,6 +150,7 @@ class Store:
         self._config = config
         self._lock = threading.RLock()
         self._partners: dict[str, dict[str, Any]] = {}
+        self._sorted: list[str] | None = None  # `_sorted_keys`
         self._singletons = {s.key: copy.deepcopy(dict(s.reset_state)) for s in SINGLETONS}
         self._path = Path(config.state_file) if config.state_file else None
         # What API reads see lags API writes; tests' direct reads and plants see the truth.
@@ -167,11 +168,18 @@ class Store:
         when partners are added or removed between pages."""
         with self._lock:
             partners = self._partner_lag.view(self._partners)
-            # One more than a page tells whether more remain, without sorting every partner.
-            keys = heapq.nsmallest(limit + 1, (k for k in partners if after is None or k > after))
-            page = keys[:limit]
-            cursor = page[-1] if len(keys) > limit else None
+            keys = self._sorted_keys() if partners is self._partners else sorted(partners)
+            start = 0 if after is None else bisect.bisect_right(keys, after)
+            page = keys[start : start + limit]
+            cursor = page[-1] if start + limit < len(keys) else None
             return [json_copy(partners[k]) for k in page], cursor
+
+    def _sorted_keys(self) -> list[str]:
+        """Every tenantId in order, kept between writes: sorting or scanning every partner for
+        each page made a list of 10,000 partners cost 100 times a page's work."""
+        if self._sorted is None:
+            self._sorted = sorted(self._partners)
+        return self._sorted
 
     def get_partner(self, tenant_id: str) -> dict[str, Any]:
         with self._lock:
@@ -371,6 +379,7 @@ class Store:
         """One write, under the lock, then saved. If saving fails the write is undone, so the
         500 the client gets is true: nothing changed, in memory or on disk."""
         with self._lock:
+            self._sorted = None  # the write may add or remove a partner
             before = (copy.deepcopy(self._partners), copy.deepcopy(self._singletons)) if self._path else None
             yield
             try:
