@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import difflib
 import functools
+import gc
 import multiprocessing as mp
 import os
+import signal
 import stat
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +60,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # xtap's own settings (DESIGN §2); the keys a later version reads are named, so the error is clear.
 SETTINGS_FILE = "xtap.yaml"
 LATER_SETTINGS = frozenset({"ignore"})
-# `validate` reads a folder at least this large in worker processes: below it, starting them
-# costs more than they save (measured: 10,000 files, 2 cores, 2.5 s alone, 1.35 s in two).
+# A folder at least this large is read in worker processes (`workers`): below it, starting them
+# costs more than they save (measured: 10,000 files, 2 cores, 1.8 s alone, 1.0 s in two).
 PARALLEL_FILES = 2000
 MAX_WORKERS = 8
 
@@ -122,18 +127,17 @@ class _Doc:
         return marks.get(path, self.value_marks.get((), (1, 1)))
 
 
-def load_policies(root: Path | str, bodies: bool = True) -> Desired:
+def load_policies(root: Path | str, bodies: bool = True, pool: Executor | None = None) -> Desired:
     """Read every policy file under `root`; raise PolicyError listing all problems.
 
     `bodies=False` is `xtap validate`'s reading: every problem and every declaration, but
-    instances without their properties. Files are independent, so a large folder is then
-    read by worker processes, one per CPU: that halves validate on two cores. Only then,
-    since the workers' results cross a pipe, and a plan needs the properties (sending them
-    back cost as much as the workers saved)."""
+    instances without their properties. `pool` (from `workers`) reads the files in worker
+    processes, a few chunks each: files are independent, and that halves the reading on two
+    cores."""
     root = _folder(root)
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
-    for loaded in _load_files(list(_policy_files(root, problems)), bodies):
+    for loaded in _load_files(list(_policy_files(root, problems)), bodies, pool):
         problems.extend(loaded.problems)
         for address, instance, key_at in loaded.declared:
             _add(instances, address, instance, (loaded.file, *key_at), problems)
@@ -144,47 +148,88 @@ def load_policies(root: Path | str, bodies: bool = True) -> Desired:
     return Desired(instances, tenant=settings.tenant, prune=prune, rules=settings.rules)
 
 
-def _load_files(files: list[tuple[Path, ResourceType]], bodies: bool) -> Iterable[_Loaded]:
-    """Each file's outcome, in `files`' order. Workers are forked (cheap: they inherit the
-    imported models) and only from a process that has no other thread, which `validate` is."""
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if bodies or workers < 2 or len(files) < PARALLEL_FILES or "fork" not in mp.get_all_start_methods():
+@contextmanager
+def workers(root: Path | str) -> Iterator[Executor | None]:
+    """Processes to read `root` in, one per CPU; None where they would not pay (fewer than
+    PARALLEL_FILES partner files, one CPU) or not be safe. They are forked, which is cheap (they
+    inherit the imported models), so only from a process with no other thread yet: a thread
+    holding a lock at the fork would leave it held forever in the worker. Graph commands fork
+    them before their first request, and read the tenant while the files load in them.
+
+    On the way out, work not yet started is dropped and what runs finishes (a chunk of files):
+    a load cancelled by Ctrl-C ends within that, never waits on a worker that is gone."""
+    count = min(os.cpu_count() or 1, MAX_WORKERS)
+    forkable = threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
+    if count < 2 or not forkable or _partner_files(Path(root)) < PARALLEL_FILES:
+        yield None
+        return
+    pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"), initializer=_worker_started)
+    pool.submit(int).result()  # forks every worker now, while this is the only thread
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _partner_files(root: Path) -> int:
+    try:
+        return len(os.listdir(root / PARTNERS_DIR))
+    except OSError:
+        return 0  # no partners/ folder: loading says what is wrong, if anything
+
+
+def _worker_started() -> None:
+    """A worker's first step. Signals are the parent's to handle: Ctrl-C reaches the whole process
+    group, and the parent cancels its work and drops what the workers have not started; a
+    signal to a worker must not reach the parent's asyncio loop through the wakeup pipe the
+    worker inherited. And the heap it inherits is frozen, so the collector does not walk every
+    imported model again and again."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.freeze()
+
+
+def _load_files(files: list[tuple[Path, ResourceType]], bodies: bool, pool: Executor | None) -> Iterable[_Loaded]:
+    """Each file's outcome, in `files`' order."""
+    if pool is None or len(files) < PARALLEL_FILES:
         return (_load_file(path, rtype) for path, rtype in files)
-    size = -(-len(files) // (workers * 8))  # a few chunks per worker, so none waits on a slow one
+    size = -(-len(files) // (8 * (os.cpu_count() or 1)))  # a few chunks a worker: none waits long on the last
     chunks = [files[start : start + size] for start in range(0, len(files), size)]
-    with mp.get_context("fork").Pool(workers) as pool:
-        return [_unpacked(packed) for chunk in pool.imap(_declarations, chunks) for packed in chunk]
+    read = functools.partial(_declarations, bodies=bodies)
+    return [_unpacked(packed) for chunk in pool.map(read, chunks) for packed in chunk]
 
 
 # A worker's outcome for one file, in plain tuples: its problems, then each declaration as
-# (resource, id, source, key line, key column, the `xtap:` key or None when it is empty).
-# Plain data crosses the pipe five times faster than the dataclasses and pydantic models
-# (unpickling those was a third of validate's wall time at 10,000 files).
-_Packed = tuple[str, list[tuple[str, int, int, str]], list[tuple[str, str, str, int, int, ToolKey | None]]]
+# (resource, id, properties, source, key line, key column, the `xtap:` key or None when it is
+# empty). Plain data crosses the pipe five times faster than the dataclasses and pydantic
+# models (unpickling those was a third of validate's wall time at 10,000 files).
+_Declared = tuple[str, str, dict[str, Any], str, int, int, ToolKey | None]
+_Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared]]
 
 
-def _declarations(files: list[tuple[Path, ResourceType]]) -> list[_Packed]:
-    """A worker's share: each file's problems and declarations, its properties left behind."""
-    return [_packed(_load_file(path, rtype)) for path, rtype in files]
+def _declarations(files: list[tuple[Path, ResourceType]], bodies: bool) -> list[_Packed]:
+    """A worker's share: each file's problems and declarations, with their properties if `bodies`."""
+    return [_packed(_load_file(path, rtype), bodies) for path, rtype in files]
 
 
-def _packed(loaded: _Loaded) -> _Packed:
+def _packed(loaded: _Loaded, bodies: bool) -> _Packed:
     declared = [
-        (address.resource, address.id, instance.source, *key_at, _tool_or_none(instance.tool))
+        (address.resource, address.id, instance.written if bodies else {}, instance.source, *key_at, _tool(instance))
         for address, instance, key_at in loaded.declared
     ]
     return loaded.file, [astuple(problem) for problem in loaded.problems], declared
 
 
-def _tool_or_none(tool: ToolKey) -> ToolKey | None:
-    return tool if tool.model_fields_set else None
+def _tool(instance: DesiredInstance) -> ToolKey | None:
+    return instance.tool if instance.tool.model_fields_set else None
 
 
 def _unpacked(packed: _Packed) -> _Loaded:
     file, problems, declared = packed
     instances = [
-        (Address(resource, id_), DesiredInstance({}, source, tool or ToolKey()), (line, col))
-        for resource, id_, source, line, col, tool in declared
+        (Address(resource, id_), DesiredInstance(written, source, tool or ToolKey()), (line, col))
+        for resource, id_, written, source, line, col, tool in declared
     ]
     return _Loaded(file, [Problem(*problem) for problem in problems], instances)
 

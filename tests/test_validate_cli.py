@@ -357,3 +357,36 @@ def test_a_large_folder_is_validated_in_workers_with_the_same_problems_in_the_sa
         (partners / name).unlink()
     valid = run_xtap("validate", "--policies", str(tmp_path / "policies"))
     assert valid.code == 0 and f"partner: {PARALLEL_FILES + 46}" in valid.stderr, valid.stderr
+
+
+def test_a_large_folder_is_planned_from_workers_exactly_as_its_files_say(tmp_path: Path, emulator: Emulator) -> None:
+    """Past PARALLEL_FILES, plan reads the files in worker processes too, properties and all,
+    while it reads the tenant: each partner's create carries exactly its file's properties and
+    names its file and line, and its identity sync comes after it."""
+    partners = tmp_path / "policies" / "partners"
+    partners.mkdir(parents=True)
+    written: dict[str, tuple[str, dict[str, object]]] = {}
+    for n in range(PARALLEL_FILES + 10):
+        tenant = f"{n:08x}-0000-4000-8000-00000000000{n % 3}"
+        body: dict[str, object] = {"tenantId": tenant, "inboundTrust": {"isMfaAccepted": n % 2 == 0}}
+        if n % 7 == 0:
+            body["identitySynchronization"] = {
+                "displayName": f"partner {n}",
+                "userSyncInbound": {"isSyncAllowed": True},
+            }
+        (partners / f"p{n:05d}.yaml").write_text(f"# partner {n}\n{json.dumps(body)}\n")
+        written[tenant] = (str(partners / f"p{n:05d}.yaml"), body)
+    result = run_xtap("plan", "--format", "json", "--policies", str(tmp_path / "policies"), emulator=emulator)
+    assert result.code == 0, result.stderr
+    changes = json.loads(result.stdout)["changes"]
+    creates = {c["id"]: c for c in changes if c["resource"] == "partner"}
+    syncs = {c["id"]: c for c in changes if c["resource"] == "identitySynchronization"}
+    assert creates.keys() == written.keys() and len(changes) == len(creates) + len(syncs)
+    for tenant, (file, body) in written.items():
+        [create] = creates[tenant]["requests"]
+        assert creates[tenant]["source"] == f"{file}:2"
+        assert create["body"] == {k: v for k, v in body.items() if k != "identitySynchronization"}
+        if "identitySynchronization" in body:
+            assert syncs[tenant]["requests"][0]["body"] == body["identitySynchronization"]
+            assert syncs[tenant]["dependsOn"] == [{"resource": "partner", "id": tenant}]
+    assert len(syncs) == sum(1 for _, body in written.values() if "identitySynchronization" in body)
