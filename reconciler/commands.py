@@ -32,7 +32,7 @@ from reconciler.live import Live
 from reconciler.load import PolicyError, Problem, load_policies, load_settings, workers
 from reconciler.models import Settings, is_guid
 from reconciler.plan import Plan
-from reconciler.planner import make_plan
+from reconciler.planner import Forms, make_plan
 from reconciler.registry import DEFAULT, PARTNER, REGISTRY
 
 if TYPE_CHECKING:
@@ -267,12 +267,19 @@ async def _plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planne
     tenant is read (in worker processes when there are many, `load.workers`; else in a
     thread), so the slower of the two sets the pace, not their sum.
     Reads may start before a file turns out bad (then they are cancelled); a write never does."""
+    from reconciler.ahead import Ahead
     from reconciler.read import folder_scope, read_live, scope
 
     before = graph.request_count
     reads = folder_scope(policies)
+    ahead = Ahead()
     with _collector_paused(), workers(policies) as pool, progress.reading(PARTNER.name + "s") as on_page:
-        reading = asyncio.ensure_future(read_live(graph, reads, on_page))
+
+        def heard(found: dict[Address, dict[str, Any]]) -> None:
+            on_page(sum(1 for address in found if address.resource == PARTNER.name))
+            ahead.read(found)
+
+        reading = asyncio.ensure_future(read_live(graph, reads, heard))
         try:
             desired = await asyncio.to_thread(load_policies, policies, True, pool)
         except BaseException:
@@ -282,12 +289,14 @@ async def _plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planne
             desired = replace(desired, prune=None)
         # Said once the files are good, so a bad folder's output is exactly validate's.
         say(f"Reading the live tenant from {graph.base_url} ...")
+        forming = asyncio.ensure_future(ahead.desired(desired))  # left to asyncio.run to end if reading fails
         live = await reading
+        await forming
         if desired.tenant != graph.tenant or scope(desired) != reads:
             raise PolicyError([Problem.whole(policies, "changed while xtap read it; run xtap again")])
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({graph.request_count} request(s)).")
-        plan = replace(_compare(desired, live), graph_url=graph.base_url, tenant=graph.tenant)
+        plan = replace(_compare(desired, live, ahead.forms), graph_url=graph.base_url, tenant=graph.tenant)
         return Planned(plan, graph.request_count - before)
 
 
@@ -298,9 +307,9 @@ async def _cancelled(task: asyncio.Future[Any]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-def _compare(desired: Desired, live: Live) -> Plan:
+def _compare(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
     with _collector_paused():
-        return make_plan(desired, live)
+        return make_plan(desired, live, ahead)
 
 
 @contextmanager

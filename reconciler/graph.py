@@ -291,10 +291,10 @@ class Graph:
         return reply
 
     async def get_all(
-        self, info: RequestInformation, on_page: Callable[[int], None] | None = None
+        self, info: RequestInformation, on_page: Callable[[list[dict[str, Any]]], None] | None = None
     ) -> list[dict[str, Any]]:
         """GET a collection, following every `@odata.nextLink` (Graph pages without asking);
-        `on_page` hears each page's item count, for progress."""
+        `on_page` hears each page's items as it arrives."""
         items: list[dict[str, Any]] = []
         followed: set[str] = set()
         while True:
@@ -302,7 +302,7 @@ class Graph:
             values = self._values(info, page)
             items.extend(values)
             if on_page is not None:
-                on_page(len(values))
+                on_page(values)
             next_link = page.get("@odata.nextLink")
             if next_link is None:
                 return items

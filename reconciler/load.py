@@ -195,7 +195,9 @@ def _load_files(files: list[tuple[Path, ResourceType]], bodies: bool, pool: Exec
     if pool is None or len(files) < PARALLEL_FILES:
         return (_load_file(path, rtype) for path, rtype in files)
     size = -(-len(files) // (8 * (os.cpu_count() or 1)))  # a few chunks a worker: none waits long on the last
-    chunks = [files[start : start + size] for start in range(0, len(files), size)]
+    # Names, not objects, cross the pipe: cheaper, and a ResourceType may hold what cannot be pickled.
+    named = [(str(path), rtype.name) for path, rtype in files]
+    chunks = [named[start : start + size] for start in range(0, len(named), size)]
     read = functools.partial(_declarations, bodies=bodies)
     return [_unpacked(packed) for chunk in pool.map(read, chunks) for packed in chunk]
 
@@ -208,9 +210,10 @@ _Declared = tuple[str, str, dict[str, Any], str, int, int, ToolKey | None]
 _Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared]]
 
 
-def _declarations(files: list[tuple[Path, ResourceType]], bodies: bool) -> list[_Packed]:
-    """A worker's share: each file's problems and declarations, with their properties if `bodies`."""
-    return [_packed(_load_file(path, rtype), bodies) for path, rtype in files]
+def _declarations(files: list[tuple[str, str]], bodies: bool) -> list[_Packed]:
+    """A worker's share, (path, resource type) each: each file's problems and declarations, with
+    their properties if `bodies`."""
+    return [_packed(_load_file(Path(path), REGISTRY_BY_NAME[name]), bodies) for path, name in files]
 
 
 def _packed(loaded: _Loaded, bodies: bool) -> _Packed:

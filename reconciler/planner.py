@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,8 +34,32 @@ from reconciler.service import service_made
 TARGETS = "targets"
 
 
-def make_plan(desired: Desired, live: Live) -> Plan:
-    forms = {address: canonical(REGISTRY_BY_NAME[address.resource], wire) for address, wire in live.instances.items()}
+@dataclass(frozen=True)
+class Forms:
+    """Canonical forms computed ahead of the compare, while Graph was still being read
+    (`ahead.py`), by address: the live instances' (`live_form`) and the compared forms of the
+    desired ones (`desired_form`). The compare computes whatever is missing, so the plan is the
+    same with any of them or none."""
+
+    live: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
+    desired: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
+
+
+def live_form(address: Address, wire: dict[str, Any]) -> dict[str, Any]:
+    return canonical(REGISTRY_BY_NAME[address.resource], wire)
+
+
+def desired_form(address: Address, want: DesiredInstance) -> dict[str, Any]:
+    rtype = REGISTRY_BY_NAME[address.resource]
+    return canonical(rtype, want.written, compared(rtype, want.written))
+
+
+def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
+    ahead = ahead or Forms()
+    forms = {
+        address: ahead.live[address] if address in ahead.live else live_form(address, wire)
+        for address, wire in live.instances.items()
+    }
     changes: list[Change] = []
     errors: list[PlanError] = []
     unmanaged: list[Unmanaged] = []
@@ -50,7 +74,8 @@ def make_plan(desired: Desired, live: Live) -> Plan:
                 leftover = _Leftover(address, present[address], forms[address])
                 change = _leftover(rtype, leftover, desired, unmanaged, pruned)
             else:
-                change = _change(rtype, address, want, present.get(address), forms.get(address), errors)
+                after = ahead.desired[address] if address in ahead.desired else desired_form(address, want)
+                change = _change(rtype, address, want, after, present.get(address), forms.get(address), errors)
             if change is None:
                 continue
             if change.action == "delete" and rtype.parent is None:
@@ -175,10 +200,13 @@ def _change(
     rtype: ResourceType,
     address: Address,
     want: DesiredInstance,
+    after: dict[str, Any],
     wire: dict[str, Any] | None,
     before: dict[str, Any] | None,
     errors: list[PlanError],
 ) -> Change | None:
+    """`want`'s change, if any; `after` is its compared form (`desired_form`), `before` the
+    live one (`live_form` of `wire`)."""
     written = want.written
     if wire is None or before is None:  # both or neither: `before` is `wire` in canonical form
         if rtype.create_method is None:  # a singleton is always there: compare with "unset"
@@ -186,7 +214,7 @@ def _change(
         else:
             diff = tuple(DiffEntry(name, None, value) for name, value in written.items() if name != rtype.key)
             return _make(rtype, address, "create", want.source, diff, actions.create(rtype, address.id, written))
-    diff, changed = _compare(rtype, written, before, compared(rtype, written))
+    diff, changed = _compare(before, after, compared(rtype, written))
     conflicts = [entry for entry in diff if entry.path in rtype.create_only]
     if conflicts:
         errors.extend(_create_only_error(rtype, address, want.source, entry) for entry in conflicts)
@@ -295,11 +323,10 @@ def _clearing(rtype: ResourceType, name: str, desired: Any, live: Any) -> Any:
 
 
 def _compare(
-    rtype: ResourceType, written: dict[str, Any], before: dict[str, Any], properties: tuple[str, ...]
+    before: dict[str, Any], after: dict[str, Any], properties: tuple[str, ...]
 ) -> tuple[tuple[DiffEntry, ...], set[str]]:
-    """The property-level diff against the live canonical form `before`, and the set of changed
-    top-level properties."""
-    after = canonical(rtype, written, properties)
+    """The property-level diff between the live and desired canonical forms, and the set of
+    changed top-level properties."""
     changed = {name for name in properties if before[name] != after[name]}
     paths = {path: None for name in changed for path in _differences((name,), before[name], after[name])}
     diff = tuple(DiffEntry(".".join(path), _get(before, path), _get(after, path)) for path in sorted(paths))

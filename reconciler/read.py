@@ -55,10 +55,14 @@ def _scope(manages: Callable[[str], bool]) -> tuple[str, ...]:
     )
 
 
-async def read_live(graph: Graph, types: tuple[str, ...], on_page: Callable[[int], None] | None = None) -> Live:
-    """Every instance of `types`, each top-level type read at once. `on_page` hears how many
-    instances each page of a list held, for progress."""
-    reads = [_read_type(graph, REGISTRY_BY_NAME[name], on_page) for name in types]
+# Hears each batch of instances as it is read: a page of a list, or a singleton.
+OnRead = Callable[[dict[Address, dict[str, Any]]], None]
+
+
+async def read_live(graph: Graph, types: tuple[str, ...], on_read: OnRead | None = None) -> Live:
+    """Every instance of `types`, each top-level type read at once. `on_read` hears each
+    batch as it arrives, for progress and for work that need not wait for the rest."""
+    reads = [_read_type(graph, REGISTRY_BY_NAME[name], on_read or _ignore) for name in types]
     instances: dict[Address, dict[str, Any]] = {}
     for found in await _all_of(reads):
         instances.update(found)
@@ -79,30 +83,39 @@ async def _all_of(work: Iterable[Awaitable[T]]) -> list[T]:
         raise
 
 
-async def _read_type(
-    graph: Graph, rtype: ResourceType, on_page: Callable[[int], None] | None
-) -> dict[Address, dict[str, Any]]:
+def _ignore(found: dict[Address, dict[str, Any]]) -> None:
+    pass
+
+
+async def _read_type(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
     if rtype.parent is not None:
         return {}  # read with its parent
     if rtype.singleton_id is not None:
-        return {Address(rtype.name, rtype.singleton_id): await graph.get(graph.request_info("GET", rtype.path))}
-    return await _read_collection(graph, rtype, on_page)
+        found = {Address(rtype.name, rtype.singleton_id): await graph.get(graph.request_info("GET", rtype.path))}
+        on_read(found)
+        return found
+    return await _read_collection(graph, rtype, on_read)
 
 
-async def _read_collection(
-    graph: Graph, rtype: ResourceType, on_page: Callable[[int], None] | None
-) -> dict[Address, dict[str, Any]]:
+async def _read_collection(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
     children = [REGISTRY_BY_NAME[child] for child in rtype.children]
     expand = ",".join(child.nested_key or "" for child in children)
     request = graph.request_info("GET", rtype.collection_url + (f"?$expand={expand}" if expand else ""))
     instances: dict[Address, dict[str, Any]] = {}
-    for item in await graph.get_all(request, on_page):
-        resource_id = _key(graph, request, rtype, item)
-        for child in children:
-            nested = item.pop(child.nested_key or "", None)
-            if nested is not None:
-                instances[Address(child.name, resource_id)] = nested
-        instances[Address(rtype.name, resource_id)] = item
+
+    def page(items: list[dict[str, Any]]) -> None:
+        found: dict[Address, dict[str, Any]] = {}
+        for item in items:
+            resource_id = _key(graph, request, rtype, item)
+            for child in children:
+                nested = item.pop(child.nested_key or "", None)
+                if nested is not None:
+                    found[Address(child.name, resource_id)] = nested
+            found[Address(rtype.name, resource_id)] = item
+        instances.update(found)
+        on_read(found)
+
+    await graph.get_all(request, page)
     return instances
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,10 @@ import pytest
 
 from reconciler import planfile
 from reconciler.address import Address
+from reconciler.desired import Desired
 from reconciler.live import Live
 from reconciler.load import load_policies
-from reconciler.planner import make_plan
+from reconciler.planner import Forms, desired_form, live_form, make_plan
 from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
 
 GOLDEN = Path(__file__).parent / "golden" / "plan.json"
@@ -157,10 +159,12 @@ def live_state() -> Live:
     return Live(instances, read)
 
 
-def plan_json(workdir: Path) -> str:
-    """The plan of the files in `workdir`, sources relative to it so the file names no temp dir."""
+def plan_json(workdir: Path, ahead: Callable[[Desired, Live], Forms] | None = None) -> str:
+    """The plan of the files in `workdir`, sources relative to it so the file names no temp dir;
+    with the canonical forms `ahead` computes for it ahead of the compare, if given."""
     with contextlib.chdir(workdir):
-        return planfile.dumps(make_plan(load_policies("policies"), live_state()))
+        desired, live = load_policies("policies"), live_state()
+        return planfile.dumps(make_plan(desired, live, ahead and ahead(desired, live)))
 
 
 def write_golden() -> None:
@@ -173,6 +177,36 @@ def write_golden() -> None:
 def test_plan_is_byte_identical_to_the_golden_file(tmp_path: Path) -> None:
     write_files(tmp_path / "policies")
     assert plan_json(tmp_path) == GOLDEN.read_text()
+
+
+def every_form(desired: Desired, live: Live) -> Forms:
+    return Forms(
+        {address: live_form(address, wire) for address, wire in live.instances.items()},
+        {address: desired_form(address, want) for address, want in desired.instances.items()},
+    )
+
+
+def every_other_form(desired: Desired, live: Live) -> Forms:
+    """Some forms ready and some not, as when a plan's reads end before the forms are done."""
+    forms = every_form(desired, live)
+    return Forms(dict(list(forms.live.items())[::2]), dict(list(forms.desired.items())[1::2]))
+
+
+@pytest.mark.parametrize("ahead", [every_form, every_other_form])
+def test_forms_computed_ahead_give_the_same_plan(tmp_path: Path, ahead: Callable[[Desired, Live], Forms]) -> None:
+    """`plan` puts instances in canonical form while it still reads the tenant (ahead.py); the
+    plan must be the same bytes whichever forms were ready by the compare."""
+    write_files(tmp_path / "policies")
+    assert plan_json(tmp_path, ahead) == GOLDEN.read_text()
+
+
+def test_forms_computed_ahead_are_taken_as_given(tmp_path: Path) -> None:
+    """So the test above compares something: live forms that say "all unset" change the plan."""
+    write_files(tmp_path / "policies")
+    unset = plan_json(
+        tmp_path, lambda desired, live: Forms({address: live_form(address, {}) for address in live.instances})
+    )
+    assert unset != GOLDEN.read_text()
 
 
 def test_the_golden_plan_exercises_every_resource_type_and_action() -> None:
