@@ -149,18 +149,21 @@ def load_policies(root: Path | str, bodies: bool = True, pool: Executor | None =
 
 
 @contextmanager
-def workers(root: Path | str) -> Iterator[Executor | None]:
-    """Processes to read `root` in, one per CPU; None where they would not pay (fewer than
-    PARALLEL_FILES partner files, one CPU) or not be safe. They are forked, which is cheap (they
-    inherit the imported models), so only from a process with no other thread yet: a thread
-    holding a lock at the fork would leave it held forever in the worker. Graph commands fork
-    them before their first request, and read the tenant while the files load in them.
+def workers(root: Path | str, reserve: int = 0) -> Iterator[Executor | None]:
+    """Processes to read `root` in, one per CPU but `reserve` (left to the caller's own work);
+    None where they would not pay (fewer than PARALLEL_FILES partner files, one CPU) or not be
+    safe. They are forked, which is cheap (they inherit the imported models), so only from a
+    process with no other thread yet: a thread holding a lock at the fork would leave it held
+    forever in the worker. Graph commands fork them before their first request and keep a CPU
+    for reading the tenant meanwhile: each page must be turned around at once, and with every
+    CPU loading, pages came 20% slower.
 
     On the way out, work not yet started is dropped and what runs finishes (a chunk of files):
     a load cancelled by Ctrl-C ends within that, never waits on a worker that is gone."""
-    count = min(os.cpu_count() or 1, MAX_WORKERS)
+    cpus = os.cpu_count() or 1
+    count = min(cpus - reserve, MAX_WORKERS)
     forkable = threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
-    if count < 2 or not forkable or _partner_files(Path(root)) < PARALLEL_FILES:
+    if cpus < 2 or count < 1 or not forkable or _partner_files(Path(root)) < PARALLEL_FILES:
         yield None
         return
     pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"), initializer=_worker_started)

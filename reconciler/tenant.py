@@ -10,14 +10,14 @@ Nothing here prints the token.
 
 from __future__ import annotations
 
-import jwt
-
 from reconciler.models import is_guid
 
 
 def token_tenant(token: str) -> str | None:
     """The tenant id in the token's `tid` claim, in lower case; None when the token is not a JWT
     (an opaque token) or its `tid` is missing or not a GUID."""
+    import jwt  # with cryptography, 35 ms of imports that only a folder bound to a tenant needs
+
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError:

@@ -58,12 +58,14 @@ def json_copy(value: Any) -> Any:
 
 def fill(stored: Mapping[str, Any], entity: EntitySchema) -> dict[str, Any]:
     """Every property of `entity` in schema order (null or its default when unset), then any
-    extra keys the stored object carries."""
+    extra keys the stored object carries. `stored` is the caller's own copy (every read of the
+    Store returns one): its values go into the result as they are, and only the shared
+    defaults are copied. Copying them again was a third of the time to serve a page."""
     result = {
-        name: json_copy(stored[name] if stored.get(name) is not None else entity.defaults.get(name))
+        name: stored[name] if stored.get(name) is not None else json_copy(entity.defaults.get(name))
         for name in entity.type.members
     }
-    result.update(json_copy({k: v for k, v in stored.items() if k not in entity.type.members}))
+    result.update({k: v for k, v in stored.items() if k not in entity.type.members})
     return result
 
 
@@ -73,11 +75,12 @@ def render(
     select: Iterable[str] | None = None,
     expand: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The JSON Graph returns for a stored entity: navigation properties only when expanded,
-    only the key and the selected properties under `$select`."""
+    """The JSON Graph returns for a stored entity (the caller's own copy, as for `fill`):
+    navigation properties only when expanded, only the key and the selected properties under
+    `$select`."""
     expand = frozenset(expand)
     result = {k: v for k, v in fill(stored, entity).items() if k not in entity.navigation or k in expand}
-    result.update({name: json_copy(stored.get(name)) for name in expand})
+    result.update({name: stored.get(name) for name in expand})
     if select is None:
         return result
     keep = {entity.key, *select, *expand}
