@@ -4,8 +4,9 @@ Reading a large tenant is mostly waiting: the partner list comes a page per roun
 the next page cannot be asked for before one arrives. Putting an instance in canonical form,
 two thirds of the compare at 10,000 partners, needs that instance alone, so it is done in
 those waits: a moment after each page arrives (the reader has asked for the next one by
-then), that page's live instances and a share of the desired ones. The planner takes what is
-ready (`planner.Forms`) and computes the rest, so the plan is the same either way.
+then), that page's live instances and a share of the desired ones, and the change of each
+instance whose two forms are ready. The planner takes what is ready (`planner.Forms`) and
+does the rest, so the plan is the same either way.
 
 Work is never run at the reader's first chance to yield: the HTTP stack yields several times
 before a request is on the wire, and work run there delays every page (measured: reading
@@ -21,7 +22,8 @@ from typing import Any
 
 from reconciler.address import Address
 from reconciler.desired import Desired, DesiredInstance
-from reconciler.planner import Forms, desired_form, live_form
+from reconciler.plan import Change, PlanError
+from reconciler.planner import Forms, desired_form, instance_change, live_form, live_text
 
 # How long after a page arrives its work starts: by then the next request is on its way (it
 # takes about a millisecond of CPU), and its reply is a round trip away.
@@ -31,11 +33,15 @@ DESIRED_PER_PAGE = 400
 
 
 class Ahead:
-    """Canonical forms computed so far; `finish` stops and hands them to the planner."""
+    """Work done so far; `finish` stops and hands it to the planner."""
 
     def __init__(self) -> None:
+        self._wires: dict[Address, dict[str, Any]] = {}
         self._live: dict[Address, dict[str, Any]] = {}
+        self._texts: dict[Address, str] = {}
+        self._wants: dict[Address, DesiredInstance] = {}
         self._desired: dict[Address, dict[str, Any]] = {}
+        self._changes: dict[Address, tuple[Change | None, tuple[PlanError, ...]]] = {}
         self._waiting: Iterator[tuple[Address, DesiredInstance]] = iter(())
         self._scheduled: list[asyncio.TimerHandle] = []
 
@@ -51,9 +57,21 @@ class Ahead:
         """What is ready; work still scheduled is dropped (the planner does it now)."""
         for handle in self._scheduled:
             handle.cancel()
-        return Forms(self._live, self._desired)
+        return Forms(self._live, self._desired, self._texts, self._changes)
 
     def _page(self, found: dict[Address, dict[str, Any]]) -> None:
-        self._live.update({address: live_form(address, wire) for address, wire in found.items()})
+        for address, wire in found.items():
+            self._wires[address] = wire
+            self._live[address] = form = live_form(address, wire)
+            self._texts[address] = live_text(form)
+            self._pair(address)
         for address, want in itertools.islice(self._waiting, DESIRED_PER_PAGE):
+            self._wants[address] = want
             self._desired[address] = desired_form(address, want)
+            self._pair(address)
+
+    def _pair(self, address: Address) -> None:
+        """An instance's change, as soon as both its forms are ready."""
+        if address in self._live and address in self._desired:
+            wire, before, after = self._wires[address], self._live[address], self._desired[address]
+            self._changes[address] = instance_change(address, self._wants[address], after, wire, before)

@@ -36,22 +36,44 @@ TARGETS = "targets"
 
 @dataclass(frozen=True)
 class Forms:
-    """Canonical forms computed ahead of the compare, while Graph was still being read
-    (`ahead.py`), by address: the live instances' (`live_form`) and the compared forms of the
-    desired ones (`desired_form`). The compare computes whatever is missing, so the plan is the
-    same with any of them or none."""
+    """Work done ahead of the compare, while Graph was still being read (`ahead.py`), by
+    address: the live instances' canonical forms (`live_form`), the compared forms of the
+    desired ones (`desired_form`), and the changes of instances both declared and live. The
+    compare does whatever is missing, so the plan is the same with any of them or none."""
 
     live: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
     desired: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
+    live_texts: Mapping[Address, str] = field(default_factory=dict)  # `live_text` of each live form
+    # `instance_change` of each instance declared and live whose forms were both ready.
+    changes: Mapping[Address, tuple[Change | None, tuple[PlanError, ...]]] = field(default_factory=dict)
 
 
 def live_form(address: Address, wire: dict[str, Any]) -> dict[str, Any]:
     return canonical(REGISTRY_BY_NAME[address.resource], wire)
 
 
+def live_text(form: dict[str, Any]) -> str:
+    """A live form as the live digest writes it."""
+    return json.dumps(form, sort_keys=True)
+
+
 def desired_form(address: Address, want: DesiredInstance) -> dict[str, Any]:
     rtype = REGISTRY_BY_NAME[address.resource]
     return canonical(rtype, want.written, compared(rtype, want.written))
+
+
+def instance_change(
+    address: Address,
+    want: DesiredInstance,
+    after: dict[str, Any],
+    wire: dict[str, Any] | None,
+    before: dict[str, Any] | None,
+) -> tuple[Change | None, tuple[PlanError, ...]]:
+    """The change a declared instance needs (None: none) and its errors, from its compared form
+    `after` and its live `wire` and form `before` (None: not live)."""
+    errors: list[PlanError] = []
+    change = _change(REGISTRY_BY_NAME[address.resource], address, want, after, wire, before, errors)
+    return change, tuple(errors)
 
 
 def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
@@ -67,15 +89,18 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
     pruned: dict[Address, Change] = {}  # deletes of whole unmanaged instances: after their children's
     for rtype in REGISTRY:
         wanted, present = desired.of(rtype.name), live.of(rtype.name)
-        # By id: the addresses share `rtype`, and a key compares in C where Address's own order is Python.
-        for address in sorted(wanted.keys() | present.keys(), key=_id):
+        for address in sorted(wanted.keys() | present.keys()):
             want = wanted.get(address)
             if want is None:
                 leftover = _Leftover(address, present[address], forms[address])
                 change = _leftover(rtype, leftover, desired, unmanaged, pruned)
             else:
-                after = ahead.desired[address] if address in ahead.desired else desired_form(address, want)
-                change = _change(rtype, address, want, after, present.get(address), forms.get(address), errors)
+                known = ahead.changes.get(address)
+                if known is None:
+                    after = ahead.desired[address] if address in ahead.desired else desired_form(address, want)
+                    known = instance_change(address, want, after, present.get(address), forms.get(address))
+                change, found = known
+                errors.extend(found)
             if change is None:
                 continue
             if change.action == "delete" and rtype.parent is None:
@@ -92,14 +117,10 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
         changes=tuple(changes),
         unmanaged=tuple(unmanaged),
         errors=tuple(errors),
-        live_digest=_digest(forms, live.read),
+        live_digest=_digest(forms, ahead.live_texts, live.read),
         scope=live.read,
         inherited=_inherited(desired, live),
     )
-
-
-def _id(address: Address) -> str:
-    return address.id
 
 
 @dataclass(frozen=True)
@@ -282,12 +303,19 @@ def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
     return inherited
 
 
-def _digest(forms: Mapping[Address, dict[str, Any]], read: tuple[str, ...]) -> str:
+def _digest(forms: Mapping[Address, dict[str, Any]], texts: Mapping[Address, str], read: tuple[str, ...]) -> str:
     """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
-    not "someone changed the tenant", but any real change makes a saved plan stale."""
-    # Unsorted here: `sort_keys` orders the instances, and Address objects sort in Python, slowly.
-    state = {"read": sorted(read), "instances": {str(address): form for address, form in forms.items()}}
-    return "sha256:" + hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+    not "someone changed the tenant", but any real change makes a saved plan stale.
+
+    It hashes `json.dumps({"read": sorted(read), "instances": {str(address): form}},
+    sort_keys=True)`, written out here from each form's own text (`texts`, made while the
+    tenant was read, or now): the same bytes, without a fifth of the compare in one call."""
+    instances = sorted(
+        (str(address), texts[address] if address in texts else live_text(form)) for address, form in forms.items()
+    )
+    written = ", ".join(f"{json.dumps(key)}: {text}" for key, text in instances)
+    state = f'{{"instances": {{{written}}}, "read": {json.dumps(sorted(read))}}}'
+    return "sha256:" + hashlib.sha256(state.encode()).hexdigest()
 
 
 def _patch_body(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from reconciler.address import Address
 from reconciler.desired import Desired
 from reconciler.live import Live
 from reconciler.load import load_policies
-from reconciler.planner import Forms, desired_form, live_form, make_plan
+from reconciler.planner import Forms, desired_form, instance_change, live_form, live_text, make_plan
 from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
 
 GOLDEN = Path(__file__).parent / "golden" / "plan.json"
@@ -180,16 +180,24 @@ def test_plan_is_byte_identical_to_the_golden_file(tmp_path: Path) -> None:
 
 
 def every_form(desired: Desired, live: Live) -> Forms:
-    return Forms(
-        {address: live_form(address, wire) for address, wire in live.instances.items()},
-        {address: desired_form(address, want) for address, want in desired.instances.items()},
-    )
+    lives = {address: live_form(address, wire) for address, wire in live.instances.items()}
+    wanted = {address: desired_form(address, want) for address, want in desired.instances.items()}
+    changes = {
+        address: instance_change(address, want, wanted[address], live.instances[address], lives[address])
+        for address, want in desired.instances.items()
+        if address in live.instances
+    }
+    return Forms(lives, wanted, {address: live_text(form) for address, form in lives.items()}, changes)
 
 
 def every_other_form(desired: Desired, live: Live) -> Forms:
     """Some forms ready and some not, as when a plan's reads end before the forms are done."""
     forms = every_form(desired, live)
-    return Forms(dict(list(forms.live.items())[::2]), dict(list(forms.desired.items())[1::2]))
+    return Forms(half(forms.live, 0), half(forms.desired, 1), half(forms.live_texts, 1), half(forms.changes, 0))
+
+
+def half(ready: Mapping[Address, Any], start: int) -> dict[Address, Any]:
+    return dict(list(ready.items())[start::2])
 
 
 @pytest.mark.parametrize("ahead", [every_form, every_other_form])
@@ -201,12 +209,14 @@ def test_forms_computed_ahead_give_the_same_plan(tmp_path: Path, ahead: Callable
 
 
 def test_forms_computed_ahead_are_taken_as_given(tmp_path: Path) -> None:
-    """So the test above compares something: live forms that say "all unset" change the plan."""
+    """So the test above compares something: live forms that say "all unset" change the plan,
+    and so do changes ahead that say "no change"."""
     write_files(tmp_path / "policies")
-    unset = plan_json(
-        tmp_path, lambda desired, live: Forms({address: live_form(address, {}) for address in live.instances})
-    )
+    unset = plan_json(tmp_path, lambda _, live: Forms({address: live_form(address, {}) for address in live.instances}))
     assert unset != GOLDEN.read_text()
+    unchanged = plan_json(tmp_path, lambda desired, _: Forms(changes=dict.fromkeys(desired.instances, (None, ()))))
+    summary = json.loads(unchanged)["summary"]
+    assert summary["create"] == summary["update"] == summary["reset"] == 0  # only leftovers' deletes
 
 
 def test_the_golden_plan_exercises_every_resource_type_and_action() -> None:
