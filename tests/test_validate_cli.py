@@ -271,6 +271,17 @@ def test_template_flags_that_contradict_or_are_reserved(tmp_path: Path, file: st
     assert result.stderr.splitlines()[0] == f"{policies}/{file}:{problem}"
 
 
+def test_a_file_that_never_ends_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    """A regular file is read at its own size; anything else (here a link to /dev/zero, which a
+    hostile pull request can add) only up to the 1 MiB cap, and then refused."""
+    partners = tmp_path / "policies" / "partners"
+    partners.mkdir(parents=True)
+    (partners / "p.yaml").symlink_to("/dev/zero")
+    result = run_xtap("validate", "--policies", str(tmp_path / "policies"))
+    assert result.code == 1
+    assert result.stderr.splitlines()[0] == f"{partners / 'p.yaml'}:1:1: larger than 1 MiB, the limit for a policy file"
+
+
 def test_json_files_get_a_hint_and_hidden_and_backup_files_are_skipped(tmp_path: Path) -> None:
     policies = policies_with(tmp_path, HEAD)
     for junk in (".#p.yaml", ".p.yaml.swp", ".DS_Store", "p.yaml~"):
