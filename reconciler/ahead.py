@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.address import Address
@@ -39,14 +39,15 @@ class Ahead:
         self._wires: dict[Address, dict[str, Any]] = {}
         self._live: dict[Address, dict[str, Any]] = {}
         self._texts: dict[Address, str] = {}
-        self._wants: dict[Address, DesiredInstance] = {}
         self._desired: dict[Address, dict[str, Any]] = {}
         self._changes: dict[Address, tuple[Change | None, tuple[PlanError, ...]]] = {}
+        self._declared: Mapping[Address, DesiredInstance] = {}
         self._waiting: Iterator[tuple[Address, DesiredInstance]] = iter(())
         self._scheduled: list[asyncio.TimerHandle] = []
 
     def loaded(self, desired: Desired) -> None:
         """The desired instances, to put in canonical form a share after each page."""
+        self._declared = desired.instances
         self._waiting = iter(list(desired.instances.items()))
 
     def read(self, found: dict[Address, dict[str, Any]]) -> None:
@@ -66,7 +67,6 @@ class Ahead:
             self._texts[address] = live_text(form)
             self._pair(address)
         for address, want in itertools.islice(self._waiting, DESIRED_PER_PAGE):
-            self._wants[address] = want
             self._desired[address] = desired_form(address, want)
             self._pair(address)
 
@@ -74,4 +74,4 @@ class Ahead:
         """An instance's change, as soon as both its forms are ready."""
         if address in self._live and address in self._desired:
             wire, before, after = self._wires[address], self._live[address], self._desired[address]
-            self._changes[address] = instance_change(address, self._wants[address], after, wire, before)
+            self._changes[address] = instance_change(address, self._declared[address], after, wire, before)

@@ -10,6 +10,7 @@ After a deliberate change to the plan format, regenerate with
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import tempfile
@@ -21,6 +22,7 @@ import pytest
 
 from reconciler import planfile
 from reconciler.address import Address
+from reconciler.ahead import Ahead
 from reconciler.desired import Desired
 from reconciler.live import Live
 from reconciler.load import load_policies
@@ -206,6 +208,32 @@ def test_forms_computed_ahead_give_the_same_plan(tmp_path: Path, ahead: Callable
     plan must be the same bytes whichever forms were ready by the compare."""
     write_files(tmp_path / "policies")
     assert plan_json(tmp_path, ahead) == GOLDEN.read_text()
+
+
+def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path) -> None:
+    """ahead.py itself, fed the live state in pages while the files "load" halfway through, as
+    `xtap plan` feeds it: its work is used (changes were computed ahead) and the plan is the
+    golden one."""
+
+    async def read_in_pages(desired: Desired, live: Live) -> Forms:
+        ahead, pages = Ahead(), list(live.instances.items())
+        for n, start in enumerate(range(0, len(pages), 10)):
+            if n == 2:
+                ahead.loaded(desired)
+            ahead.read(dict(pages[start : start + 10]))
+            await asyncio.sleep(0.01)  # a round trip: the page's work runs meanwhile
+        return ahead.finish()
+
+    forms: list[Forms] = []
+
+    def ahead_of(desired: Desired, live: Live) -> Forms:
+        forms.append(asyncio.run(read_in_pages(desired, live)))
+        return forms[0]
+
+    write_files(tmp_path / "policies")
+    assert plan_json(tmp_path, ahead_of) == GOLDEN.read_text()
+    [done] = forms
+    assert done.changes and done.live_texts and done.desired
 
 
 def test_forms_computed_ahead_are_taken_as_given(tmp_path: Path) -> None:
