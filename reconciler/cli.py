@@ -156,6 +156,12 @@ def schema(out: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Also save the plan as JSON, for `xtap apply PLAN`.")
 @_format_option("markdown for a PR comment, json for machines (documented, versioned)")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@click.option(
+    "--base-policies",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The same policies folder as the base branch has it (read offline): the plan also shows each "
+    "setting of xtap.yaml and the xtap: keys that differs from it, before and after, and what it will do.",
+)
 def plan(
     policies: Path,
     graph_url: str | None,
@@ -164,13 +170,20 @@ def plan(
     out: Path | None,
     fmt: str,
     detailed_exitcode: bool,
+    base_policies: Path | None,
 ) -> None:
     """Show what apply would change. Read-only. Exit 0 ok, 1 error, 2 changes (--detailed-exitcode).
 
+    Every plan also states the settings that are not the defaults (prune and its guards, rules
+    turned off or re-levelled, waivers, trusted marks): they are never sent to Graph, yet they
+    decide what later applies delete and let through.
+
     \b
     Example:  xtap plan --out plan.json --format markdown > plan.md
+    In a PR:  xtap plan --base-policies base/policies --format markdown > plan.md
     """
-    sys.exit(commands.plan(Options(policies, graph_url, cloud, timeout), fmt, out, detailed_exitcode))
+    options = Options(policies, graph_url, cloud, timeout)
+    sys.exit(commands.plan(options, fmt, out, detailed_exitcode, base_policies))
 
 
 @cli.command()
@@ -179,16 +192,30 @@ def plan(
     "plan_file", metavar="[PLAN]", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option(
+    "--skip-checks",
+    is_flag=True,
+    help="Apply even where a guardrail of severity error fails (said loudly; for an emergency, not a habit).",
+)
 def apply(
-    policies: Path, graph_url: str | None, cloud: str, timeout: float, plan_file: Path | None, auto_approve: bool
+    policies: Path,
+    graph_url: str | None,
+    cloud: str,
+    timeout: float,
+    plan_file: Path | None,
+    auto_approve: bool,
+    skip_checks: bool,
 ) -> None:
     """Converge the tenant. Exit 0 applied, 1 error or partial failure.
 
-    With PLAN (from `xtap plan --out`), apply exactly that plan (policies/ is not read),
-    refused if the tenant changed since. Without it, plan now, show the plan and ask
-    before applying.
+    With PLAN (from `xtap plan --out`), plan again from policies/ and the tenant, and apply
+    only if that is exactly the saved plan: refused, with nothing written, if the tenant, the
+    files or their settings changed since. Without it, plan now, show the plan and ask
+    before applying. Either way the offline guardrails of `xtap check` run first: a rule of
+    severity error that fails stops apply before any write, unless --skip-checks.
     """
-    sys.exit(commands.apply(Options(policies, graph_url, cloud, timeout), plan_file, auto_approve))
+    options = Options(policies, graph_url, cloud, timeout)
+    sys.exit(commands.apply(options, plan_file, auto_approve, not skip_checks))
 
 
 @cli.command()

@@ -31,7 +31,8 @@ from reconciler.escape import visible
 from reconciler.live import Live
 from reconciler.load import PolicyError, Problem, load_policies, load_settings, workers
 from reconciler.models import Settings, is_guid
-from reconciler.plan import Plan
+from reconciler.plan import Plan, PolicySetting
+from reconciler.plan_settings import changed, stated
 from reconciler.planner import Forms, make_plan
 from reconciler.registry import DEFAULT, PARTNER, REGISTRY
 
@@ -91,11 +92,22 @@ def schema(out: Path | None = None) -> int:
     return EXIT_OK
 
 
-def plan(options: Options, fmt: str = "text", out: Path | None = None, detailed_exitcode: bool = False) -> int:
+def plan(
+    options: Options,
+    fmt: str = "text",
+    out: Path | None = None,
+    detailed_exitcode: bool = False,
+    base: Path | None = None,
+) -> int:
+    """The plan; with `base` (the same folder as the base branch has it), also how the pull
+    request changes the settings that are never sent to Graph (`plan_settings`)."""
+    before = None if base is None else _base_settings(base)
     planned = _on_graph(options, lambda graph: _plan_with(graph, options.policies))
     if planned is None:
         return EXIT_ERROR
     result = planned.plan
+    if before is not None:
+        result = replace(result, settings_changes=changed(before, result.settings))
     if out is not None:
         try:
             out.write_text(planfile.dumps(result), encoding="utf-8")
@@ -109,24 +121,46 @@ def plan(options: Options, fmt: str = "text", out: Path | None = None, detailed_
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
 
 
-def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False) -> int:
+def _base_settings(base: Path) -> tuple[PolicySetting, ...]:
+    """The settings of the base branch's folder. A folder the base does not have yet (a new
+    tenant) has every setting at its default; one the base cannot load still shows the settings
+    in force, with a warning that their changes cannot be shown."""
+    if not base.exists():
+        return ()
+    try:
+        return stated(load_policies(base, bodies=False))
+    except PolicyError as exc:
+        say(
+            f"Warning: the base folder {base} does not load ({len(exc.problems)} problem(s)); "
+            "every setting in force shows as changed from its default."
+        )
+        return ()
+
+
+def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False, checks: bool = True) -> int:
     """Plan now, show it, confirm, apply. With a saved plan, apply it only if it is exactly the
     plan made now from the same policies/ and the same tenant (see `_apply_saved`). Either way
-    the tenant is read once for the plan, and once more to verify what was written."""
+    the tenant is read once for the plan, and once more to verify what was written. Unless
+    `checks` is off, the offline guardrails (`xtap check`) must pass first (`_guarded`)."""
+    if not checks:
+        say(
+            "Warning: --skip-checks: the guardrails of xtap check are NOT run; whatever the plan holds "
+            "is applied even where a rule of severity error fails."
+        )
     if plan_file is not None:
         try:
             saved = _read_plan_file(plan_file)
         except (planfile.PlanFileError, OSError, UnicodeDecodeError) as exc:
             say(f"Error: {exc}")
             return EXIT_ERROR
-        code = _on_graph(options, lambda graph: _apply_saved(graph, options.policies, saved, plan_file))
+        code = _on_graph(options, lambda graph: _apply_saved(graph, options.policies, saved, plan_file, checks))
         return EXIT_ERROR if code is None else code
     planned = _on_graph(options, lambda graph: _plan_with(graph, options.policies))
     if planned is None:
         return EXIT_ERROR
     fresh = planned.plan
     print(render.render_text(fresh, use_color(sys.stdout)), end="")
-    if _has_errors(fresh):
+    if _has_errors(fresh) or (checks and not _guarded(planned.desired)):
         return EXIT_ERROR
     if not fresh.has_changes:
         say("Nothing to apply.")
@@ -259,6 +293,7 @@ class Planned:
 
     plan: Plan
     reads: int
+    desired: Desired  # what the plan was made from: apply's guardrails judge it
 
 
 async def _plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planned:
@@ -296,7 +331,7 @@ async def _plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planne
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({graph.request_count} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
-        return Planned(plan, graph.request_count - before)
+        return Planned(plan, graph.request_count - before, desired)
 
 
 async def _cancelled(task: asyncio.Future[Any]) -> None:
@@ -339,7 +374,7 @@ def _read_plan_file(plan_file: Path) -> Plan:
     return planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
 
 
-async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Path) -> int:
+async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Path, checks: bool) -> int:
     """A saved plan is untrusted input: anyone who can edit the file could retarget a write, add
     one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
     tenant, and applies only if the saved plan is exactly that plan; what it sends are the
@@ -363,7 +398,29 @@ async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Pat
     if refusal is not None:
         say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
         return EXIT_ERROR
+    if checks and not _guarded(fresh.desired):
+        return EXIT_ERROR
     return await _apply_changes(graph, fresh)
+
+
+def _guarded(desired: Desired) -> bool:
+    """Whether the offline guardrails let apply go on: no rule of severity error fails on the
+    desired state (waivers in force count, as in `xtap check`). Apply is where a failing check
+    must stop, not only the pull request's status: a merge does not wait for a red check unless
+    branch protection says so. Otherwise each failing finding is said, and nothing is written."""
+    from reconciler import render_check
+
+    found, _ = _findings(desired)
+    if not render_check.failed(found):
+        return True
+    failing = [located for located in found if located.finding.fails]
+    for located in failing:
+        say(f"Error: {render_check.describe(located)}")
+    say(
+        f"{len(failing)} guardrail error(s) (xtap check); nothing was written. Fix the files, waive the finding "
+        "in the file's xtap: key, or, knowingly, apply with --skip-checks."
+    )
+    return False
 
 
 def _saved_plan_refusal(saved: Plan, fresh: Plan, policies: Path) -> str | None:
@@ -567,8 +624,6 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
     out of band). Exit 1 when a rule of severity error fails, or on bad input: nothing is
     written, and without `live` nothing is sent to Graph at all."""
     from reconciler import render_check
-    from reconciler.check import effective_rules, evaluate, subjects
-    from reconciler.rules_builtin import BUILTIN
 
     desired = _load(options.policies)
     if desired is None:
@@ -578,10 +633,20 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
         state = _run(_read_everything(options, desired.tenant, _cloud_types(options.cloud)))
         if state is None:
             return EXIT_ERROR
-    rules, off = effective_rules(BUILTIN, desired.rules)
-    found = render_check.locate(evaluate(rules, subjects(desired, state), datetime.now(UTC).date()))
+    found, off = _findings(desired, state)
     print(_render_check(found, off, fmt), end="")
     return EXIT_ERROR if render_check.failed(found) else EXIT_OK
+
+
+def _findings(desired: Desired, state: Live | None = None) -> tuple[list[Located], list[Off]]:
+    """Every finding of the rules in force over `desired` (and `state`), located in its file,
+    and the rules turned off: what `xtap check` reports and `xtap apply` must pass."""
+    from reconciler import render_check
+    from reconciler.check import effective_rules, evaluate, subjects
+    from reconciler.rules_builtin import BUILTIN
+
+    rules, off = effective_rules(BUILTIN, desired.rules)
+    return render_check.locate(evaluate(rules, subjects(desired, state), datetime.now(UTC).date())), off
 
 
 def _render_check(found: list[Located], off: list[Off], fmt: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.address import Address
+from reconciler.models import Settings
 from reconciler.rule_settings import RuleSetting, ToolKey
 
 
@@ -44,6 +45,10 @@ class Desired:
     prune: Prune | None = None
     # xtap.yaml's `rules:`, for `xtap check`: built-in rules adjusted, and rules of your own.
     rules: Mapping[str, RuleSetting] = field(default_factory=dict)
+    # xtap.yaml as written, and where each of its top-level keys stands ("xtap.yaml:3"): the
+    # plan states the settings that are not the defaults (`plan_settings`).
+    settings: Settings = field(default_factory=Settings)
+    setting_sources: Mapping[str, str] = field(default_factory=dict)
 
     def of(self, resource: str) -> dict[Address, DesiredInstance]:
         return {address: item for address, item in self.instances.items() if address.resource == resource}

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import astuple, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +142,18 @@ def load_policies(root: Path | str, bodies: bool = True, pool: Executor | None =
         problems.extend(loaded.problems)
         for address, instance, key_at in loaded.declared:
             _add(instances, address, instance, (loaded.file, *key_at), problems)
-    settings, prune = _settings(root / SETTINGS_FILE, problems)
-    problems.extend(_unknown_waived_rules(instances.values(), {*BUILTIN_IDS, *settings.rules}))
+    settings, prune, sources = _settings(root / SETTINGS_FILE, problems)
+    problems.extend(_waiver_problems(instances.values(), {*BUILTIN_IDS, *settings.rules}, settings.waiverMaxDays))
     if problems:
         raise PolicyError(problems)
-    return Desired(instances, tenant=settings.tenant, prune=prune, rules=settings.rules)
+    return Desired(
+        instances,
+        tenant=settings.tenant,
+        prune=prune,
+        rules=settings.rules,
+        settings=settings,
+        setting_sources=sources,
+    )
 
 
 @contextmanager
@@ -244,7 +252,7 @@ def load_settings(root: Path | str) -> Settings:
     """xtap.yaml alone: the tenant binding, which Graph commands need before their first request,
     while the policy files are still loading. Raises PolicyError like `load_policies`."""
     problems: list[Problem] = []
-    settings, _ = _settings(_folder(root) / SETTINGS_FILE, problems)
+    settings, _, _ = _settings(_folder(root) / SETTINGS_FILE, problems)
     if problems:
         raise PolicyError(problems)
     return settings
@@ -282,14 +290,14 @@ def _load_file(path: Path, rtype: ResourceType) -> _Loaded:
     return _Loaded(str(path), problems, declared)
 
 
-def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | None]:
-    """xtap.yaml, strict like every policy file; absent, or only comments, it binds nothing and
-    prunes nothing."""
+def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | None, dict[str, str]]:
+    """xtap.yaml, strict like every policy file, with where each of its keys stands; absent, or
+    only comments, it binds nothing and prunes nothing."""
     if not path.is_file():
-        return Settings(), None
+        return Settings(), None, {}
     doc = _parse(path, problems, empty_means={})
     if doc is None:
-        return Settings(), None
+        return Settings(), None, {}
     unknown = [key for key in doc.data if key not in Settings.model_fields]
     found = [doc.at((key,), _settings_key_message(key), on_key=True) for key in unknown]
     if not found:
@@ -301,11 +309,11 @@ def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | No
         else:
             wrong = list(_rule_id_problems(settings))
             if not wrong:
-                return settings, _prune(settings, doc)
+                return settings, _prune(settings, doc), {key: _source(doc, key) for key in doc.data}
             marked = _every_position(doc)
             found = [marked.at(("rules", rule_id), message, on_key=True) for rule_id, message in wrong]
     problems.extend(found)
-    return Settings(), None
+    return Settings(), None, {}
 
 
 def _rule_id_problems(settings: Settings) -> Iterator[tuple[str, str]]:
@@ -319,13 +327,25 @@ def _rule_id_problems(settings: Settings) -> Iterator[tuple[str, str]]:
             yield rule_id, f"{rule_id!r} is a built-in rule; give your rule another id"
 
 
-def _unknown_waived_rules(instances: Iterable[DesiredInstance], known: set[str]) -> Iterator[Problem]:
-    """A waiver of a rule that does not exist waives nothing: said where it is written."""
+def _waiver_problems(instances: Iterable[DesiredInstance], known: set[str], max_days: int) -> Iterator[Problem]:
+    """Each waiver that cannot stand, said where it is written: one of a rule that does not
+    exist waives nothing; one that expires more than `max_days` from today would let an
+    exception granted in one pull request outlive anyone's memory of why."""
+    latest = date.today() + timedelta(days=max_days)
     files = {instance.file: instance.tool for instance in instances}
     for file, tool in files.items():
-        unknown = [(TOOL_KEY, "waivers", i, "rule") for i, w in enumerate(tool.waivers) if w.rule not in known]
-        for path, at in positions(file, unknown).items():
-            yield Problem(file, *at, f"waiver of unknown rule {tool.waivers[int(path[2])].rule!r}")
+        wrong: dict[Path_, str] = {}
+        for i, waiver in enumerate(tool.waivers):
+            if waiver.rule not in known:
+                wrong[(TOOL_KEY, "waivers", i, "rule")] = f"waiver of unknown rule {waiver.rule!r}"
+            if waiver.expires > latest:
+                wrong[(TOOL_KEY, "waivers", i, "expires")] = (
+                    f"waiver of {waiver.rule!r} expires {waiver.expires.isoformat()}, more than {max_days} days "
+                    f"from today: set it to {latest.isoformat()} at the latest and renew it then "
+                    f"(waiverMaxDays in {SETTINGS_FILE} sets the limit)"
+                )
+        for path, at in positions(file, wrong).items():
+            yield Problem(file, *at, wrong[path])
 
 
 def positions(file: str, paths: Iterable[Path_]) -> dict[Path_, tuple[int, int]]:

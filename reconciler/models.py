@@ -464,6 +464,9 @@ REFUSED = frozenset(
     {"isInMultiTenantOrganization", "id", "isServiceDefault", "automaticUserConsentSettings", "devices"}
 )
 TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"
+# How far ahead a waiver may expire unless xtap.yaml says otherwise, and the most it may say.
+WAIVER_MAX_DAYS = 90
+MAX_WAIVER_DAYS = 3650
 
 
 NOT_A_TENANT_ID = "is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)"
@@ -491,7 +494,9 @@ class Settings(BaseModel):
     `pruneServiceMade`, and a plan deleting more than `pruneLimit` of the live partners (a
     share, 1.0 = all) is refused.
 
-    `rules` adjusts `xtap check`'s built-in rules and adds rules of your own (`rule_settings`)."""
+    `rules` adjusts `xtap check`'s built-in rules and adds rules of your own (`rule_settings`);
+    `waiverMaxDays` bounds how far ahead a waiver's expiry may be, so an exception granted in
+    one pull request is looked at again within that time."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -501,6 +506,7 @@ class Settings(BaseModel):
     pruneServiceMade: list[TenantId] = []
     pruneLimit: float = 1.0
     rules: dict[str, RuleSetting] = {}
+    waiverMaxDays: int = WAIVER_MAX_DAYS
 
     @field_validator("tenant")
     @classmethod
@@ -511,6 +517,16 @@ class Settings(BaseModel):
         if not is_guid(value):
             raise ValueError(f"tenant {value!r} {NOT_A_TENANT_ID}")
         return value.lower()
+
+    @field_validator("waiverMaxDays")
+    @classmethod
+    def _days(cls, value: int) -> int:
+        if not 1 <= value <= MAX_WAIVER_DAYS:
+            raise ValueError(
+                f"waiverMaxDays {value} is not a number of days from 1 to {MAX_WAIVER_DAYS} (the default, "
+                f"{WAIVER_MAX_DAYS}, asks for each waiver to be looked at again within a quarter)"
+            )
+        return value
 
     @field_validator("pruneLimit")
     @classmethod

@@ -83,6 +83,34 @@ class PlanError:
 
 
 @dataclass(frozen=True)
+class PolicySetting:
+    """One setting that is not its default. `scope` is "xtap.yaml" or the resource whose file's
+    `xtap:` key holds it ("partner 3d0f…"); `source` is where it is written."""
+
+    scope: str
+    name: str
+    value: Any
+    source: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.scope, self.name
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """A setting the pull request changes: `before` on the base branch, `after` now (None:
+    the default), and `effect`, what the change will do from the next apply on."""
+
+    scope: str
+    name: str
+    before: Any
+    after: Any
+    effect: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
@@ -99,6 +127,13 @@ class Plan:
     # For each setting a null inherits from another resource (a partner's from the default),
     # that value, so a reviewer sees what `null` means. Keyed by resource, then property.
     inherited: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The settings that shape this plan and are not the defaults (`plan_settings.stated`): what
+    # prune and the guardrails will do, stated in every plan. A saved plan whose settings differ
+    # from the plan made now is refused like one whose writes differ.
+    settings: tuple[PolicySetting, ...] = ()
+    # How the pull request changes them against the base branch (`xtap plan --base-policies`);
+    # shown for review, never compared: apply has no base.
+    settings_changes: tuple[SettingChange, ...] = ()
     summary: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -8,10 +8,11 @@ The format is documented in the README ("Plan JSON"). Within a version fields ar
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from reconciler.address import Address
-from reconciler.plan import Change, DiffEntry, Plan, PlanError, Request, Unmanaged
+from reconciler.plan import Change, DiffEntry, Plan, PlanError, PolicySetting, Request, SettingChange, Unmanaged
 
 FORMAT_VERSION = 1
 # A plan file is read whole; 10,000 changed partners plan to about 40 MB.
@@ -45,6 +46,8 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "unmanaged": [_unmanaged_dict(u) for u in plan.unmanaged],
         "errors": [{"resource": e.resource, "id": e.id, "source": e.source, "message": e.message} for e in plan.errors],
         "inherited": {resource: dict(values) for resource, values in plan.inherited.items()},
+        "settings": [asdict(setting) for setting in plan.settings],
+        "settingsChanges": [asdict(change) for change in plan.settings_changes],
     }
 
 
@@ -107,6 +110,13 @@ def loads(text: str, name: str = "plan") -> Plan:
             scope=tuple(data["scope"]),
             graph_url=data["graphUrl"],
             tenant=data.get("tenant"),
+            settings=tuple(
+                PolicySetting(s["scope"], s["name"], s["value"], s.get("source")) for s in data.get("settings", [])
+            ),
+            settings_changes=tuple(
+                SettingChange(c["scope"], c["name"], c["before"], c["after"], c["effect"], c.get("source"))
+                for c in data.get("settingsChanges", [])
+            ),
         )
     except (KeyError, TypeError) as exc:
         raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None
@@ -118,12 +128,13 @@ def loads(text: str, name: str = "plan") -> Plan:
 
 
 def difference(saved: Plan, fresh: Plan) -> str | None:
-    """How the writes of `saved` differ from those of `fresh`, in words; None when they are the
-    same. Only what apply would send counts: a change's `source` is where a file was found, and
-    the same files found through another path (`./policies`) make the same writes."""
+    """How the writes of `saved` differ from those of `fresh`, or else the settings that shape
+    them (`_setting_difference`), in words; None when they are the same. Only what apply would
+    send and the settings' values count: a change's `source` is where a file was found, and the
+    same files found through another path (`./policies`) make the same writes."""
     theirs, ours = _writes(saved), _writes(fresh)
     if theirs == ours:
-        return None
+        return _setting_difference(saved, fresh)
     keys = [key for key, _ in theirs]
     for key in keys:
         if keys.count(key) > 1:
@@ -136,6 +147,23 @@ def difference(saved: Plan, fresh: Plan) -> str | None:
             return f"its change to {_name(key)} differs from the one planned now"
     extra = next((key for key, _ in ours if key not in dict(theirs)), None)
     return f"the plan made now also changes {_name(extra)}" if extra else "its changes are in another order"
+
+
+def _setting_difference(saved: Plan, fresh: Plan) -> str | None:
+    """A setting that shapes what apply deletes or lets through (prune, a guardrail, a waiver)
+    reviewed with one value and standing at another now. Where it is written does not count."""
+    theirs = {setting.key: setting.value for setting in saved.settings}
+    ours = {setting.key: setting.value for setting in fresh.settings}
+    for key in [*ours, *(key for key in theirs if key not in ours)]:
+        if theirs.get(key) != ours.get(key):
+            scope, name = key
+            was, now = _shown(theirs.get(key)), _shown(ours.get(key))
+            return f"was planned with {name} of {scope} at {was}, but it is {now} now"
+    return None
+
+
+def _shown(value: Any) -> str:
+    return "its default" if value is None else json.dumps(value)
 
 
 def _writes(plan: Plan) -> list[tuple[tuple[str, str], dict[str, Any]]]:

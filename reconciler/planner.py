@@ -28,6 +28,7 @@ from reconciler.canonical import absent_value, canonical, canonical_property, co
 from reconciler.desired import Desired, DesiredInstance, Prune
 from reconciler.live import Live
 from reconciler.plan import Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
+from reconciler.plan_settings import stated
 from reconciler.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.service import service_made
 
@@ -120,6 +121,7 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
         live_digest=_digest(forms, ahead.live_texts, live.read),
         scope=live.read,
         inherited=_inherited(desired, live),
+        settings=stated(desired),
     )
 
 

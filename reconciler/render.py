@@ -21,7 +21,7 @@ from reconciler import planfile
 from reconciler.address import Address
 from reconciler.effective import Setting
 from reconciler.escape import visible
-from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit
+from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit, md_text
 from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
@@ -50,6 +50,10 @@ _UNMANAGED_TITLE = "Unmanaged (live, no policy file; never touched):"
 _ERRORS_TITLE = "Errors (nothing is applied until they are fixed):"
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 _ARTIFACT = "the full plan is in the JSON artifact (`xtap plan --out`)"
+_SETTINGS_TITLE = "Settings in force (xtap.yaml and xtap: keys, where not the defaults):"
+_SETTINGS_CHANGED_TITLE = "Settings changed against the base (no Graph write now; they act at every apply from now on):"
+# The markdown head, never cut, lists at most this many settings of each kind; the JSON plan has all.
+MD_SETTINGS_SHOWN = 25
 
 
 def render_json(plan: Plan) -> str:
@@ -79,6 +83,7 @@ def render_text(plan: Plan, color: bool) -> str:
         lines = [paint(_UNMANAGED_TITLE, _BOLD)]
         lines += [f"  {visible(u.resource)} {visible(u.id)}{_spared(u)}" for u in plan.unmanaged]
         blocks.append("\n".join(lines))
+    blocks += _text_settings(plan, paint)
     if plan.has_changes:
         counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
         blocks.append(paint(f"Plan: {counts}.", _BOLD))
@@ -90,6 +95,31 @@ def render_text(plan: Plan, color: bool) -> str:
 
 
 _Paint = Callable[[str, str], str]
+
+
+def _text_settings(plan: Plan, paint: _Paint) -> list[str]:
+    """The settings changed against the base branch, then those in force: never sent to Graph,
+    yet what prune deletes and the guardrails let through."""
+    blocks = []
+    if plan.settings_changes:
+        lines = [paint(_SETTINGS_CHANGED_TITLE, _BOLD)]
+        for change in plan.settings_changes:
+            where = f"  ({visible(change.source)})" if change.source else ""
+            before, after = _setting_value(change.before), _setting_value(change.after)
+            lines.append(f"  ~ {visible(change.scope)} {visible(change.name)}: {before} → {after}{where}")
+            lines.append(f"      {visible(change.effect)}")
+        blocks.append("\n".join(lines))
+    if plan.settings:
+        lines = [paint(_SETTINGS_TITLE, _BOLD)]
+        for setting in plan.settings:
+            where = f"  ({visible(setting.source)})" if setting.source else ""
+            lines.append(f"  {visible(setting.scope)} {visible(setting.name)} = {_setting_value(setting.value)}{where}")
+        blocks.append("\n".join(lines))
+    return blocks
+
+
+def _setting_value(value: Any) -> str:
+    return "default" if value is None else _clip(_json(value), SHOW_WIDTH)
 
 
 def _text_change(change: Change, paint: _Paint, inherited: Mapping[str, Any]) -> str:
@@ -261,7 +291,45 @@ def _md_head(plan: Plan) -> str:
         head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
     if plan.errors:  # never cut: they are why the plan cannot be applied
         head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(f"- {_error_line(e)}" for e in plan.errors))
+    head += _md_settings(plan)  # never cut either: they decide what later applies do
     return "\n\n".join(head)
+
+
+def _md_settings(plan: Plan) -> list[str]:
+    parts = []
+    if plan.settings_changes:
+        rows = [
+            "| "
+            + " | ".join(
+                cell.replace("|", "\\|")
+                for cell in (
+                    f"{md_text(visible(c.scope))} {_md_code(visible(c.name))}",
+                    _md_setting(c.before),
+                    _md_setting(c.after),
+                    md_text(visible(c.effect)),
+                )
+            )
+            + " |"
+            for c in plan.settings_changes[:MD_SETTINGS_SHOWN]
+        ]
+        table = "\n".join(["| setting | before | after | from the next apply on |", "|---|---|---|---|", *rows])
+        parts.append(f"**{_SETTINGS_CHANGED_TITLE}**\n\n{table}{_md_more(len(plan.settings_changes))}")
+    if plan.settings:
+        items = [
+            f"- {md_text(visible(s.scope))} {_md_code(visible(s.name))} = {_md_setting(s.value)}"
+            for s in plan.settings[:MD_SETTINGS_SHOWN]
+        ]
+        parts.append(f"**{_SETTINGS_TITLE}**\n\n" + "\n".join(items) + _md_more(len(plan.settings)))
+    return parts
+
+
+def _md_setting(value: Any) -> str:
+    return "_default_" if value is None else _md_code(_clip(_json(value), SHOW_WIDTH))
+
+
+def _md_more(count: int) -> str:
+    more = count - MD_SETTINGS_SHOWN
+    return f"\n\n_…and {more} more; {_ARTIFACT}._" if more > 0 else ""
 
 
 def _md_change_details(change: Change, inherited: Mapping[str, Any]) -> str:

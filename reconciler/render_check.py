@@ -64,12 +64,18 @@ def _place(located: Located) -> str:
     return "live tenant" if located.at is None else "{}:{}:{}".format(*located.at)
 
 
+def describe(located: Located) -> str:
+    """A finding on one line: where, its level, the rule and what is wrong (escaped)."""
+    finding, rule = located.finding, located.finding.rule
+    level = "waived" if finding.waiver is not None else rule.severity
+    return visible(f"{_place(located)}: {level} [{rule.id}] {_what(finding)}")
+
+
 def render_text(found: list[Located], off: list[Off]) -> str:
     lines: list[str] = []
     for located in found:
         finding, rule = located.finding, located.finding.rule
-        level = "waived" if finding.waiver is not None else rule.severity
-        lines.append(visible(f"{_place(located)}: {level} [{rule.id}] {_what(finding)}"))
+        lines.append(describe(located))
         status = _status(finding)
         lines.extend(visible(f"    {text}") for text in (status, f"why: {rule.reason} ({rule.source})") if text)
         if rule.adjusted:

@@ -1,6 +1,6 @@
 """The plan, byte for byte: a fixed, varied tenant against a checked-in plan file.
 
-Optimising the loader and the comparison (issue 12) must not change a single byte of any plan:
+Optimising the loader and the comparison must not change a single byte of any plan:
 a reviewer reading a plan, and `apply` checking its digest, rely on it being a pure function of
 files and live state. The inputs cover every resource type and the quirks canonical.py exists
 for (GUID case, target order and duplicates, unset objects, `@odata.*`, absent-means values).

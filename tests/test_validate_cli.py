@@ -355,7 +355,7 @@ def test_a_large_folder_is_validated_in_workers_with_the_same_problems_in_the_sa
     (partners / "p00007.yaml").write_text("tenantId: 00000007-0000-4000-8000-000000000001\ninboundTrust: yes\n")
     (partners / "p01500.yaml").write_text("tenantId: 00000003-0000-4000-8000-000000000001\n")  # a duplicate
     (partners / "p01999.yaml").write_text("tenantId: [unclosed\n")
-    waived = "xtap:\n  waivers:\n  - {rule: no-such-rule, reason: r, owner: o, expires: '2099-01-01'}\n"
+    waived = "xtap:\n  waivers:\n  - {rule: no-such-rule, reason: r, owner: o, expires: '2020-01-01'}\n"
     (partners / "p02010.yaml").write_text(f"tenantId: 00002010-0000-4000-8000-000000000001\n{waived}")
     with pytest.raises(PolicyError) as one_process:
         load_policies(tmp_path / "policies")  # with the properties, as plan reads: never in workers
