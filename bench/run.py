@@ -97,6 +97,8 @@ def sync(n: int, allowed: bool = True) -> dict[str, Any]:
 def declared(n: int) -> dict[str, Any]:
     """Partner `n`'s file: which settings it declares varies with `n`, as in a real estate."""
     body: dict[str, Any] = {"tenantId": tenant(n), "inboundTrust": trust(n)}
+    if any(trust(n).values()):  # reviewed, as apply's guardrails require (inbound-trust-only-trusted)
+        body["xtap"] = {"trusted": True}
     if n % 2:
         body["b2bCollaborationInbound"] = access(n)
     if n % 3 == 1:

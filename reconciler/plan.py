@@ -17,6 +17,8 @@ from reconciler.address import Address
 
 Action = Literal["create", "update", "delete", "reset"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "reset")
+# The scope of a setting of xtap.yaml itself; a file's `xtap:` key is scoped to its resource.
+SETTINGS_SCOPE = "xtap.yaml"
 
 
 @dataclass(frozen=True)

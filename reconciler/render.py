@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,18 @@ from reconciler.address import Address
 from reconciler.effective import Setting
 from reconciler.escape import visible
 from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit, md_text
-from reconciler.plan import ACTIONS, Action, Change, DiffEntry, Plan, PlanError, Request, Unmanaged
+from reconciler.plan import (
+    ACTIONS,
+    SETTINGS_SCOPE,
+    Action,
+    Change,
+    DiffEntry,
+    Plan,
+    PlanError,
+    PolicySetting,
+    Request,
+    Unmanaged,
+)
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
     from reconciler.apply import ApplyReport, Outcome, Status
@@ -52,6 +64,9 @@ _NOTHING: Mapping[str, Any] = MappingProxyType({})
 _ARTIFACT = "the full plan is in the JSON artifact (`xtap plan --out`)"
 _SETTINGS_TITLE = "Settings in force (xtap.yaml and xtap: keys, where not the defaults):"
 _SETTINGS_CHANGED_TITLE = "Settings changed against the base (no Graph write now; they act at every apply from now on):"
+# The settings of a file's `xtap:` key listed one by one in a plan (each an exception to a
+# guardrail); the others (`trusted`, labels) are counted, and listed in the JSON plan.
+LISTED_PER_FILE = ("xtap.waivers",)
 # The markdown head, never cut, lists at most this many settings of each kind; the JSON plan has all.
 MD_SETTINGS_SHOWN = 25
 
@@ -109,13 +124,28 @@ def _text_settings(plan: Plan, paint: _Paint) -> list[str]:
             lines.append(f"  ~ {visible(change.scope)} {visible(change.name)}: {before} → {after}{where}")
             lines.append(f"      {visible(change.effect)}")
         blocks.append("\n".join(lines))
-    if plan.settings:
+    listed, counted = _in_force(plan)
+    if listed or counted:
         lines = [paint(_SETTINGS_TITLE, _BOLD)]
-        for setting in plan.settings:
+        for setting in listed:
             where = f"  ({visible(setting.source)})" if setting.source else ""
             lines.append(f"  {visible(setting.scope)} {visible(setting.name)} = {_setting_value(setting.value)}{where}")
+        lines += [f"  {_marked(name, count)}" for name, count in counted.items()]
         blocks.append("\n".join(lines))
     return blocks
+
+
+def _in_force(plan: Plan) -> tuple[list[PolicySetting], dict[str, int]]:
+    """The settings in force a reviewer reads one by one (xtap.yaml's, and waivers: each an
+    exception to a guardrail), and how many files set each of the others (`trusted`, labels),
+    which every file shows where it is written and the JSON plan lists."""
+    listed = [s for s in plan.settings if s.scope == SETTINGS_SCOPE or s.name in LISTED_PER_FILE]
+    counted = Counter(s.name for s in plan.settings if s.scope != SETTINGS_SCOPE and s.name not in LISTED_PER_FILE)
+    return listed, dict(counted)
+
+
+def _marked(name: str, count: int) -> str:
+    return f"{name} set in {_count(count, 'file')} (each listed in the JSON plan)"
 
 
 def _setting_value(value: Any) -> str:
@@ -301,9 +331,8 @@ def _md_settings(plan: Plan) -> list[str]:
         rows = [
             "| "
             + " | ".join(
-                cell.replace("|", "\\|")
-                for cell in (
-                    f"{md_text(visible(c.scope))} {_md_code(visible(c.name))}",
+                (
+                    f"{md_text(visible(c.scope))} {_md_cell(visible(c.name))}",
                     _md_setting(c.before),
                     _md_setting(c.after),
                     md_text(visible(c.effect)),
@@ -314,17 +343,24 @@ def _md_settings(plan: Plan) -> list[str]:
         ]
         table = "\n".join(["| setting | before | after | from the next apply on |", "|---|---|---|---|", *rows])
         parts.append(f"**{_SETTINGS_CHANGED_TITLE}**\n\n{table}{_md_more(len(plan.settings_changes))}")
-    if plan.settings:
+    listed, counted = _in_force(plan)
+    if listed or counted:
         items = [
             f"- {md_text(visible(s.scope))} {_md_code(visible(s.name))} = {_md_setting(s.value)}"
-            for s in plan.settings[:MD_SETTINGS_SHOWN]
+            for s in listed[:MD_SETTINGS_SHOWN]
         ]
-        parts.append(f"**{_SETTINGS_TITLE}**\n\n" + "\n".join(items) + _md_more(len(plan.settings)))
+        items += [f"- {md_text(_marked(name, count))}" for name, count in counted.items()]
+        parts.append(f"**{_SETTINGS_TITLE}**\n\n" + "\n".join(items) + _md_more(len(listed)))
     return parts
 
 
+def _md_cell(text: str) -> str:
+    """A code span inside a table cell: GitHub splits rows on every unescaped pipe, in code too."""
+    return _md_code(text).replace("|", "\\|")
+
+
 def _md_setting(value: Any) -> str:
-    return "_default_" if value is None else _md_code(_clip(_json(value), SHOW_WIDTH))
+    return "_default_" if value is None else _md_cell(_clip(_json(value), SHOW_WIDTH))
 
 
 def _md_more(count: int) -> str:

@@ -328,9 +328,7 @@ SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
 
 def test_sarif_validates_and_points_at_the_line(tmp_path: Path) -> None:
     policies = folder(tmp_path)
-    waiver = WAIVER.format(expires=SOON).replace(
-        "inbound-trust-only-trusted", "default-tenant-restrictions-declared"
-    )
+    waiver = WAIVER.format(expires=SOON).replace("inbound-trust-only-trusted", "default-tenant-restrictions-declared")
     (policies / "default.yaml").write_text(f"xtap:{waiver}\n")
     run = run_xtap("check", "--policies", "policies", "--format", "sarif", cwd=tmp_path)
     assert run.code == 1, run.stderr
