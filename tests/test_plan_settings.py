@@ -136,7 +136,7 @@ def test_markdown_bounds_the_settings_it_lists(tmp_path: Path) -> None:
     now = stated(load_policies(tmp_path))
     markdown = render_markdown(Plan(settings=now, settings_changes=changed((), now)))
     assert markdown.count("_…and 15 more;") == 1 and len(now) == 40  # the changes, 25 shown
-    assert "xtap.labels set in 40 files (each listed in the JSON plan)" in markdown  # in force: counted
+    assert "xtap.labels set in 40 files \\(each listed in the JSON plan\\)" in markdown  # in force: counted
 
 
 def test_a_waiver_may_expire_at_most_waiver_max_days_ahead(tmp_path: Path) -> None:
