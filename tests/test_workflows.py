@@ -26,7 +26,6 @@ from workflow_steps import (
     Runner,
     all_jobs,
     all_workflows,
-    needs_base_policies,
     step,
     uses,
     uses_azure_login,
@@ -288,7 +287,6 @@ def pull_request(tmp_path: Path) -> Runner:
     return runner
 
 
-@needs_base_policies
 def test_pull_request_plan_with_changes_passes_and_keeps_the_plan_for_its_commit(
     pull_request: Runner, emulator: Emulator
 ) -> None:
@@ -352,7 +350,6 @@ def test_invalid_policies_fail_the_check_before_any_request(pull_request: Runner
     assert emulator.requests == []
 
 
-@needs_base_policies
 def test_a_graph_error_fails_the_plan_keeps_no_plan_and_the_comment_says_so(
     pull_request: Runner, emulator: Emulator
 ) -> None:

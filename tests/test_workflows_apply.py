@@ -20,12 +20,13 @@ from workflow_steps import (
     MAIN_SHA,
     PLAN_CONTEXT,
     REPOSITORY,
+    ROOT,
     RUN_URL,
     FakeGitHub,
     Runner,
     StepRun,
-    needs_base_policies,
     scripts,
+    workflow,
 )
 
 from reconciler.emulator import Emulator
@@ -258,7 +259,6 @@ def admin_adds_a_partner(emulator: Emulator) -> None:
         assert added.status_code == 201, added.text
 
 
-@needs_base_policies
 def test_the_merge_applies_the_reviewed_plan_and_its_closing_plan_is_clean(handover: Handover) -> None:
     write_policies(handover.head, [SEED_000_CREATE_BODY])
     assert handover.plan().output("changes") == "true"
@@ -276,7 +276,6 @@ def test_the_merge_applies_the_reviewed_plan_and_its_closing_plan_is_clean(hando
     assert not (handover.applier.temp / "not-applied" / "default").exists()
 
 
-@needs_base_policies
 def test_a_prune_reviewed_as_no_changes_does_not_delete_a_partner_added_before_the_merge(handover: Handover) -> None:
     """The pull request only adds `prune: true`: its plan shows no changes. An admin then adds a
     partner in the portal. Planning main afresh at the merge would delete it; the reviewed plan
@@ -284,7 +283,9 @@ def test_a_prune_reviewed_as_no_changes_does_not_delete_a_partner_added_before_t
     (handover.head / "xtap.yaml").write_text(f"tenant: {handover.emulator.tenant_id}\nprune: true\n")
     planned = handover.plan()
     assert planned.output("changes") == "false"
+    # No Graph write, but the comment shows what the merge turns on (--base-policies).
     assert "No changes" in planned.summary
+    assert "| xtap.yaml `prune` | _default_ | `true` |" in planned.summary
     admin_adds_a_partner(handover.emulator)
     handover.merge()
     refused = handover.apply()
@@ -295,7 +296,6 @@ def test_a_prune_reviewed_as_no_changes_does_not_delete_a_partner_added_before_t
     assert "is stale: the tenant changed since it was planned" in handover.reason()
 
 
-@needs_base_policies
 def test_drift_between_review_and_merge_is_not_applied_unreviewed(handover: Handover) -> None:
     write_policies(handover.head, [SEED_000_CREATE_BODY])
     handover.plan()
@@ -311,7 +311,6 @@ def test_drift_between_review_and_merge_is_not_applied_unreviewed(handover: Hand
     assert "is stale" in handover.reason()
 
 
-@needs_base_policies
 def test_a_merge_that_writes_more_than_its_plan_showed_is_refused(handover: Handover) -> None:
     """main moved while the pull request waited: the merge would also create another partner."""
     write_policies(handover.head, [SEED_000_CREATE_BODY])
@@ -324,6 +323,22 @@ def test_a_merge_that_writes_more_than_its_plan_showed_is_refused(handover: Hand
         f"is not the plan xtap makes from policies and the tenant: the plan made now also changes partner {OUT_OF_BAND}"
         in (handover.reason())
     )
+
+
+def test_a_reviewed_plan_that_breaks_a_guardrail_is_not_applied(handover: Handover) -> None:
+    """apply.yml runs no check of its own: xtap apply's guardrails refuse, and nothing is written."""
+    trusting = {**SEED_000_CREATE_BODY, "inboundTrust": {"isMfaAccepted": True}}  # not marked trusted
+    (handover.head / "partners" / f"{PARTNER}.yaml").write_text(json.dumps(trusting))
+    assert handover.plan().output("changes") == "true"
+    handover.merge()
+    refused = handover.apply()
+    assert refused.code == 1
+    assert writes_served(handover.emulator) == []
+    assert "[inbound-trust-only-trusted]" in handover.reason()
+    assert "[inbound-trust-only-trusted]" in refused.summary
+    for job in (workflow("apply.yml")["jobs"]["apply"], workflow("converge.yml")["jobs"]["apply"]):
+        assert not [s for s in job["steps"] if "xtap check" in s.get("run", "")]
+    assert "--skip-checks" not in "".join(path.read_text() for path in (ROOT / ".github").rglob("*.*"))
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ruamel.yaml import YAML
 
 from reconciler.emulator import Emulator
@@ -166,15 +165,6 @@ class Runner:
             return StepRun(done.returncode, done.stdout + done.stderr, output.read_text(), summary.read_text())
 
 
-def base_policies_supported() -> bool:
-    shown = subprocess.run([str(VENV_BIN / "xtap"), "plan", "--help"], capture_output=True, text=True, timeout=60)
-    return "--base-policies" in shown.stdout
-
-
-# plan.yml's plan step compares with the base branch's folder when there is one.
-needs_base_policies = pytest.mark.skipif(
-    not base_policies_supported(), reason="xtap plan --base-policies is not on this branch yet"
-)
 # A pull request's plan job for the default tenant (policies/).
 PLAN_CONTEXT = {
     "matrix.tenant.policies": "policies",
