@@ -18,7 +18,7 @@ from conftest import run_xtap
 from test_cli import BROKEN
 from test_imports import heavy, imported
 from test_validate_cli import CASES, RESOURCE_CASES
-from test_workflows import ROOT, VENV_BIN, run_step
+from workflow_steps import ROOT, VENV_BIN, Runner
 
 SCHEMAS = ROOT / "schemas"
 EXAMPLES = ROOT / "policies"
@@ -126,13 +126,13 @@ def test_every_example_names_its_schema_in_a_modeline_and_validates() -> None:
 
 
 def test_ci_checks_the_examples_and_fails_on_a_bad_one(tmp_path: Path) -> None:
-    passed = run_step("ci.yml", "workflows", "schemas", ROOT)
+    passed = Runner(ROOT, tmp_path).run("ci.yml", "workflows", "schemas")
     assert passed.code == 0, passed.log
     assert passed.log.count("ok -- validation done") == 4
     for folder in ("schemas", "policies"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     (tmp_path / "policies" / "partners" / "typo.yaml").write_text(BAD_FILES["test_cli: mis-cased key"][1])
-    failed = run_step("ci.yml", "workflows", "schemas", tmp_path)
+    failed = Runner(tmp_path, tmp_path).run("ci.yml", "workflows", "schemas")
     assert failed.code == 1
     assert "policies/partners/typo.yaml" in failed.log and "'B2bCollaborationInbound' was unexpected" in failed.log
 
