@@ -144,11 +144,15 @@ def load_policies(root: Path | str, bodies: bool = True, pool: Executor | None =
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
     layout = _layout(root, problems)
+    settings, prune, sources = _settings(layout.settings, problems)
+    own = None if settings.tenant is None else Address(PARTNER.name, settings.tenant)
     for loaded in _load_files(layout.files, bodies, pool):
         problems.extend(loaded.problems)
         for address, instance, key_at in loaded.declared:
-            _add(instances, address, instance, (loaded.file, *key_at), problems)
-    settings, prune, sources = _settings(layout.settings, problems)
+            if address == own:
+                problems.append(Problem(loaded.file, *key_at, _own_tenant_message(address.id)))
+            else:
+                _add(instances, address, instance, (loaded.file, *key_at), problems)
     problems.extend(_waiver_problems(instances.values(), {*BUILTIN_IDS, *settings.rules}, settings.waiverMaxDays))
     if problems:
         raise PolicyError(problems)
@@ -404,6 +408,16 @@ def _instances(
     for child, body in nested.items():
         if body is not None:
             yield Address(child.name, resource_id), DesiredInstance(body, _source(doc, child.nested_key), tool)
+
+
+def _own_tenant_message(tenant: str) -> str:
+    """A partner configuration is about another tenant: one for the folder's own is a file
+    copied from the wrong folder, or a `tenant:` naming the wrong tenant. Either way it is the
+    author's mistake, so it is said offline, at the file, and nothing of it reaches Graph."""
+    return (
+        f"tenantId {tenant} is this folder's own tenant (tenant: in {SETTINGS_FILE}); a tenant is never "
+        f"its own partner: remove this file, or correct the tenant id here or in {SETTINGS_FILE}"
+    )
 
 
 def _add(

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_xtap
+from conftest import run_xtap, writes_served
 
 from reconciler.emulator import Emulator
 from reconciler.load import LINK_OUTSIDE, PARALLEL_FILES, PolicyError, load_policies
@@ -128,6 +128,26 @@ def test_plan_writes_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator)
     assert result.code == 1 and "Traceback" not in result.stderr
     assert f"{len(CASES)} problem(s)" in result.stderr, result.stderr
     assert all(r.method == "GET" for r in emulator.requests)  # reads may start while files load; no write
+
+
+def test_a_partner_file_for_the_folder_s_own_tenant_is_refused_by_every_command(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """A file copied from the wrong folder: the bound tenant as its own partner. validate finds
+    it offline, and plan and apply stop with it before any write."""
+    own = emulator.tenant_id
+    policies = policies_with(tmp_path, f"tenantId: {own.upper()}\ninboundTrust: {{isMfaAccepted: true}}\n")
+    (policies / "xtap.yaml").write_text(f"tenant: {own}\n")
+    problem = (
+        f"{policies}/partners/p.yaml:1:11: tenantId {own} is this folder's own tenant (tenant: in xtap.yaml); "
+        "a tenant is never its own partner: remove this file, or correct the tenant id here or in xtap.yaml"
+    )
+    for command in (("validate",), ("plan",), ("apply", "--auto-approve")):
+        result = run_xtap(*command, "--policies", str(policies), emulator=emulator)
+
+        assert result.code == 1, (command, result.stderr)
+        assert result.stderr.splitlines()[0] == problem, result.stderr
+    assert writes_served(emulator) == [] and emulator.partners() == {}
 
 
 IDP = "invitationRedemptionIdentityProviderConfiguration"
