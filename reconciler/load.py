@@ -193,8 +193,13 @@ def workers(root: Path | str, reserve: int = 0) -> Iterator[Executor | None]:
 
 
 def _partner_files(root: Path) -> int:
+    """How many names partners/ holds; none when it is a link that leads outside the folder,
+    which loading refuses without listing it (so it forks no worker for another folder)."""
+    partners = root / PARTNERS_DIR
+    if not _resolves_inside(partners, os.path.realpath(root)):
+        return 0
     try:
-        return len(os.listdir(root / PARTNERS_DIR))
+        return len(os.listdir(partners))
     except OSError:
         return 0  # no partners/ folder: loading says what is wrong, if anything
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import run_xtap
 
+from reconciler import load
 from reconciler.emulator import Emulator
 from reconciler.load import LINK_OUTSIDE, PolicyError, load_policies, load_settings
 
@@ -72,6 +73,7 @@ def test_a_partners_folder_that_is_a_link_outside_is_refused_and_never_listed(tm
 
     assert problems(root) == [f"partners:1:1: {LINK_OUTSIDE}"]  # outside/x.yaml would be a syntax error
     assert settings_problems(root) == [f"partners:1:1: {LINK_OUTSIDE}"]
+    assert load._partner_files(root) == 0  # not even counted, to choose whether to fork workers
 
 
 def test_a_link_to_a_link_is_judged_where_it_ends(tmp_path: Path) -> None:
@@ -122,6 +124,7 @@ def test_a_partners_folder_linked_inside_the_folder_is_read(tmp_path: Path) -> N
     (root / "partners").symlink_to(".partners")
 
     assert [address.id for address in load_policies(root).of("partner")] == [TENANT]
+    assert load._partner_files(root) == 1
 
 
 def test_a_policies_folder_that_is_a_link_is_judged_by_its_real_path(tmp_path: Path) -> None:
