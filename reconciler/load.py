@@ -76,6 +76,11 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 # How deep a first reading keeps positions: the top-level keys, which a change's source names.
 TOP_LEVEL = 1
+# A symbolic link is read through only where it resolves inside the policies folder (`_listing`).
+LINK_OUTSIDE = (
+    "symbolic link that leads outside the policies folder; xtap reads nothing outside it: copy the file "
+    "or folder in, or link to one inside the folder"
+)
 # The safe loader's resolver: YAML 1.2's core types, so `yes` and `on` are strings.
 _RESOLVER = Resolver()
 
@@ -138,11 +143,16 @@ def load_policies(root: Path | str, bodies: bool = True, pool: Executor | None =
     root = _folder(root)
     problems: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
-    for loaded in _load_files(list(_policy_files(root, problems)), bodies, pool):
+    layout = _layout(root, problems)
+    settings, prune, sources = _settings(layout.settings, problems)
+    own = None if settings.tenant is None else Address(PARTNER.name, settings.tenant)
+    for loaded in _load_files(layout.files, bodies, pool):
         problems.extend(loaded.problems)
         for address, instance, key_at in loaded.declared:
-            _add(instances, address, instance, (loaded.file, *key_at), problems)
-    settings, prune, sources = _settings(root / SETTINGS_FILE, problems)
+            if address == own:
+                problems.append(Problem(loaded.file, *key_at, _own_tenant_message(address.id)))
+            else:
+                _add(instances, address, instance, (loaded.file, *key_at), problems)
     problems.extend(_waiver_problems(instances.values(), {*BUILTIN_IDS, *settings.rules}, settings.waiverMaxDays))
     if problems:
         raise PolicyError(problems)
@@ -183,8 +193,13 @@ def workers(root: Path | str, reserve: int = 0) -> Iterator[Executor | None]:
 
 
 def _partner_files(root: Path) -> int:
+    """How many names partners/ holds; none when it is a link that leads outside the folder,
+    which loading refuses without listing it (so it forks no worker for another folder)."""
+    partners = root / PARTNERS_DIR
+    if not _resolves_inside(partners, os.path.realpath(root)):
+        return 0
     try:
-        return len(os.listdir(root / PARTNERS_DIR))
+        return len(os.listdir(partners))
     except OSError:
         return 0  # no partners/ folder: loading says what is wrong, if anything
 
@@ -250,9 +265,16 @@ def _unpacked(packed: _Packed) -> _Loaded:
 
 def load_settings(root: Path | str) -> Settings:
     """xtap.yaml alone: the tenant binding, which Graph commands need before their first request,
-    while the policy files are still loading. Raises PolicyError like `load_policies`."""
-    problems: list[Problem] = []
-    settings, _, _ = _settings(_folder(root) / SETTINGS_FILE, problems)
+    while the policy files are still loading. Raises PolicyError like `load_policies`.
+
+    A link that leads out of the folder is refused here too, before xtap.yaml is read: the
+    files load while the tenant is read, and a file from elsewhere on the machine (a runner's
+    credentials, another tenant's folder) must never get as far as a request to Graph."""
+    root = _folder(root)
+    problems = _links_outside(root)
+    if problems:
+        raise PolicyError(problems)
+    settings, _, _ = _settings(root / SETTINGS_FILE, problems)
     if problems:
         raise PolicyError(problems)
     return settings
@@ -290,10 +312,10 @@ def _load_file(path: Path, rtype: ResourceType) -> _Loaded:
     return _Loaded(str(path), problems, declared)
 
 
-def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | None, dict[str, str]]:
+def _settings(path: Path | None, problems: list[Problem]) -> tuple[Settings, Prune | None, dict[str, str]]:
     """xtap.yaml, strict like every policy file, with where each of its keys stands; absent, or
     only comments, it binds nothing and prunes nothing."""
-    if not path.is_file():
+    if path is None or not path.is_file():
         return Settings(), None, {}
     doc = _parse(path, problems, empty_means={})
     if doc is None:
@@ -393,6 +415,16 @@ def _instances(
             yield Address(child.name, resource_id), DesiredInstance(body, _source(doc, child.nested_key), tool)
 
 
+def _own_tenant_message(tenant: str) -> str:
+    """A partner configuration is about another tenant: one for the folder's own is a file
+    copied from the wrong folder, or a `tenant:` naming the wrong tenant. Either way it is the
+    author's mistake, so it is said offline, at the file, and nothing of it reaches Graph."""
+    return (
+        f"tenantId {tenant} is this folder's own tenant (tenant: in {SETTINGS_FILE}); a tenant is never "
+        f"its own partner: remove this file, or correct the tenant id here or in {SETTINGS_FILE}"
+    )
+
+
 def _add(
     instances: dict[Address, DesiredInstance],
     address: Address,
@@ -411,40 +443,87 @@ def _add(
     instances[address] = instance
 
 
-def _policy_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, ResourceType]]:
-    """Each policy file with the resource type it declares, in a stable order."""
-    for path, is_dir in _entries(root, problems):
+@dataclass
+class _Layout:
+    """The files a policies folder holds: each policy file with the resource type it declares,
+    in a stable order, and xtap.yaml if there is one."""
+
+    files: list[tuple[Path, ResourceType]] = field(default_factory=list)
+    settings: Path | None = None
+
+
+def _layout(root: Path, problems: list[Problem]) -> _Layout:
+    inside = os.path.realpath(root)
+    layout = _Layout()
+    partners = False
+    for path, is_dir in _entries(root, inside, problems):
         if is_dir:
-            if path.name != PARTNERS_DIR:
+            if path.name == PARTNERS_DIR:
+                partners = True
+            else:
                 problems.append(Problem.whole(path, f"unknown folder; partner files go in {PARTNERS_DIR}/"))
         elif path.name in SINGLETON_FILES:
-            yield path, SINGLETON_FILES[path.name]
+            layout.files.append((path, SINGLETON_FILES[path.name]))
         elif path.name == SETTINGS_FILE:
-            continue  # read by `_settings`
+            layout.settings = path
         elif path.suffix.lower() in YAML_SUFFIXES:
             expected = f"expected {', '.join([*SINGLETON_FILES, SETTINGS_FILE])} or a partner file in {PARTNERS_DIR}/"
             problems.append(Problem.whole(path, f"unknown policy file; {expected}"))
-    partners_dir = root / PARTNERS_DIR
-    if partners_dir.is_dir():
-        for path, is_dir in _entries(partners_dir, problems):
+    if partners:
+        for path, is_dir in _entries(root / PARTNERS_DIR, inside, problems):
             if is_dir:  # never silently skip a partner someone filed in a subfolder
                 message = f"folders inside {PARTNERS_DIR}/ are not read; put partner files directly in it"
                 problems.append(Problem.whole(path, message))
             elif path.suffix.lower() in YAML_SUFFIXES:
-                yield path, PARTNER
+                layout.files.append((path, PARTNER))
+    return layout
 
 
-def _entries(folder: Path, problems: list[Problem]) -> Iterator[tuple[Path, bool]]:
-    """The folder's entries that may be policies, by name, each with whether it is a folder
-    (from the directory listing: a `stat` per file was a tenth of validating 10,000). Hidden
-    names (`.git`, `.DS_Store`, emacs's `.#x.yaml` lock, vim's `.x.yaml.swp`) and backups
-    (`x.yaml~`) are never policies, so they are skipped silently; a JSON file is a problem,
-    since its author surely meant it as one."""
+def _links_outside(root: Path) -> list[Problem]:
+    """The links `_layout` refuses (in the folder and in partners/, the one folder in it that is
+    read), found from the listings alone, before any file is read."""
+    found: list[Problem] = []
+    inside = os.path.realpath(root)
+    if (PARTNERS_DIR, True) in _listing(root, inside, found):
+        _listing(root / PARTNERS_DIR, inside, found)
+    return found
+
+
+def _listing(folder: Path, inside: str, problems: list[Problem]) -> list[tuple[str, bool]]:
+    """The names in `folder` that may be policies, each with whether it is a folder (from the
+    directory listing: a `stat` per file was a tenth of validating 10,000). Hidden names
+    (`.git`, `.DS_Store`, emacs's `.#x.yaml` lock, vim's `.x.yaml.swp`) and backups (`x.yaml~`)
+    are never policies, so they are skipped silently.
+
+    A symbolic link must resolve inside the policies folder, whose real path is `inside`: a
+    folder is reviewed as what it holds, and a link to `/proc/self/environ` or
+    `~/.azure/msal_token_cache.json` would otherwise be read, and its content quoted in the
+    problems a pull request's plan posts. Such a link is a problem and is left out, so nothing
+    is read through it. The listing tells a link without a `stat`; only links are resolved."""
+    names: list[tuple[str, bool]] = []
     with os.scandir(folder) as listing:
-        entries = sorted((entry.name, entry.is_dir()) for entry in listing)
-    for name, is_dir in entries:
-        if name.startswith(".") or name.endswith("~"):
-            continue
+        for entry in listing:
+            name = entry.name
+            if name.startswith(".") or name.endswith("~"):
+                continue
+            if entry.is_symlink() and not _resolves_inside(folder / name, inside):
+                problems.append(Problem.whole(folder / name, LINK_OUTSIDE))
+                continue
+            names.append((name, entry.is_dir()))
+    return names
+
+
+def _resolves_inside(path: Path, inside: str) -> bool:
+    """Whether `path`, every link along it followed (links to links, `..` after a link), ends in
+    the folder `inside` or below it."""
+    real = os.path.realpath(path)
+    return real == inside or real.startswith(inside.rstrip(os.sep) + os.sep)
+
+
+def _entries(folder: Path, inside: str, problems: list[Problem]) -> Iterator[tuple[Path, bool]]:
+    """The folder's entries that may be policies (`_listing`), by name; a JSON file is a
+    problem, since its author surely meant it as one."""
+    for name, is_dir in sorted(_listing(folder, inside, problems)):
         path = folder / name
         if path.suffix.lower() == ".json":
             problems.append(
@@ -477,7 +556,8 @@ def _parse(path: Path, problems: list[Problem], empty_means: dict[str, Any] | No
 
 
 def _bounded_read(path: Path) -> bytes:
-    """The file's bytes, at most one past the cap: a partners/x.yaml may be a link to /dev/zero.
+    """The file's bytes, at most one past the cap: a partners/x.yaml may be a device or a pipe
+    (a link to /dev/zero is refused before, as it leads outside the folder; this holds anyway).
     A regular file is read at its own size (`read(cap)` allocates the whole cap first, which
     was a tenth of validating 10,000 files); anything else only up to the cap."""
     with path.open("rb", buffering=0) as stream:

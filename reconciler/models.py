@@ -492,7 +492,7 @@ class Settings(BaseModel):
     `prune` deletes live partners no file declares, with guards a folder cannot lose by
     accident: `protected` tenants are never deleted, service-made ones only when named in
     `pruneServiceMade`, and a plan deleting more than `pruneLimit` of the live partners (a
-    share, 1.0 = all) is refused.
+    share, 1.0 = all), or every one it does not spare, is refused.
 
     `rules` adjusts `xtap check`'s built-in rules and adds rules of your own (`rule_settings`);
     `waiverMaxDays` bounds how far ahead a waiver's expiry may be, so an exception granted in

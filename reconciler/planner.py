@@ -198,25 +198,32 @@ def _after_children(change: Change, deleted: set[Address]) -> Change:
 
 
 def _prune_refusals(prune: Prune, pruned: Iterable[Change], live: Live) -> Iterator[PlanError]:
-    """One error per type whose prune deletes too many: more than `prune.limit` of its live
-    instances, or every one of them (what a wrong --policies folder or an emptied one asks for).
-    The deletes stay in the plan, so a reviewer sees what was asked; the error stops apply."""
+    """One error per type whose prune deletes too many. Every instance prune may delete (all the
+    live ones but those it spares) is what a wrong --policies folder or an emptied one asks
+    for: counted against the whole, a few spared GDAP partners would let such a prune through.
+    Short of that, more than `prune.limit` of the live instances is too many as well. The
+    deletes stay in the plan, so a reviewer sees what was asked; the error stops apply."""
     for resource, count in Counter(change.resource for change in pruned).items():
-        total = len(live.of(resource))
-        allowed = min(int(Decimal(str(prune.limit)) * total), total - 1)
-        if count <= allowed:
-            continue
-        if count == total:
-            why = "every one of them, which prune refuses whatever pruneLimit says"
+        present = live.of(resource)
+        total = len(present)
+        spared = sum(1 for address, wire in present.items() if _spared(prune, address.id, wire) is not None)
+        allowed = int(Decimal(str(prune.limit)) * total)
+        if count >= total - spared:
+            but = f" but the {spared} it spares (protected, MTO members, service-made)" if spared else " of them"
+            why = (
+                f"every one{but}. pruneLimit does not change that; nothing is applied. Add files for the "
+                f"{resource}s to keep, or list them under protected in xtap.yaml; to delete them all, "
+                "delete them in the admin center."
+            )
+        elif count > allowed:
+            why = (
+                f"more than pruneLimit {prune.limit:g} allows ({allowed}); nothing is applied. Add files for the "
+                f"{resource}s to keep, list them under protected, or raise pruneLimit in xtap.yaml."
+            )
         else:
-            why = f"more than pruneLimit {prune.limit:g} allows ({allowed})"
-        yield PlanError(
-            resource,
-            "",
-            prune.source,
-            f"prune would delete {count} of the {total} live {resource}s: {why}; nothing is applied. Add files "
-            f"for the {resource}s to keep, list them under protected, or raise pruneLimit in xtap.yaml.",
-        )
+            continue
+        message = f"prune would delete {count} of the {total} live {resource}s: {why}"
+        yield PlanError(resource, "", prune.source, message)
 
 
 def _change(

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.load import PolicyError, load_policies
+from reconciler import load
+from reconciler.load import MAX_FILE_BYTES, PolicyError, load_policies
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 
@@ -158,3 +159,43 @@ def test_identity_sync_is_its_own_instance_never_in_the_partner_s_body(tmp_path:
     assert sync[0].id == TENANT.lower()
     assert sync[1].written == {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
     assert sync[1].source.endswith(":4")
+
+
+OWN_TENANT = (
+    "is this folder's own tenant (tenant: in xtap.yaml); a tenant is never its own partner: "
+    "remove this file, or correct the tenant id here or in xtap.yaml"
+)
+
+
+@pytest.mark.parametrize(
+    ("bound", "written"), [(TENANT, TENANT.upper()), (TENANT.upper(), TENANT)], ids=["file upper", "xtap.yaml upper"]
+)
+@pytest.mark.parametrize("bodies", [True, False], ids=["plan", "validate"])
+def test_a_partner_file_for_the_folder_s_own_tenant_is_a_problem_at_its_tenant_id(
+    tmp_path: Path, bound: str, written: str, bodies: bool
+) -> None:
+    other = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
+    partner_file(tmp_path, f"tenantId: {other}\n", "contoso.yaml")
+    partner_file(tmp_path, f"# copied from the wrong folder\ntenantId: '{written}'\ninboundTrust: {{}}\n", "self.yaml")
+    (tmp_path / "xtap.yaml").write_text(f"tenant: {bound}\n")
+
+    with pytest.raises(PolicyError) as raised:
+        load_policies(tmp_path, bodies=bodies)
+
+    assert [str(p).removeprefix(f"{tmp_path}/") for p in raised.value.problems] == [
+        f"partners/self.yaml:2:11: tenantId {TENANT} {OWN_TENANT}"
+    ]
+
+
+def test_a_folder_bound_to_no_tenant_or_another_may_declare_any_partner(tmp_path: Path) -> None:
+    partner_file(tmp_path, f"tenantId: {TENANT}\n")
+    assert [a.id for a in load_policies(tmp_path).of("partner")] == [TENANT]
+    (tmp_path / "xtap.yaml").write_text("tenant: 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a\n")
+    assert [a.id for a in load_policies(tmp_path).of("partner")] == [TENANT]
+
+
+def test_a_file_that_never_ends_is_read_only_up_to_the_limit() -> None:
+    """A regular file is read at its own size; anything else only up to one byte past the 1 MiB
+    cap. Nothing in a policies folder can lead to /dev/zero any more (a link outside it is
+    refused before any read), so the reader is tested on its own: a second line of defence."""
+    assert len(load._bounded_read(Path("/dev/zero"))) == MAX_FILE_BYTES + 1

@@ -14,8 +14,12 @@ from conftest import Run, run_xtap, writes_served
 from policy_files import write_policies
 
 from reconciler import planfile
+from reconciler.address import Address
+from reconciler.desired import Desired, DesiredInstance, Prune
 from reconciler.emulator import Emulator
+from reconciler.live import Live
 from reconciler.plan import Change, Plan
+from reconciler.planner import make_plan
 from reconciler.render import render_text
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
@@ -141,6 +145,85 @@ def test_a_prune_of_every_partner_is_refused_whatever_the_limit(tmp_path: Path, 
     assert "Plan: 0 to create, 0 to update, 2 to delete, 0 to reset." in planned.stdout
     assert applied.code == 1
     assert writes_served(emulator) == []
+
+
+PLAIN = [f"{n}{n}{n}{n}{n}{n}{n}{n}-aaaa-4aaa-8aaa-aaaaaaaaaaaa" for n in range(1, 6)]  # ordinary partners
+EVERY_ONE = "every one but the {spared} it spares (protected, MTO members, service-made)"
+
+
+def planned_errors(live: list[dict[str, Any]], files: tuple[str, ...] = (), **guards: Any) -> list[str]:
+    """The plan's errors when xtap.yaml prunes with `guards` and files declare `files` (as they
+    are live: no change of their own)."""
+    partners = {Address("partner", partner["tenantId"]): partner for partner in live}
+    declared = {Address("partner", tenant): DesiredInstance({"tenantId": tenant}, "p.yaml:1") for tenant in files}
+    desired = Desired(declared, prune=Prune("xtap.yaml:1", **guards))
+    return [error.message for error in make_plan(desired, Live(partners, ("partner",))).errors]
+
+
+def test_a_prune_of_every_partner_it_does_not_spare_is_refused_though_some_are_spared() -> None:
+    """Five partners no file declares and one GDAP partner prune spares, with an empty folder:
+    5 of 6 is not every live partner, yet it is every one the folder could have kept."""
+    live = [{"tenantId": tenant} for tenant in PLAIN] + [{"tenantId": GDAP, "isServiceProvider": True}]
+
+    [error] = planned_errors(live)
+
+    assert error.startswith(f"prune would delete 5 of the 6 live partners: {EVERY_ONE.format(spared=1)}. ")
+    assert "pruneLimit does not change that; nothing is applied." in error
+    assert "list them under protected in xtap.yaml; to delete them all, delete them in the admin center." in error
+    assert "raise pruneLimit" not in error  # advice that would not help
+
+
+def test_spared_partners_count_as_spared_whether_or_not_a_file_declares_them() -> None:
+    """A folder that declares only partners prune would spare anyway keeps nothing prune may
+    delete: a protected partner and an MTO member with files, three strays without."""
+    live = [{"tenantId": tenant} for tenant in PLAIN[:4]] + [{"tenantId": MTO, "isInMultiTenantOrganization": True}]
+
+    [error] = planned_errors(live, files=(PLAIN[0], MTO), protected=frozenset({PLAIN[0]}))
+
+    assert error.startswith(f"prune would delete 3 of the 5 live partners: {EVERY_ONE.format(spared=2)}. ")
+
+
+def test_a_prune_that_leaves_one_partner_it_could_delete_goes_ahead() -> None:
+    live = [{"tenantId": tenant} for tenant in PLAIN] + [{"tenantId": GDAP, "isServiceProvider": True}]
+
+    assert planned_errors(live, files=(PLAIN[0],)) == []
+
+
+def test_a_prune_of_every_partner_says_so_and_not_that_it_is_over_the_limit() -> None:
+    """Both rules refuse it; the one that says what is wrong wins, with its own advice."""
+    [error] = planned_errors([{"tenantId": tenant} for tenant in PLAIN[:2]], limit=0.5)
+
+    assert error.startswith("prune would delete 2 of the 2 live partners: every one of them. ")
+    assert "pruneLimit does not change that" in error and "raise pruneLimit" not in error
+
+
+def test_a_prune_over_the_limit_says_so_with_its_numbers_and_advice() -> None:
+    live = [{"tenantId": tenant} for tenant in PLAIN] + [{"tenantId": GDAP, "isServiceProvider": True}]
+
+    [error] = planned_errors(live, files=(PLAIN[0],), limit=0.5)
+
+    assert error == (
+        "prune would delete 4 of the 6 live partners: more than pruneLimit 0.5 allows (3); nothing is applied. "
+        "Add files for the partners to keep, list them under protected, or raise pruneLimit in xtap.yaml."
+    )
+
+
+def test_an_emptied_folder_cannot_prune_past_a_spared_partner(tmp_path: Path, emulator: Emulator) -> None:
+    """The case above through the CLI: nothing is written, whatever pruneLimit says."""
+    for tenant in PLAIN:
+        emulator.put_partner({"tenantId": tenant, **TRUST})
+    emulator.put_partner({"tenantId": GDAP, "isServiceProvider": True})
+    policies = settings(write_policies(tmp_path / "policies", []), "prune: true\npruneLimit: 1\n")
+
+    planned = xtap("plan", policies=policies, emulator=emulator)
+    applied = xtap("apply", "--auto-approve", policies=policies, emulator=emulator)
+
+    assert planned.code == 1
+    assert f"prune would delete 5 of the 6 live partners: {EVERY_ONE.format(spared=1)}." in planned.stderr
+    assert "Plan: 0 to create, 0 to update, 5 to delete, 0 to reset." in planned.stdout
+    assert applied.code == 1
+    assert writes_served(emulator) == []
+    assert len(emulator.partners()) == 6
 
 
 def test_a_saved_prune_plan_applies_and_the_next_plan_is_clean(tmp_path: Path, emulator: Emulator) -> None:

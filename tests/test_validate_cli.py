@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_xtap
+from conftest import run_xtap, writes_served
 
 from reconciler.emulator import Emulator
-from reconciler.load import PARALLEL_FILES, PolicyError, load_policies
+from reconciler.load import LINK_OUTSIDE, PARALLEL_FILES, PolicyError, load_policies
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 HEAD = f"tenantId: {TENANT}\n"
@@ -128,6 +128,26 @@ def test_plan_writes_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator)
     assert result.code == 1 and "Traceback" not in result.stderr
     assert f"{len(CASES)} problem(s)" in result.stderr, result.stderr
     assert all(r.method == "GET" for r in emulator.requests)  # reads may start while files load; no write
+
+
+def test_a_partner_file_for_the_folder_s_own_tenant_is_refused_by_every_command(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """A file copied from the wrong folder: the bound tenant as its own partner. validate finds
+    it offline, and plan and apply stop with it before any write."""
+    own = emulator.tenant_id
+    policies = policies_with(tmp_path, f"tenantId: {own.upper()}\ninboundTrust: {{isMfaAccepted: true}}\n")
+    (policies / "xtap.yaml").write_text(f"tenant: {own}\n")
+    problem = (
+        f"{policies}/partners/p.yaml:1:11: tenantId {own} is this folder's own tenant (tenant: in xtap.yaml); "
+        "a tenant is never its own partner: remove this file, or correct the tenant id here or in xtap.yaml"
+    )
+    for command in (("validate",), ("plan",), ("apply", "--auto-approve")):
+        result = run_xtap(*command, "--policies", str(policies), emulator=emulator)
+
+        assert result.code == 1, (command, result.stderr)
+        assert result.stderr.splitlines()[0] == problem, result.stderr
+    assert writes_served(emulator) == [] and emulator.partners() == {}
 
 
 IDP = "invitationRedemptionIdentityProviderConfiguration"
@@ -271,15 +291,15 @@ def test_template_flags_that_contradict_or_are_reserved(tmp_path: Path, file: st
     assert result.stderr.splitlines()[0] == f"{policies}/{file}:{problem}"
 
 
-def test_a_file_that_never_ends_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
-    """A regular file is read at its own size; anything else (here a link to /dev/zero, which a
-    hostile pull request can add) only up to the 1 MiB cap, and then refused."""
+def test_a_link_to_a_file_that_never_ends_is_not_read(tmp_path: Path) -> None:
+    """A link to /dev/zero, which a hostile pull request can add, leads outside the folder: it is
+    refused from the listing, without a byte read (`load._bounded_read` would stop at 1 MiB)."""
     partners = tmp_path / "policies" / "partners"
     partners.mkdir(parents=True)
     (partners / "p.yaml").symlink_to("/dev/zero")
     result = run_xtap("validate", "--policies", str(tmp_path / "policies"))
     assert result.code == 1
-    assert result.stderr.splitlines()[0] == f"{partners / 'p.yaml'}:1:1: larger than 1 MiB, the limit for a policy file"
+    assert result.stderr.splitlines()[0] == f"{partners / 'p.yaml'}:1:1: {LINK_OUTSIDE}"
 
 
 def test_json_files_get_a_hint_and_hidden_and_backup_files_are_skipped(tmp_path: Path) -> None:
