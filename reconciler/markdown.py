@@ -10,8 +10,6 @@ is never cut open and the rest of the comment still renders. Pure.
 
 from __future__ import annotations
 
-import html
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -26,16 +24,6 @@ class Block:
 
     line: str
     details: str
-
-
-# Characters that start markdown or HTML syntax where they stand in running text.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#+!|~@:])")
-
-
-def md_text(text: str) -> str:
-    """Outside text (a rule id, an owner's name) as running markdown text that shows as written:
-    no link, image, tag, mention, emphasis or table cell can be made of it."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def count_table(label: str, counts: list[tuple[str, int]]) -> str:

@@ -5,12 +5,14 @@ terminals, so the CLI decides where output goes and whether colour is wanted, an
 
 Every string that comes from outside the program (a policy file path, a tenant id or a value read
 from Graph) goes through `escape.visible` on its way into the report, so a crafted file name cannot
-act on the terminal or the CI log that shows the plan (see `escape`).
+act on the terminal or the CI log that shows the plan (see `escape`). In markdown, file names,
+messages and reasons also go through `escape.markdown_text`, so none turns into a link, an
+image, a tag or a mention; ids and values go in code spans and fences, which GitHub shows as
+they are.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import Counter
@@ -21,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from reconciler import planfile
 from reconciler.address import Address
 from reconciler.effective import Setting
-from reconciler.escape import visible
-from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit, md_text
+from reconciler.escape import markdown_text, visible
+from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit
 from reconciler.plan import (
     ACTIONS,
     SETTINGS_SCOPE,
@@ -190,15 +192,20 @@ def _null(path: str, inherited: Mapping[str, Any]) -> str:
     return f"null ({_NULL_NOTE}: {_json(inherited[path])})" if path in inherited else "null"
 
 
-def _error_line(error: PlanError) -> str:
-    """An error names its resource, or its type alone when it is about many (a refused prune)."""
-    where = f" ({visible(error.source)})" if error.source else ""
-    name = " ".join(visible(part) for part in (error.resource, error.id) if part)
-    return f"{name}{where}: {visible(error.message)}"
+_Quote = Callable[[str], str]
 
 
-def _spared(unmanaged: Unmanaged) -> str:
-    return f"  (not pruned: {visible(unmanaged.spared)})" if unmanaged.spared else ""
+def _error_line(error: PlanError, text: _Quote = visible, ident: _Quote = visible) -> str:
+    """An error names its resource, or its type alone when it is about many (a refused prune).
+    `text` escapes what it says and where, `ident` the id, for the format at hand."""
+    where = f" ({text(error.source)})" if error.source else ""
+    parts = [text(error.resource)] if error.resource else []
+    parts += [ident(error.id)] if error.id else []
+    return f"{' '.join(parts)}{where}: {text(error.message)}"
+
+
+def _spared(unmanaged: Unmanaged, text: _Quote = visible) -> str:
+    return f"  (not pruned: {text(unmanaged.spared)})" if unmanaged.spared else ""
 
 
 def _labelled(label: str, value_lines: list[str], sgr: str, paint: _Paint) -> list[str]:
@@ -320,7 +327,8 @@ def _md_head(plan: Plan) -> str:
     else:
         head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
     if plan.errors:  # never cut: they are why the plan cannot be applied
-        head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(f"- {_error_line(e)}" for e in plan.errors))
+        lines = [f"- {_error_line(e, markdown_text, _md_id)}" for e in plan.errors]
+        head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(lines))
     head += _md_settings(plan)  # never cut either: they decide what later applies do
     return "\n\n".join(head)
 
@@ -332,10 +340,10 @@ def _md_settings(plan: Plan) -> list[str]:
             "| "
             + " | ".join(
                 (
-                    f"{md_text(visible(c.scope))} {_md_cell(visible(c.name))}",
+                    f"{markdown_text(c.scope)} {_md_cell(visible(c.name))}",
                     _md_setting(c.before),
                     _md_setting(c.after),
-                    md_text(visible(c.effect)),
+                    markdown_text(c.effect),
                 )
             )
             + " |"
@@ -346,10 +354,10 @@ def _md_settings(plan: Plan) -> list[str]:
     listed, counted = _in_force(plan)
     if listed or counted:
         items = [
-            f"- {md_text(visible(s.scope))} {_md_code(visible(s.name))} = {_md_setting(s.value)}"
+            f"- {markdown_text(s.scope)} {_md_code(visible(s.name))} = {_md_setting(s.value)}"
             for s in listed[:MD_SETTINGS_SHOWN]
         ]
-        items += [f"- {md_text(_marked(name, count))}" for name, count in counted.items()]
+        items += [f"- {markdown_text(_marked(name, count))}" for name, count in counted.items()]
         parts.append(f"**{_SETTINGS_TITLE}**\n\n" + "\n".join(items) + _md_more(len(listed)))
     return parts
 
@@ -382,21 +390,19 @@ def _md_change_details(change: Change, inherited: Mapping[str, Any]) -> str:
 
 
 def _md_change_title(change: Change) -> str:
-    """The `<summary>` of a change: HTML, not markdown, so every part is HTML-escaped."""
-    title = (
-        f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {html.escape(visible(change.resource))}"
-        f" <code>{html.escape(visible(change.id))}</code>"
-    )
+    """The `<summary>` of a change: HTML, not markdown, where `markdown_text` escapes as well."""
+    title = f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {markdown_text(change.resource)}"
+    title += f" <code>{markdown_text(change.id)}</code>"
     if change.source:
-        title += f" ({html.escape(visible(change.source))})"
+        title += f" ({markdown_text(change.source)})"
     return title
 
 
 def _md_change_line(change: Change) -> str:
     symbol, action = SYMBOLS[change.action], change.action
-    line = f"- `{symbol}` **{action}** {visible(change.resource)} {_md_code(visible(change.id))}"
+    line = f"- `{symbol}` **{action}** {markdown_text(change.resource)} {_md_id(change.id)}"
     if change.source:
-        line += f" ({_md_code(visible(change.source))})"
+        line += f" ({markdown_text(change.source)})"
     properties = _count(len(change.diff), "property", "properties")
     return f"{line}: {properties}, {_count(len(change.requests), 'request')}"
 
@@ -416,7 +422,13 @@ def _md_value(value: Any, path: str, inherited: Mapping[str, Any]) -> str:
 
 
 def _md_unmanaged(unmanaged: Unmanaged) -> str:
-    return f"- {visible(unmanaged.resource)} {_md_code(visible(unmanaged.id))}{_spared(unmanaged)}"
+    return f"- {markdown_text(unmanaged.resource)} {_md_id(unmanaged.id)}{_spared(unmanaged, markdown_text)}"
+
+
+def _md_id(resource_id: str) -> str:
+    """An id as a code span: a GUID (Graph's and the files' are checked to be) or a singleton's
+    name, shown as code; a code span holds whatever it is as text."""
+    return _md_code(visible(resource_id))
 
 
 def _md_code(text: str) -> str:

@@ -288,7 +288,7 @@ def test_markdown_trims_the_largest_details_first_keeping_every_summary_line() -
     trimmed = render_markdown(plan, limit=len(full) - 1)
     assert "Some details are omitted to fit a GitHub comment" in trimmed
     lines = trimmed.split("\n")
-    assert f"- `~` **update** partner `{giant.id}` (`{giant.source}`): 2 properties, 1 request" in lines
+    assert f"- `~` **update** partner `{giant.id}` ({giant.source}): 2 properties, 1 request" in lines
     assert trimmed.count("<details>") == 1 and f"<code>{FABRIKAM}</code>" in trimmed  # the small one keeps its
     assert fences_balanced(trimmed) and details_balanced(trimmed)
 
@@ -299,7 +299,7 @@ def test_markdown_keeps_a_line_per_change_when_every_detail_goes() -> None:
     lines = lines_only.split("\n")
     for symbol, action, tenant, name in (("+", "create", NEW, "contoso:1"), ("~", "update", FABRIKAM, "fabrikam:3")):
         file, line = name.split(":")
-        expected = f"- `{symbol}` **{action}** partner `{tenant}` (`policies/partners/{file}.yaml:{line}`)"
+        expected = f"- `{symbol}` **{action}** partner `{tenant}` (policies/partners/{file}.yaml:{line})"
         assert f"{expected}: 2 properties, 1 request" in lines
     assert "more item" not in lines_only  # every change still listed
     assert f"- partner `{STRAY}`" in lines  # a short unmanaged list is shorter than its count
