@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from reconciler.plan import (
     Request,
     Unmanaged,
 )
+from reconciler.risk import CLASSES, Risk, by_risk, classify
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
     from reconciler.apply import ApplyReport, Outcome, Status
@@ -71,6 +72,10 @@ _SETTINGS_CHANGED_TITLE = "Settings changed against the base (no Graph write now
 LISTED_PER_FILE = ("xtap.waivers",)
 # The markdown head, never cut, lists at most this many settings of each kind; the JSON plan has all.
 MD_SETTINGS_SHOWN = 25
+# The deletes and grants a markdown plan's head names (the rest it counts), and the reasons a
+# line names for each: so the head, which is never cut, stays small whatever the plan.
+_HEAD_NAMED = 20
+_LINE_REASONS = 4
 
 
 def render_json(plan: Plan) -> str:
@@ -82,7 +87,9 @@ def render_json(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, color: bool) -> str:
-    """A Terraform-like plan for a terminal or a CI log: one block per change, then the summary.
+    """A Terraform-like plan for a terminal or a CI log: one block per change, in the planner's
+    order (a partner's before its identity sync's, as apply sends them), then the risk summary
+    (counts per `risk` class) and the counts per action.
 
     Colour is the caller's decision (a TTY, `NO_COLOR`); with `color=False` the
     result holds no escape sequence at all, so it is safe to write to files and logs.
@@ -103,7 +110,8 @@ def render_text(plan: Plan, color: bool) -> str:
     blocks += _text_settings(plan, paint)
     if plan.has_changes:
         counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
-        blocks.append(paint(f"Plan: {counts}.", _BOLD))
+        risks = (classify(change, plan.inherited.get(change.resource, {})) for change in plan.changes)
+        blocks.append(paint(f"Risk: {_risk_counts(risks)}.", _BOLD) + "\n" + paint(f"Plan: {counts}.", _BOLD))
     elif plan.errors:
         blocks.append(paint(_NO_OTHER_CHANGES, _BOLD))
     else:
@@ -299,29 +307,33 @@ def render_apply_summary(report: ApplyReport, color: bool) -> str:
 
 
 def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
-    """A report for a pull request comment, at most `limit` characters long: the summary table
-    and the errors (never cut), then one `<details>` element per change, deletes first (what
-    cannot be undone is what a reviewer must not miss), and the unmanaged list. When too long,
-    the largest details give way to their one-line summary first, so one giant partner cannot
-    flatten the rest (`markdown.fit`)."""
+    """A report for a pull request comment, at most `limit` characters long. The head is never
+    cut: the risk summary (counts per risk class, and the deletes and grants named with their
+    reasons), the summary table, the errors and the settings. Then one `<details>` element per
+    change, most dangerous first (deletes, grants, other updates and resets, creates: `risk`),
+    and the unmanaged list. When too long, details give way to their one-line summary, the least risky
+    first and the largest first within a class, so one giant partner cannot flatten the rest;
+    then the last lines go, creates first (`markdown.fit`)."""
+    ranked = by_risk(plan.changes, plan.inherited)
     blocks = [
-        Block(_md_change_line(change), _md_change_details(change, plan.inherited.get(change.resource, {})))
-        for change in sorted(plan.changes, key=_not_a_delete)
+        Block(
+            _md_change_line(change, risk),
+            _md_change_details(change, risk, plan.inherited.get(change.resource, {})),
+            risk.rank,
+        )
+        for change, risk in ranked
     ]
     if plan.unmanaged:
         listing = "\n".join(_md_unmanaged(u) for u in plan.unmanaged)
         line = f"- {_count(len(plan.unmanaged), 'unmanaged resource')} (never touched; listed in the JSON artifact)"
-        blocks.append(Block(line, f"**{_UNMANAGED_TITLE}**\n\n{listing}"))
-    return fit(_md_head(plan), blocks, limit, "item", _ARTIFACT)
+        blocks.append(Block(line, f"**{_UNMANAGED_TITLE}**\n\n{listing}", len(CLASSES)))
+    return fit(_md_head(plan, ranked), blocks, limit, "item", _ARTIFACT)
 
 
-def _not_a_delete(change: Change) -> bool:
-    return change.action != "delete"
-
-
-def _md_head(plan: Plan) -> str:
+def _md_head(plan: Plan, ranked: list[tuple[Change, Risk]]) -> str:
     head = ["### xtap plan"]
     if plan.has_changes:
+        head.append(_md_risk(ranked))
         counts = [(f"{SYMBOLS[action]} {action}", plan.summary[action]) for action in ACTIONS]
         head.append(count_table("action", counts))
     else:
@@ -376,9 +388,42 @@ def _md_more(count: int) -> str:
     return f"\n\n_…and {more} more; {_ARTIFACT}._" if more > 0 else ""
 
 
-def _md_change_details(change: Change, inherited: Mapping[str, Any]) -> str:
+def _md_risk(ranked: list[tuple[Change, Risk]]) -> str:
+    """The risk summary: counts per class, then each delete and grant with its reasons, up to
+    `_HEAD_NAMED` of them and a count of the rest, so the head stays a few thousand characters
+    whatever the plan."""
+    summary = f"**Risk:** {_risk_counts(risk for _, risk in ranked)}"
+    named = [(change, risk) for change, risk in ranked if risk.reasons]
+    items = [f"- {_md_named(change)}: {_reasons(risk)}" for change, risk in named[:_HEAD_NAMED]]
+    if len(named) > _HEAD_NAMED:
+        items.append(f"- …and {len(named) - _HEAD_NAMED:,} more deletes and grants, below")
+    return "\n\n".join([summary, "\n".join(items)]) if items else summary
+
+
+def _md_named(change: Change) -> str:
+    symbol, action = SYMBOLS[change.action], change.action
+    return f"`{symbol}` **{action}** {markdown_text(change.resource)} {_md_id(change.id)}"
+
+
+def _reasons(risk: Risk) -> str:
+    """A delete's or grant's reasons, the first `_LINE_REASONS` of them, escaped for markdown
+    and HTML alike; the plan's diff holds them all."""
+    shown = "; ".join(markdown_text(reason) for reason in risk.reasons[:_LINE_REASONS])
+    if (more := len(risk.reasons) - _LINE_REASONS) > 0:
+        shown += f"; and {more} more"
+    return f"grants {shown}" if risk.kind == "grant" else shown
+
+
+def _risk_counts(risks: Iterable[Risk]) -> str:
+    """Every risk class with its count, most dangerous first: `1 delete, 1 grant, 3 updates,
+    2,500 creates`."""
+    counts = Counter(risk.kind for risk in risks)
+    return ", ".join(f"{counts[kind]:,} {kind}{'' if counts[kind] == 1 else 's'}" for kind in CLASSES)
+
+
+def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any]) -> str:
     # A blank line after </summary> and before </details> lets GitHub render markdown inside.
-    parts = [f"<details>\n<summary>{_md_change_title(change)}</summary>"]
+    parts = [f"<details>\n<summary>{_md_change_title(change, risk)}</summary>"]
     if change.diff:
         rows = [_md_diff_row(change.action, entry, inherited) for entry in change.diff]
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
@@ -389,22 +434,24 @@ def _md_change_details(change: Change, inherited: Mapping[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
-def _md_change_title(change: Change) -> str:
-    """The `<summary>` of a change: HTML, not markdown, where `markdown_text` escapes as well."""
+def _md_change_title(change: Change, risk: Risk) -> str:
+    """The `<summary>` of a change, which is all a reviewer sees of it folded: HTML, not
+    markdown, where `markdown_text` escapes as well. A delete or a grant says why."""
     title = f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {markdown_text(change.resource)}"
     title += f" <code>{markdown_text(change.id)}</code>"
     if change.source:
         title += f" ({markdown_text(change.source)})"
-    return title
+    return f"{title}: <b>{_reasons(risk)}</b>" if risk.reasons else title
 
 
-def _md_change_line(change: Change) -> str:
-    symbol, action = SYMBOLS[change.action], change.action
-    line = f"- `{symbol}` **{action}** {markdown_text(change.resource)} {_md_id(change.id)}"
+def _md_change_line(change: Change, risk: Risk) -> str:
+    """The one line a change keeps when its details are cut: a grant still names what it grants."""
+    line = f"- {_md_named(change)}"
     if change.source:
         line += f" ({markdown_text(change.source)})"
     properties = _count(len(change.diff), "property", "properties")
-    return f"{line}: {properties}, {_count(len(change.requests), 'request')}"
+    line += f": {properties}, {_count(len(change.requests), 'request')}"
+    return f"{line}; **{_reasons(risk)}**" if risk.reasons else line
 
 
 def _md_diff_row(action: Action, entry: DiffEntry, inherited: Mapping[str, Any]) -> str:
