@@ -1,4 +1,5 @@
-"""The one escaping path for text from outside the program on its way to a terminal or a log.
+"""The escaping paths for text from outside the program: `visible` on its way to a terminal or a
+log, `markdown_text` on its way into a GitHub comment or issue.
 
 Policy files come from pull requests, saved plans from disk, error messages from Graph, and all
 of them end up in CI logs and PR comments. A control character there could move the cursor,
@@ -6,10 +7,13 @@ recolour the log, forge a line of output, start a GitHub Actions workflow comman
 followed by `::error::` or `::add-mask::`) or flip the direction of the text after it. So every
 piece of outside text passes through `visible` before it is printed: control (Cc) and format (Cf)
 characters, newlines and ESC included, become `\\uXXXX` escapes that read the same but do nothing.
+Markdown is read by GitHub as well as by people, so there outside text also passes through
+`markdown_text`, which keeps it from turning into a link, an image, a tag or a mention.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Controls, format characters (bidi overrides, zero-width), and the Unicode line and paragraph
@@ -28,3 +32,32 @@ def visible(text: str) -> str:
 def _escape(char: str) -> str:
     code = ord(char)
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+# Characters markdown or HTML would read as markup, each written as a character reference, which
+# GitHub shows as the character and never reads as markup, whether the text lands in markdown,
+# in a table cell or inside an HTML element such as `<summary>` (where a backslash escape would
+# show). `@` keeps a zero-width space after it, so no `@name` in outside text notifies anyone.
+_MARKDOWN_ESCAPES = {ord(char): f"&#{ord(char)};" for char in "[]()*_\\`#|!~"} | {
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+    ord("@"): "@&#8203;",
+}
+# What makes a line a list item, a heading underline or a quote when it starts one.
+_LINE_STARTS = ("-", "+", "=")
+
+
+def markdown_text(text: str) -> str:
+    """`text` as literal text in GitHub markdown or HTML: `visible`, then every character that
+    could make a link, an image, a tag, emphasis, code, a heading, a table cell or a mention
+    written as a character reference, and likewise what would make a list or a code block at
+    the start of a line. Bare URLs stay autolinked, but their shown text is the URL itself."""
+    escaped = visible(text).translate(_MARKDOWN_ESCAPES)
+    body = escaped.lstrip(" ")
+    indent = "&#32;" * (len(escaped) - len(body))  # four spaces would start a code block
+    if body.startswith(_LINE_STARTS):
+        body = f"&#{ord(body[0])};{body[1:]}"
+    elif (number := re.match(r"\d+\.", body)) is not None:  # `1.` starts an ordered list
+        body = f"{number.group()[:-1]}&#46;{body[number.end() :]}"
+    return indent + body

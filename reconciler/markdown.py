@@ -1,17 +1,17 @@
 """Fitting a markdown report into a GitHub comment or issue (at most 65,536 characters).
 
 Plans and drift reports are a head (a summary table) and one block per resource: its details
-(a `<details>` element) and its one-line summary. When the report is too long, the largest
-details give way to their summary line first, one by one, so one giant partner cannot flatten
-the whole report; only if the summary lines alone are still too long are the last ones left
-out, saying how many. Only whole blocks are dropped, so a code fence or a `<details>` element
-is never cut open and the rest of the comment still renders. Pure.
+(a `<details>` element) and its one-line summary. When the report is too long, details give way
+to their summary line first, one by one: those of the highest rank (a plan's least risky
+changes) first, and within a rank the largest first, so one giant partner cannot flatten the
+whole report; only if the summary lines alone are still too long are the last ones left out,
+saying how many (a caller puts what matters most first). Only whole blocks are dropped, so a
+code fence or a `<details>` element is never cut open and the rest of the comment still
+renders. Pure.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -22,20 +22,11 @@ MARKDOWN_LIMIT = 65536
 @dataclass(frozen=True)
 class Block:
     """One resource: its summary as a list item, and its details (which hold the same summary
-    as their `<summary>`)."""
+    as their `<summary>`). Details of a higher `rank` are the first to give way."""
 
     line: str
     details: str
-
-
-# Characters that start markdown or HTML syntax where they stand in running text.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#+!|~@:])")
-
-
-def md_text(text: str) -> str:
-    """Outside text (a rule id, an owner's name) as running markdown text that shows as written:
-    no link, image, tag, mention, emphasis or table cell can be made of it."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    rank: int = 0
 
 
 def count_table(label: str, counts: list[tuple[str, int]]) -> str:
@@ -49,9 +40,9 @@ def fit(head: str, blocks: list[Block], limit: int, noun: str, artifact: str) ->
     what a block is ("change", "resource"); `artifact` says where the whole report is."""
     detailed = [True] * len(blocks)
     text = _join(head, blocks, detailed, len(blocks), noun, artifact)
-    largest_first = sorted(range(len(blocks)), key=lambda i: len(blocks[i].details), reverse=True)
+    trim_order = sorted(range(len(blocks)), key=lambda i: (blocks[i].rank, len(blocks[i].details)), reverse=True)
     total = len(text)
-    for i in largest_first:
+    for i in trim_order:
         if total <= limit:
             text = _join(head, blocks, detailed, len(blocks), noun, artifact)
             if len(text) <= limit:  # the estimate leaves out the separators and the note

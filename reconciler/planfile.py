@@ -1,8 +1,10 @@
 """The plan file: the stable, versioned JSON form of a plan (`plan --out`, `--format json`).
 
-The format is documented in the README ("Plan JSON"). Within a version fields are only added
+The format is documented in docs/plan-json.md. Within a version fields are only added
 (consumers ignore fields they do not know); any other change bumps FORMAT_VERSION, and
-`loads` refuses versions it does not know rather than guessing.
+`loads` refuses versions it does not know rather than guessing. Each change's `risk` is
+written for people and programs reading the plan; it is made from the change, so `loads`
+does not read it back and the saved-plan check (`difference`) does not compare it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from reconciler.address import Address
 from reconciler.plan import Change, DiffEntry, Plan, PlanError, PolicySetting, Request, SettingChange, Unmanaged
+from reconciler.risk import Risk, classify
 
 FORMAT_VERSION = 1
 # A plan file is read whole; 10,000 changed partners plan to about 40 MB.
@@ -32,15 +35,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "graphUrl": plan.graph_url,
         "tenant": plan.tenant,
         "changes": [
-            {
-                "resource": change.resource,
-                "id": change.id,
-                "action": change.action,
-                "source": change.source,
-                "diff": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diff],
-                "requests": [request_dict(r) for r in change.requests],
-                "dependsOn": [{"resource": a.resource, "id": a.id} for a in change.depends_on],
-            }
+            {**_change_dict(change), "risk": _risk_dict(classify(change, plan.inherited.get(change.resource, {})))}
             for change in plan.changes
         ],
         "unmanaged": [_unmanaged_dict(u) for u in plan.unmanaged],
@@ -49,6 +44,23 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "settings": [asdict(setting) for setting in plan.settings],
         "settingsChanges": [asdict(change) for change in plan.settings_changes],
     }
+
+
+def _change_dict(change: Change) -> dict[str, Any]:
+    """A change as the plan file holds it, less its `risk`: what apply reads back."""
+    return {
+        "resource": change.resource,
+        "id": change.id,
+        "action": change.action,
+        "source": change.source,
+        "diff": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diff],
+        "requests": [request_dict(r) for r in change.requests],
+        "dependsOn": [{"resource": a.resource, "id": a.id} for a in change.depends_on],
+    }
+
+
+def _risk_dict(risk: Risk) -> dict[str, Any]:
+    return {"class": risk.kind, "reasons": list(risk.reasons)}
 
 
 def _unmanaged_dict(unmanaged: Unmanaged) -> dict[str, Any]:
@@ -167,8 +179,9 @@ def _shown(value: Any) -> str:
 
 
 def _writes(plan: Plan) -> list[tuple[tuple[str, str], dict[str, Any]]]:
-    """Each change as the plan file holds it, minus its source, keyed by resource and id."""
-    changes = to_dict(plan)["changes"]
+    """Each change as the plan file holds it, minus its source and its risk (neither is
+    written to Graph), keyed by resource and id."""
+    changes = [_change_dict(change) for change in plan.changes]
     return [((c["resource"], c["id"]), {k: v for k, v in c.items() if k != "source"}) for c in changes]
 
 

@@ -92,7 +92,7 @@ class ResourceType:
         stack: list[type[GraphModel]] = [self.model]
         while stack:
             for name, info in stack.pop().model_fields.items():
-                for nested in _models_in(info.annotation):
+                for nested in models_in(info.annotation):
                     if name not in members:
                         stack.append(nested)
                     members.setdefault(name, set()).update(nested.model_fields)
@@ -106,10 +106,11 @@ class ResourceType:
         return self.path.removesuffix("/{id}")
 
 
-def _models_in(annotation: Any) -> list[type[GraphModel]]:
+def models_in(annotation: Any) -> list[type[GraphModel]]:
+    """The Graph models a field's type annotation names (`B2BSetting | None` names B2BSetting)."""
     if isinstance(annotation, type) and issubclass(annotation, GraphModel):
         return [annotation]
-    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+    return [model for arg in get_args(annotation) for model in models_in(arg)]
 
 
 POLICY = "/policies/crossTenantAccessPolicy"

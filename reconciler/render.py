@@ -5,24 +5,26 @@ terminals, so the CLI decides where output goes and whether colour is wanted, an
 
 Every string that comes from outside the program (a policy file path, a tenant id or a value read
 from Graph) goes through `escape.visible` on its way into the report, so a crafted file name cannot
-act on the terminal or the CI log that shows the plan (see `escape`).
+act on the terminal or the CI log that shows the plan (see `escape`). In markdown, file names,
+messages and reasons also go through `escape.markdown_text`, so none turns into a link, an
+image, a tag or a mention; ids and values go in code spans and fences, which GitHub shows as
+they are.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from reconciler import planfile
 from reconciler.address import Address
 from reconciler.effective import Setting
-from reconciler.escape import visible
-from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit, md_text
+from reconciler.escape import markdown_text, visible
+from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit
 from reconciler.plan import (
     ACTIONS,
     SETTINGS_SCOPE,
@@ -35,6 +37,7 @@ from reconciler.plan import (
     Request,
     Unmanaged,
 )
+from reconciler.risk import CLASSES, Risk, by_risk, classify
 
 if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
     from reconciler.apply import ApplyReport, Outcome, Status
@@ -69,6 +72,10 @@ _SETTINGS_CHANGED_TITLE = "Settings changed against the base (no Graph write now
 LISTED_PER_FILE = ("xtap.waivers",)
 # The markdown head, never cut, lists at most this many settings of each kind; the JSON plan has all.
 MD_SETTINGS_SHOWN = 25
+# The deletes and grants a markdown plan's head names (the rest it counts), and the reasons a
+# line names for each: so the head, which is never cut, stays small whatever the plan.
+_HEAD_NAMED = 20
+_LINE_REASONS = 4
 
 
 def render_json(plan: Plan) -> str:
@@ -80,7 +87,9 @@ def render_json(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, color: bool) -> str:
-    """A Terraform-like plan for a terminal or a CI log: one block per change, then the summary.
+    """A Terraform-like plan for a terminal or a CI log: one block per change, in the planner's
+    order (a partner's before its identity sync's, as apply sends them), then the risk summary
+    (counts per `risk` class) and the counts per action.
 
     Colour is the caller's decision (a TTY, `NO_COLOR`); with `color=False` the
     result holds no escape sequence at all, so it is safe to write to files and logs.
@@ -101,7 +110,8 @@ def render_text(plan: Plan, color: bool) -> str:
     blocks += _text_settings(plan, paint)
     if plan.has_changes:
         counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
-        blocks.append(paint(f"Plan: {counts}.", _BOLD))
+        risks = (classify(change, plan.inherited.get(change.resource, {})) for change in plan.changes)
+        blocks.append(paint(f"Risk: {_risk_counts(risks)}.", _BOLD) + "\n" + paint(f"Plan: {counts}.", _BOLD))
     elif plan.errors:
         blocks.append(paint(_NO_OTHER_CHANGES, _BOLD))
     else:
@@ -190,15 +200,20 @@ def _null(path: str, inherited: Mapping[str, Any]) -> str:
     return f"null ({_NULL_NOTE}: {_json(inherited[path])})" if path in inherited else "null"
 
 
-def _error_line(error: PlanError) -> str:
-    """An error names its resource, or its type alone when it is about many (a refused prune)."""
-    where = f" ({visible(error.source)})" if error.source else ""
-    name = " ".join(visible(part) for part in (error.resource, error.id) if part)
-    return f"{name}{where}: {visible(error.message)}"
+_Quote = Callable[[str], str]
 
 
-def _spared(unmanaged: Unmanaged) -> str:
-    return f"  (not pruned: {visible(unmanaged.spared)})" if unmanaged.spared else ""
+def _error_line(error: PlanError, text: _Quote = visible, ident: _Quote = visible) -> str:
+    """An error names its resource, or its type alone when it is about many (a refused prune).
+    `text` escapes what it says and where, `ident` the id, for the format at hand."""
+    where = f" ({text(error.source)})" if error.source else ""
+    parts = [text(error.resource)] if error.resource else []
+    parts += [ident(error.id)] if error.id else []
+    return f"{' '.join(parts)}{where}: {text(error.message)}"
+
+
+def _spared(unmanaged: Unmanaged, text: _Quote = visible) -> str:
+    return f"  (not pruned: {text(unmanaged.spared)})" if unmanaged.spared else ""
 
 
 def _labelled(label: str, value_lines: list[str], sgr: str, paint: _Paint) -> list[str]:
@@ -292,35 +307,40 @@ def render_apply_summary(report: ApplyReport, color: bool) -> str:
 
 
 def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
-    """A report for a pull request comment, at most `limit` characters long: the summary table
-    and the errors (never cut), then one `<details>` element per change, deletes first (what
-    cannot be undone is what a reviewer must not miss), and the unmanaged list. When too long,
-    the largest details give way to their one-line summary first, so one giant partner cannot
-    flatten the rest (`markdown.fit`)."""
+    """A report for a pull request comment, at most `limit` characters long. The head is never
+    cut: the risk summary (counts per risk class, and the deletes and grants named with their
+    reasons), the summary table, the errors and the settings. Then one `<details>` element per
+    change, most dangerous first (deletes, grants, other updates and resets, creates: `risk`),
+    and the unmanaged list. When too long, details give way to their one-line summary, the least risky
+    first and the largest first within a class, so one giant partner cannot flatten the rest;
+    then the last lines go, creates first (`markdown.fit`)."""
+    ranked = by_risk(plan.changes, plan.inherited)
     blocks = [
-        Block(_md_change_line(change), _md_change_details(change, plan.inherited.get(change.resource, {})))
-        for change in sorted(plan.changes, key=_not_a_delete)
+        Block(
+            _md_change_line(change, risk),
+            _md_change_details(change, risk, plan.inherited.get(change.resource, {})),
+            risk.rank,
+        )
+        for change, risk in ranked
     ]
     if plan.unmanaged:
         listing = "\n".join(_md_unmanaged(u) for u in plan.unmanaged)
         line = f"- {_count(len(plan.unmanaged), 'unmanaged resource')} (never touched; listed in the JSON artifact)"
-        blocks.append(Block(line, f"**{_UNMANAGED_TITLE}**\n\n{listing}"))
-    return fit(_md_head(plan), blocks, limit, "item", _ARTIFACT)
+        blocks.append(Block(line, f"**{_UNMANAGED_TITLE}**\n\n{listing}", len(CLASSES)))
+    return fit(_md_head(plan, ranked), blocks, limit, "item", _ARTIFACT)
 
 
-def _not_a_delete(change: Change) -> bool:
-    return change.action != "delete"
-
-
-def _md_head(plan: Plan) -> str:
+def _md_head(plan: Plan, ranked: list[tuple[Change, Risk]]) -> str:
     head = ["### xtap plan"]
     if plan.has_changes:
+        head.append(_md_risk(ranked))
         counts = [(f"{SYMBOLS[action]} {action}", plan.summary[action]) for action in ACTIONS]
         head.append(count_table("action", counts))
     else:
         head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
     if plan.errors:  # never cut: they are why the plan cannot be applied
-        head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(f"- {_error_line(e)}" for e in plan.errors))
+        lines = [f"- {_error_line(e, markdown_text, _md_id)}" for e in plan.errors]
+        head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(lines))
     head += _md_settings(plan)  # never cut either: they decide what later applies do
     return "\n\n".join(head)
 
@@ -332,10 +352,10 @@ def _md_settings(plan: Plan) -> list[str]:
             "| "
             + " | ".join(
                 (
-                    f"{md_text(visible(c.scope))} {_md_cell(visible(c.name))}",
+                    f"{markdown_text(c.scope)} {_md_cell(visible(c.name))}",
                     _md_setting(c.before),
                     _md_setting(c.after),
-                    md_text(visible(c.effect)),
+                    markdown_text(c.effect),
                 )
             )
             + " |"
@@ -346,10 +366,10 @@ def _md_settings(plan: Plan) -> list[str]:
     listed, counted = _in_force(plan)
     if listed or counted:
         items = [
-            f"- {md_text(visible(s.scope))} {_md_code(visible(s.name))} = {_md_setting(s.value)}"
+            f"- {markdown_text(s.scope)} {_md_code(visible(s.name))} = {_md_setting(s.value)}"
             for s in listed[:MD_SETTINGS_SHOWN]
         ]
-        items += [f"- {md_text(_marked(name, count))}" for name, count in counted.items()]
+        items += [f"- {markdown_text(_marked(name, count))}" for name, count in counted.items()]
         parts.append(f"**{_SETTINGS_TITLE}**\n\n" + "\n".join(items) + _md_more(len(listed)))
     return parts
 
@@ -368,9 +388,42 @@ def _md_more(count: int) -> str:
     return f"\n\n_…and {more} more; {_ARTIFACT}._" if more > 0 else ""
 
 
-def _md_change_details(change: Change, inherited: Mapping[str, Any]) -> str:
+def _md_risk(ranked: list[tuple[Change, Risk]]) -> str:
+    """The risk summary: counts per class, then each delete and grant with its reasons, up to
+    `_HEAD_NAMED` of them and a count of the rest, so the head stays a few thousand characters
+    whatever the plan."""
+    summary = f"**Risk:** {_risk_counts(risk for _, risk in ranked)}"
+    named = [(change, risk) for change, risk in ranked if risk.reasons]
+    items = [f"- {_md_named(change)}: {_reasons(risk)}" for change, risk in named[:_HEAD_NAMED]]
+    if len(named) > _HEAD_NAMED:
+        items.append(f"- …and {len(named) - _HEAD_NAMED:,} more deletes and grants, below")
+    return "\n\n".join([summary, "\n".join(items)]) if items else summary
+
+
+def _md_named(change: Change) -> str:
+    symbol, action = SYMBOLS[change.action], change.action
+    return f"`{symbol}` **{action}** {markdown_text(change.resource)} {_md_id(change.id)}"
+
+
+def _reasons(risk: Risk) -> str:
+    """A delete's or grant's reasons, the first `_LINE_REASONS` of them, escaped for markdown
+    and HTML alike; the plan's diff holds them all."""
+    shown = "; ".join(markdown_text(reason) for reason in risk.reasons[:_LINE_REASONS])
+    if (more := len(risk.reasons) - _LINE_REASONS) > 0:
+        shown += f"; and {more} more"
+    return f"grants {shown}" if risk.kind == "grant" else shown
+
+
+def _risk_counts(risks: Iterable[Risk]) -> str:
+    """Every risk class with its count, most dangerous first: `1 delete, 1 grant, 3 updates,
+    2,500 creates`."""
+    counts = Counter(risk.kind for risk in risks)
+    return ", ".join(f"{counts[kind]:,} {kind}{'' if counts[kind] == 1 else 's'}" for kind in CLASSES)
+
+
+def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any]) -> str:
     # A blank line after </summary> and before </details> lets GitHub render markdown inside.
-    parts = [f"<details>\n<summary>{_md_change_title(change)}</summary>"]
+    parts = [f"<details>\n<summary>{_md_change_title(change, risk)}</summary>"]
     if change.diff:
         rows = [_md_diff_row(change.action, entry, inherited) for entry in change.diff]
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
@@ -381,24 +434,24 @@ def _md_change_details(change: Change, inherited: Mapping[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
-def _md_change_title(change: Change) -> str:
-    """The `<summary>` of a change: HTML, not markdown, so every part is HTML-escaped."""
-    title = (
-        f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {html.escape(visible(change.resource))}"
-        f" <code>{html.escape(visible(change.id))}</code>"
-    )
+def _md_change_title(change: Change, risk: Risk) -> str:
+    """The `<summary>` of a change, which is all a reviewer sees of it folded: HTML, not
+    markdown, where `markdown_text` escapes as well. A delete or a grant says why."""
+    title = f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {markdown_text(change.resource)}"
+    title += f" <code>{markdown_text(change.id)}</code>"
     if change.source:
-        title += f" ({html.escape(visible(change.source))})"
-    return title
+        title += f" ({markdown_text(change.source)})"
+    return f"{title}: <b>{_reasons(risk)}</b>" if risk.reasons else title
 
 
-def _md_change_line(change: Change) -> str:
-    symbol, action = SYMBOLS[change.action], change.action
-    line = f"- `{symbol}` **{action}** {visible(change.resource)} {_md_code(visible(change.id))}"
+def _md_change_line(change: Change, risk: Risk) -> str:
+    """The one line a change keeps when its details are cut: a grant still names what it grants."""
+    line = f"- {_md_named(change)}"
     if change.source:
-        line += f" ({_md_code(visible(change.source))})"
+        line += f" ({markdown_text(change.source)})"
     properties = _count(len(change.diff), "property", "properties")
-    return f"{line}: {properties}, {_count(len(change.requests), 'request')}"
+    line += f": {properties}, {_count(len(change.requests), 'request')}"
+    return f"{line}; **{_reasons(risk)}**" if risk.reasons else line
 
 
 def _md_diff_row(action: Action, entry: DiffEntry, inherited: Mapping[str, Any]) -> str:
@@ -416,7 +469,13 @@ def _md_value(value: Any, path: str, inherited: Mapping[str, Any]) -> str:
 
 
 def _md_unmanaged(unmanaged: Unmanaged) -> str:
-    return f"- {visible(unmanaged.resource)} {_md_code(visible(unmanaged.id))}{_spared(unmanaged)}"
+    return f"- {markdown_text(unmanaged.resource)} {_md_id(unmanaged.id)}{_spared(unmanaged, markdown_text)}"
+
+
+def _md_id(resource_id: str) -> str:
+    """An id as a code span: a GUID (Graph's and the files' are checked to be) or a singleton's
+    name, shown as code; a code span holds whatever it is as text."""
+    return _md_code(visible(resource_id))
 
 
 def _md_code(text: str) -> str:

@@ -1,7 +1,9 @@
 """`xtap check`'s findings as text, JSON, SARIF 2.1.0 (GitHub code scanning) and GitHub workflow
 annotations. Each finding points at the `file:line:col` of the property at fault; positions
 are looked up here, only in the files that have findings. Everything from outside (file
-names, values, the messages of rules from xtap.yaml) goes through `escape.visible`.
+names, values, the messages of rules from xtap.yaml) goes through `escape.visible`, and each
+format's own escapes after it: SARIF's for its message strings (where `[text](uri)` is a link
+and `{0}` a placeholder) and its URIs, the runner's for annotations.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from reconciler.check import LIVE, Finding, Off, Rule
 from reconciler.escape import visible
@@ -152,8 +155,8 @@ def render_sarif(found: list[Located], version: str) -> str:
 def _sarif_rule(rule: Rule) -> dict[str, Any]:
     described = {
         "id": rule.id,
-        "shortDescription": {"text": rule.title},
-        "fullDescription": {"text": rule.reason or rule.title},
+        "shortDescription": {"text": _sarif_text(rule.title)},
+        "fullDescription": {"text": _sarif_text(rule.reason or rule.title)},
         "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
     }
     # A built-in rule's source is its documentation; a rule of your own comes from xtap.yaml.
@@ -167,12 +170,25 @@ def _sarif_result(located: Located, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule.id,
         "ruleIndex": rule_index,
         "level": SARIF_LEVEL[finding.rule.severity],
-        "message": {"text": text},
+        "message": {"text": _sarif_text(text)},
         "locations": [_sarif_location(located)],
     }
     if finding.waiver is not None:
         result["suppressions"] = [{"kind": "inSource", "status": "accepted", "justification": finding.waiver.reason}]
     return result
+
+
+# SARIF plain-text messages (2.1.0 §3.11.5, §3.11.6): `[text](target)` is an embedded link, `{n}` a
+# placeholder; a literal bracket or backslash is escaped with a backslash, a literal brace doubled.
+_SARIF_ESCAPES = {ord(char): f"\\{char}" for char in "\\[]"} | {ord("{"): "{{", ord("}"): "}}"}
+
+
+def _sarif_text(text: str) -> str:
+    """A SARIF plain-text message saying `text`: on one line, with no link or placeholder that
+    outside text could make, and no HTML tag (which plain text may not hold, §3.11.3): `<` and
+    `>` are written as `visible` writes what it escapes."""
+    tagless = visible(text).replace("<", "\\u003c").replace(">", "\\u003e")
+    return tagless.translate(_SARIF_ESCAPES)
 
 
 def _sarif_location(located: Located) -> dict[str, Any]:
@@ -192,12 +208,11 @@ def _uri(file: str) -> str:
     """The file relative to the working directory (the repository root in CI), as code
     scanning matches results to files; an absolute URI where the file lies outside it."""
     path = Path(file)
-    if not path.is_absolute():
-        return path.as_posix()
     try:
-        return path.relative_to(Path.cwd()).as_posix()
+        relative = path if not path.is_absolute() else path.relative_to(Path.cwd())
     except ValueError:
         return path.as_uri()
+    return quote(relative.as_posix())  # a URI reference: a space, `<` or `[` is percent-encoded
 
 
 def render_github(found: list[Located]) -> str:

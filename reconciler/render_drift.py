@@ -2,7 +2,8 @@
 
 Pure functions from `Drift` to `str`, built from `render`'s pieces (value layout, escaping,
 code spans, diff rows), so a drift report reads like a plan and escapes outside text the same
-way (`escape.visible`). Each entry reads declared → live: the change someone made.
+way (`escape.visible`, and `escape.markdown_text` in markdown). Each entry reads declared →
+live: the change someone made.
 
 The markdown report must fit a GitHub issue or comment (65,536 characters) whatever the
 tenant: one summary line per resource always stays, and when the report is too long the
@@ -11,20 +12,19 @@ largest details go first, so one giant partner cannot crowd out the rest.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.drift import KINDS, Drift, Drifted, Kind, LastChange
-from reconciler.escape import visible
+from reconciler.escape import markdown_text, visible
 from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit
 from reconciler.plan import Action
 from reconciler.render import (
     _BOLD,
     _count,
-    _md_code,
     _md_diff_row,
+    _md_id,
     _text_entry,
 )
 
@@ -48,11 +48,11 @@ def _inherited(drift: Drift, item: Drifted) -> Mapping[str, Any]:
     return drift.inherited.get(item.resource, _NOTHING)
 
 
-def _actor(change: LastChange, quote: Callable[[str], str] = str) -> str:
-    """Who made the last change, and what and when; `quote` wraps the name, which Graph's
-    audit log holds as someone typed it."""
+def _actor(change: LastChange, text: Callable[[str], str] = visible) -> str:
+    """Who made the last change, and what and when, escaped by `text` for the format at hand:
+    Graph's audit log holds the name as someone typed it."""
     kind = "service-made" if change.actor.kind == "service" else change.actor.kind
-    return f'{quote(visible(change.actor.name))} ({kind}), "{visible(change.activity)}" at {visible(change.at)}'
+    return f'{text(change.actor.name)} ({kind}), "{text(change.activity)}" at {text(change.at)}'
 
 
 def _attribution_line(drift: Drift) -> str | None:
@@ -144,7 +144,7 @@ def _md_head(drift: Drift) -> str:
     else:
         parts.append(_NO_DRIFT)
     if note := _attribution_line(drift):
-        parts.append(f"_{html.escape(visible(note))}_")
+        parts.append(f"_{markdown_text(note)}_")
     return "\n\n".join(parts)
 
 
@@ -153,13 +153,13 @@ def _md_block(drift: Drift, item: Drifted) -> Block:
     parts = [f"<details>\n<summary>{title}</summary>"]
     facts = [f"{_WHAT[item.kind]}"]
     if item.source:
-        facts.append(f"file {_md_code(visible(item.source))}")
+        facts.append(f"file {markdown_text(item.source)}")
     if item.last_change:
-        facts.append(f"last changed by {_actor(item.last_change, _md_code)}")
+        facts.append(f"last changed by {_actor(item.last_change, markdown_text)}")
     sentence = "; ".join(facts)
     parts.append(sentence[:1].upper() + sentence[1:] + ".")
     if item.note:
-        parts.append(html.escape(visible(item.note), quote=False))
+        parts.append(markdown_text(item.note))
     if item.diff:
         rows = [_md_diff_row(_STYLE[item.remedy], entry, _inherited(drift, item)) for entry in item.diff]
         parts.append("\n".join(["| path | declared | live |", "|---|---|---|", *rows]))
@@ -169,21 +169,20 @@ def _md_block(drift: Drift, item: Drifted) -> Block:
 
 def _md_title(item: Drifted) -> str:
     """The `<summary>` of a resource: HTML, since GitHub renders no markdown there."""
-    title = f"<code>{_SYMBOLS[item.kind]}</code> <b>{item.kind}</b> {html.escape(visible(item.resource))}"
-    title += f" <code>{html.escape(visible(item.id))}</code>"
-    return title + html.escape(_tail(item))
+    title = f"<code>{_SYMBOLS[item.kind]}</code> <b>{item.kind}</b> {markdown_text(item.resource)}"
+    return f"{title} <code>{markdown_text(item.id)}</code>{_tail(item)}"
 
 
 def _md_line(item: Drifted) -> str:
     """The same summary as a markdown list item, kept short: a report trimmed to its summary
     lines must still list 1,000 resources within the limit."""
-    return f"- **{item.kind}** {visible(item.resource)} {_md_code(visible(item.id))}" + _tail(item, _md_code)
+    return f"- **{item.kind}** {markdown_text(item.resource)} {_md_id(item.id)}" + _tail(item)
 
 
-def _tail(item: Drifted, quote: Callable[[str], str] = str) -> str:
+def _tail(item: Drifted) -> str:
     """How many properties differ and who changed it last, for a summary line."""
     tail = f": {_count(len(item.diff), 'property', 'properties')}" if item.diff else ""
     if item.last_change:
         actor = item.last_change.actor
-        tail += f", by {quote(visible(actor.name))} ({actor.kind})"
+        tail += f", by {markdown_text(actor.name)} ({actor.kind})"
     return tail

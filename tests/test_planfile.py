@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler import planfile
-from reconciler.plan import Change, Plan, Request
+from reconciler.plan import Change, DiffEntry, Plan, Request
 
 PARTNER = "partner"
 
@@ -99,3 +99,34 @@ def test_the_same_plan_found_through_another_path_is_no_difference() -> None:
 def test_not_json_names_the_position() -> None:
     with pytest.raises(planfile.PlanFileError, match=r"plan.json:1:2: not JSON"):
         planfile.loads("{oops", "plan.json")
+
+
+GRANT = Change(
+    PARTNER,
+    OTHER,
+    "update",
+    "policies/partners/c.yaml:3",
+    (DiffEntry("inboundTrust.isMfaAccepted", False, True),),
+    (
+        Request(
+            "PATCH", f"/policies/crossTenantAccessPolicy/partners/{OTHER}", {"inboundTrust": {"isMfaAccepted": True}}
+        ),
+    ),
+)
+
+
+def test_each_change_says_its_risk_and_apply_neither_reads_nor_compares_it() -> None:
+    plan = replace(PLAN, changes=(UPDATE, GRANT))
+    data = copy.deepcopy(planfile.to_dict(plan))
+    assert [change["risk"] for change in data["changes"]] == [
+        {"class": "update", "reasons": []},
+        {"class": "grant", "reasons": ["inboundTrust.isMfaAccepted → true"]},
+    ]
+    # A file whose risk says otherwise is the same plan: the risk is made from the change, not read.
+    data["changes"][1]["risk"] = {"class": "create", "reasons": []}
+    loaded = planfile.loads(json.dumps(data))
+    assert loaded == plan and planfile.difference(loaded, plan) is None
+    assert planfile.to_dict(loaded)["changes"][1]["risk"]["class"] == "grant"
+    # Nor do what a null inherits, which can change a risk but sends nothing, make plans differ.
+    inheriting = replace(plan, inherited={PARTNER: {"inboundTrust": {"isMfaAccepted": True}}})
+    assert planfile.difference(inheriting, plan) is None

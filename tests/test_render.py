@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -54,7 +55,12 @@ UPDATE = Change(
         ),
     ),
 )
-PLAN = Plan(changes=(CREATE, UPDATE), unmanaged=(Unmanaged(PARTNER, STRAY),), live_digest="sha256:abc")
+# What a partner's null inherits: B2B collaboration open to everyone, as the system default has it.
+INHERITED = {PARTNER: {"b2bCollaborationInbound": B2B_ALL, "b2bCollaborationOutbound": B2B_ALL}}
+# A create that restates the default (a `create`) and an update that trusts MFA claims (a `grant`).
+PLAN = Plan(
+    changes=(CREATE, UPDATE), unmanaged=(Unmanaged(PARTNER, STRAY),), live_digest="sha256:abc", inherited=INHERITED
+)
 
 
 def big_plan(n: int) -> Plan:
@@ -76,7 +82,7 @@ def big_plan(n: int) -> Plan:
         )
         for i in range(n)
     )
-    return Plan(changes=changes)
+    return Plan(changes=changes, inherited=INHERITED)  # so each restates the default: an update
 
 
 def fences_balanced(markdown: str) -> bool:
@@ -182,6 +188,7 @@ def test_text_unmanaged_and_summary_come_last() -> None:
     text = render_text(PLAN, color=False)
     assert text.endswith(
         f"Unmanaged (live, no policy file; never touched):\n  partner {STRAY}\n\n"
+        "Risk: 0 deletes, 1 grant, 0 updates, 1 create.\n"
         "Plan: 1 to create, 1 to update, 0 to delete, 0 to reset.\n"
     )
 
@@ -229,14 +236,15 @@ def test_text_escapes_control_characters_from_files_and_graph() -> None:
 
 def test_markdown_has_heading_summary_table_and_details_per_change() -> None:
     markdown = render_markdown(PLAN)
-    assert markdown.startswith("### xtap plan\n\n| action | count |\n")
+    risk = f"**Risk:** 0 deletes, 1 grant, 0 updates, 1 create\n\n- `~` **update** partner `{FABRIKAM}`: grants"
+    assert markdown.startswith(f"### xtap plan\n\n{risk} inboundTrust.isMfaAccepted → true\n\n| action | count |\n")
     for row in ("| + create | 1 |", "| ~ update | 1 |", "| - delete | 0 |", "| ! reset | 0 |"):
         assert row in markdown.split("\n")
     assert markdown.count("<details>") == 2
     assert details_balanced(markdown) and fences_balanced(markdown)
-    summary = re.search(r"<summary>(.*)</summary>", markdown.split("<details>")[2])
+    summary = re.search(r"<summary>(.*)</summary>", markdown.split("<details>")[1])  # the grant comes first
     assert summary is not None
-    for part in ("update", "partner", FABRIKAM, "policies/partners/fabrikam.yaml:3"):
+    for part in ("update", "partner", FABRIKAM, "policies/partners/fabrikam.yaml:3", "grants inboundTrust"):
         assert part in summary.group(1)
 
 
@@ -249,8 +257,8 @@ def test_markdown_diff_table_and_requests() -> None:
     assert f"| `tenantRestrictions` | {before} | `null` |" in lines
     assert "| `isServiceProvider` |  | `true` |" in lines  # a create has no before
     blocks = re.findall(r"```json\n(.*?)\n```", markdown, re.DOTALL)
-    assert [json.loads(block)[0]["method"] for block in blocks] == ["POST", "PATCH"]
-    assert json.loads(blocks[1])[0]["body"] == {"inboundTrust": {"isMfaAccepted": True}, "tenantRestrictions": None}
+    assert [json.loads(block)[0]["method"] for block in blocks] == ["PATCH", "POST"]  # the grant, then the create
+    assert json.loads(blocks[0])[0]["body"] == {"inboundTrust": {"isMfaAccepted": True}, "tenantRestrictions": None}
 
 
 def test_markdown_lists_unmanaged_at_the_end() -> None:
@@ -283,26 +291,30 @@ def test_markdown_trims_the_largest_details_first_keeping_every_summary_line() -
     """One giant partner must not flatten the report: its details go, the others' stay."""
     giant = big_plan(1).changes[0]
     small = Change(PARTNER, FABRIKAM, "update", None, (DiffEntry("inboundTrust", None, {"isMfaAccepted": True}),), ())
-    plan = Plan(changes=(giant, small))
+    plan = Plan(changes=(giant, small), inherited=INHERITED)
     full = render_markdown(plan)
     trimmed = render_markdown(plan, limit=len(full) - 1)
     assert "Some details are omitted to fit a GitHub comment" in trimmed
     lines = trimmed.split("\n")
-    assert f"- `~` **update** partner `{giant.id}` (`{giant.source}`): 2 properties, 1 request" in lines
+    assert f"- `~` **update** partner `{giant.id}` ({giant.source}): 2 properties, 1 request" in lines
     assert trimmed.count("<details>") == 1 and f"<code>{FABRIKAM}</code>" in trimmed  # the small one keeps its
     assert fences_balanced(trimmed) and details_balanced(trimmed)
 
 
 def test_markdown_keeps_a_line_per_change_when_every_detail_goes() -> None:
-    lines_only = render_markdown(PLAN, limit=600)  # room for the head and three summary lines only
+    lines_only = render_markdown(PLAN, limit=800)  # room for the head and three summary lines only
     assert "<details>" not in lines_only and "| path |" not in lines_only
     lines = lines_only.split("\n")
-    for symbol, action, tenant, name in (("+", "create", NEW, "contoso:1"), ("~", "update", FABRIKAM, "fabrikam:3")):
+    for symbol, action, tenant, name, tail in (
+        ("+", "create", NEW, "contoso:1", ""),
+        ("~", "update", FABRIKAM, "fabrikam:3", "; **grants inboundTrust.isMfaAccepted → true**"),
+    ):
         file, line = name.split(":")
-        expected = f"- `{symbol}` **{action}** partner `{tenant}` (`policies/partners/{file}.yaml:{line}`)"
-        assert f"{expected}: 2 properties, 1 request" in lines
+        expected = f"- `{symbol}` **{action}** partner `{tenant}` (policies/partners/{file}.yaml:{line})"
+        assert f"{expected}: 2 properties, 1 request{tail}" in lines
     assert "more item" not in lines_only  # every change still listed
-    assert f"- partner `{STRAY}`" in lines  # a short unmanaged list is shorter than its count
+    # The unmanaged list, never touched, is the first to give up its details.
+    assert "- 1 unmanaged resource (never touched; listed in the JSON artifact)" in lines
 
 
 def test_markdown_of_a_huge_plan_fits_a_github_comment() -> None:
@@ -317,7 +329,8 @@ def test_markdown_of_a_huge_plan_fits_a_github_comment() -> None:
 
 @pytest.mark.parametrize("limit", [600, 700, 1500, 3000, 6000, 12000, 25000, 50000])
 def test_markdown_never_exceeds_the_limit_nor_cuts_a_block(limit: int) -> None:
-    plan = Plan(changes=big_plan(20).changes, unmanaged=tuple(Unmanaged(PARTNER, f"{i:036d}") for i in range(30)))
+    unmanaged = tuple(Unmanaged(PARTNER, f"{i:036d}") for i in range(30))
+    plan = Plan(changes=big_plan(20).changes, unmanaged=unmanaged, inherited=INHERITED)
     markdown = render_markdown(plan, limit=limit)
     assert len(markdown) <= limit
     assert fences_balanced(markdown) and details_balanced(markdown)
@@ -349,3 +362,129 @@ def test_json_parses_and_round_trips() -> None:
     assert data["summary"] == {"create": 1, "update": 1, "delete": 0, "reset": 0}
     assert data["unmanaged"] == [{"resource": PARTNER, "id": STRAY}]
     assert planfile.loads(render_json(PLAN)) == PLAN
+
+
+# --- risk: the dangerous changes first ------------------------------------------------------------
+
+GRANTED = "ffffffff-0000-4000-8000-000000000001"
+TRUST_OFF = {"isMfaAccepted": False, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
+
+
+def created(i: int) -> Change:
+    """A new partner that restates the default's B2B settings and trusts nothing: a `create`."""
+    tenant = f"{i:08x}-0000-4000-8000-000000000000"
+    body = {"tenantId": tenant, "inboundTrust": TRUST_OFF, "b2bCollaborationInbound": B2B_ALL}
+    diff = (DiffEntry("inboundTrust", None, TRUST_OFF), DiffEntry("b2bCollaborationInbound", None, B2B_ALL))
+    return Change(PARTNER, tenant, "create", f"policies/partners/p{i}.yaml:1", diff, (Request("POST", PARTNERS, body),))
+
+
+MFA_GRANT = Change(
+    PARTNER,
+    GRANTED,
+    "update",
+    "policies/partners/granted.yaml:1",
+    (DiffEntry("inboundTrust.isMfaAccepted", False, True),),
+    (Request("PATCH", f"{PARTNERS}/{GRANTED}", {"inboundTrust": {**TRUST_OFF, "isMfaAccepted": True}}),),
+)
+
+
+def test_a_huge_plan_still_names_the_one_partner_granted_mfa_trust() -> None:
+    """2,500 creates and, last in the planner's order, one update that trusts a partner's MFA
+    claims: the comment fits, and it says which partner and why, however much else is cut."""
+    plan = Plan(changes=(*(created(i) for i in range(2500)), MFA_GRANT), inherited=INHERITED)
+    markdown = render_markdown(plan)
+    assert len(markdown) <= 65536
+    head = markdown.split("| action | count |")[0]
+    assert "**Risk:** 0 deletes, 1 grant, 0 updates, 2,500 creates" in head
+    assert f"- `~` **update** partner `{GRANTED}`: grants inboundTrust.isMfaAccepted → true" in head
+    # Every detail gives way before any line does; then its line, first, still says why, and
+    # it is creates that are cut.
+    body = markdown.split("_Some details are omitted")[1].split("\n")
+    line = f"- `~` **update** partner `{GRANTED}` (policies/partners/granted.yaml:1): 1 property, 1 request"
+    assert body[2] == f"{line}; **grants inboundTrust.isMfaAccepted → true**"
+    assert body[3].startswith("- `+` **create**")
+    assert re.search(r"…and [\d,]+ more items omitted", markdown)
+    assert fences_balanced(markdown) and details_balanced(markdown)
+
+
+def test_markdown_orders_deletes_grants_updates_creates_and_text_keeps_the_planners_order() -> None:
+    delete = Change(PARTNER, STRAY, "delete", "xtap.yaml:2", (), (Request("DELETE", f"{PARTNERS}/{STRAY}"),))
+    update = Change(PARTNER, FABRIKAM, "update", None, (DiffEntry("inboundTrust.isMfaAccepted", True, False),), ())
+    reset = Change(
+        MTO_PARTNER_TEMPLATE, "t", "reset", None, (DiffEntry("inboundTrust", {"isMfaAccepted": True}, None),), ()
+    )
+    planned = (created(1), update, MFA_GRANT, created(2), reset, delete)
+    plan = Plan(changes=planned, inherited=INHERITED)
+    markdown = render_markdown(plan)
+    ids = re.findall(r"<summary><code>.</code> <b>\w+</b> \w+ <code>([^<]*)</code>", markdown)
+    assert ids == [STRAY, GRANTED, FABRIKAM, "t", created(1).id, created(2).id]
+    assert "**Risk:** 1 delete, 1 grant, 2 updates, 2 creates" in markdown
+    assert f"- `-` **delete** partner `{STRAY}`: pruned: no policy file" in markdown
+    text = render_text(plan, color=False)
+    headers = [line.split()[2] for line in text.split("\n") if line[:2] in ("+ ", "~ ", "- ", "! ")]
+    assert headers == [change.id for change in planned]
+    assert (
+        "\nRisk: 1 delete, 1 grant, 2 updates, 2 creates.\nPlan: 2 to create, 2 to update, 1 to delete, 1 to reset.\n"
+        in text
+    )
+
+
+def test_when_even_the_lines_do_not_fit_the_creates_go_first() -> None:
+    delete = Change(PARTNER, STRAY, "delete", "xtap.yaml:2", (), (Request("DELETE", f"{PARTNERS}/{STRAY}"),))
+    update = Change(PARTNER, FABRIKAM, "update", None, (DiffEntry("inboundTrust.isMfaAccepted", True, False),), ())
+    plan = Plan(changes=(*(created(i) for i in range(40)), update, MFA_GRANT, delete), inherited=INHERITED)
+    markdown = render_markdown(plan, limit=3000)
+    assert len(markdown) <= 3000 and "<details>" not in markdown
+    lines = markdown.split("\n")
+    for symbol, action, tenant in (("-", "delete", STRAY), ("~", "update", GRANTED), ("~", "update", FABRIKAM)):
+        # its line among the changes' (the head's risk list names no property count)
+        assert any(
+            line.startswith(f"- `{symbol}` **{action}** partner `{tenant}`") and "propert" in line for line in lines
+        )
+    shown = sum(line.startswith("- `+` **create**") for line in lines)
+    assert 0 < shown < 40 and f"…and {40 - shown} more items omitted" in markdown
+
+
+def test_the_risk_summary_is_bounded_whatever_the_plan() -> None:
+    """1,000 new partners, each granting everything a partner can: the head names 20 of them,
+    each with 4 reasons, and counts the rest."""
+    everything = {
+        "inboundTrust": {
+            "isMfaAccepted": True,
+            "isCompliantDeviceAccepted": True,
+            "isHybridAzureADJoinedDeviceAccepted": True,
+        },
+        "automaticUserConsentSettings": {"inboundAllowed": True, "outboundAllowed": True},
+        **{
+            f"b2b{kind}{side}": B2B_ALL
+            for kind in ("Collaboration", "DirectConnect")
+            for side in ("Inbound", "Outbound")
+        },
+        "tenantRestrictions": B2B_ALL,
+    }
+    grants = tuple(
+        Change(PARTNER, f"{i:036d}", "create", None, tuple(DiffEntry(k, None, v) for k, v in everything.items()), ())
+        for i in range(1000)
+    )
+    markdown = render_markdown(Plan(changes=grants))
+    head = markdown.split("| action | count |")[0]
+    assert len(head) < 8000
+    assert "**Risk:** 0 deletes, 1,000 grants, 0 updates, 0 creates" in head
+    assert head.count("\n- `+` **create** partner") == 20
+    assert "- …and 980 more deletes and grants, below" in head
+    assert "grants inboundTrust.isMfaAccepted → true; inboundTrust.isCompliantDeviceAccepted → true;" in head
+    assert "; and 11 more\n" in head  # 15 reasons each, 4 shown
+    assert len(markdown) <= 65536
+
+
+def test_the_least_risky_details_give_way_first_even_when_a_grant_is_the_largest() -> None:
+    groups = [{"target": f"{i:08x}-0000-4000-8000-000000000000", "targetType": "group"} for i in range(300)]
+    blocked = {"usersAndGroups": {"accessType": "blocked", "targets": groups}}
+    large = replace(MFA_GRANT, diff=(*MFA_GRANT.diff, DiffEntry("b2bDirectConnectInbound", None, blocked)))
+    plan = Plan(changes=(*(created(i) for i in range(30)), large), inherited=INHERITED)
+    full = render_markdown(plan)
+    trimmed = render_markdown(plan, limit=len(full) - 1)
+    # A create or two gave way (the note saying so takes room too), not the grant, ten times their size.
+    cut = sum(line.startswith("- `+` **create**") for line in trimmed.split("\n"))
+    assert 1 <= cut <= 2 and trimmed.count("<details>") == 31 - cut
+    assert f"<code>{GRANTED}</code>" in trimmed.split("<details>")[1]
