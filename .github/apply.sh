@@ -40,7 +40,8 @@ xtap apply "$reviewed/plan.json" --auto-approve 2>&1 | tee "$reviewed/apply.log"
   echo "### xtap apply: $XTAP_POLICIES"
   echo "The plan reviewed for commit \`$REVIEWED_SHA\`:"
   echo '```'
-  grep -E '^(applied|failed|skipped|interrupted): |^Apply |^Nothing to apply|^Error: ' "$reviewed/apply.log" || true
+  # Graph's messages are outside text: a backtick in one must not close the fence.
+  grep -E '^(applied|failed|skipped|interrupted): |^Apply |^Nothing to apply|^Error: ' "$reviewed/apply.log" | tr '`' "'" || true
   echo '```'
 } >>"$GITHUB_STEP_SUMMARY"
 if [ "$status" != 0 ]; then

@@ -341,6 +341,19 @@ def test_a_reviewed_plan_that_breaks_a_guardrail_is_not_applied(handover: Handov
     assert "--skip-checks" not in "".join(path.read_text() for path in (ROOT / ".github").rglob("*.*"))
 
 
+def test_outside_text_in_the_apply_summary_cannot_close_its_code_fence(handover: Handover) -> None:
+    """A file name (or a Graph message) holding a fence of its own stays inside the summary's."""
+    trusting = {**SEED_000_CREATE_BODY, "inboundTrust": {"isMfaAccepted": True}}
+    (handover.head / "partners" / "p```\n# forged.yaml").write_text(json.dumps(trusting))
+    handover.plan()
+    handover.merge()
+    refused = handover.apply()
+    assert refused.code == 1 and "[inbound-trust-only-trusted]" in refused.summary
+    fences = [line for line in refused.summary.splitlines() if line.startswith("```")]
+    assert fences == ["```", "```"], refused.summary
+    assert "p'''\\u000a# forged.yaml" in refused.summary
+
+
 @pytest.mark.parametrize(
     ("reviewed", "reason"),
     [
