@@ -17,6 +17,7 @@ from stub_servers import (
     PARTNERS,
     Answer,
     Reply,
+    deep_partner,
     endless_body,
     recording_proxy,
     serving,
@@ -93,6 +94,12 @@ def test_a_retry_after_within_the_deadline_is_waited_for(policies: Path) -> None
     with serving(replies) as url:
         run = plan(policies, url, "--timeout", "10")
     assert run.code == 0, run.stderr
+
+
+def test_nesting_no_graph_type_has_is_not_graphs_reply(policies: Path) -> None:
+    with serving({PARTNERS: deep_partner(500)}) as url:
+        run = plan(policies, url)
+    assert_one_clean_error(run, LIST + "not Graph's reply: nested deeper than 32 levels")
 
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY"])
