@@ -11,9 +11,9 @@ Everything that crosses this boundary is untrusted (DESIGN §9): the base URL an
 from the environment of a CI job that a pull request can influence, and a reply may come from
 a proxy or a stranger on the port. So the URL is checked before any request, a token goes only
 where it belongs, every request has one deadline for the whole exchange, every reply is
-bounded in bytes (`transport`), and a reply that is not Graph's JSON is a `GraphError` that
-names the request and quotes at most a clipped, token-free excerpt. The bounds and their
-reasons: `bounds.py`.
+bounded in bytes (`transport`) and in nesting, every listing in pages and items, and a reply
+that is not Graph's JSON is a `GraphError` that names the request and quotes at most a
+clipped, token-free excerpt. The bounds and their reasons: `bounds.py`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from reconciler.bounds import MAX_REPLY_DEPTH
+from reconciler.bounds import MAX_LISTED, MAX_PAGES, MAX_REPLY_DEPTH
 from reconciler.clouds import API_VERSION, CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.plan import Request
 from reconciler.tenant import refusal
@@ -55,6 +55,7 @@ LOST_ATTEMPTS = 4
 _BACKOFF_BASE_S, _BACKOFF_MAX_S = 0.25, 30.0
 # An azure-identity token is fetched again when it has less than this left (seconds).
 _TOKEN_MARGIN_S = 300.0
+PAGING_HINT = "the list changed while it was read, or the server misbehaves; run xtap again"
 T = TypeVar("T")
 
 
@@ -296,12 +297,17 @@ class Graph:
         self, info: RequestInformation, on_page: Callable[[list[dict[str, Any]]], None] | None = None
     ) -> list[dict[str, Any]]:
         """GET a collection, following every `@odata.nextLink` (Graph pages without asking);
-        `on_page` hears each page's items as it arrives."""
+        `on_page` hears each page's items as it arrives. Paging ends: a nextLink already
+        followed (or the first request's own URL) is an error, and so are more than
+        `MAX_PAGES` pages or `MAX_LISTED` items, each named by the listing's first request."""
+        first = info
         items: list[dict[str, Any]] = []
-        followed: set[str] = set()
+        followed = {str(info.url)}
         while True:
             page = await self.get(info)
             values = self._values(info, page)
+            if len(items) + len(values) > MAX_LISTED:
+                raise self.paging_error(first, f"more than {MAX_LISTED:,} items")
             items.extend(values)
             if on_page is not None:
                 on_page(values)
@@ -311,9 +317,15 @@ class Graph:
             if not isinstance(next_link, str) or not _is_absolute_url(next_link):
                 raise self.not_graph_reply(info, f"@odata.nextLink {self._shown(str(next_link))!r} is not a URL")
             if next_link in followed:  # a service bug must not become an endless loop
-                raise self.not_graph_reply(info, f"the same @odata.nextLink twice: {self._shown(next_link)!r}")
+                raise self.paging_error(first, f"the same @odata.nextLink twice ({self._shown(next_link)!r})")
+            if len(followed) >= MAX_PAGES:
+                raise self.paging_error(first, f"more than {MAX_PAGES:,} pages")
             followed.add(next_link)
             info = self.request_info("GET", next_link)
+
+    def paging_error(self, info: RequestInformation, what: str) -> GraphError:
+        """The error for a listing whose pages do not add up, named by its first request."""
+        return GraphError(f"{what}: {PAGING_HINT}", method=_method(info), url=self._relative(str(info.url)))
 
     def _values(self, info: RequestInformation, page: dict[str, Any]) -> list[dict[str, Any]]:
         values = page.get("value")

@@ -20,6 +20,7 @@ from stub_servers import (
     Reply,
     encoded,
     json_reply,
+    paging,
     serving,
     silent,
     tenant,
@@ -209,6 +210,27 @@ def test_a_gzip_reply_is_decoded() -> None:
 )
 def test_a_reply_is_bounded_as_it_is_decoded(answer: Answer, message: str) -> None:
     with serving({PARTNERS: answer}) as url, pytest.raises(GraphError, match=message) as raised:
+        asyncio.run(read(url, with_template=False))
+    assert raised.value.url == "/policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization"
+
+
+def distinct_pages(per_page: int) -> Answer:
+    """A list that never ends: each page new partners and a new nextLink."""
+    return paging(
+        lambda n, url: {
+            "value": [{"tenantId": tenant(n * per_page + k)} for k in range(per_page)],
+            "@odata.nextLink": url.split("?")[0] + f"?$skiptoken={n}",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("bound", "value", "message"), [("MAX_PAGES", 3, "more than 3 pages"), ("MAX_LISTED", 5, "more than 5 items")]
+)
+def test_a_listing_ends_at_its_bounds(monkeypatch: pytest.MonkeyPatch, bound: str, value: int, message: str) -> None:
+    monkeypatch.setattr(f"reconciler.graph.{bound}", value)
+    expected = message + ": the list changed while it was read, or the server misbehaves"
+    with serving({PARTNERS: distinct_pages(2)}) as url, pytest.raises(GraphError, match=expected) as raised:
         asyncio.run(read(url, with_template=False))
     assert raised.value.url == "/policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization"
 

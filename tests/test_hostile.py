@@ -19,8 +19,12 @@ from stub_servers import (
     Reply,
     deep_partner,
     endless_body,
+    endless_pages,
+    json_reply,
+    paging,
     recording_proxy,
     serving,
+    tenant,
     throttled,
     trickle,
 )
@@ -100,6 +104,28 @@ def test_nesting_no_graph_type_has_is_not_graphs_reply(policies: Path) -> None:
     with serving({PARTNERS: deep_partner(500)}) as url:
         run = plan(policies, url)
     assert_one_clean_error(run, LIST + "not Graph's reply: nested deeper than 32 levels")
+
+
+def test_pages_that_list_the_same_partner_again_are_an_error_not_a_merge(policies: Path) -> None:
+    with serving({PARTNERS: endless_pages([{"tenantId": tenant(1)}])}) as url:
+        run = plan(policies, url)
+    assert_one_clean_error(
+        run,
+        LIST + f"partner {tenant(1)} listed twice while paging: the list changed while it was read, "
+        "or the server misbehaves",
+    )
+
+
+def test_a_partner_twice_in_one_page_is_an_error(policies: Path) -> None:
+    with serving({PARTNERS: json_reply({"value": [{"tenantId": tenant(1)}, {"tenantId": tenant(1).upper()}]})}) as url:
+        run = plan(policies, url)
+    assert_one_clean_error(run, LIST + f"partner {tenant(1)} listed twice while paging")
+
+
+def test_a_next_link_that_does_not_advance_is_an_error(policies: Path) -> None:
+    with serving({PARTNERS: paging(lambda n, url: {"value": [], "@odata.nextLink": url})}) as url:
+        run = plan(policies, url)
+    assert_one_clean_error(run, LIST + "the same @odata.nextLink twice")
 
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY"])
