@@ -119,8 +119,8 @@ def page_instances(
     seen: Mapping[Address, Any],
 ) -> dict[Address, dict[str, Any]]:
     """The instances in one page of `request`'s listing of `rtype`, its children taken out of
-    each item (a partner's expanded identity sync). An item without a GUID key, or an instance
-    already `seen` (or twice in the page) is a GraphError."""
+    each item (a partner's expanded identity sync). An item without a GUID key, a child that is
+    not an object, or an instance already `seen` (or twice in the page) is a GraphError."""
     children = [REGISTRY_BY_NAME[child] for child in rtype.children]
     found: dict[Address, dict[str, Any]] = {}
     for item in items:
@@ -130,6 +130,8 @@ def page_instances(
             raise graph.paging_error(request, f"{rtype.name} {resource_id} listed twice while paging")
         for child in children:
             nested = item.pop(child.nested_key or "", None)
+            if nested is not None and not isinstance(nested, dict):
+                raise graph.not_graph_reply(request, f"a {rtype.name} whose {child.nested_key} is not an object")
             if nested is not None:
                 found[Address(child.name, resource_id)] = nested
         found[address] = item
