@@ -18,8 +18,9 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     code = subprocess.run(command, preexec_fn=limited).returncode
-    # This process has one child, so the largest child is that command (Linux counts KiB).
-    out.write_text(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024))
+    # This process has one child, so the largest child is that command.
+    unit = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    out.write_text(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * unit))
     return code
 
 
