@@ -118,6 +118,9 @@ def _pattern_host(host: str) -> str:
 
 
 class _Bounded(httpx.AsyncBaseTransport):
+    """One route's transport (direct, or a proxy's), beneath the SDK's middleware: it sees every
+    attempt, and hands each reply on with its body capped (`_Capped`)."""
+
     def __init__(self, inner: httpx.AsyncBaseTransport, proxied: bool) -> None:
         self._inner, self._proxied = inner, proxied
 
