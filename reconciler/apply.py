@@ -29,7 +29,9 @@ growing back by one per clean batch, so a client at Graph's write quota (3,000 w
 retries. A 503/504 item is retried with exponential backoff and jitter. A batch whose reply
 was lost (the connection dropped) is sent again; since the lost attempt may have been carried
 out, a create answered 409 or a delete answered 404 on such a resend is applied. All retries
-are bounded; kiota's RetryHandler still retries a throttled `$batch` POST itself.
+are bounded. kiota's RetryHandler still retries a throttled `$batch` POST itself, within the
+POST's deadline (--timeout); a Retry-After past it comes back here as the POST's 429 with its
+Retry-After, and the gate waits it out between requests instead.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import math
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from reconciler.graph import LOST_ATTEMPTS, ConnectionLost, Graph, GraphError, b
 from reconciler.live import Live
 from reconciler.plan import Change, Plan, Request
 from reconciler.registry import REGISTRY_BY_NAME
+from reconciler.transport import retry_after_seconds
 
 # "interrupted": the change's write was in flight when Ctrl-C came, so whether Graph carried it
 # out is unknown (the next plan shows it either way).
@@ -290,9 +292,9 @@ class _Applier:
             for item in items:
                 item.lost += 1
                 self._retry_or_fail(item, item.lost, LOST_ATTEMPTS, backoff_delay(item.lost, jitter), lambda: result)
-        elif isinstance(result, GraphError):
+        elif isinstance(result, GraphError):  # the POST itself, e.g. throttled past its deadline
             for item in items:
-                self._answer(item, result.status, None, jitter, lambda: result)
+                self._answer(item, result.status, _capped(result.retry_after), jitter, lambda: result)
         else:
             for item, reply in zip(items, result, strict=True):
                 error = partial(item_error, self._graph, item.request, reply)
@@ -369,9 +371,9 @@ def _carried_out(item: _Item, status: int) -> bool:
 
 def _retry_after(reply: ItemReply) -> float | None:
     """The item's Retry-After in seconds (Graph's may be fractional), capped; None when
-    absent or not a number of seconds."""
-    try:
-        seconds = float(reply.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if math.isfinite(seconds) else None
+    absent or neither seconds nor a date."""
+    return _capped(retry_after_seconds(reply.headers.get("retry-after")))
+
+
+def _capped(seconds: float | None) -> float | None:
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER_S)

@@ -6,6 +6,10 @@ annotations, flags in any order. Comparing anything but this form gives perpetua
 What varies by resource type (what an absent property means, which members a nested object
 has) comes from its registry entry. Pure functions; `tests/test_planner.py` and the
 convergence property test pin them down.
+
+The recursion is bounded: a value nested deeper than `MAX_REPLY_DEPTH` raises `TooDeep`. Graph's
+replies are refused past that depth as they are parsed, and policy files far sooner, so this
+never happens on their data; it keeps a bug elsewhere from becoming a RecursionError here.
 """
 
 from __future__ import annotations
@@ -13,8 +17,13 @@ from __future__ import annotations
 from collections.abc import Container
 from typing import Any
 
+from reconciler.bounds import MAX_REPLY_DEPTH
 from reconciler.models import is_guid, template_levels
 from reconciler.registry import ResourceType
+
+
+class TooDeep(ValueError):
+    """A value nested deeper than canonical form goes (`MAX_REPLY_DEPTH`)."""
 
 
 def canonical(rtype: ResourceType, wire: dict[str, Any], properties: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -68,13 +77,18 @@ def _compared_members(rtype: ResourceType, parent: str) -> Container[str]:
 _RESPELLED = frozenset({"target", "templateApplicationLevel"})
 
 
-def _normalise(rtype: ResourceType, key: str | None, value: Any) -> Any:
+def _normalise(rtype: ResourceType, key: str | None, value: Any, depth: int = 0) -> Any:
+    """`value`, held by `key`, in canonical form; `depth` counts the objects and arrays above it.
+    The depth is checked where an object or array starts, and nowhere else: this runs for every
+    value of every partner."""
     if isinstance(value, dict):
-        return _object(rtype, key, value)
+        return _object(rtype, key, value, depth + 1)
     if isinstance(value, list):
+        if depth >= MAX_REPLY_DEPTH:
+            raise _too_deep(key)
         if key == "targets":
-            return _target_set(rtype, value)
-        return [_normalise(rtype, None, item) for item in value] or None
+            return _target_set(rtype, value, depth + 1)
+        return [_normalise(rtype, None, item, depth + 1) for item in value] or None
     if key == "target" and isinstance(value, str) and is_guid(value):
         return value.lower()
     if key == "templateApplicationLevel" and isinstance(value, str):
@@ -82,24 +96,30 @@ def _normalise(rtype: ResourceType, key: str | None, value: Any) -> Any:
     return value
 
 
-def _object(rtype: ResourceType, key: str | None, value: dict[str, Any]) -> dict[str, Any] | None:
+def _object(rtype: ResourceType, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
     """The compared members, normalised, nulls dropped. One pass that calls `_normalise` only
     where a member can change: this runs for every object of every partner (issue 12)."""
+    if depth > MAX_REPLY_DEPTH:
+        raise _too_deep(key)
     members: dict[str, Any] = {}
     compared_members = None if key is None else _compared_members(rtype, key)
     for name, member in value.items():
         if compared_members is not None and name not in compared_members:
             continue
         if isinstance(member, (dict, list)) or name in _RESPELLED:
-            member = _normalise(rtype, name, member)
+            member = _normalise(rtype, name, member, depth)
         if member is not None:
             members[name] = member
     return members or None  # an object whose members are all null is unset
 
 
-def _target_set(rtype: ResourceType, targets: list[Any]) -> list[Any] | None:
+def _too_deep(key: str | None) -> TooDeep:
+    return TooDeep(f"{key or 'a value'} is nested deeper than {MAX_REPLY_DEPTH} levels")
+
+
+def _target_set(rtype: ResourceType, targets: list[Any], depth: int) -> list[Any] | None:
     """`targets` is a set: sorted, without duplicates; an empty set is unset."""
-    normalised = (_normalise(rtype, "targets", target) for target in targets)
+    normalised = (_normalise(rtype, "targets", target, depth) for target in targets)
     unique = {_sort_key(item): item for item in normalised if item is not None}
     return [unique[key] for key in sorted(unique)] or None
 

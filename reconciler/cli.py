@@ -13,6 +13,7 @@ import click
 from click.core import ParameterSource
 
 from reconciler import commands
+from reconciler.bounds import MAX_TIMEOUT
 from reconciler.clouds import CLOUDS, DEFAULT_TIMEOUT
 from reconciler.commands import Options
 from reconciler.signals import Interrupted
@@ -55,6 +56,8 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
     value = _not_empty(ctx, param, value)
     if not (math.isfinite(value) and value > 0):
         raise click.BadParameter(f"{value:g} is not a positive number of seconds")
+    if value > MAX_TIMEOUT:
+        raise click.BadParameter(f"{value:g} is more than {MAX_TIMEOUT:g} seconds")
     return value
 
 
@@ -67,8 +70,8 @@ def _graph_options(func: F) -> F:
         envvar="XTAP_TIMEOUT",
         metavar="SECONDS",
         callback=_seconds,
-        help="Seconds to wait for Graph to connect, and for each part of its reply, before giving up "
-        "[env: XTAP_TIMEOUT].",
+        help="Seconds one request to Graph may take in all: connecting, sending, the whole reply, and "
+        f"retries with their Retry-After waits (at most {MAX_TIMEOUT:g}) [env: XTAP_TIMEOUT].",
     )(func)
     func = click.option(
         "--cloud",

@@ -10,7 +10,7 @@ would otherwise only add their round trips to it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,25 +98,44 @@ async def _read_type(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict
 
 
 async def _read_collection(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
-    children = [REGISTRY_BY_NAME[child] for child in rtype.children]
-    expand = ",".join(child.nested_key or "" for child in children)
+    expand = ",".join(REGISTRY_BY_NAME[child].nested_key or "" for child in rtype.children)
     request = graph.request_info("GET", rtype.collection_url + (f"?$expand={expand}" if expand else ""))
     instances: dict[Address, dict[str, Any]] = {}
 
     def page(items: list[dict[str, Any]]) -> None:
-        found: dict[Address, dict[str, Any]] = {}
-        for item in items:
-            resource_id = _key(graph, request, rtype, item)
-            for child in children:
-                nested = item.pop(child.nested_key or "", None)
-                if nested is not None:
-                    found[Address(child.name, resource_id)] = nested
-            found[Address(rtype.name, resource_id)] = item
+        found = page_instances(graph, request, rtype, items, instances)
         instances.update(found)
         on_read(found)
 
     await graph.get_all(request, page)
     return instances
+
+
+def page_instances(
+    graph: Graph,
+    request: RequestInformation,
+    rtype: ResourceType,
+    items: list[dict[str, Any]],
+    seen: Mapping[Address, Any],
+) -> dict[Address, dict[str, Any]]:
+    """The instances in one page of `request`'s listing of `rtype`, its children taken out of
+    each item (a partner's expanded identity sync). An item without a GUID key, a child that is
+    not an object, or an instance already `seen` (or twice in the page) is a GraphError."""
+    children = [REGISTRY_BY_NAME[child] for child in rtype.children]
+    found: dict[Address, dict[str, Any]] = {}
+    for item in items:
+        resource_id = _key(graph, request, rtype, item)
+        address = Address(rtype.name, resource_id)
+        if address in seen or address in found:  # never merged: which one would be Graph's?
+            raise graph.paging_error(request, f"{rtype.name} {resource_id} listed twice while paging")
+        for child in children:
+            nested = item.pop(child.nested_key or "", None)
+            if nested is not None and not isinstance(nested, dict):
+                raise graph.not_graph_reply(request, f"a {rtype.name} whose {child.nested_key} is not an object")
+            if nested is not None:
+                found[Address(child.name, resource_id)] = nested
+        found[address] = item
+    return found
 
 
 def _key(graph: Graph, request: RequestInformation, rtype: ResourceType, item: dict[str, Any]) -> str:

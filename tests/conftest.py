@@ -75,12 +75,15 @@ def run_xtap(
     cwd: Path | None = None,
     stdin: str | None = None,
     extra_env: dict[str, str | None] | None = None,
+    timeout: float = 120,
+    launcher: tuple[str, ...] = (),
 ) -> Run:
     """`xtap ARGS` in a subprocess, pointed at the emulator with a token for `roles` (or `token`).
 
     Without an emulator, Graph is a closed loopback port and the token a dummy: a test must
     never reach a real cloud, nor let DefaultAzureCredential probe for a managed identity.
-    `extra_env` is applied last; a None value removes that variable."""
+    `extra_env` is applied last; a None value removes that variable. `launcher` is a command
+    that runs the rest of the command line (a wrapper that measures it, say)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
     env.update(NO_COLOR="1", XTAP_GRAPH_URL="http://127.0.0.1:9/v1.0", XTAP_ACCESS_TOKEN="offline-test")
     if emulator is not None:
@@ -92,12 +95,12 @@ def run_xtap(
         else:
             env[name] = value
     done = subprocess.run(
-        [sys.executable, "-m", "reconciler", *args],
+        [*launcher, sys.executable, "-m", "reconciler", *args],
         capture_output=True,
         text=True,
         env=env,
         cwd=cwd,
         input=stdin,
-        timeout=120,
+        timeout=timeout,
     )
     return Run(done.returncode, done.stdout, done.stderr)

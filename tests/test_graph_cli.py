@@ -72,6 +72,8 @@ def test_another_clouds_graph_host_needs_its_cloud(policies: Path) -> None:
         (("--graph-url", ""), {}, "Invalid value for '--graph-url': must not be empty"),
         ((), {"XTAP_TIMEOUT": ""}, "XTAP_TIMEOUT is set but empty"),
         (("--timeout", "nan"), {}, "nan is not a positive number of seconds"),
+        (("--timeout", "601"), {}, "601 is more than 600 seconds"),
+        ((), {"XTAP_TIMEOUT": "1e9"}, "1e+09 is more than 600 seconds"),
     ],
 )
 def test_empty_or_bad_settings_are_errors_not_defaults(
