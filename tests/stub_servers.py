@@ -219,9 +219,35 @@ def recording_proxy() -> Iterator[tuple[str, list[Visit]]]:
         thread.join(timeout=5)
 
 
+@dataclass
+class Silent:
+    """A server that takes every connection and never answers: its base URL, and how many
+    connections it was sent (each attempt of the client's is one)."""
+
+    url: str
+    connections: list[socket.socket] = field(default_factory=list)
+
+
 @contextmanager
-def silent() -> Iterator[str]:
-    """A port that listens and never accepts: the connection completes in the kernel's backlog
-    and the request is sent, but no reply ever comes. Yields its base URL."""
+def silent() -> Iterator[Silent]:
+    """A port that accepts every connection, reads nothing and never replies, holding the
+    connections open until the block ends, so a client's retries show as connections."""
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1.0"
+        listener.settimeout(0.05)
+        server = Silent(f"http://127.0.0.1:{listener.getsockname()[1]}/v1.0")
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    server.connections.append(listener.accept()[0])
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            yield server
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+            for connection in server.connections:
+                connection.close()

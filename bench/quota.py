@@ -1,0 +1,61 @@
+"""Apply under Graph's write quota: how close to the quota's floor a large apply finishes.
+
+Graph allows 3,000 writes per 2 min 30 s per app and tenant
+(https://learn.microsoft.com/en-us/graph/throttling-limits, identity and access), so W > 3,000
+writes cannot finish before (W - 3,000) / (3,000 / 150 s). The emulator models that quota with
+its window scaled down (`--window`), and this times `apply_changes` of W trust updates against
+it, as tests/test_apply.py drives it for correctness (each write once, few 429s). The ratio of
+the wall time to that floor is the figure: 1.00 is the quota's own pace.
+
+    python bench/quota.py [--writes 5000] [--window 10] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from conftest import writes_served
+from test_batch import apply_changes, plant, trust_updates
+
+from reconciler.emulator import Emulator, EmulatorConfig
+
+QUOTA = 3000  # writes per window
+
+
+def once(writes: int, window: float) -> tuple[float, int]:
+    """Seconds to apply `writes` trust updates under the quota, and the 429s drawn."""
+    with Emulator(EmulatorConfig(write_quota=QUOTA, write_quota_window_s=window)) as emulator:
+        plant(emulator, writes)
+        changes = trust_updates(writes)
+        started = time.monotonic()
+        report = apply_changes(emulator.base_url, changes, emulator.mint_token())
+        elapsed = time.monotonic() - started
+        throttled = sum(1 for request in writes_served(emulator) if request.status == 429)
+    if not report.ok:
+        raise SystemExit("the apply failed: the figure would mean nothing")
+    return elapsed, throttled
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--writes", type=int, default=5000)
+    parser.add_argument("--window", type=float, default=10.0, help="the quota window, in seconds (Graph's: 150)")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    floor = max(0, args.writes - QUOTA) * args.window / QUOTA
+    runs = [once(args.writes, args.window) for _ in range(args.repeat)]
+    ratios = sorted(elapsed / floor for elapsed, _ in runs) if floor else []
+    print(f"{args.writes} writes, quota {QUOTA} per {args.window:g} s: floor {floor:.2f} s")
+    for elapsed, throttled in runs:
+        print(f"  {elapsed:.2f} s, {throttled} throttled (429)")
+    if ratios:
+        print(f"wall / floor: min {ratios[0]:.2f}x, median {statistics.median(ratios):.2f}x, max {ratios[-1]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
