@@ -133,7 +133,7 @@ def test_apply_converges_through_throttling_and_lost_replies(tmp_path: Path) -> 
 
 
 def test_writes_beyond_the_write_quota_finish_near_the_quota_bound() -> None:
-    """Graph's write quota (3,000 per 2 min 30 s, GRAPH_FACTS §4) with its window scaled to
+    """Graph's write quota (3,000 per 2 min 30 s per app and tenant) with its window scaled to
     10 s: 5,000 writes cannot finish before (5,000 - 3,000) / 300 per s = 6.7 s. Apply must
     take at most 1.2 times that, write each partner once, and not storm: fewer 429s than a
     quarter of the writes that had to wait (measured 220-290; a client that resent at once
