@@ -12,9 +12,9 @@ RSS are its own (os.wait4):
   GET and one full write per declared resource, one at a time) and that baseline's floor,
   2 requests x resources x latency. Every apply starts from a freshly seeded tenant.
 
-It prints the table and writes it as markdown to --out, under a summary of issue 12's goals, each
-judged at the size the issue states it for. Absolute times on shared machines are noisy; read
-the ratios.
+It prints the table and writes it as markdown to --out, under a summary of the scale goals
+(`GOALS`), each judged at the size it is stated for. Absolute times on shared machines are noisy;
+read the ratios.
 
     python bench/run.py [--sizes 100,1000,10000] [--latency 0.03] [--changed 0.1] [--page-size 100]
                         [--repeat 3] [--baseline-repeat 1] [--out bench/RESULTS.md]
@@ -47,7 +47,7 @@ from reconciler.emulator import Emulator, EmulatorConfig
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 
-BATCH_SIZE = 20  # Graph's limit of requests in one $batch (GRAPH_FACTS §4)
+BATCH_SIZE = 20  # Graph's limit of requests in one $batch: https://learn.microsoft.com/graph/json-batching
 SINGLETONS = 1  # the tenant default, which partners inherit from; the templates are not declared
 WRITE_ROLE = "Policy.ReadWrite.CrossTenantAccess"
 _DUMP = YAML(typ="safe", pure=False)
@@ -384,7 +384,7 @@ def peak_rss(size: Size, latency: float) -> tuple[str, bool]:
 
 @dataclasses.dataclass(frozen=True)
 class Goal:
-    """One goal of issue 12 and the size the issue states it for, in partners or in changed
+    """One scale goal and the size it is stated for, in partners or in changed
     partners; neither when it must hold at every size. At any other size its figure is shown
     for scale, not judged: 100 files say little about a goal set for 10,000. A goal against
     a latency floor cannot be judged when the bench runs without latency."""
@@ -406,7 +406,7 @@ class Goal:
         return f"{self.changed:,} changed partners" if self.changed else f"{self.partners or 0:,} partners"
 
 
-GOALS = (  # the issue's table, in its order, then the requests rule of its "done when"
+GOALS = (  # the scale goals, then the rule on plan requests
     Goal("apply >= 25x faster than the per-resource floor", apply_speed, changed=1_000, against_latency=True),
     Goal("apply requests <= ceil(writes / 20) + plan reads + re-read", apply_requests),
     Goal("validate <= 0.6x a libyaml load", validate_speed, partners=10_000),
@@ -418,7 +418,7 @@ GOALS = (  # the issue's table, in its order, then the requests rule of its "don
 
 
 def judged(goal: Goal, size: Size, latency: float) -> str:
-    """The goal's figure at `size`, met or not where the issue states the goal, else for scale."""
+    """The goal's figure at `size`, met or not at the size the goal is stated for, else for scale."""
     figure, met = goal.check(size, latency)
     if goal.stated_for(size):
         return f"{figure}: {'met' if met else 'not met'}"
@@ -430,7 +430,7 @@ def goals(size: Size, latency: float) -> list[str]:
 
 
 def summary(sizes: list[Size], latency: float) -> list[str]:
-    """Each goal's verdict at the size the issue states it for, or at every size run."""
+    """Each goal's verdict at the size it is stated for, or at every size run."""
     ran = ", ".join(f"{size.count:,}" for size in sizes)
     lines = ["## Goals", ""]
     for goal in GOALS:

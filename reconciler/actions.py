@@ -16,7 +16,8 @@ from reconciler.registry import Fallback, ResourceType
 
 def create(rtype: ResourceType, resource_id: str, written: dict[str, Any]) -> tuple[Request, ...]:
     """POST the properties a create takes to the collection and PATCH the rest after it
-    (GRAPH_FACTS §7.1), or PUT the whole body to the instance's own URL."""
+    (https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-post-partners lists the
+    former), or PUT the whole body to the instance's own URL."""
     url = rtype.url(resource_id)
     if rtype.create_method == "PUT":
         return (_fallback(Request("PUT", url, written), rtype.create_fallback, written),)

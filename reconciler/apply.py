@@ -17,12 +17,13 @@ the identity sync).
 Failures. A failed request fails its change (Graph's error is reported) and its later requests
 are not sent; a change that needs it is skipped. When the failure says no further write can
 succeed (bad token, missing permission, Graph unreachable), nothing more is sent and every
-change without an outcome is skipped. A request with a fallback (the identity sync verbs,
-GRAPH_FACTS §7.3) is sent again as its fallback, in the same phase, when Graph answers one of
-its statuses. Either way the next plan shows exactly what is left.
+change without an outcome is skipped. A request with a fallback (the identity sync verbs:
+see `registry.Fallback`) is sent again as its fallback, in the same phase, when Graph answers one
+of its statuses. Either way the next plan shows exactly what is left.
 
-Retries. A throttled item (429) waits its Retry-After (GRAPH_FACTS §4: inside a batch Graph
-does not retry it, and the SDK does not either), and every sender waits with it: the pacing
+Retries. A throttled item (429) waits its Retry-After (inside a batch Graph does not retry it,
+and the SDK does not either: https://learn.microsoft.com/graph/throttling#throttling-and-batching),
+and every sender waits with it: the pacing
 `_Gate` holds all batches until the latest Retry-After and drops to one batch in flight,
 growing back by one per clean batch, so a client at Graph's write quota (3,000 writes per
 2 min 30 s per app and tenant) sends about as fast as the quota refills, without a storm of

@@ -1,12 +1,12 @@
-"""Graph's JSON `$batch` (GRAPH_FACTS §4), client side: up to 20 writes in one POST, each
-answered on its own.
+"""Graph's JSON `$batch` (https://learn.microsoft.com/graph/json-batching), client side: up to
+20 writes in one POST, each answered on its own.
 
 xtap builds the envelope itself and sends it through the SDK's request adapter (`Graph.write`),
 so authentication, the token's origin rule, the timeout and kiota's middleware stay those of
-every other request. msgraph-core's `BatchRequestContent` is not used (GRAPH_FACTS §4.1): it
-sends absolute item URLs, which Graph refuses (msgraph-sdk-python#1015,
-msgraph-sdk-python-core#1116), serialises `depends_on` where Graph reads `dependsOn`, which Graph
-ignores (msgraph-sdk-python-core PR #996), and needs a module msgraph-core does not declare.
+every other request. msgraph-core's `BatchRequestContent` is not used: it sends absolute item
+URLs, which Graph refuses (msgraph-sdk-python#1015, msgraph-sdk-python-core#1116), serialises
+`depends_on` where Graph reads `dependsOn`, which Graph ignores (msgraph-sdk-python-core PR #996),
+and needs a module msgraph-core does not declare.
 
 Only this module knows the envelope's shape; apply sees requests in and statuses out.
 """
@@ -41,10 +41,10 @@ class ItemReply:
 
 async def send_batch(graph: Graph, items: Sequence[BatchItem]) -> list[ItemReply]:
     """One `$batch` POST of `items` (1 to 20, ids unique), and each item's reply in the order
-    of `items`. Items without `dependsOn` run in any order (GRAPH_FACTS §4): the caller sends
-    together only requests that do not depend on each other. A failed envelope (401, a lost
-    connection, a timeout) is the GraphError of the POST; a reply that is not a batch reply
-    naming each item once is `not_graph_reply`."""
+    of `items`. Items without `dependsOn` run in any order (the batching guide above): the
+    caller sends together only requests that do not depend on each other. A failed envelope
+    (401, a lost connection, a timeout) is the GraphError of the POST; a reply that is not a
+    batch reply naming each item once is `not_graph_reply`."""
     envelope = {"requests": [_entry(item) for item in items]}
     reply = await graph.write(Request("POST", BATCH_URL, envelope))
     return _replies(graph, items, reply)

@@ -1,8 +1,8 @@
 """One canonical form for live and desired values, so that equal means equal.
 
-Graph and people write the same setting many ways (DESIGN §3): GUIDs in any case, `targets`
-in any order, `{"inboundAllowed": null, "outboundAllowed": null}` for "unset", `@odata.*`
-annotations, flags in any order. Comparing anything but this form gives perpetual diffs.
+Graph and people write the same setting many ways: GUIDs in any case, `targets` in any order,
+`{"inboundAllowed": null, "outboundAllowed": null}` for "unset", `@odata.*` annotations, flags in
+any order. Comparing anything but this form gives perpetual diffs.
 What varies by resource type (what an absent property means, which members a nested object
 has) comes from its registry entry. Pure functions; `tests/test_planner.py` and the
 convergence property test pin them down.
@@ -69,7 +69,8 @@ _UNANNOTATED = _Unannotated()
 
 def _compared_members(rtype: ResourceType, parent: str) -> Container[str]:
     """The members compared in the object held by `parent`, as one container to test each name
-    against: the test runs for every member of every object of every partner (issue 12)."""
+    against: the test runs for every member of every object of every partner (the scale goals in
+    bench/)."""
     return rtype.nested_members.get(parent, _UNANNOTATED)
 
 
@@ -98,7 +99,8 @@ def _normalise(rtype: ResourceType, key: str | None, value: Any, depth: int = 0)
 
 def _object(rtype: ResourceType, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
     """The compared members, normalised, nulls dropped. One pass that calls `_normalise` only
-    where a member can change: this runs for every object of every partner (issue 12)."""
+    where a member can change: this runs for every object of every partner (the scale goals in
+    bench/)."""
     if depth > MAX_REPLY_DEPTH:
         raise _too_deep(key)
     members: dict[str, Any] = {}

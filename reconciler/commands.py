@@ -1,4 +1,4 @@
-"""What each command does, as plain functions returning the exit code (DESIGN §4).
+"""What each command does, as plain functions returning the exit code (docs/commands.md).
 
 `cli` only parses options and calls these; `demo` calls them too, so the demo shows exactly
 what a user sees. Reports go to stdout (pure: JSON parses, markdown is only the report);
@@ -546,7 +546,9 @@ def _render_drift(found: Drift, fmt: str) -> str:
 
 # --- export ------------------------------------------------------------------------------------
 
-GLOBAL_CLOUD = "global"  # the one cloud with every API (GRAPH_FACTS §2: the MTO templates)
+# The one cloud with every API; the MTO templates' API exists only there:
+# https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get
+GLOBAL_CLOUD = "global"
 
 
 def export(options: Options, out: Path | None = None) -> int:

@@ -7,7 +7,7 @@ resource *changed*, a create one *missing* (declared, gone from the tenant), a d
 resource the file does not declare (changed: it appeared), and an unmanaged one is listed.
 Each property-level entry reads declared → live, the direction the out-of-band change went.
 
-Attribution reads directory audit entries (GRAPH_FACTS §5.2) and names, per drifted
+Attribution reads directory audit entries and names, per drifted
 resource, the last change and who made it: a person, an app, or a Microsoft service (EntraGDAP
 for GDAP and Microsoft Support, the directory itself for migrations), since a service-made
 change is not someone to talk to. Audit entries come from Graph and are untrusted: an entry
@@ -31,10 +31,12 @@ Kind = Literal["changed", "missing", "unmanaged"]
 KINDS: tuple[Kind, ...] = ("changed", "missing", "unmanaged")
 ActorKind = Literal["person", "app", "service"]
 
-# The audit categories of cross-tenant access changes (GRAPH_FACTS §0.11).
+# The audit categories of cross-tenant access changes:
+# https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities
 AUDIT_CATEGORIES = ("CrossTenantAccessSettings", "CrossTenantIdentitySyncSettings")
 # Audit entries made by Microsoft services, not by a tenant's people or apps: GDAP and
-# Microsoft Support act as the application EntraGDAP (GRAPH_FACTS §5.2).
+# Microsoft Support act as the application EntraGDAP:
+# https://learn.microsoft.com/microsoft-365/admin/support-diagnostic-information-collection
 SERVICE_APPS = frozenset({"EntraGDAP"})
 SERVICE_ACTIVITIES = frozenset({"Migrated partner cross-tenant access settings to the scalable model"})
 # Which resource type each audit activity changes, from the registry: matched on the name,

@@ -1,8 +1,9 @@
 """What a resource's settings are in effect: its own value, or the one it inherits.
 
-A partner's null setting means "inherit the default settings" (GRAPH_FACTS §0.4), so the live
-partner alone does not say what applies to that partner's users. This joins each setting with
-the value it inherits, for `xtap show`. Which type inherits from which is registry data. Pure.
+A partner's null setting means "inherit the default settings"
+(https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicyconfigurationpartner), so
+the live partner alone does not say what applies to that partner's users. This joins each setting
+with the value it inherits, for `xtap show`. Which type inherits from which is registry data. Pure.
 """
 
 from __future__ import annotations

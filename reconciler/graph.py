@@ -4,13 +4,15 @@ Requests go through the SDK's own adapter and middleware (kiota's RetryHandler r
 top-level 429/503/504 after its Retry-After, up to three times; redirects, telemetry,
 national-cloud base URL), but bodies are sent as raw JSON: kiota's
 typed serialiser drops `None`, and xtap must send explicit `null` to make a property
-inherit the default again (GRAPH_FACTS §0.4). Responses are read as raw JSON for the same
-reason: the planner compares exactly what Graph said, explicit nulls included.
+inherit the default again
+(https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicyconfigurationpartner).
+Responses are read as raw JSON for the same reason: the planner compares exactly what Graph
+said, explicit nulls included.
 
-Everything that crosses this boundary is untrusted (DESIGN §9): the base URL and the token come
-from the environment of a CI job that a pull request can influence, and a reply may come from
-a proxy or a stranger on the port. So the URL is checked before any request, a token goes only
-where it belongs, every request has one deadline for the whole exchange, every reply is
+Everything that crosses this boundary is untrusted (docs/security.md): the base URL and the
+token come from the environment of a CI job that a pull request can influence, and a reply may
+come from a proxy or a stranger on the port. So the URL is checked before any request, a token
+goes only where it belongs, every request has one deadline for the whole exchange, every reply is
 bounded in bytes (`transport`) and in nesting, every listing in pages and items, and a reply
 that is not Graph's JSON is a `GraphError` that names the request and quotes at most a
 clipped, token-free excerpt. The bounds and their reasons: `bounds.py`.

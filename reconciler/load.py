@@ -2,10 +2,10 @@
 
 Parsing reads the event stream of ruamel's libyaml-backed parser (`CSafeLoader`) and builds
 plain data from it, iteratively, in one pass. Nothing in a file can hurt the process that reads
-it (DESIGN §9): the size is capped before parsing and the nesting depth while parsing (ruamel's
-own composer recurses and segfaults on deep brackets); no object is ever constructed, so no tag
-can run code, and explicit tags are refused outright (`!!bool yes` would otherwise be false);
-aliases are refused before they can expand. The line and column of every key and value are
+it (docs/security.md): the size is capped before parsing and the nesting depth while parsing
+(ruamel's own composer recurses and segfaults on deep brackets); no object is ever constructed,
+so no tag can run code, and explicit tags are refused outright (`!!bool yes` would otherwise be
+false); aliases are refused before they can expand. The line and column of every key and value are
 kept, so a pydantic error deep in a partner file is reported as `file:line:col: message`.
 Nothing here talks to Graph: bad input never reaches the tenant.
 """
@@ -58,7 +58,8 @@ PARTNERS_DIR = "partners"
 TOOL_KEY = "xtap"
 TOOL_KEYS = frozenset(ToolKey.model_fields)
 YAML_SUFFIXES = (".yaml", ".yml")
-# xtap's own settings (DESIGN §2); the keys a later version reads are named, so the error is clear.
+# xtap's own settings (docs/policies.md); the keys a later version reads are named, so the error
+# is clear.
 SETTINGS_FILE = "xtap.yaml"
 LATER_SETTINGS = frozenset({"ignore"})
 # A folder at least this large is read in worker processes (`workers`): below it, starting them
@@ -70,8 +71,8 @@ Path_ = tuple[str | int, ...]
 YAML_TAG = "tag:yaml.org,2002:"
 PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null"})
 TAGS_REFUSED = "explicit YAML tags are not allowed: write the plain value"
-# Bounds checked while reading, before any structure is built (DESIGN §9). A partner file is
-# 1-5 KB and five levels deep; these leave ample room and still stop a hostile pull request.
+# Bounds checked while reading, before any structure is built (docs/security.md). A partner file
+# is 1-5 KB and five levels deep; these leave ample room and still stop a hostile pull request.
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 20
 # How deep a first reading keeps positions: the top-level keys, which a change's source names.

@@ -23,7 +23,8 @@ from reconciler.rule_settings import RuleSetting
 GUID_LENGTH = 36
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# Reserved target keywords and the targetType each one belongs to (GRAPH_FACTS §1.4).
+# Reserved target keywords and the targetType each one belongs to:
+# https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicytarget
 KEYWORD_TARGET_TYPES: dict[str, str] = {
     "AllUsers": "user",
     "AllApplications": "application",
@@ -49,8 +50,9 @@ def _guid_shaped(value: str) -> bool:
     return GUID_RE.fullmatch(value) is not None
 
 
-# Graph's evolvable-enum sentinel (GRAPH_FACTS §7.5): it may come back in a read, but it names
-# no setting, so a file may never send it.
+# Graph's evolvable-enum sentinel: it may come back in a read, but it names no setting, so a
+# file may never send it.
+# https://learn.microsoft.com/graph/best-practices-concept#handling-future-members-in-evolvable-enumerations
 UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
 
 
@@ -66,8 +68,9 @@ def _not_reserved(value: Any) -> Any:
 # error message lists the allowed values.
 AccessType = Annotated[Literal["allowed", "blocked"], BeforeValidator(_not_reserved)]
 TargetType = Annotated[Literal["user", "group", "application"], BeforeValidator(_not_reserved)]
-# b2bIdentityProvidersType (GRAPH_FACTS §1.9) is one enum for two slots, and Graph's invitation
-# redemption page gives each slot its own three members; a member in the other slot is refused.
+# b2bIdentityProvidersType is one enum for two slots, and Graph's invitation redemption page
+# gives each slot its own three members; a member in the other slot is refused:
+# https://learn.microsoft.com/graph/api/resources/invitationredemptionidentityproviderconfiguration
 PrimaryProviderName = Literal["azureActiveDirectory", "externalFederation", "socialIdentityProviders"]
 FallbackProviderName = Literal["defaultConfiguredIdp", "emailOneTimePasscode", "microsoftAccount"]
 PRIMARY_IDENTITY_PROVIDERS: tuple[str, ...] = get_args(PrimaryProviderName)
@@ -128,7 +131,7 @@ class GraphModel(BaseModel):
 
 class Target(GraphModel):
     graph_type = "crossTenantAccessPolicyTarget"
-    # The targetTypes the slot holding the target takes, and how to say so (GRAPH_FACTS §7.6).
+    # The targetTypes the slot holding the target takes, and how to say so.
     slot_types: ClassVar[tuple[str, ...]] = ()
     slot_takes: ClassVar[str] = ""
 
@@ -185,9 +188,10 @@ class B2BSetting(GraphModel):
 
     @model_validator(mode="after")
     def _blocking_all_users_blocks_all_apps(self) -> B2BSetting:
-        """Entra's documented rule (GRAPH_FACTS §3.1): blocking all users and groups needs blocking all
-        applications. Caught here, offline, instead of as a 400 halfway through an apply. (Blocking a
-        group from all applications is fine: the overview's interpretation table shows it.)"""
+        """Entra's documented rule: blocking all users and groups needs blocking all applications
+        (https://learn.microsoft.com/entra/external-id/cross-tenant-access-settings-b2b-collaboration).
+        Caught here, offline, instead of as a 400 halfway through an apply. (Blocking a group from
+        all applications is fine: the overview's interpretation table shows it.)"""
         if _blocks_one_not_other(self.usersAndGroups, "AllUsers", self.applications, "AllApplications"):
             raise ValueError("usersAndGroups blocks AllUsers, so applications must block AllApplications")
         return self
@@ -227,14 +231,15 @@ def _refuse(name: str, message: str) -> Any:
 class TenantRestrictions(B2BSetting):
     graph_type = "crossTenantAccessPolicyTenantRestrictions"
 
-    devices: DevicesFilter | None = None  # declared so that live values are compared (GRAPH_FACTS §1.6)
+    devices: DevicesFilter | None = None  # declared so that live values are compared
     _unsupported = _refuse(
         "devices", "'devices' isn't supported on the server side yet (Graph's documentation); remove it from the file"
     )
 
     @model_validator(mode="after")
     def _blocking_all_apps_blocks_all_users(self) -> TenantRestrictions:
-        """For tenant restrictions the rule goes both ways (GRAPH_FACTS §3.1)."""
+        """For tenant restrictions the rule goes both ways:
+        https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2"""
         if _blocks_one_not_other(self.applications, "AllApplications", self.usersAndGroups, "AllUsers"):
             raise ValueError(
                 "in tenant restrictions, applications blocks AllApplications, so usersAndGroups must block AllUsers"
@@ -328,13 +333,15 @@ class Partner(TenantSettings):
         "isInMultiTenantOrganization", "Graph sets it when the tenant joins a multitenant organization"
     )
     isServiceProvider: bool | None = None
-    # Its own resource at …/partners/{tenantId}/identitySynchronization (GRAPH_FACTS §2.8),
+    # Its own resource at …/partners/{tenantId}/identitySynchronization
+    # (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization),
     # written in the partner's file: the registry splits it off the partner's body.
     identitySynchronization: IdentitySync | None = None
 
     @model_validator(mode="after")
     def _microsoft_accounts_are_all_or_nothing(self) -> Partner:
-        """Tenant restrictions for Microsoft Accounts cannot single out users (GRAPH_FACTS §0.7)."""
+        """Tenant restrictions for Microsoft Accounts cannot single out users:
+        https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2"""
         restricted = self.tenantRestrictions.usersAndGroups if self.tenantRestrictions else None
         if self.tenantId.lower() == MICROSOFT_ACCOUNTS_TENANT and _singles_out_users(restricted):
             raise ValueError(
@@ -358,7 +365,7 @@ def _singles_out_users(configuration: TargetConfiguration | None) -> bool:
 
 class DefaultTenantRestrictions(TenantRestrictions):
     """The default's tenant restrictions: Entra's default settings "can't be scoped to individual
-    accounts or groups" (GRAPH_FACTS §3.1)."""
+    accounts or groups" (https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2)."""
 
     @field_validator("usersAndGroups")
     @classmethod
@@ -486,8 +493,8 @@ class Settings(BaseModel):
     """xtap.yaml: settings of xtap itself, never sent to Graph. Not a GraphModel, so its names
     stay out of the "did you mean" hints for Graph properties.
 
-    `tenant` binds the folder to one tenant (DESIGN §2): a token issued for another tenant is
-    refused before any request, so one repository can hold several tenants' folders.
+    `tenant` binds the folder to one tenant (docs/policies.md): a token issued for another
+    tenant is refused before any request, so one repository can hold several tenants' folders.
 
     `prune` deletes live partners no file declares, with guards a folder cannot lose by
     accident: `protected` tenants are never deleted, service-made ones only when named in

@@ -25,7 +25,7 @@ SETTINGS_SCOPE = "xtap.yaml"
 class Request:
     """One Graph write. `url` is relative to the Graph base URL (which holds the version), so a
     plan made against one cloud or the emulator reads the same. When Graph answers one of
-    `fallback_statuses`, apply sends `fallback` instead (GRAPH_FACTS §7.3)."""
+    `fallback_statuses`, apply sends `fallback` instead (see `registry.Fallback`)."""
 
     method: str
     url: str

@@ -4,7 +4,7 @@ For each resource type of the registry, in its order (a parent before its childr
 sides are put in canonical form (`canonical`) and compared (deepdiff names the leaves that
 differ), and each instance that differs becomes one Change: a create holding the file's
 properties, one minimal PATCH holding only the changed top-level properties (each with its
-whole desired value: nested PATCH semantics are undocumented, GRAPH_FACTS §3.4, and a whole
+whole desired value: nested PATCH semantics are undocumented, and a whole
 value is right either way), a reset when a file declares the unconfigured state, or a delete
 when a nested resource leaves its parent's file. With `prune` in xtap.yaml, a live partner no
 file declares is deleted too, unless a guard spares it, after its nested resources' deletes;
@@ -175,8 +175,10 @@ def _spared(prune: Prune, tenant_id: str, wire: dict[str, Any]) -> str | None:
     """Why prune must leave this unmanaged partner alone, or None to delete it.
 
     An MTO member is never deleted, even when listed in pruneServiceMade: a multitenant
-    organization needs settings for every active member (GRAPH_FACTS §3.2), so no file can make
-    deleting one safe. Other service-made partners go only when xtap.yaml names them."""
+    organization needs settings for every active member
+    (https://learn.microsoft.com/entra/identity/multi-tenant-organizations/multi-tenant-organization-overview),
+    so no file can make deleting one safe. Other service-made partners go only when xtap.yaml names
+    them."""
     if tenant_id in prune.protected:
         return "protected in xtap.yaml"
     made = service_made(wire)
@@ -191,7 +193,8 @@ def _spared(prune: Prune, tenant_id: str, wire: dict[str, Any]) -> str | None:
 
 def _after_children(change: Change, deleted: set[Address]) -> Change:
     """A pruned instance's delete waits for its nested resources' (Graph refuses to delete a
-    partner that still has an identity sync: GRAPH_FACTS §2.6)."""
+    partner that still has an identity sync:
+    https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-delete)."""
     children = REGISTRY_BY_NAME[change.resource].children
     first = tuple(Address(child, change.id) for child in children if Address(child, change.id) in deleted)
     return replace(change, depends_on=first)

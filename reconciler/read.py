@@ -25,8 +25,8 @@ from reconciler.models import is_guid
 from reconciler.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 
 T = TypeVar("T")
-# The waits before each read-back retry, growing: GRAPH_FACTS §7.7 reports a short lag, and
-# 3.5 s in all is long for a lag and short for a user waiting on the result.
+# The waits before each read-back retry, growing: other tools report a short, undocumented lag
+# after a write, and 3.5 s in all is long for a lag and short for a user waiting on the result.
 READ_BACK_DELAYS = (0.5, 1.0, 2.0)
 # GETs in flight at once when resources are read one by one.
 READ_CONCURRENCY = 8
@@ -37,7 +37,8 @@ def scope(desired: Desired) -> tuple[str, ...]:
     reported), every singleton policies/ manages, and what a managed type inherits from.
 
     An unmanaged singleton is not read: the MTO templates' API exists only in the global cloud
-    (GRAPH_FACTS §2), so a national-cloud tenant without a template file must not touch it."""
+    (https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get), so a
+    national-cloud tenant without a template file must not touch it."""
     return _scope(desired.manages)
 
 
@@ -152,9 +153,9 @@ def _key(graph: Graph, request: RequestInformation, rtype: ResourceType, item: d
 async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], budget: int) -> list[str]:
     """What was applied but does not read back as written (`apply.unconfirmed`), found with at
     most `budget` GETs (the plan's own reads): one GET per applied resource when that is fewer,
-    else the whole scope again. Graph's reads lag its writes (GRAPH_FACTS §7.7), so what still
-    differs is read again, one GET each, after each of `READ_BACK_DELAYS`, while the budget
-    lasts; only what differs after that is reported."""
+    else the whole scope again. Graph's reads lag its writes (undocumented, reported by other
+    tools), so what still differs is read again, one GET each, after each of `READ_BACK_DELAYS`,
+    while the budget lasts; only what differs after that is reported."""
     spent = graph.request_count
     written = [outcome.change.address for outcome in report.outcomes if _checked(outcome)]
     if len(written) < budget:

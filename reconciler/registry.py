@@ -1,4 +1,4 @@
-"""Every resource type xtap manages, described once, as data (DESIGN §5).
+"""Every resource type xtap manages, described once, as data (docs/architecture.md).
 
 Like a provider schema in Terraform: the loader, planner, plan file, applier and renderers read
 what varies by type from here (its plan name, model, policy file, URL, what an absent property
@@ -29,7 +29,7 @@ from reconciler.models import (
 @dataclass(frozen=True)
 class Fallback:
     """Send `method` with the whole desired body when Graph answers one of `statuses`: for the
-    verbs Microsoft's sources disagree on (GRAPH_FACTS §7.3)."""
+    verbs Microsoft's sources disagree on (see `IDENTITY_SYNC` below)."""
 
     statuses: frozenset[int]
     method: str
@@ -37,7 +37,7 @@ class Fallback:
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per type
 class ResourceType:
-    name: str  # the plan name (DESIGN §1)
+    name: str  # the plan name (docs/plan-json.md)
     model: type[GraphModel]
     # The instance's URL relative to the Graph base URL; `{id}` stands for a keyed type's id.
     path: str
@@ -69,12 +69,14 @@ class ResourceType:
     inherits_from: str | None = None
     # Nested resources in the same file (a partner's identitySynchronization): not settings.
     children: tuple[str, ...] = field(default=())
-    # The directory audit activities that change it (GRAPH_FACTS §0.11), for `drift --attribute`.
+    # The directory audit activities that change it, for `drift --attribute`:
+    # https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities
     audit_activities: frozenset[str] = frozenset()
     # A read-only boolean Graph sets true while the instance is in its reset state: then the
     # values of its `unmanaged_when_absent` properties are the system's, not anyone's choice.
     reset_flag: str | None = None
-    # Its API exists only in the global cloud (GRAPH_FACTS §2), so other clouds never read it.
+    # Its API exists only in the global cloud (its pages' national cloud tables), so other clouds
+    # never read it.
     global_only: bool = False
 
     @cached_property
@@ -130,12 +132,14 @@ PARTNER = ResourceType(
     path=f"{POLICY}/partners/{{id}}",
     key="tenantId",
     read_only=frozenset({"isInMultiTenantOrganization"}),
-    # Set by Partner Center for GDAP/CSP partners, and writable only at create (GRAPH_FACTS
-    # §7.4): managed only where a file writes it.
+    # Set by Partner Center for GDAP/CSP partners, and writable only at create (the update page,
+    # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-update, does
+    # not list it): managed only where a file writes it.
     unmanaged_when_absent=frozenset({"isServiceProvider"}),
     create_only=frozenset({"isServiceProvider"}),
     create_method="POST",
-    # Documented on create (seed 000); the rest are documented on update only (GRAPH_FACTS §7.1).
+    # Documented on create (https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-post-partners);
+    # the rest are documented on update only.
     create_properties=frozenset(
         {
             "tenantId",
@@ -167,9 +171,12 @@ IDENTITY_SYNC = ResourceType(
     parent="partner",
     nested_key="identitySynchronization",
     read_only=frozenset({"tenantId"}),
-    # PUT creates. Microsoft's sources disagree on updates (GRAPH_FACTS §7.3): the update page
-    # shows PATCH, the metadata says PUT, and a PUT on an existing policy may answer 409. So:
-    # PATCH to update, PUT after a 404/405; PUT to create, PATCH after a 409.
+    # PUT creates. Microsoft's sources disagree on updates: the update page shows PATCH
+    # (https://learn.microsoft.com/graph/api/crosstenantidentitysyncpolicypartner-update), the metadata
+    # says PUT (https://github.com/microsoftgraph/msgraph-metadata/issues/402), and a PUT on an
+    # existing policy may answer 409, as the cross-tenant sync guide's troubleshooting reports:
+    # https://learn.microsoft.com/entra/identity/multi-tenant-organizations/cross-tenant-synchronization-configure-graph
+    # So: PATCH to update, PUT after a 404/405; PUT to create, PATCH after a 409.
     create_method="PUT",
     create_fallback=Fallback(frozenset({409}), "PATCH"),
     update_fallback=Fallback(frozenset({404, 405}), "PUT"),
@@ -189,7 +196,8 @@ DEFAULT = ResourceType(
     singleton_id="default",
     file="default.yaml",
     read_only=frozenset({"id", "isServiceDefault", "automaticUserConsentSettings"}),
-    # The documented system values (GRAPH_FACTS §2.7, §7.12): what an absent property declares.
+    # The documented system values, what an absent property declares:
+    # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationdefault-get
     absent_means=MappingProxyType(
         {
             "inboundTrust": {

@@ -1,7 +1,8 @@
-"""Which live partners a Microsoft service made, not a person (GRAPH_FACTS §3.2, §7.8).
+"""Which live partners a Microsoft service made, not a person.
 
 Partner Center creates partners for GDAP/CSP relationships (`isServiceProvider`), and joining a
-multitenant organization creates one for every member tenant (`isInMultiTenantOrganization`).
+multitenant organization creates one for every member tenant (`isInMultiTenantOrganization`:
+https://learn.microsoft.com/entra/identity/multi-tenant-organizations/multi-tenant-organization-overview).
 Nobody declared them, yet deleting one breaks the service that made it; so export marks them
 and prune leaves them alone unless a file names them. One function, so both agree.
 """

@@ -49,7 +49,7 @@ BLOCK_ALL = {
     "usersAndGroups": {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]},
     "applications": {"accessType": "blocked", "targets": [{"target": "AllApplications", "targetType": "application"}]},
 }
-# Values Graph may return but a file may not write: its enum sentinel, and devices (GRAPH_FACTS §7).
+# Values Graph may return but a file may not write: its enum sentinel, and devices.
 LIVE_ACCESS = [*ACCESS, "unknownFutureValue"]
 
 
@@ -165,7 +165,8 @@ SYNC_TEMPLATE_SETTINGS: dict[str, st.SearchStrategy[Any]] = {
     "userSyncInbound": USER_SYNC,
 }
 LIVE_SYNC_TEMPLATE_SETTINGS = {**SYNC_TEMPLATE_SETTINGS, "templateApplicationLevel": LIVE_LEVELS}
-# How Graph may take identity sync updates (GRAPH_FACTS §7.3), as the emulator's two switches.
+# How Graph may take identity sync updates (Microsoft's sources disagree: reconciler/registry.py
+# links them), as the emulator's two switches.
 # Not both off: then no verb could update a policy, and no reading of Graph's sources says so.
 SYNC_READINGS = [
     {"sync_patch": True, "sync_put_replaces": False},

@@ -1,4 +1,4 @@
-"""The request bodies of the API pages the project grew from (../shared/seeds), verbatim.
+"""The request bodies of the Graph API pages the project grew from, verbatim.
 
 Tests check that xtap sends exactly these bodies for the matching policy files."""
 
@@ -38,7 +38,8 @@ SEED_001_PATCH_BODIES: list[dict[str, Any]] = [
     },
 ]
 
-# The MTO template PATCH example (seed 003's resource, GRAPH_FACTS §2.9).
+# The MTO template PATCH example:
+# https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-update
 SEED_003_TEMPLATE_BODY: dict[str, Any] = {
     "inboundTrust": {
         "isMfaAccepted": True,
@@ -49,7 +50,8 @@ SEED_003_TEMPLATE_BODY: dict[str, Any] = {
     "templateApplicationLevel": "newPartners,existingPartners",
 }
 
-# The tenant default's PATCH examples 1-3 (GRAPH_FACTS §2.7).
+# The tenant default's PATCH examples 1-3:
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationdefault-update
 DEFAULT_PATCH_BODIES: dict[str, dict[str, Any]] = {
     "block a group's outbound B2B": {
         "b2bCollaborationOutbound": {
@@ -78,11 +80,14 @@ DEFAULT_PATCH_BODIES: dict[str, dict[str, Any]] = {
     },
 }
 
-# A partner's identity sync policy: the create (PUT) example and the update example (GRAPH_FACTS §2.8).
+# A partner's identity sync policy: the create (PUT) example and the update example:
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization
+# https://learn.microsoft.com/graph/api/crosstenantidentitysyncpolicypartner-update
 SYNC_PUT_BODY: dict[str, Any] = {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
 SYNC_UPDATE_BODY: dict[str, Any] = {"userSyncInbound": {"isSyncAllowed": True}}
 
-# The MTO identity sync template PATCH example (GRAPH_FACTS §2.9).
+# The MTO identity sync template PATCH example:
+# https://learn.microsoft.com/graph/api/multitenantorganizationidentitysyncpolicytemplate-update
 SYNC_TEMPLATE_BODY: dict[str, Any] = {
     "templateApplicationLevel": "newPartners,existingPartners",
     "userSyncInbound": {"isSyncAllowed": True},

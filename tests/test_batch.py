@@ -121,7 +121,7 @@ def test_an_item_throttled_too_often_fails_with_graphs_429() -> None:
 
 
 def test_a_fallback_is_sent_in_the_same_phase() -> None:
-    """Graph answers the identity sync's PATCH 405 in one reading (GRAPH_FACTS §7.3): PUT follows."""
+    """Graph answers the identity sync's PATCH 405 in one reading of its sources: PUT follows."""
     with Emulator(EmulatorConfig(sync_patch=False, sync_put_replaces=True)) as emulator:
         plant(emulator, 1)
         emulator.put_identity_sync(tenant(1), {"tenantId": tenant(1), **SYNC_PUT_BODY})

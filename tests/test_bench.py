@@ -1,7 +1,7 @@
 """bench/run.py at a toy size, so the command bench/RESULTS.md quotes keeps working as xtap changes.
 
 Only that it runs and reports every measurement is checked here: the figures themselves are
-the benchmark's business, and it stays out of the suite (DESIGN §8).
+the benchmark's business, and it stays out of the suite (docs/development.md).
 """
 
 from __future__ import annotations

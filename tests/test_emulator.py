@@ -1,8 +1,8 @@
-"""The Graph emulator over real HTTP (httpx), checked against GRAPH_FACTS.md.
+"""The Graph emulator over real HTTP (httpx), checked against Graph's documentation.
 
 These tests talk to the emulator the way any client would, without the SDK: the reconciler's
 own tests cover the msgraph-sdk path. Request bodies marked "seed" are the official examples
-from the Graph docs (shared/seeds/000 and 001), copied verbatim.
+from the Graph docs (the create and update partner pages), copied verbatim.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ UNSET_CONSENT = {"inboundAllowed": None, "outboundAllowed": None}
 TID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
 
-# The seed request bodies, verbatim (../shared/seeds).
+# The seed request bodies, verbatim (tests/seeds.py).
 SEED_CREATE = SEED_000_CREATE_BODY
 SEED_PATCHES = SEED_001_PATCH_BODIES
 

@@ -1,5 +1,6 @@
-"""The emulator's JSON `$batch` and injected 429s over real HTTP (httpx), held to GRAPH_FACTS §4:
-the rules a batching client must follow, so that it fails here rather than against Graph."""
+"""The emulator's JSON `$batch` and injected 429s over real HTTP (httpx), held to Graph's
+batching guide (https://learn.microsoft.com/graph/json-batching): the rules a batching client must
+follow, so that it fails here rather than against Graph."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The emulator's injected faults over real HTTP (httpx): latency jitter, 503s, lost replies, the
-write quota, reads that lag writes and portal-admin edits (DESIGN §6, GRAPH_FACTS §4 and §7.7).
+write quota, reads that lag writes and portal-admin edits (docs/emulator.md).
 Each must hit exactly the requests it promises, replay with its seed, and leave the others alone."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The tenant default, the MTO identity sync template and create-only partner bodies in the
-emulator, over real HTTP (httpx), checked against GRAPH_FACTS §2.7, §2.9 and §7.1.
+emulator, over real HTTP (httpx), checked against Graph's documentation of each.
 
 Request bodies marked "seed" are the official examples of the Graph docs, verbatim.
 """
@@ -39,7 +39,8 @@ def everything(access: str) -> dict[str, Any]:
     return {"usersAndGroups": users, "applications": apps}
 
 
-# GRAPH_FACTS §2.7's documented GET, plus the values the emulator chose where none is documented.
+# The documented GET (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationdefault-get),
+# plus the values the emulator chose where none is documented.
 SYSTEM_DEFAULT = {
     "isServiceDefault": True,
     "inboundTrust": {
@@ -90,7 +91,8 @@ SEED_DEFAULT_PATCHES = [
         }
     },
 ]
-# The identity sync template's unconfigured GET and its update example (seed), GRAPH_FACTS §2.9.
+# The identity sync template's unconfigured GET and its update example (seed):
+# https://learn.microsoft.com/graph/api/multitenantorganizationidentitysyncpolicytemplate-get
 UNCONFIGURED_SYNC_TEMPLATE = {
     "id": "0e7aad84-cb46-4b8e-a881-522ef25939f1",
     "templateApplicationLevel": "newPartners,existingPartners",

@@ -1,5 +1,5 @@
 """`xtap export`: the live tenant as a policies/ folder that validates and plans to zero changes,
-and a re-export that edits that folder in place (issue 13, done-when 1). Through the CLI,
+and a re-export that edits that folder in place. Through the CLI,
 against the emulator over real HTTP."""
 
 from __future__ import annotations

@@ -146,7 +146,8 @@ def test_block_all_rules(tmp_path: Path, setting: str, users: str, apps: str, me
 
 
 def test_identity_sync_is_its_own_instance_never_in_the_partner_s_body(tmp_path: Path) -> None:
-    """Graph's PUT example body, nested in its partner's file (GRAPH_FACTS §2.8)."""
+    """Graph's PUT example body, nested in its partner's file:
+    https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization"""
     partner_file(
         tmp_path,
         f"tenantId: {TENANT}\ninboundTrust:\n  isMfaAccepted: true\n"

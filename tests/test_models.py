@@ -65,7 +65,7 @@ DEFAULT_NOT_SETTINGS = {
     "id",
     "isServiceDefault",  # Graph sets it on PATCH and reset
     "automaticUserConsentSettings",  # always false on the default, read-only
-    "m365Capabilities",  # a relationship, not managed yet (GRAPH_FACTS §7.10)
+    "m365Capabilities",  # a relationship, not managed yet
 }
 
 

@@ -134,7 +134,7 @@ def test_changing_is_service_provider_is_an_error_for_that_partner_only(tmp_path
 
 
 def test_a_partner_file_without_is_service_provider_leaves_it_alone(tmp_path: Path) -> None:
-    """GDAP partners are made by Partner Center with isServiceProvider true (GRAPH_FACTS §7.4)."""
+    """GDAP partners are made by Partner Center with isServiceProvider true."""
     gdap = {**UNSET_PARTNER, "isServiceProvider": True, **SEED_001_PATCH_BODIES[0]}
     assert plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}], [gdap]).changes == ()
 

@@ -122,9 +122,10 @@ def test_many_changes_are_verified_by_reading_the_tenant_again_once(tmp_path: Pa
 def test_the_re_read_waits_out_a_short_read_lag_and_names_what_outlasts_it(
     tmp_path: Path, lag: float, warned: bool
 ) -> None:
-    """Graph may show the old value just after a write (GRAPH_FACTS §7.7). A lag shorter than
-    the retries (0.5 s, 1 s, 2 s) draws no warning; a longer one names the resource. Either way
-    the check costs no more GETs than the plan did (four: three pages and the default)."""
+    """Graph may show the old value just after a write (undocumented; other tools report it). A
+    lag shorter than the retries (0.5 s, 1 s, 2 s) draws no warning; a longer one names the
+    resource. Either way the check costs no more GETs than the plan did (four: three pages and the
+    default)."""
     root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)])
     with seeded(drifted=1, read_lag_s=lag) as emulator:
         applied = run_xtap("apply", "--auto-approve", "--policies", str(root), emulator=emulator)

@@ -75,8 +75,9 @@ def test_a_new_partner_is_posted_then_patched_then_its_sync_put(tmp_path: Path, 
     policies = write_policies(tmp_path / "policies", [partner])
     with Emulator(EmulatorConfig(sync_put_replaces=sync_put_replaces)) as emulator:
         apply(policies, emulator)
-        # The POST carries the create properties only (seed 000 exactly); tenantRestrictions,
-        # documented on update only, follows as a PATCH; the sync policy waits for its partner.
+        # The POST carries the create properties only (Graph's create example exactly);
+        # tenantRestrictions, documented on update only, follows as a PATCH; the sync policy waits
+        # for its partner.
         assert writes(emulator) == [
             ("POST", f"{POLICY}/partners", SEED_000_CREATE_BODY, 201),
             ("PATCH", f"{POLICY}/partners/{tenant}", TENANT_RESTRICTIONS, 204),

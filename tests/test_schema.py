@@ -213,7 +213,7 @@ def setting(name: str, users: str, apps: str | None = None, tenant: str = TENANT
     return f"tenantId: {tenant}\n{name}:\n  usersAndGroups: {users}\n" + (f"  applications: {apps}\n" if apps else "")
 
 
-# The rules across properties (GRAPH_FACTS §3.1, §0.7), each way: name -> (partner file, verdict).
+# The rules across properties (Entra's admin-center rules), each way: name -> (partner file, verdict).
 ACROSS = {
     "blocking a group, not all apps": (
         setting("b2bCollaborationInbound", blocking(GROUP, "group"), blocking("Office365", "application", "allowed")),

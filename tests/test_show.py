@@ -25,7 +25,7 @@ def test_show_marks_each_setting_own_or_inherited_with_the_value(emulator: Emula
     [partner] = json.loads(shown.stdout)
     settings = partner["settings"]
     assert settings["inboundTrust"] == {"value": TRUST, "inheritedFrom": None}
-    # Null on the partner: the default's system value applies (GRAPH_FACTS §2.7).
+    # Null on the partner: the default's system value applies.
     assert settings["b2bDirectConnectInbound"] == {"value": BLOCK_DIRECT_CONNECT, "inheritedFrom": "default"}
     assert settings["automaticUserConsentSettings"] == {
         "value": {"inboundAllowed": False, "outboundAllowed": False},

@@ -1,7 +1,7 @@
 """A strict local stand-in for Microsoft Graph v1.0's cross-tenant access policy endpoints.
 
 Used by `xtap demo`, the tests and the benchmarks, so that the reconciler's real msgraph-sdk
-code path runs against something as strict as Graph (DESIGN §6, GRAPH_FACTS §6). It shares
+code path runs against something as strict as Graph (docs/emulator.md). It shares
 no code with the reconciler, so a schema mistake on either side shows up as a failing test.
 """
 

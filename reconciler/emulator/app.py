@@ -34,8 +34,9 @@ JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=tru
 _POLICY = ("policies", "crossTenantAccessPolicy")
 _PARTNERS = (*_POLICY, "partners")
 _AUDITS = ("auditLogs", "directoryAudits")
-# Each singleton's path, the name of the action that resets it (GRAPH_FACTS §1.12, §2), and the
-# audit activities of an update and a reset.
+# Each singleton's path, the name of the action that resets it (Graph's reset pages, such as
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationdefault-resettosystemdefault),
+# and the audit activities of an update and a reset.
 _SINGLETON_ROUTES: tuple[tuple[Singleton, tuple[str, ...], str, tuple[Activity, Activity]], ...] = (
     (
         MTO_PARTNER_TEMPLATE,
@@ -162,7 +163,8 @@ class GraphApp:
         self._base_url = base_url
         self._audit = audit_log
         logged = self._logged
-        # The audit log takes its own permission, not the policies' (GRAPH_FACTS §6).
+        # The audit log takes its own permission, not the policies':
+        # https://learn.microsoft.com/graph/api/directoryaudit-list
         self._audit_handlers: dict[str, Handler] = {"GET": self._list_audits}
         sync: dict[str, Handler] = {
             "GET": self._get_sync,
@@ -244,7 +246,7 @@ class GraphApp:
         if edit is not None:
             self._audit.record(audit.UPDATE_PARTNER, PORTAL_ADMIN, *edit)
 
-    # -- JSON batching (GRAPH_FACTS §4) -------------------------------------------------------
+    # -- JSON batching (https://learn.microsoft.com/graph/json-batching) ----------------------
 
     def _batch_body(self, headers: Mapping[str, str], raw_body: bytes) -> Any:
         """The parsed `$batch` body of a caller with a valid token: 401 first, as on any path."""

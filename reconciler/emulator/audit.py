@@ -1,11 +1,12 @@
 """The directory audit log: an entry for every write, and `GET /auditLogs/directoryAudits`.
 
-Graph records each cross-tenant access change in the directory audit log (GRAPH_FACTS §5.2),
-and that record is the only place that says who changed a setting behind git's back. The
+Graph records each cross-tenant access change in the directory audit log
+(https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities), and that
+record is the only place that says who changed a setting behind git's back. The
 emulator keeps one, in memory, so `xtap drift --attribute` is tested offline against the same
 query it sends to Graph.
 
-Activity names and categories are the documented ones (§0.11), the MTO templates' excepted:
+Activity names and categories are the documented ones (same page), the MTO templates' excepted:
 Graph documents none for them, so these names are the emulator's own. Where Graph names the
 partner in an entry is documented only for "Add a partner" (`modifiedProperties[0]` is
 `tenantId` with the JSON-quoted id as `newValue`); the emulator writes it so on every partner

@@ -1,5 +1,5 @@
-"""Graph's JSON `$batch` envelope (GRAPH_FACTS §4): what makes a batch malformed, and the order
-its items run in.
+"""Graph's JSON `$batch` envelope (https://learn.microsoft.com/graph/json-batching): what makes a
+batch malformed, and the order its items run in.
 
 Kept apart from the routing in app.py, which runs each item exactly as a top-level request, so
 the batch adds rules of its own and no second copy of Graph's request pipeline.

@@ -13,7 +13,8 @@ PatchMode = Literal["replace_top_level", "odata_merge"]
 MAX_PAGE_SIZE = 1000
 # Longer than any client timeout worth testing, short enough that a typo does not hang a run.
 MAX_LATENCY_S = 600.0
-# Graph's write quota window (GRAPH_FACTS §4: 3,000 writes per 2 min 30 s per app and tenant).
+# Graph's write quota window (3,000 writes per 2 min 30 s per app and tenant:
+# https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits).
 GRAPH_WRITE_WINDOW_S = 150.0
 # A day: any longer window would only make a test wait for its refill.
 MAX_WINDOW_S = 86400.0
@@ -26,7 +27,7 @@ class StartError(Exception):
 
 @dataclass(frozen=True)
 class EmulatorConfig:
-    """How the emulator behaves where Graph leaves room (GRAPH_FACTS §0.5-0.7, §3.4, §7).
+    """How the emulator behaves where Graph leaves room (undocumented, or its sources disagree).
 
     Each default is the strictest documented reading, so a client that passes the tests
     with the defaults works whichever reading Graph turns out to follow.
@@ -39,12 +40,14 @@ class EmulatorConfig:
         (and, for tenantRestrictions, the reverse): the admin-center rule; API enforcement
         is undocumented.
     enforce_default_all_users_rule: reject default tenant restrictions whose usersAndGroups
-        target anything but AllUsers (GRAPH_FACTS §0.7, an admin-center rule).
+        target anything but AllUsers (an admin-center rule:
+        https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2).
     strict_create: refuse in a partner POST the properties Graph documents on update only
-        (tenantRestrictions, m365Collaboration*, appServiceConnectInbound; GRAPH_FACTS §7.1),
-        so a client must PATCH them after the POST.
+        (tenantRestrictions, m365Collaboration*, appServiceConnectInbound: absent from
+        https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-post-partners), so a client must
+        PATCH them after the POST.
     sync_put_replaces: a PUT on an existing identity sync policy replaces it, instead of the
-        409 the sync configuration guide reports (GRAPH_FACTS §7.3).
+        409 the cross-tenant sync configuration guide reports (linked in state.py).
     sync_patch: PATCH updates an identity sync policy, as the v1.0 update page shows; False
         answers it 405, as the metadata (UpdateMethod PUT) and the SDK (no patch) suggest.
     state_file: JSON file the state is loaded from at start and atomically saved to after
@@ -69,11 +72,12 @@ class EmulatorConfig:
         (2xx, the `$batch` envelope included), then close the connection without a reply: the
         write has landed and the client never hears of it.
     write_quota: writes per app (token `appid`) in a token bucket that starts full and refills
-        `write_quota` per `write_quota_window_s`; a write to an empty bucket is 429 (GRAPH_FACTS §4).
-        0 is no quota.
+        `write_quota` per `write_quota_window_s`; a write to an empty bucket is 429
+        (https://learn.microsoft.com/graph/throttling). 0 is no quota.
     write_quota_window_s: the bucket's refill window; Graph's is 150 s.
     read_lag_s: for this long after a write to a partner (or its identity sync) or a singleton,
-        reads show it as it was before the write (GRAPH_FACTS §7.7: reads lag writes).
+        reads show it as it was before the write (Graph's reads lag its writes: undocumented,
+        reported by other tools).
     out_of_band_every: before every Nth request that passes the checks, a portal admin flips
         `inboundTrust.isMfaAccepted` of a partner drawn from the seeded generator; 0 never does.
     """

@@ -1,8 +1,9 @@
-"""Injected faults (DESIGN §6): Graph's 429, 503, lost replies, slow answers and an admin editing
-in the portal, on demand and the same on every run with the same seed.
+"""Injected faults (docs/emulator.md): Graph's 429, 503, lost replies, slow answers and an admin
+editing in the portal, on demand and the same on every run with the same seed.
 
-Graph decides on each request, batched or not, on its own (GRAPH_FACTS §4), so the emulator
-does too; a client's retry and recovery paths then run in tests rather than first in production.
+Graph decides on each request, batched or not, on its own
+(https://learn.microsoft.com/graph/throttling#throttling-and-batching), so the emulator does too; a
+client's retry and recovery paths then run in tests rather than first in production.
 Each knob draws from its own generator, so turning one on never shifts another's draws.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from .config import EmulatorConfig
 from .errors import GraphError
 
-# Graph's own wording for a throttled request (GRAPH_FACTS §4).
+# Graph's own wording for a throttled request: https://learn.microsoft.com/graph/throttling
 _THROTTLED = "Please retry again later."
 # The actor of out-of-band edits: a user, not an app, as an admin in the Entra portal is.
 PORTAL_ADMIN: dict[str, Any] = {
@@ -57,8 +58,9 @@ class Trigger:
 
 
 class WriteQuota:
-    """Graph's identity write quota (GRAPH_FACTS §4) as a token bucket per app: `limit` tokens,
-    refilled continuously at `limit` per `window_s`. A write takes one; a refused one takes none."""
+    """Graph's identity write quota as a token bucket per app: `limit` tokens, refilled
+    continuously at `limit` per `window_s`. A write takes one; a refused one takes none.
+    https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits"""
 
     def __init__(self, limit: int, window_s: float, tenant_id: str) -> None:
         self._limit = limit

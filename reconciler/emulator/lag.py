@@ -1,6 +1,7 @@
-"""Reads that lag writes (GRAPH_FACTS §7.7): for a while after a write, Graph may still return
-the old value. The emulator keeps, per written resource, the version reads still see and until
-when, so a client's verifying re-read meets the lag in tests before it meets it in a tenant.
+"""Reads that lag writes: for a while after a write, Graph may still return the old value
+(undocumented, reported by other tools). The emulator keeps, per written resource, the version
+reads still see and until when, so a client's verifying re-read meets the lag in tests before it
+meets it in a tenant.
 """
 
 from __future__ import annotations

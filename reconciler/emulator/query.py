@@ -1,8 +1,9 @@
 """OData query options the emulator honours: `$select`, `$expand` and the opaque `$skiptoken`.
 
-Graph ignores `$top` on partners (GRAPH_FACTS §2.1), and so does the emulator; other options
-are ignored too. The skip token is base64 of a JSON cursor: clients must treat the whole
-`@odata.nextLink` as opaque, and the emulator does not promise the token's shape.
+Graph ignores `$top` on partners (https://github.com/microsoftgraph/msgraph-sdk-go/issues/694),
+and so does the emulator; other options are ignored too. The skip token is base64 of a JSON
+cursor: clients must treat the whole `@odata.nextLink` as opaque, and the emulator does not
+promise the token's shape.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Graph v1.0's wire schema for the XTAP types, as tables, and the strict checks Graph runs on writes.
 
-The emulator keeps its own copy of the schema (GRAPH_FACTS §1) instead of reusing the
+The emulator keeps its own copy of the schema (Graph's v1.0 metadata,
+https://github.com/microsoftgraph/msgraph-metadata) instead of reusing the
 reconciler's models: if both were derived from one source, a mistake there would pass every
 test. `coerce` validates a request body and returns Graph's normalised form (lowercase GUIDs,
 targets in Graph's own order); `complete` adds the explicit nulls Graph echoes back.
@@ -18,7 +19,8 @@ from .errors import bad_request
 # Used with fullmatch only: `$` would also match before a trailing newline ("<guid>\n").
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-# Reserved target keywords and the only targetType each may carry (GRAPH_FACTS §1.4, §3.1).
+# Reserved target keywords and the only targetType each may carry:
+# https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicytarget
 KEYWORD_TARGET_TYPES: Mapping[str, str] = {
     "AllUsers": "user",
     "AllApplications": "application",
@@ -72,7 +74,7 @@ class EntitySchema:
     block_all_rule: frozenset[str]  # B2B settings subject to "block all users ⇔ block all apps"
     navigation: frozenset[str] = frozenset()
     defaults: Mapping[str, Any] = field(default_factory=dict)  # rendered instead of null
-    update_only: frozenset[str] = frozenset()  # documented on update, not create (GRAPH_FACTS §7.1)
+    update_only: frozenset[str] = frozenset()  # documented on update, not create
     all_users_only: frozenset[str] = frozenset()  # settings whose usersAndGroups may target only AllUsers
 
 
@@ -140,9 +142,11 @@ _SHARED_MEMBERS: dict[str, WireType] = {
     "automaticUserConsentSettings": INBOUND_OUTBOUND,
     **dict.fromkeys(_B2B_SETTINGS, B2B_SETTING),
 }
-# Graph renders unset consent settings as an object of nulls, never as null (GRAPH_FACTS §2.1).
+# Graph renders unset consent settings as an object of nulls, never as null:
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-list-partners
 _UNSET_CONSENT = {"automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None}}
-# Partner settings the create page does not list (GRAPH_FACTS §7.1); the default has them too.
+# Partner settings the create page does not list; the default has them too:
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-post-partners
 _UPDATE_ONLY_MEMBERS: dict[str, WireType] = {
     "tenantRestrictions": TENANT_RESTRICTIONS,
     "m365CollaborationInbound": ComplexType(
@@ -198,7 +202,9 @@ PARTNER = EntitySchema(
     update_only=frozenset(_UPDATE_ONLY_MEMBERS),
 )
 
-# The id Graph shows for an unconfigured template (GRAPH_FACTS §2.9); stable across resets.
+# The id Graph shows for an unconfigured template
+# (https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get);
+# stable across resets.
 TEMPLATE_ID = "75b1889b-6f42-4cc5-8e62-e774b8db243c"
 
 TEMPLATE = EntitySchema(
@@ -231,7 +237,8 @@ IDENTITY_SYNC = EntitySchema(
     block_all_rule=frozenset(),
 )
 
-# The id Graph shows for an unconfigured identity sync template (GRAPH_FACTS §2.9).
+# The id Graph shows for an unconfigured identity sync template:
+# https://learn.microsoft.com/graph/api/multitenantorganizationidentitysyncpolicytemplate-get
 SYNC_TEMPLATE_ID = "0e7aad84-cb46-4b8e-a881-522ef25939f1"
 
 SYNC_TEMPLATE = EntitySchema(
@@ -244,7 +251,7 @@ SYNC_TEMPLATE = EntitySchema(
     read_only=frozenset({"id"}),
     create_only=frozenset(),
     block_all_rule=frozenset(),
-    # Like consent settings, an unset userSyncInbound reads as an object of nulls (GRAPH_FACTS §2.9).
+    # Like consent settings, an unset userSyncInbound reads as an object of nulls (same page).
     defaults={
         "id": SYNC_TEMPLATE_ID,
         "templateApplicationLevel": "newPartners,existingPartners",
@@ -285,8 +292,9 @@ def _all(access: str) -> dict[str, Any]:
     }
 
 
-# A new tenant's default, and the state resetToSystemDefault restores (GRAPH_FACTS §2.7, §7.12).
-# Documented: inboundTrust, the four B2B settings and the consent settings. Chosen [UNDOC]:
+# A new tenant's default, and the state resetToSystemDefault restores. Documented: inboundTrust,
+# the four B2B settings (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationdefault-get)
+# and the consent settings (the default's resource page). Chosen, where nothing is documented:
 # tenantRestrictions blocks all ("In Tenant Restrictions, all access settings are disabled by
 # default"); the redemption order is the one Entra's B2B guide gives as "the default settings";
 # m365Collaboration* and appServiceConnectInbound have none documented and are null.
@@ -410,10 +418,13 @@ def _blocks_all(configuration: Any, keyword: str) -> bool:
 
 
 def check_block_all(setting: Any, name: str) -> None:
-    """The admin-center rules (GRAPH_FACTS §3.1), checked when both halves are present. Blocking
-    all users and groups requires blocking all applications, for every setting. The reverse
-    is stated only for tenant restrictions: in a B2B setting, blocking group g1 from all
-    applications is a documented, valid combination (the overview's interpretation table)."""
+    """The admin-center rules, checked when both halves are present. Blocking all users and
+    groups requires blocking all applications, for every setting
+    (https://learn.microsoft.com/entra/external-id/cross-tenant-access-settings-b2b-collaboration).
+    The reverse is stated only for tenant restrictions
+    (https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2): in a B2B setting,
+    blocking group g1 from all applications is a documented, valid combination (the overview's
+    interpretation table)."""
     if not isinstance(setting, dict) or setting.get("usersAndGroups") is None or setting.get("applications") is None:
         return
     users = _blocks_all(setting["usersAndGroups"], "AllUsers")
@@ -432,7 +443,8 @@ def check_block_all(setting: Any, name: str) -> None:
 
 def check_all_users_only(setting: Any, name: str) -> None:
     """Default tenant restrictions "can't be scoped to individual accounts or groups"
-    (GRAPH_FACTS §0.7, §3.1): their usersAndGroups may target AllUsers only."""
+    (https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2): their usersAndGroups may
+    target AllUsers only."""
     users = setting.get("usersAndGroups") if isinstance(setting, dict) else None
     targets = users.get("targets") if isinstance(users, dict) else None
     if any(t.get("target") != "AllUsers" for t in targets or []):

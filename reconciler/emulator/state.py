@@ -117,7 +117,9 @@ def _partner_not_found(tenant_id: str) -> GraphError:
 
 
 def _sync_not_found(tenant_id: str) -> GraphError:
-    """The code the cross-tenant sync guide reports for a PATCH on a missing policy (GRAPH_FACTS §7.3)."""
+    """The code the cross-tenant sync guide reports for a PATCH on a missing policy:
+    https://learn.microsoft.com/entra/identity/multi-tenant-organizations/cross-tenant-synchronization-configure-graph
+    """
     return GraphError(
         404, "Directory_ObjectNotFound", f"The identity synchronization policy of partner '{tenant_id}' does not exist."
     )
