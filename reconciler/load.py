@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -305,7 +305,7 @@ def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | No
             settings = Settings.model_validate(doc.data)
         except ValidationError as exc:
             marked = _every_position(doc)  # a bad tenant id may sit in a list: point at it
-            found = [_problem(marked, error) for error in exc.errors()]
+            found = [_named_rule(_problem(marked, error), error["loc"]) for error in exc.errors()]
         else:
             wrong = list(_rule_id_problems(settings))
             if not wrong:
@@ -314,6 +314,15 @@ def _settings(path: Path, problems: list[Problem]) -> tuple[Settings, Prune | No
             found = [marked.at(("rules", rule_id), message, on_key=True) for rule_id, message in wrong]
     problems.extend(found)
     return Settings(), None, {}
+
+
+def _named_rule(problem: Problem, loc: tuple[Any, ...]) -> Problem:
+    """A problem with a rule's expression names the rule: it may be one of many, and the one that
+    does not compile, or is over a bound of its size or shape (`cel_expr.bounded`), is the one
+    to fix or split."""
+    if len(loc) == 3 and loc[0] == "rules" and loc[2] == "expression":
+        return replace(problem, message=f"rule {loc[1]!r}: {problem.message}")
+    return problem
 
 
 def _rule_id_problems(settings: Settings) -> Iterator[tuple[str, str]]:
