@@ -17,7 +17,6 @@ import functools
 import gc
 import multiprocessing as mp
 import os
-import signal
 import stat
 import threading
 from collections.abc import Iterable, Iterator
@@ -46,6 +45,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import Resolver
 
+from reconciler import signals
 from reconciler.address import Address
 from reconciler.desired import Desired, DesiredInstance, Prune
 from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, Settings
@@ -190,14 +190,10 @@ def _partner_files(root: Path) -> int:
 
 
 def _worker_started() -> None:
-    """A worker's first step. Signals are the parent's to handle: Ctrl-C reaches the whole process
-    group, and the parent cancels its work and drops what the workers have not started; a
-    signal to a worker must not reach the parent's asyncio loop through the wakeup pipe the
-    worker inherited. And the heap it inherits is frozen, so the collector does not walk every
-    imported model again and again."""
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """A worker's first step: signals are the parent's (`signals.worker_signals`; on Ctrl-C it
+    drops what the workers have not started), and the heap it inherits is frozen, so the
+    collector does not walk every imported model again and again."""
+    signals.worker_signals()
     gc.freeze()
 
 
