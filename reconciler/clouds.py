@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 API_VERSION = "/v1.0"
 # Seconds to wait for Graph to connect or send data, per request (`--timeout`, XTAP_TIMEOUT).
 DEFAULT_TIMEOUT = 30.0
+# At most an hour: Graph answers within seconds, and a longer wait is a typo (a value in
+# milliseconds, say) that would leave a CI job hanging on a dead connection until its own limit.
+MAX_TIMEOUT = 3600.0
 
 
 @dataclass(frozen=True)
