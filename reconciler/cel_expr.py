@@ -26,7 +26,7 @@ PARSE_ERROR = re.compile(r"ERROR: <input>:(\d+):(\d+): ([^\n]*)")
 # A rule that says what it checks takes 50 to 300 bytes, 2 to 5 levels of brackets and 5 to 30
 # operators. Measured on the crate (0.10), the worst expressions within these bounds need at
 # most 512 KiB of stack to parse and evaluate; a Linux thread has 8 MiB. The crate crashes
-# from about 12,000 operators in a chain, and refuses brackets nested deeper than 96.
+# from about 12,000 operators in a chain, and refuses brackets nested 96 deep or more.
 MAX_BYTES = 4096
 MAX_DEPTH = 32
 MAX_OPERATORS = 256

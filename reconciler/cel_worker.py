@@ -10,8 +10,13 @@ which rule it evaluates, on which resource, since when, into a few bytes of shar
 is killed once an evaluation or the run is over its budget. The worker dying on its own (a
 crash of the crate: SIGSEGV, SIGABRT) or raising what the crate panics with is reported the same
 way, against the rule. Ctrl-C and SIGTERM stop the wait at once (`signals.raising`), and the
-worker dies with it; if xtap itself is killed outright, the worker's own alarm ends it within
-the run budget.
+worker dies with it; if xtap itself is killed outright, the worker's own alarm ends it 5 s
+after the run budget.
+
+The worker is forked even where xtap has other threads (apply's loop keeps an idle executor
+thread): it imports nothing and touches no lock such a thread could hold (everything it runs is
+loaded before the fork, and no other thread is in the crate by then: the files, and the rules
+with them, are loaded), and were it ever stuck, the budget would end it like a runaway rule.
 
 Only rules of your own come here: built-in rules are Python, bounded, and run in process, so a
 repository without rules of its own pays nothing.
@@ -34,15 +39,15 @@ import cel
 
 from reconciler import cel_expr, signals
 
-# Seconds. A realistic rule on one partner takes 50 to 200 µs (most of it converting the
-# resource to CEL values), so one evaluation gets 5,000 times that; 10,000 partners with five
-# rules took 2.2 s in all on a loaded 2-core machine (4.4 s with --live), so the run gets 30 s.
-# docs/security.md lists them.
+# Seconds. A realistic rule takes 25 to 150 µs a resource (most of it converting the resource
+# to CEL values, once for all its rules), so one evaluation gets over 6,000 times that; five
+# rules over 10,000 partners took 1.4 s in all on a loaded 2-core machine (bench/rules.py),
+# about twice that with --live, so the run gets 30 s. docs/security.md lists them.
 EVALUATION_BUDGET = 1.0
 RUN_BUDGET = 30.0
 # How much longer than the run budget a worker outlives an xtap that was killed outright.
 ORPHAN_GRACE = 5.0
-# How often the worker is looked at while it starts (a fork takes about 10 ms).
+# How often the worker is looked at while it starts (a fork takes about 7 ms).
 STARTING_POLL = 0.01
 
 Held = bool | str  # cel_expr.holds: true, false, or why the rule could not be evaluated
@@ -101,12 +106,12 @@ def _wait(receiver: Connection, progress: Any, budget: Budget, begun: float) -> 
         rule, subject, started = _read(progress)
         # Until the worker has begun, look again shortly: its first evaluation's clock starts then.
         deadline = min(run_deadline, started + budget.evaluation if started else now + STARTING_POLL)
-        if now >= deadline:
+        if now >= deadline and not receiver.poll(0):  # a result that came in time is taken
             if now >= run_deadline:
                 all_of = f"did not finish before the rules of your own used their {budget.run:g} s in all"
                 raise Stopped(rule, subject, all_of)
             raise Stopped(rule, subject, f"did not finish within {budget.evaluation:g} s")
-        if receiver.poll(deadline - now):
+        if receiver.poll(max(deadline - now, 0)):
             try:
                 return receiver.recv()
             except (EOFError, OSError):

@@ -18,6 +18,7 @@ from conftest import run_xtap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler import cel_expr
 from reconciler.cel_expr import MAX_BYTES, MAX_DEPTH, MAX_OPERATORS, bounded, shape
 from reconciler.load import PolicyError, load_settings
 
@@ -74,6 +75,15 @@ def test_rules_at_the_bounds_pass_them_and_compile() -> None:
         cel.compile(expression)
 
 
+def test_a_panic_while_compiling_is_a_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should a rule within the bounds ever make the crate panic, it is still a problem at the
+    rule: pyo3's PanicException is a BaseException, which `except Exception` lets through. (The
+    bounds turned off here, a known panic stands in for an unknown one.)"""
+    monkeypatch.setattr(cel_expr, "bounded", lambda expression: None)
+    with pytest.raises(ValueError, match=r"^the CEL library failed on this expression \(PanicException: "):
+        cel_expr.compile_expression(PARENTHESES)
+
+
 @pytest.mark.parametrize(
     ("expression", "depth", "operators"),
     [
@@ -111,7 +121,7 @@ LEXER_NOISE = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(before=LEXER_NOISE, after=LEXER_NOISE)
 def test_what_the_parser_finds_too_deep_the_scanner_finds_over_the_bound(before: str, after: str) -> None:
-    """The crate refuses brackets nested deeper than 96 (its own recursion limit; safe to reach
+    """The crate refuses brackets nested 96 deep or more (its own recursion limit; safe to reach
     on this thread's stack). Wherever its lexer reads 100 parentheses as code, after and before
     any noise, the scanner must too: else a string or comment it imagines would hide code."""
     expression = before + "(" * 100 + "1" + ")" * 100 + after
