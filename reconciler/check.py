@@ -1,10 +1,11 @@
 """`xtap check`: guardrail rules over the desired state (and the live tenant), as findings.
 
 A plan says what will change; a rule says whether the result is allowed, while the change is
-still in review. Pure: subjects are made from `Desired` and `Live`, rules are data with a test
-function (built-in ones in `rules_builtin`, the repository's own in CEL), and a finding names
-the property at fault; where that property is written in its file is looked up only when a
-report is rendered. Rules select resource types by name, so a new type needs no code here.
+still in review. Subjects are made from `Desired` and `Live`, rules are data with a test
+function (built-in ones in `rules_builtin`, Python, run here; the repository's own in CEL, run
+in a worker process under a budget by `cel_worker`), and a finding names the property at
+fault; where that property is written in its file is looked up only when a report is
+rendered. Rules select resource types by name, so a new type needs no code here.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.address import Address
 from reconciler.desired import Desired
 from reconciler.live import Live
 from reconciler.registry import REGISTRY_BY_NAME
 from reconciler.rule_settings import RuleSetting, Selector, Severity, ToolKey, Waiver
+
+if TYPE_CHECKING:  # the CEL runtime loads only for a folder with rules of its own
+    from reconciler.cel_worker import Budget
 
 Path_ = tuple[str | int, ...]
 DESIRED, LIVE = "desired", "live"
@@ -41,11 +45,31 @@ class Subject:
     def tenant(self) -> str | None:
         return None if REGISTRY_BY_NAME[self.address.resource].singleton_id else self.address.id
 
+    @property
+    def key(self) -> tuple[str, Address]:
+        """Unique among the subjects of one check: a resource is judged once desired, once live."""
+        return self.state, self.address
+
 
 @dataclass(frozen=True)
 class Violation:
     path: Path_  # the property at fault, within the resource
     message: str
+
+
+@dataclass(frozen=True)
+class Own:
+    """What makes a rule of your own: its CEL expression, which must hold for each resource the
+    rule selects, the property a finding points at, and the message when it does not hold."""
+
+    expression: str
+    path: Path_
+    message: str
+
+    def violations(self, held: bool | str) -> Iterator[Violation]:
+        if held is not True:
+            message = self.message if held is False else f"{self.message} (could not evaluate: {held})"
+            yield Violation(self.path, message)
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,18 @@ class Rule:
     test: Callable[[Subject], Iterable[Violation]]
     # Why the repository changed its severity (xtap.yaml), shown with each finding.
     adjusted: str | None = None
+    # A rule of your own: `evaluate` runs its CEL in a worker process (`cel_worker`) and gives it
+    # the test that reads the outcomes.
+    own: Own | None = None
+
+
+class RuleStopped(Exception):
+    """A rule of your own could not be judged at all: over its budget, or the CEL library crashed
+    on it. Nothing is reported then: a check that cannot judge every rule must not pass."""
+
+    def __init__(self, rule_id: str, message: str) -> None:
+        self.rule_id = rule_id
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -134,18 +170,14 @@ def effective_rules(builtin: Iterable[Rule], settings: Mapping[str, RuleSetting]
 def _own(rule_id: str, setting: RuleSetting) -> Rule:
     """A rule of the repository's own: its CEL expression must be true for each resource it
     selects. The expression sees `resource` (the values), `type`, `id`, `state` and `xtap`."""
-    from reconciler import cel_expr
-
-    program = cel_expr.compile_expression(setting.expression or "")
     path: Path_ = tuple((setting.property or "").split(".")) if setting.property else ()
-    message = setting.message or ""
+    own = Own(setting.expression or "", path, setting.message or "")
+    title, severity = own.message, setting.severity or "error"
+    return Rule(rule_id, title, severity, setting.reason or "", "xtap.yaml", setting.select, _unjudged, own=own)
 
-    def test(subject: Subject) -> Iterator[Violation]:
-        held = cel_expr.holds(program, _variables(subject))
-        if held is not True:
-            yield Violation(path, message if held is False else f"{message} (could not evaluate: {held})")
 
-    return Rule(rule_id, message, setting.severity or "error", setting.reason or "", "xtap.yaml", setting.select, test)
+def _unjudged(subject: Subject) -> Iterator[Violation]:
+    raise RuntimeError("a rule of your own is judged by `evaluate`, in a worker process")
 
 
 def _variables(subject: Subject) -> dict[str, Any]:
@@ -172,13 +204,17 @@ def selects(selector: Selector, subject: Subject) -> bool:
     )
 
 
-def evaluate(rules: Iterable[Rule], found: Iterable[Subject], today: date) -> list[Finding]:
+def evaluate(
+    rules: Iterable[Rule], found: Iterable[Subject], today: date, budget: Budget | None = None
+) -> list[Finding]:
     """Every violation of every rule, with the resource's waiver of that rule, if any. A live
-    finding the desired state already has is left out: the file is where it gets fixed."""
+    finding the desired state already has is left out: the file is where it gets fixed. The
+    rules of your own are judged first, in a worker process under `budget` (`RuleStopped` when
+    one cannot be)."""
     findings: list[Finding] = []
     seen: set[tuple[str, Address, Path_]] = set()
     ordered = sorted(found, key=lambda subject: subject.state != DESIRED)  # desired first
-    for rule in rules:
+    for rule in _judged(list(rules), ordered, budget):
         for subject in ordered:
             if not selects(rule.selector, subject):
                 continue
@@ -188,6 +224,40 @@ def evaluate(rules: Iterable[Rule], found: Iterable[Subject], today: date) -> li
                     seen.add(key)
                     findings.append(_waived(Finding(rule, subject, violation), today))
     return findings
+
+
+def _judged(rules: list[Rule], ordered: list[Subject], budget: Budget | None) -> list[Rule]:
+    """The rules, each of your own with a test that reads what its CEL said of each subject, all
+    judged in one worker run. Without a rule of your own no worker starts: built-in rules are
+    Python, bounded, and run here."""
+    own = [(rule, rule.own) for rule in rules if rule.own is not None]
+    if not own:
+        return rules
+    from reconciler import cel_worker
+
+    selected = [[index for index, subject in enumerate(ordered) if selects(rule.selector, subject)] for rule, _ in own]
+    variables = {index: _variables(ordered[index]) for indexes in selected for index in indexes}
+    try:
+        expressions = [cel.expression for _, cel in own]
+        outcomes = cel_worker.judge(expressions, selected, variables, budget or cel_worker.Budget())
+    except cel_worker.Stopped as exc:
+        rule_id = own[exc.rule][0].id
+        on = "" if exc.subject is None else f" on {_named(ordered[exc.subject])}"
+        raise RuleStopped(rule_id, f"rule {rule_id!r}{on} {exc.what}; simplify it") from None
+    tests = {
+        rule.id: _reading(cel, {ordered[index].key: held for index, held in zip(indexes, each, strict=True)})
+        for (rule, cel), indexes, each in zip(own, selected, outcomes, strict=True)
+    }
+    return [replace(rule, test=tests[rule.id]) if rule.id in tests else rule for rule in rules]
+
+
+def _reading(own: Own, held: dict[tuple[str, Address], bool | str]) -> Callable[[Subject], Iterator[Violation]]:
+    """The test of a judged rule of your own: what its CEL said of the subject."""
+    return lambda subject: own.violations(held[subject.key])
+
+
+def _named(subject: Subject) -> str:
+    return f"{subject.address.resource} {subject.address.id} ({subject.state})"
 
 
 def _waived(finding: Finding, today: date) -> Finding:

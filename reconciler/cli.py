@@ -53,12 +53,20 @@ def _policies_option(func: F) -> F:
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A timeout in seconds: more than 0 and at most MAX_TIMEOUT (NaN and infinities are not
+    numbers of seconds), from the option or its environment variable, which the error names."""
     value = _not_empty(ctx, param, value)
-    if not (math.isfinite(value) and value > 0):
-        raise click.BadParameter(f"{value:g} is not a positive number of seconds")
-    if value > MAX_TIMEOUT:
-        raise click.BadParameter(f"{value:g} is more than {MAX_TIMEOUT:g} seconds")
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        given = f"{param.envvar}={value:g}" if _from_environment(ctx, param) else f"{value:g}"
+        raise click.BadParameter(
+            f"{given} is not a number of seconds above 0 and at most {MAX_TIMEOUT:g}: write, say, "
+            f"{DEFAULT_TIMEOUT:g} (the default), or more for a slow link"
+        )
     return value
+
+
+def _from_environment(ctx: click.Context, param: click.Parameter) -> bool:
+    return ctx.get_parameter_source(param.name or "") == ParameterSource.ENVIRONMENT
 
 
 def _graph_options(func: F) -> F:

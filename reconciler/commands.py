@@ -29,7 +29,7 @@ from reconciler.drift import Drift
 from reconciler.effective import Setting, effective
 from reconciler.escape import visible
 from reconciler.live import Live
-from reconciler.load import PolicyError, Problem, load_policies, load_settings, workers
+from reconciler.load import SETTINGS_FILE, PolicyError, Problem, load_policies, load_settings, positions, workers
 from reconciler.models import Settings, is_guid
 from reconciler.plan import Plan, PolicySetting
 from reconciler.plan_settings import changed, stated
@@ -160,7 +160,7 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
         return EXIT_ERROR
     fresh = planned.plan
     print(render.render_text(fresh, use_color(sys.stdout)), end="")
-    if _has_errors(fresh) or (checks and not _guarded(planned.desired)):
+    if _has_errors(fresh) or (checks and not _guarded(planned.desired, options.policies)):
         return EXIT_ERROR
     if not fresh.has_changes:
         say("Nothing to apply.")
@@ -398,19 +398,23 @@ async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Pat
     if refusal is not None:
         say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
         return EXIT_ERROR
-    if checks and not _guarded(fresh.desired):
+    if checks and not _guarded(fresh.desired, policies):
         return EXIT_ERROR
     return await _apply_changes(graph, fresh)
 
 
-def _guarded(desired: Desired) -> bool:
+def _guarded(desired: Desired, policies: Path) -> bool:
     """Whether the offline guardrails let apply go on: no rule of severity error fails on the
     desired state (waivers in force count, as in `xtap check`). Apply is where a failing check
     must stop, not only the pull request's status: a merge does not wait for a red check unless
     branch protection says so. Otherwise each failing finding is said, and nothing is written."""
     from reconciler import render_check
 
-    found, _ = _findings(desired)
+    try:
+        found, _ = _findings(desired)
+    except PolicyError as exc:  # a rule of your own that could not be judged
+        _say_problems(exc, policies, "nothing was written")
+        return False
     if not render_check.failed(found):
         return True
     failing = [located for located in found if located.finding.fails]
@@ -635,20 +639,37 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
         state = _run(_read_everything(options, desired.tenant, _cloud_types(options.cloud)))
         if state is None:
             return EXIT_ERROR
-    found, off = _findings(desired, state)
+    try:
+        found, off = _findings(desired, state)
+    except PolicyError as exc:  # a rule of your own that could not be judged
+        _say_problems(exc, options.policies, "the check cannot pass until it is fixed")
+        return EXIT_ERROR
     print(_render_check(found, off, fmt), end="")
     return EXIT_ERROR if render_check.failed(found) else EXIT_OK
 
 
 def _findings(desired: Desired, state: Live | None = None) -> tuple[list[Located], list[Off]]:
     """Every finding of the rules in force over `desired` (and `state`), located in its file,
-    and the rules turned off: what `xtap check` reports and `xtap apply` must pass."""
+    and the rules turned off: what `xtap check` reports and `xtap apply` must pass. A rule of
+    your own that cannot be judged (over its budget, or the CEL library crashed on it) is a
+    PolicyError at the rule in xtap.yaml, as one that does not compile is."""
     from reconciler import render_check
-    from reconciler.check import effective_rules, evaluate, subjects
+    from reconciler.check import RuleStopped, effective_rules, evaluate, subjects
     from reconciler.rules_builtin import BUILTIN
 
     rules, off = effective_rules(BUILTIN, desired.rules)
-    return render_check.locate(evaluate(rules, subjects(desired, state), datetime.now(UTC).date())), off
+    try:
+        judged = evaluate(rules, subjects(desired, state), datetime.now(UTC).date())
+    except RuleStopped as exc:
+        raise PolicyError([_rule_problem(desired, exc.rule_id, str(exc))]) from None
+    return render_check.locate(judged), off
+
+
+def _rule_problem(desired: Desired, rule_id: str, message: str) -> Problem:
+    """A problem at the expression of the rule `rule_id` in xtap.yaml."""
+    file = desired.setting_sources.get("rules", SETTINGS_FILE).rsplit(":", 1)[0]
+    line, col = positions(file, [("rules", rule_id, "expression")]).get(("rules", rule_id, "expression"), (1, 1))
+    return Problem(file, line, col, message)
 
 
 def _render_check(found: list[Located], off: list[Off], fmt: str) -> str:

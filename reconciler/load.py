@@ -17,13 +17,12 @@ import functools
 import gc
 import multiprocessing as mp
 import os
-import signal
 import stat
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +45,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import Resolver
 
+from reconciler import signals
 from reconciler.address import Address
 from reconciler.desired import Desired, DesiredInstance, Prune
 from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, Settings
@@ -206,14 +206,10 @@ def _partner_files(root: Path) -> int:
 
 
 def _worker_started() -> None:
-    """A worker's first step. Signals are the parent's to handle: Ctrl-C reaches the whole process
-    group, and the parent cancels its work and drops what the workers have not started; a
-    signal to a worker must not reach the parent's asyncio loop through the wakeup pipe the
-    worker inherited. And the heap it inherits is frozen, so the collector does not walk every
-    imported model again and again."""
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """A worker's first step: signals are the parent's (`signals.worker_signals`; on Ctrl-C it
+    drops what the workers have not started), and the heap it inherits is frozen, so the
+    collector does not walk every imported model again and again."""
+    signals.worker_signals()
     gc.freeze()
 
 
@@ -328,7 +324,7 @@ def _settings(path: Path | None, problems: list[Problem]) -> tuple[Settings, Pru
             settings = Settings.model_validate(doc.data)
         except ValidationError as exc:
             marked = _every_position(doc)  # a bad tenant id may sit in a list: point at it
-            found = [_problem(marked, error) for error in exc.errors()]
+            found = [_named_rule(_problem(marked, error), error["loc"]) for error in exc.errors()]
         else:
             wrong = list(_rule_id_problems(settings))
             if not wrong:
@@ -337,6 +333,15 @@ def _settings(path: Path | None, problems: list[Problem]) -> tuple[Settings, Pru
             found = [marked.at(("rules", rule_id), message, on_key=True) for rule_id, message in wrong]
     problems.extend(found)
     return Settings(), None, {}
+
+
+def _named_rule(problem: Problem, loc: tuple[Any, ...]) -> Problem:
+    """A problem with a rule's expression names the rule: it may be one of many, and the one that
+    does not compile, or is over a bound of its size or shape (`cel_expr.bounded`), is the one
+    to fix or split."""
+    if len(loc) == 3 and loc[0] == "rules" and loc[2] == "expression":
+        return replace(problem, message=f"rule {loc[1]!r}: {problem.message}")
+    return problem
 
 
 def _rule_id_problems(settings: Settings) -> Iterator[tuple[str, str]]:

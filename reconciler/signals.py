@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Coroutine
+import threading
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -57,3 +60,33 @@ async def _cancellable(work: Coroutine[Any, Any, T]) -> T:
     finally:
         for signum in HANDLED:
             loop.remove_signal_handler(signum)
+
+
+@contextmanager
+def raising() -> Iterator[None]:
+    """SIGINT and SIGTERM raise `Interrupted` at once, for a wait outside asyncio's hands (the
+    worker of the rules of your own, `cel_worker`): also inside `run`, whose loop cannot see a
+    signal while its thread is blocked. Only the main thread receives signals; elsewhere this
+    changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in HANDLED}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def worker_signals() -> None:
+    """A forked worker's first step. Signals are the parent's to handle: Ctrl-C reaches the whole
+    process group, and the parent stops its work and ends the workers; a signal to a worker must
+    not reach the parent's asyncio loop through the wakeup pipe the worker inherited."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

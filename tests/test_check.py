@@ -308,7 +308,10 @@ def test_an_own_rule_that_cannot_evaluate_fails(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        (("== null", "== null &&"), "xtap.yaml:6:17: CEL expression does not compile at 1:"),
+        (
+            ("== null", "== null &&"),
+            "xtap.yaml:6:17: rule 'regulated-no-guests': CEL expression does not compile at 1:",
+        ),
         (("types: [partner]", "types: [partners]"), "xtap.yaml:4:14: unknown resource type 'partners'"),
         (("    message: a regulated", "    note: a regulated"), "xtap.yaml:7:5: unknown property 'note'"),
     ],

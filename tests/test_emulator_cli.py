@@ -36,6 +36,16 @@ PARTNERS = "/policies/crossTenantAccessPolicy/partners"
         (["--latency", "-1"], "latency must be 0 to 600 seconds, got -1"),
         (["--latency", "nan"], "latency must be 0 to 600 seconds, got nan"),
         (["--latency", "601"], "latency must be 0 to 600 seconds, got 601"),
+        (["--latency", "inf"], "latency must be 0 to 600 seconds, got inf"),
+        (["--retry-after", "nan"], "retry after must be 0 to 600 seconds, got nan"),
+        (["--read-lag", "-inf"], "read lag must be 0 to 600 seconds, got -inf"),
+        (["--throttle-probability", "nan"], "throttle probability must be 0 to 1, got nan"),
+        (["--drop-probability", "1.5"], "drop probability must be 0 to 1, got 1.5"),
+        (["--write-quota-window", "inf"], "write quota window must be more than 0 and at most 86400 seconds, got inf"),
+        (["--write-quota", "-1"], "write quota must be 0 (no quota) or more, got -1"),
+        (["--throttle-every", "-1"], "throttle every must be 0 (never) or more, got -1"),
+        (["--seed", "-1"], "seed must be 0 or more, got -1"),
+        (["--page-size", "nan"], "Invalid value for '--page-size': 'nan' is not a valid integer."),
     ],
 )
 def test_a_bad_option_is_a_usage_error(args: list[str], message: str) -> None:

@@ -134,6 +134,8 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must be 0 to {most:g} seconds, got {seconds:g}")
         if self.write_quota < 0:
             raise ValueError(f"write quota must be 0 (no quota) or more, got {self.write_quota}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be 0 or more, got {self.seed}")
         if not 0 < self.write_quota_window_s <= MAX_WINDOW_S:
             raise ValueError(
                 f"write quota window must be more than 0 and at most {MAX_WINDOW_S:g} seconds, "
