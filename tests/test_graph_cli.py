@@ -85,8 +85,8 @@ def test_empty_or_bad_settings_are_errors_not_defaults(
     assert_refused(plan(policies, *args, **env), message)
 
 
-def test_a_timeout_of_an_hour_is_allowed(policies: Path) -> None:
-    run = plan(policies, "--timeout", "3600")
+def test_the_largest_timeout_is_allowed(policies: Path) -> None:
+    run = plan(policies, "--timeout", "600")
     assert run.code == 1 and "cannot reach Graph" in run.stderr and "Invalid value" not in run.stderr, run.stderr
 
 
