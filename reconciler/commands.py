@@ -30,11 +30,12 @@ from reconciler.effective import Setting, effective
 from reconciler.escape import visible
 from reconciler.live import Live
 from reconciler.load import SETTINGS_FILE, PolicyError, Problem, load_policies, load_settings, positions, workers
-from reconciler.models import Settings, is_guid
+from reconciler.models import is_guid
 from reconciler.plan import Plan, PolicySetting
 from reconciler.plan_settings import changed, stated
 from reconciler.planner import Forms, make_plan
 from reconciler.registry import DEFAULT, PARTNER, REGISTRY
+from reconciler.settings import Settings
 
 if TYPE_CHECKING:
     from reconciler.check import Off

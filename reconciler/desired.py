@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.address import Address
-from reconciler.models import Settings
 from reconciler.rule_settings import RuleSetting, ToolKey
+from reconciler.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,11 @@ from ruamel.yaml.resolver import Resolver
 from reconciler import signals
 from reconciler.address import Address
 from reconciler.desired import Desired, DesiredInstance, Prune
-from reconciler.models import ODATA_TYPE, REFUSED, GraphModel, Settings
+from reconciler.models import ODATA_TYPE, REFUSED, GraphModel
 from reconciler.registry import PARTNER, REGISTRY_BY_NAME, SINGLETON_FILES, ResourceType
 from reconciler.rule_settings import ToolKey
 from reconciler.rules_builtin import BUILTIN_IDS
+from reconciler.settings import Settings
 
 PARTNERS_DIR = "partners"
 # The one reserved key for tool-only data; never sent to Graph.

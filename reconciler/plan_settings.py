@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from reconciler.desired import Desired
-from reconciler.models import WAIVER_MAX_DAYS
 from reconciler.plan import SETTINGS_SCOPE, PolicySetting, SettingChange
 from reconciler.registry import REGISTRY_BY_NAME
+from reconciler.settings import WAIVER_MAX_DAYS
 
 # Per file, the `xtap:` keys that shape a plan or a guardrail; `name` and `notes` only describe.
 TOOL_SETTINGS = ("trusted", "labels", "waivers")

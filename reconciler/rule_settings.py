@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, field_validator, model_validator
 
+from reconciler.models import NOT_A_TENANT_ID, is_guid
+from reconciler.registry import REGISTRY_BY_NAME
+
 Severity = Literal["error", "warning", "note"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -69,8 +72,6 @@ class Selector(BaseModel):
     @field_validator("types")
     @classmethod
     def _known_types(cls, types: list[str]) -> list[str]:
-        from reconciler.registry import REGISTRY_BY_NAME  # the registry imports the models
-
         unknown = [name for name in types if name not in REGISTRY_BY_NAME]
         if unknown:
             raise ValueError(f"unknown resource type {unknown[0]!r} (types: {', '.join(REGISTRY_BY_NAME)})")
@@ -79,8 +80,6 @@ class Selector(BaseModel):
     @field_validator("tenants")
     @classmethod
     def _tenant_ids(cls, tenants: list[str]) -> list[str]:
-        from reconciler.models import NOT_A_TENANT_ID, is_guid
-
         bad = [tenant for tenant in tenants if not is_guid(tenant)]
         if bad:
             raise ValueError(f"{bad[0]!r} {NOT_A_TENANT_ID}")

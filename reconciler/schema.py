@@ -37,11 +37,11 @@ from reconciler.models import (
     InvitationRedemptionIdentityProviderConfiguration,
     MtoTemplate,
     Partner,
-    Settings,
     Target,
     TenantRestrictions,
 )
 from reconciler.registry import REGISTRY, ResourceType
+from reconciler.settings import Settings
 
 DIALECT = "http://json-schema.org/draft-07/schema#"
 SUFFIX = ".schema.json"

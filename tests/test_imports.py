@@ -1,5 +1,5 @@
 """`xtap --help`, `xtap validate` and `xtap check` (without --live) stay light: they import nothing
-that talking to Graph needs.
+that talking to Graph needs. And xtap's own modules import each other without a cycle.
 
 validate runs on every pull request and in editors' save hooks; the Graph SDK, its HTTP stack and
 the apply machinery cost a second of imports there and do nothing. The real CLI runs with
@@ -9,7 +9,9 @@ top-level import anywhere on the path fails here, naming the module.
 
 from __future__ import annotations
 
+import ast
 import re
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -52,3 +54,52 @@ def test_the_import_log_sees_graph_side_modules(tmp_path: Path) -> None:
     policies = write_policies(tmp_path / "policies", [])
     run = run_xtap("plan", "--policies", str(policies), extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert {"msgraph", "reconciler.graph"} <= set(heavy(set(IMPORT_LINE.findall(run.stderr))))
+
+
+PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, modules: set[str]) -> set[str]:
+    """Every xtap module `path` imports, at the top or inside a function: an import inside a
+    function hides a cycle from Python until the function runs, not from this test."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(filter(None, (base, node.module)))
+            # `from package import module` imports that module; `from module import name`, the module.
+            names = [
+                f"{module}.{alias.name}" if f"{module}.{alias.name}" in modules else module for alias in node.names
+            ]
+        else:
+            continue
+        for name in names:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name:
+                found.add(name)
+    return found - {module_name(path)}
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    modules = {module_name(path) for path in paths}
+    return {module_name(path): imports_of(path, modules) for path in paths}
+
+
+def test_xtap_modules_import_each_other_without_a_cycle() -> None:
+    graph = import_graph()
+    assert graph["reconciler.load"] >= {"reconciler.settings", "reconciler.registry"}  # the walk sees imports
+    assert "reconciler.graph" in graph["reconciler.commands"]  # inside a function too
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as cycle:
+        pytest.fail(f"import cycle: {' -> '.join(cycle.args[1])}")
