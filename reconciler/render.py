@@ -48,7 +48,7 @@ SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-", "rese
 # SGR parameters. Reset is magenta so it stands apart from update's yellow: both change a live
 # resource, but a reset throws away everything set on it.
 _ACTION_SGR: dict[Action, str] = {"create": "32", "update": "33", "delete": "31", "reset": "35"}
-_BOLD, _DIM, _RED, _GREEN = "1", "2", "31", "32"
+BOLD, _DIM, _RED, _GREEN = "1", "2", "31", "32"
 
 # A value whose compact JSON is longer than this is pretty-printed on the following lines.
 VALUE_WIDTH = 80
@@ -100,20 +100,20 @@ def render_text(plan: Plan, color: bool) -> str:
 
     blocks = [_text_change(change, paint, plan.inherited.get(change.resource, {})) for change in plan.changes]
     if plan.errors:
-        lines = [paint(_ERRORS_TITLE, f"{_BOLD};{_RED}")]
+        lines = [paint(_ERRORS_TITLE, f"{BOLD};{_RED}")]
         lines += [f"  {_error_line(error)}" for error in plan.errors]
         blocks.append("\n".join(lines))
     if plan.unmanaged:
-        lines = [paint(_UNMANAGED_TITLE, _BOLD)]
+        lines = [paint(_UNMANAGED_TITLE, BOLD)]
         lines += [f"  {visible(u.resource)} {visible(u.id)}{_spared(u)}" for u in plan.unmanaged]
         blocks.append("\n".join(lines))
     blocks += _text_settings(plan, paint)
     if plan.has_changes:
         counts = ", ".join(f"{plan.summary[action]} to {action}" for action in ACTIONS)
         risks = (classify(change, plan.inherited.get(change.resource, {})) for change in plan.changes)
-        blocks.append(paint(f"Risk: {_risk_counts(risks)}.", _BOLD) + "\n" + paint(f"Plan: {counts}.", _BOLD))
+        blocks.append(paint(f"Risk: {_risk_counts(risks)}.", BOLD) + "\n" + paint(f"Plan: {counts}.", BOLD))
     elif plan.errors:
-        blocks.append(paint(_NO_OTHER_CHANGES, _BOLD))
+        blocks.append(paint(_NO_OTHER_CHANGES, BOLD))
     else:
         blocks.append(paint(_NO_CHANGES, _GREEN))
     return "\n\n".join(blocks) + "\n"
@@ -127,7 +127,7 @@ def _text_settings(plan: Plan, paint: _Paint) -> list[str]:
     yet what prune deletes and the guardrails let through."""
     blocks = []
     if plan.settings_changes:
-        lines = [paint(_SETTINGS_CHANGED_TITLE, _BOLD)]
+        lines = [paint(_SETTINGS_CHANGED_TITLE, BOLD)]
         for change in plan.settings_changes:
             where = f"  ({visible(change.source)})" if change.source else ""
             before, after = _setting_value(change.before), _setting_value(change.after)
@@ -136,7 +136,7 @@ def _text_settings(plan: Plan, paint: _Paint) -> list[str]:
         blocks.append("\n".join(lines))
     listed, counted = _in_force(plan)
     if listed or counted:
-        lines = [paint(_SETTINGS_TITLE, _BOLD)]
+        lines = [paint(_SETTINGS_TITLE, BOLD)]
         for setting in listed:
             where = f"  ({visible(setting.source)})" if setting.source else ""
             lines.append(f"  {visible(setting.scope)} {visible(setting.name)} = {_setting_value(setting.value)}{where}")
@@ -155,7 +155,7 @@ def _in_force(plan: Plan) -> tuple[list[PolicySetting], dict[str, int]]:
 
 
 def _marked(name: str, count: int) -> str:
-    return f"{name} set in {_count(count, 'file')} (each listed in the JSON plan)"
+    return f"{name} set in {quantity(count, 'file')} (each listed in the JSON plan)"
 
 
 def _setting_value(value: Any) -> str:
@@ -166,16 +166,16 @@ def _text_change(change: Change, paint: _Paint, inherited: Mapping[str, Any]) ->
     header = f"{SYMBOLS[change.action]} {visible(change.resource)} {visible(change.id)}"
     if change.source:
         header += f"  ({visible(change.source)})"
-    lines = [paint(header, f"{_BOLD};{_ACTION_SGR[change.action]}")]
+    lines = [paint(header, f"{BOLD};{_ACTION_SGR[change.action]}")]
     if change.depends_on:
         lines.append(_INDENT + paint(f"after {', '.join(visible(str(a)) for a in change.depends_on)}", _DIM))
     for entry in change.diff:
-        lines += _text_entry(change.action, entry, paint, inherited)
+        lines += text_entry(change.action, entry, paint, inherited)
     lines += [_INDENT + paint(_text_request(request), _DIM) for request in change.requests]
     return "\n".join(lines)
 
 
-def _text_entry(action: Action, entry: DiffEntry, paint: _Paint, inherited: Mapping[str, Any]) -> list[str]:
+def text_entry(action: Action, entry: DiffEntry, paint: _Paint, inherited: Mapping[str, Any]) -> list[str]:
     """One diff entry. A create has no `before` and a delete no `after` worth showing, so those
     print the one side that exists, like Terraform's `+ name = value`."""
     path = visible(entry.path)
@@ -252,7 +252,7 @@ def render_show(shown: list[tuple[Address, tuple[Setting, ...]]], color: bool) -
     blocks = []
     for address, settings in shown:
         header = f"{visible(address.resource)} {visible(address.id)}"
-        lines = [f"\x1b[{_BOLD}m{header}\x1b[0m" if color else header]
+        lines = [f"\x1b[{BOLD}m{header}\x1b[0m" if color else header]
         width = max(len(setting.name) for setting in settings)
         for setting in settings:
             origin = f"from {setting.inherited_from}" if setting.inherited_from else "own"
@@ -300,7 +300,7 @@ def render_apply_summary(report: ApplyReport, color: bool) -> str:
     else:
         verdict = "Apply complete" if report.ok else "Apply incomplete (xtap plan shows what is left)"
     line = f"{verdict}: {counts}."
-    return f"\x1b[{_BOLD}m{line}\x1b[0m\n" if color else line + "\n"
+    return f"\x1b[{BOLD}m{line}\x1b[0m\n" if color else line + "\n"
 
 
 # --- markdown --------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     ]
     if plan.unmanaged:
         listing = "\n".join(_md_unmanaged(u) for u in plan.unmanaged)
-        line = f"- {_count(len(plan.unmanaged), 'unmanaged resource')} (never touched; listed in the JSON artifact)"
+        line = f"- {quantity(len(plan.unmanaged), 'unmanaged resource')} (never touched; listed in the JSON artifact)"
         blocks.append(Block(line, f"**{_UNMANAGED_TITLE}**\n\n{listing}", len(CLASSES)))
     return fit(_md_head(plan, ranked), blocks, limit, "item", _ARTIFACT)
 
@@ -339,7 +339,7 @@ def _md_head(plan: Plan, ranked: list[tuple[Change, Risk]]) -> str:
     else:
         head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
     if plan.errors:  # never cut: they are why the plan cannot be applied
-        lines = [f"- {_error_line(e, markdown_text, _md_id)}" for e in plan.errors]
+        lines = [f"- {_error_line(e, markdown_text, md_id)}" for e in plan.errors]
         head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(lines))
     head += _md_settings(plan)  # never cut either: they decide what later applies do
     return "\n\n".join(head)
@@ -402,7 +402,7 @@ def _md_risk(ranked: list[tuple[Change, Risk]]) -> str:
 
 def _md_named(change: Change) -> str:
     symbol, action = SYMBOLS[change.action], change.action
-    return f"`{symbol}` **{action}** {markdown_text(change.resource)} {_md_id(change.id)}"
+    return f"`{symbol}` **{action}** {markdown_text(change.resource)} {md_id(change.id)}"
 
 
 def _reasons(risk: Risk) -> str:
@@ -425,7 +425,7 @@ def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any])
     # A blank line after </summary> and before </details> lets GitHub render markdown inside.
     parts = [f"<details>\n<summary>{_md_change_title(change, risk)}</summary>"]
     if change.diff:
-        rows = [_md_diff_row(change.action, entry, inherited) for entry in change.diff]
+        rows = [md_diff_row(change.action, entry, inherited) for entry in change.diff]
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
     if change.requests:
         requests = [planfile.request_dict(r) for r in change.requests]
@@ -449,12 +449,12 @@ def _md_change_line(change: Change, risk: Risk) -> str:
     line = f"- {_md_named(change)}"
     if change.source:
         line += f" ({markdown_text(change.source)})"
-    properties = _count(len(change.diff), "property", "properties")
-    line += f": {properties}, {_count(len(change.requests), 'request')}"
+    properties = quantity(len(change.diff), "property", "properties")
+    line += f": {properties}, {quantity(len(change.requests), 'request')}"
     return f"{line}; **{_reasons(risk)}**" if risk.reasons else line
 
 
-def _md_diff_row(action: Action, entry: DiffEntry, inherited: Mapping[str, Any]) -> str:
+def md_diff_row(action: Action, entry: DiffEntry, inherited: Mapping[str, Any]) -> str:
     before = "" if action == "create" else _md_value(entry.before, entry.path, inherited)
     after = "" if action == "delete" else _md_value(entry.after, entry.path, inherited)
     cells = (_md_code(visible(entry.path)), before, after)
@@ -469,10 +469,10 @@ def _md_value(value: Any, path: str, inherited: Mapping[str, Any]) -> str:
 
 
 def _md_unmanaged(unmanaged: Unmanaged) -> str:
-    return f"- {markdown_text(unmanaged.resource)} {_md_id(unmanaged.id)}{_spared(unmanaged, markdown_text)}"
+    return f"- {markdown_text(unmanaged.resource)} {md_id(unmanaged.id)}{_spared(unmanaged, markdown_text)}"
 
 
-def _md_id(resource_id: str) -> str:
+def md_id(resource_id: str) -> str:
     """An id as a code span: a GUID (Graph's and the files' are checked to be) or a singleton's
     name, shown as code; a code span holds whatever it is as text."""
     return _md_code(visible(resource_id))
@@ -507,5 +507,5 @@ def _json(value: Any, indent: int | None = None) -> str:
     return "\n".join(visible(line) for line in json.dumps(value, ensure_ascii=False, indent=indent).split("\n"))
 
 
-def _count(n: int, singular: str, plural: str | None = None) -> str:
+def quantity(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -21,11 +21,11 @@ from reconciler.escape import markdown_text, visible
 from reconciler.markdown import MARKDOWN_LIMIT, Block, count_table, fit
 from reconciler.plan import Action
 from reconciler.render import (
-    _BOLD,
-    _count,
-    _md_diff_row,
-    _md_id,
-    _text_entry,
+    BOLD,
+    md_diff_row,
+    md_id,
+    quantity,
+    text_entry,
 )
 
 FORMAT_VERSION = 1
@@ -73,9 +73,9 @@ def render_drift_text(drift: Drift, color: bool) -> str:
         header = f"{_SYMBOLS[item.kind]} {visible(item.resource)} {visible(item.id)}: {_WHAT[item.kind]}"
         if item.source:
             header += f"  ({visible(item.source)})"
-        lines = [paint(header, f"{_BOLD};{_SGR[item.kind]}")]
+        lines = [paint(header, f"{BOLD};{_SGR[item.kind]}")]
         for entry in item.diff:
-            lines += _text_entry(_STYLE[item.remedy], entry, paint, _inherited(drift, item))
+            lines += text_entry(_STYLE[item.remedy], entry, paint, _inherited(drift, item))
         if item.note:
             lines.append(f"    {visible(item.note)}")
         if item.last_change:
@@ -85,7 +85,7 @@ def render_drift_text(drift: Drift, color: bool) -> str:
         blocks.append("\n".join(lines))
     if note := _attribution_line(drift):
         blocks.append(visible(note))
-    blocks.append(paint(_summary_sentence(drift), _BOLD) if drift.has_drift else paint(_NO_DRIFT, "32"))
+    blocks.append(paint(_summary_sentence(drift), BOLD) if drift.has_drift else paint(_NO_DRIFT, "32"))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -161,7 +161,7 @@ def _md_block(drift: Drift, item: Drifted) -> Block:
     if item.note:
         parts.append(markdown_text(item.note))
     if item.diff:
-        rows = [_md_diff_row(_STYLE[item.remedy], entry, _inherited(drift, item)) for entry in item.diff]
+        rows = [md_diff_row(_STYLE[item.remedy], entry, _inherited(drift, item)) for entry in item.diff]
         parts.append("\n".join(["| path | declared | live |", "|---|---|---|", *rows]))
     parts.append("</details>")
     return Block(_md_line(item), "\n\n".join(parts))
@@ -176,12 +176,12 @@ def _md_title(item: Drifted) -> str:
 def _md_line(item: Drifted) -> str:
     """The same summary as a markdown list item, kept short: a report trimmed to its summary
     lines must still list 1,000 resources within the limit."""
-    return f"- **{item.kind}** {markdown_text(item.resource)} {_md_id(item.id)}" + _tail(item)
+    return f"- **{item.kind}** {markdown_text(item.resource)} {md_id(item.id)}" + _tail(item)
 
 
 def _tail(item: Drifted) -> str:
     """How many properties differ and who changed it last, for a summary line."""
-    tail = f": {_count(len(item.diff), 'property', 'properties')}" if item.diff else ""
+    tail = f": {quantity(len(item.diff), 'property', 'properties')}" if item.diff else ""
     if item.last_change:
         actor = item.last_change.actor
         tail += f", by {markdown_text(actor.name)} ({actor.kind})"

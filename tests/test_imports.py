@@ -103,3 +103,17 @@ def test_xtap_modules_import_each_other_without_a_cycle() -> None:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as cycle:
         pytest.fail(f"import cycle: {' -> '.join(cycle.args[1])}")
+
+
+def test_no_module_takes_a_private_name_from_another() -> None:
+    """A name with a leading underscore is its module's own business: another module that needs
+    it needs it public (or the two are one concept)."""
+    taken = [
+        f"{module_name(path)}: {node.module}.{alias.name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+    assert taken == []
