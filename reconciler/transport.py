@@ -70,9 +70,9 @@ async def deadline(seconds: float) -> AsyncIterator[None]:
         _DEADLINE.reset(token)
 
 
-def retry_after_seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """A Retry-After header in seconds: a number of seconds (Graph's may have a fraction) or an
-    HTTP date; None when absent or neither."""
+    HTTP date, counted from `now` (the present unless given); None when absent or neither."""
     if value is None:
         return None
     try:
@@ -82,7 +82,7 @@ def retry_after_seconds(value: str | None) -> float | None:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        seconds = (when - datetime.now(when.tzinfo or UTC)).total_seconds()
+        seconds = (when - (now or datetime.now(when.tzinfo or UTC))).total_seconds()
     return max(seconds, 0.0) if math.isfinite(seconds) else None
 
 

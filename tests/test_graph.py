@@ -244,8 +244,10 @@ def test_retry_after_is_seconds_or_a_date(value: str, seconds: float | None) -> 
 
 
 def test_retry_after_as_a_future_date_counts_from_now() -> None:
-    later = format_datetime(datetime.now(UTC) + timedelta(seconds=100), usegmt=True)
-    assert 90 < (retry_after_seconds(later) or 0) <= 100
+    now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
+    later = format_datetime(now + timedelta(seconds=100), usegmt=True)
+    assert retry_after_seconds(later, now) == 100.0
+    assert retry_after_seconds(later, now + timedelta(seconds=130)) == 0.0  # a date already past
 
 
 def test_no_proxy_ever_gets_a_token_over_plain_http() -> None:
