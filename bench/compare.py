@@ -16,13 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-from reconciler.clouds import DEFAULT_TIMEOUT
-from reconciler.commands import _compare
-from reconciler.desired import Desired
-from reconciler.graph import connect
-from reconciler.live import Live
-from reconciler.load import load_policies
-from reconciler.read import read_live, scope
+from reconciler.commands.run import _compare
+from reconciler.core.clouds import DEFAULT_TIMEOUT
+from reconciler.core.desired import Desired
+from reconciler.core.live import Live
+from reconciler.graph.client import connect
+from reconciler.graph.read import read_live, scope
+from reconciler.policies.load import load_policies
 
 
 async def read(graph_url: str, desired: Desired) -> Live:

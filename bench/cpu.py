@@ -30,13 +30,13 @@ from ruamel.yaml import CSafeLoader  # type: ignore[attr-defined]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_plan_golden import desired_partner, live_partner, live_sync, tenant
 
-from reconciler import render
-from reconciler.address import Address
-from reconciler.commands import _compare
-from reconciler.live import Live
-from reconciler.load import load_policies
-from reconciler.planner import make_plan
-from reconciler.registry import IDENTITY_SYNC, PARTNER
+from reconciler.commands.run import _compare
+from reconciler.core.address import Address
+from reconciler.core.live import Live
+from reconciler.core.registry import IDENTITY_SYNC, PARTNER
+from reconciler.plan.planner import make_plan
+from reconciler.policies.load import load_policies
+from reconciler.render import plan as render
 
 
 def write_files(root: Path, count: int) -> Path:

@@ -27,9 +27,10 @@ import cel
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cpu import cpu_seconds, write_files
 
-from reconciler import cel_expr, cel_worker
-from reconciler.check import _variables, subjects
-from reconciler.load import load_policies
+from reconciler.check import worker as cel_worker
+from reconciler.check.engine import _variables, subjects
+from reconciler.core import cel as cel_expr
+from reconciler.policies.load import load_policies
 
 # Rules as a repository writes them (docs/checks.md), each true of every partner here, so that
 # `xtap check` times the rules and not the rendering of thousands of findings.

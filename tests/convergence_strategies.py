@@ -15,14 +15,14 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from reconciler.emulator.schema import SYSTEM_DEFAULT
-from reconciler.models import (
+from reconciler.core.models import (
     FALLBACK_IDENTITY_PROVIDERS,
     PRIMARY_IDENTITY_PROVIDERS,
     B2BSetting,
     DefaultTenantRestrictions,
     TenantRestrictions,
 )
+from reconciler.emulator.schema import SYSTEM_DEFAULT
 
 TENANTS = [f"{n:08x}-5d3d-455c-8016-e2af1ae4d31a" for n in range(1, 5)]
 GUIDS = ["6f546279-4da5-4b53-a095-09ea0cef9971", "0be493dc-cb56-4a53-936f-9cf64410b8b0"]
@@ -165,7 +165,7 @@ SYNC_TEMPLATE_SETTINGS: dict[str, st.SearchStrategy[Any]] = {
     "userSyncInbound": USER_SYNC,
 }
 LIVE_SYNC_TEMPLATE_SETTINGS = {**SYNC_TEMPLATE_SETTINGS, "templateApplicationLevel": LIVE_LEVELS}
-# How Graph may take identity sync updates (Microsoft's sources disagree: reconciler/registry.py
+# How Graph may take identity sync updates (Microsoft's sources disagree: reconciler/core/registry.py
 # links them), as the emulator's two switches.
 # Not both off: then no verb could update a policy, and no reading of Graph's sources says so.
 SYNC_READINGS = [

@@ -12,13 +12,14 @@ from policy_files import write_policies
 from seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 from test_batch import apply_changes, envelopes, plant, statuses, tenant, trust_updates
 
-from reconciler import actions
-from reconciler.address import Address
-from reconciler.apply import UNAVAILABLE_ATTEMPTS, ApplyReport, Outcome, unconfirmed
+from reconciler.apply.writes import UNAVAILABLE_ATTEMPTS, ApplyReport, Outcome, unconfirmed
+from reconciler.core.address import Address
+from reconciler.core.live import Live
+from reconciler.core.registry import PARTNER
+from reconciler.core.request import Request
 from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.live import Live
-from reconciler.plan import Change, Request
-from reconciler.registry import PARTNER
+from reconciler.plan import actions
+from reconciler.plan.model import Change
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": None}

@@ -14,13 +14,13 @@ from policy_files import write_policies
 from seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 from stub_servers import json_reply, serving
 
-from reconciler import actions
-from reconciler.apply import SKIPPED_REASON, THROTTLED_ATTEMPTS, ApplyReport, apply_plan
-from reconciler.clouds import CLOUDS
+from reconciler.apply.writes import SKIPPED_REASON, THROTTLED_ATTEMPTS, ApplyReport, apply_plan
+from reconciler.core.clouds import CLOUDS
+from reconciler.core.registry import IDENTITY_SYNC, PARTNER
 from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest
-from reconciler.graph import Graph
-from reconciler.plan import Change, Plan
-from reconciler.registry import IDENTITY_SYNC, PARTNER
+from reconciler.graph.client import Graph
+from reconciler.plan import actions
+from reconciler.plan.model import Change, Plan
 
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
 RESTRICTIONS = SEED_001_PATCH_BODIES[2]

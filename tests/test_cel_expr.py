@@ -18,9 +18,9 @@ from conftest import run_xtap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import cel_expr
-from reconciler.cel_expr import MAX_BYTES, MAX_DEPTH, MAX_OPERATORS, bounded, shape
-from reconciler.load import PolicyError, load_settings
+from reconciler.core import cel as cel_expr
+from reconciler.core.cel import MAX_BYTES, MAX_DEPTH, MAX_OPERATORS, bounded, shape
+from reconciler.policies.load import PolicyError, load_settings
 
 PARTNER = "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nxtap:\n  trusted: true\n"
 

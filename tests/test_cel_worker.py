@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from conftest import run_xtap, writes_served
 
-from reconciler import cel_worker
-from reconciler.cel_worker import Budget, Stopped, judge
+from reconciler.check import worker as cel_worker
+from reconciler.check.worker import Budget, Stopped, judge
 from reconciler.emulator import Emulator
 
 TIMEOUT_S = 60

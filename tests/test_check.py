@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from conftest import client_for, run_xtap
 
-from reconciler.address import Address
-from reconciler.check import DESIRED, Subject, effective_rules, evaluate
+from reconciler.check.builtin import BUILTIN
+from reconciler.check.engine import DESIRED, Subject, effective_rules, evaluate
+from reconciler.core.address import Address
+from reconciler.core.rules import RuleSetting, ToolKey, Waiver
 from reconciler.emulator import Emulator
-from reconciler.rule_settings import RuleSetting, ToolKey, Waiver
-from reconciler.rules_builtin import BUILTIN
 
 TODAY = date(2026, 11, 30)
 PARTNER_ID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"

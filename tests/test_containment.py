@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import run_xtap
 
-from reconciler import load
 from reconciler.emulator import Emulator
-from reconciler.load import LINK_OUTSIDE, PolicyError, load_policies, load_settings
+from reconciler.policies import load
+from reconciler.policies.load import LINK_OUTSIDE, PolicyError, load_policies, load_settings
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 OTHER = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"

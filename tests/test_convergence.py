@@ -24,19 +24,12 @@ from convergence_strategies import scenario
 from hypothesis import HealthCheck, event, example, given, settings
 from policy_files import write_policies
 
-from reconciler.address import Address
-from reconciler.apply import apply_plan, unconfirmed
-from reconciler.canonical import canonical_property, compared
-from reconciler.desired import Desired
-from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.emulator.schema import SYSTEM_DEFAULT
-from reconciler.graph import CLOUDS, Graph
-from reconciler.live import Live
-from reconciler.load import load_policies
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
-from reconciler.read import read_live, scope
-from reconciler.registry import (
+from reconciler.apply.writes import apply_plan, unconfirmed
+from reconciler.core.address import Address
+from reconciler.core.canonical import canonical_property, compared
+from reconciler.core.desired import Desired
+from reconciler.core.live import Live
+from reconciler.core.registry import (
     DEFAULT,
     IDENTITY_SYNC,
     MTO_IDENTITY_SYNC_TEMPLATE,
@@ -44,6 +37,13 @@ from reconciler.registry import (
     PARTNER,
     REGISTRY_BY_NAME,
 )
+from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.emulator.schema import SYSTEM_DEFAULT
+from reconciler.graph.client import CLOUDS, Graph
+from reconciler.graph.read import read_live, scope
+from reconciler.plan.model import Plan
+from reconciler.plan.planner import make_plan
+from reconciler.policies.load import load_policies
 
 # What the emulator holds for an instance, read from its store, not through xtap's reader.
 STORED: Mapping[str, Callable[[Emulator, str], dict[str, Any] | None]] = {

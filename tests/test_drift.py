@@ -12,11 +12,11 @@ import pytest
 from conftest import READ_ONLY, run_xtap
 from policy_files import write_policies
 
-from reconciler.drift import Drift, Drifted
 from reconciler.emulator import Emulator
-from reconciler.markdown import MARKDOWN_LIMIT
-from reconciler.plan import DiffEntry
-from reconciler.render_drift import render_drift_markdown
+from reconciler.plan.drift import Drift, Drifted
+from reconciler.plan.model import DiffEntry
+from reconciler.render.drift import render_drift_markdown
+from reconciler.render.markdown import MARKDOWN_LIMIT
 
 PARTNERS = "/policies/crossTenantAccessPolicy/partners"
 AUDIT_READER = (*READ_ONLY, "AuditLog.Read.All")

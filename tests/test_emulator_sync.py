@@ -1,6 +1,6 @@
 """A partner's identity synchronization policy in the emulator, over real HTTP (httpx).
 
-Graph's sources disagree on how a policy is updated (reconciler/registry.py links them); each
+Graph's sources disagree on how a policy is updated (reconciler/core/registry.py links them); each
 reading is an `EmulatorConfig` switch, and each switch is exercised here. The PUT body marked
 "seed" is the official example of the create page, verbatim:
 https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization

@@ -15,12 +15,12 @@ from conftest import run_xtap
 from policy_files import write_policies
 from seeds import SEED_000_CREATE_BODY
 
-from reconciler.drift import Actor, Drift, Drifted, LastChange
+from reconciler.core.escape import markdown_text
 from reconciler.emulator import Emulator
-from reconciler.escape import markdown_text
-from reconciler.plan import Change, DiffEntry, Plan, PlanError, Unmanaged
-from reconciler.render import render_markdown
-from reconciler.render_drift import render_drift_markdown
+from reconciler.plan.drift import Actor, Drift, Drifted, LastChange
+from reconciler.plan.model import Change, DiffEntry, Plan, PlanError, Unmanaged
+from reconciler.render.drift import render_drift_markdown
+from reconciler.render.plan import render_markdown
 
 # An ANSI colour, a forged workflow command on a line of its own, and a right-to-left override.
 HOSTILE = "\x1b[31m\n::error::forged\u202e"

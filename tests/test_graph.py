@@ -25,11 +25,11 @@ from stub_servers import (
     tenant,
 )
 
-from reconciler.bounds import MAX_REPLY_BYTES
-from reconciler.graph import CLOUDS, Graph, GraphError, _TokenProvider, connect
-from reconciler.live import Live
-from reconciler.read import read_live
-from reconciler.transport import Refused, _Bounded, http_client, retry_after_seconds
+from reconciler.core.bounds import MAX_REPLY_BYTES
+from reconciler.core.live import Live
+from reconciler.graph.client import CLOUDS, Graph, GraphError, _TokenProvider, connect
+from reconciler.graph.read import read_live
+from reconciler.graph.transport import Refused, _Bounded, http_client, retry_after_seconds
 
 
 @pytest.mark.parametrize(
@@ -228,7 +228,7 @@ def distinct_pages(per_page: int) -> Answer:
     ("bound", "value", "message"), [("MAX_PAGES", 3, "more than 3 pages"), ("MAX_LISTED", 5, "more than 5 items")]
 )
 def test_a_listing_ends_at_its_bounds(monkeypatch: pytest.MonkeyPatch, bound: str, value: int, message: str) -> None:
-    monkeypatch.setattr(f"reconciler.graph.{bound}", value)
+    monkeypatch.setattr(f"reconciler.graph.client.{bound}", value)
     expected = message + ": the list changed while it was read, or the server misbehaves"
     with serving({PARTNERS: distinct_pages(2)}) as url, pytest.raises(GraphError, match=expected) as raised:
         asyncio.run(read(url, with_template=False))

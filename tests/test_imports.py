@@ -20,7 +20,7 @@ from policy_files import write_policies
 
 # Graph's SDK and HTTP stack, the progress display, and xtap's own modules that talk to Graph.
 HEAVY = ("msgraph", "msgraph_core", "azure", "httpx", "httpcore", "h2", "rich", "deepdiff")
-GRAPH_SIDE = ("reconciler.graph", "reconciler.apply", "reconciler.read", "reconciler.batch")
+GRAPH_SIDE = ("reconciler.graph.client", "reconciler.apply.writes", "reconciler.graph.read", "reconciler.graph.batch")
 IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.MULTILINE)
 
 
@@ -45,7 +45,7 @@ def heavy(modules: set[str]) -> list[str]:
 def test_light_commands_import_nothing_graph_needs(command: str, tmp_path: Path) -> None:
     policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
     modules = imported(command, *(["--policies", str(policies)] if command != "--help" else []))
-    assert "reconciler.load" in modules or command == "--help"
+    assert "reconciler.policies.load" in modules or command == "--help"
     assert heavy(modules) == []
 
 
@@ -53,7 +53,7 @@ def test_the_import_log_sees_graph_side_modules(tmp_path: Path) -> None:
     """The check above can fail: `xtap plan` does import the SDK (it fails here on a closed port)."""
     policies = write_policies(tmp_path / "policies", [])
     run = run_xtap("plan", "--policies", str(policies), extra_env={"PYTHONPROFILEIMPORTTIME": "1"})
-    assert {"msgraph", "reconciler.graph"} <= set(heavy(set(IMPORT_LINE.findall(run.stderr))))
+    assert {"msgraph", "reconciler.graph.client"} <= set(heavy(set(IMPORT_LINE.findall(run.stderr))))
 
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
@@ -95,14 +95,61 @@ def import_graph() -> dict[str, set[str]]:
     return {module_name(path): imports_of(path, modules) for path in paths}
 
 
+# Which sub-packages each sub-package may import: the data flow, one way (docs/architecture.md).
+# `core` is the vocabulary every step shares; a step may import the steps before it, never after.
+LAYERS: dict[str, frozenset[str]] = {
+    "core": frozenset(),
+    "check": frozenset({"core"}),
+    "policies": frozenset({"core", "check"}),
+    "plan": frozenset({"core"}),
+    "graph": frozenset({"core"}),
+    "apply": frozenset({"core", "plan", "graph"}),
+    "render": frozenset({"core", "check", "policies", "plan", "apply"}),
+    "commands": frozenset({"core", "check", "policies", "plan", "graph", "apply", "render", "emulator"}),
+    # The emulator is Graph's stand-in: it shares nothing with the client it tests.
+    "emulator": frozenset(),
+}
+
+
+def package_of(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else ""
+
+
 def test_xtap_modules_import_each_other_without_a_cycle() -> None:
     graph = import_graph()
-    assert graph["reconciler.load"] >= {"reconciler.settings", "reconciler.registry"}  # the walk sees imports
-    assert "reconciler.graph" in graph["reconciler.commands"]  # inside a function too
+    # The walk sees imports at the top, and inside functions too.
+    assert graph["reconciler.policies.load"] >= {"reconciler.core.settings", "reconciler.core.registry"}
+    assert "reconciler.check.worker" in graph["reconciler.check.engine"]
     try:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as cycle:
         pytest.fail(f"import cycle: {' -> '.join(cycle.args[1])}")
+
+
+def test_every_module_lives_in_a_known_sub_package() -> None:
+    stray = [name for name in import_graph() if package_of(name) not in {*LAYERS, "", "__main__"}]
+    assert stray == []
+
+
+def upward_edges(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if package_of(module) in LAYERS
+        and package_of(target) != package_of(module)
+        and package_of(target) not in LAYERS[package_of(module)]
+    )
+
+
+def test_imports_flow_one_way_between_sub_packages() -> None:
+    assert upward_edges(import_graph()) == []
+
+
+def test_the_layer_check_sees_an_upward_edge() -> None:
+    """The rule can fail: the client importing the plan (as it once did for `Request`) is caught."""
+    graph = {"reconciler.graph.client": {"reconciler.plan.model", "reconciler.core.bounds"}}
+    assert upward_edges(graph) == ["reconciler.graph.client -> reconciler.plan.model"]
 
 
 def test_no_module_takes_a_private_name_from_another() -> None:

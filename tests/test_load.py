@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import load
-from reconciler.load import MAX_FILE_BYTES, PolicyError, load_policies
+from reconciler.policies import load
+from reconciler.policies.load import MAX_FILE_BYTES, PolicyError, load_policies
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 

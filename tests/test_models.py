@@ -22,9 +22,9 @@ from msgraph.generated.models.multi_tenant_organization_partner_configuration_te
 )
 from pydantic import BaseModel, ValidationError
 
-from reconciler import models
-from reconciler.models import DefaultSettings, MtoIdentitySyncTemplate, Partner
-from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.core import models
+from reconciler.core.models import DefaultSettings, MtoIdentitySyncTemplate, Partner
+from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
 
 PARTNER_KEY = PARTNER.key
 PARTNER_SETTINGS, TEMPLATE_SETTINGS, DEFAULT_SETTINGS = (

@@ -20,14 +20,14 @@ from typing import Any
 
 import pytest
 
-from reconciler import planfile
-from reconciler.address import Address
-from reconciler.ahead import Ahead
-from reconciler.desired import Desired
-from reconciler.live import Live
-from reconciler.load import load_policies
-from reconciler.planner import Forms, desired_form, instance_change, live_form, live_text, make_plan
-from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.core.address import Address
+from reconciler.core.desired import Desired
+from reconciler.core.live import Live
+from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.plan import file as planfile
+from reconciler.plan.ahead import Ahead
+from reconciler.plan.planner import Forms, desired_form, instance_change, live_form, live_text, make_plan
+from reconciler.policies.load import load_policies
 
 GOLDEN = Path(__file__).parent / "golden" / "plan.json"
 PARTNERS = 60

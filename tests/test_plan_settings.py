@@ -16,10 +16,10 @@ from conftest import run_xtap, writes_served
 from policy_files import write_policies
 
 from reconciler.emulator import Emulator
-from reconciler.load import PolicyError, load_policies
-from reconciler.plan import Plan
-from reconciler.plan_settings import changed, stated
-from reconciler.render import render_markdown, render_text
+from reconciler.plan.model import Plan
+from reconciler.plan.settings import changed, stated
+from reconciler.policies.load import PolicyError, load_policies
+from reconciler.render.plan import render_markdown, render_text
 
 KEPT = "11111111-1111-4111-8111-111111111111"
 PORTAL = "22222222-2222-4222-8222-222222222222"  # added by an admin in the portal after review

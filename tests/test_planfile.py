@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import planfile
-from reconciler.plan import Change, DiffEntry, Plan, Request
+from reconciler.core.request import Request
+from reconciler.plan import file as planfile
+from reconciler.plan.model import Change, DiffEntry, Plan
 
 PARTNER = "partner"
 

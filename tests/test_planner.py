@@ -11,11 +11,11 @@ import pytest
 from policy_files import write_policies
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
-from reconciler.address import Address
-from reconciler.live import Live
-from reconciler.load import load_policies
-from reconciler.planner import make_plan
-from reconciler.registry import DEFAULT, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.core.address import Address
+from reconciler.core.live import Live
+from reconciler.core.registry import DEFAULT, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.plan.planner import make_plan
+from reconciler.policies.load import load_policies
 
 UNSET_PARTNER = {
     "tenantId": SEED_001_TENANT,

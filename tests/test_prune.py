@@ -13,14 +13,14 @@ import pytest
 from conftest import Run, run_xtap, writes_served
 from policy_files import write_policies
 
-from reconciler import planfile
-from reconciler.address import Address
-from reconciler.desired import Desired, DesiredInstance, Prune
+from reconciler.core.address import Address
+from reconciler.core.desired import Desired, DesiredInstance, Prune
+from reconciler.core.live import Live
 from reconciler.emulator import Emulator
-from reconciler.live import Live
-from reconciler.plan import Change, Plan
-from reconciler.planner import make_plan
-from reconciler.render import render_text
+from reconciler.plan import file as planfile
+from reconciler.plan.model import Change, Plan
+from reconciler.plan.planner import make_plan
+from reconciler.render.plan import render_text
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
 KEPT = "11111111-1111-4111-8111-111111111111"  # has a file

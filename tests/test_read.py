@@ -17,11 +17,12 @@ import pytest
 from conftest import run_xtap
 from policy_files import write_policies
 
-from reconciler.clouds import CLOUDS
+from reconciler.apply.verify import READ_BACK_DELAYS
+from reconciler.core.clouds import CLOUDS
+from reconciler.core.live import Live
 from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.graph import Graph
-from reconciler.live import Live
-from reconciler.read import READ_BACK_DELAYS, read_live
+from reconciler.graph.client import Graph
+from reconciler.graph.read import read_live
 
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
@@ -223,5 +224,5 @@ def test_validate_and_help_import_neither_rich_nor_the_graph_sdk(tmp_path: Path,
     )
     assert done.returncode == 0, done.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "reconciler.commands" in imported
+    assert "reconciler.commands.run" in imported
     assert not {name for name in imported if name.split(".")[0] in ("rich", "msgraph", "kiota_abstractions")}

@@ -8,9 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler import planfile
-from reconciler.plan import Change, DiffEntry, Plan, Request, Unmanaged
-from reconciler.render import render_json, render_markdown, render_text
+from reconciler.core.request import Request
+from reconciler.plan import file as planfile
+from reconciler.plan.model import Change, DiffEntry, Plan, Unmanaged
+from reconciler.render.plan import render_json, render_markdown, render_text
 
 PARTNER, MTO_PARTNER_TEMPLATE = "partner", "mtoPartnerTemplate"
 

@@ -19,16 +19,16 @@ from hypothesis import strategies as st
 from policy_files import write_policies
 from stub_servers import PARTNERS, nested, serving, tenant
 
-from reconciler.address import Address
-from reconciler.canonical import TooDeep, canonical
-from reconciler.clouds import CLOUDS
-from reconciler.desired import Desired, DesiredInstance
-from reconciler.graph import Graph, GraphError, nesting
-from reconciler.live import Live
-from reconciler.planner import make_plan
-from reconciler.read import page_instances
-from reconciler.registry import DEFAULT, PARTNER
-from reconciler.render import render_json, render_markdown, render_text
+from reconciler.core.address import Address
+from reconciler.core.canonical import TooDeep, canonical
+from reconciler.core.clouds import CLOUDS
+from reconciler.core.desired import Desired, DesiredInstance
+from reconciler.core.live import Live
+from reconciler.core.registry import DEFAULT, PARTNER
+from reconciler.graph.client import Graph, GraphError, nesting
+from reconciler.graph.read import page_instances
+from reconciler.plan.planner import make_plan
+from reconciler.render.plan import render_json, render_markdown, render_text
 
 LIST_URL = "/policies/crossTenantAccessPolicy/partners?$expand=identitySynchronization"
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from policy_files import write_policies
 
-from reconciler.address import Address
-from reconciler.live import Live
-from reconciler.load import load_policies
-from reconciler.plan import Change, DiffEntry, Plan, Request
-from reconciler.planner import make_plan
-from reconciler.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
-from reconciler.risk import CLASSES, Risk, by_risk, classify, grant_paths
+from reconciler.core.address import Address
+from reconciler.core.live import Live
+from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.core.request import Request
+from reconciler.plan.model import Change, DiffEntry, Plan
+from reconciler.plan.planner import make_plan
+from reconciler.plan.risk import CLASSES, Risk, by_risk, classify, grant_paths
+from reconciler.policies.load import load_policies
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 GROUP = "6a1b0f8e-3c1d-4e7e-9b55-0d1f2a3b4c5d"

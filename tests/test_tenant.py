@@ -16,7 +16,7 @@ from policy_files import write_policies
 from test_emulator_cli import serving
 
 from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.tenant import token_tenant
+from reconciler.graph.tenant import token_tenant
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 OTHER_TENANT = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"

@@ -10,7 +10,7 @@ import pytest
 from conftest import run_xtap, writes_served
 
 from reconciler.emulator import Emulator
-from reconciler.load import LINK_OUTSIDE, PARALLEL_FILES, PolicyError, load_policies
+from reconciler.policies.load import LINK_OUTSIDE, PARALLEL_FILES, PolicyError, load_policies
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 HEAD = f"tenantId: {TENANT}\n"

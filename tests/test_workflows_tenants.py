@@ -62,7 +62,7 @@ def test_a_pull_request_touching_one_tenant_plans_that_tenant_only(tmp_path: Pat
 
 def test_a_pull_request_changing_code_plans_every_tenant(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
-    change(repo, ["tenants/contoso/policies/default.yaml", "reconciler/plan.py"])
+    change(repo, ["tenants/contoso/policies/default.yaml", "reconciler/plan/model.py"])
     assert matrix(tenants(repo, "plan.yml")) == [CONTOSO, FABRIKAM]
 
 

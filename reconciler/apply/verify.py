@@ -1,0 +1,60 @@
+"""Apply's verifying re-read: what was applied but does not read back as written.
+
+Graph's reads lag its writes (undocumented; other tools report it), so what still differs is
+read again after a short wait, within the plan's own number of GETs, before it is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from reconciler.apply.writes import ApplyReport, Outcome, unconfirmed
+from reconciler.core.address import Address
+from reconciler.core.live import Live
+from reconciler.graph.client import Graph
+from reconciler.graph.read import read_each, read_live
+
+# The waits before each read-back retry, growing: other tools report a short, undocumented lag
+# after a write, and 3.5 s in all is long for a lag and short for a user waiting on the result.
+READ_BACK_DELAYS = (0.5, 1.0, 2.0)
+
+
+async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], budget: int) -> list[str]:
+    """What was applied but does not read back as written (`apply.unconfirmed`), found with at
+    most `budget` GETs (the plan's own reads): one GET per applied resource when that is fewer,
+    else the whole scope again. Graph's reads lag its writes (undocumented, reported by other
+    tools), so what still differs is read again, one GET each, after each of `READ_BACK_DELAYS`,
+    while the budget lasts; only what differs after that is reported."""
+    spent = graph.request_count
+    written = [outcome.change.address for outcome in report.outcomes if _checked(outcome)]
+    if len(written) < budget:
+        live = _updated(Live({}, types), await read_each(graph, written))
+    else:
+        live = await read_live(graph, types)
+    for delay in READ_BACK_DELAYS:
+        left = budget - (graph.request_count - spent)
+        differing = [outcome.change.address for outcome in report.outcomes if unconfirmed(_alone(outcome), live)]
+        if not differing or left <= 0:
+            break
+        await asyncio.sleep(delay)
+        live = _updated(live, await read_each(graph, differing[:left]))
+    return unconfirmed(report, live)
+
+
+def _checked(outcome: Outcome) -> bool:
+    """Whether `unconfirmed` checks the outcome: an applied write, but not a reset (what a reset
+    restores is Graph's to say)."""
+    return outcome.status == "applied" and outcome.change.action != "reset"
+
+
+def _alone(outcome: Outcome) -> ApplyReport:
+    return ApplyReport((outcome,))
+
+
+def _updated(live: Live, found: dict[Address, dict[str, Any] | None]) -> Live:
+    """`live` with what was just read; None is a resource Graph no longer has."""
+    instances = {**live.instances, **{address: item for address, item in found.items() if item is not None}}
+    for address in (address for address, item in found.items() if item is None):
+        instances.pop(address, None)
+    return Live(instances, live.read)

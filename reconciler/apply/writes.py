@@ -1,0 +1,381 @@
+"""Apply a plan: send its requests in JSON `$batch`es, report each change as applied, failed,
+skipped or interrupted, and check that what was applied reads back as written.
+
+Order. A change's requests go in order (a partner's POST before its PATCH), and a change waits
+for the changes in its `depends_on` (a partner's create before its identity sync's, an identity
+sync's delete before its partner's). So writes go in dependency phases: phase k holds each
+request whose predecessors (earlier requests of its change, and the changes it depends on) are
+all in earlier phases. A phase is split into batches of at most 20 independent requests, up to
+`MAX_IN_FLIGHT` batches at a time, and the next phase starts once every request of this one has
+an outcome. Graph's batching guide says a batch should be fully sequential or fully parallel;
+fully sequential (`dependsOn` chains) fails every later item with 424 when one fails, so one bad
+partner would take 19 others down. Fully parallel batches keep a failure to its own change, at
+the price of one partly filled batch per phase boundary: without retries or fallbacks, apply
+sends at most ceil(writes / 20) + (phases - 1) batches (phases is 1 to 3: create, its PATCH,
+the identity sync).
+
+Failures. A failed request fails its change (Graph's error is reported) and its later requests
+are not sent; a change that needs it is skipped. When the failure says no further write can
+succeed (bad token, missing permission, Graph unreachable), nothing more is sent and every
+change without an outcome is skipped. A request with a fallback (the identity sync verbs:
+see `registry.Fallback`) is sent again as its fallback, in the same phase, when Graph answers one
+of its statuses. Either way the next plan shows exactly what is left.
+
+Retries. A throttled item (429) waits its Retry-After (inside a batch Graph does not retry it,
+and the SDK does not either: https://learn.microsoft.com/graph/throttling#throttling-and-batching),
+and every sender waits with it: the pacing
+`_Gate` holds all batches until the latest Retry-After and drops to one batch in flight,
+growing back by one per clean batch, so a client at Graph's write quota (3,000 writes per
+2 min 30 s per app and tenant) sends about as fast as the quota refills, without a storm of
+retries. A 503/504 item is retried with exponential backoff and jitter. A batch whose reply
+was lost (the connection dropped) is sent again; since the lost attempt may have been carried
+out, a create answered 409 or a delete answered 404 on such a resend is applied. All retries
+are bounded. kiota's RetryHandler still retries a throttled `$batch` POST itself, within the
+POST's deadline (--timeout); a Retry-After past it comes back here as the POST's 429 with its
+Retry-After, and the gate waits it out between requests instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Literal
+
+from reconciler.core.address import Address
+from reconciler.core.canonical import canonical_property
+from reconciler.core.live import Live
+from reconciler.core.registry import REGISTRY_BY_NAME
+from reconciler.core.request import Request
+from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, item_error, send_batch
+from reconciler.graph.client import LOST_ATTEMPTS, ConnectionLost, Graph, GraphError, backoff_delay
+from reconciler.graph.transport import retry_after_seconds
+from reconciler.plan.model import Change, Plan
+
+# "interrupted": the change's write was in flight when Ctrl-C came, so whether Graph carried it
+# out is unknown (the next plan shows it either way).
+Status = Literal["applied", "failed", "skipped", "interrupted"]
+# Failures after which every other write would fail the same way: None = Graph unreachable.
+FATAL_STATUSES = frozenset({None, 401, 403})
+SKIPPED_REASON = "not attempted: an earlier failure means no write can succeed"
+INTERRUPTED_SKIPPED_REASON = "not attempted: apply was interrupted"
+IN_FLIGHT_REASON = "in flight when apply was interrupted: Graph may or may not have applied it"
+LOST_REPLY_NOTE = "already {done} by the earlier attempt whose reply was lost"
+
+MAX_IN_FLIGHT = 4  # batches at once: enough to hide Graph's latency, few enough to be polite
+WIDEN_AFTER = 4  # clean batches in a row, after a 429, before one more batch may be in flight
+THROTTLED_ATTEMPTS = 10  # an item throttled more often than this fails with Graph's 429
+UNAVAILABLE_ATTEMPTS = 4  # sends of an item answered 503/504 before it fails
+UNAVAILABLE_STATUSES = frozenset({503, 504})
+# No honest Retry-After is longer than the write quota's window; a longer one is capped.
+MAX_RETRY_AFTER_S = 150.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: Change
+    status: Status
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    outcomes: tuple[Outcome, ...]
+    interrupted: bool = False
+
+    def count(self, status: Status) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return all(outcome.status == "applied" for outcome in self.outcomes)
+
+
+async def apply_plan(graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], None] | None = None) -> ApplyReport:
+    """Write every change, phase by phase, reporting each outcome as it is known. A
+    cancellation (Ctrl-C, see `signals`) is caught here so the report can still say which
+    writes were in flight and which were never started; the caller gets `interrupted=True`
+    and decides how to exit. The report lists the outcomes in plan order."""
+    applier = _Applier(graph, plan, on_outcome or (lambda outcome: None))
+    try:
+        for phase in phases(plan.changes):
+            await applier.run_phase(phase)
+    except asyncio.CancelledError:
+        applier.interrupt()
+    applier.finish()
+    return applier.report()
+
+
+def phases(changes: Iterable[Change]) -> list[list[tuple[Change, int]]]:
+    """Each change's requests (as the change and the request's position) by phase: a request
+    comes one phase after its change's previous request, and a change's first one phase after
+    the last request of each change it depends on (earlier in the plan, which is in apply
+    order). A dependency not in the plan needs nothing."""
+    last: dict[Address, int] = {}
+    by_phase: list[list[tuple[Change, int]]] = []
+    for change in changes:
+        first = max((last[a] + 1 for a in change.depends_on if a in last), default=0)
+        for position in range(len(change.requests)):
+            if first + position == len(by_phase):
+                by_phase.append([])
+            by_phase[first + position].append((change, position))
+        last[change.address] = first + len(change.requests) - 1
+    return by_phase
+
+
+def unconfirmed(report: ApplyReport, live: Live) -> list[str]:
+    """What was applied but does not read back as written, from a fresh read of the tenant.
+
+    Pure, so the check is tested without a tenant. A mismatch means Graph accepted a write and
+    kept something else (or is still replicating it): worth a warning, never silence. A reset
+    is checked by the next plan, not here: what it restores is Graph's to say."""
+    problems: list[str] = []
+    for outcome in report.outcomes:
+        change = outcome.change
+        if outcome.status != "applied" or change.action == "reset":
+            continue
+        rtype = REGISTRY_BY_NAME[change.resource]
+        current = live.instances.get(change.address)
+        if change.action == "delete":
+            if current is not None:
+                problems.append(f"{change.address}: still there after its delete")
+            continue
+        written = {name: value for request in change.requests for name, value in (request.body or {}).items()}
+        for name, value in written.items():
+            if name == rtype.key:
+                continue
+            if current is None or canonical_property(rtype, name, current.get(name)) != canonical_property(
+                rtype, name, value
+            ):
+                problems.append(f"{change.address}: {name} does not read back as it was written")
+    return problems
+
+
+@dataclass
+class _Item:
+    """One request on its way: its change, its place there, and how its attempts went."""
+
+    change: Change
+    position: int  # in change.requests
+    request: Request  # the planned one, or its fallback
+    throttled: int = 0
+    unavailable: int = 0
+    lost: int = 0  # attempts whose reply was lost: each may have been carried out
+    seq: int = field(default=0, compare=False)
+
+
+@dataclass
+class _Gate:
+    """The pacing every sender shares. After a 429 nobody sends until the latest Retry-After
+    has passed, and batches go one at a time, one more after each run of `WIDEN_AFTER` clean
+    batches: the quota refills at its own pace, and a burst of retries would only be throttled
+    again. Widening after every clean batch measured twice the 429s at the write quota: the
+    batch after a clean one usually finds the bucket nearly empty."""
+
+    open_at: float = 0.0
+    width: int = MAX_IN_FLIGHT
+    clean_run: int = 0
+
+    def throttled(self, until: float) -> None:
+        self.open_at, self.width, self.clean_run = max(self.open_at, until), 1, 0
+
+    def clean(self) -> None:
+        self.clean_run += 1
+        if self.clean_run >= WIDEN_AFTER:
+            self.width, self.clean_run = min(MAX_IN_FLIGHT, self.width + 1), 0
+
+
+BatchResult = list[ItemReply] | GraphError
+
+
+class _Applier:
+    """The state of one apply: outcomes so far, the pacing gate, the batches in flight and the
+    requests waiting (a heap by the time each may be sent)."""
+
+    def __init__(self, graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], None]) -> None:
+        self._graph, self._on_outcome, self._changes = graph, on_outcome, plan.changes
+        self._outcomes: dict[Address, Outcome] = {}
+        self._notes: dict[Address, str] = {}
+        self._stop: str | None = None  # why nothing more is sent
+        self._gate = _Gate()
+        self._waiting: list[tuple[float, int, _Item]] = []
+        self._in_flight: dict[asyncio.Task[BatchResult], list[_Item]] = {}
+        self._seq = itertools.count()
+        self._clock = asyncio.get_running_loop().time
+
+    async def run_phase(self, phase: list[tuple[Change, int]]) -> None:
+        """Send the phase's requests until each has an outcome (or nothing more may be sent)."""
+        for change, position in phase:
+            if self._startable(change, position):
+                self._queue(_Item(change, position, change.requests[position]), 0.0)
+        while self._in_flight or (self._waiting and self._stop is None):
+            self._send_ready()
+            await self._settle_next()
+
+    def interrupt(self) -> None:
+        """Ctrl-C: a change with a batch in flight, or a write whose reply was lost, is
+        interrupted (Graph may have carried it out); the others are skipped at `finish`."""
+        self._stop = INTERRUPTED_SKIPPED_REASON
+        unknown = [item for items in self._in_flight.values() for item in items]
+        unknown += [item for _, _, item in self._waiting if item.lost]
+        for task in self._in_flight:
+            task.cancel()
+        for item in unknown:
+            self._record(Outcome(item.change, "interrupted", IN_FLIGHT_REASON))
+
+    def finish(self) -> None:
+        for change in self._changes:
+            self._record(Outcome(change, "skipped", self._stop or SKIPPED_REASON))
+
+    def report(self) -> ApplyReport:
+        ordered = tuple(self._outcomes[change.address] for change in self._changes)
+        return ApplyReport(ordered, interrupted=self._stop == INTERRUPTED_SKIPPED_REASON)
+
+    def _startable(self, change: Change, position: int) -> bool:
+        """Whether a change's request may go now: its change has not failed, nothing stops
+        apply, and (for its first request) what it depends on was applied."""
+        if change.address in self._outcomes:
+            return False
+        if self._stop is not None:
+            self._record(Outcome(change, "skipped", self._stop))
+            return False
+        blocked = next((a for a in change.depends_on if a in self._outcomes and not self._applied(a)), None)
+        if position == 0 and blocked is not None:
+            self._record(Outcome(change, "skipped", f"not attempted: it needs {blocked}, which was not applied"))
+            return False
+        return True
+
+    def _applied(self, address: Address) -> bool:
+        return self._outcomes[address].status == "applied"
+
+    def _queue(self, item: _Item, delay: float) -> None:
+        item.seq = next(self._seq)
+        heapq.heappush(self._waiting, (self._clock() + delay, item.seq, item))
+
+    def _send_ready(self) -> None:
+        """Start batches of the requests whose time has come, as far as the gate allows."""
+        now = self._clock()
+        if self._stop is not None or now < self._gate.open_at:
+            return
+        while len(self._in_flight) < self._gate.width and self._waiting and self._waiting[0][0] <= now:
+            items = [heapq.heappop(self._waiting)[2]]
+            while len(items) < MAX_ITEMS and self._waiting and self._waiting[0][0] <= now:
+                items.append(heapq.heappop(self._waiting)[2])
+            self._in_flight[asyncio.ensure_future(self._send(items))] = items
+
+    async def _send(self, items: list[_Item]) -> BatchResult:
+        try:
+            return await send_batch(self._graph, [BatchItem(str(n), item.request) for n, item in enumerate(items)])
+        except GraphError as exc:
+            return exc
+
+    async def _settle_next(self) -> None:
+        """Wait for a batch to come back or for the next waiting request's time, whichever is
+        first, and take in what came back."""
+        timeout = None
+        if self._waiting and self._stop is None and len(self._in_flight) < self._gate.width:
+            timeout = max(0.0, max(self._gate.open_at, self._waiting[0][0]) - self._clock())
+        if not self._in_flight:
+            await asyncio.sleep(timeout or 0.0)
+            return
+        done, _ = await asyncio.wait(self._in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            self._settle(self._in_flight.pop(task), task.result())
+
+    def _settle(self, items: list[_Item], result: BatchResult) -> None:
+        """Take in a batch's answer. Its items that go again share one jitter draw, so a
+        batch sent again goes out together rather than in as many pieces as it had items."""
+        jitter = random.random()
+        if isinstance(result, ConnectionLost):
+            for item in items:
+                item.lost += 1
+                self._retry_or_fail(item, item.lost, LOST_ATTEMPTS, backoff_delay(item.lost, jitter), lambda: result)
+        elif isinstance(result, GraphError):  # the POST itself, e.g. throttled past its deadline
+            for item in items:
+                self._answer(item, result.status, _capped(result.retry_after), jitter, lambda: result)
+        else:
+            for item, reply in zip(items, result, strict=True):
+                error = partial(item_error, self._graph, item.request, reply)
+                self._answer(item, reply.status, _retry_after(reply), jitter, error)
+            if all(reply.status != 429 for reply in result):
+                self._gate.clean()
+
+    def _answer(
+        self,
+        item: _Item,
+        status: int | None,
+        retry_after: float | None,
+        jitter: float,
+        error: Callable[[], GraphError],
+    ) -> None:
+        """Take in one request's answer: done, retried (throttled, unavailable, a fallback)
+        or failed with Graph's error."""
+        request = item.request
+        if status is not None and (200 <= status < 300 or (item.lost and _carried_out(item, status))):
+            self._done(item, status)
+        elif status == 429:
+            item.throttled += 1
+            delay = backoff_delay(item.throttled, jitter) if retry_after is None else retry_after
+            self._gate.throttled(self._clock() + delay)
+            self._retry_or_fail(item, item.throttled, THROTTLED_ATTEMPTS + 1, delay, error)
+        elif status in UNAVAILABLE_STATUSES:
+            item.unavailable += 1
+            delay = backoff_delay(item.unavailable, jitter)
+            self._retry_or_fail(item, item.unavailable, UNAVAILABLE_ATTEMPTS, delay, error)
+        elif request.fallback is not None and status in request.fallback_statuses:
+            item.request = request.fallback
+            self._queue(item, 0.0)
+        else:
+            self._fail(item, error())
+
+    def _retry_or_fail(
+        self, item: _Item, attempts: int, most: int, delay: float, error: Callable[[], GraphError]
+    ) -> None:
+        """Queue `item` again after `delay`, unless it has been tried `most` times."""
+        if attempts >= most:
+            self._fail(item, error())
+        else:
+            self._queue(item, delay)
+
+    def _done(self, item: _Item, status: int) -> None:
+        change = item.change
+        if not 200 <= status < 300:
+            done = "created" if item.request.method == "POST" else "deleted"
+            self._notes[change.address] = LOST_REPLY_NOTE.format(done=done)
+        if item.position == len(change.requests) - 1:
+            self._record(Outcome(change, "applied", self._notes.get(change.address)))
+
+    def _fail(self, item: _Item, error: GraphError) -> None:
+        self._record(Outcome(item.change, "failed", str(error)))
+        if error.status in FATAL_STATUSES:
+            self._stop = SKIPPED_REASON
+
+    def _record(self, outcome: Outcome) -> None:
+        """Keep a change's first outcome, and pass it on as soon as it is known."""
+        if outcome.change.address not in self._outcomes:
+            self._outcomes[outcome.change.address] = outcome
+            self._on_outcome(outcome)
+
+
+def _carried_out(item: _Item, status: int) -> bool:
+    """Whether an answer to a resend says the lost attempt did the work: a create answered
+    409 (the partner exists now) or a delete answered 404 (it is gone). On a first attempt
+    these stay failures: then the conflict or the absence was not of xtap's making."""
+    method = item.request.method
+    return (method == "POST" and item.change.action == "create" and status == 409) or (
+        method == "DELETE" and status == 404
+    )
+
+
+def _retry_after(reply: ItemReply) -> float | None:
+    """The item's Retry-After in seconds (Graph's may be fractional), capped; None when
+    absent or neither seconds nor a date."""
+    return _capped(retry_after_seconds(reply.headers.get("retry-after")))
+
+
+def _capped(seconds: float | None) -> float | None:
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER_S)

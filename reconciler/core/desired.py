@@ -1,0 +1,57 @@
+"""The desired state as policies/ declares it, validated, keyed by address, with where each
+instance came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.core.address import Address
+from reconciler.core.rules import RuleSetting, ToolKey
+from reconciler.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class DesiredInstance:
+    written: dict[str, Any]  # exactly the properties the file writes, in Graph's wire form
+    source: str  # "file:line", for the plan
+    tool: ToolKey = field(default_factory=ToolKey)  # the file's `xtap:` key: marks, labels, waivers
+
+    @property
+    def file(self) -> str:
+        return self.source.rsplit(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class Prune:
+    """xtap.yaml's `prune: true` and its guards (the planner applies them). `source` is the
+    `file:line` of `prune`, shown as the source of every delete it plans, so a reviewer sees
+    why a partner goes; `service_made` holds the service-made partners it may delete; `limit`
+    is the largest share of the live partners one plan may delete."""
+
+    source: str
+    protected: frozenset[str] = frozenset()
+    service_made: frozenset[str] = frozenset()
+    limit: float = 1.0
+
+
+@dataclass(frozen=True)
+class Desired:
+    instances: Mapping[Address, DesiredInstance] = field(default_factory=dict)
+    # The tenant xtap.yaml binds the folder to (lower case), or None: a token for another is refused.
+    tenant: str | None = None
+    # Live partners no file declares are deleted when set; None (the default) never deletes one.
+    prune: Prune | None = None
+    # xtap.yaml's `rules:`, for `xtap check`: built-in rules adjusted, and rules of your own.
+    rules: Mapping[str, RuleSetting] = field(default_factory=dict)
+    # xtap.yaml as written, and where each of its top-level keys stands ("xtap.yaml:3"): the
+    # plan states the settings that are not the defaults (`plan_settings`).
+    settings: Settings = field(default_factory=Settings)
+    setting_sources: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, resource: str) -> dict[Address, DesiredInstance]:
+        return {address: item for address, item in self.instances.items() if address.resource == resource}
+
+    def manages(self, resource: str) -> bool:
+        return any(address.resource == resource for address in self.instances)

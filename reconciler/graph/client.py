@@ -1,0 +1,508 @@
+"""The one place that speaks HTTP: msgraph-sdk's request adapter over azure-identity.
+
+Requests go through the SDK's own adapter and middleware (kiota's RetryHandler retries a
+top-level 429/503/504 after its Retry-After, up to three times; redirects, telemetry,
+national-cloud base URL), but bodies are sent as raw JSON: kiota's
+typed serialiser drops `None`, and xtap must send explicit `null` to make a property
+inherit the default again
+(https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicyconfigurationpartner).
+Responses are read as raw JSON for the same reason: the planner compares exactly what Graph
+said, explicit nulls included.
+
+Everything that crosses this boundary is untrusted (docs/security.md): the base URL and the
+token come from the environment of a CI job that a pull request can influence, and a reply may
+come from a proxy or a stranger on the port. So the URL is checked before any request, a token
+goes only where it belongs, every request has one deadline for the whole exchange, every reply is
+bounded in bytes (`transport`) and in nesting, every listing in pages and items, and a reply
+that is not Graph's JSON is a `GraphError` that names the request and quotes at most a
+clipped, token-free excerpt. The bounds and their reasons: `bounds.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from azure.core.exceptions import ClientAuthenticationError
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.authentication import (
+    AccessTokenProvider,
+    AllowedHostsValidator,
+    BaseBearerTokenAuthenticationProvider,
+)
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+from reconciler.core.bounds import MAX_LISTED, MAX_PAGES, MAX_REPLY_DEPTH
+from reconciler.core.clouds import API_VERSION, CLOUDS, DEFAULT_TIMEOUT, Cloud
+from reconciler.core.request import Request
+from reconciler.graph.tenant import refusal
+from reconciler.graph.transport import NotGraphs, Refused, deadline, http_client, is_loopback
+
+READ_PERMISSION = "Policy.Read.All"
+WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
+_ERRORS: dict[str, Any] = {"XXX": ODataError}
+_SHOWN_CHARS = 120  # of a reply or a Graph message in an error: enough to recognise it
+# Attempts at a request whose connection dropped before its reply: a blip, not an outage.
+LOST_ATTEMPTS = 4
+_BACKOFF_BASE_S, _BACKOFF_MAX_S = 0.25, 30.0
+# An azure-identity token is fetched again when it has less than this left (seconds).
+_TOKEN_MARGIN_S = 300.0
+PAGING_HINT = "the list changed while it was read, or the server misbehaves; run xtap again"
+T = TypeVar("T")
+
+
+class GraphError(Exception):
+    """A failed Graph call, with everything needed to act on it (and never the token)."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        method: str = "",
+        url: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        self.status, self.code, self.request_id = status, code, request_id
+        self.method, self.url, self.detail = method, url, message
+        self.retry_after = retry_after  # seconds Graph asked to wait before trying again
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.url}: " if self.method else ""
+        status = f"{self.status} {self.code or ''}".strip() + ": " if self.status else ""
+        text = f"{where}{status}{self.detail}"
+        if self.request_id:
+            text += f" (request-id {self.request_id})"
+        if self.status == 403:
+            needed = READ_PERMISSION if self.method == "GET" else WRITE_PERMISSION
+            text += f". The identity needs the {needed} permission (application or delegated)."
+        if self.status == 401:
+            text += ". The access token was refused: check XTAP_ACCESS_TOKEN or the Azure login."
+        return text
+
+
+class ConnectionLost(GraphError):
+    """The connection failed or dropped before Graph's reply came: unlike a timeout (reported,
+    never multiplied: the --timeout contract), worth sending again, though a write may already
+    have been carried out by the attempt whose reply was lost."""
+
+
+def backoff_delay(attempt: int, jitter: float | None = None) -> float:
+    """Seconds to wait before attempt `attempt` + 1: exponential with full jitter, so clients
+    that failed together do not come back together. Requests that should go again together
+    (a batch's items) share one `jitter` draw (0 to 1)."""
+    return min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2**attempt) * (random.random() if jitter is None else jitter)
+
+
+class _TokenProvider(AccessTokenProvider):
+    """Hands out the bearer token, and only to the origin (scheme, host and port) of the Graph
+    base URL: a nextLink pointing anywhere else never gets it. Remembers what it handed out,
+    so error messages can be scrubbed of it."""
+
+    def __init__(self, base_url: str, scope: str, static_token: str | None, credential: Any) -> None:
+        self._origin = _origin(base_url)
+        self._hosts = AllowedHostsValidator([urlsplit(base_url).hostname or ""])
+        self._scope, self._static, self._credential = scope, static_token, credential
+        self.issued: set[str] = {static_token} if static_token else set()
+        self._current: Any = None  # azure-identity's last AccessToken, used until near its expiry
+        # Reads start at once (the partner list and the singletons), and azure-identity does
+        # not share a token fetch between concurrent callers: without this, each would ask
+        # the login host for a token of its own.
+        self._fetching = asyncio.Lock()
+
+    async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
+        if _origin(uri) != self._origin:
+            return ""
+        return await self.token()
+
+    async def token(self) -> str:
+        """The token for the cloud's scope, the one every request to the base URL carries. An
+        azure-identity token is kept until shortly before it expires: some credentials (the
+        Azure CLI's) fetch anew on every call, and a request's deadline starts after its token."""
+        if self._static is not None:
+            return self._static
+        async with self._fetching:  # the first caller fetches; the others get its cached token
+            if self._current is None or self._current.expires_on - time.time() < _TOKEN_MARGIN_S:
+                self._current = await self._credential.get_token(self._scope)
+        token = str(self._current.token)
+        self.issued.add(token)
+        return token
+
+    def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
+        return self._hosts
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port; a URL whose port does not parse (a nextLink can hold anything)
+    has no origin, so it matches none and gets no token."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return "", "", None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def connect(
+    graph_url: str | None, cloud_name: str, timeout: float = DEFAULT_TIMEOUT, tenant: str | None = None
+) -> Graph:
+    """The Graph client for the command line's options: `XTAP_ACCESS_TOKEN` if set, otherwise
+    azure-identity's DefaultAzureCredential against the cloud's authority. With `tenant`, the
+    token must be that tenant's (checked on entering, before any request)."""
+    cloud = CLOUDS[cloud_name]
+    token = _static_token(os.environ.get("XTAP_ACCESS_TOKEN"))
+    return Graph(cloud.base_url if graph_url is None else graph_url, cloud, token, timeout, tenant)
+
+
+def _static_token(raw: str | None) -> str | None:
+    """The token as a header can carry it. Surrounding whitespace (a trailing newline from a CI
+    secret file) is dropped; anything else unprintable is refused, without echoing the token.
+    Set but empty is an error, not "use azure-identity": in CI it means a secret went missing,
+    and falling back would run under whatever identity the runner happens to have."""
+    if raw is None:
+        return None
+    token = raw.strip()
+    if not token:
+        raise GraphError("XTAP_ACCESS_TOKEN is set but empty; set it to the token, or unset it to use azure-identity")
+    if not _is_bare(token):
+        raise GraphError("XTAP_ACCESS_TOKEN holds spaces or control characters; set it to the bare token")
+    return token
+
+
+def _is_bare(text: str) -> bool:
+    """Printable ASCII without spaces: what a header value or a URL may carry as is."""
+    return all("!" <= char <= "~" for char in text)
+
+
+def _checked_base_url(url: str, cloud: Cloud, explicit_token: bool) -> str:
+    """The Graph base URL, if it is one xtap may send requests (and a token) to.
+
+    Only v1.0: the models, the planner and the emulator follow v1.0, and beta answers the same
+    paths with other shapes. Credentials, queries and fragments have no place in a base URL
+    (and would leak into every request and log line). An azure-identity token is a real
+    tenant's token, so it goes only to the cloud it was issued for, or to loopback (the
+    emulator); any other host must be handed its token explicitly."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:  # not echoed: it holds a password
+        raise GraphError("Graph URL must not carry user:password@; the token is the only credential xtap sends")
+    shown = repr(_clip(url))
+    if not _is_bare(url):
+        raise GraphError(f"Graph URL {shown} holds spaces or control characters")
+    host = parts.hostname or ""
+    if not host or not _origin(url)[0]:
+        raise GraphError(f"Graph URL {shown} lacks a valid host or port")
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
+        raise GraphError(f"Graph URL {shown} must be https (plain http only on loopback)")
+    if "?" in url or "#" in url:
+        raise GraphError(f"Graph URL {shown} must not carry a query or a fragment")
+    if not parts.path.rstrip("/").endswith(API_VERSION):
+        raise GraphError(f"Graph URL {shown} is not a Graph v1.0 base URL (like {cloud.base_url})")
+    owner = next((known for known in CLOUDS.values() if known.host == host), None)
+    if owner is not None and owner != cloud:
+        raise GraphError(
+            f"Graph URL host {host} belongs to the {owner.name} cloud, not to {cloud.name}: "
+            f"the token would be for the wrong cloud; pass --cloud {owner.name}"
+        )
+    if owner is None and not explicit_token and not is_loopback(host):
+        raise GraphError(
+            f"Graph URL host {host} is not Microsoft Graph in a known cloud, so it gets no azure-identity "
+            "token; set XTAP_ACCESS_TOKEN to a token meant for it"
+        )
+    return url.rstrip("/")
+
+
+def _is_absolute_url(text: str) -> bool:
+    """What a nextLink must be before it is followed: httpx and kiota raise plain ValueErrors
+    on less (a port out of range, a missing scheme)."""
+    parts = urlsplit(text)
+    return _is_bare(text) and _origin(text)[0] in ("http", "https") and bool(parts.hostname)
+
+
+def _clip(text: str, limit: int = _SHOWN_CHARS) -> str:
+    """At most `limit` characters of outside text: an error line, not a dump of a reply."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class Graph:
+    """Raw-JSON access to Graph through msgraph-sdk. Use as `async with Graph(...) as graph:`.
+    `tenant` (lower case) is the tenant the token must be for: entering refuses any other."""
+
+    def __init__(
+        self,
+        base_url: str,
+        cloud: Cloud,
+        static_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        tenant: str | None = None,
+    ) -> None:
+        self.base_url = _checked_base_url(base_url, cloud, static_token is not None)
+        self.timeout = timeout
+        self.tenant = tenant
+        self._credential = None
+        if static_token is None:
+            from azure.identity.aio import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential(authority=cloud.authority)
+        self._tokens = _TokenProvider(self.base_url, cloud.scope, static_token, self._credential)
+        self._http = http_client(self.base_url, timeout)
+        self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(self._tokens), self._http)
+        self._adapter.base_url = self.base_url
+        self.client = GraphServiceClient(request_adapter=self._adapter)
+        self.request_count = 0
+
+    async def __aenter__(self) -> Graph:
+        if self.tenant is not None:
+            try:
+                await self._check_tenant(self.tenant)
+            except BaseException:
+                await self.__aexit__()
+                raise
+        return self
+
+    async def _check_tenant(self, tenant: str) -> None:
+        """Gets the token up front and refuses it, before any request, unless it is `tenant`'s."""
+        try:
+            token = await self._tokens.token()
+        except ClientAuthenticationError as exc:
+            raise _no_token(exc) from None
+        refused = refusal(token, tenant)
+        if refused is not None:
+            raise GraphError(refused)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+        if self._credential is not None:
+            await self._credential.close()
+
+    async def get(self, info: RequestInformation) -> dict[str, Any]:
+        """GET one resource (`request_info("GET", url)`, or an SDK request builder's
+        `to_get_request_information()`). A read is safe to repeat, so a dropped connection
+        is retried here, within the request's deadline; a write's resend is apply's to decide."""
+        reply = await self._within_deadline(info, lambda: resending(lambda: self._send(info)))
+        if reply is None:
+            raise self.not_graph_reply(info, "the reply is empty")
+        return reply
+
+    async def get_all(
+        self, info: RequestInformation, on_page: Callable[[list[dict[str, Any]]], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """GET a collection, following every `@odata.nextLink` (Graph pages without asking);
+        `on_page` hears each page's items as it arrives. Paging ends: a nextLink already
+        followed (or the first request's own URL) is an error, and so are more than
+        `MAX_PAGES` pages or `MAX_LISTED` items, each named by the listing's first request."""
+        first = info
+        items: list[dict[str, Any]] = []
+        followed = {str(info.url)}
+        while True:
+            page = await self.get(info)
+            values = self._values(info, page)
+            if len(items) + len(values) > MAX_LISTED:
+                raise self.paging_error(first, f"more than {MAX_LISTED:,} items")
+            items.extend(values)
+            if on_page is not None:
+                on_page(values)
+            next_link = page.get("@odata.nextLink")
+            if next_link is None:
+                return items
+            if not isinstance(next_link, str) or not _is_absolute_url(next_link):
+                raise self.not_graph_reply(info, f"@odata.nextLink {self._shown(str(next_link))!r} is not a URL")
+            if next_link in followed:  # a service bug must not become an endless loop
+                raise self.paging_error(first, f"the same @odata.nextLink twice ({self._shown(next_link)!r})")
+            if len(followed) >= MAX_PAGES:
+                raise self.paging_error(first, f"more than {MAX_PAGES:,} pages")
+            followed.add(next_link)
+            info = self.request_info("GET", next_link)
+
+    def paging_error(self, info: RequestInformation, what: str) -> GraphError:
+        """The error for a listing whose pages do not add up, named by its first request."""
+        return GraphError(f"{what}: {PAGING_HINT}", method=_method(info), url=self._relative(str(info.url)))
+
+    def _values(self, info: RequestInformation, page: dict[str, Any]) -> list[dict[str, Any]]:
+        values = page.get("value")
+        if not isinstance(values, list) or not all(isinstance(value, dict) for value in values):
+            raise self.not_graph_reply(info, "a collection page without a 'value' list of objects")
+        return values
+
+    def request_info(self, method: str, url: str) -> RequestInformation:
+        """A request for the SDK's adapter to `url`: relative to the base URL (a registry path),
+        or absolute (an `@odata.nextLink`)."""
+        info = RequestInformation(Method[method])
+        info.url = url if _is_absolute_url(url) else self.base_url + url
+        info.headers.try_add("Accept", "application/json")
+        return info
+
+    async def write(self, request: Request) -> dict[str, Any] | None:
+        """Send one planned write exactly as planned: explicit nulls stay nulls."""
+        info = self.request_info(request.method, request.url)
+        if request.body is not None:
+            info.set_stream_content(json.dumps(request.body).encode(), "application/json")
+        return await self._within_deadline(info, lambda: self._send(info))
+
+    async def _within_deadline(self, info: RequestInformation, send: Callable[[], Awaitable[T]]) -> T:
+        """`send()`, all of it within --timeout: connecting, sending, the whole reply, and the
+        SDK's retries and their waits. The token is fetched first: signing in is
+        azure-identity's business, not the exchange's."""
+        method, url = _method(info), self._relative(str(info.url))
+        try:
+            await self._tokens.token()
+        except ClientAuthenticationError as exc:
+            raise _no_token(exc, method, url) from None
+        try:
+            async with deadline(self.timeout):
+                return await send()
+        except TimeoutError:
+            raise GraphError(self._timed_out(), method=method, url=url) from None
+
+    def _timed_out(self) -> str:
+        return f"Graph did not answer within {self.timeout:g} s; raise --timeout or retry"
+
+    def not_graph_reply(self, info: RequestInformation, what: str) -> GraphError:
+        """The error for a reply Graph would never send (a proxy's HTML page, a stranger on the
+        port): named by its request, so the user can see who answered."""
+        return GraphError(f"not Graph's reply: {what}", method=_method(info), url=self._relative(str(info.url)))
+
+    async def _send(self, info: RequestInformation) -> dict[str, Any] | None:
+        try:
+            return self._parsed(info, await self._send_raw(info))
+        except GraphError as exc:
+            raise self._scrubbed(exc) from None
+
+    def _parsed(self, info: RequestInformation, content: bytes | None) -> dict[str, Any] | None:
+        """Graph's JSON object, or None for a reply without a body (a write's 204)."""
+        if not content:
+            return None
+        try:
+            text = content.decode("utf-8-sig")  # Graph's JSON is UTF-8, and the nesting check reads it so
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and nesting(content, MAX_REPLY_DEPTH) > MAX_REPLY_DEPTH:
+            raise self.not_graph_reply(info, f"nested deeper than {MAX_REPLY_DEPTH} levels (Graph's nest under 10)")
+        try:
+            reply = None if text is None else json.loads(text)
+        except (ValueError, RecursionError):
+            reply = None
+        if not isinstance(reply, dict):
+            shown = self._shown(content.decode("utf-8", "replace"))
+            raise self.not_graph_reply(info, f"the body is not a JSON object: {shown!r}")
+        return reply
+
+    def error(
+        self, message: str, status: int | None, code: str | None, request_id: str | None, method: str, url: str
+    ) -> GraphError:
+        """The error for one of Graph's error replies, its outside text scrubbed and clipped:
+        for a top-level reply and a `$batch` item's alike."""
+        code, request_id = code and self._shown(code), request_id and self._shown(request_id)
+        return GraphError(self._shown(message), status, code, request_id, method, url)
+
+    def _scrubbed(self, error: GraphError) -> GraphError:
+        """The same error (and kind) with every token this client handed out blanked: httpx,
+        for one, quotes a rejected Authorization header in its message."""
+        detail = self._scrub(error.detail)
+        return type(error)(
+            detail, error.status, error.code, error.request_id, error.method, error.url, error.retry_after
+        )
+
+    def _scrub(self, text: str) -> str:
+        for token in self._tokens.issued:
+            text = text.replace(token, "[token]")
+        return text
+
+    def _shown(self, text: str) -> str:
+        """Outside text as an error quotes it: scrubbed before it is clipped, since a clipped
+        token is no longer found whole."""
+        return _clip(self._scrub(text))
+
+    async def _send_raw(self, info: RequestInformation) -> bytes | None:
+        self.request_count += 1
+        method, url = _method(info), self._relative(str(info.url))
+        try:
+            content: bytes | None = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)
+        except ODataError as exc:
+            main = exc.error
+            inner = main.inner_error if main else None
+            code, request_id = (main.code if main else None), (inner.request_id if inner else None)
+            message = (main.message if main else None) or str(exc)
+            raise self.error(message, exc.response_status_code, code, request_id, method, url) from None
+        except APIError as exc:
+            raise GraphError(
+                self._shown(str(exc.message or exc)), exc.response_status_code, None, None, method, url
+            ) from None
+        except NotGraphs as exc:
+            raise self.not_graph_reply(info, str(exc)) from None
+        except Refused as exc:
+            raise GraphError(str(exc), exc.status, method=method, url=url, retry_after=exc.retry_after) from None
+        except httpx.TimeoutException:
+            raise GraphError(self._timed_out(), method=method, url=url) from None
+        except httpx.TransportError as exc:
+            raise ConnectionLost(
+                f"cannot reach Graph: {self._shown(str(exc)) or type(exc).__name__}", method=method, url=url
+            ) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            detail = f"the request could not be sent: {self._shown(str(exc))}"
+            raise GraphError(detail, method=method, url=url) from None
+        except ClientAuthenticationError as exc:
+            raise _no_token(exc, method, url) from None
+        return content
+
+    def _relative(self, url: str) -> str:
+        return self._shown(url.removeprefix(self.base_url))
+
+
+async def resending(send: Callable[[], Awaitable[T]], attempts: int = LOST_ATTEMPTS) -> T:
+    """`send()`, awaited again after a lost connection (backoff with jitter), `attempts` times
+    in all; then its ConnectionLost goes to the caller."""
+    for attempt in range(attempts - 1):
+        try:
+            return await send()
+        except ConnectionLost:
+            await asyncio.sleep(backoff_delay(attempt))
+    return await send()
+
+
+def _no_token(exc: ClientAuthenticationError, method: str = "", url: str = "") -> GraphError:
+    return GraphError(
+        f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
+        "in (az login, azure/login in GitHub Actions, managed or workload identity).",
+        method=method,
+        url=url,
+    )
+
+
+def _method(info: RequestInformation) -> str:
+    return info.http_method.value if info.http_method else "GET"
+
+
+# Every byte but JSON's brackets and quotes; and the brackets as one kind of each.
+_NOT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b'[]{}"')
+_BRACKETS = bytes.maketrans(b"[{]}", b"(())")
+
+
+def nesting(content: bytes, limit: int) -> int:
+    """How deep a JSON text in UTF-8 nests objects and arrays (a top-level one is 1), counted
+    up to `limit` + 1, before it is parsed and without recursion: so json.loads, and whatever
+    recursive walks its result, never meets deeper nesting. With its escapes and then its
+    strings left out (in UTF-8 no byte of another character is a quote or a bracket), what is
+    left is brackets; each pass takes out the innermost pairs, one level. Exact for valid
+    JSON; on anything else (brackets that do not pair up) a guess, and parsing refuses it
+    anyway. 0.3 ms for a page of 100 partners, where walking the parsed page took 3 ms."""
+    if b"\\" in content:
+        content = content.replace(b"\\\\", b"").replace(b'\\"', b"")
+    shape = b"".join(content.translate(None, _NOT_STRUCTURE).split(b'"')[::2]).translate(_BRACKETS)
+    for level in range(limit + 1):
+        inner = shape.replace(b"()", b"")
+        if len(inner) == len(shape):  # all taken out, or what is left does not pair up
+            return level
+        shape = inner
+    return limit + 1

@@ -1,0 +1,190 @@
+"""The plan file: the stable, versioned JSON form of a plan (`plan --out`, `--format json`).
+
+The format is documented in docs/plan-json.md. Within a version fields are only added
+(consumers ignore fields they do not know); any other change bumps FORMAT_VERSION, and
+`loads` refuses versions it does not know rather than guessing. Each change's `risk` is
+written for people and programs reading the plan; it is made from the change, so `loads`
+does not read it back and the saved-plan check (`difference`) does not compare it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from reconciler.core.address import Address
+from reconciler.core.request import Request
+from reconciler.plan.model import Change, DiffEntry, Plan, PlanError, PolicySetting, SettingChange, Unmanaged
+from reconciler.plan.risk import Risk, classify
+
+FORMAT_VERSION = 1
+# A plan file is read whole; 10,000 changed partners plan to about 40 MB.
+MAX_BYTES = 256 * 1024 * 1024
+
+
+class PlanFileError(ValueError):
+    """The file is not a plan this version of xtap can apply."""
+
+
+def to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "summary": plan.summary,
+        "liveDigest": plan.live_digest,
+        "scope": list(plan.scope),
+        "graphUrl": plan.graph_url,
+        "tenant": plan.tenant,
+        "changes": [
+            {**_change_dict(change), "risk": _risk_dict(classify(change, plan.inherited.get(change.resource, {})))}
+            for change in plan.changes
+        ],
+        "unmanaged": [_unmanaged_dict(u) for u in plan.unmanaged],
+        "errors": [{"resource": e.resource, "id": e.id, "source": e.source, "message": e.message} for e in plan.errors],
+        "inherited": {resource: dict(values) for resource, values in plan.inherited.items()},
+        "settings": [asdict(setting) for setting in plan.settings],
+        "settingsChanges": [asdict(change) for change in plan.settings_changes],
+    }
+
+
+def _change_dict(change: Change) -> dict[str, Any]:
+    """A change as the plan file holds it, less its `risk`: what apply reads back."""
+    return {
+        "resource": change.resource,
+        "id": change.id,
+        "action": change.action,
+        "source": change.source,
+        "diff": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diff],
+        "requests": [request_dict(r) for r in change.requests],
+        "dependsOn": [{"resource": a.resource, "id": a.id} for a in change.depends_on],
+    }
+
+
+def _risk_dict(risk: Risk) -> dict[str, Any]:
+    return {"class": risk.kind, "reasons": list(risk.reasons)}
+
+
+def _unmanaged_dict(unmanaged: Unmanaged) -> dict[str, Any]:
+    """`spared` only where prune is on, so a plan without prune reads as it always did."""
+    shown = {"resource": unmanaged.resource, "id": unmanaged.id}
+    return shown if unmanaged.spared is None else {**shown, "spared": unmanaged.spared}
+
+
+def request_dict(request: Request) -> dict[str, Any]:
+    """A request as the plan file holds it, its fallback (if any) nested in it."""
+    shown: dict[str, Any] = {"method": request.method, "url": request.url, "body": request.body}
+    if request.fallback is not None:
+        shown["fallback"] = {"onStatus": list(request.fallback_statuses), **request_dict(request.fallback)}
+    return shown
+
+
+def _request(data: dict[str, Any]) -> Request:
+    fallback = data.get("fallback")
+    if fallback is None:
+        return Request(data["method"], data["url"], data.get("body"))
+    return Request(data["method"], data["url"], data.get("body"), _request(fallback), tuple(fallback["onStatus"]))
+
+
+def dumps(plan: Plan) -> str:
+    return json.dumps(to_dict(plan), indent=2) + "\n"
+
+
+def loads(text: str, name: str = "plan") -> Plan:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanFileError(f"{name}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except RecursionError:
+        raise PlanFileError(f"{name}: not a plan: nested too deeply") from None
+    if not isinstance(data, dict) or "formatVersion" not in data:
+        raise PlanFileError(f"{name}: not an xtap plan (no formatVersion)")
+    if data["formatVersion"] != FORMAT_VERSION:
+        raise PlanFileError(
+            f"{name}: plan format version {data['formatVersion']!r}; this xtap reads version {FORMAT_VERSION}"
+        )
+    try:
+        plan = Plan(
+            changes=tuple(
+                Change(
+                    resource=c["resource"],
+                    id=c["id"],
+                    action=c["action"],
+                    source=c.get("source"),
+                    diff=tuple(DiffEntry(d["path"], d["before"], d["after"]) for d in c["diff"]),
+                    requests=tuple(_request(r) for r in c["requests"]),
+                    depends_on=tuple(Address(a["resource"], a["id"]) for a in c.get("dependsOn", [])),
+                )
+                for c in data["changes"]
+            ),
+            unmanaged=tuple(Unmanaged(u["resource"], u["id"], u.get("spared")) for u in data.get("unmanaged", [])),
+            errors=tuple(PlanError(e["resource"], e["id"], e["source"], e["message"]) for e in data.get("errors", [])),
+            inherited=data.get("inherited", {}),
+            live_digest=data["liveDigest"],
+            scope=tuple(data["scope"]),
+            graph_url=data["graphUrl"],
+            tenant=data.get("tenant"),
+            settings=tuple(
+                PolicySetting(s["scope"], s["name"], s["value"], s.get("source")) for s in data.get("settings", [])
+            ),
+            settings_changes=tuple(
+                SettingChange(c["scope"], c["name"], c["before"], c["after"], c["effect"], c.get("source"))
+                for c in data.get("settingsChanges", [])
+            ),
+        )
+    except (KeyError, TypeError) as exc:
+        raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None
+    names = (plan.live_digest, plan.graph_url, *plan.scope, *(v for c in plan.changes for v in (c.resource, c.id)))
+    tenant_ok = plan.tenant is None or isinstance(plan.tenant, str)
+    if not (tenant_ok and all(isinstance(value, str) for value in names)):
+        raise PlanFileError(f"{name}: malformed plan: resources, ids, scope, digest, URL and tenant must be strings")
+    return plan
+
+
+def difference(saved: Plan, fresh: Plan) -> str | None:
+    """How the writes of `saved` differ from those of `fresh`, or else the settings that shape
+    them (`_setting_difference`), in words; None when they are the same. Only what apply would
+    send and the settings' values count: a change's `source` is where a file was found, and the
+    same files found through another path (`./policies`) make the same writes."""
+    theirs, ours = _writes(saved), _writes(fresh)
+    if theirs == ours:
+        return _setting_difference(saved, fresh)
+    keys = [key for key, _ in theirs]
+    for key in keys:
+        if keys.count(key) > 1:
+            return f"it changes {_name(key)} more than once"
+    mine = dict(ours)
+    for key, change in theirs:
+        if key not in mine:
+            return f"it changes {_name(key)}, which the plan made now leaves alone"
+        if change != mine[key]:
+            return f"its change to {_name(key)} differs from the one planned now"
+    extra = next((key for key, _ in ours if key not in dict(theirs)), None)
+    return f"the plan made now also changes {_name(extra)}" if extra else "its changes are in another order"
+
+
+def _setting_difference(saved: Plan, fresh: Plan) -> str | None:
+    """A setting that shapes what apply deletes or lets through (prune, a guardrail, a waiver)
+    reviewed with one value and standing at another now. Where it is written does not count."""
+    theirs = {setting.key: setting.value for setting in saved.settings}
+    ours = {setting.key: setting.value for setting in fresh.settings}
+    for key in [*ours, *(key for key in theirs if key not in ours)]:
+        if theirs.get(key) != ours.get(key):
+            scope, name = key
+            was, now = _shown(theirs.get(key)), _shown(ours.get(key))
+            return f"was planned with {name} of {scope} at {was}, but it is {now} now"
+    return None
+
+
+def _shown(value: Any) -> str:
+    return "its default" if value is None else json.dumps(value)
+
+
+def _writes(plan: Plan) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    """Each change as the plan file holds it, minus its source and its risk (neither is
+    written to Graph), keyed by resource and id."""
+    changes = [_change_dict(change) for change in plan.changes]
+    return [((c["resource"], c["id"]), {k: v for k, v in c.items() if k != "source"}) for c in changes]
+
+
+def _name(key: tuple[str, str]) -> str:
+    return f"{key[0]} {key[1]}"

@@ -1,0 +1,408 @@
+"""Desired + live → Plan. Pure: no I/O, so every rule here is tested without a tenant.
+
+For each resource type of the registry, in its order (a parent before its children), both
+sides are put in canonical form (`canonical`) and compared (deepdiff names the leaves that
+differ), and each instance that differs becomes one Change: a create holding the file's
+properties, one minimal PATCH holding only the changed top-level properties (each with its
+whole desired value: nested PATCH semantics are undocumented, and a whole
+value is right either way), a reset when a file declares the unconfigured state, or a delete
+when a nested resource leaves its parent's file. With `prune` in xtap.yaml, a live partner no
+file declares is deleted too, unless a guard spares it, after its nested resources' deletes;
+a prune over its limit is a plan error. What varies by type is read from its registry entry;
+`actions` turns each change into its Graph requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from reconciler.core.address import Address
+from reconciler.core.canonical import absent_value, canonical, canonical_property, compared, is_compared_member
+from reconciler.core.desired import Desired, DesiredInstance, Prune
+from reconciler.core.live import Live
+from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
+from reconciler.core.request import Request
+from reconciler.core.service import service_made
+from reconciler.plan import actions
+from reconciler.plan.model import Action, Change, DiffEntry, Plan, PlanError, Unmanaged
+from reconciler.plan.settings import stated
+
+TARGETS = "targets"
+
+
+@dataclass(frozen=True)
+class Forms:
+    """Work done ahead of the compare, while Graph was still being read (`ahead.py`), by
+    address: the live instances' canonical forms (`live_form`), the compared forms of the
+    desired ones (`desired_form`), and the changes of instances both declared and live. The
+    compare does whatever is missing, so the plan is the same with any of them or none."""
+
+    live: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
+    desired: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
+    live_texts: Mapping[Address, str] = field(default_factory=dict)  # `live_text` of each live form
+    # `instance_change` of each instance declared and live whose forms were both ready.
+    changes: Mapping[Address, tuple[Change | None, tuple[PlanError, ...]]] = field(default_factory=dict)
+
+
+def live_form(address: Address, wire: dict[str, Any]) -> dict[str, Any]:
+    return canonical(REGISTRY_BY_NAME[address.resource], wire)
+
+
+def live_text(form: dict[str, Any]) -> str:
+    """A live form as the live digest writes it."""
+    return json.dumps(form, sort_keys=True)
+
+
+def desired_form(address: Address, want: DesiredInstance) -> dict[str, Any]:
+    rtype = REGISTRY_BY_NAME[address.resource]
+    return canonical(rtype, want.written, compared(rtype, want.written))
+
+
+def instance_change(
+    address: Address,
+    want: DesiredInstance,
+    after: dict[str, Any],
+    wire: dict[str, Any] | None,
+    before: dict[str, Any] | None,
+) -> tuple[Change | None, tuple[PlanError, ...]]:
+    """The change a declared instance needs (None: none) and its errors, from its compared form
+    `after` and its live `wire` and form `before` (None: not live)."""
+    errors: list[PlanError] = []
+    change = _change(REGISTRY_BY_NAME[address.resource], address, want, after, wire, before, errors)
+    return change, tuple(errors)
+
+
+def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
+    ahead = ahead or Forms()
+    forms = {
+        address: ahead.live[address] if address in ahead.live else live_form(address, wire)
+        for address, wire in live.instances.items()
+    }
+    changes: list[Change] = []
+    errors: list[PlanError] = []
+    unmanaged: list[Unmanaged] = []
+    created: set[Address] = set()  # looked up per nested change: a scan of `changes` is quadratic
+    pruned: dict[Address, Change] = {}  # deletes of whole unmanaged instances: after their children's
+    for rtype in REGISTRY:
+        wanted, present = desired.of(rtype.name), live.of(rtype.name)
+        for address in sorted(wanted.keys() | present.keys()):
+            want = wanted.get(address)
+            if want is None:
+                leftover = _Leftover(address, present[address], forms[address])
+                change = _leftover(rtype, leftover, desired, unmanaged, pruned)
+            else:
+                known = ahead.changes.get(address)
+                if known is None:
+                    after = ahead.desired[address] if address in ahead.desired else desired_form(address, want)
+                    known = instance_change(address, want, after, present.get(address), forms.get(address))
+                change, found = known
+                errors.extend(found)
+            if change is None:
+                continue
+            if change.action == "delete" and rtype.parent is None:
+                pruned[address] = change
+                continue
+            changes.append(_after_parent(change, rtype, created))
+            if change.action == "create":
+                created.add(change.address)
+    deleted = {change.address for change in changes if change.action == "delete"}
+    changes += [_after_children(change, deleted) for change in pruned.values()]
+    if desired.prune is not None:
+        errors += _prune_refusals(desired.prune, pruned.values(), live)
+    return Plan(
+        changes=tuple(changes),
+        unmanaged=tuple(unmanaged),
+        errors=tuple(errors),
+        live_digest=_digest(forms, ahead.live_texts, live.read),
+        scope=live.read,
+        inherited=_inherited(desired, live),
+        settings=stated(desired),
+    )
+
+
+@dataclass(frozen=True)
+class _Leftover:
+    """A live instance no file declares: its address, wire form and canonical form."""
+
+    address: Address
+    wire: dict[str, Any]
+    before: dict[str, Any]
+
+
+def _leftover(
+    rtype: ResourceType,
+    leftover: _Leftover,
+    desired: Desired,
+    unmanaged: list[Unmanaged],
+    pruned: Mapping[Address, Change],
+) -> Change | None:
+    """A live instance no file declares. A top-level one is unmanaged and never touched, unless
+    xtap.yaml prunes and nothing spares it; a nested one whose parent's file is managed was
+    removed from that file, so it is deleted (the file is the whole truth for its partner), and
+    so is one whose parent is pruned. A singleton is always there and not managed."""
+    address = leftover.address
+    if rtype.singleton_id is not None:
+        return None
+    if rtype.parent is None:
+        prune = desired.prune
+        spared = None if prune is None else _spared(prune, address.id, leftover.wire)
+        if prune is None or spared is not None:
+            unmanaged.append(Unmanaged(rtype.name, address.id, spared))
+            return None
+        return _delete(rtype, leftover, prune.source)
+    parent_address = Address(rtype.parent, address.id)
+    parent = desired.instances.get(parent_address)
+    if parent is not None:
+        return _delete(rtype, leftover, parent.source)
+    if parent_address in pruned and desired.prune is not None:
+        return _delete(rtype, leftover, desired.prune.source)
+    return None  # part of an unmanaged partner
+
+
+def _delete(rtype: ResourceType, leftover: _Leftover, source: str) -> Change:
+    """A delete shows every value that goes with the instance, so a reviewer sees what is lost."""
+    diff = tuple(DiffEntry(name, value, None) for name, value in leftover.before.items() if value is not None)
+    address = leftover.address
+    return _make(rtype, address, "delete", source, diff, actions.delete(rtype, address.id))
+
+
+def _spared(prune: Prune, tenant_id: str, wire: dict[str, Any]) -> str | None:
+    """Why prune must leave this unmanaged partner alone, or None to delete it.
+
+    An MTO member is never deleted, even when listed in pruneServiceMade: a multitenant
+    organization needs settings for every active member
+    (https://learn.microsoft.com/entra/identity/multi-tenant-organizations/multi-tenant-organization-overview),
+    so no file can make deleting one safe. Other service-made partners go only when xtap.yaml names
+    them."""
+    if tenant_id in prune.protected:
+        return "protected in xtap.yaml"
+    made = service_made(wire)
+    if made is None:
+        return None
+    if wire.get("isInMultiTenantOrganization") is True:
+        return f"{made}; prune never deletes one"
+    if tenant_id in prune.service_made:
+        return None
+    return f"{made}; list it under pruneServiceMade in xtap.yaml to prune it"
+
+
+def _after_children(change: Change, deleted: set[Address]) -> Change:
+    """A pruned instance's delete waits for its nested resources' (Graph refuses to delete a
+    partner that still has an identity sync:
+    https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-delete)."""
+    children = REGISTRY_BY_NAME[change.resource].children
+    first = tuple(Address(child, change.id) for child in children if Address(child, change.id) in deleted)
+    return replace(change, depends_on=first)
+
+
+def _prune_refusals(prune: Prune, pruned: Iterable[Change], live: Live) -> Iterator[PlanError]:
+    """One error per type whose prune deletes too many. Every instance prune may delete (all the
+    live ones but those it spares) is what a wrong --policies folder or an emptied one asks
+    for: counted against the whole, a few spared GDAP partners would let such a prune through.
+    Short of that, more than `prune.limit` of the live instances is too many as well. The
+    deletes stay in the plan, so a reviewer sees what was asked; the error stops apply."""
+    for resource, count in Counter(change.resource for change in pruned).items():
+        present = live.of(resource)
+        total = len(present)
+        spared = sum(1 for address, wire in present.items() if _spared(prune, address.id, wire) is not None)
+        allowed = int(Decimal(str(prune.limit)) * total)
+        if count >= total - spared:
+            but = f" but the {spared} it spares (protected, MTO members, service-made)" if spared else " of them"
+            why = (
+                f"every one{but}. pruneLimit does not change that; nothing is applied. Add files for the "
+                f"{resource}s to keep, or list them under protected in xtap.yaml; to delete them all, "
+                "delete them in the admin center."
+            )
+        elif count > allowed:
+            why = (
+                f"more than pruneLimit {prune.limit:g} allows ({allowed}); nothing is applied. Add files for the "
+                f"{resource}s to keep, list them under protected, or raise pruneLimit in xtap.yaml."
+            )
+        else:
+            continue
+        message = f"prune would delete {count} of the {total} live {resource}s: {why}"
+        yield PlanError(resource, "", prune.source, message)
+
+
+def _change(
+    rtype: ResourceType,
+    address: Address,
+    want: DesiredInstance,
+    after: dict[str, Any],
+    wire: dict[str, Any] | None,
+    before: dict[str, Any] | None,
+    errors: list[PlanError],
+) -> Change | None:
+    """`want`'s change, if any; `after` is its compared form (`desired_form`), `before` the
+    live one (`live_form` of `wire`)."""
+    written = want.written
+    if wire is None or before is None:  # both or neither: `before` is `wire` in canonical form
+        if rtype.create_method is None:  # a singleton is always there: compare with "unset"
+            wire, before = {}, canonical(rtype, {})
+        else:
+            diff = tuple(DiffEntry(name, None, value) for name, value in written.items() if name != rtype.key)
+            return _make(rtype, address, "create", want.source, diff, actions.create(rtype, address.id, written))
+    diff, changed = _compare(before, after, compared(rtype, written))
+    conflicts = [entry for entry in diff if entry.path in rtype.create_only]
+    if conflicts:
+        errors.extend(_create_only_error(rtype, address, want.source, entry) for entry in conflicts)
+        return None
+    if not changed:
+        return None
+    if rtype.reset_action is not None and not written:
+        return _make(rtype, address, "reset", want.source, diff, actions.reset(rtype, address.id))
+    body = _patch_body(rtype, written, wire, changed)
+    return _make(rtype, address, "update", want.source, diff, actions.update(rtype, address.id, body, written))
+
+
+def _make(
+    rtype: ResourceType,
+    address: Address,
+    action: Action,
+    source: str,
+    diff: tuple[DiffEntry, ...],
+    reqs: tuple[Request, ...],
+) -> Change:
+    return Change(rtype.name, address.id, action, source, diff, reqs)
+
+
+def _after_parent(change: Change, rtype: ResourceType, created: set[Address]) -> Change:
+    """A nested resource's change waits for its parent's create in the same plan."""
+    if rtype.parent is None:
+        return change
+    parent = Address(rtype.parent, change.id)
+    if parent in created:
+        return replace(change, depends_on=(parent,))
+    return change
+
+
+def _create_only_error(rtype: ResourceType, address: Address, source: str, entry: DiffEntry) -> PlanError:
+    name, was, wants = entry.path, json.dumps(entry.before), json.dumps(entry.after)
+    return PlanError(
+        rtype.name,
+        address.id,
+        source,
+        f"{name} is {was} in the tenant but {wants} in the file. Graph sets {name} only when a "
+        f"{rtype.name} is created, and xtap never deletes and re-creates one silently: change the file "
+        "back (or leave the property out, so xtap leaves it alone), or delete it in the admin center and "
+        "let xtap create it again.",
+    )
+
+
+def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
+    """What a null setting of each inheriting type means: its source's value, as declared in
+    policies/ when managed there, else as read."""
+    inherited: dict[str, dict[str, Any]] = {}
+    for rtype in REGISTRY:
+        if rtype.inherits_from is None:
+            continue
+        source = REGISTRY_BY_NAME[rtype.inherits_from]
+        address = Address(source.name, source.singleton_id or "")
+        want, wire = desired.instances.get(address), live.instances.get(address)
+        if want is None and wire is None:
+            continue
+        # Read-only ones too: the default's consent settings are always false, and inherited.
+        names = tuple(name for name in rtype.settings if name in source.model.model_fields)
+        values = {name: canonical_property(source, name, (wire or {}).get(name)) for name in names}
+        if want is not None:  # what policies/ declares wins over what is live
+            values |= canonical(source, want.written, compared(source, want.written))
+        inherited[rtype.name] = {name: values[name] for name in names}
+    return inherited
+
+
+def _digest(forms: Mapping[Address, dict[str, Any]], texts: Mapping[Address, str], read: tuple[str, ...]) -> str:
+    """A fingerprint of the live state as compared (canonical), so a reordered `targets` list is
+    not "someone changed the tenant", but any real change makes a saved plan stale.
+
+    It hashes `json.dumps({"read": sorted(read), "instances": {str(address): form}},
+    sort_keys=True)`, written out here from each form's own text (`texts`, made while the
+    tenant was read, or now): the same bytes, without a fifth of the compare in one call."""
+    instances = sorted(
+        (str(address), texts[address] if address in texts else live_text(form)) for address, form in forms.items()
+    )
+    written = ", ".join(f"{json.dumps(key)}: {text}" for key, text in instances)
+    state = f'{{"instances": {{{written}}}, "read": {json.dumps(sorted(read))}}}'
+    return "sha256:" + hashlib.sha256(state.encode()).hexdigest()
+
+
+def _patch_body(
+    rtype: ResourceType, written: dict[str, Any], live: dict[str, Any], changed: set[str]
+) -> dict[str, Any]:
+    """Each changed property with its whole desired value, as the author wrote it.
+
+    Where the tenant holds a nested member the file leaves out, the member is sent as an
+    explicit null: under OData merge semantics an absent member would be kept, and the diff
+    would never go away. Members the tenant does not hold are not added, so the seed bodies
+    go out exactly as the Graph docs show them. A property written as `null` is sent as what
+    absent means: the default's null is its system value, which Graph refuses to take as null."""
+    return {
+        name: _clearing(rtype, name, written[name], live.get(name))
+        if written.get(name) is not None
+        else absent_value(rtype, name)
+        for name in rtype.settings
+        if name in changed
+    }
+
+
+def _clearing(rtype: ResourceType, name: str, desired: Any, live: Any) -> Any:
+    if not (isinstance(desired, dict) and isinstance(live, dict)):
+        return desired
+    cleared = {
+        key: None
+        for key, value in live.items()
+        if key not in desired
+        and is_compared_member(rtype, name, key)
+        and canonical_property(rtype, key, value) is not None
+    }
+    return {**{key: _clearing(rtype, key, value, live.get(key)) for key, value in desired.items()}, **cleared}
+
+
+def _compare(
+    before: dict[str, Any], after: dict[str, Any], properties: tuple[str, ...]
+) -> tuple[tuple[DiffEntry, ...], set[str]]:
+    """The property-level diff between the live and desired canonical forms, and the set of
+    changed top-level properties."""
+    changed = {name for name in properties if before[name] != after[name]}
+    paths = {path: None for name in changed for path in _differences((name,), before[name], after[name])}
+    diff = tuple(DiffEntry(".".join(path), _get(before, path), _get(after, path)) for path in sorted(paths))
+    return diff, changed
+
+
+def _differences(path: tuple[str, ...], before: Any, after: Any) -> Iterator[tuple[str, ...]]:
+    """The paths of the leaves where two unequal canonical values differ, as deepdiff names them.
+
+    deepdiff spends about 50 µs on each level of an object it walks (40% of the compare at
+    10,000 partners), and most of a changed partner is equal. So objects with the same members
+    are walked here, into the members that differ only; deepdiff takes two objects with
+    different members (where its own rules decide between a member added and a whole object
+    replaced) and two lists; two other values differ as a whole. A change inside `targets` is
+    reported as the whole target set, since a set has no stable index to point at."""
+    if path[-1] == TARGETS:
+        yield path
+    elif isinstance(before, dict) and isinstance(after, dict) and before.keys() == after.keys():
+        for key, value in before.items():
+            if value != after[key]:
+                yield from _differences((*path, key), value, after[key])
+    elif isinstance(before, (dict, list)) and type(before) is type(after):
+        from deepdiff import DeepDiff  # 0.1 s of imports, paid only where two objects or lists differ
+
+        for levels in DeepDiff(before, after, view="tree").values():
+            for level in levels:
+                found = (*path, *(str(step) for step in level.path(output_format="list")))
+                yield found[: found.index(TARGETS) + 1] if TARGETS in found else found
+    else:
+        yield path
+
+
+def _get(value: Any, path: tuple[str, ...]) -> Any:
+    for step in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(step)
+    return value

@@ -1,0 +1,388 @@
+"""`xtap export`: the live tenant written as a policies/ folder that plans to zero changes.
+
+A team adopting xtap already has its partners configured by hand, so the folder is made from
+the tenant itself. Each file holds only what differs from what an absent property means (a
+partner's "inherit", the default's documented system values, a template's unconfigured
+state), in canonical form (`canonical.py`): that is exactly what the planner compares, so the
+folder plans clean, and sorted target sets keep a re-export from churning.
+
+Re-exporting over a folder edits it rather than replacing it: a partner keeps the file that
+declares its tenantId, a property whose file value already means the live one is left as
+written, and only the properties that differ are changed, through ruamel's round-trip
+loader, so hand-written comments and key order survive. Files that no longer match a live
+partner are reported, never deleted: deleting policy is a decision for a person.
+What varies by resource type comes from its registry entry.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from reconciler.core.address import Address
+from reconciler.core.canonical import canonical_property
+from reconciler.core.desired import Desired
+from reconciler.core.live import Live
+from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
+from reconciler.core.service import service_made
+from reconciler.policies.load import PARTNERS_DIR
+
+# Comment lines export owns: rewritten on every export, so they stay true (a partner that
+# joins a multitenant organization gets its mark; one in a reset singleton's file goes once
+# the file has settings). Every other comment is the author's and is kept.
+SERVICE_MARK = "# Service-made: "
+UNCONFIGURED_MARK = "# Unconfigured: "
+MARKS = (SERVICE_MARK, UNCONFIGURED_MARK)
+# A file name from a display name: short enough for any file system and a terminal line.
+MAX_STEM = 60
+TENANT_PREFIX = 8  # characters of the tenant id that tell two partners of one name apart
+
+
+class _Delete:
+    """An edit that removes a property from a file: the tenant has nothing there to write."""
+
+
+DELETE = _Delete()
+
+
+@dataclass(frozen=True)
+class Nested:
+    """Edits inside a nested resource's block (a partner's identitySynchronization)."""
+
+    rtype: ResourceType
+    edits: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file export writes: where, and the text it must hold."""
+
+    path: Path
+    text: str
+    before: str | None  # the file's text now; None for a new file
+
+
+@dataclass
+class Outcome:
+    written: list[Path] = field(default_factory=list)
+    unchanged: int = 0
+
+
+class ExportRefused(Exception):
+    """A file export would have to write through a symbolic link; nothing was written."""
+
+
+def exported(rtype: ResourceType, wire: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a file must write for a live instance: those that differ from what their
+    absence means, in canonical form.
+
+    A property an absent value leaves alone is written only when it holds something: Graph
+    reports a boolean nobody set as false (`isServiceProvider` on every partner a person
+    made). Where Graph flags the instance as in its reset state (`reset_flag`), those values are
+    the system's, which no file needs to declare: the file then declares the reset state."""
+    body: dict[str, Any] = {}
+    reset = rtype.reset_flag is not None and wire.get(rtype.reset_flag) is True
+    for name in rtype.settings:
+        value = canonical_property(rtype, name, wire.get(name))
+        if name in rtype.unmanaged_when_absent:
+            keep = bool(value) and not reset
+        else:
+            keep = value != canonical_property(rtype, name, None)
+        if keep:
+            body[name] = value
+    return body
+
+
+def document(rtype: ResourceType, resource_id: str, live: Live) -> dict[str, Any]:
+    """A fresh file's content: the key first, then the settings, then nested resources."""
+    wire = live.instances[Address(rtype.name, resource_id)]
+    content: dict[str, Any] = {rtype.key: resource_id} if rtype.key else {}
+    content.update(exported(rtype, wire))
+    for child, nested in _nested(rtype, resource_id, live):
+        content[child.nested_key or ""] = exported(child, nested)
+    return content
+
+
+def _nested(rtype: ResourceType, resource_id: str, live: Live) -> Iterator[tuple[ResourceType, dict[str, Any]]]:
+    for child in (REGISTRY_BY_NAME[name] for name in rtype.children):
+        nested = live.instances.get(Address(child.name, resource_id))
+        if nested is not None:
+            yield child, nested
+
+
+def edits(rtype: ResourceType, resource_id: str, existing: Desired, live: Live) -> dict[str, Any]:
+    """What must change in a file that already declares the instance, by top-level key: a new
+    value, `DELETE`, or `Nested` edits. Empty when the file already says what the tenant holds."""
+    address = Address(rtype.name, resource_id)
+    wire = live.instances[address]
+    changes = _property_edits(rtype, existing.instances[address].written, wire)
+    for child in (REGISTRY_BY_NAME[name] for name in rtype.children):
+        key, child_address = child.nested_key or "", Address(child.name, resource_id)
+        declared, present = existing.instances.get(child_address), live.instances.get(child_address)
+        if present is None:
+            if declared is not None:
+                changes[key] = DELETE
+        elif declared is None:
+            changes[key] = exported(child, present)
+        else:
+            inner = _property_edits(child, declared.written, present)
+            if inner:
+                changes[key] = Nested(child, inner)
+    return changes
+
+
+def _property_edits(rtype: ResourceType, written: Mapping[str, Any], wire: Mapping[str, Any]) -> dict[str, Any]:
+    """A property the file writes with a value that means the live one is left as written (its
+    spelling, order and comments are the author's); the others become what a fresh export
+    writes, or go."""
+    body = exported(rtype, wire)
+    changes: dict[str, Any] = {}
+    for name in rtype.settings:
+        live_form = canonical_property(rtype, name, wire.get(name))
+        if name in written and canonical_property(rtype, name, written[name]) == live_form:
+            continue
+        if name in body:
+            changes[name] = body[name]
+        elif name in written:
+            changes[name] = DELETE
+    return changes
+
+
+def _apply(rtype: ResourceType, content: CommentedMap, changes: Mapping[str, Any]) -> None:
+    for name, change in changes.items():
+        if change is DELETE:
+            _delete(content, name)
+        elif isinstance(change, Nested):
+            _apply(change.rtype, content[name], change.edits)
+        else:
+            _merge(rtype, content, name, change)
+
+
+def _merge(rtype: ResourceType, content: CommentedMap, name: str, value: Any) -> None:
+    """Set `content[name]` to `value`, a mapping member by member: ruamel keeps a comment with
+    the node it follows, so replacing a whole mapping would drop the comments inside it."""
+    current = content.get(name)
+    if not (isinstance(current, CommentedMap) and isinstance(value, dict)):
+        content[name] = value
+        return
+    for member in [member for member in current if member not in value]:
+        _delete(current, member)
+    for member, inner in value.items():
+        if member not in current or _differs(rtype, member, current[member], inner):
+            _merge(rtype, current, member, inner)
+
+
+def _differs(rtype: ResourceType, name: str, written: Any, value: Any) -> bool:
+    return canonical_property(rtype, name, written) != canonical_property(rtype, name, value)
+
+
+def _delete(content: CommentedMap, name: str) -> None:
+    """Remove a key, handing the comment lines that follow it to the scalar before it, if that
+    has none of its own: they are about what comes next, and would go with the key."""
+    keys = list(content)
+    comment = content.ca.items.pop(name, None)
+    del content[name]
+    position = keys.index(name)
+    previous = keys[position - 1] if position else None
+    if comment and previous is not None and previous not in content.ca.items and _is_scalar(content[previous]):
+        content.ca.items[previous] = comment
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def slug(name: str) -> str:
+    """A file stem a person finds by the partner's name: lower-case ASCII letters, digits and
+    dashes (accents dropped, so "Contoso Bücher" is `contoso-bucher`); empty if nothing is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_STEM].rstrip("-")
+
+
+def partner_paths(names: Mapping[str, str | None], declared: Mapping[str, Path], folder: Path) -> dict[str, Path]:
+    """Each live partner's file. One a file already declares keeps that file, so names are
+    stable across exports. A new one is named from its display name, else its tenant id; a
+    name two new partners share, or one a file already has, gets a short tenant-id suffix, so
+    no partner gets the plain name by the accident of order."""
+    taken = {path.name.lower() for path in folder.iterdir()} if folder.is_dir() else set()
+    fresh = sorted(tenant for tenant in names if tenant not in declared)
+    stems = {tenant: slug(names[tenant] or "") or tenant for tenant in fresh}
+    shared = {stem for stem, count in Counter(stems.values()).items() if count > 1}
+    paths = dict(declared)
+    for tenant in fresh:
+        stem = stems[tenant]
+        candidates = [f"{stem}-{tenant[:TENANT_PREFIX]}", tenant]
+        if stem not in shared:
+            candidates.insert(0, stem)
+        free = (name for name in _numbered(candidates) if f"{name}.yaml" not in taken)
+        name = next(free)
+        taken.add(f"{name}.yaml")
+        paths[tenant] = folder / f"{name}.yaml"
+    return paths
+
+
+def _numbered(candidates: list[str]) -> Iterator[str]:
+    """The candidates, then the last one numbered: stray files may hold any name."""
+    yield from candidates
+    number = 2
+    while True:
+        yield f"{candidates[-1]}-{number}"
+        number += 1
+
+
+def _yaml() -> YAML:
+    """Round-trip YAML, indented like the policies in the docs, with no line folding."""
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    yaml.preserve_quotes = True
+    return yaml
+
+
+def _dump(yaml: YAML, content: Mapping[str, Any]) -> str:
+    stream = io.StringIO()
+    yaml.dump(content, stream)
+    return stream.getvalue()
+
+
+def _comments(text: str | None) -> str:
+    """A file's comment lines: all a file with no mapping keeps (ruamel has nothing to attach
+    them to)."""
+    return "".join(line for line in (text or "").splitlines(keepends=True) if line.lstrip().startswith("#"))
+
+
+def _marked(text: str, marks: list[str]) -> str:
+    """`text` with export's own comment lines replaced by `marks`, at the top."""
+    kept = (line for line in text.splitlines(keepends=True) if not line.startswith(MARKS))
+    return "".join(f"{mark}\n" for mark in marks) + "".join(kept)
+
+
+def _marks(rtype: ResourceType, wire: Mapping[str, Any], unconfigured: bool) -> list[str]:
+    marks = []
+    reason = service_made(wire) if rtype.key else None
+    if reason is not None:
+        marks.append(f"{SERVICE_MARK}{reason}; prune (xtap.yaml) spares it.")
+    if unconfigured:
+        marks.append(
+            f"{UNCONFIGURED_MARK}no settings here, so this file declares the state {rtype.reset_action} "
+            f"leaves the {rtype.name} in; a plan resets the tenant's when it differs."
+        )
+    return marks
+
+
+def target(yaml: YAML, rtype: ResourceType, resource_id: str, path: Path, existing: Desired, live: Live) -> Target:
+    """The text `path` must hold: a fresh file, or the existing one with only what differs
+    changed (not even reformatted when nothing does)."""
+    address = Address(rtype.name, resource_id)
+    before = path.read_text(encoding="utf-8") if address in existing.instances else None
+    if before is None:
+        content = document(rtype, resource_id, live)
+        text = _dump(yaml, content) if content else ""
+    else:
+        text = _edited(yaml, rtype, before, edits(rtype, resource_id, existing, live))
+    unconfigured = rtype.reset_action is not None and not _has_mapping(text)
+    return Target(path, _marked(text, _marks(rtype, live.instances[address], unconfigured)), before)
+
+
+def _edited(yaml: YAML, rtype: ResourceType, before: str, changes: Mapping[str, Any]) -> str:
+    if not changes:
+        return before
+    loaded = yaml.load(before)  # safe: `load` has bounded and validated this very file
+    if isinstance(loaded, CommentedMap):
+        _apply(rtype, loaded, changes)
+        return _dump(yaml, loaded) if loaded else _comments(before)
+    content = CommentedMap()  # a singleton's file with only comments, which ruamel drops
+    _apply(rtype, content, changes)
+    return _comments(before) + _dump(yaml, content)
+
+
+def _has_mapping(text: str) -> bool:
+    return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
+
+
+def targets(live: Live, existing: Desired, folder: Path) -> tuple[list[Target], list[tuple[str, str]]]:
+    """Every file to write, and the files that declare a partner the tenant no longer has."""
+    yaml = _yaml()
+    found: list[Target] = []
+    stale: list[tuple[str, str]] = []
+    for rtype in REGISTRY:
+        if rtype.parent is not None or rtype.name not in live.read:
+            continue  # nested resources live in their parent's file; unread types stay as they are
+        if rtype.singleton_id is not None:
+            found.append(target(yaml, rtype, rtype.singleton_id, folder / (rtype.file or ""), existing, live))
+            continue
+        declared = {address.id: _file(item.source) for address, item in existing.of(rtype.name).items()}
+        present = live.of(rtype.name)
+        names = {address.id: _display_name(rtype, address.id, live) for address in present}
+        paths = partner_paths(names, declared, folder / PARTNERS_DIR)
+        found.extend(target(yaml, rtype, tenant, paths[tenant], existing, live) for tenant in sorted(names))
+        stale.extend((str(path), tenant) for tenant, path in sorted(declared.items()) if tenant not in names)
+    return found, stale
+
+
+def _display_name(rtype: ResourceType, resource_id: str, live: Live) -> str | None:
+    """The name Graph gives the partner, if any: only its identity sync carries one."""
+    for _, nested in _nested(rtype, resource_id, live):
+        name = nested.get("displayName")
+        if isinstance(name, str) and name.strip():
+            return name
+    return None
+
+
+def _file(source: str) -> Path:
+    """The file of a `file:line` source."""
+    return Path(source.rsplit(":", 1)[0])
+
+
+def write(folder: Path, found: list[Target]) -> Outcome:
+    """Write what changed, each file atomically (a reader sees the old file or the new one,
+    never half). Nothing goes through a symbolic link: a link in the folder could point
+    anywhere, so every path is checked first and any link refuses the whole export."""
+    links = [str(path) for path in _written_paths(folder, found) if path.is_symlink()]
+    if links:
+        raise ExportRefused(f"{', '.join(links)}: symbolic link(s); xtap export writes no file through a link")
+    outcome = Outcome()
+    for item in found:
+        if item.text == item.before:
+            outcome.unchanged += 1
+            continue
+        item.path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(item.path, item.text)
+        outcome.written.append(item.path)
+    return outcome
+
+
+def _written_paths(folder: Path, found: list[Target]) -> Iterator[Path]:
+    yield folder / PARTNERS_DIR
+    yield from (item.path for item in found if item.text != item.before)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from the team
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
