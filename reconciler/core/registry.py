@@ -43,7 +43,9 @@ class ResourceType:
     path: str
     # A singleton's fixed id; None for a type keyed by tenantId.
     singleton_id: str | None = None
-    # Where its policy lives: a singleton's own file, or a key inside its parent's file.
+    # Where its policy lives: a folder of one file per instance (a keyed type), a singleton's own
+    # file, or a key inside its parent's file (`parent`, `nested_key`).
+    folder: str | None = None
     file: str | None = None
     parent: str | None = None
     nested_key: str | None = None
@@ -130,6 +132,7 @@ PARTNER = ResourceType(
     name="partner",
     model=Partner,
     path=f"{POLICY}/partners/{{id}}",
+    folder="partners",
     key="tenantId",
     read_only=frozenset({"isInMultiTenantOrganization"}),
     # Set by Partner Center for GDAP/CSP partners, and writable only at create (the update page,

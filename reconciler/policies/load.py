@@ -54,7 +54,7 @@ from reconciler.core.registry import PARTNER, REGISTRY_BY_NAME, SINGLETON_FILES,
 from reconciler.core.rules import ToolKey
 from reconciler.core.settings import Settings
 
-PARTNERS_DIR = "partners"
+PARTNERS_DIR = PARTNER.folder or ""  # the one folder of one file per instance
 # The one reserved key for tool-only data; never sent to Graph.
 TOOL_KEY = "xtap"
 TOOL_KEYS = frozenset(ToolKey.model_fields)
