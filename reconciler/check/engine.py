@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from reconciler.core.address import Address
+from reconciler.core.address import Address, PropertyPath
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY_BY_NAME
@@ -24,7 +24,6 @@ from reconciler.core.rules import RuleSetting, Selector, Severity, ToolKey, Waiv
 if TYPE_CHECKING:  # the CEL runtime loads only for a folder with rules of its own
     from reconciler.check.worker import Budget
 
-Path_ = tuple[str | int, ...]
 DESIRED, LIVE = "desired", "live"
 
 
@@ -39,7 +38,7 @@ class Subject:
     values: Mapping[str, Any]
     tool: ToolKey
     file: str | None  # the policy file that declares it; None for a live resource no file has
-    prefix: Path_ = ()  # a nested resource's key in its parent's file
+    prefix: PropertyPath = ()  # a nested resource's key in its parent's file
 
     @property
     def tenant(self) -> str | None:
@@ -53,7 +52,7 @@ class Subject:
 
 @dataclass(frozen=True)
 class Violation:
-    path: Path_  # the property at fault, within the resource
+    path: PropertyPath  # the property at fault, within the resource
     message: str
 
 
@@ -63,7 +62,7 @@ class Own:
     rule selects, the property a finding points at, and the message when it does not hold."""
 
     expression: str
-    path: Path_
+    path: PropertyPath
     message: str
 
     def violations(self, held: bool | str) -> Iterator[Violation]:
@@ -110,7 +109,7 @@ class Finding:
         return self.rule.severity == "error" and self.waiver is None
 
     @property
-    def file_path(self) -> Path_:
+    def file_path(self) -> PropertyPath:
         """The property's path in the file, for its position."""
         return (*self.subject.prefix, *self.violation.path)
 
@@ -142,7 +141,7 @@ def _desired(address: Address, written: Mapping[str, Any], tool: ToolKey, file: 
     return Subject(address, DESIRED, values, tool, file, _prefix(address))
 
 
-def _prefix(address: Address) -> Path_:
+def _prefix(address: Address) -> PropertyPath:
     nested = REGISTRY_BY_NAME[address.resource].nested_key
     return () if nested is None else (nested,)
 
@@ -170,7 +169,7 @@ def effective_rules(builtin: Iterable[Rule], settings: Mapping[str, RuleSetting]
 def _own(rule_id: str, setting: RuleSetting) -> Rule:
     """A rule of the repository's own: its CEL expression must be true for each resource it
     selects. The expression sees `resource` (the values), `type`, `id`, `state` and `xtap`."""
-    path: Path_ = tuple((setting.property or "").split(".")) if setting.property else ()
+    path: PropertyPath = tuple((setting.property or "").split(".")) if setting.property else ()
     own = Own(setting.expression or "", path, setting.message or "")
     title, severity = own.message, setting.severity or "error"
     return Rule(rule_id, title, severity, setting.reason or "", "xtap.yaml", setting.select, _unjudged, own=own)
@@ -212,7 +211,7 @@ def evaluate(
     rules of your own are judged first, in a worker process under `budget` (`RuleStopped` when
     one cannot be)."""
     findings: list[Finding] = []
-    seen: set[tuple[str, Address, Path_]] = set()
+    seen: set[tuple[str, Address, PropertyPath]] = set()
     ordered = sorted(found, key=lambda subject: subject.state != DESIRED)  # desired first
     for rule in _judged(list(rules), ordered, budget):
         for subject in ordered:

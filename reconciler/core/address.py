@@ -16,3 +16,8 @@ class Address(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.resource} {self.id}"
+
+
+# A place inside one policy file's document: the keys and list indexes from its top, as the
+# loader reports a problem and `check` a finding (`("b2bCollaborationInbound", "usersAndGroups")`).
+PropertyPath = tuple[str | int, ...]

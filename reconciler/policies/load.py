@@ -47,7 +47,7 @@ from ruamel.yaml.resolver import Resolver
 
 from reconciler.check.builtin import BUILTIN_IDS
 from reconciler.core import signals
-from reconciler.core.address import Address
+from reconciler.core.address import Address, PropertyPath
 from reconciler.core.desired import Desired, DesiredInstance, Prune
 from reconciler.core.models import ODATA_TYPE, REFUSED, GraphModel
 from reconciler.core.registry import PARTNER, REGISTRY_BY_NAME, SINGLETON_FILES, ResourceType
@@ -68,7 +68,6 @@ LATER_SETTINGS = frozenset({"ignore"})
 PARALLEL_FILES = 2000
 MAX_WORKERS = 8
 
-Path_ = tuple[str | int, ...]
 YAML_TAG = "tag:yaml.org,2002:"
 PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null"})
 TAGS_REFUSED = "explicit YAML tags are not allowed: write the plain value"
@@ -121,14 +120,14 @@ class _Doc:
     text: str
     kept: int
     data: Any = None
-    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    value_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[PropertyPath, tuple[int, int]] = field(default_factory=dict)
+    value_marks: dict[PropertyPath, tuple[int, int]] = field(default_factory=dict)
 
-    def at(self, path: Path_, message: str, on_key: bool = False) -> Problem:
+    def at(self, path: PropertyPath, message: str, on_key: bool = False) -> Problem:
         """A problem at `path`, or at its nearest ancestor that has a position."""
         return Problem(self.file, *self.position(path, on_key), message)
 
-    def position(self, path: Path_, on_key: bool = False) -> tuple[int, int]:
+    def position(self, path: PropertyPath, on_key: bool = False) -> tuple[int, int]:
         marks = self.key_marks if on_key else self.value_marks
         while path and path not in marks:
             path = path[:-1]
@@ -363,7 +362,7 @@ def _waiver_problems(instances: Iterable[DesiredInstance], known: set[str], max_
     latest = date.today() + timedelta(days=max_days)
     files = {instance.file: instance.tool for instance in instances}
     for file, tool in files.items():
-        wrong: dict[Path_, str] = {}
+        wrong: dict[PropertyPath, str] = {}
         for i, waiver in enumerate(tool.waivers):
             if waiver.rule not in known:
                 wrong[(TOOL_KEY, "waivers", i, "rule")] = f"waiver of unknown rule {waiver.rule!r}"
@@ -377,7 +376,7 @@ def _waiver_problems(instances: Iterable[DesiredInstance], known: set[str], max_
             yield Problem(file, *at, wrong[path])
 
 
-def positions(file: str, paths: Iterable[Path_]) -> dict[Path_, tuple[int, int]]:
+def positions(file: str, paths: Iterable[PropertyPath]) -> dict[PropertyPath, tuple[int, int]]:
     """Where each property path of a valid policy file is written (its key, or that of its
     nearest written ancestor), read again keeping every position: only for the few files a
     report points into, since keeping them costs a third of reading a file."""
@@ -607,7 +606,7 @@ class _Open:
 
     data: dict[str, Any] | list[Any]
     is_list: bool
-    path: Path_  # () below the depth whose positions are kept
+    path: PropertyPath  # () below the depth whose positions are kept
     start: NodeEvent
     key: str | None = None
     skip: bool = False  # the pending key was refused: its value is read and dropped
@@ -673,7 +672,7 @@ class _Reader:
         self.stack.append(_Open([] if is_list else {}, is_list, path, event))
         return True
 
-    def _path(self) -> Path_ | None:
+    def _path(self) -> PropertyPath | None:
         """The path of the node that comes next, or None for a key or a dropped value."""
         if not self.stack:
             return ()
@@ -784,7 +783,7 @@ def _tool_key_problems(doc: _Doc, tool: Any) -> Iterator[Problem]:
 
 
 def _problem(doc: _Doc, error: Any) -> Problem:
-    path: Path_ = tuple(error["loc"])
+    path: PropertyPath = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
         return doc.at(path, _unknown_key_message(path), on_key=True)
@@ -811,7 +810,7 @@ def _known_names() -> set[str]:
     return names
 
 
-def _unknown_key_message(path: Path_) -> str:
+def _unknown_key_message(path: PropertyPath) -> str:
     key = str(path[-1])
     where = f" of '{path[-2]}'" if len(path) > 1 and isinstance(path[-2], str) else ""
     known = _known_names()
