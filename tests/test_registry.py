@@ -95,7 +95,8 @@ def test_urls_are_templated_from_the_parent_and_the_key() -> None:
     assert DEFAULT.url("default") == f"{POLICY}/default"
     assert IDENTITY_SYNC.parent_address(TENANT) == Address("partner", TENANT)
     assert PARTNER.parent_address(TENANT) is None
-    assert PARTNER.children == ("identitySynchronization",) and DEFAULT.children == ()
+    assert IDENTITY_SYNC.name in PARTNER.children
+    assert all(rtype.name in REGISTRY_BY_NAME[parent].children for rtype in REGISTRY for parent in rtype.parents)
 
 
 def test_a_name_within_a_parent_is_an_entry_not_a_branch() -> None:
@@ -217,9 +218,9 @@ STEPS = (
     "apply/writes.py",
     "apply/verify.py",
 )
-# Words that are also the members of what a step reads besides a type: a plan file's `id`, an
-# audit entry's actor (`displayName`, `id`).
-ALSO_OTHERS = {"plan/drift.py": {"displayName", "id"}, "plan/file.py": {"id"}}
+# Words that are also the members of what a step reads besides a type: the plan file's own
+# (`id`, a setting's `name`), an audit entry's actor's (`displayName`, `id`).
+ALSO_OTHERS = {"plan/drift.py": {"displayName", "id"}, "plan/file.py": {"id", "name"}}
 
 
 def registry_words(rtype: ResourceType) -> set[str]:
