@@ -20,7 +20,8 @@ from seeds import (
 )
 
 from reconciler.emulator import Emulator
-from reconciler.policies.export import partner_paths, slug
+from reconciler.policies.export import instance_paths as partner_paths
+from reconciler.policies.export import slug
 
 GDAP = "aaaaaaaa-0000-4000-8000-000000000001"
 MTO = "bbbbbbbb-0000-4000-8000-000000000002"

@@ -1,4 +1,4 @@
-from reconciler.core.service import service_made
+from reconciler.core.registry import partner_service_made as service_made
 
 TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
 

@@ -1,4 +1,5 @@
-"""The vocabulary every step shares: addresses, the registry of resource types, the Graph
+"""The vocabulary every step shares: addresses, the registry of resource types (with the key kinds
+that tell their instances apart and the hooks the steps call for each), the Graph
 models, the canonical form used to compare, `Desired` and `Live` (what the steps hand each
 other), `Request` (a write as data), xtap.yaml's `Settings` and the `xtap:` key, the clouds,
 the bounds on Graph's replies, escaping and signal handling.

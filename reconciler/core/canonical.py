@@ -4,7 +4,8 @@ Graph and people write the same setting many ways: GUIDs in any case, `targets` 
 `{"inboundAllowed": null, "outboundAllowed": null}` for "unset", `@odata.*` annotations, flags in
 any order. Comparing anything but this form gives perpetual diffs.
 What varies by resource type (what an absent property means, which members a nested object
-has) comes from its registry entry. Pure functions; `tests/test_planner.py` and the
+has, which members are sets or have one spelling) comes from its registry entry; no property
+is named here. Pure functions; `tests/test_planner.py` and the
 convergence property test pin them down.
 
 The recursion is bounded: a value nested deeper than `MAX_REPLY_DEPTH` raises `TooDeep`. Graph's
@@ -18,7 +19,6 @@ from collections.abc import Container
 from typing import Any
 
 from reconciler.core.bounds import MAX_REPLY_DEPTH
-from reconciler.core.models import is_guid, template_levels
 from reconciler.core.registry import ResourceType
 
 
@@ -74,10 +74,6 @@ def _compared_members(rtype: ResourceType, parent: str) -> Container[str]:
     return rtype.nested_members.get(parent, _UNANNOTATED)
 
 
-# The only keys whose string values have another canonical form; other scalars are as written.
-_RESPELLED = frozenset({"target", "templateApplicationLevel"})
-
-
 def _normalise(rtype: ResourceType, key: str | None, value: Any, depth: int = 0) -> Any:
     """`value`, held by `key`, in canonical form; `depth` counts the objects and arrays above it.
     The depth is checked where an object or array starts, and nowhere else: this runs for every
@@ -87,14 +83,11 @@ def _normalise(rtype: ResourceType, key: str | None, value: Any, depth: int = 0)
     if isinstance(value, list):
         if depth >= MAX_REPLY_DEPTH:
             raise _too_deep(key)
-        if key == "targets":
-            return _target_set(rtype, value, depth + 1)
+        if key in rtype.set_members:
+            return _set(rtype, key, value, depth + 1)
         return [_normalise(rtype, None, item, depth + 1) for item in value] or None
-    if key == "target" and isinstance(value, str) and is_guid(value):
-        return value.lower()
-    if key == "templateApplicationLevel" and isinstance(value, str):
-        return template_levels(value)
-    return value
+    spell = rtype.spellings.get(key) if key is not None and isinstance(value, str) else None
+    return value if spell is None else spell(value)
 
 
 def _object(rtype: ResourceType, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
@@ -108,7 +101,7 @@ def _object(rtype: ResourceType, key: str | None, value: dict[str, Any], depth: 
     for name, member in value.items():
         if compared_members is not None and name not in compared_members:
             continue
-        if isinstance(member, (dict, list)) or name in _RESPELLED:
+        if isinstance(member, (dict, list)) or name in rtype.spellings:
             member = _normalise(rtype, name, member, depth)
         if member is not None:
             members[name] = member
@@ -119,9 +112,9 @@ def _too_deep(key: str | None) -> TooDeep:
     return TooDeep(f"{key or 'a value'} is nested deeper than {MAX_REPLY_DEPTH} levels")
 
 
-def _target_set(rtype: ResourceType, targets: list[Any], depth: int) -> list[Any] | None:
-    """`targets` is a set: sorted, without duplicates; an empty set is unset."""
-    normalised = (_normalise(rtype, "targets", target, depth) for target in targets)
+def _set(rtype: ResourceType, key: str, items: list[Any], depth: int) -> list[Any] | None:
+    """A set (`targets`): sorted, without duplicates; an empty set is unset."""
+    normalised = (_normalise(rtype, key, item, depth) for item in items)
     unique = {_sort_key(item): item for item in normalised if item is not None}
     return [unique[key] for key in sorted(unique)] or None
 

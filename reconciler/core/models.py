@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
@@ -105,6 +107,13 @@ class GraphModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     # The Graph type name, so the `@odata.type` of the docs' JSON representations is accepted.
     graph_type: ClassVar[str] = ""
+    # What the canonical form (`canonical.py`) must know of the type's members, so that equal
+    # means equal: string members Graph and people spell many ways, with their one spelling,
+    # and list members that are sets (compared sorted without repeats; a change inside one is
+    # shown whole, since a set has no stable index to point at). The registry gathers them
+    # for each resource type from every model it reaches.
+    spellings: ClassVar[Mapping[str, Callable[[str], str]]] = MappingProxyType({})
+    set_members: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -127,8 +136,14 @@ class GraphModel(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
+def lower_guid(value: str) -> str:
+    """A target's GUID in lower case, as Graph compares it; a keyword as written."""
+    return value.lower() if is_guid(value) else value
+
+
 class Target(GraphModel):
     graph_type = "crossTenantAccessPolicyTarget"
+    spellings = MappingProxyType({"target": lower_guid})
     # The targetTypes the slot holding the target takes, and how to say so.
     slot_types: ClassVar[tuple[str, ...]] = ()
     slot_takes: ClassVar[str] = ""
@@ -161,6 +176,7 @@ class ApplicationTarget(Target):
 
 class TargetConfiguration(GraphModel):
     graph_type = "crossTenantAccessPolicyTargetConfiguration"
+    set_members = frozenset({"targets"})
 
     accessType: AccessType | None = None
     targets: list[Target] | None = None
@@ -411,9 +427,22 @@ class DefaultSettings(TenantSettings):
     invitationRedemptionIdentityProviderConfiguration: InvitationRedemptionIdentityProviderConfiguration | None = None
 
 
+def template_levels(value: str) -> str:
+    """templateApplicationLevel in its one normal form: each flag once, in the enum's order, no
+    spaces; `none` is the empty set, so it vanishes beside another flag. Files are sent in this
+    form, and live values (which may come in any form) are compared in it."""
+    flags = {flag.strip() for flag in value.split(",") if flag.strip()}
+    if len(flags) > 1:
+        flags.discard("none")
+    known = [flag for flag in TEMPLATE_APPLICATION_LEVELS if flag in flags]
+    return ",".join(known + sorted(flags - set(known)))
+
+
 class MtoTemplate(GraphModel):
     """What both MTO templates share: a Graph-assigned id and the flags saying which partners
     the template applies to."""
+
+    spellings = MappingProxyType({"templateApplicationLevel": template_levels})
 
     id: Any = None
     _read_only = _refuse_read_only("id", "Graph assigns the template's id")
@@ -450,17 +479,6 @@ class MtoIdentitySyncTemplate(MtoTemplate):
     graph_type = "multiTenantOrganizationIdentitySyncPolicyTemplate"
 
     userSyncInbound: CrossTenantUserSyncInbound | None = None
-
-
-def template_levels(value: str) -> str:
-    """templateApplicationLevel in its one normal form: each flag once, in the enum's order, no
-    spaces; `none` is the empty set, so it vanishes beside another flag. Files are sent in this
-    form, and live values (which may come in any form) are compared in it."""
-    flags = {flag.strip() for flag in value.split(",") if flag.strip()}
-    if len(flags) > 1:
-        flags.discard("none")
-    known = [flag for flag in TEMPLATE_APPLICATION_LEVELS if flag in flags]
-    return ",".join(known + sorted(flags - set(known)))
 
 
 # Properties refused by name wherever they stand, so their problem points at the key. (Where

@@ -1,20 +1,25 @@
 """Every resource type xtap manages, described once, as data (docs/architecture.md).
 
-Like a provider schema in Terraform: the loader, planner, plan file, applier and renderers read
-what varies by type from here (its plan name, model, policy file, URL, what an absent property
-means, which properties are create-only or left alone when absent, how it is created, reset
-and read) instead of carrying a code path per type. Adding a resource type is one entry here,
-one model in `models.py`, and one route in the emulator.
+Like a provider schema in Terraform: the loader, planner, plan file, applier, export, drift and
+renderers read what varies by type from here (its plan name, model, key kind, parents, policy
+file or folder, URL, what an absent property means, which properties are create-only or left
+alone when absent, how it is created, reset and read, its audit activities, what prune spares
+and how export names its files) instead of carrying a code path per type. What data cannot say
+is a hook on the entry, a function the steps call alike for every type (`service_made`), or a
+method of its key kind (`keys.py`). Adding a resource type is one entry here, one model in
+`models.py`, and one route in the emulator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, get_args
 
+from reconciler.core.address import Address
+from reconciler.core.keys import KeyKind, OnePerParent, Singleton, TenantKey
 from reconciler.core.models import (
     TEMPLATE_DEFAULT_LEVEL,
     DefaultSettings,
@@ -39,17 +44,19 @@ class Fallback:
 class ResourceType:
     name: str  # the plan name (docs/plan-json.md)
     model: type[GraphModel]
-    # The instance's URL relative to the Graph base URL; `{id}` stands for a keyed type's id.
+    # The instance's URL relative to the Graph base URL: `{key}` stands for its key
+    # (`KeyKind.key_value`), `{parent}` for its parent instance's URL.
     path: str
-    # A singleton's fixed id; None for a type keyed by tenantId.
-    singleton_id: str | None = None
-    # Where its policy lives: a folder of one file per instance (a keyed type), a singleton's own
-    # file, or a key inside its parent's file (`parent`, `nested_key`).
+    # How its instances are told apart, addressed and found (`keys.py`).
+    key_kind: KeyKind
+    # The types whose instances hold it, for a nested key kind: its block is written in their
+    # files under `nested_key`, read in their pages (`$expand`), and created after them.
+    parents: tuple[str, ...] = ()
+    nested_key: str | None = None
+    # Where a top-level type's policy lives: a folder of one file per instance, or a
+    # singleton's own file.
     folder: str | None = None
     file: str | None = None
-    parent: str | None = None
-    nested_key: str | None = None
-    key: str | None = None  # the key property (tenantId), part of the address, not a setting
     # Properties Graph computes: in the model only to be refused with a reason.
     read_only: frozenset[str] = frozenset()
     # What an absent (or null) property means, where that is not simply null.
@@ -57,8 +64,8 @@ class ResourceType:
     # Properties an absent one leaves alone instead of setting to what absent means.
     unmanaged_when_absent: frozenset[str] = frozenset()
     create_only: frozenset[str] = frozenset()
-    # How a missing instance is made: "POST" to the collection (the path without `/{id}`) or
-    # "PUT" to its path; None for singletons, which always exist.
+    # How a missing instance is made: "POST" to its collection (`collection_url_of`) or "PUT"
+    # to its URL; None for singletons, which always exist.
     create_method: str | None = None
     # The properties a create takes; the others follow as a PATCH in the same change.
     create_properties: frozenset[str] | None = None
@@ -69,17 +76,44 @@ class ResourceType:
     reset_action: str | None = None
     # Another type whose values a null property here inherits (shown in plans and `xtap show`).
     inherits_from: str | None = None
-    # Nested resources in the same file (a partner's identitySynchronization): not settings.
-    children: tuple[str, ...] = field(default=())
-    # The directory audit activities that change it, for `drift --attribute`:
+    # The directory audit activities that change it, and their categories (what `drift
+    # --attribute` asks the audit log for):
     # https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities
     audit_activities: frozenset[str] = frozenset()
+    audit_categories: tuple[str, ...] = ()
     # A read-only boolean Graph sets true while the instance is in its reset state: then the
     # values of its `unmanaged_when_absent` properties are the system's, not anyone's choice.
     reset_flag: str | None = None
+    # Why a live instance was made by a Microsoft service rather than a person (None: nothing
+    # says so). Export marks such an instance, and prune spares it unless xtap.yaml names it.
+    service_made: Callable[[Mapping[str, Any]], str | None] | None = None
+    # A read-only boolean Graph sets true on an instance a service cannot do without: prune
+    # never deletes one, even where xtap.yaml names it.
+    never_pruned_flag: str | None = None
+    # What names an exported instance's file: a property of this type or of a nested type with
+    # the same id (`OnePerParent`); the file is named from its value, else from the id.
+    named_by: tuple[str, str] | None = None
     # Its API exists only in the global cloud (its pages' national cloud tables), so other clouds
     # never read it.
     global_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.key_kind.nested != bool(self.parents) or self.key_kind.nested != (self.nested_key is not None):
+            raise ValueError(f"{self.name}: a nested key kind, and only one, has parents and a nested_key")
+
+    @property
+    def key(self) -> str | None:
+        """The key property (tenantId), part of the address, not a setting."""
+        return self.key_kind.key_property
+
+    @property
+    def singleton_id(self) -> str | None:
+        return self.key_kind.fixed_id
+
+    @cached_property
+    def children(self) -> tuple[str, ...]:
+        """The nested types its instances hold, in registry order."""
+        return tuple(rtype.name for rtype in REGISTRY if self.name in rtype.parents)
 
     @cached_property
     def settings(self) -> tuple[str, ...]:
@@ -102,12 +136,66 @@ class ResourceType:
                     members.setdefault(name, set()).update(nested.model_fields)
         return MappingProxyType({name: frozenset(names) for name, names in members.items()})
 
+    @cached_property
+    def spellings(self) -> Mapping[str, Callable[[str], str]]:
+        """The canonical spelling of each member so declared by a model it reaches
+        (`GraphModel.spellings`), wherever the member stands."""
+        found: dict[str, Callable[[str], str]] = {}
+        for model in self._models:
+            for name, spell in model.spellings.items():
+                if found.setdefault(name, spell) is not spell:
+                    raise ValueError(f"{self.name}: {name} has two canonical spellings")
+        return MappingProxyType(found)
+
+    @cached_property
+    def set_members(self) -> frozenset[str]:
+        """The members that hold a set in a model it reaches (`GraphModel.set_members`)."""
+        return frozenset(name for model in self._models for name in model.set_members)
+
+    @cached_property
+    def _models(self) -> tuple[type[GraphModel], ...]:
+        found: dict[type[GraphModel], None] = {self.model: None}
+        stack = [self.model]
+        while stack:
+            for info in stack.pop().model_fields.values():
+                for nested in models_in(info.annotation):
+                    if nested not in found:
+                        found[nested] = None
+                        stack.append(nested)
+        return tuple(found)
+
+    def parent_address(self, resource_id: str) -> Address | None:
+        """The instance that holds a nested one: of the parent type whose key kind can own its
+        parent id (a partner's GUID, the default's name)."""
+        parent_id = self.key_kind.parent_id(resource_id)
+        if parent_id is None:
+            return None
+        owners = [
+            name for name in self.parents if len(self.parents) == 1 or REGISTRY_BY_NAME[name].key_kind.owns(parent_id)
+        ]
+        if not owners:
+            raise ValueError(f"{self.name} {resource_id}: no {' or '.join(self.parents)} is {parent_id}")
+        return Address(owners[0], parent_id)
+
     def url(self, resource_id: str) -> str:
-        return self.path.replace("{id}", resource_id)
+        parent = self.parent_address(resource_id)
+        within = "" if parent is None else REGISTRY_BY_NAME[parent.resource].url(parent.id)
+        return self.path.format(parent=within, key=self.key_kind.key_value(resource_id))
+
+    def collection_url_of(self, resource_id: str) -> str:
+        """Where a new instance is POSTed: its URL less its own key."""
+        return self.url(resource_id).removesuffix(f"/{self.key_kind.key_value(resource_id)}")
 
     @property
     def collection_url(self) -> str:
-        return self.path.removesuffix("/{id}")
+        """A top-level keyed type's collection, read page by page."""
+        return self.path.removesuffix("/{key}")
+
+    def audit_instance(self, targets: Any) -> str | None:
+        """The instance a directory audit entry about this type names in its `targetResources`;
+        a nested type's, within the parent instance the entry names."""
+        parents = (REGISTRY_BY_NAME[name].audit_instance(targets) for name in self.parents)
+        return self.key_kind.audit_id(targets, next((found for found in parents if found), None))
 
 
 def models_in(annotation: Any) -> list[type[GraphModel]]:
@@ -118,6 +206,9 @@ def models_in(annotation: Any) -> list[type[GraphModel]]:
 
 
 POLICY = "/policies/crossTenantAccessPolicy"
+# The audit categories of cross-tenant access changes (the audit activities page above).
+ACCESS_AUDIT = "CrossTenantAccessSettings"
+SYNC_AUDIT = "CrossTenantIdentitySyncSettings"
 TEMPLATE_LEVEL = MappingProxyType({"templateApplicationLevel": TEMPLATE_DEFAULT_LEVEL})
 
 
@@ -128,13 +219,30 @@ def _everyone(access: str) -> dict[str, Any]:
     return {"usersAndGroups": users, "applications": apps}
 
 
+# Partner Center creates partners for GDAP/CSP relationships (`isServiceProvider`), and joining a
+# multitenant organization creates one for every member tenant (`isInMultiTenantOrganization`:
+# https://learn.microsoft.com/entra/identity/multi-tenant-organizations/multi-tenant-organization-overview).
+# Nobody declared them, yet deleting one breaks the service that made it.
+MTO_MEMBER_FLAG = "isInMultiTenantOrganization"
+
+
+def partner_service_made(partner: Mapping[str, Any]) -> str | None:
+    """Why a live partner (Graph's wire form) was made by a service, or None if nothing says so:
+    the one answer both export's mark and prune's sparing read."""
+    if partner.get(MTO_MEMBER_FLAG) is True:
+        return "a member of the tenant's multitenant organization (made when the tenant joined it)"
+    if partner.get("isServiceProvider") is True:
+        return "a service provider partner (made by Partner Center for a GDAP/CSP relationship)"
+    return None
+
+
 PARTNER = ResourceType(
     name="partner",
     model=Partner,
-    path=f"{POLICY}/partners/{{id}}",
+    path=f"{POLICY}/partners/{{key}}",
+    key_kind=TenantKey("tenantId"),
     folder="partners",
-    key="tenantId",
-    read_only=frozenset({"isInMultiTenantOrganization"}),
+    read_only=frozenset({MTO_MEMBER_FLAG}),
     # Set by Partner Center for GDAP/CSP partners, and writable only at create (the update page,
     # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-update, does
     # not list it): managed only where a file writes it.
@@ -156,7 +264,6 @@ PARTNER = ResourceType(
         }
     ),
     inherits_from="default",
-    children=("identitySynchronization",),
     audit_activities=frozenset(
         {
             "Add a partner to cross-tenant access setting",
@@ -165,13 +272,21 @@ PARTNER = ResourceType(
             "Migrated partner cross-tenant access settings to the scalable model",
         }
     ),
+    audit_categories=(ACCESS_AUDIT,),
+    service_made=partner_service_made,
+    # An MTO member is never deleted: a multitenant organization needs settings for every
+    # active member (the overview above), so no file can make deleting one safe.
+    never_pruned_flag=MTO_MEMBER_FLAG,
+    # Graph gives a partner a name only in its identity sync.
+    named_by=("identitySynchronization", "displayName"),
 )
 
 IDENTITY_SYNC = ResourceType(
     name="identitySynchronization",
     model=IdentitySync,
-    path=f"{POLICY}/partners/{{id}}/identitySynchronization",
-    parent="partner",
+    path="{parent}/identitySynchronization",
+    key_kind=OnePerParent(),
+    parents=("partner",),
     nested_key="identitySynchronization",
     read_only=frozenset({"tenantId"}),
     # PUT creates. Microsoft's sources disagree on updates: the update page shows PATCH
@@ -190,13 +305,14 @@ IDENTITY_SYNC = ResourceType(
             "Delete a partner cross-tenant identity sync setting",
         }
     ),
+    audit_categories=(SYNC_AUDIT,),
 )
 
 DEFAULT = ResourceType(
     name="default",
     model=DefaultSettings,
     path=f"{POLICY}/default",
-    singleton_id="default",
+    key_kind=Singleton("default"),
     file="default.yaml",
     read_only=frozenset({"id", "isServiceDefault", "automaticUserConsentSettings"}),
     # The documented system values, what an absent property declares:
@@ -230,18 +346,20 @@ DEFAULT = ResourceType(
     audit_activities=frozenset(
         {"Update the company default cross-tenant access setting", "Reset the cross-tenant access default setting"}
     ),
+    audit_categories=(SYNC_AUDIT, ACCESS_AUDIT),
 )
 
 
 def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, what: str) -> ResourceType:
     """Both MTO templates: singletons under …/templates, read-only `id`, an absent
     `templateApplicationLevel` meaning Graph's default, reset to their unconfigured state.
-    Graph documents no audit activity names for them; these are the ones the emulator records."""
+    Graph documents no audit activity names for them; these are the ones the emulator records,
+    in the cross-tenant access category."""
     return ResourceType(
         name=name,
         model=model,
         path=f"{POLICY}/templates/{segment}",
-        singleton_id=segment,
+        key_kind=Singleton(segment),
         file=file,
         read_only=frozenset({"id"}),
         absent_means=TEMPLATE_LEVEL,
@@ -253,6 +371,7 @@ def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, w
                 f"Reset the multi-tenant organization {what} template",
             }
         ),
+        audit_categories=(ACCESS_AUDIT,),
     )
 
 

@@ -1,10 +1,12 @@
 """Read the live tenant through msgraph-sdk (raw JSON, every page), for the types in scope.
 
-What to read and how comes from the registry: keyed types are listed page by page with their
-nested resources expanded in the same pages (a partner's identity sync, so no GET per
-partner); singletons are read with one GET each, and only when in scope. The list and the
-singletons are read at once: the list's pages must follow one another, so the singletons' GETs
-would otherwise only add their round trips to it.
+What to read and how comes from the registry, alike for every type: keyed types are listed
+page by page with their nested types expanded in the same pages (a partner's identity sync,
+so no GET per partner); singletons are read with one GET each (their nested types expanded
+too), and only when in scope. Each item's id, and the instances its nested blocks hold, are
+its type's key kind's to say. The list and the singletons are read at once: the list's pages
+must follow one another, so the singletons' GETs would otherwise only add their round trips
+to it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from kiota_abstractions.request_information import RequestInformation
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
-from reconciler.core.models import is_guid
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.graph.client import Graph, GraphError
 
@@ -31,6 +32,7 @@ READ_CONCURRENCY = 8
 def scope(desired: Desired) -> tuple[str, ...]:
     """The resource types a plan reads: every keyed type (an unmanaged partner must still be
     reported), every singleton policies/ manages, and what a managed type inherits from.
+    (A nested type is read in its parents' pages.)
 
     An unmanaged singleton is not read: the MTO templates' API exists only in the global cloud
     (https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get), so a
@@ -85,18 +87,24 @@ def _ignore(found: dict[Address, dict[str, Any]]) -> None:
 
 
 async def _read_type(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
-    if rtype.parent is not None:
-        return {}  # read with its parent
+    if rtype.parents:
+        return {}  # read in its parents' pages
     if rtype.singleton_id is not None:
-        found = {Address(rtype.name, rtype.singleton_id): await graph.get(graph.request_info("GET", rtype.path))}
+        request = _expanded(graph, rtype, rtype.url(rtype.singleton_id))
+        found = page_instances(graph, request, rtype, [await graph.get(request)], {})
         on_read(found)
         return found
     return await _read_collection(graph, rtype, on_read)
 
 
-async def _read_collection(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
+def _expanded(graph: Graph, rtype: ResourceType, url: str) -> RequestInformation:
+    """A GET of `url` with `rtype`'s nested types expanded."""
     expand = ",".join(REGISTRY_BY_NAME[child].nested_key or "" for child in rtype.children)
-    request = graph.request_info("GET", rtype.collection_url + (f"?$expand={expand}" if expand else ""))
+    return graph.request_info("GET", url + (f"?$expand={expand}" if expand else ""))
+
+
+async def _read_collection(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
+    request = _expanded(graph, rtype, rtype.collection_url)
     instances: dict[Address, dict[str, Any]] = {}
 
     def page(items: list[dict[str, Any]]) -> None:
@@ -115,35 +123,30 @@ def page_instances(
     items: list[dict[str, Any]],
     seen: Mapping[Address, Any],
 ) -> dict[Address, dict[str, Any]]:
-    """The instances in one page of `request`'s listing of `rtype`, its children taken out of
-    each item (a partner's expanded identity sync). An item without a GUID key, a child that is
-    not an object, or an instance already `seen` (or twice in the page) is a GraphError."""
+    """The instances in one page of `request`'s listing of `rtype` (or its one singleton), its
+    nested types taken out of each item (a partner's expanded identity sync). An item whose key
+    its key kind refuses, a nested block that is not its kind's shape, or an instance already
+    `seen` (or twice in the page) is a GraphError: the ids are what everything else trusts, so
+    nothing malformed may reach a plan, a URL or a log."""
     children = [REGISTRY_BY_NAME[child] for child in rtype.children]
     found: dict[Address, dict[str, Any]] = {}
     for item in items:
-        resource_id = _key(graph, request, rtype, item)
+        resource_id = rtype.key_kind.id_of(item, None)
+        if resource_id is None:
+            raise graph.not_graph_reply(request, f"a {rtype.name} {rtype.key_kind.refusal()}")
         address = Address(rtype.name, resource_id)
         if address in seen or address in found:  # never merged: which one would be Graph's?
             raise graph.paging_error(request, f"{rtype.name} {resource_id} listed twice while paging")
         for child in children:
-            nested = item.pop(child.nested_key or "", None)
-            if nested is not None and not isinstance(nested, dict):
-                raise graph.not_graph_reply(request, f"a {rtype.name} whose {child.nested_key} is not an object")
-            if nested is not None:
-                found[Address(child.name, resource_id)] = nested
+            block = item.pop(child.nested_key or "", None)
+            nested = None if block is None else child.key_kind.instances(resource_id, block)
+            if block is not None and nested is None:
+                raise graph.not_graph_reply(
+                    request, f"a {rtype.name} whose {child.nested_key} is not {child.key_kind.shape}"
+                )
+            found.update((Address(child.name, child_id), body) for child_id, body in (nested or {}).items())
         found[address] = item
     return found
-
-
-def _key(graph: Graph, request: RequestInformation, rtype: ResourceType, item: dict[str, Any]) -> str:
-    """An instance's key (a partner's tenantId), which everything else trusts: Graph always
-    sends a GUID, so anything else is not Graph talking, and must not reach a plan, a URL or
-    a log."""
-    key = rtype.key or ""
-    value = item.get(key)
-    if not isinstance(value, str) or not is_guid(value):
-        raise graph.not_graph_reply(request, f"a {rtype.name} without a GUID {key}")
-    return value.lower()
 
 
 async def read_each(graph: Graph, addresses: list[Address]) -> dict[Address, dict[str, Any] | None]:

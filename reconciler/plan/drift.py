@@ -7,7 +7,8 @@ resource *changed*, a create one *missing* (declared, gone from the tenant), a d
 resource the file does not declare (changed: it appeared), and an unmanaged one is listed.
 Each property-level entry reads declared → live, the direction the out-of-band change went.
 
-Attribution reads directory audit entries and names, per drifted
+Attribution reads directory audit entries (the categories and activities each registry type
+lists; the instance an entry is about, as its type's key kind finds it) and names, per drifted
 resource, the last change and who made it: a person, an app, or a Microsoft service (EntraGDAP
 for GDAP and Microsoft Support, the directory itself for migrations), since a service-made
 change is not someone to talk to. Audit entries come from Graph and are untrusted: an entry
@@ -16,24 +17,24 @@ without the expected shape is ignored, never an error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from reconciler.core.address import Address
-from reconciler.core.models import is_guid
-from reconciler.core.registry import REGISTRY
+from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME
 from reconciler.plan.model import Action, Change, DiffEntry, Plan
 
 Kind = Literal["changed", "missing", "unmanaged"]
 KINDS: tuple[Kind, ...] = ("changed", "missing", "unmanaged")
 ActorKind = Literal["person", "app", "service"]
 
-# The audit categories of cross-tenant access changes:
-# https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities
-AUDIT_CATEGORIES = ("CrossTenantAccessSettings", "CrossTenantIdentitySyncSettings")
+# The audit categories of the changes of every type, in registry order: what the audit log is
+# asked for.
+AUDIT_CATEGORIES: tuple[str, ...] = tuple(
+    dict.fromkeys(category for rtype in REGISTRY for category in rtype.audit_categories)
+)
 # Audit entries made by Microsoft services, not by a tenant's people or apps: GDAP and
 # Microsoft Support act as the application EntraGDAP:
 # https://learn.microsoft.com/microsoft-365/admin/support-diagnostic-information-collection
@@ -44,7 +45,6 @@ SERVICE_ACTIVITIES = frozenset({"Migrated partner cross-tenant access settings t
 ACTIVITY_RESOURCES: Mapping[str, str] = {
     activity: rtype.name for rtype in REGISTRY for activity in rtype.audit_activities
 }
-_SINGLETON_IDS = {rtype.name: rtype.singleton_id for rtype in REGISTRY if rtype.singleton_id}
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def _read_entry(entry: Any) -> tuple[Address, datetime, LastChange] | None:
     moment = _moment(at)
     if resource is None or moment is None or entry.get("result", "success") != "success":
         return None
-    resource_id = _SINGLETON_IDS.get(resource) or _partner_id(entry.get("targetResources"))
+    resource_id = REGISTRY_BY_NAME[resource].audit_instance(entry.get("targetResources"))
     actor = _actor(entry.get("initiatedBy"), str(activity))
     if resource_id is None or actor is None:
         return None
@@ -163,30 +163,6 @@ def _moment(text: Any) -> datetime | None:
         return moment.replace(microsecond=int(fraction[:6].ljust(6, "0")) if fraction else 0)
     except ValueError:
         return None
-
-
-def _partner_id(targets: Any) -> str | None:
-    """The partner an entry is about: its `tenantId` modified property (JSON-quoted, as Graph
-    writes it on "Add a partner"), else a GUID target id."""
-    if not isinstance(targets, list):
-        return None
-    for target in (t for t in targets if isinstance(t, dict)):
-        for prop in (p for p in target.get("modifiedProperties") or () if isinstance(p, dict)):
-            if prop.get("displayName") == "tenantId":
-                for raw in (prop.get("newValue"), prop.get("oldValue")):
-                    if (value := _unquoted(raw)) is not None:
-                        return value
-        if isinstance(target.get("id"), str) and is_guid(target["id"]):
-            return str(target["id"]).lower()
-    return None
-
-
-def _unquoted(raw: Any) -> str | None:
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = raw
-    return value.lower() if isinstance(value, str) and is_guid(value) else None
 
 
 def _actor(initiated_by: Any, activity: str) -> Actor | None:

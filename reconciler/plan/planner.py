@@ -6,10 +6,11 @@ differ), and each instance that differs becomes one Change: a create holding the
 properties, one minimal PATCH holding only the changed top-level properties (each with its
 whole desired value: nested PATCH semantics are undocumented, and a whole
 value is right either way), a reset when a file declares the unconfigured state, or a delete
-when a nested resource leaves its parent's file. With `prune` in xtap.yaml, a live partner no
-file declares is deleted too, unless a guard spares it, after its nested resources' deletes;
-a prune over its limit is a plan error. What varies by type is read from its registry entry;
-`actions` turns each change into its Graph requests.
+when a nested resource leaves its parent's file. With `prune` in xtap.yaml, a live top-level
+instance no file declares is deleted too, unless a guard spares it (xtap.yaml protects it, or
+its type's `service_made` hook says a service made it), after its nested resources' deletes;
+a prune over its limit is a plan error. What varies by type is read from its registry entry,
+alike for every type; `actions` turns each change into its Graph requests.
 """
 
 from __future__ import annotations
@@ -28,12 +29,9 @@ from reconciler.core.desired import Desired, DesiredInstance, Prune
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.core.request import Request
-from reconciler.core.service import service_made
 from reconciler.plan import actions
 from reconciler.plan.model import Action, Change, DiffEntry, Plan, PlanError, Unmanaged
 from reconciler.plan.settings import stated
-
-TARGETS = "targets"
 
 
 @dataclass(frozen=True)
@@ -105,14 +103,14 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
                 errors.extend(found)
             if change is None:
                 continue
-            if change.action == "delete" and rtype.parent is None:
+            if change.action == "delete" and not rtype.parents:
                 pruned[address] = change
                 continue
             changes.append(_after_parent(change, rtype, created))
             if change.action == "create":
                 created.add(change.address)
-    deleted = {change.address for change in changes if change.action == "delete"}
-    changes += [_after_children(change, deleted) for change in pruned.values()]
+    children = _deleted_children(changes)
+    changes += [replace(change, depends_on=tuple(children.get(address, ()))) for address, change in pruned.items()]
     if desired.prune is not None:
         errors += _prune_refusals(desired.prune, pruned.values(), live)
     return Plan(
@@ -144,25 +142,25 @@ def _leftover(
 ) -> Change | None:
     """A live instance no file declares. A top-level one is unmanaged and never touched, unless
     xtap.yaml prunes and nothing spares it; a nested one whose parent's file is managed was
-    removed from that file, so it is deleted (the file is the whole truth for its partner), and
+    removed from that file, so it is deleted (the file is the whole truth for its parent), and
     so is one whose parent is pruned. A singleton is always there and not managed."""
     address = leftover.address
     if rtype.singleton_id is not None:
         return None
-    if rtype.parent is None:
+    parent_address = rtype.parent_address(address.id)
+    if parent_address is None:
         prune = desired.prune
-        spared = None if prune is None else _spared(prune, address.id, leftover.wire)
+        spared = None if prune is None else _spared(rtype, prune, address.id, leftover.wire)
         if prune is None or spared is not None:
             unmanaged.append(Unmanaged(rtype.name, address.id, spared))
             return None
         return _delete(rtype, leftover, prune.source)
-    parent_address = Address(rtype.parent, address.id)
     parent = desired.instances.get(parent_address)
     if parent is not None:
         return _delete(rtype, leftover, parent.source)
     if parent_address in pruned and desired.prune is not None:
         return _delete(rtype, leftover, desired.prune.source)
-    return None  # part of an unmanaged partner
+    return None  # part of an unmanaged instance
 
 
 def _delete(rtype: ResourceType, leftover: _Leftover, source: str) -> Change:
@@ -172,33 +170,33 @@ def _delete(rtype: ResourceType, leftover: _Leftover, source: str) -> Change:
     return _make(rtype, address, "delete", source, diff, actions.delete(rtype, address.id))
 
 
-def _spared(prune: Prune, tenant_id: str, wire: dict[str, Any]) -> str | None:
-    """Why prune must leave this unmanaged partner alone, or None to delete it.
-
-    An MTO member is never deleted, even when listed in pruneServiceMade: a multitenant
-    organization needs settings for every active member
-    (https://learn.microsoft.com/entra/identity/multi-tenant-organizations/multi-tenant-organization-overview),
-    so no file can make deleting one safe. Other service-made partners go only when xtap.yaml names
-    them."""
-    if tenant_id in prune.protected:
+def _spared(rtype: ResourceType, prune: Prune, resource_id: str, wire: dict[str, Any]) -> str | None:
+    """Why prune must leave this unmanaged instance alone, or None to delete it: xtap.yaml
+    protects it, or its type's hook says a service made it. One whose `never_pruned_flag` is set
+    (an MTO member) is never deleted, even when listed in pruneServiceMade; other service-made
+    ones go only when xtap.yaml names them."""
+    if resource_id in prune.protected:
         return "protected in xtap.yaml"
-    made = service_made(wire)
+    made = None if rtype.service_made is None else rtype.service_made(wire)
     if made is None:
         return None
-    if wire.get("isInMultiTenantOrganization") is True:
+    if rtype.never_pruned_flag is not None and wire.get(rtype.never_pruned_flag) is True:
         return f"{made}; prune never deletes one"
-    if tenant_id in prune.service_made:
+    if resource_id in prune.service_made:
         return None
     return f"{made}; list it under pruneServiceMade in xtap.yaml to prune it"
 
 
-def _after_children(change: Change, deleted: set[Address]) -> Change:
-    """A pruned instance's delete waits for its nested resources' (Graph refuses to delete a
-    partner that still has an identity sync:
+def _deleted_children(changes: Iterable[Change]) -> dict[Address, list[Address]]:
+    """The nested deletes by the instance that holds them, in plan order: a pruned instance's
+    delete waits for them (Graph refuses to delete a partner that still has an identity sync:
     https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-delete)."""
-    children = REGISTRY_BY_NAME[change.resource].children
-    first = tuple(Address(child, change.id) for child in children if Address(child, change.id) in deleted)
-    return replace(change, depends_on=first)
+    children: dict[Address, list[Address]] = {}
+    for change in changes:
+        parent = REGISTRY_BY_NAME[change.resource].parent_address(change.id) if change.action == "delete" else None
+        if parent is not None:
+            children.setdefault(parent, []).append(change.address)
+    return children
 
 
 def _prune_refusals(prune: Prune, pruned: Iterable[Change], live: Live) -> Iterator[PlanError]:
@@ -210,7 +208,8 @@ def _prune_refusals(prune: Prune, pruned: Iterable[Change], live: Live) -> Itera
     for resource, count in Counter(change.resource for change in pruned).items():
         present = live.of(resource)
         total = len(present)
-        spared = sum(1 for address, wire in present.items() if _spared(prune, address.id, wire) is not None)
+        rtype = REGISTRY_BY_NAME[resource]
+        spared = sum(1 for address, wire in present.items() if _spared(rtype, prune, address.id, wire) is not None)
         allowed = int(Decimal(str(prune.limit)) * total)
         if count >= total - spared:
             but = f" but the {spared} it spares (protected, MTO members, service-made)" if spared else " of them"
@@ -248,7 +247,7 @@ def _change(
         else:
             diff = tuple(DiffEntry(name, None, value) for name, value in written.items() if name != rtype.key)
             return _make(rtype, address, "create", want.source, diff, actions.create(rtype, address.id, written))
-    diff, changed = _compare(before, after, compared(rtype, written))
+    diff, changed = _compare(rtype, before, after, compared(rtype, written))
     conflicts = [entry for entry in diff if entry.path in rtype.create_only]
     if conflicts:
         errors.extend(_create_only_error(rtype, address, want.source, entry) for entry in conflicts)
@@ -274,10 +273,8 @@ def _make(
 
 def _after_parent(change: Change, rtype: ResourceType, created: set[Address]) -> Change:
     """A nested resource's change waits for its parent's create in the same plan."""
-    if rtype.parent is None:
-        return change
-    parent = Address(rtype.parent, change.id)
-    if parent in created:
+    parent = rtype.parent_address(change.id)
+    if parent is not None and parent in created:
         return replace(change, depends_on=(parent,))
     return change
 
@@ -303,7 +300,7 @@ def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
         if rtype.inherits_from is None:
             continue
         source = REGISTRY_BY_NAME[rtype.inherits_from]
-        address = Address(source.name, source.singleton_id or "")
+        address = Address(source.name, source.singleton_id or "")  # what a type inherits from is one
         want, wire = desired.instances.get(address), live.instances.get(address)
         if want is None and wire is None:
             continue
@@ -364,38 +361,40 @@ def _clearing(rtype: ResourceType, name: str, desired: Any, live: Any) -> Any:
 
 
 def _compare(
-    before: dict[str, Any], after: dict[str, Any], properties: tuple[str, ...]
+    rtype: ResourceType, before: dict[str, Any], after: dict[str, Any], properties: tuple[str, ...]
 ) -> tuple[tuple[DiffEntry, ...], set[str]]:
     """The property-level diff between the live and desired canonical forms, and the set of
     changed top-level properties."""
     changed = {name for name in properties if before[name] != after[name]}
-    paths = {path: None for name in changed for path in _differences((name,), before[name], after[name])}
+    sets = rtype.set_members
+    paths = {path: None for name in changed for path in _differences(sets, (name,), before[name], after[name])}
     diff = tuple(DiffEntry(".".join(path), _get(before, path), _get(after, path)) for path in sorted(paths))
     return diff, changed
 
 
-def _differences(path: tuple[str, ...], before: Any, after: Any) -> Iterator[tuple[str, ...]]:
+def _differences(sets: frozenset[str], path: tuple[str, ...], before: Any, after: Any) -> Iterator[tuple[str, ...]]:
     """The paths of the leaves where two unequal canonical values differ, as deepdiff names them.
 
     deepdiff spends about 50 µs on each level of an object it walks (40% of the compare at
     10,000 partners), and most of a changed partner is equal. So objects with the same members
     are walked here, into the members that differ only; deepdiff takes two objects with
     different members (where its own rules decide between a member added and a whole object
-    replaced) and two lists; two other values differ as a whole. A change inside `targets` is
-    reported as the whole target set, since a set has no stable index to point at."""
-    if path[-1] == TARGETS:
+    replaced) and two lists; two other values differ as a whole. A change inside a set (`sets`:
+    `targets`) is reported as the whole set, since a set has no stable index to point at."""
+    if path[-1] in sets:
         yield path
     elif isinstance(before, dict) and isinstance(after, dict) and before.keys() == after.keys():
         for key, value in before.items():
             if value != after[key]:
-                yield from _differences((*path, key), value, after[key])
+                yield from _differences(sets, (*path, key), value, after[key])
     elif isinstance(before, (dict, list)) and type(before) is type(after):
         from deepdiff import DeepDiff  # 0.1 s of imports, paid only where two objects or lists differ
 
         for levels in DeepDiff(before, after, view="tree").values():
             for level in levels:
                 found = (*path, *(str(step) for step in level.path(output_format="list")))
-                yield found[: found.index(TARGETS) + 1] if TARGETS in found else found
+                cut = next((index for index, step in enumerate(found) if step in sets), None)
+                yield found if cut is None else found[: cut + 1]
     else:
         yield path
 

@@ -110,7 +110,7 @@ def classify(change: Change, inherited: Mapping[str, Any] = _NOTHING) -> Risk:
     (`plan.inherited[change.resource]`), empty for a type that inherits nothing."""
     rtype = REGISTRY_BY_NAME.get(change.resource)
     if change.action == "delete":
-        pruned = rtype is not None and rtype.parent is None  # only prune deletes a top-level resource
+        pruned = rtype is not None and not rtype.parents  # only prune deletes a top-level resource
         return Risk("delete", ("pruned: no policy file" if pruned else "no policy file declares it",))
     reasons = () if rtype is None else tuple(_grants(rtype, change, inherited))
     if reasons:

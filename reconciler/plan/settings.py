@@ -44,7 +44,7 @@ def _tool_settings(desired: Desired) -> Iterator[PolicySetting]:
     """A file's `xtap:` key once, under the resource the file declares (a nested identity sync
     shares its partner's key)."""
     for address, instance in sorted(desired.instances.items()):
-        if REGISTRY_BY_NAME[address.resource].parent is not None:
+        if REGISTRY_BY_NAME[address.resource].parents:
             continue
         tool = instance.tool.model_dump(include=set(TOOL_SETTINGS), exclude_defaults=True, mode="json")
         for name in TOOL_SETTINGS:

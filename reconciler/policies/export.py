@@ -6,12 +6,15 @@ partner's "inherit", the default's documented system values, a template's unconf
 state), in canonical form (`canonical.py`): that is exactly what the planner compares, so the
 folder plans clean, and sorted target sets keep a re-export from churning.
 
-Re-exporting over a folder edits it rather than replacing it: a partner keeps the file that
-declares its tenantId, a property whose file value already means the live one is left as
-written, and only the properties that differ are changed, through ruamel's round-trip
-loader, so hand-written comments and key order survive. Files that no longer match a live
-partner are reported, never deleted: deleting policy is a decision for a person.
-What varies by resource type comes from its registry entry.
+Re-exporting over a folder edits it rather than replacing it: an instance keeps the file that
+declares its key, a property whose file value already means the live one is left as written,
+and only the properties that differ are changed, through ruamel's round-trip loader, so
+hand-written comments and key order survive. Files that no longer match a live instance are
+reported, never deleted: deleting policy is a decision for a person.
+What varies by resource type comes from its registry entry, alike for every type: its file or
+folder, its key kind (the key a file starts with, the block its nested types are written in),
+what names its files (`named_by`) and why a service made an instance (`service_made`, marked
+in a comment).
 """
 
 from __future__ import annotations
@@ -35,8 +38,6 @@ from reconciler.core.canonical import canonical_property
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
-from reconciler.core.service import service_made
-from reconciler.policies.load import PARTNERS_DIR
 
 # Comment lines export owns: rewritten on every export, so they stay true (a partner that
 # joins a multitenant organization gets its mark; one in a reset singleton's file goes once
@@ -46,7 +47,7 @@ UNCONFIGURED_MARK = "# Unconfigured: "
 MARKS = (SERVICE_MARK, UNCONFIGURED_MARK)
 # A file name from a display name: short enough for any file system and a terminal line.
 MAX_STEM = 60
-TENANT_PREFIX = 8  # characters of the tenant id that tell two partners of one name apart
+ID_PREFIX = 8  # characters of the id that tell two instances of one name apart
 
 
 class _Delete:
@@ -58,14 +59,14 @@ DELETE = _Delete()
 
 @dataclass(frozen=True)
 class Nested:
-    """Edits inside a nested resource's block (a partner's identitySynchronization)."""
+    """Edits inside a nested type's block (a partner's identitySynchronization), by instance id."""
 
     rtype: ResourceType
-    edits: dict[str, Any]
+    edits: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class Target:
+class ExportedFile:
     """One file export writes: where, and the text it must hold."""
 
     path: Path
@@ -74,9 +75,40 @@ class Target:
 
 
 @dataclass
-class Outcome:
+class WriteSummary:
+    """What `write` did: the files it wrote, and how many already held their text."""
+
     written: list[Path] = field(default_factory=list)
     unchanged: int = 0
+
+
+# The nested instances of one side (live wire bodies, or declared instances), by the instance
+# that holds them, then by type name and id.
+Held = Mapping[Address, Mapping[str, Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Sides:
+    """What export works from: the live tenant and the folder as it stands, each with its
+    nested instances by their holder (so a holder's are found without a scan)."""
+
+    live: Live
+    existing: Desired
+    live_held: Held
+    declared_held: Held
+
+    @classmethod
+    def of(cls, live: Live, existing: Desired) -> Sides:
+        return cls(live, existing, _held(live.instances), _held(existing.instances))
+
+
+def _held(instances: Mapping[Address, Any]) -> Held:
+    held: dict[Address, dict[str, dict[str, Any]]] = {}
+    for address, body in instances.items():
+        parent = REGISTRY_BY_NAME[address.resource].parent_address(address.id)
+        if parent is not None:
+            held.setdefault(parent, {}).setdefault(address.resource, {})[address.id] = body
+    return held
 
 
 class ExportRefused(Exception):
@@ -104,41 +136,47 @@ def exported(rtype: ResourceType, wire: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def document(rtype: ResourceType, resource_id: str, live: Live) -> dict[str, Any]:
+def document(rtype: ResourceType, resource_id: str, sides: Sides) -> dict[str, Any]:
     """A fresh file's content: the key first, then the settings, then nested resources."""
-    wire = live.instances[Address(rtype.name, resource_id)]
-    content: dict[str, Any] = {rtype.key: resource_id} if rtype.key else {}
-    content.update(exported(rtype, wire))
-    for child, nested in _nested(rtype, resource_id, live):
-        content[child.nested_key or ""] = exported(child, nested)
+    key = rtype.key_kind.key_value(resource_id)
+    content: dict[str, Any] = {rtype.key: key} if rtype.key else {}
+    content.update(exported(rtype, sides.live.instances[Address(rtype.name, resource_id)]))
+    for child, present in _nested(rtype, resource_id, sides.live_held):
+        if present:
+            content[child.nested_key or ""] = _block(child, present)
     return content
 
 
-def _nested(rtype: ResourceType, resource_id: str, live: Live) -> Iterator[tuple[ResourceType, dict[str, Any]]]:
+def _nested(rtype: ResourceType, resource_id: str, held: Held) -> Iterator[tuple[ResourceType, Mapping[str, Any]]]:
+    """Each nested type of `rtype` with the instances one of its instances holds, by id."""
+    holds = held.get(Address(rtype.name, resource_id), {})
     for child in (REGISTRY_BY_NAME[name] for name in rtype.children):
-        nested = live.instances.get(Address(child.name, resource_id))
-        if nested is not None:
-            yield child, nested
+        yield child, holds.get(child.name, {})
 
 
-def edits(rtype: ResourceType, resource_id: str, existing: Desired, live: Live) -> dict[str, Any]:
+def _block(child: ResourceType, present: Mapping[str, dict[str, Any]]) -> Any:
+    return child.key_kind.block({child_id: exported(child, wire) for child_id, wire in present.items()})
+
+
+def edits(rtype: ResourceType, resource_id: str, sides: Sides) -> dict[str, Any]:
     """What must change in a file that already declares the instance, by top-level key: a new
-    value, `DELETE`, or `Nested` edits. Empty when the file already says what the tenant holds."""
+    value, `DELETE`, or `Nested` edits. Empty when the file already says what the tenant holds.
+    A nested block whose instances are not the live ones is written anew."""
     address = Address(rtype.name, resource_id)
-    wire = live.instances[address]
-    changes = _property_edits(rtype, existing.instances[address].written, wire)
-    for child in (REGISTRY_BY_NAME[name] for name in rtype.children):
-        key, child_address = child.nested_key or "", Address(child.name, resource_id)
-        declared, present = existing.instances.get(child_address), live.instances.get(child_address)
-        if present is None:
-            if declared is not None:
-                changes[key] = DELETE
-        elif declared is None:
-            changes[key] = exported(child, present)
-        else:
-            inner = _property_edits(child, declared.written, present)
-            if inner:
-                changes[key] = Nested(child, inner)
+    changes = _property_edits(rtype, sides.existing.instances[address].written, sides.live.instances[address])
+    declared_held = dict(_nested(rtype, resource_id, sides.declared_held))
+    for child, present in _nested(rtype, resource_id, sides.live_held):
+        key, declared = child.nested_key or "", declared_held[child]
+        if declared.keys() != present.keys():
+            changes[key] = _block(child, present) if present else DELETE
+            continue
+        inner = {
+            child_id: found
+            for child_id, wire in present.items()
+            if (found := _property_edits(child, declared[child_id].written, wire))
+        }
+        if inner:
+            changes[key] = Nested(child, inner)
     return changes
 
 
@@ -164,7 +202,8 @@ def _apply(rtype: ResourceType, content: CommentedMap, changes: Mapping[str, Any
         if change is DELETE:
             _delete(content, name)
         elif isinstance(change, Nested):
-            _apply(change.rtype, content[name], change.edits)
+            for child_id, inner in change.edits.items():
+                _apply(change.rtype, change.rtype.key_kind.located(content[name], child_id), inner)
         else:
             _merge(rtype, content, name, change)
 
@@ -204,31 +243,31 @@ def _is_scalar(value: Any) -> bool:
 
 
 def slug(name: str) -> str:
-    """A file stem a person finds by the partner's name: lower-case ASCII letters, digits and
+    """A file stem a person finds by the instance's name: lower-case ASCII letters, digits and
     dashes (accents dropped, so "Contoso Bücher" is `contoso-bucher`); empty if nothing is left."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:MAX_STEM].rstrip("-")
 
 
-def partner_paths(names: Mapping[str, str | None], declared: Mapping[str, Path], folder: Path) -> dict[str, Path]:
-    """Each live partner's file. One a file already declares keeps that file, so names are
-    stable across exports. A new one is named from its display name, else its tenant id; a
-    name two new partners share, or one a file already has, gets a short tenant-id suffix, so
-    no partner gets the plain name by the accident of order."""
+def instance_paths(names: Mapping[str, str | None], declared: Mapping[str, Path], folder: Path) -> dict[str, Path]:
+    """Each live instance's file in its type's folder. One a file already declares keeps that
+    file, so names are stable across exports. A new one is named from its name (`named_by`),
+    else its id; a name two new instances share, or one a file already has, gets a short id
+    suffix, so no instance gets the plain name by the accident of order."""
     taken = {path.name.lower() for path in folder.iterdir()} if folder.is_dir() else set()
-    fresh = sorted(tenant for tenant in names if tenant not in declared)
-    stems = {tenant: slug(names[tenant] or "") or tenant for tenant in fresh}
+    fresh = sorted(resource_id for resource_id in names if resource_id not in declared)
+    stems = {resource_id: slug(names[resource_id] or "") or resource_id for resource_id in fresh}
     shared = {stem for stem, count in Counter(stems.values()).items() if count > 1}
     paths = dict(declared)
-    for tenant in fresh:
-        stem = stems[tenant]
-        candidates = [f"{stem}-{tenant[:TENANT_PREFIX]}", tenant]
+    for resource_id in fresh:
+        stem = stems[resource_id]
+        candidates = [f"{stem}-{resource_id[:ID_PREFIX]}", resource_id]
         if stem not in shared:
             candidates.insert(0, stem)
         free = (name for name in _numbered(candidates) if f"{name}.yaml" not in taken)
         name = next(free)
         taken.add(f"{name}.yaml")
-        paths[tenant] = folder / f"{name}.yaml"
+        paths[resource_id] = folder / f"{name}.yaml"
     return paths
 
 
@@ -270,7 +309,7 @@ def _marked(text: str, marks: list[str]) -> str:
 
 def _marks(rtype: ResourceType, wire: Mapping[str, Any], unconfigured: bool) -> list[str]:
     marks = []
-    reason = service_made(wire) if rtype.key else None
+    reason = None if rtype.service_made is None else rtype.service_made(wire)
     if reason is not None:
         marks.append(f"{SERVICE_MARK}{reason}; prune (xtap.yaml) spares it.")
     if unconfigured:
@@ -281,18 +320,18 @@ def _marks(rtype: ResourceType, wire: Mapping[str, Any], unconfigured: bool) -> 
     return marks
 
 
-def target(yaml: YAML, rtype: ResourceType, resource_id: str, path: Path, existing: Desired, live: Live) -> Target:
+def exported_file(yaml: YAML, rtype: ResourceType, resource_id: str, path: Path, sides: Sides) -> ExportedFile:
     """The text `path` must hold: a fresh file, or the existing one with only what differs
     changed (not even reformatted when nothing does)."""
     address = Address(rtype.name, resource_id)
-    before = path.read_text(encoding="utf-8") if address in existing.instances else None
+    before = path.read_text(encoding="utf-8") if address in sides.existing.instances else None
     if before is None:
-        content = document(rtype, resource_id, live)
+        content = document(rtype, resource_id, sides)
         text = _dump(yaml, content) if content else ""
     else:
-        text = _edited(yaml, rtype, before, edits(rtype, resource_id, existing, live))
+        text = _edited(yaml, rtype, before, edits(rtype, resource_id, sides))
     unconfigured = rtype.reset_action is not None and not _has_mapping(text)
-    return Target(path, _marked(text, _marks(rtype, live.instances[address], unconfigured)), before)
+    return ExportedFile(path, _marked(text, _marks(rtype, sides.live.instances[address], unconfigured)), before)
 
 
 def _edited(yaml: YAML, rtype: ResourceType, before: str, changes: Mapping[str, Any]) -> str:
@@ -311,33 +350,33 @@ def _has_mapping(text: str) -> bool:
     return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
 
 
-def targets(live: Live, existing: Desired, folder: Path) -> tuple[list[Target], list[tuple[str, str]]]:
-    """Every file to write, and the files that declare a partner the tenant no longer has."""
+def targets(live: Live, existing: Desired, folder: Path) -> tuple[list[ExportedFile], list[tuple[str, str]]]:
+    """Every file to write, and the files that declare an instance the tenant no longer has."""
     yaml = _yaml()
-    found: list[Target] = []
+    sides = Sides.of(live, existing)
+    found: list[ExportedFile] = []
     stale: list[tuple[str, str]] = []
     for rtype in REGISTRY:
-        if rtype.parent is not None or rtype.name not in live.read:
+        if rtype.parents or rtype.name not in live.read:
             continue  # nested resources live in their parent's file; unread types stay as they are
         if rtype.singleton_id is not None:
-            found.append(target(yaml, rtype, rtype.singleton_id, folder / (rtype.file or ""), existing, live))
+            found.append(exported_file(yaml, rtype, rtype.singleton_id, folder / (rtype.file or ""), sides))
             continue
         declared = {address.id: _file(item.source) for address, item in existing.of(rtype.name).items()}
-        present = live.of(rtype.name)
-        names = {address.id: _display_name(rtype, address.id, live) for address in present}
-        paths = partner_paths(names, declared, folder / PARTNERS_DIR)
-        found.extend(target(yaml, rtype, tenant, paths[tenant], existing, live) for tenant in sorted(names))
-        stale.extend((str(path), tenant) for tenant, path in sorted(declared.items()) if tenant not in names)
+        names = {address.id: _name(rtype, address.id, live) for address in live.of(rtype.name)}
+        paths = instance_paths(names, declared, folder / (rtype.folder or ""))
+        found.extend(exported_file(yaml, rtype, each, paths[each], sides) for each in sorted(names))
+        stale.extend((str(path), each) for each, path in sorted(declared.items()) if each not in names)
     return found, stale
 
 
-def _display_name(rtype: ResourceType, resource_id: str, live: Live) -> str | None:
-    """The name Graph gives the partner, if any: only its identity sync carries one."""
-    for _, nested in _nested(rtype, resource_id, live):
-        name = nested.get("displayName")
-        if isinstance(name, str) and name.strip():
-            return name
-    return None
+def _name(rtype: ResourceType, resource_id: str, live: Live) -> str | None:
+    """The name Graph gives the instance, if any (`named_by`: a partner's is its identity sync's)."""
+    if rtype.named_by is None:
+        return None
+    holder, prop = rtype.named_by
+    name = live.instances.get(Address(holder, resource_id), {}).get(prop)
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def _file(source: str) -> Path:
@@ -345,14 +384,14 @@ def _file(source: str) -> Path:
     return Path(source.rsplit(":", 1)[0])
 
 
-def write(folder: Path, found: list[Target]) -> Outcome:
+def write(folder: Path, found: list[ExportedFile]) -> WriteSummary:
     """Write what changed, each file atomically (a reader sees the old file or the new one,
     never half). Nothing goes through a symbolic link: a link in the folder could point
     anywhere, so every path is checked first and any link refuses the whole export."""
     links = [str(path) for path in _written_paths(folder, found) if path.is_symlink()]
     if links:
         raise ExportRefused(f"{', '.join(links)}: symbolic link(s); xtap export writes no file through a link")
-    outcome = Outcome()
+    outcome = WriteSummary()
     for item in found:
         if item.text == item.before:
             outcome.unchanged += 1
@@ -363,8 +402,8 @@ def write(folder: Path, found: list[Target]) -> Outcome:
     return outcome
 
 
-def _written_paths(folder: Path, found: list[Target]) -> Iterator[Path]:
-    yield folder / PARTNERS_DIR
+def _written_paths(folder: Path, found: list[ExportedFile]) -> Iterator[Path]:
+    yield from (folder / rtype.folder for rtype in REGISTRY if rtype.folder is not None)
     yield from (item.path for item in found if item.text != item.before)
 
 

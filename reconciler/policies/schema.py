@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
+from reconciler.core.keys import NAME, KeyKind, NameInParent, TenantKey
 from reconciler.core.models import (
     FALLBACK_IDENTITY_PROVIDERS,
     GRAPH_NAMESPACE,
@@ -41,7 +42,7 @@ from reconciler.core.models import (
 )
 from reconciler.core.registry import REGISTRY, ResourceType
 from reconciler.core.settings import Settings
-from reconciler.policies.load import PARTNERS_DIR, SETTINGS_FILE, TOOL_KEY, TOOL_KEYS
+from reconciler.policies.load import SETTINGS_FILE, TOOL_KEY, TOOL_KEYS
 
 DIALECT = "http://json-schema.org/draft-07/schema#"
 SUFFIX = ".schema.json"
@@ -87,12 +88,23 @@ def _all_users_only(model: type[BaseModel], generated: Schema) -> Schema:
     return {"allOf": [generated, {"properties": {"targets": ALL_USERS_ONLY}}]}
 
 
+# What each key kind takes as its key property, as JSON Schema.
+KEY_SCHEMAS: dict[type[KeyKind], Schema] = {
+    TenantKey: GUID,
+    NameInParent: {"type": "string", "pattern": f"^{NAME.pattern}$"},
+}
+
 # What a model's validators check on one property, as JSON Schema, keyed by the class that
 # declares the property (a subclass inherits the rule). A rule gets the model and the schema
-# pydantic generated for the property, and returns the property's schema.
+# pydantic generated for the property, and returns the property's schema. Each type's key
+# property comes first, as its key kind has it.
 PROPERTY_RULES: dict[tuple[type[BaseModel], str], Rule] = {
+    **{
+        (rtype.model, rtype.key): _constant(KEY_SCHEMAS[type(rtype.key_kind)])
+        for rtype in REGISTRY
+        if rtype.key is not None
+    },
     (DefaultTenantRestrictions, "usersAndGroups"): _all_users_only,
-    (Partner, "tenantId"): _constant(GUID),
     (Settings, "tenant"): _constant(GUID),
     (MtoTemplate, "templateApplicationLevel"): _constant(TEMPLATE_LEVELS),
     (Target, "target"): _target,
@@ -168,7 +180,7 @@ def schemas() -> dict[str, Schema]:
     found = {
         _name(rtype): _file_schema(rtype.model, _where(rtype), tool_key=True)
         for rtype in REGISTRY
-        if rtype.parent is None  # a nested type lives in its parent's file, and schema
+        if not rtype.parents  # a nested type lives in its parent's file, and schema
     }
     found[Path(SETTINGS_FILE).stem] = _file_schema(Settings, SETTINGS_FILE, tool_key=False)
     return found
@@ -195,7 +207,7 @@ def _name(rtype: ResourceType) -> str:
 
 
 def _where(rtype: ResourceType) -> str:
-    return rtype.file or f"{PARTNERS_DIR}/*.yaml"
+    return rtype.file or f"{rtype.folder}/*.yaml"
 
 
 def _file_schema(model: type[BaseModel], file: str, tool_key: bool) -> Schema:
