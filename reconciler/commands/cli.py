@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # the emulator is imported only when its command runs
     from reconciler.emulator import PatchMode
 
 F = Callable[..., Any]
+# The bearer token, used as is: read here, at the top, and handed down (`Options`).
+ACCESS_TOKEN = "XTAP_ACCESS_TOKEN"
 
 
 def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -99,6 +101,10 @@ def _graph_options(func: F) -> F:
         "cloud's. A host other than the clouds' and loopback needs XTAP_ACCESS_TOKEN [env: XTAP_GRAPH_URL].",
     )(func)
     return _policies_option(func)
+
+
+def _options(policies: Path, graph_url: str | None, cloud: str, timeout: float) -> Options:
+    return Options(policies, graph_url, cloud, timeout, os.environ.get(ACCESS_TOKEN))
 
 
 def _format_option(others: str, markdown: bool = True) -> Callable[[F], F]:
@@ -193,7 +199,7 @@ def plan(
     Example:  xtap plan --out plan.json --format markdown > plan.md
     In a PR:  xtap plan --base-policies base/policies --format markdown > plan.md
     """
-    options = Options(policies, graph_url, cloud, timeout)
+    options = _options(policies, graph_url, cloud, timeout)
     sys.exit(commands.plan(options, fmt, out, detailed_exitcode, base_policies))
 
 
@@ -225,7 +231,7 @@ def apply(
     before applying. Either way the offline guardrails of `xtap check` run first: a rule of
     severity error that fails stops apply before any write, unless --skip-checks.
     """
-    options = Options(policies, graph_url, cloud, timeout)
+    options = _options(policies, graph_url, cloud, timeout)
     sys.exit(commands.apply(options, plan_file, auto_approve, not skip_checks))
 
 
@@ -243,7 +249,7 @@ def show(policies: Path, graph_url: str | None, cloud: str, timeout: float, tena
     \b
     Example:  xtap show 90e29127-71ad-49c7-9ce8-db3f41ea06f1
     """
-    sys.exit(commands.show(Options(policies, graph_url, cloud, timeout), tenant_id, fmt))
+    sys.exit(commands.show(_options(policies, graph_url, cloud, timeout), tenant_id, fmt))
 
 
 @cli.command()
@@ -262,7 +268,7 @@ def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt
     \b
     Example:  xtap drift --attribute --format markdown > drift.md
     """
-    sys.exit(commands.drift(Options(policies, graph_url, cloud, timeout), fmt, attribute))
+    sys.exit(commands.drift(_options(policies, graph_url, cloud, timeout), fmt, attribute))
 
 
 @cli.command()
@@ -284,7 +290,7 @@ def check(policies: Path, graph_url: str | None, cloud: str, timeout: float, liv
     \b
     Example:  xtap check --format sarif > check.sarif
     """
-    sys.exit(commands.check(Options(policies, graph_url, cloud, timeout), live, fmt))
+    sys.exit(commands.check(_options(policies, graph_url, cloud, timeout), live, fmt))
 
 
 @cli.command()
@@ -305,7 +311,7 @@ def export(policies: Path, graph_url: str | None, cloud: str, timeout: float, ou
     \b
     Example:  xtap export --out policies
     """
-    sys.exit(commands.export(Options(policies, graph_url, cloud, timeout), out))
+    sys.exit(commands.export(_options(policies, graph_url, cloud, timeout), out))
 
 
 @cli.command()

@@ -8,7 +8,6 @@ the only module of the reconciler that imports the emulator.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.request
 from collections.abc import Callable
@@ -58,10 +57,8 @@ def run_demo(policies: Path) -> int:
     with Emulator(EmulatorConfig()) as emulator:
         for partner in SAMPLE_PARTNERS:
             emulator.put_partner(partner)
-        os.environ["XTAP_ACCESS_TOKEN"] = emulator.mint_token(
-            roles=("Policy.ReadWrite.CrossTenantAccess",), name="xtap demo"
-        )
-        options = Options(policies, graph_url=emulator.base_url)
+        token = emulator.mint_token(roles=("Policy.ReadWrite.CrossTenantAccess",), name="xtap demo")
+        options = Options(policies, graph_url=emulator.base_url, access_token=token)
         _banner(
             f"A Graph emulator is serving a sample tenant at {emulator.base_url}\n"
             "(Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing;\n"

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -61,12 +61,14 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Options:
     """The options every Graph command shares: where the desired state is, which Graph to use,
-    and how long to wait for it."""
+    how long to wait for it, and the bearer token to use as is (None: azure-identity's).
+    The command line reads the token from the environment; nothing below it does."""
 
     policies: Path
     graph_url: str | None = None
     cloud: str = "global"
     timeout: float = DEFAULT_TIMEOUT
+    access_token: str | None = field(default=None, repr=False)  # a secret: kept out of any repr
 
 
 def say(message: str) -> None:
@@ -297,7 +299,7 @@ def _connect(options: Options, tenant: str | None) -> Graph:
     entering the client refuses a token for any other, before any request."""
     from reconciler.graph.client import connect
 
-    return connect(options.graph_url, options.cloud, options.timeout, tenant)
+    return connect(options.graph_url, options.cloud, options.access_token, options.timeout, tenant)
 
 
 @dataclass(frozen=True)
