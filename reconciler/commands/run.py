@@ -18,11 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlencode
 
 from reconciler.core import signals
 from reconciler.core.address import Address
-from reconciler.core.clouds import DEFAULT_TIMEOUT
+from reconciler.core.clouds import DEFAULT_TIMEOUT, cloud_types
 from reconciler.core.desired import Desired
 from reconciler.core.escape import visible
 from reconciler.core.live import Live
@@ -536,17 +535,14 @@ async def _attributed(graph: Graph, found: Drift) -> Drift:
     """`found` with who changed each drifted resource, from one filtered, paged query of the
     directory audit log (not one per resource). Without the permission, or when Graph refuses
     the query, the drift still stands and the report says why it names no one."""
+    from reconciler.graph.audit import directory_audits
     from reconciler.graph.client import GraphError
     from reconciler.plan.drift import AUDIT_CATEGORIES, attribute, not_attributed
 
     if not found.has_drift:
         return attribute(found, ())
-    since = (datetime.now(UTC) - timedelta(days=AUDIT_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    categories = " or ".join(f"category eq '{category}'" for category in AUDIT_CATEGORIES)
-    options = {"$filter": f"activityDateTime ge {since} and ({categories})", "$top": "999"}
-    query = urlencode(options, safe="$", quote_via=quote)
     try:
-        entries = await graph.get_all(graph.request_info("GET", f"/auditLogs/directoryAudits?{query}"))
+        entries = await directory_audits(graph, AUDIT_CATEGORIES, datetime.now(UTC) - timedelta(days=AUDIT_DAYS))
     except GraphError as exc:
         reason = "the identity lacks AuditLog.Read.All (Graph answered 403)" if exc.status == 403 else str(exc)
         say(f"Warning: attribution was not possible: {reason}")
@@ -565,10 +561,6 @@ def _render_drift(found: Drift, fmt: str) -> str:
 
 # --- export ------------------------------------------------------------------------------------
 
-# The one cloud with every API; the MTO templates' API exists only there:
-# https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get
-GLOBAL_CLOUD = "global"
-
 
 def export(options: Options, out: Path | None = None) -> int:
     """The live tenant written as a policies/ folder (`out`, default --policies) that plans to
@@ -583,7 +575,7 @@ def export(options: Options, out: Path | None = None) -> int:
     existing = _load(folder) if folder.is_dir() else Desired()
     if existing is None:
         return EXIT_ERROR
-    live = _run(_read_everything(options, existing.tenant, _cloud_types(options.cloud)))
+    live = _run(_read_everything(options, existing.tenant, cloud_types(options.cloud)))
     if live is None:
         return EXIT_ERROR
     found, stale = targets(live, existing, folder)
@@ -596,11 +588,6 @@ def export(options: Options, out: Path | None = None) -> int:
         say(f"Stale: {file} declares partner {tenant}, which the tenant no longer has; left as is.")
     say(_exported(live, folder, len(outcome.written), outcome.unchanged))
     return EXIT_OK if _load_exported(folder) else EXIT_ERROR
-
-
-def _cloud_types(cloud: str) -> tuple[str, ...]:
-    """The resource types whose API the cloud has."""
-    return tuple(rtype.name for rtype in REGISTRY if cloud == GLOBAL_CLOUD or not rtype.global_only)
 
 
 async def _read_everything(options: Options, tenant: str | None, types: tuple[str, ...]) -> Live:
@@ -651,7 +638,7 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
         return EXIT_ERROR
     state = None
     if live:
-        state = _run(_read_everything(options, desired.tenant, _cloud_types(options.cloud)))
+        state = _run(_read_everything(options, desired.tenant, cloud_types(options.cloud)))
         if state is None:
             return EXIT_ERROR
     try:
