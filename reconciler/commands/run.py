@@ -12,7 +12,7 @@ import asyncio
 import gc
 import os
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.core import signals
-from reconciler.core.address import Address
+from reconciler.core.address import Address, PropertyPath
 from reconciler.core.clouds import DEFAULT_TIMEOUT, cloud_types
 from reconciler.core.desired import Desired
 from reconciler.core.escape import visible
@@ -49,9 +49,9 @@ from reconciler.render import plan as render
 from reconciler.render import progress
 
 if TYPE_CHECKING:
-    from reconciler.check.engine import Off
+    from reconciler.check.engine import Finding
     from reconciler.graph.client import Graph
-    from reconciler.render.check import Located
+    from reconciler.render.check import Checked, Located
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 T = TypeVar("T")
@@ -425,13 +425,13 @@ def _guarded(desired: Desired, policies: Path) -> bool:
     from reconciler.render import check as render_check
 
     try:
-        found, _ = _findings(desired)
+        checked = _findings(desired)
     except PolicyError as exc:  # a rule of your own that could not be judged
         _say_problems(exc, policies, "nothing was written")
         return False
-    if not render_check.failed(found):
+    if not checked.failed:
         return True
-    failing = [located for located in found if located.finding.fails]
+    failing = [located for located in checked.found if located.finding.fails]
     for located in failing:
         say(f"Error: {render_check.describe(located)}")
     say(
@@ -631,8 +631,6 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
     """Guardrail rules over policies/ and, with `live`, over the tenant as it is (what drifted in
     out of band). Exit 1 when a rule of severity error fails, or on bad input: nothing is
     written, and without `live` nothing is sent to Graph at all."""
-    from reconciler.render import check as render_check
-
     desired = _load(options.policies)
     if desired is None:
         return EXIT_ERROR
@@ -642,29 +640,47 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
         if state is None:
             return EXIT_ERROR
     try:
-        found, off = _findings(desired, state)
+        checked = _findings(desired, state)
     except PolicyError as exc:  # a rule of your own that could not be judged
         _say_problems(exc, options.policies, "the check cannot pass until it is fixed")
         return EXIT_ERROR
-    print(_render_check(found, off, fmt), end="")
-    return EXIT_ERROR if render_check.failed(found) else EXIT_OK
+    print(_render_check(checked, fmt), end="")
+    return EXIT_ERROR if checked.failed else EXIT_OK
 
 
-def _findings(desired: Desired, state: Live | None = None) -> tuple[list[Located], list[Off]]:
+def _findings(desired: Desired, state: Live | None = None) -> Checked:
     """Every finding of the rules in force over `desired` (and `state`), located in its file,
     and the rules turned off: what `xtap check` reports and `xtap apply` must pass. A rule of
     your own that cannot be judged (over its budget, or the CEL library crashed on it) is a
     PolicyError at the rule in xtap.yaml, as one that does not compile is."""
     from reconciler.check.builtin import BUILTIN
     from reconciler.check.engine import RuleStopped, effective_rules, evaluate, subjects
-    from reconciler.render import check as render_check
+    from reconciler.render.check import Checked
 
     rules, off = effective_rules(BUILTIN, desired.rules)
     try:
         judged = evaluate(rules, subjects(desired, state), datetime.now(UTC).date())
     except RuleStopped as exc:
         raise PolicyError([_rule_problem(desired, exc.rule_id, str(exc))]) from None
-    return render_check.locate(judged), off
+    return Checked(_locate(judged), off)
+
+
+def _locate(judged: Iterable[Finding]) -> list[Located]:
+    """Each finding with its position, reading each file with findings once more, in file order
+    and the live tenant's (which no file declares) last."""
+    from reconciler.render.check import Located
+
+    judged = list(judged)
+    paths: dict[str, set[PropertyPath]] = {}
+    for finding in judged:
+        if finding.subject.file is not None:
+            paths.setdefault(finding.subject.file, set()).add(finding.file_path)
+    found = {file: positions(file, wanted) for file, wanted in paths.items()}
+    located = [
+        Located(finding, None if (file := finding.subject.file) is None else (file, *found[file][finding.file_path]))
+        for finding in judged
+    ]
+    return sorted(located, key=lambda item: (item.at is None, item.at or ("", 0, 0)))
 
 
 def _rule_problem(desired: Desired, rule_id: str, message: str) -> Problem:
@@ -674,15 +690,15 @@ def _rule_problem(desired: Desired, rule_id: str, message: str) -> Problem:
     return Problem(file, line, col, message)
 
 
-def _render_check(found: list[Located], off: list[Off], fmt: str) -> str:
+def _render_check(checked: Checked, fmt: str) -> str:
     from importlib.metadata import version
 
     from reconciler.render import check as render_check
 
     if fmt == "json":
-        return render_check.render_json(found, off)
+        return render_check.findings_json(checked)
     if fmt == "sarif":
-        return render_check.render_sarif(found, version("xtap"))
+        return render_check.findings_sarif(checked, version("xtap"))
     if fmt == "github":
-        return render_check.render_github(found)
-    return render_check.render_text(found, off)
+        return render_check.findings_github(checked)
+    return render_check.findings_text(checked)
