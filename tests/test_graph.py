@@ -41,11 +41,8 @@ from reconciler.graph.transport import Refused, _Bounded, http_client, retry_aft
         ("china", "https://microsoftgraph.chinacloudapi.cn/v1.0", "login.chinacloudapi.cn"),
     ],
 )
-def test_a_cloud_sets_host_authority_and_scope_together(
-    cloud: str, base_url: str, authority: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("XTAP_ACCESS_TOKEN", "t")
-    assert connect(None, cloud).base_url == base_url
+def test_a_cloud_sets_host_authority_and_scope_together(cloud: str, base_url: str, authority: str) -> None:
+    assert connect(None, cloud, "t").base_url == base_url
     assert CLOUDS[cloud].authority == authority
     assert CLOUDS[cloud].scope == base_url.removesuffix("/v1.0") + "/.default"
 
@@ -105,29 +102,25 @@ def test_the_token_goes_only_to_the_configured_graph_origin() -> None:
     assert token_for("https://graph.microsoft.us:99999/v1.0/policies") == ""  # nor to a port that is none
 
 
-def test_a_token_from_a_secret_file_loses_its_newline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XTAP_ACCESS_TOKEN", "eyJ.secret.sig\r\n")
-    graph = connect("http://127.0.0.1:9/v1.0", "global")
+def test_a_token_from_a_secret_file_loses_its_newline() -> None:
+    graph = connect("http://127.0.0.1:9/v1.0", "global", "eyJ.secret.sig\r\n")
     assert graph._tokens.issued == {"eyJ.secret.sig"}
 
 
 @pytest.mark.parametrize("value", ["", " \n"])
-def test_an_empty_token_is_an_error_not_a_fallback(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XTAP_ACCESS_TOKEN", value)
+def test_an_empty_token_is_an_error_not_a_fallback(value: str) -> None:
     with pytest.raises(GraphError, match="XTAP_ACCESS_TOKEN is set but empty"):
-        connect("http://127.0.0.1:9/v1.0", "global")
+        connect("http://127.0.0.1:9/v1.0", "global", value)
 
 
-def test_a_malformed_token_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XTAP_ACCESS_TOKEN", "eyJ.sec\nret")
+def test_a_malformed_token_is_refused_without_echoing_it() -> None:
     with pytest.raises(GraphError) as raised:
-        connect("http://127.0.0.1:9/v1.0", "global")
+        connect("http://127.0.0.1:9/v1.0", "global", "eyJ.sec\nret")
     assert "sec" not in str(raised.value) and "XTAP_ACCESS_TOKEN" in str(raised.value)
 
 
-def test_errors_never_carry_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XTAP_ACCESS_TOKEN", "eyJ.secret.sig")
-    graph = connect("http://127.0.0.1:9/v1.0", "global")
+def test_errors_never_carry_the_token() -> None:
+    graph = connect("http://127.0.0.1:9/v1.0", "global", "eyJ.secret.sig")
     leaked = GraphError("Illegal header value b'Bearer eyJ.secret.sig'", method="GET", url="/x")
     assert "eyJ.secret.sig" not in str(graph._scrubbed(leaked))
     assert "eyJ" not in graph._shown("x" * 115 + "eyJ.secret.sig")  # scrubbed before it is clipped

@@ -104,7 +104,7 @@ LAYERS: dict[str, frozenset[str]] = {
     "plan": frozenset({"core"}),
     "graph": frozenset({"core"}),
     "apply": frozenset({"core", "plan", "graph"}),
-    "render": frozenset({"core", "check", "policies", "plan", "apply"}),
+    "render": frozenset({"core", "check", "plan", "apply"}),
     "commands": frozenset({"core", "check", "policies", "plan", "graph", "apply", "render", "emulator"}),
     # The emulator is Graph's stand-in: it shares nothing with the client it tests.
     "emulator": frozenset(),

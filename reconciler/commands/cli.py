@@ -1,27 +1,29 @@
-"""The `xtap` command line: option parsing only; the work is in `commands`."""
+"""The `xtap` command line: option parsing only; the work is in the command modules beside it,
+and `xtap emulator`'s options in `emulator`."""
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from reconciler.commands import run as commands
-from reconciler.commands.run import Options
+from reconciler.commands import apply, check, drift, export, plan, show, validate
+from reconciler.commands.emulator import emulator
+from reconciler.commands.run import Formats, Options, say
 from reconciler.core.bounds import MAX_TIMEOUT
-from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT
+from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, GLOBAL
 from reconciler.core.signals import Interrupted
 
-if TYPE_CHECKING:  # the emulator is imported only when its command runs
-    from reconciler.emulator import PatchMode
-
 F = Callable[..., Any]
+# The bearer token, used as is: read here, at the top, and handed down (`Options`).
+ACCESS_TOKEN = "XTAP_ACCESS_TOKEN"
 
 
 def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -70,7 +72,15 @@ def _from_environment(ctx: click.Context, param: click.Parameter) -> bool:
 
 
 def _graph_options(func: F) -> F:
-    func = click.option(
+    """The options of a command that talks to Graph, handed to it as one `Options`, with the
+    token from the environment."""
+
+    # wraps() keeps the options declared below this one (click holds them on the function).
+    @functools.wraps(func)
+    def with_options(policies: Path, graph_url: str | None, cloud: str, timeout: float, **rest: Any) -> Any:
+        return func(Options(policies, graph_url, cloud, timeout, os.environ.get(ACCESS_TOKEN)), **rest)
+
+    with_options = click.option(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT,
@@ -80,34 +90,33 @@ def _graph_options(func: F) -> F:
         callback=_seconds,
         help="Seconds one request to Graph may take in all: connecting, sending, the whole reply, and "
         f"retries with their Retry-After waits (at most {MAX_TIMEOUT:g}) [env: XTAP_TIMEOUT].",
-    )(func)
-    func = click.option(
+    )(with_options)
+    with_options = click.option(
         "--cloud",
         type=click.Choice(list(CLOUDS)),
-        default="global",
+        default=GLOBAL,
         show_default=True,
         envvar="XTAP_CLOUD",
         callback=_not_empty,
         help="National cloud: sets the Graph host, login authority and token scope together [env: XTAP_CLOUD].",
-    )(func)
-    func = click.option(
+    )(with_options)
+    with_options = click.option(
         "--graph-url",
         envvar="XTAP_GRAPH_URL",
         metavar="URL",
         callback=_not_empty,
         help="Graph v1.0 base URL, e.g. http://127.0.0.1:8765/v1.0 for the emulator; overrides the "
-        "cloud's. A host other than the clouds' and loopback needs XTAP_ACCESS_TOKEN [env: XTAP_GRAPH_URL].",
-    )(func)
-    return _policies_option(func)
+        f"cloud's. A host other than the clouds' and loopback needs {ACCESS_TOKEN} [env: XTAP_GRAPH_URL].",
+    )(with_options)
+    return _policies_option(with_options)
 
 
-def _format_option(others: str, markdown: bool = True) -> Callable[[F], F]:
-    """`--format`: text for people, and the others a command offers."""
-    choices = ["text", "markdown", "json"] if markdown else ["text", "json"]
+def _format_option(formats: Formats[Any], others: str) -> Callable[[F], F]:
+    """`--format`: text for people, and the others the command's report is written in."""
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(choices),
+        type=click.Choice(formats.names),
         default="text",
         show_default=True,
         help=f"text for people, {others}.",
@@ -137,20 +146,20 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command("validate")
 @_policies_option
-def validate(policies: Path) -> None:
+def validate_command(policies: Path) -> None:
     """Check policies/ offline: every problem as file:line:col. Exit 0 valid, 1 invalid."""
-    sys.exit(commands.validate(policies))
+    sys.exit(validate.validate(policies))
 
 
-@cli.command()
+@cli.command("schema")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write one NAME.schema.json per policy file type into this folder instead of printing them.",
 )
-def schema(out: Path | None) -> None:
+def schema_command(out: Path | None) -> None:
     """Print the JSON Schema of every policy file type (partner, default, both MTO templates,
     xtap.yaml), generated from the models xtap validates with. Offline. Exit 0, 1 if --out fails.
 
@@ -159,13 +168,13 @@ def schema(out: Path | None) -> None:
               # yaml-language-server: $schema=../../schemas/partner.schema.json
     CI:       check-jsonschema --schemafile schemas/partner.schema.json policies/partners/*.yaml
     """
-    sys.exit(commands.schema(out))
+    sys.exit(validate.schema(out))
 
 
-@cli.command()
+@cli.command("plan")
 @_graph_options
 @click.option("--out", type=click.Path(path_type=Path), help="Also save the plan as JSON, for `xtap apply PLAN`.")
-@_format_option("markdown for a PR comment, json for machines (documented, versioned)")
+@_format_option(plan.FORMATS, "markdown for a PR comment, json for machines (documented, versioned)")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option(
     "--base-policies",
@@ -173,15 +182,8 @@ def schema(out: Path | None) -> None:
     help="The same policies folder as the base branch has it (read offline): the plan also shows each "
     "setting of xtap.yaml and the xtap: keys that differs from it, before and after, and what it will do.",
 )
-def plan(
-    policies: Path,
-    graph_url: str | None,
-    cloud: str,
-    timeout: float,
-    out: Path | None,
-    fmt: str,
-    detailed_exitcode: bool,
-    base_policies: Path | None,
+def plan_command(
+    options: Options, out: Path | None, fmt: str, detailed_exitcode: bool, base_policies: Path | None
 ) -> None:
     """Show what apply would change. Read-only. Exit 0 ok, 1 error, 2 changes (--detailed-exitcode).
 
@@ -193,11 +195,10 @@ def plan(
     Example:  xtap plan --out plan.json --format markdown > plan.md
     In a PR:  xtap plan --base-policies base/policies --format markdown > plan.md
     """
-    options = Options(policies, graph_url, cloud, timeout)
-    sys.exit(commands.plan(options, fmt, out, detailed_exitcode, base_policies))
+    sys.exit(plan.plan(options, fmt, out, detailed_exitcode, base_policies))
 
 
-@cli.command()
+@cli.command("apply")
 @_graph_options
 @click.argument(
     "plan_file", metavar="[PLAN]", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -208,15 +209,7 @@ def plan(
     is_flag=True,
     help="Apply even where a guardrail of severity error fails (said loudly; for an emergency, not a habit).",
 )
-def apply(
-    policies: Path,
-    graph_url: str | None,
-    cloud: str,
-    timeout: float,
-    plan_file: Path | None,
-    auto_approve: bool,
-    skip_checks: bool,
-) -> None:
+def apply_command(options: Options, plan_file: Path | None, auto_approve: bool, skip_checks: bool) -> None:
     """Converge the tenant. Exit 0 applied, 1 error or partial failure.
 
     With PLAN (from `xtap plan --out`), plan again from policies/ and the tenant, and apply
@@ -225,15 +218,14 @@ def apply(
     before applying. Either way the offline guardrails of `xtap check` run first: a rule of
     severity error that fails stops apply before any write, unless --skip-checks.
     """
-    options = Options(policies, graph_url, cloud, timeout)
-    sys.exit(commands.apply(options, plan_file, auto_approve, not skip_checks))
+    sys.exit(apply.apply(options, plan_file, auto_approve, not skip_checks))
 
 
-@cli.command()
+@cli.command("show")
 @_graph_options
 @click.argument("tenant_id", metavar="[TENANT_ID]", required=False)
-@_format_option("json for programs", markdown=False)
-def show(policies: Path, graph_url: str | None, cloud: str, timeout: float, tenant_id: str | None, fmt: str) -> None:
+@_format_option(show.FORMATS, "json for programs")
+def show_command(options: Options, tenant_id: str | None, fmt: str) -> None:
     """Show the settings in effect for a partner (or every partner): each one its own, or
     inherited from the tenant default, with the value. Read-only; policies/ is not read.
 
@@ -243,18 +235,18 @@ def show(policies: Path, graph_url: str | None, cloud: str, timeout: float, tena
     \b
     Example:  xtap show 90e29127-71ad-49c7-9ce8-db3f41ea06f1
     """
-    sys.exit(commands.show(Options(policies, graph_url, cloud, timeout), tenant_id, fmt))
+    sys.exit(show.show(options, tenant_id, fmt))
 
 
-@cli.command()
+@cli.command("drift")
 @_graph_options
-@_format_option("markdown for a GitHub issue, json for machines (documented, versioned)")
+@_format_option(drift.FORMATS, "markdown for a GitHub issue, json for machines (documented, versioned)")
 @click.option(
     "--attribute",
     is_flag=True,
     help="Name who changed each drifted resource, from the directory audit log (needs AuditLog.Read.All).",
 )
-def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt: str, attribute: bool) -> None:
+def drift_command(options: Options, fmt: str, attribute: bool) -> None:
     """Report what changed behind git's back: resources that differ from their policy file,
     declared ones missing from the tenant, and unmanaged ones. Read-only.
     Exit 0 no drift, 1 error, 2 drift.
@@ -262,21 +254,14 @@ def drift(policies: Path, graph_url: str | None, cloud: str, timeout: float, fmt
     \b
     Example:  xtap drift --attribute --format markdown > drift.md
     """
-    sys.exit(commands.drift(Options(policies, graph_url, cloud, timeout), fmt, attribute))
+    sys.exit(drift.drift(options, fmt, attribute))
 
 
-@cli.command()
+@cli.command("check")
 @_graph_options
 @click.option("--live", is_flag=True, help="Also check the live tenant, which catches what changed out of band.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "sarif", "github"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for machines, sarif for GitHub code scanning, github for workflow annotations.",
-)
-def check(policies: Path, graph_url: str | None, cloud: str, timeout: float, live: bool, fmt: str) -> None:
+@_format_option(check.FORMATS, "json for machines, sarif for GitHub code scanning, github for workflow annotations")
+def check_command(options: Options, live: bool, fmt: str) -> None:
     """Check policies/ against guardrail rules: the built-in baselines and the rules of your own
     in xtap.yaml. Each finding names the rule, why, and the file:line:col at fault. Offline
     unless --live. Exit 0 passed, 1 a rule of severity error fails (or bad input).
@@ -284,17 +269,17 @@ def check(policies: Path, graph_url: str | None, cloud: str, timeout: float, liv
     \b
     Example:  xtap check --format sarif > check.sarif
     """
-    sys.exit(commands.check(Options(policies, graph_url, cloud, timeout), live, fmt))
+    sys.exit(check.check(options, live, fmt))
 
 
-@cli.command()
+@cli.command("export")
 @_graph_options
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder to write (default: the --policies folder); an existing one is updated in place.",
 )
-def export(policies: Path, graph_url: str | None, cloud: str, timeout: float, out: Path | None) -> None:
+def export_command(options: Options, out: Path | None) -> None:
     """Write the live tenant as a policies/ folder that plans to zero changes. Read-only in Graph.
 
     One file per partner in partners/ (named from its identity sync's displayName, else its
@@ -305,210 +290,10 @@ def export(policies: Path, graph_url: str | None, cloud: str, timeout: float, ou
     \b
     Example:  xtap export --out policies
     """
-    sys.exit(commands.export(Options(policies, graph_url, cloud, timeout), out))
+    sys.exit(export.export(options, out))
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
-@click.option(
-    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."
-)
-@click.option("--state", type=click.Path(path_type=Path), help="JSON file holding the tenant; kept across runs.")
-@click.option("--page-size", default=100, show_default=True, help="Partners per page before @odata.nextLink.")
-@click.option(
-    "--patch-mode",
-    type=click.Choice(["replace_top_level", "odata_merge"]),
-    default="replace_top_level",
-    show_default=True,
-    help="How PATCH treats nested objects (undocumented in Graph: both are plausible).",
-)
-@click.option(
-    "--block-all-rule/--no-block-all-rule",
-    default=True,
-    show_default=True,
-    help="Refuse a setting that blocks AllUsers but not AllApplications (Entra's documented rule).",
-)
-@click.option(
-    "--default-all-users-rule/--no-default-all-users-rule",
-    default=True,
-    show_default=True,
-    help="Refuse default tenant restrictions that target users or groups other than AllUsers.",
-)
-@click.option(
-    "--strict-create/--no-strict-create",
-    default=True,
-    show_default=True,
-    help="Refuse in a partner POST the properties Graph documents on update only.",
-)
-@click.option(
-    "--sync-put-replaces", is_flag=True, help="PUT on an existing identity sync policy replaces it (default: 409)."
-)
-@click.option(
-    "--sync-patch/--no-sync-patch",
-    default=True,
-    show_default=True,
-    help="Accept PATCH on an identity sync policy (--no-sync-patch answers 405, as the metadata suggests).",
-)
-@click.option(
-    "--latency",
-    type=float,
-    default=0.0,
-    metavar="SECONDS",
-    help="Wait this long before answering each request, once it is handled (for interrupt tests).",
-)
-@click.option("--throttle-every", type=int, default=0, metavar="N", help="Answer every Nth request 429 (0: never).")
-@click.option(
-    "--throttle-probability",
-    type=float,
-    default=0.0,
-    metavar="P",
-    help="Answer each request 429 with this chance (0 to 1), drawn from --seed.",
-)
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of every random draw (probabilities, jitter, edits)."
-)
-@click.option(
-    "--retry-after", type=float, default=1.0, show_default=True, metavar="SECONDS", help="Retry-After of a 429."
-)
-@click.option(
-    "--latency-jitter",
-    type=float,
-    default=0.0,
-    metavar="SECONDS",
-    help="Add a random 0 to SECONDS to each --latency, drawn from --seed.",
-)
-@click.option("--unavailable-every", type=int, default=0, metavar="N", help="Answer every Nth request 503 (0: never).")
-@click.option(
-    "--unavailable-probability",
-    type=float,
-    default=0.0,
-    metavar="P",
-    help="Answer each request 503 with this chance (0 to 1), drawn from --seed.",
-)
-@click.option(
-    "--drop-every",
-    type=int,
-    default=0,
-    metavar="N",
-    help="Handle every Nth successful request, then close the connection without a reply (0: never).",
-)
-@click.option(
-    "--drop-probability",
-    type=float,
-    default=0.0,
-    metavar="P",
-    help="Lose the reply of each successful request with this chance (0 to 1), drawn from --seed.",
-)
-@click.option(
-    "--write-quota",
-    type=int,
-    default=0,
-    metavar="N",
-    help="Writes per app per --write-quota-window; more are 429 (Graph: 3000 per 150 s; 0: no quota).",
-)
-@click.option(
-    "--write-quota-window",
-    type=float,
-    default=150.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="The window the write quota refills over.",
-)
-@click.option(
-    "--read-lag",
-    type=float,
-    default=0.0,
-    metavar="SECONDS",
-    help="For this long after a write, reads show the resource as it was before.",
-)
-@click.option(
-    "--out-of-band-every",
-    type=int,
-    default=0,
-    metavar="N",
-    help="Before every Nth request, a portal admin flips a partner's inboundTrust.isMfaAccepted (0: never).",
-)
-@click.option(
-    "--tenant-id",
-    metavar="GUID",
-    help="The emulated tenant's id, the tid claim of its tokens (for a policies/ bound by xtap.yaml); "
-    "default: a random one.",
-)
-def emulator(
-    host: str,
-    port: int,
-    state: Path | None,
-    page_size: int,
-    patch_mode: PatchMode,
-    block_all_rule: bool,
-    default_all_users_rule: bool,
-    strict_create: bool,
-    sync_put_replaces: bool,
-    sync_patch: bool,
-    latency: float,
-    throttle_every: int,
-    throttle_probability: float,
-    seed: int,
-    retry_after: float,
-    latency_jitter: float,
-    unavailable_every: int,
-    unavailable_probability: float,
-    drop_every: int,
-    drop_probability: float,
-    write_quota: int,
-    write_quota_window: float,
-    read_lag: float,
-    out_of_band_every: int,
-    tenant_id: str | None,
-) -> None:
-    """Run the local Graph emulator, and print the URL and a token to use with it.
-
-    \b
-    Example:  xtap emulator --state tenant.json
-              export XTAP_GRAPH_URL=http://127.0.0.1:8765/v1.0 XTAP_ACCESS_TOKEN=...
-              xtap plan
-    """
-    from reconciler.emulator import EmulatorConfig, StartError, run_forever
-    from reconciler.graph.tenant import token_tenant
-
-    def ready(base_url: str, token: str) -> None:
-        tenant = token_tenant(token)
-        commands.say(f"Graph emulator for tenant {tenant} listening on {base_url} (Ctrl-C to stop). Use it with:")
-        commands.say(f"  export XTAP_GRAPH_URL={base_url}")
-        commands.say(f"  export XTAP_ACCESS_TOKEN={token}")
-
-    try:
-        config = EmulatorConfig(
-            page_size=page_size,
-            patch_mode=patch_mode,
-            enforce_block_all_rule=block_all_rule,
-            enforce_default_all_users_rule=default_all_users_rule,
-            strict_create=strict_create,
-            sync_put_replaces=sync_put_replaces,
-            sync_patch=sync_patch,
-            state_file=state,
-            latency_s=latency,
-            throttle_every=throttle_every,
-            throttle_probability=throttle_probability,
-            seed=seed,
-            retry_after_s=retry_after,
-            latency_jitter_s=latency_jitter,
-            unavailable_every=unavailable_every,
-            unavailable_probability=unavailable_probability,
-            drop_every=drop_every,
-            drop_probability=drop_probability,
-            write_quota=write_quota,
-            write_quota_window_s=write_quota_window,
-            read_lag_s=read_lag,
-            out_of_band_every=out_of_band_every,
-            tenant_id=tenant_id,
-        )
-    except ValueError as exc:  # the config owns its limits; this only words them as a usage error
-        raise click.UsageError(str(exc)) from None
-    try:
-        run_forever(config, host, port, ready)
-    except StartError as exc:
-        raise click.UsageError(str(exc)) from None
+cli.add_command(emulator)
 
 
 @cli.command()
@@ -532,7 +317,7 @@ def _show_usage_error(exc: click.ClickException) -> None:
         hint = exc.ctx.command.get_help_option(exc.ctx)
         if hint is not None:
             click.echo(f"Try '{exc.ctx.command_path} {hint.opts[0]}' for help.\n", err=True)
-    commands.say(f"Error: {exc.format_message()}")
+    say(f"Error: {exc.format_message()}")
 
 
 def main() -> None:
@@ -544,13 +329,13 @@ def main() -> None:
         _show_usage_error(exc)
         sys.exit(1)
     except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C outside Graph work into Abort
-        commands.say("xtap: interrupted by SIGINT.")
+        say("xtap: interrupted by SIGINT.")
         sys.exit(130)
     except Interrupted as exc:  # Ctrl-C or SIGTERM during Graph work (see `signals`)
-        commands.say(f"xtap: {exc}.")
+        say(f"xtap: {exc}.")
         sys.exit(exc.exit_code)
     except Exception as exc:
         if os.environ.get("XTAP_DEBUG"):
             raise
-        commands.say(f"xtap: internal error: {type(exc).__name__}: {exc} (set XTAP_DEBUG=1 for the traceback)")
+        say(f"xtap: internal error: {type(exc).__name__}: {exc} (set XTAP_DEBUG=1 for the traceback)")
         sys.exit(1)

@@ -1,6 +1,6 @@
 """`xtap demo`: the whole loop against an in-process Graph emulator, nothing to configure.
 
-It runs the same command functions a user runs (`commands`), over real HTTP through
+It runs the same command functions a user runs, over real HTTP through
 msgraph-sdk, against a sample tenant that differs from the repository's policies/. This is
 the only module of the reconciler that imports the emulator.
 """
@@ -8,15 +8,16 @@ the only module of the reconciler that imports the emulator.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.commands import run as commands
-from reconciler.commands.run import EXIT_CHANGES, EXIT_OK, Options
+from reconciler.commands.apply import apply
+from reconciler.commands.plan import plan
+from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Options, say, use_color
+from reconciler.commands.validate import validate
 from reconciler.emulator import Emulator, EmulatorConfig
 
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
@@ -50,30 +51,28 @@ PORTAL_EDIT = {
 
 def run_demo(policies: Path) -> int:
     if not policies.is_dir():
-        commands.say(
+        say(
             f"The demo plans the example policies/ folder of the xtap repository; {policies} "
             "was not found. Run it from the repository root, or pass --policies DIR."
         )
-        return commands.EXIT_ERROR
+        return EXIT_ERROR
     with Emulator(EmulatorConfig()) as emulator:
         for partner in SAMPLE_PARTNERS:
             emulator.put_partner(partner)
-        os.environ["XTAP_ACCESS_TOKEN"] = emulator.mint_token(
-            roles=("Policy.ReadWrite.CrossTenantAccess",), name="xtap demo"
-        )
-        options = Options(policies, graph_url=emulator.base_url)
+        token = emulator.mint_token(roles=("Policy.ReadWrite.CrossTenantAccess",), name="xtap demo")
+        options = Options(policies, graph_url=emulator.base_url, access_token=token)
         _banner(
             f"A Graph emulator is serving a sample tenant at {emulator.base_url}\n"
             "(Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing;\n"
             "the default settings and the MTO template as Graph ships them)."
         )
         steps: list[tuple[str, Callable[[], int], int]] = [
-            ("xtap validate", lambda: commands.validate(policies), EXIT_OK),
-            ("xtap plan", lambda: commands.plan(options), EXIT_OK),
-            ("xtap apply --auto-approve", lambda: commands.apply(options, auto_approve=True), EXIT_OK),
+            ("xtap validate", lambda: validate(policies), EXIT_OK),
+            ("xtap plan", lambda: plan(options), EXIT_OK),
+            ("xtap apply --auto-approve", lambda: apply(options, auto_approve=True), EXIT_OK),
             (
                 "xtap plan --detailed-exitcode    # converged: exit 0",
-                lambda: commands.plan(options, detailed_exitcode=True),
+                lambda: plan(options, detailed_exitcode=True),
                 EXIT_OK,
             ),
             (
@@ -83,7 +82,7 @@ def run_demo(policies: Path) -> int:
             ),
             (
                 "xtap plan --detailed-exitcode    # drift: exit 2",
-                lambda: commands.plan(options, detailed_exitcode=True),
+                lambda: plan(options, detailed_exitcode=True),
                 EXIT_CHANGES,
             ),
         ]
@@ -91,8 +90,8 @@ def run_demo(policies: Path) -> int:
             _banner(f"$ {title}")
             code = step()
             if code != expected:
-                commands.say(f"demo: '{title}' exited {code}, expected {expected}.")
-                return commands.EXIT_ERROR
+                say(f"demo: '{title}' exited {code}, expected {expected}.")
+                return EXIT_ERROR
     _banner(
         "Demo complete: created Contoso and Fabrikam's identity sync, configured Fabrikam, the\n"
         "default settings and the MTO template with minimal writes, left Woodgrove alone, and\n"
@@ -111,7 +110,7 @@ def _portal_edit(emulator: Emulator) -> int:
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request) as response:  # loopback emulator only
-        commands.say(f"PATCH Fabrikam inboundTrust.isMfaAccepted = false -> HTTP {response.status}")
+        say(f"PATCH Fabrikam inboundTrust.isMfaAccepted = false -> HTTP {response.status}")
     return EXIT_OK
 
 
@@ -119,5 +118,5 @@ def _banner(text: str) -> None:
     """The demo's own headings: written directly, since `say` escapes the newlines and the bold
     that these (and only these) are meant to have."""
     sys.stdout.flush()
-    bold = commands.use_color(sys.stderr)
+    bold = use_color(sys.stderr)
     print(f"\n\x1b[1m{text}\x1b[0m" if bold else f"\n{text}", file=sys.stderr, flush=True)

@@ -1,4 +1,5 @@
-"""Where Graph lives in each national cloud, and how long to wait for it.
+"""Where Graph lives in each national cloud, which resource types its API has, and how long to
+wait for it.
 
 Plain data with no SDK behind it, so the command line can list the clouds and show the
 default timeout in `--help` without importing msgraph-sdk.
@@ -9,9 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from reconciler.core.registry import REGISTRY
+
 API_VERSION = "/v1.0"
 # Seconds to wait for Graph to connect or send data, per request (`--timeout`, XTAP_TIMEOUT).
 DEFAULT_TIMEOUT = 30.0
+# The one cloud with every API; the MTO templates' API exists only there:
+# https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get
+GLOBAL = "global"
 
 
 @dataclass(frozen=True)
@@ -38,9 +44,15 @@ class Cloud:
 CLOUDS: dict[str, Cloud] = {
     cloud.name: cloud
     for cloud in (
-        Cloud("global", "https://graph.microsoft.com", "login.microsoftonline.com"),
+        Cloud(GLOBAL, "https://graph.microsoft.com", "login.microsoftonline.com"),
         Cloud("usgov", "https://graph.microsoft.us", "login.microsoftonline.us"),
         Cloud("usgovdod", "https://dod-graph.microsoft.us", "login.microsoftonline.us"),
         Cloud("china", "https://microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn"),
     )
 }
+
+
+def cloud_types(cloud: str) -> tuple[str, ...]:
+    """The resource types whose API the cloud has (`ResourceType.global_only`): what export and
+    `check --live` read there."""
+    return tuple(rtype.name for rtype in REGISTRY if cloud == GLOBAL or not rtype.global_only)

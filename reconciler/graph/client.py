@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -156,13 +155,18 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def connect(
-    graph_url: str | None, cloud_name: str, timeout: float = DEFAULT_TIMEOUT, tenant: str | None = None
+    graph_url: str | None,
+    cloud_name: str,
+    access_token: str | None,
+    timeout: float = DEFAULT_TIMEOUT,
+    tenant: str | None = None,
 ) -> Graph:
-    """The Graph client for the command line's options: `XTAP_ACCESS_TOKEN` if set, otherwise
+    """The Graph client for the command line's options. `access_token` is the bearer token it
+    was given (`XTAP_ACCESS_TOKEN`, read by the command line), used as is; None means
     azure-identity's DefaultAzureCredential against the cloud's authority. With `tenant`, the
     token must be that tenant's (checked on entering, before any request)."""
     cloud = CLOUDS[cloud_name]
-    token = _static_token(os.environ.get("XTAP_ACCESS_TOKEN"))
+    token = _static_token(access_token)
     return Graph(cloud.base_url if graph_url is None else graph_url, cloud, token, timeout, tenant)
 
 

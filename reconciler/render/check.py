@@ -1,6 +1,6 @@
 """`xtap check`'s findings as text, JSON, SARIF 2.1.0 (GitHub code scanning) and GitHub workflow
-annotations. Each finding points at the `file:line:col` of the property at fault; positions
-are looked up here, only in the files that have findings. Everything from outside (file
+annotations. Each finding comes located (`Located`): the command has looked up the
+`file:line:col` of the property at fault, so this only writes. Everything from outside (file
 names, values, the messages of rules from xtap.yaml) goes through `escape.visible`, and each
 format's own escapes after it: SARIF's for its message strings (where `[text](uri)` is a link
 and `{0}` a placeholder) and its URIs, the runner's for annotations.
@@ -9,7 +9,6 @@ and `{0}` a placeholder) and its URIs, the runner's for annotations.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from urllib.parse import quote
 
 from reconciler.check.engine import LIVE, Finding, Off, Rule
 from reconciler.core.escape import visible
-from reconciler.policies.load import positions
 
 FORMAT_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -33,19 +31,18 @@ class Located:
     at: tuple[str, int, int] | None
 
 
-def locate(findings: Iterable[Finding]) -> list[Located]:
-    """Each finding with its position, reading each file with findings once more."""
-    findings = list(findings)
-    paths: dict[str, set[Any]] = {}
-    for finding in findings:
-        if finding.subject.file is not None:
-            paths.setdefault(finding.subject.file, set()).add(finding.file_path)
-    found = {file: positions(file, wanted) for file, wanted in paths.items()}
-    located = [
-        Located(finding, None if (file := finding.subject.file) is None else (file, *found[file][finding.file_path]))
-        for finding in findings
-    ]
-    return sorted(located, key=lambda item: (item.at is None, item.at or ("", 0, 0)))
+@dataclass(frozen=True)
+class Checked:
+    """What a check found, in file order (findings on the live tenant last), and the rules
+    turned off: the report every format writes."""
+
+    found: list[Located]
+    off: list[Off]
+
+    @property
+    def failed(self) -> bool:
+        """Whether a finding fails the check (`Finding.fails`): what exits 1, and stops apply."""
+        return any(located.finding.fails for located in self.found)
 
 
 def _what(finding: Finding) -> str:
@@ -74,42 +71,38 @@ def describe(located: Located) -> str:
     return visible(f"{_place(located)}: {level} [{rule.id}] {_what(finding)}")
 
 
-def render_text(found: list[Located], off: list[Off]) -> str:
+def findings_text(checked: Checked) -> str:
     lines: list[str] = []
-    for located in found:
+    for located in checked.found:
         finding, rule = located.finding, located.finding.rule
         lines.append(describe(located))
         status = _status(finding)
         lines.extend(visible(f"    {text}") for text in (status, f"why: {rule.reason} ({rule.source})") if text)
         if rule.adjusted:
             lines.append(visible(f"    severity set in xtap.yaml: {rule.adjusted}"))
-    lines.extend(visible(f"off: {rule.id} ({rule.reason})") for rule in off)
-    lines.append(_summary(found, off))
+    lines.extend(visible(f"off: {rule.id} ({rule.reason})") for rule in checked.off)
+    lines.append(_summary(checked))
     return "\n".join(lines) + "\n"
 
 
-def _summary(found: list[Located], off: list[Off]) -> str:
+def _summary(checked: Checked) -> str:
     counts = {level: 0 for level in (*SARIF_LEVEL, "waived")}
-    for located in found:
+    for located in checked.found:
         finding = located.finding
         counts["waived" if finding.waiver is not None else finding.rule.severity] += 1
     shown = ", ".join(
         f"{count} {level}" if level == "waived" else f"{count} {level}(s)" for level, count in counts.items()
     )
-    verdict = "failed" if failed(found) else "passed"
-    return f"Check {verdict}: {shown}; {len(off)} rule(s) off."
+    verdict = "failed" if checked.failed else "passed"
+    return f"Check {verdict}: {shown}; {len(checked.off)} rule(s) off."
 
 
-def failed(found: list[Located]) -> bool:
-    return any(located.finding.fails for located in found)
-
-
-def render_json(found: list[Located], off: list[Off]) -> str:
+def findings_json(checked: Checked) -> str:
     report = {
         "formatVersion": FORMAT_VERSION,
-        "passed": not failed(found),
-        "findings": [_json_finding(located) for located in found],
-        "off": [{"rule": rule.id, "reason": rule.reason} for rule in off],
+        "passed": not checked.failed,
+        "findings": [_json_finding(located) for located in checked.found],
+        "off": [{"rule": rule.id, "reason": rule.reason} for rule in checked.off],
     }
     return json.dumps(report, indent=2) + "\n"
 
@@ -137,9 +130,10 @@ def _json_finding(located: Located) -> dict[str, Any]:
     }
 
 
-def render_sarif(found: list[Located], version: str) -> str:
+def findings_sarif(checked: Checked, version: str) -> str:
     """One run, its rules those that found something; waived findings are suppressed results,
     so code scanning shows them as dismissed, with the reason."""
+    found = checked.found
     rules = list({located.finding.rule.id: located.finding.rule for located in found}.values())
     index = {rule.id: i for i, rule in enumerate(rules)}
     driver = {
@@ -215,12 +209,12 @@ def _uri(file: str) -> str:
     return quote(relative.as_posix())  # a URI reference: a space, `<` or `[` is percent-encoded
 
 
-def render_github(found: list[Located]) -> str:
+def findings_github(checked: Checked) -> str:
     """Workflow annotations, the one output where xtap prints workflow commands on purpose. The
     text is escaped twice: `visible` keeps it on one line, and the runner's own escapes keep
     `%`, `:` and `,` from ending a property or the command early."""
     lines = []
-    for located in found:
+    for located in checked.found:
         finding = located.finding
         if finding.waiver is not None:
             continue  # accepted in review; the text and SARIF reports still list it

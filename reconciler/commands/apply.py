@@ -1,0 +1,187 @@
+"""`xtap apply`: plan now, show the plan, confirm, write, and read back what was written. A
+saved plan is applied only if it is exactly the plan made now, and the guardrails of `xtap
+check` must pass first."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler.commands.check import findings
+from reconciler.commands.planning import Planned, has_errors, plan_with
+from reconciler.commands.run import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Options,
+    connect,
+    on_graph,
+    run_graph,
+    say,
+    say_problems,
+    use_color,
+)
+from reconciler.core.desired import Desired
+from reconciler.plan import file as planfile
+from reconciler.plan.model import Plan
+from reconciler.policies.load import PolicyError
+from reconciler.render import plan as render
+from reconciler.render import progress
+from reconciler.render.check import describe
+
+if TYPE_CHECKING:
+    from reconciler.graph.client import Graph
+
+
+def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False, checks: bool = True) -> int:
+    """Plan now, show it, confirm, apply. With a saved plan, apply it only if it is exactly the
+    plan made now from the same policies/ and the same tenant (see `_apply_saved`). Either way
+    the tenant is read once for the plan, and once more to verify what was written. Unless
+    `checks` is off, the offline guardrails (`xtap check`) must pass first (`_guarded`)."""
+    if not checks:
+        say(
+            "Warning: --skip-checks: the guardrails of xtap check are NOT run; whatever the plan holds "
+            "is applied even where a rule of severity error fails."
+        )
+    if plan_file is not None:
+        try:
+            saved = _read_plan_file(plan_file)
+        except (planfile.PlanFileError, OSError, UnicodeDecodeError) as exc:
+            say(f"Error: {exc}")
+            return EXIT_ERROR
+        code = on_graph(options, lambda graph: _apply_saved(graph, options.policies, saved, plan_file, checks))
+        return EXIT_ERROR if code is None else code
+    planned = on_graph(options, lambda graph: plan_with(graph, options.policies))
+    if planned is None:
+        return EXIT_ERROR
+    fresh = planned.plan
+    print(render.render_text(fresh, use_color(sys.stdout)), end="")
+    if has_errors(fresh) or (checks and not _guarded(planned.desired, options.policies)):
+        return EXIT_ERROR
+    if not fresh.has_changes:
+        say("Nothing to apply.")
+        return EXIT_OK
+    # Asked outside the Graph work, where Ctrl-C simply stops xtap: nothing has been written yet.
+    if not auto_approve and not _confirmed():
+        say("Apply cancelled; nothing was changed.")
+        return EXIT_ERROR
+    code = run_graph(_apply_planned(options, planned))
+    return EXIT_ERROR if code is None else code
+
+
+def _read_plan_file(plan_file: Path) -> Plan:
+    """A saved plan, bounded in size before it is read (it is input like a policy file)."""
+    size = plan_file.stat().st_size
+    if size > planfile.MAX_BYTES:
+        raise planfile.PlanFileError(f"{plan_file}: {size} bytes; a plan file is at most {planfile.MAX_BYTES}")
+    return planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
+
+
+async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Path, checks: bool) -> int:
+    """A saved plan is untrusted input: anyone who can edit the file could retarget a write, add
+    one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
+    tenant, and applies only if the saved plan is exactly that plan; what it sends are the
+    requests it has just computed itself, never bytes from the file."""
+    if saved.graph_url != graph.base_url:
+        say(
+            f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
+            "apply it with the same --graph-url/--cloud, or plan again."
+        )
+        return EXIT_ERROR
+    if saved.tenant != graph.tenant:
+        say(
+            f"Error: {plan_file} was planned for {_tenant(saved.tenant)}, but {policies} is bound to "
+            f"{_tenant(graph.tenant)} (xtap.yaml); nothing was written. Plan again."
+        )
+        return EXIT_ERROR
+    fresh = await plan_with(graph, policies)
+    if has_errors(fresh.plan):
+        return EXIT_ERROR
+    refusal = _saved_plan_refusal(saved, fresh.plan, policies)
+    if refusal is not None:
+        say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
+        return EXIT_ERROR
+    if checks and not _guarded(fresh.desired, policies):
+        return EXIT_ERROR
+    return await _apply_changes(graph, fresh)
+
+
+def _guarded(desired: Desired, policies: Path) -> bool:
+    """Whether the offline guardrails let apply go on: no rule of severity error fails on the
+    desired state (waivers in force count, as in `xtap check`). Apply is where a failing check
+    must stop, not only the pull request's status: a merge does not wait for a red check unless
+    branch protection says so. Otherwise each failing finding is said, and nothing is written."""
+    try:
+        checked = findings(desired)
+    except PolicyError as exc:  # a rule of your own that could not be judged
+        say_problems(exc, policies, "nothing was written")
+        return False
+    if not checked.failed:
+        return True
+    failing = [located for located in checked.found if located.finding.fails]
+    for located in failing:
+        say(f"Error: {describe(located)}")
+    say(
+        f"{len(failing)} guardrail error(s) (xtap check); nothing was written. Fix the files, waive the finding "
+        "in the file's xtap: key, or, knowingly, apply with --skip-checks."
+    )
+    return False
+
+
+def _saved_plan_refusal(saved: Plan, fresh: Plan, policies: Path) -> str | None:
+    """Why `saved` must not be applied, given the plan made now; None if it is the same plan."""
+    if saved.scope != fresh.scope:
+        return f"covers {', '.join(saved.scope)}, but {policies} now manages {', '.join(fresh.scope)}"
+    if saved.live_digest != fresh.live_digest:
+        return "is stale: the tenant changed since it was planned"
+    difference = planfile.difference(saved, fresh)
+    return None if difference is None else f"is not the plan xtap makes from {policies} and the tenant: {difference}"
+
+
+def _tenant(tenant: str | None) -> str:
+    return "no tenant" if tenant is None else f"tenant {tenant}"
+
+
+async def _apply_planned(options: Options, planned: Planned) -> int:
+    async with connect(options, planned.plan.tenant) as graph:
+        return await _apply_changes(graph, planned)
+
+
+async def _apply_changes(graph: Graph, planned: Planned) -> int:
+    from reconciler.apply.verify import read_back
+    from reconciler.apply.writes import Outcome, apply_plan
+    from reconciler.graph.client import GraphError
+
+    plan = planned.plan
+    if not plan.has_changes:
+        say("Nothing to apply.")
+        return EXIT_OK
+    color = use_color(sys.stdout)
+    with progress.applying(len(plan.changes)) as advance:
+
+        def reported(outcome: Outcome) -> None:
+            print(render.render_outcome(outcome, color), flush=True)
+            advance(1)
+
+        report = await apply_plan(graph, plan, reported)
+    print(render.render_apply_summary(report, color), end="")
+    if report.interrupted:
+        raise asyncio.CancelledError  # reported; now stop as the signal asked (`signals.run`)
+    if report.count("applied"):
+        try:
+            problems = await read_back(graph, report, plan.scope, planned.reads)
+        except GraphError as exc:
+            say(f"Warning: could not read the tenant back to verify the apply: {exc}")
+        else:
+            for problem in problems:
+                say(f"Warning: {problem} (Graph may still be replicating; run xtap plan to check).")
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _confirmed() -> bool:
+    if not sys.stdin.isatty():
+        say("Error: apply needs confirmation; run it in a terminal or pass --auto-approve.")
+        return False
+    print("\nDo you want to perform these actions? Only 'yes' will be accepted: ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip() == "yes"

@@ -1,0 +1,170 @@
+"""`xtap emulator`: the local Graph emulator as a command, its many knobs (faults, latency,
+quotas, Graph's undocumented behaviours) only parsed here; `emulator.EmulatorConfig` owns their
+limits and meaning."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from reconciler.commands.run import say
+
+if TYPE_CHECKING:  # the emulator is imported only when its command runs
+    from reconciler.emulator import PatchMode
+
+F = Callable[..., Any]
+
+
+def _rule(name: str, text: str) -> Callable[[F], F]:
+    """A behaviour of Graph's, emulated unless turned off (`--no-NAME`)."""
+    return click.option(f"--{name}/--no-{name}", default=True, show_default=True, help=text)
+
+
+def _count(name: str, text: str) -> Callable[[F], F]:
+    """A number of requests; 0 turns it off."""
+    return click.option(f"--{name}", type=int, default=0, metavar="N", help=text)
+
+
+def _chance(name: str, text: str) -> Callable[[F], F]:
+    """A fault with a chance from 0 to 1, drawn from --seed."""
+    return click.option(f"--{name}", type=float, default=0.0, metavar="P", help=text)
+
+
+def _wait(name: str, text: str) -> Callable[[F], F]:
+    """A delay in seconds, none by default."""
+    return click.option(f"--{name}", type=float, default=0.0, metavar="SECONDS", help=text)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."
+)
+@click.option("--state", type=click.Path(path_type=Path), help="JSON file holding the tenant; kept across runs.")
+@click.option("--page-size", default=100, show_default=True, help="Partners per page before @odata.nextLink.")
+@click.option(
+    "--patch-mode",
+    type=click.Choice(["replace_top_level", "odata_merge"]),
+    default="replace_top_level",
+    show_default=True,
+    help="How PATCH treats nested objects (undocumented in Graph: both are plausible).",
+)
+@_rule("block-all-rule", "Refuse a setting that blocks AllUsers but not AllApplications (Entra's documented rule).")
+@_rule("default-all-users-rule", "Refuse default tenant restrictions that target users or groups other than AllUsers.")
+@_rule("strict-create", "Refuse in a partner POST the properties Graph documents on update only.")
+@click.option(
+    "--sync-put-replaces", is_flag=True, help="PUT on an existing identity sync policy replaces it (default: 409)."
+)
+@_rule("sync-patch", "Accept PATCH on an identity sync policy (--no-sync-patch answers 405, as the metadata suggests).")
+@_wait("latency", "Wait this long before answering each request, once it is handled (for interrupt tests).")
+@_count("throttle-every", "Answer every Nth request 429 (0: never).")
+@_chance("throttle-probability", "Answer each request 429 with this chance (0 to 1), drawn from --seed.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of every random draw (probabilities, jitter, edits)."
+)
+@click.option(
+    "--retry-after", type=float, default=1.0, show_default=True, metavar="SECONDS", help="Retry-After of a 429."
+)
+@_wait("latency-jitter", "Add a random 0 to SECONDS to each --latency, drawn from --seed.")
+@_count("unavailable-every", "Answer every Nth request 503 (0: never).")
+@_chance("unavailable-probability", "Answer each request 503 with this chance (0 to 1), drawn from --seed.")
+@_count("drop-every", "Handle every Nth successful request, then close the connection without a reply (0: never).")
+@_chance("drop-probability", "Lose the reply of each successful request with this chance (0 to 1), drawn from --seed.")
+@_count("write-quota", "Writes per app per --write-quota-window; more are 429 (Graph: 3000 per 150 s; 0: no quota).")
+@click.option(
+    "--write-quota-window",
+    type=float,
+    default=150.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="The window the write quota refills over.",
+)
+@_wait("read-lag", "For this long after a write, reads show the resource as it was before.")
+@_count(
+    "out-of-band-every",
+    "Before every Nth request, a portal admin flips a partner's inboundTrust.isMfaAccepted (0: never).",
+)
+@click.option(
+    "--tenant-id",
+    metavar="GUID",
+    help="The emulated tenant's id, the tid claim of its tokens (for a policies/ bound by xtap.yaml); "
+    "default: a random one.",
+)
+def emulator(
+    host: str,
+    port: int,
+    state: Path | None,
+    page_size: int,
+    patch_mode: PatchMode,
+    block_all_rule: bool,
+    default_all_users_rule: bool,
+    strict_create: bool,
+    sync_put_replaces: bool,
+    sync_patch: bool,
+    latency: float,
+    throttle_every: int,
+    throttle_probability: float,
+    seed: int,
+    retry_after: float,
+    latency_jitter: float,
+    unavailable_every: int,
+    unavailable_probability: float,
+    drop_every: int,
+    drop_probability: float,
+    write_quota: int,
+    write_quota_window: float,
+    read_lag: float,
+    out_of_band_every: int,
+    tenant_id: str | None,
+) -> None:
+    """Run the local Graph emulator, and print the URL and a token to use with it.
+
+    \b
+    Example:  xtap emulator --state tenant.json
+              export XTAP_GRAPH_URL=http://127.0.0.1:8765/v1.0 XTAP_ACCESS_TOKEN=...
+              xtap plan
+    """
+    from reconciler.emulator import EmulatorConfig, StartError, run_forever
+    from reconciler.graph.tenant import token_tenant
+
+    def ready(base_url: str, token: str) -> None:
+        tenant = token_tenant(token)
+        say(f"Graph emulator for tenant {tenant} listening on {base_url} (Ctrl-C to stop). Use it with:")
+        say(f"  export XTAP_GRAPH_URL={base_url}")
+        say(f"  export XTAP_ACCESS_TOKEN={token}")
+
+    try:
+        config = EmulatorConfig(
+            page_size=page_size,
+            patch_mode=patch_mode,
+            enforce_block_all_rule=block_all_rule,
+            enforce_default_all_users_rule=default_all_users_rule,
+            strict_create=strict_create,
+            sync_put_replaces=sync_put_replaces,
+            sync_patch=sync_patch,
+            state_file=state,
+            latency_s=latency,
+            throttle_every=throttle_every,
+            throttle_probability=throttle_probability,
+            seed=seed,
+            retry_after_s=retry_after,
+            latency_jitter_s=latency_jitter,
+            unavailable_every=unavailable_every,
+            unavailable_probability=unavailable_probability,
+            drop_every=drop_every,
+            drop_probability=drop_probability,
+            write_quota=write_quota,
+            write_quota_window_s=write_quota_window,
+            read_lag_s=read_lag,
+            out_of_band_every=out_of_band_every,
+            tenant_id=tenant_id,
+        )
+    except ValueError as exc:  # the config owns its limits; this only words them as a usage error
+        raise click.UsageError(str(exc)) from None
+    try:
+        run_forever(config, host, port, ready)
+    except StartError as exc:
+        raise click.UsageError(str(exc)) from None

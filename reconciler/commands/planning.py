@@ -1,0 +1,91 @@
+"""The plan of policies/ against the tenant as plan, apply and drift make it (`plan_with`: the
+files load while the tenant is read), and the plan errors that stop any write."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.commands.run import collector_paused, say
+from reconciler.core.address import Address
+from reconciler.core.desired import Desired
+from reconciler.core.live import Live
+from reconciler.core.registry import PARTNER
+from reconciler.plan.model import Plan
+from reconciler.plan.planner import Forms, make_plan
+from reconciler.policies.load import PolicyError, Problem, load_policies, workers
+from reconciler.render import progress
+
+if TYPE_CHECKING:
+    from reconciler.graph.client import Graph
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan and the GETs it took: the verifying re-read after apply may cost as much."""
+
+    plan: Plan
+    reads: int
+    desired: Desired  # what the plan was made from: apply's guardrails judge it
+
+
+async def plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planned:
+    """The plan of policies/ against the tenant; without its prune deletes unless `prune`
+    (drift reports unmanaged partners, it does not plan deletes). The files load while the
+    tenant is read (in worker processes when there are many, `load.workers`; else in a
+    thread), so the slower of the two sets the pace, not their sum.
+    Reads may start before a file turns out bad (then they are cancelled); a write never does."""
+    from reconciler.graph.read import folder_scope, read_live, scope
+    from reconciler.plan.ahead import Ahead
+
+    before = graph.request_count
+    reads = folder_scope(policies)
+    ahead = Ahead()
+    with collector_paused(), workers(policies, reserve=1) as pool, progress.reading(PARTNER.name + "s") as on_page:
+
+        def heard(found: dict[Address, dict[str, Any]]) -> None:
+            on_page(sum(1 for address in found if address.resource == PARTNER.name))
+            ahead.read(found)
+
+        reading = asyncio.ensure_future(read_live(graph, reads, heard))
+        try:
+            desired = await asyncio.to_thread(load_policies, policies, True, pool)
+        except BaseException:
+            await _cancelled(reading)
+            raise
+        if not prune:
+            desired = replace(desired, prune=None)
+        # Said once the files are good, so a bad folder's output is exactly validate's.
+        say(f"Reading the live tenant from {graph.base_url} ...")
+        ahead.loaded(desired)
+        live = await reading
+        if desired.tenant != graph.tenant or scope(desired) != reads:
+            raise PolicyError([Problem.whole(policies, "changed while xtap read it; run xtap again")])
+        counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
+        say(f"Read {counts} ({graph.request_count} request(s)).")
+        plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
+        return Planned(plan, graph.request_count - before, desired)
+
+
+async def _cancelled(task: asyncio.Future[Any]) -> None:
+    """Cancel `task` and wait for it to end, keeping whatever it raised: another error won, and
+    this one must not resurface as "Task exception was never retrieved"."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def _compare(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
+    with collector_paused():
+        return make_plan(desired, live, ahead)
+
+
+def has_errors(plan: Plan) -> bool:
+    """Says so when some resource cannot be brought to its file's state. Nothing is applied
+    then, not even the other changes: a half-applied policy is harder to review than none."""
+    for error in plan.errors:
+        say(f"Error: {error.source}: {' '.join(filter(None, (error.resource, error.id)))}: {error.message}")
+    if plan.errors:
+        say(f"{len(plan.errors)} error(s) in the plan; nothing can be applied until they are fixed.")
+    return bool(plan.errors)
