@@ -26,6 +26,7 @@ from reconciler.core.desired import Desired
 from reconciler.plan import file as planfile
 from reconciler.plan.model import Plan
 from reconciler.policies.load import PolicyError
+from reconciler.render import outcome as outcomes
 from reconciler.render import plan as render
 from reconciler.render import progress
 from reconciler.render.check import describe
@@ -161,11 +162,11 @@ async def _apply_changes(graph: Graph, planned: Planned) -> int:
     with progress.applying(len(plan.changes)) as advance:
 
         def reported(outcome: Outcome) -> None:
-            print(render.render_outcome(outcome, color), flush=True)
+            print(outcomes.render_outcome(outcome, color), flush=True)
             advance(1)
 
         report = await apply_plan(graph, plan, reported)
-    print(render.render_apply_summary(report, color), end="")
+    print(outcomes.render_apply_summary(report, color), end="")
     if report.interrupted:
         raise asyncio.CancelledError  # reported; now stop as the signal asked (`signals.run`)
     if report.count("applied"):

@@ -8,10 +8,10 @@ from reconciler.core.address import Address
 from reconciler.core.models import is_guid
 from reconciler.core.registry import DEFAULT, PARTNER
 from reconciler.plan.effective import Setting, effective
-from reconciler.render import plan as render
+from reconciler.render.show import render_show, render_show_json
 
 Shown = list[tuple[Address, tuple[Setting, ...]]]
-FORMATS = Formats[Shown](colored={"text": render.render_show}, plain={"json": render.render_show_json})
+FORMATS = Formats[Shown](colored={"text": render_show}, plain={"json": render_show_json})
 
 
 def show(options: Options, tenant_id: str | None = None, fmt: str = "text") -> int:

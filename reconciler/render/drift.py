@@ -20,13 +20,8 @@ from reconciler.core.escape import markdown_text, visible
 from reconciler.plan.drift import KINDS, Drift, Drifted, Kind, LastChange
 from reconciler.plan.model import Action
 from reconciler.render.markdown import MARKDOWN_LIMIT, Block, count_table, fit
-from reconciler.render.plan import (
-    BOLD,
-    md_diff_row,
-    md_id,
-    quantity,
-    text_entry,
-)
+from reconciler.render.plan import md_diff_row, md_id, text_entry
+from reconciler.render.terminal import BOLD, quantity
 
 FORMAT_VERSION = 1
 _SYMBOLS: dict[Kind, str] = {"changed": "~", "missing": "-", "unmanaged": "+"}

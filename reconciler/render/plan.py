@@ -13,18 +13,15 @@ they are.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from reconciler.core.address import Address
 from reconciler.core.escape import markdown_text, visible
 from reconciler.core.request import Request
 from reconciler.plan import file as planfile
-from reconciler.plan.effective import Setting
 from reconciler.plan.model import (
     ACTIONS,
     SETTINGS_SCOPE,
@@ -38,24 +35,29 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.risk import CLASSES, Risk, by_risk, classify
 from reconciler.render.markdown import MARKDOWN_LIMIT, Block, count_table, fit
-
-if TYPE_CHECKING:  # apply imports msgraph-sdk; rendering must not pay for that import
-    from reconciler.apply.writes import ApplyReport, Outcome, Status
-
+from reconciler.render.terminal import (
+    BOLD,
+    DIM,
+    GREEN,
+    RED,
+    SHOW_WIDTH,
+    Paint,
+    clip,
+    painter,
+    printable_json,
+    quantity,
+)
 
 SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-", "reset": "!"}
 
 # SGR parameters. Reset is magenta so it stands apart from update's yellow: both change a live
 # resource, but a reset throws away everything set on it.
 _ACTION_SGR: dict[Action, str] = {"create": "32", "update": "33", "delete": "31", "reset": "35"}
-BOLD, _DIM, _RED, _GREEN = "1", "2", "31", "32"
 
 # A value whose compact JSON is longer than this is pretty-printed on the following lines.
 VALUE_WIDTH = 80
 # Request bodies are a reminder of what goes over the wire; the diff above them has the detail.
 BODY_WIDTH = 100
-# `xtap show` prints one setting a line; the JSON format has every value whole.
-SHOW_WIDTH = 140
 
 _INDENT = "    "
 _NULL_NOTE = "inherit default"
@@ -95,12 +97,10 @@ def render_text(plan: Plan, color: bool) -> str:
     result holds no escape sequence at all, so it is safe to write to files and logs.
     """
 
-    def paint(text: str, sgr: str) -> str:
-        return f"\x1b[{sgr}m{text}\x1b[0m" if color else text
-
+    paint = painter(color)
     blocks = [_text_change(change, paint, plan.inherited.get(change.resource, {})) for change in plan.changes]
     if plan.errors:
-        lines = [paint(_ERRORS_TITLE, f"{BOLD};{_RED}")]
+        lines = [paint(_ERRORS_TITLE, f"{BOLD};{RED}")]
         lines += [f"  {_error_line(error)}" for error in plan.errors]
         blocks.append("\n".join(lines))
     if plan.unmanaged:
@@ -115,14 +115,11 @@ def render_text(plan: Plan, color: bool) -> str:
     elif plan.errors:
         blocks.append(paint(_NO_OTHER_CHANGES, BOLD))
     else:
-        blocks.append(paint(_NO_CHANGES, _GREEN))
+        blocks.append(paint(_NO_CHANGES, GREEN))
     return "\n\n".join(blocks) + "\n"
 
 
-_Paint = Callable[[str, str], str]
-
-
-def _text_settings(plan: Plan, paint: _Paint) -> list[str]:
+def _text_settings(plan: Plan, paint: Paint) -> list[str]:
     """The settings changed against the base branch, then those in force: never sent to Graph,
     yet what prune deletes and the guardrails let through."""
     blocks = []
@@ -159,37 +156,37 @@ def _marked(name: str, count: int) -> str:
 
 
 def _setting_value(value: Any) -> str:
-    return "default" if value is None else _clip(_json(value), SHOW_WIDTH)
+    return "default" if value is None else clip(printable_json(value), SHOW_WIDTH)
 
 
-def _text_change(change: Change, paint: _Paint, inherited: Mapping[str, Any]) -> str:
+def _text_change(change: Change, paint: Paint, inherited: Mapping[str, Any]) -> str:
     header = f"{SYMBOLS[change.action]} {visible(change.resource)} {visible(change.id)}"
     if change.source:
         header += f"  ({visible(change.source)})"
     lines = [paint(header, f"{BOLD};{_ACTION_SGR[change.action]}")]
     if change.depends_on:
-        lines.append(_INDENT + paint(f"after {', '.join(visible(str(a)) for a in change.depends_on)}", _DIM))
+        lines.append(_INDENT + paint(f"after {', '.join(visible(str(a)) for a in change.depends_on)}", DIM))
     for entry in change.diff:
         lines += text_entry(change.action, entry, paint, inherited)
-    lines += [_INDENT + paint(_text_request(request), _DIM) for request in change.requests]
+    lines += [_INDENT + paint(_text_request(request), DIM) for request in change.requests]
     return "\n".join(lines)
 
 
-def text_entry(action: Action, entry: DiffEntry, paint: _Paint, inherited: Mapping[str, Any]) -> list[str]:
+def text_entry(action: Action, entry: DiffEntry, paint: Paint, inherited: Mapping[str, Any]) -> list[str]:
     """One diff entry. A create has no `before` and a delete no `after` worth showing, so those
     print the one side that exists, like Terraform's `+ name = value`."""
     path = visible(entry.path)
     if action == "create":
-        return _labelled(f"{_INDENT}{paint('+', _GREEN)} {path} =", _value_lines(entry.after), _GREEN, paint)
+        return _labelled(f"{_INDENT}{paint('+', GREEN)} {path} =", _value_lines(entry.after), GREEN, paint)
     if action == "delete":
-        return _labelled(f"{_INDENT}{paint('-', _RED)} {path} =", _value_lines(entry.before), _RED, paint)
+        return _labelled(f"{_INDENT}{paint('-', RED)} {path} =", _value_lines(entry.before), RED, paint)
     before, after = _value_lines(entry.before, entry.path, inherited), _value_lines(entry.after, entry.path, inherited)
     if len(before) == len(after) == 1:
-        return [f"{_INDENT}{path}: {paint(before[0], _RED)} → {paint(after[0], _GREEN)}"]
+        return [f"{_INDENT}{path}: {paint(before[0], RED)} → {paint(after[0], GREEN)}"]
     return [
         f"{_INDENT}{path}:",
-        *_labelled(f"{_INDENT}  before:", before, _RED, paint),
-        *_labelled(f"{_INDENT}  after:", after, _GREEN, paint),
+        *_labelled(f"{_INDENT}  before:", before, RED, paint),
+        *_labelled(f"{_INDENT}  after:", after, GREEN, paint),
     ]
 
 
@@ -197,7 +194,7 @@ def _null(path: str, inherited: Mapping[str, Any]) -> str:
     """`null`, and what it means where it inherits: a partner's top-level setting takes the
     tenant default's value, which the plan carries. Elsewhere (a template, the default itself,
     a member inside an object) null is just unset."""
-    return f"null ({_NULL_NOTE}: {_json(inherited[path])})" if path in inherited else "null"
+    return f"null ({_NULL_NOTE}: {printable_json(inherited[path])})" if path in inherited else "null"
 
 
 _Quote = Callable[[str], str]
@@ -216,7 +213,7 @@ def _spared(unmanaged: Unmanaged, text: _Quote = visible) -> str:
     return f"  (not pruned: {text(unmanaged.spared)})" if unmanaged.spared else ""
 
 
-def _labelled(label: str, value_lines: list[str], sgr: str, paint: _Paint) -> list[str]:
+def _labelled(label: str, value_lines: list[str], sgr: str, paint: Paint) -> list[str]:
     """`label first-line`, then the rest of a pretty-printed value indented beneath the label."""
     first, *rest = value_lines
     return [f"{label} {paint(first, sgr)}", *(f"{_INDENT}    {paint(line, sgr)}" for line in rest)]
@@ -225,82 +222,18 @@ def _labelled(label: str, value_lines: list[str], sgr: str, paint: _Paint) -> li
 def _value_lines(value: Any, path: str = "", inherited: Mapping[str, Any] = _NOTHING) -> list[str]:
     if value is None:
         return [_null(path, inherited)]
-    compact = _json(value)
-    return [compact] if len(compact) <= VALUE_WIDTH else _json(value, indent=2).split("\n")
+    compact = printable_json(value)
+    return [compact] if len(compact) <= VALUE_WIDTH else printable_json(value, indent=2).split("\n")
 
 
 def _text_request(request: Request) -> str:
     line = f"{visible(request.method)} {visible(request.url)}"
     if request.body is not None:
-        line += f"  {_clip(_json(request.body), BODY_WIDTH)}"
+        line += f"  {clip(printable_json(request.body), BODY_WIDTH)}"
     if request.fallback is not None:
         statuses = "/".join(map(str, request.fallback_statuses))
         line += f"  (if Graph answers {statuses}: {visible(request.fallback.method)} the whole body)"
     return line
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-# --- show ------------------------------------------------------------------------------------------
-
-
-def render_show(shown: list[tuple[Address, tuple[Setting, ...]]], color: bool) -> str:
-    """Each partner's settings in effect, one per line: `own` or `inherited` (from the default),
-    and the value. A reviewer sees at once what a `null` in a policy file really allows."""
-    blocks = []
-    for address, settings in shown:
-        header = f"{visible(address.resource)} {visible(address.id)}"
-        lines = [f"\x1b[{BOLD}m{header}\x1b[0m" if color else header]
-        width = max(len(setting.name) for setting in settings)
-        for setting in settings:
-            origin = f"from {setting.inherited_from}" if setting.inherited_from else "own"
-            value = "null" if setting.value is None else _clip(_json(setting.value), SHOW_WIDTH)
-            lines.append(f"  {setting.name:<{width}}  {origin:<12}  {value}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n" if blocks else "The tenant has no partners.\n"
-
-
-def render_show_json(shown: list[tuple[Address, tuple[Setting, ...]]]) -> str:
-    """The same as JSON: per partner, each setting's value and where it comes from (`null` for
-    the partner's own)."""
-    document = [
-        {
-            "resource": address.resource,
-            "id": address.id,
-            "settings": {s.name: {"value": s.value, "inheritedFrom": s.inherited_from} for s in settings},
-        }
-        for address, settings in shown
-    ]
-    return json.dumps(document, indent=2) + "\n"
-
-
-# --- apply -----------------------------------------------------------------------------------------
-
-
-_STATUS_SGR: dict[Status, str] = {"applied": _GREEN, "failed": _RED, "skipped": "33", "interrupted": "35"}
-
-
-def render_outcome(outcome: Outcome, color: bool) -> str:
-    """One line per change as apply goes: applied, failed (with Graph's error) or skipped."""
-    change = outcome.change
-    line = f"{outcome.status}: {SYMBOLS[change.action]} {visible(change.resource)} {visible(change.id)}"
-    if outcome.error:
-        line += f": {visible(outcome.error)}"
-    return f"\x1b[{_STATUS_SGR[outcome.status]}m{line}\x1b[0m" if color else line
-
-
-def render_apply_summary(report: ApplyReport, color: bool) -> str:
-    """The last line of apply, so a partial failure is plain: counts of applied, failed, skipped."""
-    shown = [status for status in _STATUS_SGR if status != "interrupted" or report.interrupted]
-    counts = ", ".join(f"{report.count(status)} {status}" for status in shown)
-    if report.interrupted:
-        verdict = "Apply interrupted (the interrupted write may or may not have happened; xtap plan shows what is left)"
-    else:
-        verdict = "Apply complete" if report.ok else "Apply incomplete (xtap plan shows what is left)"
-    line = f"{verdict}: {counts}."
-    return f"\x1b[{BOLD}m{line}\x1b[0m\n" if color else line + "\n"
 
 
 # --- markdown --------------------------------------------------------------------------------------
@@ -380,7 +313,7 @@ def _md_cell(text: str) -> str:
 
 
 def _md_setting(value: Any) -> str:
-    return "_default_" if value is None else _md_cell(_clip(_json(value), SHOW_WIDTH))
+    return "_default_" if value is None else _md_cell(clip(printable_json(value), SHOW_WIDTH))
 
 
 def _md_more(count: int) -> str:
@@ -429,7 +362,7 @@ def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any])
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
     if change.requests:
         requests = [planfile.request_dict(r) for r in change.requests]
-        parts.append(_md_fence(_json(requests, indent=2), "json"))
+        parts.append(_md_fence(printable_json(requests, indent=2), "json"))
     parts.append("</details>")
     return "\n\n".join(parts)
 
@@ -464,8 +397,10 @@ def md_diff_row(action: Action, entry: DiffEntry, inherited: Mapping[str, Any]) 
 
 def _md_value(value: Any, path: str, inherited: Mapping[str, Any]) -> str:
     if value is None:
-        return f"`null` _({_NULL_NOTE}: {_md_code(_json(inherited[path]))})_" if path in inherited else "`null`"
-    return _md_code(_json(value))
+        if path not in inherited:
+            return "`null`"
+        return f"`null` _({_NULL_NOTE}: {_md_code(printable_json(inherited[path]))})_"
+    return _md_code(printable_json(value))
 
 
 def _md_unmanaged(unmanaged: Unmanaged) -> str:
@@ -494,18 +429,3 @@ def _md_fence(text: str, language: str) -> str:
 
 def _longest_backtick_run(text: str) -> int:
     return max((len(run) for run in re.findall(r"`+", text)), default=0)
-
-
-# --- shared ----------------------------------------------------------------------------------------
-
-
-def _json(value: Any, indent: int | None = None) -> str:
-    """JSON as written to Graph, readable (non-ASCII kept) and safe to print.
-
-    `json.dumps` escapes C0 controls inside strings, so the only raw newlines are its own line
-    breaks; C1 controls and format characters are escaped line by line."""
-    return "\n".join(visible(line) for line in json.dumps(value, ensure_ascii=False, indent=indent).split("\n"))
-
-
-def quantity(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
