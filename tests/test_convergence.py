@@ -27,6 +27,7 @@ from policy_files import write_policies
 from reconciler.apply.writes import apply_plan, unconfirmed
 from reconciler.core.address import Address
 from reconciler.core.canonical import canonical_property, compared
+from reconciler.core.clouds import CLOUDS
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.registry import (
@@ -39,7 +40,7 @@ from reconciler.core.registry import (
 )
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.emulator.schema import SYSTEM_DEFAULT
-from reconciler.graph.client import CLOUDS, Graph
+from reconciler.graph.client import Graph
 from reconciler.graph.read import read_live, scope
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import make_plan

@@ -26,8 +26,11 @@ from stub_servers import (
 )
 
 from reconciler.core.bounds import MAX_REPLY_BYTES
+from reconciler.core.clouds import CLOUDS
 from reconciler.core.live import Live
-from reconciler.graph.client import CLOUDS, Graph, GraphError, _TokenProvider, connect
+from reconciler.graph.auth import TokenProvider
+from reconciler.graph.client import Graph, connect
+from reconciler.graph.errors import GraphError
 from reconciler.graph.read import read_live
 from reconciler.graph.transport import Refused, _Bounded, http_client, retry_after_seconds
 
@@ -90,7 +93,7 @@ def test_only_a_graph_v1_base_url_and_the_right_host_are_used(
 
 
 def test_the_token_goes_only_to_the_configured_graph_origin() -> None:
-    provider = _TokenProvider("https://graph.microsoft.us/v1.0", "https://graph.microsoft.us/.default", "secret", None)
+    provider = TokenProvider("https://graph.microsoft.us/v1.0", "https://graph.microsoft.us/.default", "secret", None)
 
     def token_for(url: str) -> str:
         return asyncio.run(provider.get_authorization_token(url))

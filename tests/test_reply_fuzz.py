@@ -25,7 +25,8 @@ from reconciler.core.clouds import CLOUDS
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
 from reconciler.core.registry import DEFAULT, PARTNER
-from reconciler.graph.client import Graph, GraphError, nesting
+from reconciler.graph.client import Graph, nesting
+from reconciler.graph.errors import GraphError
 from reconciler.graph.read import page_instances
 from reconciler.plan.planner import make_plan
 from reconciler.render.plan import render_json, render_markdown, render_text

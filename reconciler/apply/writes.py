@@ -52,7 +52,8 @@ from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.core.request import Request
 from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, item_error, send_batch
-from reconciler.graph.client import LOST_ATTEMPTS, ConnectionLost, Graph, GraphError, backoff_delay
+from reconciler.graph.client import LOST_ATTEMPTS, Graph, backoff_delay
+from reconciler.graph.errors import ConnectionLost, GraphError
 from reconciler.graph.transport import retry_after_seconds
 from reconciler.plan.model import Change, Plan
 

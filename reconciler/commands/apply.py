@@ -152,7 +152,7 @@ async def _apply_planned(options: Options, planned: Planned) -> int:
 async def _apply_changes(graph: Graph, planned: Planned) -> int:
     from reconciler.apply.verify import read_back
     from reconciler.apply.writes import Outcome, apply_plan
-    from reconciler.graph.client import GraphError
+    from reconciler.graph.errors import GraphError
 
     plan = planned.plan
     if not plan.has_changes:

@@ -44,7 +44,7 @@ async def _attributed(graph: Graph, found: Drift) -> Drift:
     log. Without the permission, or when Graph refuses the query, the drift still stands and
     the report says why it names no one."""
     from reconciler.graph.audit import directory_audits
-    from reconciler.graph.client import GraphError
+    from reconciler.graph.errors import GraphError
 
     if not found.has_drift:
         return attribute(found, ())

@@ -138,7 +138,7 @@ async def _bound(options: Options, tenant: str | None, work: Callable[[Graph], C
 def run_graph(work: Coroutine[Any, Any, T]) -> T | None:
     """Run a coroutine, turning every expected failure into a message and `None`. Ctrl-C comes
     out as `signals.Interrupted`, for the command line to exit with its code."""
-    from reconciler.graph.client import GraphError
+    from reconciler.graph.errors import GraphError
     from reconciler.plan.file import PlanFileError
 
     try:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.core.request import Request
-from reconciler.graph.client import Graph, GraphError
+from reconciler.graph.client import Graph
+from reconciler.graph.errors import GraphError
 
 MAX_ITEMS = 20  # "JSON batch requests are currently limited to 20 individual requests."
 BATCH_URL = "/$batch"

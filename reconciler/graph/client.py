@@ -23,17 +23,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 from azure.core.exceptions import ClientAuthenticationError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.authentication import (
-    AccessTokenProvider,
-    AllowedHostsValidator,
     BaseBearerTokenAuthenticationProvider,
 )
 from kiota_abstractions.method import Method
@@ -42,60 +38,19 @@ from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from reconciler.core.bounds import MAX_LISTED, MAX_PAGES, MAX_REPLY_DEPTH
-from reconciler.core.clouds import API_VERSION, CLOUDS, DEFAULT_TIMEOUT, Cloud
+from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.core.request import Request
+from reconciler.graph.auth import TokenProvider, checked_base_url, is_absolute_url, static_token
+from reconciler.graph.errors import ConnectionLost, GraphError, clipped, no_token
 from reconciler.graph.tenant import refusal
-from reconciler.graph.transport import NotGraphs, Refused, deadline, http_client, is_loopback
+from reconciler.graph.transport import NotGraphs, Refused, deadline, http_client
 
-READ_PERMISSION = "Policy.Read.All"
-WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
 _ERRORS: dict[str, Any] = {"XXX": ODataError}
-_SHOWN_CHARS = 120  # of a reply or a Graph message in an error: enough to recognise it
 # Attempts at a request whose connection dropped before its reply: a blip, not an outage.
 LOST_ATTEMPTS = 4
 _BACKOFF_BASE_S, _BACKOFF_MAX_S = 0.25, 30.0
-# An azure-identity token is fetched again when it has less than this left (seconds).
-_TOKEN_MARGIN_S = 300.0
 PAGING_HINT = "the list changed while it was read, or the server misbehaves; run xtap again"
 T = TypeVar("T")
-
-
-class GraphError(Exception):
-    """A failed Graph call, with everything needed to act on it (and never the token)."""
-
-    def __init__(
-        self,
-        message: str,
-        status: int | None = None,
-        code: str | None = None,
-        request_id: str | None = None,
-        method: str = "",
-        url: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        self.status, self.code, self.request_id = status, code, request_id
-        self.method, self.url, self.detail = method, url, message
-        self.retry_after = retry_after  # seconds Graph asked to wait before trying again
-        super().__init__(self._describe())
-
-    def _describe(self) -> str:
-        where = f"{self.method} {self.url}: " if self.method else ""
-        status = f"{self.status} {self.code or ''}".strip() + ": " if self.status else ""
-        text = f"{where}{status}{self.detail}"
-        if self.request_id:
-            text += f" (request-id {self.request_id})"
-        if self.status == 403:
-            needed = READ_PERMISSION if self.method == "GET" else WRITE_PERMISSION
-            text += f". The identity needs the {needed} permission (application or delegated)."
-        if self.status == 401:
-            text += ". The access token was refused: check XTAP_ACCESS_TOKEN or the Azure login."
-        return text
-
-
-class ConnectionLost(GraphError):
-    """The connection failed or dropped before Graph's reply came: unlike a timeout (reported,
-    never multiplied: the --timeout contract), worth sending again, though a write may already
-    have been carried out by the attempt whose reply was lost."""
 
 
 def backoff_delay(attempt: int, jitter: float | None = None) -> float:
@@ -103,55 +58,6 @@ def backoff_delay(attempt: int, jitter: float | None = None) -> float:
     that failed together do not come back together. Requests that should go again together
     (a batch's items) share one `jitter` draw (0 to 1)."""
     return min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2**attempt) * (random.random() if jitter is None else jitter)
-
-
-class _TokenProvider(AccessTokenProvider):
-    """Hands out the bearer token, and only to the origin (scheme, host and port) of the Graph
-    base URL: a nextLink pointing anywhere else never gets it. Remembers what it handed out,
-    so error messages can be scrubbed of it."""
-
-    def __init__(self, base_url: str, scope: str, static_token: str | None, credential: Any) -> None:
-        self._origin = _origin(base_url)
-        self._hosts = AllowedHostsValidator([urlsplit(base_url).hostname or ""])
-        self._scope, self._static, self._credential = scope, static_token, credential
-        self.issued: set[str] = {static_token} if static_token else set()
-        self._current: Any = None  # azure-identity's last AccessToken, used until near its expiry
-        # Reads start at once (the partner list and the singletons), and azure-identity does
-        # not share a token fetch between concurrent callers: without this, each would ask
-        # the login host for a token of its own.
-        self._fetching = asyncio.Lock()
-
-    async def get_authorization_token(self, uri: str, additional_authentication_context: Any = None) -> str:
-        if _origin(uri) != self._origin:
-            return ""
-        return await self.token()
-
-    async def token(self) -> str:
-        """The token for the cloud's scope, the one every request to the base URL carries. An
-        azure-identity token is kept until shortly before it expires: some credentials (the
-        Azure CLI's) fetch anew on every call, and a request's deadline starts after its token."""
-        if self._static is not None:
-            return self._static
-        async with self._fetching:  # the first caller fetches; the others get its cached token
-            if self._current is None or self._current.expires_on - time.time() < _TOKEN_MARGIN_S:
-                self._current = await self._credential.get_token(self._scope)
-        token = str(self._current.token)
-        self.issued.add(token)
-        return token
-
-    def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
-        return self._hosts
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, host and port; a URL whose port does not parse (a nextLink can hold anything)
-    has no origin, so it matches none and gets no token."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        return "", "", None
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def connect(
@@ -166,77 +72,8 @@ def connect(
     azure-identity's DefaultAzureCredential against the cloud's authority. With `tenant`, the
     token must be that tenant's (checked on entering, before any request)."""
     cloud = CLOUDS[cloud_name]
-    token = _static_token(access_token)
+    token = static_token(access_token)
     return Graph(cloud.base_url if graph_url is None else graph_url, cloud, token, timeout, tenant)
-
-
-def _static_token(raw: str | None) -> str | None:
-    """The token as a header can carry it. Surrounding whitespace (a trailing newline from a CI
-    secret file) is dropped; anything else unprintable is refused, without echoing the token.
-    Set but empty is an error, not "use azure-identity": in CI it means a secret went missing,
-    and falling back would run under whatever identity the runner happens to have."""
-    if raw is None:
-        return None
-    token = raw.strip()
-    if not token:
-        raise GraphError("XTAP_ACCESS_TOKEN is set but empty; set it to the token, or unset it to use azure-identity")
-    if not _is_bare(token):
-        raise GraphError("XTAP_ACCESS_TOKEN holds spaces or control characters; set it to the bare token")
-    return token
-
-
-def _is_bare(text: str) -> bool:
-    """Printable ASCII without spaces: what a header value or a URL may carry as is."""
-    return all("!" <= char <= "~" for char in text)
-
-
-def _checked_base_url(url: str, cloud: Cloud, explicit_token: bool) -> str:
-    """The Graph base URL, if it is one xtap may send requests (and a token) to.
-
-    Only v1.0: the models, the planner and the emulator follow v1.0, and beta answers the same
-    paths with other shapes. Credentials, queries and fragments have no place in a base URL
-    (and would leak into every request and log line). An azure-identity token is a real
-    tenant's token, so it goes only to the cloud it was issued for, or to loopback (the
-    emulator); any other host must be handed its token explicitly."""
-    parts = urlsplit(url)
-    if "@" in parts.netloc:  # not echoed: it holds a password
-        raise GraphError("Graph URL must not carry user:password@; the token is the only credential xtap sends")
-    shown = repr(_clip(url))
-    if not _is_bare(url):
-        raise GraphError(f"Graph URL {shown} holds spaces or control characters")
-    host = parts.hostname or ""
-    if not host or not _origin(url)[0]:
-        raise GraphError(f"Graph URL {shown} lacks a valid host or port")
-    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
-        raise GraphError(f"Graph URL {shown} must be https (plain http only on loopback)")
-    if "?" in url or "#" in url:
-        raise GraphError(f"Graph URL {shown} must not carry a query or a fragment")
-    if not parts.path.rstrip("/").endswith(API_VERSION):
-        raise GraphError(f"Graph URL {shown} is not a Graph v1.0 base URL (like {cloud.base_url})")
-    owner = next((known for known in CLOUDS.values() if known.host == host), None)
-    if owner is not None and owner != cloud:
-        raise GraphError(
-            f"Graph URL host {host} belongs to the {owner.name} cloud, not to {cloud.name}: "
-            f"the token would be for the wrong cloud; pass --cloud {owner.name}"
-        )
-    if owner is None and not explicit_token and not is_loopback(host):
-        raise GraphError(
-            f"Graph URL host {host} is not Microsoft Graph in a known cloud, so it gets no azure-identity "
-            "token; set XTAP_ACCESS_TOKEN to a token meant for it"
-        )
-    return url.rstrip("/")
-
-
-def _is_absolute_url(text: str) -> bool:
-    """What a nextLink must be before it is followed: httpx and kiota raise plain ValueErrors
-    on less (a port out of range, a missing scheme)."""
-    parts = urlsplit(text)
-    return _is_bare(text) and _origin(text)[0] in ("http", "https") and bool(parts.hostname)
-
-
-def _clip(text: str, limit: int = _SHOWN_CHARS) -> str:
-    """At most `limit` characters of outside text: an error line, not a dump of a reply."""
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class Graph:
@@ -251,7 +88,7 @@ class Graph:
         timeout: float = DEFAULT_TIMEOUT,
         tenant: str | None = None,
     ) -> None:
-        self.base_url = _checked_base_url(base_url, cloud, static_token is not None)
+        self.base_url = checked_base_url(base_url, cloud, static_token is not None)
         self.timeout = timeout
         self.tenant = tenant
         self._credential = None
@@ -259,7 +96,7 @@ class Graph:
             from azure.identity.aio import DefaultAzureCredential
 
             self._credential = DefaultAzureCredential(authority=cloud.authority)
-        self._tokens = _TokenProvider(self.base_url, cloud.scope, static_token, self._credential)
+        self._tokens = TokenProvider(self.base_url, cloud.scope, static_token, self._credential)
         self._http = http_client(self.base_url, timeout)
         self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(self._tokens), self._http)
         self._adapter.base_url = self.base_url
@@ -280,7 +117,7 @@ class Graph:
         try:
             token = await self._tokens.token()
         except ClientAuthenticationError as exc:
-            raise _no_token(exc) from None
+            raise no_token(exc) from None
         refused = refusal(token, tenant)
         if refused is not None:
             raise GraphError(refused)
@@ -320,7 +157,7 @@ class Graph:
             next_link = page.get("@odata.nextLink")
             if next_link is None:
                 return items
-            if not isinstance(next_link, str) or not _is_absolute_url(next_link):
+            if not isinstance(next_link, str) or not is_absolute_url(next_link):
                 raise self.not_graph_reply(info, f"@odata.nextLink {self._shown(str(next_link))!r} is not a URL")
             if next_link in followed:  # a service bug must not become an endless loop
                 raise self.paging_error(first, f"the same @odata.nextLink twice ({self._shown(next_link)!r})")
@@ -343,7 +180,7 @@ class Graph:
         """A request for the SDK's adapter to `url`: relative to the base URL (a registry path),
         or absolute (an `@odata.nextLink`)."""
         info = RequestInformation(Method[method])
-        info.url = url if _is_absolute_url(url) else self.base_url + url
+        info.url = url if is_absolute_url(url) else self.base_url + url
         info.headers.try_add("Accept", "application/json")
         return info
 
@@ -362,7 +199,7 @@ class Graph:
         try:
             await self._tokens.token()
         except ClientAuthenticationError as exc:
-            raise _no_token(exc, method, url) from None
+            raise no_token(exc, method, url) from None
         try:
             async with deadline(self.timeout):
                 return await send()
@@ -426,7 +263,7 @@ class Graph:
     def _shown(self, text: str) -> str:
         """Outside text as an error quotes it: scrubbed before it is clipped, since a clipped
         token is no longer found whole."""
-        return _clip(self._scrub(text))
+        return clipped(self._scrub(text))
 
     async def _send_raw(self, info: RequestInformation) -> bytes | None:
         self.request_count += 1
@@ -457,7 +294,7 @@ class Graph:
             detail = f"the request could not be sent: {self._shown(str(exc))}"
             raise GraphError(detail, method=method, url=url) from None
         except ClientAuthenticationError as exc:
-            raise _no_token(exc, method, url) from None
+            raise no_token(exc, method, url) from None
         return content
 
     def _relative(self, url: str) -> str:
@@ -473,15 +310,6 @@ async def resending(send: Callable[[], Awaitable[T]], attempts: int = LOST_ATTEM
         except ConnectionLost:
             await asyncio.sleep(backoff_delay(attempt))
     return await send()
-
-
-def _no_token(exc: ClientAuthenticationError, method: str = "", url: str = "") -> GraphError:
-    return GraphError(
-        f"cannot get a token from azure-identity: {exc.message}. Set XTAP_ACCESS_TOKEN, or sign "
-        "in (az login, azure/login in GitHub Actions, managed or workload identity).",
-        method=method,
-        url=url,
-    )
 
 
 def _method(info: RequestInformation) -> str:

@@ -22,7 +22,8 @@ from reconciler.core.address import Address
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
-from reconciler.graph.client import Graph, GraphError
+from reconciler.graph.client import Graph
+from reconciler.graph.errors import GraphError
 
 T = TypeVar("T")
 # GETs in flight at once when resources are read one by one.
