@@ -23,6 +23,7 @@ from reconciler.policies.problems import PolicyError, Problem
 # xtap's own settings (docs/policies.md), beside the policy files.
 SETTINGS_FILE = "xtap.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
+JSON_SUFFIX = ".json"
 # Each keyed type's folder of one file per instance.
 KEYED_FOLDERS: Mapping[str, ResourceType] = MappingProxyType(
     {rtype.folder: rtype for rtype in REGISTRY if rtype.folder is not None}
@@ -43,8 +44,8 @@ class Layout:
     reading of xtap.yaml: nothing from outside the folder may get as far as a request to Graph."""
 
     root: Path
-    files: tuple[tuple[Path, ResourceType], ...]
-    settings: Path | None
+    files: tuple[tuple[str, ResourceType], ...]  # each file's path as `str(Path)` writes it
+    settings: str | None
     problems: tuple[Problem, ...]
     links_outside: tuple[Problem, ...]
     types: frozenset[str]  # the resource types it holds a file of
@@ -64,28 +65,29 @@ def read_layout(root: Path | str) -> Layout:
     inside = os.path.realpath(root)
     problems: list[Problem] = []
     links: list[Problem] = []
-    files: list[tuple[Path, ResourceType]] = []
+    files: list[tuple[str, ResourceType]] = []
     settings = None
-    folders: list[Path] = []
-    for path, is_dir in _entries(root, inside, problems, links):
+    folders: list[str] = []
+    top = str(root)
+    for path, name, is_dir in _entries(top, inside, problems, links):
         if is_dir:
-            if path.name in KEYED_FOLDERS:
-                folders.append(path)
+            if name in KEYED_FOLDERS:
+                folders.append(name)
             else:
                 problems.append(Problem.whole(path, f"unknown folder; {_keyed_places()}"))
-        elif path.name in SINGLETON_FILES:
-            files.append((path, SINGLETON_FILES[path.name]))
-        elif path.name == SETTINGS_FILE:
+        elif name in SINGLETON_FILES:
+            files.append((path, SINGLETON_FILES[name]))
+        elif name == SETTINGS_FILE:
             settings = path
-        elif path.suffix.lower() in YAML_SUFFIXES:
+        elif name.lower().endswith(YAML_SUFFIXES):
             problems.append(Problem.whole(path, f"unknown policy file; expected {_expected()}"))
-    for folder in folders:
-        rtype = KEYED_FOLDERS[folder.name]
-        for path, is_dir in _entries(folder, inside, problems, links):
+    for folder_name in folders:
+        rtype = KEYED_FOLDERS[folder_name]
+        for path, name, is_dir in _entries(_child(top, folder_name), inside, problems, links):
             if is_dir:  # never silently skip an instance someone filed in a subfolder
-                message = f"folders inside {folder.name}/ are not read; put {rtype.name} files directly in it"
+                message = f"folders inside {folder_name}/ are not read; put {rtype.name} files directly in it"
                 problems.append(Problem.whole(path, message))
-            elif path.suffix.lower() in YAML_SUFFIXES:
+            elif name.lower().endswith(YAML_SUFFIXES):
                 files.append((path, rtype))
     types = frozenset(rtype.name for _, rtype in files)
     return Layout(root, tuple(files), settings, (*problems, *links), tuple(links), types)
@@ -105,20 +107,29 @@ def _expected() -> str:
     return f"{', '.join([*SINGLETON_FILES, SETTINGS_FILE])} or {keyed}"
 
 
-def _entries(folder: Path, inside: str, problems: list[Problem], links: list[Problem]) -> Iterator[tuple[Path, bool]]:
-    """The folder's entries that may be policies (`_listing`), by name; a JSON file is a
-    problem, since its author surely meant it as one."""
+def _entries(
+    folder: str, inside: str, problems: list[Problem], links: list[Problem]
+) -> Iterator[tuple[str, str, bool]]:
+    """The folder's entries that may be policies (`_listing`), by name, each with its path; a
+    JSON file is a problem, since its author surely meant it as one. Paths and suffixes are
+    worked out on strings: a Path per file was most of the time of listing 10,000."""
+    prefix = _child(folder, "")
     for name, is_dir in sorted(_listing(folder, inside, links)):
-        path = folder / name
-        if path.suffix.lower() == ".json":
+        if name.lower().endswith(JSON_SUFFIX):
+            stem = name[: -len(JSON_SUFFIX)]
             problems.append(
-                Problem.whole(path, f"xtap reads YAML files only; JSON is YAML, so rename it to {path.stem}.yaml")
+                Problem.whole(prefix + name, f"xtap reads YAML files only; JSON is YAML, so rename it to {stem}.yaml")
             )
             continue
-        yield path, is_dir
+        yield prefix + name, name, is_dir
 
 
-def _listing(folder: Path, inside: str, links: list[Problem]) -> list[tuple[str, bool]]:
+def _child(folder: str, name: str) -> str:
+    """What `str(Path(folder) / name)` is, for a `folder` as a Path writes it."""
+    return name if folder == "." else os.path.join(folder, name)
+
+
+def _listing(folder: str, inside: str, links: list[Problem]) -> list[tuple[str, bool]]:
     """The names in `folder` that may be policies, each with whether it is a folder (from the
     directory listing: a `stat` per file was a tenth of validating 10,000). Hidden names
     (`.git`, `.DS_Store`, emacs's `.#x.yaml` lock, vim's `.x.yaml.swp`) and backups (`x.yaml~`)
@@ -136,14 +147,14 @@ def _listing(folder: Path, inside: str, links: list[Problem]) -> list[tuple[str,
             name = entry.name
             if name.startswith(".") or name.endswith("~"):
                 continue
-            if entry.is_symlink() and not _resolves_inside(folder / name, inside):
-                links.append(Problem.whole(folder / name, LINK_OUTSIDE))
+            if entry.is_symlink() and not _resolves_inside(_child(folder, name), inside):
+                links.append(Problem.whole(_child(folder, name), LINK_OUTSIDE))
                 continue
             names.append((name, entry.is_dir()))
     return names
 
 
-def _resolves_inside(path: Path, inside: str) -> bool:
+def _resolves_inside(path: str, inside: str) -> bool:
     """Whether `path`, every link along it followed (links to links, `..` after a link), ends in
     the folder `inside` or below it."""
     real = os.path.realpath(path)

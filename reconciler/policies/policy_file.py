@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -39,19 +38,19 @@ class Loaded:
     declared: list[tuple[Address, DesiredInstance, tuple[int, int]]]
 
 
-def load_file(path: Path, rtype: ResourceType) -> Loaded:
+def load_file(path: str, rtype: ResourceType) -> Loaded:
     problems: list[Problem] = []
     # A singleton's file with only comments declares its unconfigured state (`reset_action`).
     doc = parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
     valid = None if doc is None else _validate(doc, rtype.model, problems)
     if doc is None or valid is None:
-        return Loaded(str(path), problems, [])
+        return Loaded(path, problems, [])
     model, tool = valid
     declared = [
         (address, instance, doc.position((REGISTRY_BY_NAME[address.resource].key or "",)))
         for address, instance in _instances(rtype, model.wire(), doc, tool)
     ]
-    return Loaded(str(path), problems, declared)
+    return Loaded(path, problems, declared)
 
 
 def _validate(doc: Doc, model: type[GraphModel], problems: list[Problem]) -> tuple[Any, ToolKey] | None:

@@ -83,7 +83,7 @@ class Doc:
         return f"{self.file}:{line}"
 
 
-def parse(path: Path, problems: list[Problem], empty_means: dict[str, Any] | None = None) -> Doc | None:
+def parse(path: str | Path, problems: list[Problem], empty_means: dict[str, Any] | None = None) -> Doc | None:
     """The file as a mapping with its top-level positions, or None with its problems added to
     `problems`. `empty_means` is what a file with no document (only comments) holds."""
     file = str(path)
@@ -107,12 +107,12 @@ def parse(path: Path, problems: list[Problem], empty_means: dict[str, Any] | Non
     return None if found else doc  # validating half-read data would only add noise
 
 
-def bounded_read(path: Path) -> bytes:
+def bounded_read(path: str | Path) -> bytes:
     """The file's bytes, at most one past the cap: a partners/x.yaml may be a device or a pipe
     (a link to /dev/zero is refused before, as it leads outside the folder; this holds anyway).
     A regular file is read at its own size (`read(cap)` allocates the whole cap first, which
     was a tenth of validating 10,000 files); anything else only up to the cap."""
-    with path.open("rb", buffering=0) as stream:
+    with open(path, "rb", buffering=0) as stream:
         info = os.fstat(stream.fileno())
         small = stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES
         wanted = info.st_size + 1 if small else MAX_FILE_BYTES + 1
@@ -137,7 +137,7 @@ def positions(file: str, paths: Iterable[PropertyPath]) -> dict[PropertyPath, tu
     wanted = list(paths)
     if not wanted:
         return {}
-    doc = parse(Path(file), [])
+    doc = parse(file, [])
     marked = None if doc is None else every_position(doc)
     return {path: (1, 1) if marked is None else marked.position(path, on_key=True) for path in wanted}
 

@@ -9,10 +9,10 @@ version reads is named as such.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,10 +30,10 @@ from reconciler.policies.reader import Doc, every_position, parse, positions
 LATER_SETTINGS = frozenset({"ignore"})
 
 
-def read_settings(path: Path | None, problems: list[Problem]) -> tuple[Settings, Prune | None, dict[str, str]]:
+def read_settings(path: str | None, problems: list[Problem]) -> tuple[Settings, Prune | None, dict[str, str]]:
     """xtap.yaml, strict like every policy file, with where each of its keys stands; absent, or
     only comments, it binds nothing and prunes nothing."""
-    if path is None or not path.is_file():
+    if path is None or not os.path.isfile(path):
         return Settings(), None, {}
     doc = parse(path, problems, empty_means={})
     if doc is None:

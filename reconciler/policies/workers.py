@@ -60,7 +60,7 @@ def workers(folder: Path | str | Layout, reserve: int = 0) -> Iterator[Executor 
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def load_files(files: Sequence[tuple[Path, ResourceType]], bodies: bool, pool: Executor | None) -> Iterable[Loaded]:
+def load_files(files: Sequence[tuple[str, ResourceType]], bodies: bool, pool: Executor | None) -> Iterable[Loaded]:
     """Each file's outcome, in `files`' order: in `pool` when there is one and the files are
     many, else here, one by one as they are consumed. Without `bodies`, the workers send back
     the declarations without their properties (`xtap validate` needs none)."""
@@ -68,7 +68,7 @@ def load_files(files: Sequence[tuple[Path, ResourceType]], bodies: bool, pool: E
         return (load_file(path, rtype) for path, rtype in files)
     size = -(-len(files) // (8 * (os.cpu_count() or 1)))  # a few chunks a worker: none waits long on the last
     # Names, not objects, cross the pipe: cheaper, and a ResourceType may hold what cannot be pickled.
-    named = [(str(path), rtype.name) for path, rtype in files]
+    named = [(path, rtype.name) for path, rtype in files]
     chunks = [named[start : start + size] for start in range(0, len(named), size)]
     read = functools.partial(_declarations, bodies=bodies)
     return [_unpacked(packed) for chunk in pool.map(read, chunks) for packed in chunk]
@@ -93,7 +93,7 @@ _Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared]]
 def _declarations(files: list[tuple[str, str]], bodies: bool) -> list[_Packed]:
     """A worker's share, (path, resource type) each: each file's problems and declarations, with
     their properties if `bodies`."""
-    return [_packed(load_file(Path(path), REGISTRY_BY_NAME[name]), bodies) for path, name in files]
+    return [_packed(load_file(path, REGISTRY_BY_NAME[name]), bodies) for path, name in files]
 
 
 def _packed(loaded: Loaded, bodies: bool) -> _Packed:
