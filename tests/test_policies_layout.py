@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 import pytest
 
+from reconciler.core.keys import TenantKey
 from reconciler.core.registry import DEFAULT, PARTNER, ResourceType
 from reconciler.graph.read import scope
 from reconciler.policies import layout
@@ -78,7 +79,9 @@ def test_links_outside_are_kept_apart_from_the_other_layout_problems(tmp_path: P
 
 
 def test_a_second_keyed_type_needs_only_its_registry_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rooms = ResourceType(name="room", model=PARTNER.model, path="/rooms/{id}", folder="rooms", key="tenantId")
+    rooms = ResourceType(
+        name="room", model=PARTNER.model, path="/rooms/{key}", key_kind=TenantKey("tenantId"), folder="rooms"
+    )
     monkeypatch.setattr(layout, "KEYED_FOLDERS", MappingProxyType({"partners": PARTNER, "rooms": rooms}))
     root = folder(tmp_path)
     (root / "rooms" / "nested").mkdir(parents=True)

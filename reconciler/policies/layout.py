@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from reconciler.core.registry import PARTNER, REGISTRY, SINGLETON_FILES, ResourceType
+from reconciler.core.registry import REGISTRY, SINGLETON_FILES, ResourceType
 from reconciler.policies.problems import PolicyError, Problem
 
 # xtap's own settings (docs/policies.md), beside the policy files.
@@ -28,7 +28,6 @@ JSON_SUFFIX = ".json"
 KEYED_FOLDERS: Mapping[str, ResourceType] = MappingProxyType(
     {rtype.folder: rtype for rtype in REGISTRY if rtype.folder is not None}
 )
-PARTNERS_DIR = PARTNER.folder or ""
 # A symbolic link is read through only where it resolves inside the policies folder (`_listing`).
 LINK_OUTSIDE = (
     "symbolic link that leads outside the policies folder; xtap reads nothing outside it: copy the file "

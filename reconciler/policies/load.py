@@ -24,7 +24,7 @@ from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.registry import PARTNER, REGISTRY_BY_NAME
 from reconciler.core.settings import Settings
-from reconciler.policies.layout import PARTNERS_DIR, SETTINGS_FILE, Layout, as_layout, read_layout
+from reconciler.policies.layout import SETTINGS_FILE, Layout, as_layout, read_layout
 from reconciler.policies.policy_file import TOOL_KEY, TOOL_KEYS
 from reconciler.policies.problems import PolicyError, Problem
 from reconciler.policies.reader import positions
@@ -32,7 +32,6 @@ from reconciler.policies.settings_file import read_settings, waiver_problems
 from reconciler.policies.workers import load_files, workers
 
 __all__ = [
-    "PARTNERS_DIR",
     "SETTINGS_FILE",
     "TOOL_KEY",
     "TOOL_KEYS",
