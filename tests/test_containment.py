@@ -11,8 +11,8 @@ import pytest
 from conftest import run_xtap
 
 from reconciler.emulator import Emulator
-from reconciler.policies import load
-from reconciler.policies.load import LINK_OUTSIDE, PolicyError, load_policies, load_settings
+from reconciler.policies.layout import LINK_OUTSIDE, read_layout
+from reconciler.policies.load import PolicyError, load_policies, load_settings
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 OTHER = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
@@ -73,7 +73,7 @@ def test_a_partners_folder_that_is_a_link_outside_is_refused_and_never_listed(tm
 
     assert problems(root) == [f"partners:1:1: {LINK_OUTSIDE}"]  # outside/x.yaml would be a syntax error
     assert settings_problems(root) == [f"partners:1:1: {LINK_OUTSIDE}"]
-    assert load._partner_files(root) == 0  # not even counted, to choose whether to fork workers
+    assert read_layout(root).files == ()  # not even counted, to choose whether to fork workers
 
 
 def test_a_link_to_a_link_is_judged_where_it_ends(tmp_path: Path) -> None:
@@ -124,7 +124,7 @@ def test_a_partners_folder_linked_inside_the_folder_is_read(tmp_path: Path) -> N
     (root / "partners").symlink_to(".partners")
 
     assert [address.id for address in load_policies(root).of("partner")] == [TENANT]
-    assert load._partner_files(root) == 1
+    assert len(read_layout(root).files) == 1
 
 
 def test_a_policies_folder_that_is_a_link_is_judged_by_its_real_path(tmp_path: Path) -> None:

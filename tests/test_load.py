@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.policies import load
-from reconciler.policies.load import MAX_FILE_BYTES, PolicyError, load_policies
+from reconciler.policies.load import PolicyError, load_policies
+from reconciler.policies.reader import MAX_FILE_BYTES, bounded_read
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 
@@ -199,4 +199,4 @@ def test_a_file_that_never_ends_is_read_only_up_to_the_limit() -> None:
     """A regular file is read at its own size; anything else only up to one byte past the 1 MiB
     cap. Nothing in a policies folder can lead to /dev/zero any more (a link outside it is
     refused before any read), so the reader is tested on its own: a second line of defence."""
-    assert len(load._bounded_read(Path("/dev/zero"))) == MAX_FILE_BYTES + 1
+    assert len(bounded_read(Path("/dev/zero"))) == MAX_FILE_BYTES + 1

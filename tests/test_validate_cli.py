@@ -10,7 +10,9 @@ import pytest
 from conftest import run_xtap, writes_served
 
 from reconciler.emulator import Emulator
-from reconciler.policies.load import LINK_OUTSIDE, PARALLEL_FILES, PolicyError, load_policies
+from reconciler.policies.layout import LINK_OUTSIDE
+from reconciler.policies.load import PolicyError, load_policies
+from reconciler.policies.workers import PARALLEL_FILES
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 HEAD = f"tenantId: {TENANT}\n"
@@ -293,7 +295,7 @@ def test_template_flags_that_contradict_or_are_reserved(tmp_path: Path, file: st
 
 def test_a_link_to_a_file_that_never_ends_is_not_read(tmp_path: Path) -> None:
     """A link to /dev/zero, which a hostile pull request can add, leads outside the folder: it is
-    refused from the listing, without a byte read (`load._bounded_read` would stop at 1 MiB)."""
+    refused from the listing, without a byte read (`reader.bounded_read` would stop at 1 MiB)."""
     partners = tmp_path / "policies" / "partners"
     partners.mkdir(parents=True)
     (partners / "p.yaml").symlink_to("/dev/zero")

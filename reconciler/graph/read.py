@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from kiota_abstractions.request_information import RequestInformation
 
 from reconciler.core.address import Address
-from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.graph.client import Graph
@@ -30,15 +29,27 @@ T = TypeVar("T")
 READ_CONCURRENCY = 8
 
 
-def scope(desired: Desired) -> tuple[str, ...]:
+class Manages(Protocol):
+    """What `scope` needs to know of a policies folder: whether it manages a resource type. Both
+    the loaded folder (`Desired`) and its layout, before any file is read, tell it
+    (`policies.layout.Layout`)."""
+
+    def manages(self, resource: str) -> bool: ...
+
+
+def scope(folder: Manages) -> tuple[str, ...]:
     """The resource types a plan reads: every keyed type (an unmanaged partner must still be
-    reported), every singleton policies/ manages, and what a managed type inherits from.
+    reported), every singleton the folder manages, and what a managed type inherits from.
     (A nested type is read in its parents' pages.)
+
+    From the folder's layout it is what it will be once the files have loaded, so the reads
+    can start while they load: a singleton is managed exactly when its file is there (a file
+    with only comments declares its reset).
 
     An unmanaged singleton is not read: the MTO templates' API exists only in the global cloud
     (https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get), so a
     national-cloud tenant without a template file must not touch it."""
-    return _scope(desired.manages)
+    return _scope(folder.manages)
 
 
 def folder_scope(root: Path) -> tuple[str, ...]:

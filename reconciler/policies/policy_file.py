@@ -1,0 +1,107 @@
+"""One policy file checked against its resource type's model: the instances it declares (a
+partner and its nested identity sync share one file), or its problems, each where it is
+written.
+
+Files are independent of one another, so this is the unit the worker processes share out
+(`workers`); what depends on the folder as a whole (a duplicate, the folder's own tenant, the
+waivers against xtap.yaml's rules) is judged once every file is back (`load`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.core.address import Address
+from reconciler.core.desired import DesiredInstance
+from reconciler.core.models import GraphModel
+from reconciler.core.registry import REGISTRY_BY_NAME, ResourceType
+from reconciler.core.rules import ToolKey
+from reconciler.policies.problems import Problem, described
+from reconciler.policies.reader import Doc, every_position, parse
+
+# The one reserved key for tool-only data; never sent to Graph.
+TOOL_KEY = "xtap"
+TOOL_KEYS = frozenset(ToolKey.model_fields)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One policy file's outcome: its problems, or the instances it declares, each with where its
+    key stands (a duplicate is reported there)."""
+
+    file: str
+    problems: list[Problem]
+    declared: list[tuple[Address, DesiredInstance, tuple[int, int]]]
+
+
+def load_file(path: str, rtype: ResourceType) -> Loaded:
+    problems: list[Problem] = []
+    # A singleton's file with only comments declares its unconfigured state (`reset_action`).
+    doc = parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
+    valid = None if doc is None else _validate(doc, rtype.model, problems)
+    if doc is None or valid is None:
+        return Loaded(path, problems, [])
+    model, tool = valid
+    declared = [
+        (address, instance, doc.position((REGISTRY_BY_NAME[address.resource].key or "",)))
+        for address, instance in _instances(rtype, model.wire(), doc, tool)
+    ]
+    return Loaded(path, problems, declared)
+
+
+def _validate(doc: Doc, model: type[GraphModel], problems: list[Problem]) -> tuple[Any, ToolKey] | None:
+    data = dict(doc.data)
+    tool = data.pop(TOOL_KEY, None)
+    try:
+        instance, errors = model.model_validate(data), []
+    except ValidationError as exc:
+        instance, errors = None, exc.errors()
+    tool_key, tool_errors = _tool_key(tool)
+    if errors or tool_errors or any(_tool_key_problems(doc, tool)):
+        marked = every_position(doc)  # a problem may sit at any depth: point at it exactly
+        found = [*_tool_key_problems(marked, tool)] or [marked.at(*described(error)) for error in tool_errors]
+        problems.extend([*found, *(marked.at(*described(error)) for error in errors)])
+        return None
+    return instance, tool_key
+
+
+def _tool_key(tool: Any) -> tuple[ToolKey, list[Any]]:
+    """The `xtap:` key's values, or pydantic's errors located from the file's top."""
+    if not isinstance(tool, dict):
+        return ToolKey(), []
+    try:
+        return ToolKey.model_validate(tool), []
+    except ValidationError as exc:
+        return ToolKey(), [{**error, "loc": (TOOL_KEY, *error["loc"])} for error in exc.errors()]
+
+
+def _tool_key_problems(doc: Doc, tool: Any) -> Iterator[Problem]:
+    """The shape of the `xtap:` key, said in its own words before its values are checked."""
+    if tool is None:
+        return
+    if not isinstance(tool, dict):
+        yield doc.at((TOOL_KEY,), f"'{TOOL_KEY}' holds tool-only settings and must be a mapping")
+        return
+    for key in tool:
+        if key not in TOOL_KEYS:
+            allowed = ", ".join(sorted(TOOL_KEYS))
+            yield doc.at((TOOL_KEY, key), f"unknown key {key!r} under '{TOOL_KEY}' (allowed: {allowed})", True)
+
+
+def _instances(
+    rtype: ResourceType, written: dict[str, Any], doc: Doc, tool: ToolKey
+) -> Iterator[tuple[Address, DesiredInstance]]:
+    """The instance a file declares, then the nested ones it holds (a partner's identity sync),
+    which share the file's `xtap:` key."""
+    nested = {
+        REGISTRY_BY_NAME[child]: written.pop(REGISTRY_BY_NAME[child].nested_key or "", None) for child in rtype.children
+    }
+    resource_id = rtype.singleton_id or str(written[rtype.key or ""]).lower()
+    yield Address(rtype.name, resource_id), DesiredInstance(written, doc.source(rtype.key), tool)
+    for child, body in nested.items():
+        if body is not None:
+            yield Address(child.name, resource_id), DesiredInstance(body, doc.source(child.nested_key), tool)

@@ -1,0 +1,301 @@
+"""One file of the policies folder read into plain data, with the line and column of its keys
+and values: its bytes, bounded, then the event stream of ruamel's libyaml-backed parser
+(`CParser`), built into dicts and lists in one iterative pass.
+
+Nothing in a file can hurt the process that reads it (docs/security.md): the size is capped
+before parsing and the nesting depth while parsing (ruamel's own composer recurses and
+segfaults on deep brackets); no object is ever constructed, so no tag can run code, and
+explicit tags are refused outright (`!!bool yes` would otherwise be false); aliases are refused
+before they can expand. The positions kept are what lets a problem deep in a file be reported
+as `file:line:col`. Reading the events directly is ten times faster than ruamel's composer, and
+this runs for every node of every file: `_Reader` is written for speed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAMLError
+from ruamel.yaml.cyaml import CParser
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import Resolver
+
+from reconciler.core.address import PropertyPath
+from reconciler.policies.problems import Problem
+
+YAML_TAG = "tag:yaml.org,2002:"
+PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null"})
+TAGS_REFUSED = "explicit YAML tags are not allowed: write the plain value"
+# Bounds checked while reading, before any structure is built (docs/security.md). A partner file
+# is 1-5 KB and five levels deep; these leave ample room and still stop a hostile pull request.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 20
+# How deep a first reading keeps positions: the top-level keys, which a change's source names.
+TOP_LEVEL = 1
+# The safe loader's resolver: YAML 1.2's core types, so `yes` and `on` are strings.
+_RESOLVER = Resolver()
+
+
+@dataclass
+class Doc:
+    """A parsed file: plain data plus the position of its keys and values, down to `kept` levels
+    deep (the top-level keys, which sources point at, on a first reading; all of them when the
+    file is read again to report problems inside it)."""
+
+    file: str
+    text: str
+    kept: int
+    data: Any = None
+    key_marks: dict[PropertyPath, tuple[int, int]] = field(default_factory=dict)
+    value_marks: dict[PropertyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def at(self, path: PropertyPath, message: str, on_key: bool = False) -> Problem:
+        """A problem at `path`, or at its nearest ancestor that has a position."""
+        return Problem(self.file, *self.position(path, on_key), message)
+
+    def position(self, path: PropertyPath, on_key: bool = False) -> tuple[int, int]:
+        marks = self.key_marks if on_key else self.value_marks
+        while path and path not in marks:
+            path = path[:-1]
+        return marks.get(path, self.value_marks.get((), (1, 1)))
+
+    def source(self, key: str | None = None) -> str:
+        """`file:line` of `key`, or of the first key in the file (after any leading comments)."""
+        line, _ = self.key_marks.get((key,), (1, 1)) if key else min(self.key_marks.values(), default=(1, 1))
+        return f"{self.file}:{line}"
+
+
+def parse(path: str | Path, problems: list[Problem], empty_means: dict[str, Any] | None = None) -> Doc | None:
+    """The file as a mapping with its top-level positions, or None with its problems added to
+    `problems`. `empty_means` is what a file with no document (only comments) holds."""
+    file = str(path)
+    try:
+        raw = bounded_read(path)
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem.whole(file, f"cannot read: {exc}"))
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(Problem.whole(file, f"larger than {MAX_FILE_BYTES >> 20} MiB, the limit for a policy file"))
+        return None
+    doc = Doc(file, text, TOP_LEVEL)
+    found = _read(doc)
+    if doc.data is None and empty_means is not None:
+        doc.data = empty_means
+    if not found and not isinstance(doc.data, dict):
+        line, col = doc.value_marks.get((), (1, 1))
+        found.append(Problem(file, line, col, "a policy file must be a mapping of Graph property names to values"))
+    problems.extend(found)
+    return None if found else doc  # validating half-read data would only add noise
+
+
+def bounded_read(path: str | Path) -> bytes:
+    """The file's bytes, at most one past the cap: a partners/x.yaml may be a device or a pipe
+    (a link to /dev/zero is refused before, as it leads outside the folder; this holds anyway).
+    A regular file is read at its own size (`read(cap)` allocates the whole cap first, which
+    was a tenth of validating 10,000 files); anything else only up to the cap."""
+    with open(path, "rb", buffering=0) as stream:
+        info = os.fstat(stream.fileno())
+        small = stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES
+        wanted = info.st_size + 1 if small else MAX_FILE_BYTES + 1
+        raw = stream.read(wanted)
+        if len(raw) == wanted and small:  # it grew since: read on, still up to the cap
+            raw += stream.read(MAX_FILE_BYTES + 1 - wanted)
+        return raw
+
+
+def every_position(doc: Doc) -> Doc:
+    """The file read again keeping the position of every node. Only a file with a problem inside
+    needs them, and keeping them costs a third of reading a valid one."""
+    marked = Doc(doc.file, doc.text, MAX_DEPTH)
+    _read(marked)
+    return marked
+
+
+def positions(file: str, paths: Iterable[PropertyPath]) -> dict[PropertyPath, tuple[int, int]]:
+    """Where each property path of a valid policy file is written (its key, or that of its
+    nearest written ancestor), read again keeping every position: only for the few files a
+    report points into, since keeping them costs a third of reading a file."""
+    wanted = list(paths)
+    if not wanted:
+        return {}
+    doc = parse(file, [])
+    marked = None if doc is None else every_position(doc)
+    return {path: (1, 1) if marked is None else marked.position(path, on_key=True) for path in wanted}
+
+
+def _read(doc: Doc) -> list[Problem]:
+    """Fill `doc` from its text; the problems found in it."""
+    found: list[Problem] = []
+    parser = CParser(doc.text)  # the bare parser: a loader's constructor and resolver go unused
+    try:
+        _Reader(doc, found).read(parser)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        detail = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
+        found.append(Problem(doc.file, line, col, f"YAML syntax error: {detail or exc}"))
+    finally:
+        parser.dispose()
+    return found
+
+
+@dataclass(slots=True)
+class _Open:
+    """A mapping or sequence being read; in a mapping, the key whose value comes next."""
+
+    data: dict[str, Any] | list[Any]
+    is_list: bool
+    path: PropertyPath  # () below the depth whose positions are kept
+    start: NodeEvent
+    key: str | None = None
+    skip: bool = False  # the pending key was refused: its value is read and dropped
+
+
+class _Reader:
+    """Builds a file's data from libyaml's event stream, iteratively, so no nesting can exhaust a
+    stack. ruamel's own composer recurses in C (deep brackets segfault it) and builds the whole
+    tree before any limit could be checked; here reading stops at the first collection past the
+    depth cap, and explicit tags and aliases are refused where they stand.
+
+    This runs for every node of every file, so it is written for speed: one loop that handles
+    scalars, by far the most frequent event, inline; a node's position is worked out only where
+    it is kept (recorded when the node is attached: a collection's path and depth are the same
+    then as at its start) or where a problem needs it."""
+
+    def __init__(self, doc: Doc, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.stack: list[_Open] = []
+
+    def read(self, parser: CParser) -> None:
+        documents = 0
+        attach, stack, get_event = self._attach, self.stack, parser.get_event
+        while (event := get_event()) is not None:
+            kind = type(event)
+            if kind is ScalarEvent:
+                if event.ctag is not None:
+                    self._problem(event, TAGS_REFUSED)
+                if event.implicit[0]:
+                    tag, value = _plain(event.value)
+                    if tag not in PLAIN_TAGS:  # a date or `<<`: YAML 1.1 types that no Graph property takes
+                        self._problem(event, f"unsupported YAML value {event.value!r}: quote it to make it a string")
+                    attach(value, tag == "str", event)
+                else:  # quoted or block: a string
+                    attach(event.value, True, event)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                done = stack.pop()
+                attach(done.data, False, done.start)
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if not self._open(event, kind is SequenceStartEvent):
+                    return
+            elif kind is AliasEvent:
+                # Refused, since nested aliases expand exponentially (a few hundred bytes can exhaust
+                # memory on the CI runner that plans a pull request) and may even be recursive.
+                self._problem(event, "YAML aliases (*name) are not supported: write the value out")
+                attach(None, False, event)
+            elif kind is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    self._problem(event, "a policy file is a single document: remove the second one")
+                    return
+
+    def _open(self, event: CollectionStartEvent, is_list: bool) -> bool:
+        """Start a collection; False, with a problem, if it is nested past the cap."""
+        if event.ctag is not None:
+            self._problem(event, TAGS_REFUSED)
+        depth = len(self.stack)
+        if depth == MAX_DEPTH:
+            self._problem(event, f"nested deeper than {MAX_DEPTH} levels, the limit for a policy file")
+            return False
+        path = (self._path() or ()) if depth < self.doc.kept else ()
+        self.stack.append(_Open([] if is_list else {}, is_list, path, event))
+        return True
+
+    def _path(self) -> PropertyPath | None:
+        """The path of the node that comes next, or None for a key or a dropped value."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if top.is_list:
+            return (*top.path, len(top.data))
+        return None if top.key is None else (*top.path, top.key)
+
+    def _attach(self, value: Any, plain: bool, start: Event) -> None:
+        """Put a finished node where it belongs: the document, a sequence, a mapping's key or value.
+        `plain`: the node was a string scalar, the only kind of key a property name can be."""
+        stack = self.stack
+        kept = len(stack) <= self.doc.kept
+        if not stack:
+            self.doc.data = value
+            self.doc.value_marks[()] = _mark(start)
+            return
+        top = stack[-1]
+        if top.is_list:
+            if kept:
+                self.doc.value_marks[(*top.path, len(top.data))] = _mark(start)
+            top.data.append(value)  # type: ignore[union-attr]
+        elif top.key is not None:
+            if kept:
+                self.doc.value_marks[(*top.path, top.key)] = _mark(start)
+            top.data[top.key] = value  # type: ignore[call-overload]
+            top.key = None
+        elif top.skip:
+            top.skip = False
+        elif not plain:
+            self._problem(start, "keys must be plain property names")
+            top.skip = True
+        elif value in top.data:
+            self._problem(start, f"duplicate key {value!r}")
+            top.skip = True
+        else:
+            top.key = value
+            if kept:
+                self.doc.key_marks[(*top.path, value)] = _mark(start)
+
+    def _problem(self, event: Event, message: str) -> None:
+        self.problems.append(Problem(self.doc.file, *_mark(event), message))
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain(text: str) -> tuple[str, Any]:
+    """The type YAML gives a plain scalar, and its value. Cached: the same few keys and values
+    recur in every file, and ruamel's resolver tries a regex per candidate type."""
+    kind = str(_RESOLVER.resolve(ScalarNode, text, (True, False)).suffix).removeprefix(YAML_TAG)
+    return kind, _value(kind, text)
+
+
+def _mark(event: Event) -> tuple[int, int]:
+    """1-based line and column, as editors and `file:line:col` links count them."""
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+def _value(kind: str, text: str) -> Any:
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return text.lower() == "true"
+    if kind in ("int", "float"):
+        try:
+            return int(text.replace("_", ""), 0) if kind == "int" else float(text)
+        except ValueError:
+            return text
+    return text

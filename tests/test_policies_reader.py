@@ -1,0 +1,89 @@
+"""One file read into plain data with its positions, before any model is involved: what YAML
+gives each plain value, which positions a first reading keeps, and where a later report points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.policies.problems import Problem
+from reconciler.policies.reader import MAX_DEPTH, every_position, parse, positions
+
+FILE = """\
+# leading comment
+name: x
+count: 0x10
+flags: [yes, on, true, ~, 1_000, 1.5]
+nested:
+  inner:
+    deep: value
+"""
+
+
+def read(tmp_path: Path, text: str) -> tuple[object, list[str]]:
+    path = tmp_path / "f.yaml"
+    path.write_text(text)
+    problems: list[Problem] = []
+    doc = parse(path, problems)
+    return None if doc is None else doc.data, [str(problem).removeprefix(f"{path}:") for problem in problems]
+
+
+def test_plain_values_are_yaml_1_2_core_types(tmp_path: Path) -> None:
+    data, found = read(tmp_path, FILE)
+    assert found == []
+    assert data == {
+        "name": "x",
+        "count": 16,
+        "flags": ["yes", "on", True, None, 1000, 1.5],
+        "nested": {"inner": {"deep": "value"}},
+    }
+
+
+def test_a_first_reading_keeps_the_top_level_positions_and_a_second_every_one(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(FILE)
+    doc = parse(path, [])
+    assert doc is not None
+    assert doc.source() == f"{path}:2"  # the first key, after the comment
+    assert doc.source("nested") == f"{path}:5"
+    assert ("nested", "inner") not in doc.key_marks
+    assert doc.position(("nested", "inner", "deep"), on_key=True) == (5, 1)  # its nearest kept ancestor
+    assert every_position(doc).position(("nested", "inner", "deep"), on_key=True) == (7, 5)
+
+
+def test_positions_of_a_valid_file_point_at_each_key_or_its_nearest_written_ancestor(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text(FILE)
+    assert positions(str(path), [("flags", 2), ("nested", "inner", "missing"), ("name",)]) == {
+        ("flags", 2): (4, 1),  # a list item has no key: its list's
+        ("nested", "inner", "missing"): (6, 3),
+        ("name",): (2, 1),
+    }
+    assert positions(str(path), []) == {}
+    assert positions(str(tmp_path / "gone.yaml"), [("name",)]) == {("name",): (1, 1)}
+
+
+def test_what_yaml_may_hold_and_a_policy_may_not_is_a_problem_where_it_stands(tmp_path: Path) -> None:
+    _, found = read(tmp_path, "a: !!str x\nb: 2026-11-24\nc: &x 1\nd: *x\n")
+    assert found == [
+        "1:4: explicit YAML tags are not allowed: write the plain value",
+        "2:4: unsupported YAML value '2026-11-24': quote it to make it a string",
+        "4:4: YAML aliases (*name) are not supported: write the value out",
+    ]
+
+
+def test_nesting_stops_at_the_cap_and_a_second_document_is_refused(tmp_path: Path) -> None:
+    _, found = read(tmp_path, "a: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n")
+    assert found == [f"1:{4 + MAX_DEPTH - 1}: nested deeper than {MAX_DEPTH} levels, the limit for a policy file"]
+    _, found = read(tmp_path, "a: 1\n---\nb: 2\n")
+    assert found == ["2:1: a policy file is a single document: remove the second one"]
+
+
+def test_a_file_with_no_document_is_what_its_reader_says_it_means(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("# only a comment\n")
+    assert parse(path, [], empty_means={}) is not None
+    problems: list[Problem] = []
+    assert parse(path, problems) is None
+    assert [problem.message for problem in problems] == [
+        "a policy file must be a mapping of Graph property names to values"
+    ]
