@@ -25,7 +25,7 @@ from reconciler.commands.run import (
 from reconciler.core.desired import Desired
 from reconciler.plan import file as planfile
 from reconciler.plan.model import Plan
-from reconciler.policies.load import PolicyError
+from reconciler.policies.load import Layout, PolicyError
 from reconciler.render import outcome as outcomes
 from reconciler.render import plan as render
 from reconciler.render import progress
@@ -51,9 +51,9 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
         except (planfile.PlanFileError, OSError, UnicodeDecodeError) as exc:
             say(f"Error: {exc}")
             return EXIT_ERROR
-        code = on_graph(options, lambda graph: _apply_saved(graph, options.policies, saved, plan_file, checks))
+        code = on_graph(options, lambda graph, layout: _apply_saved(graph, layout, saved, plan_file, checks))
         return EXIT_ERROR if code is None else code
-    planned = on_graph(options, lambda graph: plan_with(graph, options.policies))
+    planned = on_graph(options, lambda graph, layout: plan_with(graph, layout))
     if planned is None:
         return EXIT_ERROR
     fresh = planned.plan
@@ -79,11 +79,12 @@ def _read_plan_file(plan_file: Path) -> Plan:
     return planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
 
 
-async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Path, checks: bool) -> int:
+async def _apply_saved(graph: Graph, layout: Layout, saved: Plan, plan_file: Path, checks: bool) -> int:
     """A saved plan is untrusted input: anyone who can edit the file could retarget a write, add
     one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
     tenant, and applies only if the saved plan is exactly that plan; what it sends are the
     requests it has just computed itself, never bytes from the file."""
+    policies = layout.root
     if saved.graph_url != graph.base_url:
         say(
             f"Error: {plan_file} was planned against {saved.graph_url}, not {graph.base_url}; "
@@ -96,7 +97,7 @@ async def _apply_saved(graph: Graph, policies: Path, saved: Plan, plan_file: Pat
             f"{_tenant(graph.tenant)} (xtap.yaml); nothing was written. Plan again."
         )
         return EXIT_ERROR
-    fresh = await plan_with(graph, policies)
+    fresh = await plan_with(graph, layout)
     if has_errors(fresh.plan):
         return EXIT_ERROR
     refusal = _saved_plan_refusal(saved, fresh.plan, policies)

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.commands.planning import plan_with
 from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, say
 from reconciler.plan.drift import AUDIT_CATEGORIES, Drift, attribute, from_plan, not_attributed
+from reconciler.policies.load import Layout
 from reconciler.render import drift as render
 
 if TYPE_CHECKING:
@@ -27,15 +27,15 @@ FORMATS = Formats[Drift](
 def drift(options: Options, fmt: str = "text", attributed: bool = False) -> int:
     """What changed behind git's back: live vs policies/, read-only. Exit 2 on drift, so a
     scheduled job can open an issue on that code alone."""
-    found = on_graph(options, lambda graph: _drift(graph, options.policies, attributed))
+    found = on_graph(options, lambda graph, layout: _drift(graph, layout, attributed))
     if found is None:
         return EXIT_ERROR
     print(FORMATS.render(found, fmt), end="")
     return EXIT_CHANGES if found.has_drift else EXIT_OK
 
 
-async def _drift(graph: Graph, policies: Path, attributed: bool) -> Drift:
-    found = from_plan((await plan_with(graph, policies, prune=False)).plan)  # prune acts at apply only
+async def _drift(graph: Graph, layout: Layout, attributed: bool) -> Drift:
+    found = from_plan((await plan_with(graph, layout, prune=False)).plan)  # prune acts at apply only
     return await _attributed(graph, found) if attributed else found
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.commands.run import collector_paused, say
@@ -15,7 +14,7 @@ from reconciler.core.live import Live
 from reconciler.core.registry import PARTNER
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Forms, make_plan
-from reconciler.policies.load import PolicyError, Problem, load_policies, workers
+from reconciler.policies.load import Layout, PolicyError, Problem, load_policies, workers
 from reconciler.render import progress
 
 if TYPE_CHECKING:
@@ -31,19 +30,19 @@ class Planned:
     desired: Desired  # what the plan was made from: apply's guardrails judge it
 
 
-async def plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planned:
+async def plan_with(graph: Graph, layout: Layout, prune: bool = True) -> Planned:
     """The plan of policies/ against the tenant; without its prune deletes unless `prune`
     (drift reports unmanaged partners, it does not plan deletes). The files load while the
-    tenant is read (in worker processes when there are many, `load.workers`; else in a
+    tenant is read (in worker processes when there are many, `workers`; else in a
     thread), so the slower of the two sets the pace, not their sum.
     Reads may start before a file turns out bad (then they are cancelled); a write never does."""
-    from reconciler.graph.read import folder_scope, read_live, scope
+    from reconciler.graph.read import read_live, scope
     from reconciler.plan.ahead import Ahead
 
     before = graph.request_count
-    reads = folder_scope(policies)
+    reads = scope(layout)
     ahead = Ahead()
-    with collector_paused(), workers(policies, reserve=1) as pool, progress.reading(PARTNER.name + "s") as on_page:
+    with collector_paused(), workers(layout, reserve=1) as pool, progress.reading(PARTNER.name + "s") as on_page:
 
         def heard(found: dict[Address, dict[str, Any]]) -> None:
             on_page(sum(1 for address in found if address.resource == PARTNER.name))
@@ -51,7 +50,7 @@ async def plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planned
 
         reading = asyncio.ensure_future(read_live(graph, reads, heard))
         try:
-            desired = await asyncio.to_thread(load_policies, policies, True, pool)
+            desired = await asyncio.to_thread(load_policies, layout, True, pool)
         except BaseException:
             await _cancelled(reading)
             raise
@@ -62,7 +61,7 @@ async def plan_with(graph: Graph, policies: Path, prune: bool = True) -> Planned
         ahead.loaded(desired)
         live = await reading
         if desired.tenant != graph.tenant or scope(desired) != reads:
-            raise PolicyError([Problem.whole(policies, "changed while xtap read it; run xtap again")])
+            raise PolicyError([Problem.whole(layout.root, "changed while xtap read it; run xtap again")])
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({graph.request_count} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)

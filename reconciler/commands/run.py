@@ -26,7 +26,7 @@ from reconciler.core.escape import visible
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY
 from reconciler.core.settings import Settings
-from reconciler.policies.load import PolicyError, load_policies, load_settings, workers
+from reconciler.policies.load import Layout, PolicyError, load_policies, load_settings, read_layout, workers
 
 if TYPE_CHECKING:
     from reconciler.graph.client import Graph
@@ -84,8 +84,9 @@ class Formats(Generic[R]):
 def load(policies: Path, bodies: bool = True) -> Desired | None:
     """policies/ loaded on its own (validate, export, check), or None once its problems are said."""
     try:
-        with collector_paused(), workers(policies) as pool:
-            return load_policies(policies, bodies, pool)
+        layout = read_layout(policies)
+        with collector_paused(), workers(layout) as pool:
+            return load_policies(layout, bodies, pool)
     except PolicyError as exc:
         say_problems(exc, policies, "nothing was sent to Graph")
         return None
@@ -97,34 +98,42 @@ def say_problems(error: PolicyError, policies: Path, consequence: str) -> None:
     say(f"{len(error.problems)} problem(s) in {policies}; {consequence}.")
 
 
-def on_graph(options: Options, work: Callable[[Graph], Coroutine[Any, Any, T]]) -> T | None:
+def on_graph(options: Options, work: Callable[[Graph, Layout], Coroutine[Any, Any, T]]) -> T | None:
     """`work` on Graph, bound to the tenant xtap.yaml names (the token is checked against it
     before any request), turning every expected failure into messages and `None`. The policy
     files load while `work` already reads the tenant (`planning.plan_with`): a problem in them is
-    reported as `validate` reports it, and stops the command before anything is written."""
-    settings = _binding(options.policies)
-    if settings is None:
+    reported as `validate` reports it, and stops the command before anything is written. `work`
+    is handed the folder's layout, so the command looks at the folder once."""
+    bound = _binding(options.policies)
+    if bound is None:
         return None
+    layout, settings = bound
     try:
-        return run_graph(_bound(options, settings.tenant, work))
+        return run_graph(_bound(options, settings.tenant, lambda graph: work(graph, layout)))
     except PolicyError as exc:
         say_problems(exc, options.policies, "nothing was written to Graph")
         return None
 
 
-def _binding(policies: Path) -> Settings | None:
-    """xtap.yaml alone, read before anything else. When it is invalid, the whole folder is
-    checked, so every problem is listed at once as `validate` lists them; nothing is sent."""
+def _binding(policies: Path) -> tuple[Layout, Settings] | None:
+    """The folder's layout, which the whole command works from, and xtap.yaml alone, read
+    before anything else. When it is invalid, the whole folder is checked, so every problem is
+    listed at once as `validate` lists them; nothing is sent."""
     try:
-        return load_settings(policies)
+        layout = read_layout(policies)
+    except PolicyError as exc:  # no such folder
+        say_problems(exc, policies, "nothing was sent to Graph")
+        return None
+    try:
+        return layout, load_settings(layout)
     except PolicyError as exc:
-        say_problems(_every_problem(policies, exc), policies, "nothing was sent to Graph")
+        say_problems(_every_problem(layout, exc), policies, "nothing was sent to Graph")
         return None
 
 
-def _every_problem(policies: Path, found: PolicyError) -> PolicyError:
+def _every_problem(layout: Layout, found: PolicyError) -> PolicyError:
     try:
-        load_policies(policies)
+        load_policies(layout)
     except PolicyError as exc:
         return exc
     return found  # the folder was fixed meanwhile; xtap.yaml's problem still stands

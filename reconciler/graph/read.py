@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from kiota_abstractions.request_information import RequestInformation
@@ -50,13 +49,6 @@ def scope(folder: Manages) -> tuple[str, ...]:
     (https://learn.microsoft.com/graph/api/multitenantorganizationpartnerconfigurationtemplate-get), so a
     national-cloud tenant without a template file must not touch it."""
     return _scope(folder.manages)
-
-
-def folder_scope(root: Path) -> tuple[str, ...]:
-    """What `scope` will be once `root` has loaded, from which singleton files exist: so the
-    reads can start while the files load. The same whenever the folder loads: a singleton is
-    managed exactly when its file is there (a file with only comments declares its reset)."""
-    return _scope(lambda name: (root / (REGISTRY_BY_NAME[name].file or "")).is_file())
 
 
 def _scope(manages: Callable[[str], bool]) -> tuple[str, ...]:
