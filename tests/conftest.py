@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
+from subprocess import run as run_process
 
 import httpx
 import pytest
 from hypothesis import settings
+from support.in_process import Run, run_in_process
 
+from reconciler.commands.cli import main
 from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest
 
 # In CI, property tests draw the same examples on every run: a red build is reproducible and
@@ -60,13 +62,6 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-
 def run_xtap(
     *args: str,
     emulator: Emulator | None = None,
@@ -77,13 +72,20 @@ def run_xtap(
     extra_env: dict[str, str | None] | None = None,
     timeout: float = 120,
     launcher: tuple[str, ...] = (),
+    subprocess: bool = False,
 ) -> Run:
-    """`xtap ARGS` in a subprocess, pointed at the emulator with a token for `roles` (or `token`).
+    """`xtap ARGS` as a user runs it, pointed at the emulator with a token for `roles` (or `token`).
 
     Without an emulator, Graph is a closed loopback port and the token a dummy: a test must
     never reach a real cloud, nor let DefaultAzureCredential probe for a managed identity.
-    `extra_env` is applied last; a None value removes that variable. `launcher` is a command
-    that runs the rest of the command line (a wrapper that measures it, say)."""
+    `extra_env` is applied last; a None value removes that variable.
+
+    It runs in the test process (`support.in_process`), which saves each run the 0.4-0.6 s of a
+    new interpreter's imports. A run that must be a process of its own says so with `subprocess`,
+    and why: it forks (rules of your own, 2,000 files or more), is signalled, reads the import
+    log, or is an end-to-end run kept exactly as a user's. `launcher` is a command that runs the
+    rest of the command line (a wrapper that measures it, say), so it implies a subprocess;
+    `timeout` bounds a subprocess (in the test process, the test's own timeout does)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
     env.update(NO_COLOR="1", XTAP_GRAPH_URL="http://127.0.0.1:9/v1.0", XTAP_ACCESS_TOKEN="offline-test")
     if emulator is not None:
@@ -94,7 +96,9 @@ def run_xtap(
             env.pop(name, None)
         else:
             env[name] = value
-    done = subprocess.run(
+    if not (subprocess or launcher):
+        return run_in_process(main, args, env, cwd, stdin)
+    done = run_process(
         [*launcher, sys.executable, "-m", "reconciler", *args],
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import run_xtap, writes_served
 from policy_files import write_policies
 from seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
-from test_batch import apply_changes, envelopes, plant, statuses, tenant, trust_updates
+from support.apply_changes import apply_changes, envelopes, plant, statuses, tenant, trust_updates
 
 from reconciler.apply.writes import UNAVAILABLE_ATTEMPTS, ApplyReport, Outcome, unconfirmed
 from reconciler.core.address import Address

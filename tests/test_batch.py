@@ -4,7 +4,6 @@ strict as Graph's and runs a batch's items in reverse, so a missing phase bounda
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -13,52 +12,16 @@ from conftest import READ_ONLY, run_xtap, writes_served
 from policy_files import write_policies
 from seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 from stub_servers import json_reply, serving
+from support.apply_changes import apply_changes, envelopes, plant, statuses, tenant, trust_updates
+from support.emulator_http import TRUST
 
-from reconciler.apply.writes import SKIPPED_REASON, THROTTLED_ATTEMPTS, ApplyReport, apply_plan
-from reconciler.core.clouds import CLOUDS
+from reconciler.apply.writes import SKIPPED_REASON, THROTTLED_ATTEMPTS
 from reconciler.core.registry import IDENTITY_SYNC, PARTNER
-from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest
-from reconciler.graph.client import Graph
+from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.plan import actions
-from reconciler.plan.model import Change, Plan
+from reconciler.plan.model import Change
 
-TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
 RESTRICTIONS = SEED_001_PATCH_BODIES[2]
-
-
-def tenant(n: int) -> str:
-    return f"{n:08x}-0000-4000-8000-000000000000"
-
-
-def trust_updates(count: int) -> tuple[Change, ...]:
-    """One PATCH of inboundTrust per partner 1..count (which must exist to apply)."""
-    return tuple(
-        Change(
-            PARTNER.name, tenant(n), "update", None, (), actions.update(PARTNER, tenant(n), {"inboundTrust": TRUST}, {})
-        )
-        for n in range(1, count + 1)
-    )
-
-
-def plant(emulator: Emulator, count: int) -> None:
-    for n in range(1, count + 1):
-        emulator.put_partner({"tenantId": tenant(n)})
-
-
-def apply_changes(base_url: str, changes: tuple[Change, ...], token: str) -> ApplyReport:
-    async def run() -> ApplyReport:
-        async with Graph(base_url, CLOUDS["global"], token) as graph:
-            return await apply_plan(graph, Plan(changes=changes))
-
-    return asyncio.run(run())
-
-
-def envelopes(emulator: Emulator) -> list[RecordedRequest]:
-    return [r for r in emulator.requests if r.path.endswith("/$batch")]
-
-
-def statuses(report: ApplyReport) -> list[str]:
-    return [outcome.status for outcome in report.outcomes]
 
 
 def test_999_patches_among_1000_partners_go_in_50_batches(emulator: Emulator) -> None:

@@ -21,12 +21,22 @@ import httpx
 import pytest
 from conftest import client_for
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES
+from support.emulator_http import (
+    ALLOW_ALL_APPS,
+    ALLOW_ALL_USERS,
+    BLOCK_ALL_APPS,
+    BLOCK_ALL_USERS,
+    GROUP,
+    PARTNERS,
+    TEMPLATE,
+    TID,
+    assert_error,
+    target_config,
+)
 
 from reconciler.emulator import Emulator, EmulatorConfig, StartError, run_forever
 from reconciler.emulator.server import MAX_REQUEST_BYTES
 
-PARTNERS = "/policies/crossTenantAccessPolicy/partners"
-TEMPLATE = "/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationPartnerConfiguration"
 PARTNER_PROPERTIES = {
     "tenantId",
     "isServiceProvider",
@@ -43,32 +53,10 @@ PARTNER_PROPERTIES = {
     "appServiceConnectInbound",
 }
 UNSET_CONSENT = {"inboundAllowed": None, "outboundAllowed": None}
-TID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
 
 # The seed request bodies, verbatim (tests/seeds.py).
 SEED_CREATE = SEED_000_CREATE_BODY
 SEED_PATCHES = SEED_001_PATCH_BODIES
-
-
-def target_config(access: str, *targets: tuple[str, str]) -> dict[str, Any]:
-    return {"accessType": access, "targets": [{"target": t, "targetType": tt} for t, tt in targets]}
-
-
-BLOCK_ALL_USERS = target_config("blocked", ("AllUsers", "user"))
-BLOCK_ALL_APPS = target_config("blocked", ("AllApplications", "application"))
-ALLOW_ALL_USERS = target_config("allowed", ("AllUsers", "user"))
-ALLOW_ALL_APPS = target_config("allowed", ("AllApplications", "application"))
-
-
-def assert_error(response: httpx.Response, status: int, code: str, message: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code
-    if message is not None:
-        assert error["message"] == message
-    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
-    assert error["innerError"]["request-id"] == response.headers["request-id"]
 
 
 # -- create ----------------------------------------------------------------------------------

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import re
-import select
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import run_xtap
-
-PARTNERS = "/policies/crossTenantAccessPolicy/partners"
+from support.emulator_cli import serving
+from support.emulator_http import PARTNERS
 
 
 @pytest.mark.parametrize(
@@ -89,31 +82,6 @@ def test_a_state_file_it_cannot_read_is_a_usage_error(tmp_path: Path, content: s
     assert result.code == 1
     assert result.stderr.splitlines()[-1].startswith(f"Error: {state}{message}"), result.stderr
     assert "Traceback" not in result.stderr
-
-
-@contextmanager
-def serving(*args: str) -> Iterator[tuple[str, str]]:
-    """`xtap emulator ARGS` running; yields the URL and token it printed, then stops it."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
-        stderr=subprocess.PIPE,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert server.stderr is not None
-    try:
-        printed = b""
-        deadline = time.monotonic() + 20
-        while not re.search(rb"XTAP_ACCESS_TOKEN=\S+\n", printed):
-            # Unbuffered reads with a deadline: a silent or stuck server fails the test, never hangs it.
-            ready, _, _ = select.select([server.stderr], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(server.stderr.fileno(), 4096) if ready else b""
-            assert chunk, f"the emulator did not print its URL and token in time: {printed!r}"
-            printed += chunk
-        exports = dict(re.findall(r"export (XTAP_\w+)=(\S+)", printed.decode()))
-        yield exports["XTAP_GRAPH_URL"], exports["XTAP_ACCESS_TOKEN"]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.mark.parametrize(("host", "netloc"), [("127.0.0.2", "127.0.0.2"), ("localhost", "localhost"), ("::1", "[::1]")])

@@ -13,9 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from conftest import READ_ONLY, client_for, run_xtap
-from test_emulator import PARTNERS, TID
-from test_emulator_batch import OTHER, batch, create, get
-from test_emulator_cli import serving
+from support.emulator_cli import serving
+from support.emulator_http import OTHER, PARTNERS, TID, batch, create, get
 
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.emulator.faults import PORTAL_ADMIN, knob_random
