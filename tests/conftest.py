@@ -12,16 +12,28 @@ from subprocess import run as run_process
 import httpx
 import pytest
 from hypothesis import settings
+from support.clock import ManualClock
 from support.in_process import Run, run_in_process
 
 from reconciler.commands.cli import main
-from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest
+from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest, faults, lag, server
 
-# In CI, property tests draw the same examples on every run: a red build is reproducible and
-# never a coin toss. Locally they keep exploring new examples (and remember failing ones).
-settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# The slow property tests draw a quarter of their examples (`examples`), so the suite stays quick;
+# `python -m pytest --hypothesis-profile=thorough` draws them all. In CI they draw the same
+# examples on every run: a red build is reproducible and never a coin toss. Locally they keep
+# exploring new examples (and remember failing ones).
+THOROUGH_EXAMPLES = 100
+settings.register_profile("quick", max_examples=THOROUGH_EXAMPLES // 4)
+settings.register_profile("ci", parent=settings.get_profile("quick"), derandomize=True, database=None)
+settings.register_profile("thorough", max_examples=THOROUGH_EXAMPLES)
+settings.load_profile("ci" if os.environ.get("CI") else "quick")
+
+
+def examples(thorough: int) -> int:
+    """How many examples a property test that draws `thorough` under the thorough profile draws
+    under the profile in force: the same share of them as the profile's own max_examples."""
+    return max(1, thorough * settings().max_examples // THOROUGH_EXAMPLES)
+
 
 READ_WRITE = ("Policy.ReadWrite.CrossTenantAccess",)
 READ_ONLY = ("Policy.Read.All",)
@@ -60,6 +72,16 @@ def client(emu: Emulator) -> Iterator[httpx.Client]:
 def emulator() -> Iterator[Emulator]:
     with Emulator(EmulatorConfig()) as emu:
         yield emu
+
+
+@pytest.fixture
+def emulator_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """The time of every emulator in the test, moved by the test (`support.clock`): what its
+    write quota and read lag count, and the waits before its answers."""
+    clock = ManualClock()
+    for module in (faults, lag, server):
+        monkeypatch.setattr(module, "time", clock)
+    return clock
 
 
 def run_xtap(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cel
 import pytest
-from conftest import run_xtap
+from conftest import examples, run_xtap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -166,7 +166,7 @@ def chains(draw: st.DrawFn) -> str:
     )
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expression=st.one_of(st.text(max_size=300), brackets(), chains(), LEXER_NOISE))
 def test_any_expression_is_a_clean_problem_or_a_rule(expression: str) -> None:
     """Through the loader, as xtap.yaml arrives: the outcome is a rule or a problem at a

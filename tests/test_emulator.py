@@ -11,7 +11,6 @@ import http.client
 import json
 import math
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import httpx
 import pytest
 from conftest import client_for
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES
+from support.clock import ManualClock
 from support.emulator_http import (
     ALLOW_ALL_APPS,
     ALLOW_ALL_USERS,
@@ -752,17 +752,19 @@ def test_a_chunked_body_is_411_in_graphs_envelope(emu: Emulator) -> None:
     assert answer.body["error"]["code"] == "Request_LengthRequired"
 
 
-def test_latency_delays_the_answer_after_the_write_has_landed() -> None:
+def test_latency_delays_the_answer_after_the_write_has_landed(emulator_clock: ManualClock) -> None:
+    """The wait comes once the request is handled: a client that gives up meanwhile has still
+    written. Each answer waits the latency (recorded by the emulator's clock, not timed)."""
     with Emulator(EmulatorConfig(latency_s=0.5)) as slow:
         url = urlsplit(slow.base_url)
         connection = http.client.HTTPConnection(url.hostname, url.port, timeout=0.2)
         headers = {"Authorization": f"Bearer {slow.mint_token()}", "Content-Type": "application/json"}
-        connection.request("POST", f"{url.path}{PARTNERS}", body=json.dumps({"tenantId": TID}), headers=headers)
-        with pytest.raises(TimeoutError):
-            connection.getresponse()  # the client gives up while the answer is delayed ...
-        connection.close()
-        assert list(slow.partners()) == [TID]  # ... and the write has landed all the same
+        with emulator_clock.holding():  # the answer waits until the client has given up
+            connection.request("POST", f"{url.path}{PARTNERS}", body=json.dumps({"tenantId": TID}), headers=headers)
+            with pytest.raises(TimeoutError):
+                connection.getresponse()  # the client gives up while the answer is delayed ...
+            connection.close()
+            assert list(slow.partners()) == [TID]  # ... and the write has landed all the same
         with client_for(slow) as client:
-            started = time.monotonic()
             assert client.get(f"{PARTNERS}/{TID}").status_code == 200
-            assert time.monotonic() - started >= 0.5
+    assert emulator_clock.slept == [0.5, 0.5]  # the POST's answer and the GET's each waited 0.5 s
