@@ -84,6 +84,30 @@ def emulator_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
     return clock
 
 
+def xtap_environment(
+    emulator: Emulator | None = None,
+    roles: tuple[str, ...] = READ_WRITE,
+    token: str | None = None,
+    extra_env: dict[str, str | None] | None = None,
+) -> dict[str, str]:
+    """The environment `xtap` runs in, pointed at the emulator with a token for `roles` (or `token`).
+
+    Without an emulator, Graph is a closed loopback port and the token a dummy: a test must
+    never reach a real cloud, nor let DefaultAzureCredential probe for a managed identity.
+    `extra_env` is applied last; a None value removes that variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
+    env.update(NO_COLOR="1", XTAP_GRAPH_URL="http://127.0.0.1:9/v1.0", XTAP_ACCESS_TOKEN="offline-test")
+    if emulator is not None:
+        env["XTAP_GRAPH_URL"] = emulator.base_url
+        env["XTAP_ACCESS_TOKEN"] = token or emulator.mint_token(roles=roles, name="xtap tests")
+    for name, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
 def run_xtap(
     *args: str,
     emulator: Emulator | None = None,
@@ -96,11 +120,7 @@ def run_xtap(
     launcher: tuple[str, ...] = (),
     subprocess: bool = False,
 ) -> Run:
-    """`xtap ARGS` as a user runs it, pointed at the emulator with a token for `roles` (or `token`).
-
-    Without an emulator, Graph is a closed loopback port and the token a dummy: a test must
-    never reach a real cloud, nor let DefaultAzureCredential probe for a managed identity.
-    `extra_env` is applied last; a None value removes that variable.
+    """`xtap ARGS` as a user runs it, in the environment `xtap_environment` makes of the rest.
 
     It runs in the test process (`support.in_process`), which saves each run the 0.4-0.6 s of a
     new interpreter's imports. A run that must be a process of its own says so with `subprocess`,
@@ -108,16 +128,7 @@ def run_xtap(
     log, or is an end-to-end run kept exactly as a user's. `launcher` is a command that runs the
     rest of the command line (a wrapper that measures it, say), so it implies a subprocess;
     `timeout` bounds a subprocess (in the test process, the test's own timeout does)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
-    env.update(NO_COLOR="1", XTAP_GRAPH_URL="http://127.0.0.1:9/v1.0", XTAP_ACCESS_TOKEN="offline-test")
-    if emulator is not None:
-        env["XTAP_GRAPH_URL"] = emulator.base_url
-        env["XTAP_ACCESS_TOKEN"] = token or emulator.mint_token(roles=roles, name="xtap tests")
-    for name, value in (extra_env or {}).items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
+    env = xtap_environment(emulator, roles, token, extra_env)
     if not (subprocess or launcher):
         return run_in_process(main, args, env, cwd, stdin)
     done = run_process(

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_xtap, writes_served
+from conftest import run_xtap, writes_served, xtap_environment
 
 from reconciler.check import worker as cel_worker
 from reconciler.check.worker import Budget, Stopped, judge
@@ -138,13 +138,11 @@ def wait_for_worker(parent: int, alive: subprocess.Popen[str] | None = None) -> 
 
 
 def start_xtap(*args: str, emulator: Emulator | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
-    graph = emulator.base_url if emulator else "http://127.0.0.1:9/v1.0"
-    token = emulator.mint_token() if emulator else "offline-test"
-    env.update(NO_COLOR="1", XTAP_GRAPH_URL=graph, XTAP_ACCESS_TOKEN=token)
     command = [sys.executable, "-m", "reconciler", *args]
     # stdout unread: apply prints its plan (large) before the rules run, and must not block on it.
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=xtap_environment(emulator)
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import run_xtap
+from conftest import run_xtap, xtap_environment
 from policy_files import write_policies
 from support.clock import ManualClock
 
@@ -175,9 +175,9 @@ def on_terminal(*args: str, emulator: Emulator, extra_env: dict[str, str] | None
     """`xtap ARGS` with stderr on a pseudo-terminal (stdout to a pipe, as in `xtap plan > file`):
     the exit code, stdout, and every byte the terminal received."""
     controller, terminal = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_")) and k != "CI"}
-    env.update(TERM="xterm-256color", COLUMNS="100", NO_COLOR="1", **(extra_env or {}))
-    env.update(XTAP_GRAPH_URL=emulator.base_url, XTAP_ACCESS_TOKEN=emulator.mint_token())
+    env = xtap_environment(
+        emulator, extra_env={"CI": None, "TERM": "xterm-256color", "COLUMNS": "100", **(extra_env or {})}
+    )
     with subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],
         stdin=subprocess.DEVNULL,
