@@ -169,7 +169,8 @@ def test_batch_items_take_tokens_and_carry_the_throttle_headers_but_the_envelope
     assert float(answers["1"]["headers"]["Retry-After"]) > 0
 
 
-def test_the_quota_holds_under_concurrent_writes() -> None:
+def test_the_quota_holds_under_concurrent_writes(emulator_clock: ManualClock) -> None:
+    """Exactly the quota passes: the emulator's clock stands still, so nothing refills meanwhile."""
     with Emulator(EmulatorConfig(write_quota=50, write_quota_window_s=3600)) as emu:
         token = emu.mint_token()
         passed: list[int] = []
