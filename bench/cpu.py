@@ -28,7 +28,7 @@ from typing import Any
 from ruamel.yaml import CSafeLoader  # type: ignore[attr-defined]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_plan_golden import desired_partner, live_partner, live_sync, tenant
+from support.golden_tenant import desired_partner, live_partner, live_sync, tenant
 
 from reconciler.commands.run import collector_paused
 from reconciler.core.address import Address
