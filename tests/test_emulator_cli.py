@@ -104,7 +104,7 @@ def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(
         reconciler.emulator, "run_forever", lambda config, host, port, ready: started.append((config, host, port))
     )
-    faults = {
+    options = {
         "--latency": "0.5",
         "--latency-jitter": "0.25",
         "--throttle-every": "3",
@@ -123,7 +123,7 @@ def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) 
         "--patch-mode": "odata_merge",
         "--tenant-id": TID,
     }
-    run = run_xtap("emulator", "--host", "::1", "--port", "0", "--no-strict-create", *itertools.chain(*faults.items()))
+    run = run_xtap("emulator", "--host", "::1", "--port", "0", "--no-strict-create", *itertools.chain(*options.items()))
     assert run.code == 0, run.stderr
     assert started == [
         (
