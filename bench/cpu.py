@@ -28,15 +28,22 @@ from typing import Any
 from ruamel.yaml import CSafeLoader  # type: ignore[attr-defined]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from test_plan_golden import desired_partner, live_partner, live_sync, tenant
+from support.golden_tenant import desired_partner, live_partner, live_sync, tenant
 
-from reconciler.commands.run import _compare
+from reconciler.commands.run import collector_paused
 from reconciler.core.address import Address
+from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.registry import IDENTITY_SYNC, PARTNER
 from reconciler.plan.planner import make_plan
 from reconciler.policies.load import load_policies
 from reconciler.render import plan as render
+
+
+def compared(desired: Desired, live: Live) -> None:
+    """The plan's compare as `xtap plan` runs it: the collector paused, what it built frozen."""
+    with collector_paused():
+        make_plan(desired, live)
 
 
 def write_files(root: Path, count: int) -> Path:
@@ -101,11 +108,11 @@ def main() -> None:
         validate = cpu_seconds(lambda: load_policies(root), args.repeat)
         desired, live = load_policies(root), live_state(args.partners)
         peak = plan_peak_rss_mb(root, args.partners)
-    compare = cpu_seconds(lambda: _compare(desired, live), args.repeat)
+    compare = cpu_seconds(lambda: compared(desired, live), args.repeat)
     print(f"partners: {args.partners}, median of {args.repeat} runs, process CPU seconds")
     print(f"libyaml load of the files:  {floor:6.2f}")
     print(f"validate (load_policies):   {validate:6.2f}  ({validate / floor:.2f}x libyaml)")
-    print(f"plan compare (_compare):    {compare:6.2f}")
+    print(f"plan compare:               {compare:6.2f}")
     print(f"plan peak RSS (MB):         {peak:6.0f}")
 
 

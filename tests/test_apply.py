@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import run_xtap, writes_served
 from policy_files import write_policies
 from seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
-from test_batch import apply_changes, envelopes, plant, statuses, tenant, trust_updates
+from support.apply_changes import apply_changes, envelopes, plant, statuses, tenant, trust_updates
 
 from reconciler.apply.writes import UNAVAILABLE_ATTEMPTS, ApplyReport, Outcome, unconfirmed
 from reconciler.core.address import Address
@@ -110,14 +110,14 @@ def test_reads_whose_connection_drops_are_sent_again(tmp_path: Path) -> None:
 
 
 def test_apply_converges_through_throttling_and_lost_replies(tmp_path: Path) -> None:
-    """200 changes: 60 creates with tenantRestrictions and an identity sync (3 phases), 80
+    """60 changes: 20 creates with tenantRestrictions and an identity sync (3 phases), 20
     updates; every 4th request throttled and about one reply in seven lost. No partner is created twice,
     apply says every change was applied, and the next plan is clean."""
     restrictions = SEED_001_PATCH_BODIES[2]
-    new = [{"tenantId": tenant(n), **restrictions, "identitySynchronization": SYNC_PUT_BODY} for n in range(1, 61)]
-    updated = [{"tenantId": tenant(n), **SEED_001_PATCH_BODIES[0]} for n in range(101, 181)]
+    new = [{"tenantId": tenant(n), **restrictions, "identitySynchronization": SYNC_PUT_BODY} for n in range(1, 21)]
+    updated = [{"tenantId": tenant(n), **SEED_001_PATCH_BODIES[0]} for n in range(101, 121)]
     policies = write_policies(tmp_path / "policies", new + updated)
-    config = EmulatorConfig(throttle_every=4, retry_after_s=0.2, drop_probability=0.15, seed=3)
+    config = EmulatorConfig(throttle_every=4, retry_after_s=0.05, drop_probability=0.15, seed=3)
     with Emulator(config) as emulator:
         for partner in updated:
             emulator.put_partner({"tenantId": partner["tenantId"]})
@@ -126,9 +126,9 @@ def test_apply_converges_through_throttling_and_lost_replies(tmp_path: Path) -> 
         lost = sum(1 for r in emulator.requests if r.dropped)
         again = run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator)
     assert applied.code == 0, applied.stdout + applied.stderr
-    assert applied.stdout.endswith("Apply complete: 200 applied, 0 failed, 0 skipped.\n")
+    assert applied.stdout.endswith("Apply complete: 60 applied, 0 failed, 0 skipped.\n")
     assert lost > 0
-    assert sorted(created.values()) == [1] * 60
+    assert sorted(created.values()) == [1] * 20
     assert again.code == 0, again.stdout + again.stderr
 
 

@@ -5,7 +5,9 @@ strict as Graph's and runs a batch's items in reverse, so a missing phase bounda
 from __future__ import annotations
 
 import asyncio
-import time
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,52 +15,19 @@ from conftest import READ_ONLY, run_xtap, writes_served
 from policy_files import write_policies
 from seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 from stub_servers import json_reply, serving
+from support.apply_changes import apply_changes, envelopes, plant, statuses, tenant, trust_updates
+from support.emulator_http import TRUST
 
-from reconciler.apply.writes import SKIPPED_REASON, THROTTLED_ATTEMPTS, ApplyReport, apply_plan
-from reconciler.core.clouds import CLOUDS
+from reconciler.apply import writes
+from reconciler.apply.writes import SKIPPED_REASON, THROTTLED_ATTEMPTS
 from reconciler.core.registry import IDENTITY_SYNC, PARTNER
-from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest
+from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.graph.batch import BatchItem, ItemReply, send_batch
 from reconciler.graph.client import Graph
 from reconciler.plan import actions
-from reconciler.plan.model import Change, Plan
+from reconciler.plan.model import Change
 
-TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
 RESTRICTIONS = SEED_001_PATCH_BODIES[2]
-
-
-def tenant(n: int) -> str:
-    return f"{n:08x}-0000-4000-8000-000000000000"
-
-
-def trust_updates(count: int) -> tuple[Change, ...]:
-    """One PATCH of inboundTrust per partner 1..count (which must exist to apply)."""
-    return tuple(
-        Change(
-            PARTNER.name, tenant(n), "update", None, (), actions.update(PARTNER, tenant(n), {"inboundTrust": TRUST}, {})
-        )
-        for n in range(1, count + 1)
-    )
-
-
-def plant(emulator: Emulator, count: int) -> None:
-    for n in range(1, count + 1):
-        emulator.put_partner({"tenantId": tenant(n)})
-
-
-def apply_changes(base_url: str, changes: tuple[Change, ...], token: str) -> ApplyReport:
-    async def run() -> ApplyReport:
-        async with Graph(base_url, CLOUDS["global"], token) as graph:
-            return await apply_plan(graph, Plan(changes=changes))
-
-    return asyncio.run(run())
-
-
-def envelopes(emulator: Emulator) -> list[RecordedRequest]:
-    return [r for r in emulator.requests if r.path.endswith("/$batch")]
-
-
-def statuses(report: ApplyReport) -> list[str]:
-    return [outcome.status for outcome in report.outcomes]
 
 
 def test_999_patches_among_1000_partners_go_in_50_batches(emulator: Emulator) -> None:
@@ -92,17 +61,52 @@ def test_creates_with_a_patch_and_an_identity_sync_go_in_three_phases(tmp_path: 
     assert clean.code == 0, clean.stdout + clean.stderr
 
 
-def test_throttled_items_are_sent_again_after_their_retry_after() -> None:
-    config = EmulatorConfig(throttle_every=4, retry_after_s=0.3)
-    with Emulator(config) as emulator:
+@dataclass(frozen=True)
+class Sent:
+    """An item of a `$batch` apply sent: when the batch went and when its answer came, by the
+    clock apply schedules its sends by (the event loop's), and the item's answer."""
+
+    url: str
+    at: float
+    answered_at: float
+    status: int
+    retry_after: str | None
+
+
+def sent_items(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
+    """Every item apply sends from now on, as it sends them (`writes.send_batch` recorded)."""
+    sent: list[Sent] = []
+
+    async def recorded(graph: Graph, items: Sequence[BatchItem]) -> list[ItemReply]:
+        clock = asyncio.get_running_loop().time
+        at = clock()
+        replies = await send_batch(graph, items)
+        answered_at = clock()
+        for item, reply in zip(items, replies, strict=True):
+            sent.append(Sent(item.request.url, at, answered_at, reply.status, reply.headers.get("retry-after")))
+        return replies
+
+    monkeypatch.setattr(writes, "send_batch", recorded)
+    return sent
+
+
+def test_throttled_items_are_sent_again_after_their_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every 4th item is answered 429 with Retry-After 0.1: each goes again once per 429, never
+    before its Retry-After has passed on apply's own clock, and lands once."""
+    sent = sent_items(monkeypatch)
+    with Emulator(EmulatorConfig(throttle_every=4, retry_after_s=0.1)) as emulator:
         plant(emulator, 30)
-        started = time.monotonic()
         report = apply_changes(emulator.base_url, trust_updates(30), emulator.mint_token())
-        elapsed = time.monotonic() - started
         served = writes_served(emulator)
     assert report.ok, [o.error for o in report.outcomes]
-    throttled = [r for r in served if r.status == 429]
-    assert throttled and elapsed >= 0.3
+    throttled = [item for item in sent if item.status == 429]
+    assert throttled and len(throttled) == sum(1 for r in served if r.status == 429)
+    assert {item.retry_after for item in throttled} == {"0.1"}  # as the emulator answered
+    for url in {item.url for item in sent}:
+        tries = [item for item in sent if item.url == url]
+        assert [item.status for item in tries] == [429] * (len(tries) - 1) + [204]
+        for answered, again in itertools.pairwise(tries):
+            assert again.at >= answered.answered_at + 0.1, url
     done = sorted(r.path for r in served if r.status == 204)
     assert done == sorted(f"/v1.0{PARTNER.url(tenant(n))}" for n in range(1, 31))  # each once
 

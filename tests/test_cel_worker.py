@@ -3,7 +3,9 @@ for hours is one `xtap.yaml:line:col` problem once its evaluation passes 1 s, in
 and in `xtap apply` (which then writes nothing); a crash or panic of the CEL crate is a problem
 at the rule, never a traceback or a signal of xtap's own; Ctrl-C and SIGTERM stop the check at
 once and take the worker with them. Budgets are never asserted in wall-clock time: a hostile
-rule runs for hours unless stopped, and each test's timeout bounds it."""
+rule runs for hours unless stopped, and each test's timeout bounds it. Every `xtap` that judges
+rules here is a process of its own: the worker is forked, which the test process, running the
+emulator's threads, must not do (`support.in_process`)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_xtap, writes_served
+from conftest import run_xtap, writes_served, xtap_environment
 
 from reconciler.check import worker as cel_worker
 from reconciler.check.worker import Budget, Stopped, judge
@@ -56,7 +58,7 @@ def folder(root: Path, expression: str, partners: int = 1) -> Path:
 
 def test_a_rule_that_runs_for_hours_is_a_problem_at_its_line(tmp_path: Path) -> None:
     policies = folder(tmp_path, HOURS)
-    run = run_xtap("check", "--policies", str(policies))
+    run = run_xtap("check", "--policies", str(policies), subprocess=True)
     assert run.code == 1, run.stderr
     assert run.stderr.splitlines() == [
         f"{policies}/xtap.yaml:3:5: rule 'hostile' on partner {PARTNER} (desired) did not finish within 1 s; "
@@ -68,7 +70,7 @@ def test_a_rule_that_runs_for_hours_is_a_problem_at_its_line(tmp_path: Path) -> 
 
 def test_apply_stops_at_such_a_rule_and_writes_nothing(tmp_path: Path, emulator: Emulator) -> None:
     policies = folder(tmp_path, HOURS)
-    run = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator)
+    run = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator, subprocess=True)
     assert run.code == 1, run.stderr
     assert f"{policies}/xtap.yaml:3:5: rule 'hostile' on partner {PARTNER} (desired) did not finish" in run.stderr
     assert f"1 problem(s) in {policies}; nothing was written." in run.stderr
@@ -88,7 +90,7 @@ def test_rules_within_their_budget_judge_each_resource(tmp_path: Path) -> None:
     policies = folder(tmp_path, "true", partners=2)
     (policies / "xtap.yaml").write_text(settings)
     (policies / "partners" / "p0.yaml").write_text(f"tenantId: {PARTNER}\nxtap:\n  name: Fabrikam\n")
-    run = run_xtap("check", "--policies", str(policies), "--format", "json")
+    run = run_xtap("check", "--policies", str(policies), "--format", "json", subprocess=True)
     assert run.code == 1, run.stderr
     found = {(finding["rule"], finding["id"], finding["message"]) for finding in json.loads(run.stdout)["findings"]}
     other = "00000001-0000-4000-8000-000000000000"
@@ -136,13 +138,11 @@ def wait_for_worker(parent: int, alive: subprocess.Popen[str] | None = None) -> 
 
 
 def start_xtap(*args: str, emulator: Emulator | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
-    graph = emulator.base_url if emulator else "http://127.0.0.1:9/v1.0"
-    token = emulator.mint_token() if emulator else "offline-test"
-    env.update(NO_COLOR="1", XTAP_GRAPH_URL=graph, XTAP_ACCESS_TOKEN=token)
     command = [sys.executable, "-m", "reconciler", *args]
     # stdout unread: apply prints its plan (large) before the rules run, and must not block on it.
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=xtap_environment(emulator)
+    )
 
 
 @pytest.fixture

@@ -249,6 +249,8 @@ def test_live_catches_an_out_of_band_change(tmp_path: Path, emulator: Emulator) 
 
 
 # --- rules of your own, in CEL -----------------------------------------------------------------
+# `xtap check` judges them in a forked worker (`check.worker`): those runs are subprocesses, as no
+# process may be forked from the test process while the emulator's threads run in it.
 
 OWN_RULE = """rules:
   regulated-no-guests:
@@ -264,7 +266,7 @@ OWN_RULE = """rules:
 
 def test_an_own_rule_catches_what_it_says_at_the_property(tmp_path: Path) -> None:
     policies = folder(tmp_path, "\n  trusted: true\n  labels: [regulated]", settings=OWN_RULE)
-    run = run_xtap("check", "--policies", str(policies), "--format", "json")
+    run = run_xtap("check", "--policies", str(policies), "--format", "json", subprocess=True)
     assert run.code == 1, run.stderr
     (finding,) = json.loads(run.stdout)["findings"]
     assert (finding["rule"], finding["line"], finding["col"], finding["source"]) == (
@@ -277,7 +279,9 @@ def test_an_own_rule_catches_what_it_says_at_the_property(tmp_path: Path) -> Non
 
 
 def test_an_own_rule_selects_by_label(tmp_path: Path) -> None:
-    run = run_xtap("check", "--policies", str(folder(tmp_path, "\n  trusted: true", settings=OWN_RULE)))
+    run = run_xtap(
+        "check", "--policies", str(folder(tmp_path, "\n  trusted: true", settings=OWN_RULE)), subprocess=True
+    )
     assert run.code == 0 and "regulated-no-guests" not in run.stdout, run.stdout + run.stderr
 
 
@@ -292,16 +296,15 @@ NAMED_RULE = """rules:
 @pytest.mark.parametrize(("tool", "fails"), [("", True), ("\n  name: Fabrikam", False)])
 def test_has_tells_whether_the_file_names_its_partner(tmp_path: Path, tool: str, fails: bool) -> None:
     partner = f"tenantId: {PARTNER_ID}\nxtap:\n  trusted: true{tool}\n"
-    run = run_xtap("check", "--policies", str(folder(tmp_path, settings=NAMED_RULE, partner=partner)))
+    run = run_xtap("check", "--policies", str(folder(tmp_path, settings=NAMED_RULE, partner=partner)), subprocess=True)
     assert run.code == (1 if fails else 0), run.stdout + run.stderr
     assert ("[named-partners]" in run.stdout) is fails
 
 
 def test_an_own_rule_that_cannot_evaluate_fails(tmp_path: Path) -> None:
     settings = OWN_RULE.replace('"!has(resource.b2bCollaborationInbound) ||', '"resource.missing.x ||')
-    run = run_xtap(
-        "check", "--policies", str(folder(tmp_path, "\n  trusted: true\n  labels: [regulated]", settings=settings))
-    )
+    policies = folder(tmp_path, "\n  trusted: true\n  labels: [regulated]", settings=settings)
+    run = run_xtap("check", "--policies", str(policies), subprocess=True)
     assert run.code == 1 and "(could not evaluate: " in run.stdout, run.stdout + run.stderr
 
 
@@ -373,7 +376,7 @@ def test_github_annotations_cannot_be_forged(tmp_path: Path) -> None:
         "message: a regulated partner's users are never invited as guests", f'message: "{forged}"'
     )
     folder(tmp_path, "\n  trusted: true\n  labels: [regulated]", settings=settings)
-    run = run_xtap("check", "--policies", "policies", "--format", "github", cwd=tmp_path)
+    run = run_xtap("check", "--policies", "policies", "--format", "github", cwd=tmp_path, subprocess=True)
     assert run.code == 1, run.stderr
     (line,) = run.stdout.splitlines()
     command, message = line.removeprefix("::").split("::", 1)

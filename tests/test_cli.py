@@ -14,6 +14,7 @@ import pytest
 from conftest import READ_ONLY, run_xtap, writes_served
 from policy_files import write_policies
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
+from support.bad_files import BROKEN
 
 from reconciler.emulator import Emulator, EmulatorConfig
 
@@ -25,13 +26,14 @@ def writes(emulator: Emulator) -> list[Any]:
 
 
 def test_seed_000_create_sends_exactly_the_seed_body(tmp_path: Path, emulator: Emulator) -> None:
+    """End to end, as a user runs it: each `xtap` a process of its own."""
     policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
-    applied = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator)
+    applied = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator, subprocess=True)
     assert applied.code == 0, applied.stderr
     assert "Warning" not in applied.stderr  # it read back as written
     [post] = writes(emulator)
     assert (post.method, post.path, post.body) == ("POST", PARTNERS, SEED_000_CREATE_BODY)
-    again = run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator)
+    again = run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator, subprocess=True)
     assert again.code == 0, again.stdout + again.stderr
     assert "No changes" in again.stdout
 
@@ -74,42 +76,6 @@ def test_template_is_patched_with_the_seed_body(tmp_path: Path, emulator: Emulat
     assert patch.path.endswith("/templates/multiTenantOrganizationPartnerConfiguration")
     assert patch.body == SEED_003_TEMPLATE_BODY
     assert run_xtap("plan", "--detailed-exitcode", "--policies", str(policies), emulator=emulator).code == 0
-
-
-BROKEN = {
-    "syntax": ("tenantId: [oops\n", ":2:1:", "YAML syntax error"),
-    "unknown key": ("tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\ninboundTrusts: {}\n", ":2:1:", "inboundTrusts"),
-    "mis-cased key": (
-        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nB2bCollaborationInbound: {}\n",
-        ":2:1:",
-        "did you mean 'b2bCollaborationInbound'",
-    ),
-    "bad enum": (
-        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nb2bCollaborationInbound:\n  usersAndGroups:\n"
-        "    accessType: allow\n",
-        ":4:17:",
-        "'allowed' or 'blocked'",
-    ),
-    "bad guid": ("tenantId: 90e29127-71ad\n", ":1:11:", "not a GUID"),
-    "AllUsers as group": (
-        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nb2bCollaborationInbound:\n  usersAndGroups:\n"
-        "    accessType: allowed\n    targets:\n      - target: AllUsers\n        targetType: group\n",
-        ":6:9:",
-        "needs targetType 'user'",
-    ),
-    "read-only": (
-        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nisInMultiTenantOrganization: true\n",
-        ":2:1:",
-        "read-only",
-    ),
-    "code-running tag": (
-        "tenantId: !!python/object/apply:os.system [echo pwned]\n",
-        ":1:11:",
-        "explicit YAML tags are not allowed: write the plain value",
-    ),
-    "two documents": ("tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n---\n{}\n", ":2:1:", "single document"),
-    "not a mapping": ("- tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n", ":1:1:", "must be a mapping"),
-}
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
@@ -169,17 +135,18 @@ def test_plan_needs_only_read_permission_and_apply_names_the_missing_one(tmp_pat
 
 
 def test_saved_plan_applies_and_a_stale_one_is_refused(tmp_path: Path, emulator: Emulator) -> None:
+    """End to end, as a user runs it: each `xtap` a process of its own."""
     emulator.put_partner({"tenantId": SEED_001_TENANT})
     policies = write_policies(tmp_path / "policies", [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}])
     plan_file = tmp_path / "plan.json"
-    made = run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator)
+    made = run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator, subprocess=True)
     assert made.code == 0 and json.loads(plan_file.read_text())["summary"]["update"] == 1
     emulator.put_partner({"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[1]})  # someone edits
-    stale = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    stale = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator, subprocess=True)
     assert stale.code == 1 and "stale" in stale.stderr
     assert writes(emulator) == []
-    run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator)
-    fresh = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator)
+    run_xtap("plan", "--out", str(plan_file), "--policies", str(policies), emulator=emulator, subprocess=True)
+    fresh = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=emulator, subprocess=True)
     assert fresh.code == 0, fresh.stderr
     assert [w.body for w in writes(emulator)] == [{**SEED_001_PATCH_BODIES[0], "automaticUserConsentSettings": None}]
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import examples
 from convergence_strategies import scenario
 from hypothesis import HealthCheck, event, example, given, settings
 from policy_files import write_policies
@@ -162,7 +163,7 @@ def known_case() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("patch_mode", ["replace_top_level", "odata_merge"])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=scenario())
 @example(case=known_case())
 def test_plan_apply_plan_converges(patch_mode: str, case: dict[str, Any]) -> None:

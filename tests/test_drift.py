@@ -4,13 +4,13 @@ emulator as Graph, and out-of-band changes made through Graph by other identitie
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import READ_ONLY, run_xtap
 from policy_files import write_policies
+from support.emulator_http import PARTNERS, SYNC, TRUST, graph_call
 
 from reconciler.emulator import Emulator
 from reconciler.plan.drift import Drift, Drifted
@@ -18,25 +18,10 @@ from reconciler.plan.model import DiffEntry
 from reconciler.render.drift import render_drift_markdown
 from reconciler.render.markdown import MARKDOWN_LIMIT
 
-PARTNERS = "/policies/crossTenantAccessPolicy/partners"
 AUDIT_READER = (*READ_ONLY, "AuditLog.Read.All")
 FABRIKAM = "11111111-1111-1111-1111-111111111111"
 CONTOSO = "22222222-2222-2222-2222-222222222222"
 GDAP_CUSTOMER = "33333333-3333-3333-3333-333333333333"
-TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
-SYNC = {"displayName": "Contoso", "userSyncInbound": {"isSyncAllowed": True}}
-
-
-def graph_call(emulator: Emulator, method: str, path: str, body: Any, token: str) -> int:
-    """A write through Graph by another identity, as the admin center or Partner Center makes it."""
-    request = urllib.request.Request(
-        emulator.base_url + path,
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # loopback emulator only
-        return int(response.status)
 
 
 @pytest.fixture

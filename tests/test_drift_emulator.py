@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from test_drift import PARTNERS, SYNC, TRUST, graph_call
+from support.emulator_http import PARTNERS, SYNC, TRUST, graph_call
 
 from reconciler.emulator import Emulator
 

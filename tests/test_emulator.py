@@ -11,7 +11,6 @@ import http.client
 import json
 import math
 import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,23 @@ import httpx
 import pytest
 from conftest import client_for
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES
+from support.clock import ManualClock
+from support.emulator_http import (
+    ALLOW_ALL_APPS,
+    ALLOW_ALL_USERS,
+    BLOCK_ALL_APPS,
+    BLOCK_ALL_USERS,
+    GROUP,
+    PARTNERS,
+    TEMPLATE,
+    TID,
+    assert_error,
+    target_config,
+)
 
 from reconciler.emulator import Emulator, EmulatorConfig, StartError, run_forever
 from reconciler.emulator.server import MAX_REQUEST_BYTES
 
-PARTNERS = "/policies/crossTenantAccessPolicy/partners"
-TEMPLATE = "/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationPartnerConfiguration"
 PARTNER_PROPERTIES = {
     "tenantId",
     "isServiceProvider",
@@ -43,32 +53,10 @@ PARTNER_PROPERTIES = {
     "appServiceConnectInbound",
 }
 UNSET_CONSENT = {"inboundAllowed": None, "outboundAllowed": None}
-TID = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-GROUP = "6f546279-4da5-4b53-a095-09ea0cef9971"
 
 # The seed request bodies, verbatim (tests/seeds.py).
 SEED_CREATE = SEED_000_CREATE_BODY
 SEED_PATCHES = SEED_001_PATCH_BODIES
-
-
-def target_config(access: str, *targets: tuple[str, str]) -> dict[str, Any]:
-    return {"accessType": access, "targets": [{"target": t, "targetType": tt} for t, tt in targets]}
-
-
-BLOCK_ALL_USERS = target_config("blocked", ("AllUsers", "user"))
-BLOCK_ALL_APPS = target_config("blocked", ("AllApplications", "application"))
-ALLOW_ALL_USERS = target_config("allowed", ("AllUsers", "user"))
-ALLOW_ALL_APPS = target_config("allowed", ("AllApplications", "application"))
-
-
-def assert_error(response: httpx.Response, status: int, code: str, message: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["code"] == code
-    if message is not None:
-        assert error["message"] == message
-    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
-    assert error["innerError"]["request-id"] == response.headers["request-id"]
 
 
 # -- create ----------------------------------------------------------------------------------
@@ -764,17 +752,19 @@ def test_a_chunked_body_is_411_in_graphs_envelope(emu: Emulator) -> None:
     assert answer.body["error"]["code"] == "Request_LengthRequired"
 
 
-def test_latency_delays_the_answer_after_the_write_has_landed() -> None:
+def test_latency_delays_the_answer_after_the_write_has_landed(emulator_clock: ManualClock) -> None:
+    """The wait comes once the request is handled: a client that gives up meanwhile has still
+    written. Each answer waits the latency (recorded by the emulator's clock, not timed)."""
     with Emulator(EmulatorConfig(latency_s=0.5)) as slow:
         url = urlsplit(slow.base_url)
         connection = http.client.HTTPConnection(url.hostname, url.port, timeout=0.2)
         headers = {"Authorization": f"Bearer {slow.mint_token()}", "Content-Type": "application/json"}
-        connection.request("POST", f"{url.path}{PARTNERS}", body=json.dumps({"tenantId": TID}), headers=headers)
-        with pytest.raises(TimeoutError):
-            connection.getresponse()  # the client gives up while the answer is delayed ...
-        connection.close()
-        assert list(slow.partners()) == [TID]  # ... and the write has landed all the same
+        with emulator_clock.holding():  # the answer waits until the client has given up
+            connection.request("POST", f"{url.path}{PARTNERS}", body=json.dumps({"tenantId": TID}), headers=headers)
+            with pytest.raises(TimeoutError):
+                connection.getresponse()  # the client gives up while the answer is delayed ...
+            connection.close()
+            assert list(slow.partners()) == [TID]  # ... and the write has landed all the same
         with client_for(slow) as client:
-            started = time.monotonic()
             assert client.get(f"{PARTNERS}/{TID}").status_code == 200
-            assert time.monotonic() - started >= 0.5
+    assert emulator_clock.slept == [0.5, 0.5]  # the POST's answer and the GET's each waited 0.5 s

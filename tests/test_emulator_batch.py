@@ -9,28 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from conftest import client_for, run_xtap
-from test_emulator import PARTNERS, TID
-from test_emulator_cli import serving
+from support.emulator_cli import serving
+from support.emulator_http import JSON, OTHER, PARTNERS, TID, batch, create, get
 
 from reconciler.emulator import Emulator, EmulatorConfig
-
-OTHER = "00000000-0000-0000-0000-000000000001"
-JSON = {"Content-Type": "application/json"}
-
-
-def create(ident: str, tenant: str, **extra: Any) -> dict[str, Any]:
-    return {"id": ident, "method": "POST", "url": PARTNERS, "headers": JSON, "body": {"tenantId": tenant}, **extra}
-
-
-def get(ident: str, tenant: str, **extra: Any) -> dict[str, Any]:
-    return {"id": ident, "method": "GET", "url": f"{PARTNERS}/{tenant}", **extra}
-
-
-def batch(client: httpx.Client, *items: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The item responses, by id, of a batch that must itself succeed."""
-    response = client.post("/$batch", json={"requests": list(items)})
-    assert response.status_code == 200, response.text
-    return {r["id"]: r for r in response.json()["responses"]}
 
 
 def refused(client: httpx.Client, body: Any) -> str:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
-import select
+import itertools
 import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import run_xtap
+from support.emulator_cli import serving
+from support.emulator_http import PARTNERS, TID
 
-PARTNERS = "/policies/crossTenantAccessPolicy/partners"
+import reconciler.emulator
+from reconciler.emulator import EmulatorConfig
 
 
 @pytest.mark.parametrize(
@@ -91,31 +87,6 @@ def test_a_state_file_it_cannot_read_is_a_usage_error(tmp_path: Path, content: s
     assert "Traceback" not in result.stderr
 
 
-@contextmanager
-def serving(*args: str) -> Iterator[tuple[str, str]]:
-    """`xtap emulator ARGS` running; yields the URL and token it printed, then stops it."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
-        stderr=subprocess.PIPE,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert server.stderr is not None
-    try:
-        printed = b""
-        deadline = time.monotonic() + 20
-        while not re.search(rb"XTAP_ACCESS_TOKEN=\S+\n", printed):
-            # Unbuffered reads with a deadline: a silent or stuck server fails the test, never hangs it.
-            ready, _, _ = select.select([server.stderr], [], [], max(0.0, deadline - time.monotonic()))
-            chunk = os.read(server.stderr.fileno(), 4096) if ready else b""
-            assert chunk, f"the emulator did not print its URL and token in time: {printed!r}"
-            printed += chunk
-        exports = dict(re.findall(r"export (XTAP_\w+)=(\S+)", printed.decode()))
-        yield exports["XTAP_GRAPH_URL"], exports["XTAP_ACCESS_TOKEN"]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 @pytest.mark.parametrize(("host", "netloc"), [("127.0.0.2", "127.0.0.2"), ("localhost", "localhost"), ("::1", "[::1]")])
 def test_it_serves_on_any_loopback_host(host: str, netloc: str) -> None:
     with serving("--host", host) as (url, token):
@@ -125,13 +96,61 @@ def test_it_serves_on_any_loopback_host(host: str, netloc: str) -> None:
     assert listed.json()["value"] == []
 
 
-def test_latency_delays_every_answer() -> None:
-    with serving("--latency", "0.5") as (url, token):
-        started = time.monotonic()
-        listed = httpx.get(f"{url}{PARTNERS}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-        elapsed = time.monotonic() - started
-    assert listed.status_code == 200
-    assert elapsed >= 0.5
+def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`xtap emulator` serves the emulator its options describe; what each fault does (the
+    latency before every answer, say) is the emulator's own tests' to prove (test_emulator,
+    test_emulator_faults). In the test process, with the serving loop replaced: nothing listens."""
+    started: list[tuple[EmulatorConfig, str, int]] = []
+    monkeypatch.setattr(
+        reconciler.emulator, "run_forever", lambda config, host, port, ready: started.append((config, host, port))
+    )
+    options = {
+        "--latency": "0.5",
+        "--latency-jitter": "0.25",
+        "--throttle-every": "3",
+        "--throttle-probability": "0.1",
+        "--retry-after": "2.5",
+        "--seed": "7",
+        "--unavailable-every": "4",
+        "--unavailable-probability": "0.2",
+        "--drop-every": "5",
+        "--drop-probability": "0.3",
+        "--write-quota": "30",
+        "--write-quota-window": "15",
+        "--read-lag": "1.5",
+        "--out-of-band-every": "6",
+        "--page-size": "10",
+        "--patch-mode": "odata_merge",
+        "--tenant-id": TID,
+    }
+    run = run_xtap("emulator", "--host", "::1", "--port", "0", "--no-strict-create", *itertools.chain(*options.items()))
+    assert run.code == 0, run.stderr
+    assert started == [
+        (
+            EmulatorConfig(
+                latency_s=0.5,
+                latency_jitter_s=0.25,
+                throttle_every=3,
+                throttle_probability=0.1,
+                retry_after_s=2.5,
+                seed=7,
+                unavailable_every=4,
+                unavailable_probability=0.2,
+                drop_every=5,
+                drop_probability=0.3,
+                write_quota=30,
+                write_quota_window_s=15,
+                read_lag_s=1.5,
+                out_of_band_every=6,
+                page_size=10,
+                patch_mode="odata_merge",
+                tenant_id=TID,
+                strict_create=False,
+            ),
+            "::1",
+            0,
+        )
+    ]
 
 
 @pytest.mark.parametrize(

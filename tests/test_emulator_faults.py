@@ -6,23 +6,20 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from conftest import READ_ONLY, client_for, run_xtap
-from test_emulator import PARTNERS, TID
-from test_emulator_batch import OTHER, batch, create, get
-from test_emulator_cli import serving
+from support.clock import ManualClock
+from support.emulator_cli import serving
+from support.emulator_http import OTHER, PARTNERS, TID, TRUST, batch, create, get
 
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.emulator.faults import PORTAL_ADMIN, knob_random
 
 DEFAULT = "/policies/crossTenantAccessPolicy/default"
 ADD_PARTNER = "Add a partner to cross-tenant access setting"
-MFA_TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
 PLANTED = [f"{i:08d}-0000-0000-0000-00000000000{i}" for i in range(1, 6)]
 
 
@@ -32,31 +29,18 @@ def statuses(config: EmulatorConfig, requests: int = 9) -> list[int]:
         return [client.get(f"{PARTNERS}/{OTHER}").status_code for _ in range(requests)]
 
 
-def eventually(check: Callable[[], bool], within_s: float = 5.0) -> bool:
-    """Whether `check` comes true before the deadline: the end of a lag is awaited, not slept past."""
-    deadline = time.monotonic() + within_s
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 # -- latency jitter ------------------------------------------------------------------------------
 
 
-def test_each_request_waits_the_latency_plus_its_own_seeded_draw() -> None:
+def test_each_request_waits_the_latency_plus_its_own_seeded_draw(emulator_clock: ManualClock) -> None:
     config = EmulatorConfig(latency_s=0.05, latency_jitter_s=0.3, seed=5)
     draws = knob_random(5, "latency jitter")
     expected = [0.05 + draws.uniform(0, 0.3) for _ in range(5)]
     with Emulator(config) as emu, client_for(emu) as client:
-        waited = []
         for _ in expected:
-            started = time.monotonic()
             client.get(PARTNERS)
-            waited.append(time.monotonic() - started)
     assert max(expected) - min(expected) > 0.05  # the draws differ, so the test tells them apart
-    assert all(want <= got < want + 0.1 for want, got in zip(expected, waited, strict=True)), (expected, waited)
+    assert emulator_clock.slept == expected
 
 
 # -- 503 -----------------------------------------------------------------------------------------
@@ -150,31 +134,30 @@ def writes_until_throttled(client: httpx.Client, most: int) -> tuple[int, httpx.
     raise AssertionError(f"no 429 within {most} writes")
 
 
-def test_an_empty_bucket_answers_429_with_graphs_headers_and_reads_go_on() -> None:
+def test_an_empty_bucket_answers_429_with_graphs_headers_and_reads_go_on(emulator_clock: ManualClock) -> None:
     with Emulator(EmulatorConfig(write_quota=200, write_quota_window_s=100)) as emu, client_for(emu) as client:
         passed, throttled = writes_until_throttled(client, 260)
         read = client.get(PARTNERS)
-        assert 200 <= passed <= 205  # 2 tokens a second come back while the 200 writes run
+        assert passed == 200  # no time passes on the emulator's clock while the writes run
         assert throttled.json()["error"]["code"] == "TooManyRequests"
         assert throttled.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
         scope = throttled.headers["x-ms-throttle-scope"]
         assert scope.startswith("Tenant_Application/ReadWrite/") and scope.endswith(f"/{emu.tenant_id}")
         # Retry-After is fractional and waits for max(1, 200/100) = 2 tokens at 2 a second.
-        retry_after = float(throttled.headers["Retry-After"])
-        assert 0.5 < retry_after <= 1.0 and "." in throttled.headers["Retry-After"]
+        assert throttled.headers["Retry-After"] == "1.000"
         assert read.status_code == 200
-        time.sleep(retry_after)
-        assert writes_until_throttled(client, 5)[0] in (2, 3)  # 3 only if the sleep overran by 0.5 s
+        emulator_clock.advance(float(throttled.headers["Retry-After"]))
+        assert writes_until_throttled(client, 5)[0] == 2
 
 
-def test_the_bucket_refills_at_the_quota_per_window_and_each_app_has_its_own() -> None:
+def test_the_bucket_refills_at_the_quota_per_window_and_each_app_has_its_own(emulator_clock: ManualClock) -> None:
     with Emulator(EmulatorConfig(write_quota=20, write_quota_window_s=1)) as emu, client_for(emu) as client:
-        writes_until_throttled(client, 30)
-        time.sleep(0.5)
+        assert writes_until_throttled(client, 30)[0] == 20
+        emulator_clock.advance(0.5)
         refilled, _ = writes_until_throttled(client, 30)
         with client_for(emu) as other_app:  # a new token is a new appid
-            assert writes_until_throttled(other_app, 30)[0] >= 20
-    assert 10 <= refilled <= 12  # 10 in half a window, plus what the burst's own time adds
+            assert writes_until_throttled(other_app, 30)[0] == 20
+    assert refilled == 10  # half a window
 
 
 def test_batch_items_take_tokens_and_carry_the_throttle_headers_but_the_envelope_takes_none() -> None:
@@ -186,7 +169,8 @@ def test_batch_items_take_tokens_and_carry_the_throttle_headers_but_the_envelope
     assert float(answers["1"]["headers"]["Retry-After"]) > 0
 
 
-def test_the_quota_holds_under_concurrent_writes() -> None:
+def test_the_quota_holds_under_concurrent_writes(emulator_clock: ManualClock) -> None:
+    """Exactly the quota passes: the emulator's clock stands still, so nothing refills meanwhile."""
     with Emulator(EmulatorConfig(write_quota=50, write_quota_window_s=3600)) as emu:
         token = emu.mint_token()
         passed: list[int] = []
@@ -206,26 +190,30 @@ def test_the_quota_holds_under_concurrent_writes() -> None:
 # -- reads that lag writes -----------------------------------------------------------------------
 
 
-def test_reads_show_a_partner_as_it_was_until_the_lag_has_passed() -> None:
+def test_reads_show_a_partner_as_it_was_until_the_lag_has_passed(emulator_clock: ManualClock) -> None:
     with Emulator(EmulatorConfig(read_lag_s=1.0)) as emu, client_for(emu) as client:
         assert client.post(PARTNERS, json={"tenantId": TID}).status_code == 201
         assert client.get(f"{PARTNERS}/{TID}").status_code == 404
         assert client.get(PARTNERS).json()["value"] == []
         assert TID in emu.partners()  # the truth, for the test, at once
         # Writes act on the real state; reads keep showing the state from before the first write.
-        assert client.patch(f"{PARTNERS}/{TID}", json={"inboundTrust": MFA_TRUST}).status_code == 204
+        assert client.patch(f"{PARTNERS}/{TID}", json={"inboundTrust": TRUST}).status_code == 204
         assert client.get(f"{PARTNERS}/{TID}").status_code == 404
-        assert eventually(lambda: client.get(f"{PARTNERS}/{TID}").status_code == 200)
-        assert client.get(f"{PARTNERS}/{TID}").json()["inboundTrust"] == MFA_TRUST
+        emulator_clock.advance(0.5)
+        assert client.get(f"{PARTNERS}/{TID}").status_code == 404  # half the lag: still as it was ...
+        emulator_clock.advance(0.5)
+        read = client.get(f"{PARTNERS}/{TID}")  # ... the whole lag: as written
+        assert read.status_code == 200 and read.json()["inboundTrust"] == TRUST
         sync = {"displayName": "s", "userSyncInbound": {"isSyncAllowed": True}}
         assert client.put(f"{PARTNERS}/{TID}/identitySynchronization", json=sync).status_code == 204
         expanded = client.get(PARTNERS, params={"$expand": "identitySynchronization"}).json()["value"]
-        assert expanded[0]["inboundTrust"] == MFA_TRUST and expanded[0]["identitySynchronization"] is None
+        assert expanded[0]["inboundTrust"] == TRUST and expanded[0]["identitySynchronization"] is None
         assert client.get(f"{PARTNERS}/{TID}/identitySynchronization").status_code == 404
-        assert eventually(lambda: client.get(f"{PARTNERS}/{TID}/identitySynchronization").status_code == 200)
+        emulator_clock.advance(1.0)
+        assert client.get(f"{PARTNERS}/{TID}/identitySynchronization").status_code == 200
 
 
-def test_a_deleted_partner_and_a_patched_default_read_as_before_during_the_lag() -> None:
+def test_a_deleted_partner_and_a_patched_default_read_as_before_during_the_lag(emulator_clock: ManualClock) -> None:
     with Emulator(EmulatorConfig(read_lag_s=1.0)) as emu, client_for(emu) as client:
         emu.put_partner({"tenantId": TID})  # planted: visible at once
         assert client.delete(f"{PARTNERS}/{TID}").status_code == 204
@@ -233,7 +221,8 @@ def test_a_deleted_partner_and_a_patched_default_read_as_before_during_the_lag()
         assert client.patch(DEFAULT, json={"inboundTrust": {"isMfaAccepted": True}}).status_code == 204
         assert client.get(DEFAULT).json()["isServiceDefault"] is True
         assert emu.default()["isServiceDefault"] is False
-        assert eventually(lambda: client.get(DEFAULT).json()["isServiceDefault"] is False)
+        emulator_clock.advance(1.0)
+        assert client.get(DEFAULT).json()["isServiceDefault"] is False
         assert client.get(PARTNERS).json()["value"] == []
 
 

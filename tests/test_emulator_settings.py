@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import client_for
-from test_emulator import (
+from support.emulator_http import (
     ALLOW_ALL_USERS,
     BLOCK_ALL_APPS,
     BLOCK_ALL_USERS,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import client_for
-from test_emulator import PARTNERS, TID, assert_error
+from support.emulator_http import PARTNERS, TID, assert_error
 
 from reconciler.emulator import Emulator, EmulatorConfig
 

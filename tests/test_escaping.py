@@ -199,7 +199,8 @@ def test_check_sarif_makes_no_link_placeholder_or_tag_from_outside_text(tmp_path
         "reason": "a test",
     }
     (tmp_path / "policies" / "xtap.yaml").write_text(json.dumps({"rules": {"hostile": rule}}))
-    result = run_xtap("check", "--policies", "policies", "--format", "sarif", cwd=tmp_path)
+    # A subprocess: the rule of your own is judged in a forked worker (`check.worker`).
+    result = run_xtap("check", "--policies", "policies", "--format", "sarif", cwd=tmp_path, subprocess=True)
     assert result.code == 1, result.stderr
     [run] = json.loads(result.stdout)["runs"]
     texts = {r["ruleId"]: r["message"]["text"] for r in run["results"]}

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_xtap
+from conftest import examples, run_xtap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_files import write_policies
@@ -101,7 +101,7 @@ def planned(graph: Graph, content: bytes, default: dict[str, object] | None = No
     return render_text(plan, False) + render_markdown(plan) + render_json(plan)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(replies, defaults)
 def test_any_reply_is_planned_or_refused_as_not_graphs(
     graph: Graph, content: bytes, default: dict[str, object]

@@ -15,9 +15,8 @@ import subprocess
 from pathlib import Path
 
 from conftest import run_xtap
-from test_cli import BROKEN
-from test_imports import heavy, imported
-from test_validate_cli import CASES, RESOURCE_CASES
+from support.bad_files import BROKEN, CASES, RESOURCE_CASES
+from support.import_log import heavy, imported
 from workflow_steps import ROOT, VENV_BIN, Runner
 
 SCHEMAS = ROOT / "schemas"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_xtap
+from conftest import run_xtap, xtap_environment
 from policy_files import write_policies
 from seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 
@@ -31,8 +30,7 @@ def silent_graph() -> Iterator[str]:
 
 
 def start_xtap(*args: str, graph_url: str, token: str = "offline-test") -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
-    env.update(NO_COLOR="1", XTAP_GRAPH_URL=graph_url, XTAP_ACCESS_TOKEN=token)
+    env = xtap_environment(extra_env={"XTAP_GRAPH_URL": graph_url, "XTAP_ACCESS_TOKEN": token})
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],
         stdout=subprocess.PIPE,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import run_xtap
 from policy_files import write_policies
-from test_emulator_cli import serving
+from support.emulator_cli import serving
 
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph.tenant import token_tenant
