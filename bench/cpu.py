@@ -2,7 +2,7 @@
 compare, and the peak RSS of a whole plan.
 
 No network: the files are written to a temp dir and loaded as `xtap validate` does; the live
-state is built in memory. The inputs are the golden plan test's (tests/test_plan_golden.py),
+state is built in memory. The inputs are the golden plan test's (tests/plan/test_planner_golden.py),
 scaled up, so what is timed is what that test pins byte for byte. The peak RSS is a separate
 process's: it loads the files, builds the live state, plans and renders the JSON plan, as
 `xtap plan --format json` does minus the HTTP. To compare before and after a change, run it on

@@ -4,7 +4,7 @@ Graph allows 3,000 writes per 2 min 30 s per app and tenant
 (https://learn.microsoft.com/en-us/graph/throttling-limits, identity and access), so W > 3,000
 writes cannot finish before (W - 3,000) / (3,000 / 150 s). The emulator models that quota with
 its window scaled down (`--window`), and this times `apply_changes` of W trust updates against
-it, as tests/test_apply.py drives it for correctness (each write once, few 429s). The ratio of
+it, as tests/apply/test_writes.py drives it for correctness (each write once, few 429s). The ratio of
 the wall time to that floor is the figure: 1.00 is the quota's own pace.
 
     python bench/quota.py [--writes 5000] [--window 10] [--repeat 5]
@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import writes_served
-from test_batch import apply_changes, plant, trust_updates
+from support.apply_changes import apply_changes, plant, trust_updates
+from support.xtap import writes_served
 
 from reconciler.emulator import Emulator, EmulatorConfig
 

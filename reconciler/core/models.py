@@ -5,7 +5,7 @@ mis-cased keys are errors (Graph itself answers 400 "Invalid property" for them)
 closed, GUIDs are checked. Field names *are* the wire names (camelCase), so a block copied
 from the Graph docs validates as is and `model_dump()` is already a request body.
 
-`tests/test_models.py` compares the writable property sets with msgraph-sdk's own models, so
+`tests/core/test_models.py` compares the writable property sets with msgraph-sdk's own models, so
 an SDK upgrade that adds a property fails loudly instead of being silently ignored.
 """
 

@@ -1,4 +1,4 @@
-"""The varied tenant of the golden plan (tests/test_plan_golden.py), partner by partner: what
+"""The varied tenant of the golden plan (tests/plan/test_planner_golden.py), partner by partner: what
 each file declares and what Graph holds, equal, equal but written differently, or different.
 bench/cpu.py scales it up, so what it times is what that test pins byte for byte."""
 

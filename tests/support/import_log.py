@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import Run, run_xtap
+from support.xtap import Run, run_xtap
 
 # Graph's SDK and HTTP stack, the progress display, and xtap's own modules that talk to Graph.
 HEAVY = ("msgraph", "msgraph_core", "azure", "httpx", "httpcore", "h2", "rich", "deepdiff")

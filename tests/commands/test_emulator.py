@@ -1,0 +1,183 @@
+"""`xtap emulator` as a user starts it: a subprocess, its options checked before it listens."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from support.emulator_cli import serving
+from support.emulator_http import PARTNERS, TID
+from support.xtap import run_xtap
+
+import reconciler.emulator
+from reconciler.emulator import EmulatorConfig
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--host", "0.0.0.0"], "loopback only (127.0.0.0/8, ::1 or localhost), not on '0.0.0.0'"),
+        (["--host", "192.0.2.1"], "not on '192.0.2.1'"),
+        (["--host", "::"], "not on '::'"),
+        (["--host", "example.com"], "not on 'example.com'"),
+        # A host with a control character is named escaped, never printed raw.
+        (["--host", "127.0.0.1\n::error::x"], r"not on '127.0.0.1\n::error::x'"),
+        (["--port", "65536"], "Invalid value for '--port': 65536 is not in the range 0<=x<=65535."),
+        (["--port", "-1"], "Invalid value for '--port': -1 is not in the range 0<=x<=65535."),
+        (["--page-size", "0"], "page size must be 1 to 1000, got 0"),
+        (["--page-size", "1001"], "page size must be 1 to 1000, got 1001"),
+        (["--latency", "-1"], "latency must be 0 to 600 seconds, got -1"),
+        (["--latency", "nan"], "latency must be 0 to 600 seconds, got nan"),
+        (["--latency", "601"], "latency must be 0 to 600 seconds, got 601"),
+        (["--latency", "inf"], "latency must be 0 to 600 seconds, got inf"),
+        (["--retry-after", "nan"], "retry after must be 0 to 600 seconds, got nan"),
+        (["--read-lag", "-inf"], "read lag must be 0 to 600 seconds, got -inf"),
+        (["--throttle-probability", "nan"], "throttle probability must be 0 to 1, got nan"),
+        (["--drop-probability", "1.5"], "drop probability must be 0 to 1, got 1.5"),
+        (["--write-quota-window", "inf"], "write quota window must be more than 0 and at most 86400 seconds, got inf"),
+        (["--write-quota", "-1"], "write quota must be 0 (no quota) or more, got -1"),
+        (["--throttle-every", "-1"], "throttle every must be 0 (never) or more, got -1"),
+        (["--seed", "-1"], "seed must be 0 or more, got -1"),
+        (["--page-size", "nan"], "Invalid value for '--page-size': 'nan' is not a valid integer."),
+    ],
+)
+def test_a_bad_option_is_a_usage_error(args: list[str], message: str) -> None:
+    result = run_xtap("emulator", "--port", "0", *args)
+
+    assert result.code == 1
+    assert result.stdout == ""
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("Error: ") and last.endswith(message), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any(line.startswith("::") for line in result.stderr.splitlines())  # no workflow command
+
+
+def test_a_port_in_use_is_a_usage_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_xtap("emulator", "--port", str(port))
+
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: cannot listen on 127.0.0.1 port {port}: Address already in use"
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"partners": {},\n  "template": nope}', ":2:15: not an emulator state file: Expecting value"),
+        ('{"partners": 3, "template": {}}', ': not an emulator state file: expected {"partners": '),
+        ('{"partners": {"x": []}, "template": {}}', ': not an emulator state file: expected {"partners": '),
+        ("[]", ': not an emulator state file: expected {"partners": '),
+        ("[" * 100_000, ": cannot read the emulator state file: maximum recursion depth exceeded"),
+    ],
+)
+def test_a_state_file_it_cannot_read_is_a_usage_error(tmp_path: Path, content: str, message: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    result = run_xtap("emulator", "--port", "0", "--state", str(state))
+
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {state}{message}"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("host", "netloc"), [("127.0.0.2", "127.0.0.2"), ("localhost", "localhost"), ("::1", "[::1]")])
+def test_it_serves_on_any_loopback_host(host: str, netloc: str) -> None:
+    with serving("--host", host) as (url, token):
+        assert url.startswith(f"http://{netloc}:") and url.endswith("/v1.0")
+        listed = httpx.get(f"{url}{PARTNERS}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert listed.status_code == 200
+    assert listed.json()["value"] == []
+
+
+def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`xtap emulator` serves the emulator its options describe; what each fault does (the
+    latency before every answer, say) is the emulator's own tests' to prove (test_emulator,
+    test_emulator_faults). In the test process, with the serving loop replaced: nothing listens."""
+    started: list[tuple[EmulatorConfig, str, int]] = []
+    monkeypatch.setattr(
+        reconciler.emulator, "run_forever", lambda config, host, port, ready: started.append((config, host, port))
+    )
+    options = {
+        "--latency": "0.5",
+        "--latency-jitter": "0.25",
+        "--throttle-every": "3",
+        "--throttle-probability": "0.1",
+        "--retry-after": "2.5",
+        "--seed": "7",
+        "--unavailable-every": "4",
+        "--unavailable-probability": "0.2",
+        "--drop-every": "5",
+        "--drop-probability": "0.3",
+        "--write-quota": "30",
+        "--write-quota-window": "15",
+        "--read-lag": "1.5",
+        "--out-of-band-every": "6",
+        "--page-size": "10",
+        "--patch-mode": "odata_merge",
+        "--tenant-id": TID,
+    }
+    run = run_xtap("emulator", "--host", "::1", "--port", "0", "--no-strict-create", *itertools.chain(*options.items()))
+    assert run.code == 0, run.stderr
+    assert started == [
+        (
+            EmulatorConfig(
+                latency_s=0.5,
+                latency_jitter_s=0.25,
+                throttle_every=3,
+                throttle_probability=0.1,
+                retry_after_s=2.5,
+                seed=7,
+                unavailable_every=4,
+                unavailable_probability=0.2,
+                drop_every=5,
+                drop_probability=0.3,
+                write_quota=30,
+                write_quota_window_s=15,
+                read_lag_s=1.5,
+                out_of_band_every=6,
+                page_size=10,
+                patch_mode="odata_merge",
+                tenant_id=TID,
+                strict_create=False,
+            ),
+            "::1",
+            0,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "statuses"),
+    [
+        ([], {"create": 400, "put again": 409, "patch": 204, "default": 400}),
+        (
+            ["--no-strict-create", "--sync-put-replaces", "--no-sync-patch", "--no-default-all-users-rule"],
+            {"create": 201, "put again": 204, "patch": 405, "default": 204},
+        ),
+    ],
+)
+def test_the_readings_graph_leaves_open_are_options(args: list[str], statuses: dict[str, int]) -> None:
+    tid, group = "90e29127-71ad-49c7-9ce8-db3f41ea06f1", "6f546279-4da5-4b53-a095-09ea0cef9971"
+    restrictions = {"usersAndGroups": {"accessType": "allowed", "targets": [{"target": group, "targetType": "group"}]}}
+    sync = f"{PARTNERS}/{tid}/identitySynchronization"
+    with (
+        serving(*args) as (url, token),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph,
+    ):
+        seen = {"create": graph.post(PARTNERS, json={"tenantId": tid, "tenantRestrictions": restrictions}).status_code}
+        if seen["create"] != 201:
+            graph.post(PARTNERS, json={"tenantId": tid})
+        graph.put(sync, json={"displayName": "Fabrikam"})
+        seen["put again"] = graph.put(sync, json={"displayName": "Fabrikam"}).status_code
+        seen["patch"] = graph.patch(sync, json={"displayName": "Contoso"}).status_code
+        seen["default"] = graph.patch(
+            "/policies/crossTenantAccessPolicy/default", json={"tenantRestrictions": restrictions}
+        ).status_code
+    assert seen == statuses

@@ -1,0 +1,85 @@
+"""The seams the commands stand on, tested without a subprocess: the audit query `drift
+--attribute` sends, which types each cloud's Graph has, the format tables, and the token
+handed down from the command line rather than read from the environment below it."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from support.paths import PACKAGE
+
+from reconciler.commands import check, drift, plan, show
+from reconciler.commands.run import Formats
+from reconciler.core.clouds import CLOUDS, GLOBAL, cloud_types
+from reconciler.core.registry import MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, REGISTRY
+from reconciler.graph.audit import directory_audits
+
+
+class Listing:
+    """Stands in for `Graph` where a listing is asked for: records the URL, answers nothing."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def request_info(self, method: str, url: str) -> str:
+        return f"{method} {url}"
+
+    async def get_all(self, info: str) -> list[dict[str, Any]]:
+        self.urls.append(info)
+        return []
+
+
+def test_the_audit_query_asks_for_the_categories_since_a_time_in_one_paged_listing() -> None:
+    graph = Listing()
+    since = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    asyncio.run(directory_audits(graph, ("A", "B"), since))  # type: ignore[arg-type]
+    assert graph.urls == [
+        "GET /auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-01-02T03%3A04%3A05Z%20and%20"
+        "%28category%20eq%20%27A%27%20or%20category%20eq%20%27B%27%29&$top=999"
+    ]
+
+
+def test_a_national_cloud_reads_every_type_but_the_mto_templates() -> None:
+    templates = {MTO_PARTNER_TEMPLATE.name, MTO_IDENTITY_SYNC_TEMPLATE.name}
+    assert cloud_types(GLOBAL) == tuple(rtype.name for rtype in REGISTRY)
+    for cloud in set(CLOUDS) - {GLOBAL}:
+        assert set(cloud_types(cloud)) == {rtype.name for rtype in REGISTRY} - templates
+
+
+@pytest.mark.parametrize(
+    ("formats", "names"),
+    [
+        (plan.FORMATS, ["text", "markdown", "json"]),
+        (drift.FORMATS, ["text", "markdown", "json"]),
+        (show.FORMATS, ["text", "json"]),
+        (check.FORMATS, ["text", "json", "sarif", "github"]),
+    ],
+)
+def test_each_report_lists_its_formats_text_first(formats: Formats[Any], names: list[str]) -> None:
+    assert formats.names == names
+
+
+def test_a_colored_format_is_plain_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    formats = Formats[str](colored={"text": lambda report, color: f"{report}:{color}"}, plain={"json": str.upper})
+    assert formats.render("r", "text") == "r:False"  # capsys: stdout is no terminal
+    assert formats.render("r", "json") == "R"
+
+
+GRAPH = PACKAGE / "graph"
+
+
+def test_nothing_that_speaks_to_graph_reads_the_environment() -> None:
+    """The token comes down from the command line (`Options.access_token`); a module under
+    graph/ that read XTAP_ACCESS_TOKEN itself would hide where the credential came from (the
+    proxies in the environment are httpx's business, and it reads them itself)."""
+    reads = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted(GRAPH.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb")
+    ]
+    assert reads == []

@@ -1,0 +1,228 @@
+"""The planner, without I/O: desired files and live JSON → the exact requests."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.policy_files import write_policies
+from support.seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
+
+from reconciler.core.address import Address
+from reconciler.core.live import Live
+from reconciler.core.registry import DEFAULT, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.plan.planner import make_plan
+from reconciler.policies.load import load_policies
+
+UNSET_PARTNER = {
+    "tenantId": SEED_001_TENANT,
+    "isServiceProvider": None,
+    "isInMultiTenantOrganization": False,
+    "inboundTrust": None,
+    "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None},
+    "b2bCollaborationInbound": None,
+    "b2bCollaborationOutbound": None,
+    "b2bDirectConnectInbound": None,
+    "b2bDirectConnectOutbound": None,
+    "tenantRestrictions": None,
+    "m365CollaborationInbound": None,
+    "m365CollaborationOutbound": None,
+    "appServiceConnectInbound": None,
+}
+
+
+def plan_for(tmp_path: Path, partners: list[dict[str, Any]], live: list[dict[str, Any]], **kw: Any) -> Any:
+    desired = load_policies(write_policies(tmp_path / "policies", partners, kw.get("template")))
+    return make_plan(desired, live_state(live, kw.get("live_template")))
+
+
+def live_state(partners: list[dict[str, Any]], template: dict[str, Any] | None = None) -> Live:
+    instances = {Address(PARTNER.name, p["tenantId"].lower()): p for p in partners}
+    if template is None:
+        return Live(instances, (PARTNER.name,))
+    instances[Address(MTO_PARTNER_TEMPLATE.name, MTO_PARTNER_TEMPLATE.singleton_id or "")] = template
+    return Live(instances, (PARTNER.name, MTO_PARTNER_TEMPLATE.name))
+
+
+def test_create_posts_exactly_the_file(tmp_path: Path) -> None:
+    plan = plan_for(tmp_path, [SEED_000_CREATE_BODY], [])
+    [change] = plan.changes
+    assert (change.action, change.id) == ("create", SEED_000_CREATE_BODY["tenantId"])
+    [request] = change.requests
+    assert (request.method, request.url) == ("POST", "/policies/crossTenantAccessPolicy/partners")
+    assert request.body == SEED_000_CREATE_BODY
+    assert change.source.endswith(".yaml:2")
+
+
+@pytest.mark.parametrize("body", SEED_001_PATCH_BODIES, ids=lambda b: next(iter(b)))
+def test_update_patches_only_the_changed_property(tmp_path: Path, body: dict[str, Any]) -> None:
+    plan = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **body}], [UNSET_PARTNER])
+    [change] = plan.changes
+    [request] = change.requests
+    assert (request.method, request.url) == ("PATCH", f"/policies/crossTenantAccessPolicy/partners/{SEED_001_TENANT}")
+    assert request.body == body
+
+
+def test_removed_property_is_patched_to_null(tmp_path: Path) -> None:
+    live = {**UNSET_PARTNER, **SEED_001_PATCH_BODIES[0], **SEED_001_PATCH_BODIES[1]}
+    plan = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[1]}], [live])
+    [change] = plan.changes
+    assert change.requests[0].body == {"inboundTrust": None}
+    assert [(d.path, d.after) for d in change.diff] == [("inboundTrust", None)]
+
+
+def test_graph_quirks_are_not_changes(tmp_path: Path) -> None:
+    desired = {
+        "tenantId": SEED_001_TENANT.upper(),
+        "b2bCollaborationInbound": {
+            "usersAndGroups": {
+                "accessType": "allowed",
+                "targets": [
+                    {"target": "6F546279-4DA5-4B53-A095-09EA0CEF9971", "targetType": "group"},
+                    {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
+                ],
+            }
+        },
+        "inboundTrust": {"isMfaAccepted": True, "isCompliantDeviceAccepted": None},
+    }
+    live = copy.deepcopy(UNSET_PARTNER)
+    live["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#partners/$entity"
+    live["b2bCollaborationInbound"] = {
+        "@odata.type": "#microsoft.graph.crossTenantAccessPolicyB2BSetting",
+        "usersAndGroups": {
+            "accessType": "allowed",
+            "targets": [
+                {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
+                {"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"},
+                {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
+            ],
+        },
+        "applications": None,
+    }
+    live["inboundTrust"] = {
+        "isMfaAccepted": True,
+        "isCompliantDeviceAccepted": None,
+        "isHybridAzureADJoinedDeviceAccepted": None,
+    }
+    assert plan_for(tmp_path, [desired], [live]).changes == ()
+
+
+def test_target_set_change_is_reported_as_the_whole_set(tmp_path: Path) -> None:
+    live = {**UNSET_PARTNER, **SEED_001_PATCH_BODIES[2]}
+    desired = copy.deepcopy(SEED_001_PATCH_BODIES[2])
+    desired["tenantRestrictions"]["applications"]["targets"] = [
+        {"target": "AllApplications", "targetType": "application"}
+    ]
+    [change] = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **desired}], [live]).changes
+    [entry] = change.diff
+    assert entry.path == "tenantRestrictions.applications.targets"
+    assert entry.after == [{"target": "AllApplications", "targetType": "application"}]
+    assert change.requests[0].body == desired  # the whole top-level value, not a fragment
+
+
+def test_changing_is_service_provider_is_an_error_for_that_partner_only(tmp_path: Path) -> None:
+    other = {"tenantId": "11111111-2222-3333-4444-555555555555", **SEED_001_PATCH_BODIES[0]}
+    live = {**UNSET_PARTNER, "isServiceProvider": False}
+    plan = plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, "isServiceProvider": True}, other], [live])
+    [error] = plan.errors
+    assert (error.resource, error.id) == ("partner", SEED_001_TENANT)
+    assert "isServiceProvider is false in the tenant but true in the file" in error.message
+    assert [(c.action, c.id) for c in plan.changes] == [("create", other["tenantId"])]  # the rest still plans
+
+
+def test_a_partner_file_without_is_service_provider_leaves_it_alone(tmp_path: Path) -> None:
+    """GDAP partners are made by Partner Center with isServiceProvider true."""
+    gdap = {**UNSET_PARTNER, "isServiceProvider": True, **SEED_001_PATCH_BODIES[0]}
+    assert plan_for(tmp_path, [{"tenantId": SEED_001_TENANT, **SEED_001_PATCH_BODIES[0]}], [gdap]).changes == ()
+
+
+def test_unmanaged_partners_are_listed_not_touched(tmp_path: Path) -> None:
+    other = {**UNSET_PARTNER, "tenantId": "11111111-2222-3333-4444-555555555555"}
+    plan = plan_for(tmp_path, [], [other])
+    assert plan.changes == ()
+    assert [(u.resource, u.id) for u in plan.unmanaged] == [("partner", other["tenantId"])]
+
+
+def test_template_patch_and_default_application_level(tmp_path: Path) -> None:
+    live_template = {
+        "id": "75b1889b-6f42-4cc5-8e62-e774b8db243c",
+        "templateApplicationLevel": "newPartners,existingPartners",
+        "inboundTrust": None,
+        "b2bCollaborationOutbound": None,
+        "b2bCollaborationInbound": None,
+        "b2bDirectConnectOutbound": None,
+        "b2bDirectConnectInbound": None,
+        "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None},
+    }
+    [change] = plan_for(tmp_path, [], [], template=SEED_003_TEMPLATE_BODY, live_template=live_template).changes
+    # The level is already the default (in another order): only the two settings are sent.
+    assert change.requests[0].body == {
+        k: v for k, v in SEED_003_TEMPLATE_BODY.items() if k != "templateApplicationLevel"
+    }
+    reordered = {**live_template, **SEED_003_TEMPLATE_BODY, "templateApplicationLevel": "existingPartners, newPartners"}
+    assert plan_for(tmp_path, [], [], template=SEED_003_TEMPLATE_BODY, live_template=reordered).changes == ()
+    none_level = {**reordered, "templateApplicationLevel": "none"}
+    no_level = {k: v for k, v in SEED_003_TEMPLATE_BODY.items() if k != "templateApplicationLevel"}
+    [change] = plan_for(tmp_path, [], [], template=no_level, live_template=none_level).changes
+    assert change.requests[0].body == {"templateApplicationLevel": "newPartners,existingPartners"}
+
+
+def test_live_digest_ignores_order_but_not_values(tmp_path: Path) -> None:
+    live = {**UNSET_PARTNER, **SEED_001_PATCH_BODIES[2]}
+    shuffled = copy.deepcopy(live)
+    shuffled["tenantRestrictions"]["usersAndGroups"]["targets"].reverse()
+    changed = {**live, "inboundTrust": {"isMfaAccepted": False}}
+    digests = [plan_for(tmp_path, [], [state]).live_digest for state in (live, shuffled, changed)]
+    assert digests[0] == digests[1] != digests[2]
+
+
+def test_nested_members_the_tenant_holds_are_cleared_explicitly(tmp_path: Path) -> None:
+    """Under OData merge an absent member would survive the PATCH: send it as null."""
+    users = {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]}
+    apps = {"accessType": "allowed", "targets": [{"target": "Office365", "targetType": "application"}]}
+    live = {**UNSET_PARTNER, "b2bCollaborationInbound": {"usersAndGroups": users, "applications": apps}}
+    desired = {"tenantId": SEED_001_TENANT, "b2bCollaborationInbound": {"usersAndGroups": users}}
+    [change] = plan_for(tmp_path, [desired], [live]).changes
+    assert change.requests[0].body == {"b2bCollaborationInbound": {"usersAndGroups": users, "applications": None}}
+
+
+def test_a_member_xtap_does_not_model_is_neither_compared_nor_cleared(tmp_path: Path) -> None:
+    """A member Graph adds tomorrow must not become a perpetual diff, nor be PATCHed away."""
+    trust = SEED_001_PATCH_BODIES[0]["inboundTrust"]
+    live = {**UNSET_PARTNER, "inboundTrust": {**trust, "isPasskeyAccepted": True}, **SEED_001_PATCH_BODIES[1]}
+    desired = {"tenantId": SEED_001_TENANT, "inboundTrust": {**trust, "isMfaAccepted": False}}
+    [change] = plan_for(tmp_path, [desired], [live]).changes
+    assert [d.path for d in change.diff] == ["automaticUserConsentSettings", "inboundTrust.isMfaAccepted"]
+    assert change.requests[0].body == {"inboundTrust": desired["inboundTrust"], "automaticUserConsentSettings": None}
+
+
+@pytest.mark.parametrize("live_level", ["newPartners", "none,newPartners", "newPartners, none"])
+def test_none_vanishes_beside_other_flags(tmp_path: Path, live_level: str) -> None:
+    live_template = {"id": "75b1889b-6f42-4cc5-8e62-e774b8db243c", "templateApplicationLevel": live_level}
+    template = {"templateApplicationLevel": "newPartners"}
+    assert plan_for(tmp_path, [], [], template=template, live_template=live_template).changes == ()
+
+
+def test_diff_names_each_differing_leaf_and_list_item(tmp_path: Path) -> None:
+    """Only the leaves that differ, however deep; a reordered list (unlike `targets`, an order of
+    preference) by the items that moved."""
+    order = ["azureActiveDirectory", "externalFederation", "socialIdentityProviders"]
+    invitation = {"primaryIdentityProviderPrecedenceOrder": order, "fallbackIdentityProvider": "microsoftAccount"}
+    trust = {"isMfaAccepted": True, "isCompliantDeviceAccepted": True}
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    written = {"inboundTrust": trust, "invitationRedemptionIdentityProviderConfiguration": invitation}
+    (policies / "default.yaml").write_text(json.dumps(written))
+    reordered = {**invitation, "primaryIdentityProviderPrecedenceOrder": [order[1], order[0], order[2]]}
+    live = {
+        "inboundTrust": {**trust, "isMfaAccepted": False},
+        "invitationRedemptionIdentityProviderConfiguration": reordered,
+    }
+    address = Address(DEFAULT.name, DEFAULT.singleton_id or "")
+    [change] = make_plan(load_policies(policies), Live({address: live}, (DEFAULT.name,))).changes
+    precedence = "invitationRedemptionIdentityProviderConfiguration.primaryIdentityProviderPrecedenceOrder"
+    assert [entry.path for entry in change.diff] == ["inboundTrust.isMfaAccepted", f"{precedence}.0", f"{precedence}.1"]
+    assert (change.diff[0].before, change.diff[0].after) == (False, True)

@@ -1,0 +1,326 @@
+"""`xtap export`: the live tenant as a policies/ folder that validates and plans to zero changes,
+and a re-export that edits that folder in place. Through the CLI,
+against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.paths import REPO
+from support.seeds import (
+    DEFAULT_PATCH_BODIES,
+    SEED_000_CREATE_BODY,
+    SEED_001_PATCH_BODIES,
+    SEED_001_TENANT,
+    SEED_003_TEMPLATE_BODY,
+)
+from support.xtap import READ_ONLY, client_for, run_xtap
+
+from reconciler.emulator import Emulator
+from reconciler.policies.export import instance_paths as partner_paths
+from reconciler.policies.export import slug
+
+GDAP = "aaaaaaaa-0000-4000-8000-000000000001"
+MTO = "bbbbbbbb-0000-4000-8000-000000000002"
+NAMESAKE = "cccccccc-0000-4000-8000-000000000003"
+QUIRKY = "DDDDDDDD-0000-4000-8000-000000000004"
+GROUP = "6F546279-4DA5-4B53-A095-09EA0CEF9971"
+UNSET_CONSENT = {"inboundAllowed": None, "outboundAllowed": None}
+
+
+def sync(tenant: str, name: str | None, allowed: bool | None = True) -> dict[str, Any]:
+    return {"tenantId": tenant.lower(), "displayName": name, "userSyncInbound": {"isSyncAllowed": allowed}}
+
+
+def partner(tenant: str, **settings: Any) -> dict[str, Any]:
+    """A partner as Graph returns it: every property present, unset ones null."""
+    return {
+        "tenantId": tenant,
+        "isServiceProvider": False,
+        "isInMultiTenantOrganization": False,
+        "inboundTrust": None,
+        "automaticUserConsentSettings": UNSET_CONSENT,
+        "b2bCollaborationInbound": None,
+        "b2bCollaborationOutbound": None,
+        "b2bDirectConnectInbound": None,
+        "b2bDirectConnectOutbound": None,
+        "tenantRestrictions": None,
+        "m365CollaborationInbound": None,
+        "m365CollaborationOutbound": None,
+        "appServiceConnectInbound": None,
+        **settings,
+    }
+
+
+def seed_varied_tenant(emulator: Emulator) -> None:
+    """Partners made by people and by services, with and without identity sync, Graph's quirks
+    (upper-case GUIDs, targets out of order and repeated, explicit false, all-null objects), a
+    customised default and both templates configured."""
+    seed_001 = {name: value for body in SEED_001_PATCH_BODIES for name, value in body.items()}
+    emulator.put_partner(partner(SEED_001_TENANT, **seed_001))
+    emulator.put_identity_sync(SEED_001_TENANT, sync(SEED_001_TENANT, "Fabrikam"))
+    emulator.put_partner(partner(SEED_000_CREATE_BODY["tenantId"], **SEED_000_CREATE_BODY))
+    emulator.put_partner(partner(GDAP, isServiceProvider=True))
+    emulator.put_identity_sync(GDAP, sync(GDAP, "Contoso Bücher GmbH"))
+    emulator.put_partner(partner(MTO, isInMultiTenantOrganization=True))
+    emulator.put_identity_sync(MTO, sync(MTO, "Northwind", allowed=None))
+    emulator.put_partner(partner(NAMESAKE))
+    emulator.put_identity_sync(NAMESAKE, sync(NAMESAKE, "Northwind", allowed=False))
+    users = {"target": "AllUsers", "targetType": "user"}
+    group = {"target": GROUP, "targetType": "group"}
+    trust = {"isMfaAccepted": False, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": None}
+    inbound = {"usersAndGroups": {"accessType": "allowed", "targets": [group, users, group]}, "applications": None}
+    emulator.put_partner(partner(QUIRKY, inboundTrust=trust, b2bCollaborationInbound=inbound))
+    emulator.put_identity_sync(QUIRKY, sync(QUIRKY, None, allowed=None))
+    default = emulator.default() | DEFAULT_PATCH_BODIES["block a group's outbound B2B"]
+    emulator.set_default(default | {"isServiceDefault": False})
+    emulator.set_template(
+        emulator.template() | SEED_003_TEMPLATE_BODY | {"templateApplicationLevel": "existingPartners"}
+    )
+    emulator.set_sync_template({**emulator.sync_template(), "userSyncInbound": {"isSyncAllowed": True}})
+
+
+def export(emulator: Emulator, out: Path, *args: str) -> str:
+    done = run_xtap("export", "--out", str(out), *args, emulator=emulator)
+    assert done.code == 0, done.stderr
+    return done.stderr
+
+
+def plans_clean(emulator: Emulator, folder: Path) -> None:
+    assert run_xtap("validate", "--policies", str(folder)).code == 0
+    done = run_xtap("plan", "--policies", str(folder), "--detailed-exitcode", emulator=emulator)
+    assert done.code == 0 and done.stdout.endswith("No changes. The tenant matches policies/.\n"), (
+        done.stdout + done.stderr
+    )
+    assert "+ " not in done.stdout and "~ " not in done.stdout  # settings in force may be stated, nothing else
+
+
+def files(folder: Path) -> dict[str, str]:
+    return {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_export_of_a_varied_tenant_validates_and_plans_to_zero_changes(emulator: Emulator, tmp_path: Path) -> None:
+    seed_varied_tenant(emulator)
+    out = tmp_path / "adopted"
+    stderr = export(emulator, out)
+    assert (
+        f"Exported 6 partners (5 with identity sync), default, mtoPartnerTemplate, mtoIdentitySyncTemplate to {out}: "
+        "9 file(s) written, 0 unchanged." in stderr
+    )
+    written = files(out)
+    assert sorted(written) == [
+        "default.yaml",
+        "mto-identity-sync-template.yaml",
+        "mto-partner-template.yaml",
+        f"partners/{SEED_000_CREATE_BODY['tenantId']}.yaml",  # no identity sync, so no name
+        "partners/contoso-bucher-gmbh.yaml",
+        f"partners/{QUIRKY.lower()}.yaml",  # its identity sync has no displayName
+        "partners/fabrikam.yaml",
+        "partners/northwind-bbbbbbbb.yaml",  # two partners share the name: neither gets it plain
+        "partners/northwind-cccccccc.yaml",
+    ]
+    assert written["partners/northwind-bbbbbbbb.yaml"] == (
+        "# Service-made: a member of the tenant's multitenant organization (made when the tenant joined it); "
+        "prune (xtap.yaml) spares it.\n"
+        f"tenantId: {MTO}\n"
+        "identitySynchronization:\n"
+        "  displayName: Northwind\n"
+    )
+    assert written["partners/contoso-bucher-gmbh.yaml"].startswith("# Service-made: a service provider partner")
+    assert "isServiceProvider: true" in written["partners/contoso-bucher-gmbh.yaml"]
+    assert written[f"partners/{QUIRKY.lower()}.yaml"] == (
+        f"tenantId: {QUIRKY.lower()}\n"
+        "inboundTrust:\n"  # explicit false is not "inherit", so it is written
+        "  isMfaAccepted: false\n"
+        "  isCompliantDeviceAccepted: false\n"
+        "b2bCollaborationInbound:\n"
+        "  usersAndGroups:\n"
+        "    accessType: allowed\n"
+        "    targets:\n"  # a set: once each, in one stable order, GUIDs in lower case
+        f"      - target: {GROUP.lower()}\n"
+        "        targetType: group\n"
+        "      - target: AllUsers\n"
+        "        targetType: user\n"
+        "identitySynchronization: {}\n"  # present though empty: leaving it out would delete it
+    )
+    assert "isServiceProvider" not in written["partners/fabrikam.yaml"]  # false is not a choice anyone made
+    assert "b2bCollaborationOutbound:" in written["default.yaml"]
+    assert "b2bCollaborationInbound:" not in written["default.yaml"]  # still the system value
+    assert written["mto-identity-sync-template.yaml"] == "userSyncInbound:\n  isSyncAllowed: true\n"
+    plans_clean(emulator, out)
+
+
+def test_an_unconfigured_tenant_exports_comment_only_singletons(emulator: Emulator, tmp_path: Path) -> None:
+    export(emulator, tmp_path)
+    for name in ("default.yaml", "mto-partner-template.yaml", "mto-identity-sync-template.yaml"):
+        text = (tmp_path / name).read_text()
+        assert text.startswith("# Unconfigured: no settings here, so this file declares the state reset"), text
+        assert text.count("\n") == 1
+    assert not (tmp_path / "partners").exists()
+    plans_clean(emulator, tmp_path)
+    emulator.set_default({**emulator.default(), "isServiceDefault": False, "inboundTrust": {"isMfaAccepted": True}})
+    stderr = export(emulator, tmp_path)
+    assert "1 file(s) written, 2 unchanged" in stderr
+    assert (tmp_path / "default.yaml").read_text().startswith("inboundTrust:\n  isMfaAccepted: true\n")
+    plans_clean(emulator, tmp_path)
+
+
+def test_a_second_export_keeps_comments_and_names_and_shows_the_new_value(emulator: Emulator, tmp_path: Path) -> None:
+    seed_varied_tenant(emulator)
+    export(emulator, tmp_path)
+    fabrikam = tmp_path / "partners" / "fabrikam.yaml"
+    edited = fabrikam.read_text().replace(
+        "inboundTrust:\n", "# Fabrikam's MFA is trusted: ticket SEC-42\ninboundTrust:\n"
+    )
+    edited = edited.replace("tenantRestrictions:", "tenantRestrictions:  # TRv2 pilot")
+    moved = tmp_path / "partners" / "our-gdap-partner.yaml"
+    (tmp_path / "partners" / "contoso-bucher-gmbh.yaml").rename(moved)
+    fabrikam.write_text(edited)
+    seed_000 = tmp_path / "partners" / f"{SEED_000_CREATE_BODY['tenantId']}.yaml"
+    untouched = {path: path.stat().st_mtime_ns for path in (seed_000, tmp_path / "default.yaml")}
+    # Out of band: a portal admin stops trusting Fabrikam's MFA, and the MTO partner's sync is gone.
+    changed = emulator.partners()[SEED_001_TENANT]
+    changed["inboundTrust"]["isMfaAccepted"] = False
+    emulator.put_partner(changed)
+    emulator.put_identity_sync(MTO, None)
+
+    stderr = export(emulator, tmp_path)
+
+    assert "2 file(s) written, 7 unchanged" in stderr  # fabrikam.yaml and northwind-bbbbbbbb.yaml
+    text = fabrikam.read_text()
+    assert text == edited.replace("isMfaAccepted: true", "isMfaAccepted: false", 1)
+    assert "identitySynchronization" not in (tmp_path / "partners" / "northwind-bbbbbbbb.yaml").read_text()
+    assert moved.is_file() and not (tmp_path / "partners" / "contoso-bucher-gmbh.yaml").exists()
+    assert {path: path.stat().st_mtime_ns for path in untouched} == untouched
+    plans_clean(emulator, tmp_path)
+
+
+def test_partners_gone_from_the_tenant_are_reported_not_deleted(emulator: Emulator, tmp_path: Path) -> None:
+    seed_varied_tenant(emulator)
+    export(emulator, tmp_path)
+    emulator.put_identity_sync(NAMESAKE, None)
+    with client_for(emulator) as graph:
+        assert graph.delete(f"/policies/crossTenantAccessPolicy/partners/{NAMESAKE}").status_code == 204
+    emulator.put_partner(partner("eeeeeeee-0000-4000-8000-000000000005"))  # a new one, with no name
+    stale = tmp_path / "partners" / "northwind-cccccccc.yaml"
+
+    stderr = export(emulator, tmp_path)
+
+    assert f"Stale: {stale} declares partner {NAMESAKE}, which the tenant no longer has; left as is." in stderr
+    assert stale.is_file()
+    assert "1 file(s) written, 8 unchanged" in stderr
+    assert (tmp_path / "partners" / "eeeeeeee-0000-4000-8000-000000000005.yaml").is_file()
+
+
+@pytest.mark.parametrize("cloud", ["usgov", "china"])
+def test_a_national_cloud_skips_the_templates_with_a_note(emulator: Emulator, tmp_path: Path, cloud: str) -> None:
+    seed_varied_tenant(emulator)
+    stderr = export(emulator, tmp_path, "--cloud", cloud)
+    assert (
+        "Not exported: mtoPartnerTemplate, mtoIdentitySyncTemplate: Graph offers them only in the global cloud, "
+        f"not {cloud}." in stderr
+    )
+    assert not any("/templates/" in request.path for request in emulator.requests)
+    assert not (tmp_path / "mto-partner-template.yaml").exists()
+    assert (tmp_path / "default.yaml").is_file()
+    done = run_xtap("plan", "--policies", str(tmp_path), "--cloud", cloud, "--detailed-exitcode", emulator=emulator)
+    assert done.code == 0, done.stdout + done.stderr
+
+
+def test_an_invalid_folder_is_refused_before_graph_is_asked(emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "partners").mkdir()
+    (tmp_path / "partners" / "x.yaml").write_text("tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\ninboundtrust: {}\n")
+    done = run_xtap("export", "--out", str(tmp_path), emulator=emulator)
+    assert done.code == 1
+    assert f"{tmp_path}/partners/x.yaml:2:1: unknown property 'inboundtrust'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert emulator.requests == []
+
+
+def test_a_file_in_place_of_the_folder_is_an_error(emulator: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "policies"
+    out.write_text("not a folder")
+    done = run_xtap("export", "--policies", str(out), emulator=emulator)
+    assert (done.code, done.stderr.strip()) == (1, f"Error: {out} is not a folder; export writes a policies/ folder")
+    assert emulator.requests == []
+
+
+def test_a_graph_error_is_one_line_and_writes_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    token = emulator.mint_token(roles=("User.Read.All",))
+    done = run_xtap("export", "--out", str(tmp_path / "out"), emulator=emulator, token=token)
+    assert done.code == 1
+    assert "403 Authorization_RequestDenied" in done.stderr and "Policy.Read.All" in done.stderr
+    assert not (tmp_path / "out").exists()
+    assert run_xtap("export", "--out", str(tmp_path / "ok"), emulator=emulator, roles=READ_ONLY).code == 0
+
+
+def test_export_never_writes_through_a_symbolic_link(emulator: Emulator, tmp_path: Path) -> None:
+    """Even a link that stays inside the folder (one leading outside stops export before it reads
+    the tenant, as it stops every command)."""
+    seed_varied_tenant(emulator)
+    folder = tmp_path / "policies"
+    export(emulator, folder)
+    fabrikam, target = folder / "partners" / "fabrikam.yaml", folder / ".shared" / "fabrikam.yaml"
+    target.parent.mkdir()
+    target.write_text(fabrikam.read_text())
+    fabrikam.unlink()
+    fabrikam.symlink_to(target)
+    changed = emulator.partners()[SEED_001_TENANT]
+    changed["inboundTrust"] = None
+    emulator.put_partner(changed)
+    before = copy.deepcopy(files(folder))
+    done = run_xtap("export", "--out", str(folder), emulator=emulator)
+    assert done.code == 1
+    assert f"Error: {fabrikam}: symbolic link(s); xtap export writes no file through a link" in done.stderr
+    assert "inboundTrust" in target.read_text() and files(folder) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("Fabrikam", "fabrikam"),
+        ("Contoso Bücher GmbH", "contoso-bucher-gmbh"),
+        ("  -- ", ""),
+        ("日本", ""),
+        ("A" * 80, "a" * 60),
+    ],
+)
+def test_a_display_name_becomes_a_file_name_a_person_finds(name: str, stem: str) -> None:
+    assert slug(name) == stem
+
+
+def test_names_are_stable_and_never_taken_twice(tmp_path: Path) -> None:
+    (tmp_path / "fabrikam.yaml").write_text("# someone else's file\n")
+    kept = tmp_path / "hand-named.yaml"
+    names = {"aaaaaaaa-1": "Fabrikam", "bbbbbbbb-2": "Fabrikam Ltd", "cccccccc-3": "Contoso", "dddddddd-4": None}
+    paths = partner_paths(names, {"cccccccc-3": kept}, tmp_path)
+    assert {tenant: path.name for tenant, path in paths.items()} == {
+        "aaaaaaaa-1": "fabrikam-aaaaaaaa.yaml",  # the plain name is another file's
+        "bbbbbbbb-2": "fabrikam-ltd.yaml",
+        "cccccccc-3": "hand-named.yaml",  # a partner a file declares keeps that file
+        "dddddddd-4": "dddddddd-4.yaml",
+    }
+
+
+def test_a_hand_written_folder_keeps_every_comment_when_a_value_changes(emulator: Emulator, tmp_path: Path) -> None:
+    """The repository's own example folder, written by a person: applied, changed in the portal,
+    exported over. Only the changed lines differ; every comment stays where it was."""
+    folder = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", folder)
+    assert run_xtap("apply", "--policies", str(folder), "--auto-approve", emulator=emulator).code == 0
+    fabrikam = folder / "partners" / "fabrikam.yaml"
+    before = fabrikam.read_text()
+    changed = emulator.partners()[SEED_001_TENANT]
+    changed["inboundTrust"] = {"isMfaAccepted": False}
+    emulator.put_partner(changed)
+
+    export(emulator, folder)
+
+    after = fabrikam.read_text()
+    assert [line for line in after.splitlines() if "#" in line] == [line for line in before.splitlines() if "#" in line]
+    assert "  isMfaAccepted: false\n" in after and "isCompliantDeviceAccepted" not in after
+    plans_clean(emulator, folder)

@@ -1,0 +1,55 @@
+"""What a worker sends back is what reading the file here gives: the plain tuples that cross the
+pipe lose nothing but the bodies `xtap validate` does not need. A thread pool stands in for the
+forked processes (the tuples are the same); forking itself is tested end to end in
+tests/commands/test_validate.py."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from reconciler.policies import workers as pool_module
+from reconciler.policies.layout import read_layout
+from reconciler.policies.workers import load_files, workers
+
+PARTNERS = {
+    "a.yaml": (
+        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n"
+        "identitySynchronization:\n  userSyncInbound: {isSyncAllowed: true}\n"
+    ),
+    "b.yaml": "tenantId: 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a\nxtap: {name: Fabrikam, labels: [x]}\n",
+    "c.yaml": "tenantId: nope\n",
+}
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "partners").mkdir()
+    for name, text in PARTNERS.items():
+        (tmp_path / "partners" / name).write_text(text)
+    (tmp_path / "default.yaml").write_text("# reset\n")
+    return tmp_path
+
+
+def test_what_crosses_the_pipe_is_what_reading_here_gives(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = read_layout(root).files
+    here = list(load_files(files, True, None))
+    assert [(len(loaded.declared), len(loaded.problems)) for loaded in here] == [(1, 0), (2, 0), (1, 0), (0, 1)]
+    monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
+    with ThreadPoolExecutor(2) as pool:
+        assert list(load_files(files, True, pool)) == here
+        names_only = list(load_files(files, False, pool))
+    assert [loaded.problems for loaded in names_only] == [loaded.problems for loaded in here]
+    assert [[(a, i.source, i.tool, at) for a, i, at in loaded.declared] for loaded in names_only] == [
+        [(a, i.source, i.tool, at) for a, i, at in loaded.declared] for loaded in here
+    ]
+    assert all(i.written == {} for loaded in names_only for _, i, _ in loaded.declared)
+
+
+def test_a_small_folder_is_read_without_workers(root: Path) -> None:
+    with workers(root) as pool:
+        assert pool is None
+    with workers(read_layout(root)) as pool:
+        assert pool is None
