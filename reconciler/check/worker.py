@@ -89,13 +89,16 @@ def judge(
     )
     with signals.raising():  # before the fork: a signal once the worker exists must end it
         begun = time.monotonic()
-        worker.start()
         try:
+            with signals.held():  # delivered, and raised here, once the fork is done
+                worker.start()
             sender.close()  # the worker holds the only writing end: its death is an end of file here
             return _outcomes(_wait(receiver, progress, budget, begun), worker, progress)
         finally:
-            worker.kill()
-            worker.join()
+            if worker.pid is not None:
+                worker.kill()
+                worker.join()
+            sender.close()
             receiver.close()
 
 

@@ -83,6 +83,19 @@ def raising() -> Iterator[None]:
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
+@contextmanager
+def held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while a process forks, and delivered once it has: one that
+    arrives during the fork's own bookkeeping (the after-fork hooks, logging's lock) would be
+    raised where Python can only ignore it, and so be lost. The child starts with them held too;
+    `worker_signals` lets them in once its handlers are set."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def worker_signals() -> None:
     """A forked worker's first step. Signals are the parent's to handle: Ctrl-C reaches the whole
     process group, and the parent stops its work and ends the workers; a signal to a worker must
@@ -90,3 +103,4 @@ def worker_signals() -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HANDLED)  # held while it was forked (`held`)

@@ -110,3 +110,22 @@ def test_ctrl_c_during_apply_says_what_was_written_and_what_was_in_flight(tmp_pa
         assert left == {("identitySynchronization", second["tenantId"])} | (
             set() if patched else {("partner", second["tenantId"])}
         )
+
+
+def test_a_signal_during_a_fork_is_held_and_delivered_after_it() -> None:
+    """`signals.held` keeps SIGTERM out while a worker forks (where Python could only ignore the
+    exception a handler raises, and lose the signal) and delivers it as soon as the fork is done."""
+    import os
+
+    from reconciler.core.signals import held
+
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        with held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert seen == []
+        assert seen == [signal.SIGTERM]
+        assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
