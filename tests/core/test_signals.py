@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from support.policy_files import write_policies
 from support.seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 from support.xtap import run_xtap, xtap_environment
 
+from reconciler.core.signals import held
 from reconciler.emulator import Emulator, EmulatorConfig
 
 TIMEOUT_S = 60
@@ -115,10 +117,6 @@ def test_ctrl_c_during_apply_says_what_was_written_and_what_was_in_flight(tmp_pa
 def test_a_signal_during_a_fork_is_held_and_delivered_after_it() -> None:
     """`signals.held` keeps SIGTERM out while a worker forks (where Python could only ignore the
     exception a handler raises, and lose the signal) and delivers it as soon as the fork is done."""
-    import os
-
-    from reconciler.core.signals import held
-
     seen: list[int] = []
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
     try:
