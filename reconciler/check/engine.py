@@ -2,8 +2,8 @@
 
 A plan says what will change; a rule says whether the result is allowed, while the change is
 still in review. Subjects are made from `Desired` and `Live`, rules are data with a test
-function (built-in ones in `rules_builtin`, Python, run here; the repository's own in CEL, run
-in a worker process under a budget by `cel_worker`), and a finding names the property at
+function (built-in ones in `check.builtin`, Python, run here; the repository's own in CEL, run
+in a worker process under a budget by `check.worker`), and a finding names the property at
 fault; where that property is written in its file is looked up only when a report is
 rendered. Rules select resource types by name, so a new type needs no code here.
 """
@@ -82,7 +82,7 @@ class Rule:
     test: Callable[[Subject], Iterable[Violation]]
     # Why the repository changed its severity (xtap.yaml), shown with each finding.
     adjusted: str | None = None
-    # A rule of your own: `evaluate` runs its CEL in a worker process (`cel_worker`) and gives it
+    # A rule of your own: `evaluate` runs its CEL in a worker process (`check.worker`) and gives it
     # the test that reads the outcomes.
     own: Own | None = None
 

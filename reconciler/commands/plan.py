@@ -28,7 +28,7 @@ def plan(
     base: Path | None = None,
 ) -> int:
     """The plan; with `base` (the same folder as the base branch has it), also how the pull
-    request changes the settings that are never sent to Graph (`plan_settings`)."""
+    request changes the settings that are never sent to Graph (`plan.settings`)."""
     before = None if base is None else _base_settings(base)
     planned = on_graph(options, lambda graph, layout: plan_with(graph, layout))
     if planned is None:

@@ -8,7 +8,7 @@ recursion, so a long chain of operators overflows the stack (SIGSEGV, on an 8 Mi
 20,000 `1 + 1 + …` evaluated, 30,000 parsed), a deep nesting of brackets panics (100,000
 parentheses), and three nested `.all()` over 400-element lists run for hours while holding the
 GIL. So an expression is measured here, by a scanner of our own, before the crate sees it
-(`bounded`), and evaluated in a worker process under a budget (`cel_worker`).
+(`bounded`), and evaluated in a worker process under a budget (`check.worker`).
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def holds(program: cel.Program, variables: dict[str, Any] | cel.Context) -> bool
     """True or False, or why the expression could not be evaluated (a missing key, a type
     mismatch, a result that is not a bool): a rule that cannot say yes fails, as an admission
     policy does under failurePolicy Fail. A panic of the crate is not caught here: it is not
-    the resource's fault, and `cel_worker` reports it against the rule."""
+    the resource's fault, and `check.worker` reports it against the rule."""
     try:
         result = program.execute(variables)
     except Exception as exc:  # the binding raises KeyError, TypeError, RuntimeError, ZeroDivisionError...

@@ -46,7 +46,7 @@ class Desired:
     # xtap.yaml's `rules:`, for `xtap check`: built-in rules adjusted, and rules of your own.
     rules: Mapping[str, RuleSetting] = field(default_factory=dict)
     # xtap.yaml as written, and where each of its top-level keys stands ("xtap.yaml:3"): the
-    # plan states the settings that are not the defaults (`plan_settings`).
+    # plan states the settings that are not the defaults (`plan.settings`).
     settings: Settings = field(default_factory=Settings)
     setting_sources: Mapping[str, str] = field(default_factory=dict)
 

@@ -41,7 +41,7 @@ class Settings(BaseModel):
     `pruneServiceMade`, and a plan deleting more than `pruneLimit` of the live partners (a
     share, 1.0 = all), or every one it does not spare, is refused.
 
-    `rules` adjusts `xtap check`'s built-in rules and adds rules of your own (`rule_settings`);
+    `rules` adjusts `xtap check`'s built-in rules and adds rules of your own (`core.rules`);
     `waiverMaxDays` bounds how far ahead a waiver's expiry may be, so an exception granted in
     one pull request is looked at again within that time."""
 

@@ -65,7 +65,7 @@ async def _cancellable(work: Coroutine[Any, Any, T]) -> T:
 @contextmanager
 def raising() -> Iterator[None]:
     """SIGINT and SIGTERM raise `Interrupted` at once, for a wait outside asyncio's hands (the
-    worker of the rules of your own, `cel_worker`): also inside `run`, whose loop cannot see a
+    worker of the rules of your own, `check.worker`): also inside `run`, whose loop cannot see a
     signal while its thread is blocked. Only the main thread receives signals; elsewhere this
     changes nothing."""
     if threading.current_thread() is not threading.main_thread():

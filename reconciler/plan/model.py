@@ -1,7 +1,7 @@
 """The plan: plain data saying what apply will do, and nothing else.
 
 Kept apart from computing it (`planner`), from showing it (`render`) and from its file format
-(`planfile`), so each can change alone. A change is one resource instance with its action,
+(`plan.file`), so each can change alone. A change is one resource instance with its action,
 the property-level diff, the exact Graph requests, the policy file line it comes from, and the
 changes it must wait for.
 """
