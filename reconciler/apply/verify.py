@@ -21,7 +21,7 @@ READ_BACK_DELAYS = (0.5, 1.0, 2.0)
 
 
 async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], budget: int) -> list[str]:
-    """What was applied but does not read back as written (`apply.unconfirmed`), found with at
+    """What was applied but does not read back as written (`apply.writes.unconfirmed`), found with at
     most `budget` GETs (the plan's own reads): one GET per applied resource when that is fewer,
     else the whole scope again. Graph's reads lag its writes (undocumented, reported by other
     tools), so what still differs is read again, one GET each, after each of `READ_BACK_DELAYS`,

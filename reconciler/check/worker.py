@@ -154,7 +154,7 @@ def _work(
     progress: Any,
     lifetime: float,
 ) -> None:
-    """The worker: compile each rule (bounded already: `cel_expr.bounded`), then evaluate the
+    """The worker: compile each rule (bounded already: `core.cel.bounded`), then evaluate the
     rules resource by resource, each resource's variables converted to CEL values once (a
     `cel.Context`, which the crate caches) for every rule that selects it. After `lifetime`
     seconds an alarm ends it, whatever it is doing: the parent kills it long before, unless the

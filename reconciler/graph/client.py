@@ -15,7 +15,7 @@ come from a proxy or a stranger on the port. So the URL is checked before any re
 goes only where it belongs, every request has one deadline for the whole exchange, every reply is
 bounded in bytes (`transport`) and in nesting, every listing in pages and items, and a reply
 that is not Graph's JSON is a `GraphError` that names the request and quotes at most a
-clipped, token-free excerpt. The bounds and their reasons: `bounds.py`.
+clipped, token-free excerpt. The bounds and their reasons: `core/bounds.py`.
 """
 
 from __future__ import annotations

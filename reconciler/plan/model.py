@@ -117,7 +117,7 @@ class Plan:
     # For each setting a null inherits from another resource (a partner's from the default),
     # that value, so a reviewer sees what `null` means. Keyed by resource, then property.
     inherited: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # The settings that shape this plan and are not the defaults (`plan_settings.stated`): what
+    # The settings that shape this plan and are not the defaults (`plan.settings.stated`): what
     # prune and the guardrails will do, stated in every plan. A saved plan whose settings differ
     # from the plan made now is refused like one whose writes differ.
     settings: tuple[PolicySetting, ...] = ()

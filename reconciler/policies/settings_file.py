@@ -82,7 +82,7 @@ def waiver_problems(instances: Iterable[DesiredInstance], settings: Settings) ->
 
 def _named_rule(problem: Problem, loc: tuple[Any, ...]) -> Problem:
     """A problem with a rule's expression names the rule: it may be one of many, and the one that
-    does not compile, or is over a bound of its size or shape (`cel_expr.bounded`), is the one
+    does not compile, or is over a bound of its size or shape (`core.cel.bounded`), is the one
     to fix or split."""
     if len(loc) == 3 and loc[0] == "rules" and loc[2] == "expression":
         return replace(problem, message=f"rule {loc[1]!r}: {problem.message}")
