@@ -1,5 +1,8 @@
 """The Graph boundary as a user meets it: the CLI in a subprocess, pointed at the emulator or at
-tiny loopback servers that answer as Graph never would. Every refusal is one line, exit 1."""
+tiny loopback servers that answer as Graph never would. Every refusal is one line, exit 1.
+
+One file across commands on purpose: these options and checks are shared by every command that
+speaks to Graph (cli.py's `_graph_options`, run.py's `connect`), so `plan` stands for them all."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Identity sync, the tenant default and both MTO templates as a user meets them: `xtap` in a
-subprocess, msgraph-sdk over real HTTP, the emulator as Graph, and the exact requests it served."""
+subprocess, msgraph-sdk over real HTTP, the emulator as Graph, and the exact requests it served.
+
+One file across commands on purpose: each resource type is followed end to end (plan, apply,
+show, a saved plan), so a type's whole story reads in one place."""
 
 from __future__ import annotations
 

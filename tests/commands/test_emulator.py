@@ -1,15 +1,22 @@
-"""`xtap emulator` as a user starts it: a subprocess, its options checked before it listens."""
+"""`xtap emulator` as a user starts it: a subprocess, its options checked before it listens, and
+a tenant it serves that xtap, in processes of its own, can apply to."""
 
 from __future__ import annotations
 
 import itertools
+import os
+import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from support.emulator_cli import serving
 from support.emulator_http import PARTNERS, TID
+from support.policy_files import write_policies
+from support.seeds import SEED_000_CREATE_BODY
 from support.xtap import run_xtap
 
 import reconciler.emulator
@@ -181,3 +188,35 @@ def test_the_readings_graph_leaves_open_are_options(args: list[str], statuses: d
             "/policies/crossTenantAccessPolicy/default", json={"tenantRestrictions": restrictions}
         ).status_code
     assert seen == statuses
+
+
+def test_the_emulator_command_serves_a_tenant_xtap_can_plan(tmp_path: Path) -> None:
+    state = tmp_path / "tenant.json"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--state", str(state)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        exports: dict[str, str] = {}
+        while len(exports) < 2:
+            line = server.stderr.readline()
+            assert line, "the emulator exited before printing its URL and token"
+            if match := re.search(r"export (XTAP_\w+)=(\S+)", line):
+                exports[match[1]] = match[2]
+        policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
+        env = {**os.environ, **exports, "NO_COLOR": "1"}
+        command = [sys.executable, "-m", "reconciler"]
+        applied = subprocess.run(
+            [*command, "apply", "--auto-approve", "--policies", str(policies)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert applied.returncode == 0, applied.stderr
+        assert SEED_000_CREATE_BODY["tenantId"] in state.read_text()  # kept in the state file
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,21 +1,26 @@
 """The seams the commands stand on, tested without a subprocess: the audit query `drift
 --attribute` sends, which types each cloud's Graph has, the format tables, and the token
-handed down from the command line rather than read from the environment below it."""
+handed down from the command line rather than read from the environment below it; and, through
+the CLI, a Graph error (a foreign token's 401) ending a command as one clear line, exit 1."""
 
 from __future__ import annotations
 
 import ast
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from support.paths import PACKAGE
+from support.policy_files import write_policies
+from support.xtap import run_xtap
 
 from reconciler.commands import check, drift, plan, show
 from reconciler.commands.run import Formats
 from reconciler.core.clouds import CLOUDS, GLOBAL, cloud_types
 from reconciler.core.registry import MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, REGISTRY
+from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph.audit import directory_audits
 
 
@@ -83,3 +88,12 @@ def test_nothing_that_speaks_to_graph_reads_the_environment() -> None:
         if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb")
     ]
     assert reads == []
+
+
+def test_a_foreign_token_is_refused_with_a_clear_error(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [])
+    with Emulator(EmulatorConfig()) as stranger:  # signs with a key of its own
+        foreign = stranger.mint_token(roles=("Policy.ReadWrite.CrossTenantAccess",))
+    result = run_xtap("plan", "--policies", str(policies), emulator=emulator, token=foreign)
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "401 InvalidAuthenticationToken" in result.stderr and foreign not in result.stderr + result.stdout

@@ -1,11 +1,10 @@
-"""`xtap show` and the plan say what a partner's null means: the value it inherits from the default."""
+"""`xtap show` (reconciler/commands/show.py) says what a partner's null means: the value it inherits
+from the default. The plan saying the same is in test_plan.py."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from support.policy_files import write_policies
 from support.xtap import READ_ONLY, run_xtap
 
 from reconciler.emulator import Emulator
@@ -44,14 +43,3 @@ def test_show_of_an_unknown_or_malformed_partner_is_an_error(emulator: Emulator)
     malformed = run_xtap("show", "fabrikam", emulator=emulator)
     assert malformed.code == 1 and "'fabrikam' is not a tenant id" in malformed.stderr
     assert len(emulator.requests) == 2  # the malformed id sent nothing
-
-
-def test_a_plan_says_what_a_null_inherits(tmp_path: Path, emulator: Emulator) -> None:
-    emulator.put_partner({"tenantId": FABRIKAM, "inboundTrust": TRUST, "b2bDirectConnectInbound": BLOCK_DIRECT_CONNECT})
-    policies = write_policies(tmp_path / "policies", [{"tenantId": FABRIKAM, "inboundTrust": TRUST}])
-    plan = run_xtap("plan", "--policies", str(policies), emulator=emulator)
-    assert plan.code == 0, plan.stderr
-    inherited = json.dumps(BLOCK_DIRECT_CONNECT)
-    assert f"null (inherit default: {inherited})" in plan.stdout
-    markdown = run_xtap("plan", "--format", "markdown", "--policies", str(policies), emulator=emulator).stdout
-    assert "_(inherit default: `{" in markdown

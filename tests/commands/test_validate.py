@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from support.bad_files import APP, CASES, HEAD, RESERVED, RESOURCE_CASES, TENANT
+from support.policy_files import write_policies
+from support.seeds import SEED_001_TENANT
 from support.xtap import run_xtap, writes_served
 
 from reconciler.emulator import Emulator
@@ -240,3 +242,11 @@ def test_a_large_folder_is_planned_from_workers_exactly_as_its_files_say(tmp_pat
             assert syncs[tenant]["requests"][0]["body"] == body["identitySynchronization"]
             assert syncs[tenant]["dependsOn"] == [{"resource": "partner", "id": tenant}]
     assert len(syncs) == sum(1 for _, body in written.values() if "identitySynchronization" in body)
+
+
+def test_partner_files_in_subfolders_are_an_error_not_silently_skipped(tmp_path: Path, emulator: Emulator) -> None:
+    policies = write_policies(tmp_path / "policies", [])
+    (policies / "partners" / "eu").mkdir()
+    (policies / "partners" / "eu" / "x.yaml").write_text(f"tenantId: {SEED_001_TENANT}\n")
+    result = run_xtap("validate", "--policies", str(policies))
+    assert result.code == 1 and "partners/eu:1:1:" in result.stderr and "not read" in result.stderr

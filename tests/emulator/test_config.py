@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -364,3 +365,20 @@ def test_a_state_file_with_a_broken_singleton_is_refused(tmp_path: Path, key: st
     state.write_text(json.dumps({"partners": {}, key: []}))
     with pytest.raises(StartError, match="not an emulator state file"):
         Emulator(EmulatorConfig(state_file=state))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"patch_mode": "merge"},
+        {"page_size": 0},
+        {"page_size": 1001},
+        {"latency_s": -0.1},
+        {"latency_s": 601.0},
+        {"latency_s": math.nan},
+        {"latency_s": math.inf},
+    ],
+)
+def test_config_rejects_values_out_of_range(settings: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        EmulatorConfig(**settings)

@@ -1,12 +1,15 @@
-"""The emulator's injected faults over real HTTP (httpx): latency jitter, 503s, lost replies, the
-write quota, reads that lag writes and portal-admin edits (docs/emulator.md).
+"""The emulator's injected faults over real HTTP (httpx): latency and its jitter, 503s, lost
+replies, the write quota, reads that lag writes and portal-admin edits (docs/emulator.md).
 Each must hit exactly the requests it promises, replay with its seed, and leave the others alone."""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -309,3 +312,21 @@ def test_xtap_emulator_injects_the_faults_it_is_given() -> None:
     ):
         answers = [client.delete(f"{PARTNERS}/{OTHER}").status_code for _ in range(3)]
     assert answers == [404, 429, 503]
+
+
+def test_latency_delays_the_answer_after_the_write_has_landed(emulator_clock: ManualClock) -> None:
+    """The wait comes once the request is handled: a client that gives up meanwhile has still
+    written. Each answer waits the latency (recorded by the emulator's clock, not timed)."""
+    with Emulator(EmulatorConfig(latency_s=0.5)) as slow:
+        url = urlsplit(slow.base_url)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=0.2)
+        headers = {"Authorization": f"Bearer {slow.mint_token()}", "Content-Type": "application/json"}
+        with emulator_clock.holding():  # the answer waits until the client has given up
+            connection.request("POST", f"{url.path}{PARTNERS}", body=json.dumps({"tenantId": TID}), headers=headers)
+            with pytest.raises(TimeoutError):
+                connection.getresponse()  # the client gives up while the answer is delayed ...
+            connection.close()
+            assert list(slow.partners()) == [TID]  # ... and the write has landed all the same
+        with client_for(slow) as client:
+            assert client.get(f"{PARTNERS}/{TID}").status_code == 200
+    assert emulator_clock.slept == [0.5, 0.5]  # the POST's answer and the GET's each waited 0.5 s

@@ -1,4 +1,5 @@
-"""Renderers: text for terminals, markdown for PR comments, JSON for programs. No I/O."""
+"""The plan's renderers (reconciler/render/plan.py): text for terminals, markdown for PR comments,
+JSON for programs. No I/O. How markdown.fit trims any report is in test_markdown.py."""
 
 from __future__ import annotations
 

@@ -20,6 +20,23 @@ JSON = {"Content-Type": "application/json"}
 # A partner's inbound trust that accepts MFA only, and an identity sync that lets users in.
 TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
 SYNC = {"displayName": "Contoso", "userSyncInbound": {"isSyncAllowed": True}}
+# Every property Graph echoes on a partner, and consent as it reads before it is set.
+PARTNER_PROPERTIES = {
+    "tenantId",
+    "isServiceProvider",
+    "isInMultiTenantOrganization",
+    "inboundTrust",
+    "automaticUserConsentSettings",
+    "b2bCollaborationInbound",
+    "b2bCollaborationOutbound",
+    "b2bDirectConnectInbound",
+    "b2bDirectConnectOutbound",
+    "tenantRestrictions",
+    "m365CollaborationInbound",
+    "m365CollaborationOutbound",
+    "appServiceConnectInbound",
+}
+UNSET_CONSENT = {"inboundAllowed": None, "outboundAllowed": None}
 
 
 def target_config(access: str, *targets: tuple[str, str]) -> dict[str, Any]:

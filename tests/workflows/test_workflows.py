@@ -1,7 +1,7 @@
 """The GitHub workflows: their security properties, their linters, the lock they install from, and
 the steps of plan.yml and drift.yml that run xtap, run as a runner runs them against the
-emulator (workflow_steps.py). The tenant matrix is in test_workflows_tenants.py; the handover
-of the reviewed plan from plan.yml to apply.yml and converge.yml in test_workflows_apply.py."""
+emulator (workflow_steps.py). The tenant matrix is in test_tenants.py; the handover
+of the reviewed plan from plan.yml to apply.yml and converge.yml in test_apply.py."""
 
 from __future__ import annotations
 

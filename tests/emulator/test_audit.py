@@ -1,5 +1,6 @@
-"""The emulator's directory audit log: an entry for every write, with the caller as actor, and
-`GET /auditLogs/directoryAudits` with strict `$filter`, `$top` and nextLink paging."""
+"""The emulator's directory audit log (reconciler/emulator/audit.py): an entry for every write,
+with the caller as actor, and `GET /auditLogs/directoryAudits` with strict `$filter`, `$top` and
+nextLink paging."""
 
 from __future__ import annotations
 
