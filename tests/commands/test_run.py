@@ -1,13 +1,10 @@
-"""The seams the commands stand on, tested without a subprocess: the audit query `drift
---attribute` sends, which types each cloud's Graph has, the format tables, and the token
+"""The seams the commands stand on, tested without a subprocess: which types each cloud's Graph has, the format tables, and the token
 handed down from the command line rather than read from the environment below it; and, through
 the CLI, a Graph error (a foreign token's 401) ending a command as one clear line, exit 1."""
 
 from __future__ import annotations
 
 import ast
-import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,31 +18,6 @@ from reconciler.commands.run import Formats
 from reconciler.core.clouds import CLOUDS, GLOBAL, cloud_types
 from reconciler.core.registry import MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, REGISTRY
 from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.graph.audit import directory_audits
-
-
-class Listing:
-    """Stands in for `Graph` where a listing is asked for: records the URL, answers nothing."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-
-    def request_info(self, method: str, url: str) -> str:
-        return f"{method} {url}"
-
-    async def get_all(self, info: str) -> list[dict[str, Any]]:
-        self.urls.append(info)
-        return []
-
-
-def test_the_audit_query_asks_for_the_categories_since_a_time_in_one_paged_listing() -> None:
-    graph = Listing()
-    since = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-    asyncio.run(directory_audits(graph, ("A", "B"), since))  # type: ignore[arg-type]
-    assert graph.urls == [
-        "GET /auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-01-02T03%3A04%3A05Z%20and%20"
-        "%28category%20eq%20%27A%27%20or%20category%20eq%20%27B%27%29&$top=999"
-    ]
 
 
 def test_a_national_cloud_reads_every_type_but_the_mto_templates() -> None:
