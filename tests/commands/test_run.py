@@ -1,5 +1,6 @@
-"""The seams the commands stand on, tested without a subprocess: which types each cloud's Graph has, the format tables, and the token
-handed down from the command line rather than read from the environment below it; and, through
+"""The seams the commands stand on, tested without a subprocess: which types each cloud's Graph
+has, the format tables, and the token handed down from the command line rather than read from
+the environment below it; and, through
 the CLI, a Graph error (a foreign token's 401) ending a command as one clear line, exit 1."""
 
 from __future__ import annotations
