@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from support.planner_cases import UNSET_PARTNER, plan_for
 from support.seeds import SEED_001_TENANT
+from support.stub_servers import nested
 
-from reconciler.core.bounds import MAX_REPLY_DEPTH
 from reconciler.core.canonical import (
     TooDeep,
     absent_value,
@@ -85,16 +85,6 @@ def test_a_file_manages_what_it_writes_and_what_has_a_system_value() -> None:
     assert "isServiceProvider" in compared(PARTNER, {"isServiceProvider": True})
 
 
-def test_a_value_nested_too_deep_is_refused() -> None:
-    deep: dict[str, object] = {}
-    inner = deep
-    for _ in range(MAX_REPLY_DEPTH + 1):
-        inner["x"] = {}
-        inner = inner["x"]  # type: ignore[assignment]
-    with pytest.raises(TooDeep, match=f"nested deeper than {MAX_REPLY_DEPTH} levels"):
-        canonical_property(PARTNER, "notModelled", deep)
-
-
 def test_graph_quirks_are_not_changes(tmp_path: Path) -> None:
     desired = {
         "tenantId": SEED_001_TENANT.upper(),
@@ -136,3 +126,15 @@ def test_none_vanishes_beside_other_flags(tmp_path: Path, live_level: str) -> No
     live_template = {"id": "75b1889b-6f42-4cc5-8e62-e774b8db243c", "templateApplicationLevel": live_level}
     template = {"templateApplicationLevel": "newPartners"}
     assert plan_for(tmp_path, [], [], template=template, live_template=live_template).changes == ()
+
+
+@pytest.mark.parametrize("depth", [31, 32, 33, 50_000])
+def test_canonical_form_recurses_only_so_deep(depth: int) -> None:
+    """Counted from a property's value, which a reply holds 3 levels down: 32 levels are more
+    than any reply xtap takes can hold there."""
+    value = nested(depth, {"member": "x"})
+    if depth <= 31:  # and the object inside makes one more
+        assert canonical(PARTNER, {"inboundTrust": value}) is not None
+    else:
+        with pytest.raises(TooDeep, match="nested deeper than 32 levels"):
+            canonical(PARTNER, {"inboundTrust": value})

@@ -1,15 +1,19 @@
 """The reports of `xtap check` (`render/check.py`) where tools and reviewers read them: JSON with
 the rule, reason and position, SARIF that validates against the OASIS schema for code scanning,
-and workflow annotations that a value in a policy file cannot forge."""
+and workflow annotations that a value in a policy file cannot forge; neither makes a link, a
+placeholder or a tag of outside text."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
 from support.checks import OWN_RULE, PARTNER_ID, SOON, WAIVER, folder
+from support.markup import MARKUP_FILE, MARKUP_MESSAGE
 from support.paths import TESTS
+from support.seeds import SEED_000_CREATE_BODY
 from support.xtap import run_xtap
 
 
@@ -82,3 +86,31 @@ def test_github_annotations_cannot_be_forged(tmp_path: Path) -> None:
     title = "regulated-no-guests%3A x\\u000a%3A%3Aerror file=evil%3A%3Aowned%2C 100%25"
     assert command == f"error file=policies/partners/fabrikam.yaml,line=9,col=3,title={title}"
     assert message.startswith(f"partner {PARTNER_ID}: x\\u000a::error file=evil::owned, 100%25 Why: ")
+
+
+def test_check_sarif_makes_no_link_placeholder_or_tag_from_outside_text(tmp_path: Path) -> None:
+    """A hostile file name is percent-encoded in the SARIF location; a rule's message from
+    xtap.yaml keeps its brackets, braces and angle brackets as text."""
+    partners = tmp_path / "policies" / "partners"
+    partners.mkdir(parents=True)
+    tenant = SEED_000_CREATE_BODY["tenantId"]
+    (partners / MARKUP_FILE).write_text(f"tenantId: {tenant}\ninboundTrust:\n  isMfaAccepted: true\n")
+    rule = {
+        "select": {"types": ["partner"]},
+        "expression": "false",
+        "message": f"{MARKUP_MESSAGE} {{0}}",
+        "reason": "a test",
+    }
+    (tmp_path / "policies" / "xtap.yaml").write_text(json.dumps({"rules": {"hostile": rule}}))
+    # A subprocess: the rule of your own is judged in a forked worker (`check.worker`).
+    result = run_xtap("check", "--policies", "policies", "--format", "sarif", cwd=tmp_path, subprocess=True)
+    assert result.code == 1, result.stderr
+    [run] = json.loads(result.stdout)["runs"]
+    texts = {r["ruleId"]: r["message"]["text"] for r in run["results"]}
+    assert re.search(r"(?<!\\)\]\(", texts["hostile"]) is None  # every bracket escaped: no link
+    assert "\\[here\\](http://evil.example)" in texts["hostile"]
+    # `<` written as `visible` writes an escape, whose backslash SARIF doubles like any other
+    assert "\\\\u003cdetails\\\\u003e" in texts["hostile"] and "<" not in texts["hostile"]
+    assert texts["hostile"].endswith(" {{0}}")  # a literal brace, not a placeholder
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert uris == {"policies/partners/%3Cimg%20src%3Dx%3E%5Bx%5D%28http%3Aevil.example%29.yaml"}

@@ -1,6 +1,7 @@
 """How a drift report reads (`render/drift.py`): each property and the last change's actor in
 text and markdown, the largest details trimmed first when markdown must fit GitHub's limit, and an
-actor's name from the audit log escaped so that it forges neither a workflow command nor markup."""
+actor's name from the audit log escaped so that it forges neither a workflow command nor markup,
+nor do a file name, a note or Graph's message."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 import pytest
 from support.drift_tenant import AUDIT_READER, FABRIKAM, GDAP_CUSTOMER, declared_and_applied, out_of_band
 from support.emulator_http import PARTNERS, TRUST, graph_call
+from support.markup import MARKUP_FILE, MARKUP_FILE_SHOWN, MARKUP_MESSAGE, MARKUP_MESSAGE_SHOWN, assert_no_markup
 from support.xtap import run_xtap
 
 from reconciler.emulator import Emulator
-from reconciler.plan.drift import Drift, Drifted
+from reconciler.plan.drift import Actor, Drift, Drifted, LastChange
 from reconciler.plan.model import DiffEntry
 from reconciler.render.drift import render_drift_markdown
 
@@ -91,3 +93,26 @@ def test_an_actor_name_cannot_forge_a_log_line_or_markup(applied: Path, emulator
     assert "<img>" not in markdown.stdout
     assert f"by {escaped} (person)</summary>" in markdown.stdout
     assert f"last changed by {escaped} (person)" in markdown.stdout
+
+
+def test_drift_markdown_escapes_sources_notes_actors_and_graph_messages() -> None:
+    actor = Actor("person", f"Eve {MARKUP_MESSAGE}", None)
+    changed = Drifted(
+        "changed",
+        "partner",
+        "90e29127-71ad-49c7-9ce8-db3f41ea06f1",
+        f"{MARKUP_FILE}:3",
+        (DiffEntry("inboundTrust.isMfaAccepted", True, False),),
+        "update",
+        note=f"- {MARKUP_MESSAGE}",
+        last_change=LastChange("Update a partner cross-tenant access setting", "2026-01-01T00:00:00Z", actor),
+    )
+    for drift in (Drift((changed,), attribution="done"), Drift((changed,), attribution=MARKUP_MESSAGE)):
+        for limit in (65536, 600):
+            markdown = render_drift_markdown(drift, limit=limit)
+            assert_no_markup(markdown)
+            assert f"by Eve {MARKUP_MESSAGE_SHOWN} (person)" in markdown
+    markdown = render_drift_markdown(Drift((changed,), attribution=MARKUP_MESSAGE))
+    assert f"_Attribution was not possible: {MARKUP_MESSAGE_SHOWN}_" in markdown  # Graph's message
+    assert f"file {MARKUP_FILE_SHOWN}:3" in markdown
+    assert f"\n\n&#45; {MARKUP_MESSAGE_SHOWN}\n\n" in markdown  # the note, which would start a list
