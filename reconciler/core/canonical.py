@@ -5,7 +5,7 @@ Graph and people write the same setting many ways: GUIDs in any case, `targets` 
 any order. Comparing anything but this form gives perpetual diffs.
 What varies by resource type (what an absent property means, which members a nested object
 has, which members are sets or have one spelling) comes from its registry entry; no property
-is named here. Pure functions; `tests/plan/test_planner.py` and the
+is named here. Pure functions; `tests/core/test_canonical.py` and the
 convergence property test pin them down.
 
 The recursion is bounded: a value nested deeper than `MAX_REPLY_DEPTH` raises `TooDeep`. Graph's

@@ -1,25 +1,25 @@
 """No byte of outside text reaches a terminal or a CI log raw: file names, keys, values read from
-Graph and Graph's own error messages all come out with their control characters escaped."""
+Graph and Graph's own error messages all come out with their control characters escaped. That
+a drift report's markdown and check's SARIF make no markup of outside text is in
+tests/render/test_drift.py and tests/render/test_check.py."""
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support.markup import MARKUP_FILE, MARKUP_FILE_SHOWN, MARKUP_MESSAGE, MARKUP_MESSAGE_SHOWN, assert_no_markup
 from support.policy_files import write_policies
 from support.seeds import SEED_000_CREATE_BODY
 from support.xtap import run_xtap
 
 from reconciler.core.escape import markdown_text
 from reconciler.emulator import Emulator
-from reconciler.plan.drift import Actor, Drift, Drifted, LastChange
-from reconciler.plan.model import Change, DiffEntry, Plan, PlanError, Unmanaged
-from reconciler.render.drift import render_drift_markdown
+from reconciler.plan.model import Change, Plan, PlanError, Unmanaged
 from reconciler.render.plan import render_markdown
 
 # An ANSI colour, a forged workflow command on a line of its own, and a right-to-left override.
@@ -103,21 +103,6 @@ def test_graph_error_messages_are_escaped(tmp_path: Path, hostile_graph: str) ->
 
 # --- markdown: nothing from outside becomes markup in a GitHub comment or issue -------------------
 
-# A file name that would be an image and a link in a comment, and a Graph-like message that would
-# also open a code span, split a table row, notify someone and open an HTML element.
-MARKUP_FILE = "<img src=x>[x](http:evil.example).yaml"
-MARKUP_FILE_SHOWN = "&lt;img src=x&gt;&#91;x&#93;&#40;http:evil.example&#41;.yaml"
-MARKUP_MESSAGE = "see `x` | @octocat <details>[here](http://evil.example)"
-MARKUP_MESSAGE_SHOWN = (
-    "see &#96;x&#96; &#124; @&#8203;octocat &lt;details&gt;&#91;here&#93;&#40;http://evil.example&#41;"
-)
-
-
-def assert_no_markup(markdown: str) -> None:
-    """No image, link, mention or stray element from outside: GitHub shows the text as text."""
-    assert "<img" not in markdown and "](" not in markdown and "@octocat" not in markdown
-    assert markdown.count("<details>") == markdown.count("</details>")
-
 
 def test_markdown_text_escapes_markup_and_line_starts() -> None:
     assert markdown_text(MARKUP_FILE) == MARKUP_FILE_SHOWN
@@ -160,54 +145,3 @@ def test_plan_markdown_from_a_hostile_file_name_end_to_end(tmp_path: Path, emula
     assert_no_markup(result.stdout)
     assert f"partners/{MARKUP_FILE_SHOWN}:1)" in result.stdout
     assert f"partners/2{MARKUP_FILE_SHOWN}:" in result.stdout
-
-
-def test_drift_markdown_escapes_sources_notes_actors_and_graph_messages() -> None:
-    actor = Actor("person", f"Eve {MARKUP_MESSAGE}", None)
-    changed = Drifted(
-        "changed",
-        "partner",
-        "90e29127-71ad-49c7-9ce8-db3f41ea06f1",
-        f"{MARKUP_FILE}:3",
-        (DiffEntry("inboundTrust.isMfaAccepted", True, False),),
-        "update",
-        note=f"- {MARKUP_MESSAGE}",
-        last_change=LastChange("Update a partner cross-tenant access setting", "2026-01-01T00:00:00Z", actor),
-    )
-    for drift in (Drift((changed,), attribution="done"), Drift((changed,), attribution=MARKUP_MESSAGE)):
-        for limit in (65536, 600):
-            markdown = render_drift_markdown(drift, limit=limit)
-            assert_no_markup(markdown)
-            assert f"by Eve {MARKUP_MESSAGE_SHOWN} (person)" in markdown
-    markdown = render_drift_markdown(Drift((changed,), attribution=MARKUP_MESSAGE))
-    assert f"_Attribution was not possible: {MARKUP_MESSAGE_SHOWN}_" in markdown  # Graph's message
-    assert f"file {MARKUP_FILE_SHOWN}:3" in markdown
-    assert f"\n\n&#45; {MARKUP_MESSAGE_SHOWN}\n\n" in markdown  # the note, which would start a list
-
-
-def test_check_sarif_makes_no_link_placeholder_or_tag_from_outside_text(tmp_path: Path) -> None:
-    """A hostile file name is percent-encoded in the SARIF location; a rule's message from
-    xtap.yaml keeps its brackets, braces and angle brackets as text."""
-    partners = tmp_path / "policies" / "partners"
-    partners.mkdir(parents=True)
-    tenant = SEED_000_CREATE_BODY["tenantId"]
-    (partners / MARKUP_FILE).write_text(f"tenantId: {tenant}\ninboundTrust:\n  isMfaAccepted: true\n")
-    rule = {
-        "select": {"types": ["partner"]},
-        "expression": "false",
-        "message": f"{MARKUP_MESSAGE} {{0}}",
-        "reason": "a test",
-    }
-    (tmp_path / "policies" / "xtap.yaml").write_text(json.dumps({"rules": {"hostile": rule}}))
-    # A subprocess: the rule of your own is judged in a forked worker (`check.worker`).
-    result = run_xtap("check", "--policies", "policies", "--format", "sarif", cwd=tmp_path, subprocess=True)
-    assert result.code == 1, result.stderr
-    [run] = json.loads(result.stdout)["runs"]
-    texts = {r["ruleId"]: r["message"]["text"] for r in run["results"]}
-    assert re.search(r"(?<!\\)\]\(", texts["hostile"]) is None  # every bracket escaped: no link
-    assert "\\[here\\](http://evil.example)" in texts["hostile"]
-    # `<` written as `visible` writes an escape, whose backslash SARIF doubles like any other
-    assert "\\\\u003cdetails\\\\u003e" in texts["hostile"] and "<" not in texts["hostile"]
-    assert texts["hostile"].endswith(" {{0}}")  # a literal brace, not a placeholder
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
-    assert uris == {"policies/partners/%3Cimg%20src%3Dx%3E%5Bx%5D%28http%3Aevil.example%29.yaml"}

@@ -4,18 +4,18 @@ Adding a resource type is one registry entry, one model and one emulator route
 (docs/architecture.md). That holds only while every step reads what varies by type from the
 entry, its key kind and its hooks: these tests hold the entries to their own rules, show that
 a type keyed by a name within a parent is an entry like the others, and keep the step modules
-from naming a type's properties, folder or file again.
+from naming a type's properties, folder or file again. What each key kind answers is in
+test_keys.py.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import pytest
+from support.capability import CAPABILITY, TENANT, Capability
 from support.paths import PACKAGE
 
 from reconciler.core.address import Address
@@ -35,28 +35,6 @@ from reconciler.core.registry import (
 )
 from reconciler.plan import actions
 from reconciler.plan.drift import AUDIT_CATEGORIES
-
-TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
-
-
-class Capability(GraphModel):
-    """A stand-in for a collection keyed by a name under a partner or the default."""
-
-    graph_type = "capability"
-
-    name: str
-    isEnabled: bool | None = None
-
-
-CAPABILITY = ResourceType(
-    name="capability",
-    model=Capability,
-    path="{parent}/capabilities/{key}",
-    key_kind=NameInParent("name"),
-    parents=("partner", "default"),
-    nested_key="capabilities",
-    create_method="PUT",
-)
 
 
 def sample_id(rtype: ResourceType) -> str:
@@ -115,46 +93,6 @@ def test_a_name_within_a_parent_is_an_entry_not_a_branch() -> None:
     ]
     with pytest.raises(ValueError, match="no partner or default is elsewhere"):
         CAPABILITY.url("elsewhere/teams")
-
-
-def test_a_parent_s_block_holds_the_nested_instances_both_ways() -> None:
-    kind = CAPABILITY.key_kind
-    block = [{"name": "teams", "isEnabled": True}, {"name": "exchange"}]
-    found = kind.instances(TENANT, block)
-    assert found == {f"{TENANT}/teams": block[0], f"{TENANT}/exchange": block[1]}
-    bodies = {resource_id: {k: v for k, v in body.items() if k != "name"} for resource_id, body in found.items()}
-    assert kind.block(bodies) == [{"name": "exchange"}, {"name": "teams", "isEnabled": True}]
-    assert kind.located(block, f"{TENANT}/exchange") is block[1]
-    for wrong in ({"name": "teams"}, [{"name": ".."}], [{"name": "a/b"}], [{"isEnabled": True}], [{"name": "x"}] * 2):
-        assert kind.instances(TENANT, wrong) is None, wrong
-    assert kind.shape == "a list of objects, each with its own name"
-    sync = IDENTITY_SYNC.key_kind
-    assert sync.instances(TENANT, {"displayName": "x"}) == {TENANT: {"displayName": "x"}}
-    assert sync.instances(TENANT, [1]) is None and sync.shape == "an object"
-    assert sync.block({TENANT: {"displayName": "x"}}) == {"displayName": "x"}
-
-
-def test_listed_items_are_keyed_or_refused_by_their_key_kind() -> None:
-    assert PARTNER.key_kind.id_of({"tenantId": TENANT.upper()}, None) == TENANT
-    assert PARTNER.key_kind.id_of({"tenantId": "contoso"}, None) is None
-    assert PARTNER.key_kind.refusal() == "without a GUID tenantId"
-    assert DEFAULT.key_kind.id_of({}, None) == "default"
-    assert CAPABILITY.key_kind.id_of({"name": "teams"}, "default") == "default/teams"
-
-
-def modified(name: str, value: str) -> list[dict[str, Any]]:
-    return [{"id": "not-a-guid", "modifiedProperties": [{"displayName": name, "newValue": json.dumps(value)}]}]
-
-
-def test_an_audit_entry_names_its_instance_as_the_type_says() -> None:
-    assert PARTNER.audit_instance(modified("tenantId", TENANT.upper())) == TENANT
-    assert PARTNER.audit_instance([{"id": TENANT}]) == TENANT
-    assert IDENTITY_SYNC.audit_instance(modified("tenantId", TENANT)) == TENANT
-    assert DEFAULT.audit_instance("anything Graph sends") == "default"
-    named = modified("tenantId", TENANT)
-    named[0]["modifiedProperties"].append({"displayName": "name", "newValue": '"teams"'})
-    assert CAPABILITY.audit_instance(named) == f"{TENANT}/teams"
-    assert PARTNER.audit_instance([{"modifiedProperties": "not a list"}]) is None
 
 
 def test_the_audit_categories_asked_for_are_the_registry_s() -> None:

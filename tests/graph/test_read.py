@@ -1,5 +1,6 @@
-"""Reading the tenant: the list and the singletons at once, nothing read twice, a verifying
-re-read within the plan's own reads, and progress only where someone watches a terminal."""
+"""Reading the tenant (`graph/read.py`): the list and the singletons at once, nothing read twice,
+one clean error when reads at once fail, and progress only where someone watches a terminal.
+Apply's verifying re-read is in tests/apply/test_verify.py."""
 
 from __future__ import annotations
 
@@ -11,60 +12,29 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from support.clock import ManualClock
+from support.paged_tenant import (
+    COUNT,
+    DEFAULT,
+    PAGES,
+    SYNC_TEMPLATE,
+    TEMPLATE,
+    gets,
+    list_pages,
+    partner,
+    policies,
+    seeded,
+)
 from support.policy_files import write_policies
 from support.xtap import run_xtap, xtap_environment
 
-from reconciler.apply import verify
-from reconciler.apply.verify import READ_BACK_DELAYS
 from reconciler.core.clouds import CLOUDS
 from reconciler.core.live import Live
-from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.emulator import Emulator
 from reconciler.graph.client import Graph
 from reconciler.graph.read import read_live
-
-TRUST = {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False}
-PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
-DEFAULT = "/v1.0/policies/crossTenantAccessPolicy/default"
-TEMPLATE = "/v1.0/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationPartnerConfiguration"
-SYNC_TEMPLATE = "/v1.0/policies/crossTenantAccessPolicy/templates/multiTenantOrganizationIdentitySynchronization"
-# 25 partners at 10 a page: three pages, so paging, cancelling and re-reading all show.
-COUNT, PAGE_SIZE, PAGES = 25, 10, 3
-
-
-def tenant(n: int) -> str:
-    return f"0b4f0a2e-1111-4222-8333-{n:012x}"
-
-
-def partner(n: int, mfa: bool = True) -> dict[str, Any]:
-    return {"tenantId": tenant(n), "inboundTrust": {**TRUST, "isMfaAccepted": mfa}}
-
-
-def seeded(latency_s: float = 0.0, drifted: int = 0, read_lag_s: float = 0.0) -> Emulator:
-    """An emulator holding COUNT partners, the first `drifted` of them off their files."""
-    emulator = Emulator(EmulatorConfig(page_size=PAGE_SIZE, latency_s=latency_s, read_lag_s=read_lag_s))
-    for n in range(COUNT):
-        emulator.put_partner(partner(n, mfa=n >= drifted))
-    return emulator
-
-
-def policies(tmp_path: Path) -> Path:
-    """Every partner as seeded undrifted, the default as Graph ships it, and the MTO template."""
-    root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)], {})
-    (root / "default.yaml").write_text("# as Graph ships it\n")
-    return root
-
-
-def gets(emulator: Emulator) -> list[str]:
-    return [r.path for r in emulator.requests if r.method == "GET"]
-
-
-def list_pages(paths: list[str]) -> list[str]:
-    return [path for path in paths if path.startswith(PARTNERS + "?")]
 
 
 def test_the_list_and_the_singletons_are_read_at_once(emulator_clock: ManualClock) -> None:
@@ -95,67 +65,6 @@ def test_plan_reads_each_page_and_each_singleton_once(tmp_path: Path) -> None:
     assert len(list_pages(paths)) == PAGES and len(set(paths)) == len(paths) == PAGES + 2
     assert {DEFAULT, TEMPLATE} <= set(paths)
     assert f"({PAGES + 2} request(s))" in planned.stderr
-
-
-@pytest.mark.parametrize("saved", [False, True])
-def test_apply_reads_the_tenant_once_and_verifies_with_one_get_per_change(tmp_path: Path, saved: bool) -> None:
-    root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)])
-    plan_file = tmp_path / "plan.json"
-    with seeded(drifted=1) as emulator:
-        if saved:
-            assert run_xtap("plan", "--out", str(plan_file), "--policies", str(root), emulator=emulator).code == 0
-            emulator.clear_requests()
-        applied = run_xtap(
-            "apply", *([str(plan_file)] if saved else ["--auto-approve"]), "--policies", str(root), emulator=emulator
-        )
-        paths = gets(emulator)
-    assert applied.code == 0, applied.stderr
-    # The plan's reads (three pages and the default), then the one partner written, read back.
-    assert len(list_pages(paths)) == PAGES and paths.count(DEFAULT) == 1
-    assert [path for path in paths if path.startswith(PARTNERS + "/")] == [f"{PARTNERS}/{tenant(0)}"]
-    assert len(paths) == PAGES + 2 and "Warning" not in applied.stderr
-
-
-def test_many_changes_are_verified_by_reading_the_tenant_again_once(tmp_path: Path) -> None:
-    root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)])
-    with seeded(drifted=10) as emulator:
-        applied = run_xtap("apply", "--auto-approve", "--policies", str(root), emulator=emulator)
-        paths = gets(emulator)
-    assert applied.code == 0 and "Apply complete: 10 applied" in applied.stdout, applied.stdout + applied.stderr
-    # Ten GETs would cost more than the plan's four reads: the list and the default again instead.
-    assert len(list_pages(paths)) == 2 * PAGES and paths.count(DEFAULT) == 2 and len(paths) == 2 * (PAGES + 1)
-    assert "Warning" not in applied.stderr
-
-
-@pytest.mark.parametrize(("lag", "warned"), [(0.3, False), (8.0, True)])
-def test_the_re_read_waits_out_a_short_read_lag_and_names_what_outlasts_it(
-    tmp_path: Path, lag: float, warned: bool, emulator_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Graph may show the old value just after a write (undocumented; other tools report it). A
-    lag shorter than the retries (0.5 s, 1 s, 2 s) draws no warning; a longer one names the
-    resource. Either way the check costs no more GETs than the plan did (four: three pages and the
-    default). Apply's waits between re-reads pass on the emulator's clock, which nothing else moves."""
-
-    async def wait(seconds: float) -> None:
-        emulator_clock.advance(seconds)
-
-    monkeypatch.setattr(verify, "asyncio", SimpleNamespace(sleep=wait))
-    root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)])
-    with seeded(drifted=1, read_lag_s=lag) as emulator:
-        applied = run_xtap("apply", "--auto-approve", "--policies", str(root), emulator=emulator)
-        paths = gets(emulator)
-    assert emulator_clock.now == (sum(READ_BACK_DELAYS) if warned else READ_BACK_DELAYS[0])  # what apply waited
-    assert applied.code == 0, applied.stderr
-    warnings = [line for line in applied.stderr.splitlines() if line.startswith("Warning:")]
-    assert lag > sum(READ_BACK_DELAYS) if warned else lag < READ_BACK_DELAYS[0]
-    if not warned:
-        assert warnings == [], applied.stderr
-    else:
-        assert warnings == [
-            f"Warning: partner {tenant(0)}: inboundTrust does not read back as it was written "
-            "(Graph may still be replicating; run xtap plan to check)."
-        ]
-    assert len(paths) <= 2 * (PAGES + 1) and paths.count(f"{PARTNERS}/{tenant(0)}") >= 2
 
 
 def test_graph_errors_while_reading_at_once_end_in_one_line(tmp_path: Path) -> None:

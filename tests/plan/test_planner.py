@@ -1,4 +1,5 @@
-"""The planner, without I/O: desired files and live JSON → the exact requests."""
+"""The planner, without I/O: desired files and live JSON → the exact requests. That Graph's and a
+file's spellings of one setting are no change is in tests/core/test_canonical.py."""
 
 from __future__ import annotations
 
@@ -8,43 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.policy_files import write_policies
+from support.planner_cases import UNSET_PARTNER, plan_for
 from support.seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
 from reconciler.core.address import Address
 from reconciler.core.live import Live
-from reconciler.core.registry import DEFAULT, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.core.registry import DEFAULT
 from reconciler.plan.planner import make_plan
 from reconciler.policies.load import load_policies
-
-UNSET_PARTNER = {
-    "tenantId": SEED_001_TENANT,
-    "isServiceProvider": None,
-    "isInMultiTenantOrganization": False,
-    "inboundTrust": None,
-    "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None},
-    "b2bCollaborationInbound": None,
-    "b2bCollaborationOutbound": None,
-    "b2bDirectConnectInbound": None,
-    "b2bDirectConnectOutbound": None,
-    "tenantRestrictions": None,
-    "m365CollaborationInbound": None,
-    "m365CollaborationOutbound": None,
-    "appServiceConnectInbound": None,
-}
-
-
-def plan_for(tmp_path: Path, partners: list[dict[str, Any]], live: list[dict[str, Any]], **kw: Any) -> Any:
-    desired = load_policies(write_policies(tmp_path / "policies", partners, kw.get("template")))
-    return make_plan(desired, live_state(live, kw.get("live_template")))
-
-
-def live_state(partners: list[dict[str, Any]], template: dict[str, Any] | None = None) -> Live:
-    instances = {Address(PARTNER.name, p["tenantId"].lower()): p for p in partners}
-    if template is None:
-        return Live(instances, (PARTNER.name,))
-    instances[Address(MTO_PARTNER_TEMPLATE.name, MTO_PARTNER_TEMPLATE.singleton_id or "")] = template
-    return Live(instances, (PARTNER.name, MTO_PARTNER_TEMPLATE.name))
 
 
 def test_create_posts_exactly_the_file(tmp_path: Path) -> None:
@@ -72,42 +44,6 @@ def test_removed_property_is_patched_to_null(tmp_path: Path) -> None:
     [change] = plan.changes
     assert change.requests[0].body == {"inboundTrust": None}
     assert [(d.path, d.after) for d in change.diff] == [("inboundTrust", None)]
-
-
-def test_graph_quirks_are_not_changes(tmp_path: Path) -> None:
-    desired = {
-        "tenantId": SEED_001_TENANT.upper(),
-        "b2bCollaborationInbound": {
-            "usersAndGroups": {
-                "accessType": "allowed",
-                "targets": [
-                    {"target": "6F546279-4DA5-4B53-A095-09EA0CEF9971", "targetType": "group"},
-                    {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
-                ],
-            }
-        },
-        "inboundTrust": {"isMfaAccepted": True, "isCompliantDeviceAccepted": None},
-    }
-    live = copy.deepcopy(UNSET_PARTNER)
-    live["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#partners/$entity"
-    live["b2bCollaborationInbound"] = {
-        "@odata.type": "#microsoft.graph.crossTenantAccessPolicyB2BSetting",
-        "usersAndGroups": {
-            "accessType": "allowed",
-            "targets": [
-                {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
-                {"target": "6f546279-4da5-4b53-a095-09ea0cef9971", "targetType": "group"},
-                {"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"},
-            ],
-        },
-        "applications": None,
-    }
-    live["inboundTrust"] = {
-        "isMfaAccepted": True,
-        "isCompliantDeviceAccepted": None,
-        "isHybridAzureADJoinedDeviceAccepted": None,
-    }
-    assert plan_for(tmp_path, [desired], [live]).changes == ()
 
 
 def test_target_set_change_is_reported_as_the_whole_set(tmp_path: Path) -> None:
@@ -197,13 +133,6 @@ def test_a_member_xtap_does_not_model_is_neither_compared_nor_cleared(tmp_path: 
     [change] = plan_for(tmp_path, [desired], [live]).changes
     assert [d.path for d in change.diff] == ["automaticUserConsentSettings", "inboundTrust.isMfaAccepted"]
     assert change.requests[0].body == {"inboundTrust": desired["inboundTrust"], "automaticUserConsentSettings": None}
-
-
-@pytest.mark.parametrize("live_level", ["newPartners", "none,newPartners", "newPartners, none"])
-def test_none_vanishes_beside_other_flags(tmp_path: Path, live_level: str) -> None:
-    live_template = {"id": "75b1889b-6f42-4cc5-8e62-e774b8db243c", "templateApplicationLevel": live_level}
-    template = {"templateApplicationLevel": "newPartners"}
-    assert plan_for(tmp_path, [], [], template=template, live_template=live_template).changes == ()
 
 
 def test_diff_names_each_differing_leaf_and_list_item(tmp_path: Path) -> None:

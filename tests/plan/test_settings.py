@@ -8,41 +8,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from support.policy_files import write_policies
+from support.settings_folder import KEPT, SOON, WAIVED, folder
 from support.xtap import run_xtap, writes_served
 
 from reconciler.emulator import Emulator
 from reconciler.plan.model import Plan
 from reconciler.plan.settings import changed, stated
-from reconciler.policies.load import PolicyError, load_policies
+from reconciler.policies.load import load_policies
 from reconciler.render.plan import render_markdown, render_text
 
-KEPT = "11111111-1111-4111-8111-111111111111"
 PORTAL = "22222222-2222-4222-8222-222222222222"  # added by an admin in the portal after review
 TENANT = "99999999-9999-4999-8999-999999999999"
-SOON = (date.today() + timedelta(days=30)).isoformat()
-WAIVED = f"""tenantId: {KEPT}
-inboundTrust: {{isMfaAccepted: true}}
-xtap:
-  labels: [pilot]
-  waivers:
-    - rule: inbound-trust-only-trusted
-      reason: pilot until the partner review
-      owner: alice@contoso.com
-      expires: "{SOON}"
-"""
-
-
-def folder(root: Path, settings: str | None = None, partner: str = f"tenantId: {KEPT}\n") -> Path:
-    (root / "partners").mkdir(parents=True, exist_ok=True)
-    (root / "partners" / "kept.yaml").write_text(partner)
-    if settings is not None:
-        (root / "xtap.yaml").write_text(settings)
-    return root
 
 
 def test_defaults_state_nothing(tmp_path: Path) -> None:
@@ -137,23 +117,6 @@ def test_markdown_bounds_the_settings_it_lists(tmp_path: Path) -> None:
     markdown = render_markdown(Plan(settings=now, settings_changes=changed((), now)))
     assert markdown.count("_…and 15 more;") == 1 and len(now) == 40  # the changes, 25 shown
     assert "xtap.labels set in 40 files &#40;each listed in the JSON plan&#41;" in markdown  # in force: counted
-
-
-def test_a_waiver_may_expire_at_most_waiver_max_days_ahead(tmp_path: Path) -> None:
-    far = (date.today() + timedelta(days=120)).isoformat()
-    partner = WAIVED.replace(SOON, far)
-    with pytest.raises(PolicyError) as refused:
-        load_policies(folder(tmp_path / "a", None, partner))
-    (problem,) = refused.value.problems
-    assert (problem.line, problem.col) == (9, 7) and f"expires {far}, more than 90 days from today" in problem.message
-    assert "waiverMaxDays" in problem.message
-    assert load_policies(folder(tmp_path / "b", "waiverMaxDays: 180\n", partner)).settings.waiverMaxDays == 180
-
-
-@pytest.mark.parametrize("days", ["0", "-5", "3651", "1.5", "true", ".nan", ".inf", "null"])
-def test_waiver_max_days_refuses_what_is_not_a_sane_number_of_days(tmp_path: Path, days: str) -> None:
-    run = run_xtap("validate", "--policies", str(folder(tmp_path, f"waiverMaxDays: {days}\n")))
-    assert run.code == 1 and "xtap.yaml:1:" in run.stderr and "Traceback" not in run.stderr
 
 
 # --- the pull request and the merge, through the CLI --------------------------------------------

@@ -1,13 +1,19 @@
-"""xtap.yaml on its own, and the waivers judged against it: each problem at the key to fix."""
+"""xtap.yaml on its own, and the waivers judged against it: each problem at the key to fix, a
+waiver further ahead than `waiverMaxDays` among them, in a loaded folder and from `xtap validate`."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+from support.settings_folder import SOON, WAIVED, folder
+from support.xtap import run_xtap
+
 from reconciler.core.desired import DesiredInstance
 from reconciler.core.rules import ToolKey, Waiver
 from reconciler.core.settings import Settings
+from reconciler.policies.load import PolicyError, load_policies
 from reconciler.policies.problems import Problem
 from reconciler.policies.settings_file import read_settings, waiver_problems
 
@@ -88,3 +94,20 @@ def test_waivers_of_no_rule_or_past_the_limit_are_problems_where_written(tmp_pat
         list(waiver_problems([instance], Settings.model_validate({"rules": {"mine": RULE}, "waiverMaxDays": 500})))
         == []
     )
+
+
+def test_a_waiver_may_expire_at_most_waiver_max_days_ahead(tmp_path: Path) -> None:
+    far = (date.today() + timedelta(days=120)).isoformat()
+    partner = WAIVED.replace(SOON, far)
+    with pytest.raises(PolicyError) as refused:
+        load_policies(folder(tmp_path / "a", None, partner))
+    (problem,) = refused.value.problems
+    assert (problem.line, problem.col) == (9, 7) and f"expires {far}, more than 90 days from today" in problem.message
+    assert "waiverMaxDays" in problem.message
+    assert load_policies(folder(tmp_path / "b", "waiverMaxDays: 180\n", partner)).settings.waiverMaxDays == 180
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "3651", "1.5", "true", ".nan", ".inf", "null"])
+def test_waiver_max_days_refuses_what_is_not_a_sane_number_of_days(tmp_path: Path, days: str) -> None:
+    run = run_xtap("validate", "--policies", str(folder(tmp_path, f"waiverMaxDays: {days}\n")))
+    assert run.code == 1 and "xtap.yaml:1:" in run.stderr and "Traceback" not in run.stderr

@@ -1,0 +1,57 @@
+"""Work done while a plan waits for Graph (`plan/ahead.py`), on the event loop as `xtap plan`
+runs it: a page's live forms are made a moment after it arrives, a share of the desired forms
+with each page, an instance's change as soon as both its forms are ready, and work still
+scheduled when the reads end is dropped for the planner to do. That the plan is the same bytes
+either way is pinned by tests/plan/test_planner_golden.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+from reconciler.core.address import Address
+from reconciler.core.desired import Desired, DesiredInstance
+from reconciler.plan.ahead import AFTER_PAGE_S, Ahead
+from reconciler.plan.planner import Forms, desired_form, live_form, live_text
+
+TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
+ADDRESS = Address("partner", TENANT)
+LIVE = {"tenantId": TENANT, "inboundTrust": {"isMfaAccepted": False}}
+DESIRED = Desired({ADDRESS: DesiredInstance({"tenantId": TENANT, "inboundTrust": {"isMfaAccepted": True}}, "p.yaml:1")})
+
+
+async def fed(desired: Desired | None, pages: list[dict[Address, dict[str, object]]], wait: float) -> Forms:
+    ahead = Ahead()
+    if desired is not None:
+        ahead.loaded(desired)
+    for page in pages:
+        ahead.read(page)
+        await asyncio.sleep(wait)  # a round trip: on the loop's timers, the page's work comes first
+    return ahead.finish()
+
+
+def test_a_page_is_put_in_canonical_form_while_the_next_one_is_awaited() -> None:
+    forms = asyncio.run(fed(DESIRED, [{ADDRESS: LIVE}], 10 * AFTER_PAGE_S))
+    assert forms.live == {ADDRESS: live_form(ADDRESS, LIVE)}
+    assert forms.live_texts == {ADDRESS: live_text(forms.live[ADDRESS])}
+    assert forms.desired == {ADDRESS: desired_form(ADDRESS, DESIRED.instances[ADDRESS])}
+    assert forms.desired[ADDRESS]["inboundTrust"] == {"isMfaAccepted": True}
+    [(change, errors)] = forms.changes.values()
+    assert change is not None and change.action == "update" and errors == ()
+
+
+def test_without_the_files_no_change_is_made_ahead() -> None:
+    forms = asyncio.run(fed(None, [{ADDRESS: LIVE}], 10 * AFTER_PAGE_S))
+    assert ADDRESS in forms.live and forms.desired == {} and forms.changes == {}
+
+
+def test_work_still_scheduled_when_the_reads_end_is_left_to_the_planner() -> None:
+    async def finished_at_once() -> tuple[Forms, Forms]:
+        ahead = Ahead()
+        ahead.loaded(DESIRED)
+        ahead.read({ADDRESS: LIVE})
+        forms = ahead.finish()
+        await asyncio.sleep(10 * AFTER_PAGE_S)  # the page's work was cancelled: nothing runs now
+        return forms, ahead.finish()
+
+    at_finish, later = asyncio.run(finished_at_once())
+    assert at_finish == later == Forms()

@@ -1,0 +1,41 @@
+"""What is in effect for a resource (`plan/effective.py`), as `xtap show` lists it: each setting
+its own where it has one, and where it is null the value of the resource it inherits from (a
+partner inherits the default's), named as inherited; a type that inherits from none shows its
+own values only."""
+
+from __future__ import annotations
+
+from reconciler.core.registry import DEFAULT, PARTNER
+from reconciler.plan.effective import Setting, effective
+
+TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
+MFA = {"isMfaAccepted": True}
+DEFAULT_TRUST = {"isMfaAccepted": False, "isCompliantDeviceAccepted": True}
+
+
+def by_name(settings: tuple[Setting, ...]) -> dict[str, Setting]:
+    return {setting.name: setting for setting in settings}
+
+
+def test_a_partners_null_setting_is_the_defaults() -> None:
+    settings = by_name(effective(PARTNER, {"tenantId": TENANT, "inboundTrust": None}, {"inboundTrust": DEFAULT_TRUST}))
+    assert settings["inboundTrust"] == Setting("inboundTrust", DEFAULT_TRUST, "default")
+    assert list(settings) == list(PARTNER.settings)
+
+
+def test_a_partners_own_setting_is_its_own() -> None:
+    settings = by_name(effective(PARTNER, {"tenantId": TENANT, "inboundTrust": MFA}, {"inboundTrust": DEFAULT_TRUST}))
+    assert settings["inboundTrust"] == Setting("inboundTrust", MFA, None)
+
+
+def test_a_setting_the_default_lacks_or_no_default_read_is_not_inherited() -> None:
+    own = {"tenantId": TENANT, "isServiceProvider": None}
+    assert by_name(effective(PARTNER, own, {}))["isServiceProvider"] == Setting("isServiceProvider", None, None)
+    unread = by_name(effective(PARTNER, {"tenantId": TENANT}, None))
+    assert unread["inboundTrust"] == Setting("inboundTrust", None, None)
+
+
+def test_the_default_inherits_from_nothing() -> None:
+    settings = by_name(effective(DEFAULT, {"inboundTrust": MFA}, {"inboundTrust": DEFAULT_TRUST}))
+    assert settings["inboundTrust"].inherited_from is None
+    assert all(setting.inherited_from is None for setting in settings.values())
