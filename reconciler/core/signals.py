@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+# The signals `raising` took while `held` held them back, to raise after; None outside `held`.
+_deferred: list[int] | None = None
 
 
 class Interrupted(Exception):
@@ -73,6 +75,9 @@ def raising() -> Iterator[None]:
         return
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        if _deferred is not None:  # inside `held`: raised once the fork is done
+            _deferred.append(signum)
+            return
         raise Interrupted(signum)
 
     previous = {signum: signal.signal(signum, interrupt) for signum in HANDLED}
@@ -85,15 +90,21 @@ def raising() -> Iterator[None]:
 
 @contextmanager
 def held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back while a process forks, and delivered once it has: one that
-    arrives during the fork's own bookkeeping (the after-fork hooks, logging's lock) would be
-    raised where Python can only ignore it, and so be lost. The child starts with them held too;
-    `worker_signals` lets them in once its handlers are set."""
+    """Under `raising`, SIGINT and SIGTERM held back while a process forks and raised once it
+    has: one raised during the fork's own bookkeeping (the after-fork hooks, logging's lock)
+    would land where Python can only ignore an exception, and be lost. The calling thread blocks
+    them (so the child starts with them blocked; `worker_signals` lets them in once its handlers
+    are set), and one another thread takes meanwhile is deferred by `raising`'s handler."""
+    global _deferred
+    _deferred = []
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, HANDLED)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        pending, _deferred = _deferred, None
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a signal still blocked arrives here
+    if pending:
+        raise Interrupted(pending[0])
 
 
 def worker_signals() -> None:

@@ -1,7 +1,7 @@
-"""The seams the commands stand on, tested without a subprocess: which types each cloud's Graph
-has, the format tables, and the token handed down from the command line rather than read from
-the environment below it; and, through
-the CLI, a Graph error (a foreign token's 401) ending a command as one clear line, exit 1."""
+"""The seams the commands stand on, tested without a subprocess: the format tables, and the
+token handed down from the command line rather than read from the environment below it; and,
+through the CLI, a Graph error (a foreign token's 401) ending a command as one clear line,
+exit 1."""
 
 from __future__ import annotations
 
@@ -16,16 +16,7 @@ from support.xtap import run_xtap
 
 from reconciler.commands import check, drift, plan, show
 from reconciler.commands.run import Formats
-from reconciler.core.clouds import CLOUDS, GLOBAL, cloud_types
-from reconciler.core.registry import MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, REGISTRY
 from reconciler.emulator import Emulator, EmulatorConfig
-
-
-def test_a_national_cloud_reads_every_type_but_the_mto_templates() -> None:
-    templates = {MTO_PARTNER_TEMPLATE.name, MTO_IDENTITY_SYNC_TEMPLATE.name}
-    assert cloud_types(GLOBAL) == tuple(rtype.name for rtype in REGISTRY)
-    for cloud in set(CLOUDS) - {GLOBAL}:
-        assert set(cloud_types(cloud)) == {rtype.name for rtype in REGISTRY} - templates
 
 
 @pytest.mark.parametrize(
