@@ -103,5 +103,6 @@ def _instances(
     resource_id = rtype.singleton_id or str(written[rtype.key or ""]).lower()
     yield Address(rtype.name, resource_id), DesiredInstance(written, doc.source(rtype.key), tool)
     for child, body in nested.items():
-        if body is not None:
-            yield Address(child.name, resource_id), DesiredInstance(body, doc.source(child.nested_key), tool)
+        # The block's instances, as the child's key kind splits it (the model has checked its shape).
+        for child_id, item in (child.key_kind.instances(resource_id, body) or {}).items():
+            yield Address(child.name, child_id), DesiredInstance(item, doc.source(child.nested_key), tool)
