@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from . import audit, batch
+from . import audit, batch, national
 from .audit import Activity, AuditLog
 from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require
 from .config import EmulatorConfig
@@ -200,6 +200,8 @@ class GraphApp:
             ]
         self._surfaces = Surfaces(store, config, audit_log, self._context, Response)
         self._routes += self._surfaces.routes()
+        if config.cloud != "global" and config.national_schema_strict:
+            self._routes = [(pattern, national.narrowed(pattern, handlers)) for pattern, handlers in self._routes]
 
     def _logged(self, activity: Activity, handler: Handler, target: str | None = None) -> Handler:
         """`handler`, recording an audit entry when it succeeds: the target is the partner in

@@ -100,6 +100,9 @@ class EmulatorConfig:
     cloud: the cloud whose Graph is emulated, by xtap's names (reconciler/core/clouds.py);
         outside "global" the global-only surfaces (MTO templates, m365Capabilities,
         serviceProviderConstraints) are unknown segments.
+    national_schema_strict: in a cloud other than "global", refuse on write (400) and leave out
+        of reads the properties the cloud's v1.0 metadata lacks (national.py lists them). Those
+        files are incomplete, so this is the strict reading; False serves the global schema.
     out_of_band_every: before every Nth request that passes the checks, a portal admin flips
         `inboundTrust.isMfaAccepted` of a partner drawn from the seeded generator; 0 never does.
     """
@@ -135,6 +138,7 @@ class EmulatorConfig:
     default_capability_delete: bool = False
     constraints_writable: bool = False
     cloud: str = "global"
+    national_schema_strict: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:

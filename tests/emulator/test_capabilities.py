@@ -317,3 +317,9 @@ def test_writes_are_audited(emu: Emulator) -> None:
         entries = c.get("/auditLogs/directoryAudits").json()["value"]
     names = {e["activityDisplayName"] for e in entries}
     assert {"Add a Microsoft 365 cross-tenant capability", "Update a Microsoft 365 cross-tenant capability"} <= names
+
+
+def test_a_reset_of_the_default_removes_its_capabilities(caps: httpx.Client) -> None:
+    caps.post(DEFAULT_CAPS, json=PROFILE)
+    assert caps.post("/policies/crossTenantAccessPolicy/default/resetToSystemDefault").status_code == 204
+    assert caps.get(DEFAULT_CAPS).json()["value"] == []

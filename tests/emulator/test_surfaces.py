@@ -143,3 +143,44 @@ def test_the_global_cloud_has_them_and_an_unknown_cloud_is_refused(client: httpx
     assert client.get(TEMPLATE).status_code == 200
     with pytest.raises(ValueError, match="unknown cloud"):
         EmulatorConfig(cloud="mars")
+
+
+NATIONAL_ONLY_GLOBAL = [
+    (PARTNERS, "POST", {"tenantId": TID, "isServiceProvider": True, "appServiceConnectInbound": None}),
+    (f"{PARTNERS}/{TID}", "PATCH", {"m365CollaborationInbound": None}),
+    (f"{PARTNERS}/{TID}", "PATCH", {"appServiceConnectInbound": None}),
+    (f"{ROOT}/default", "PATCH", {"m365CollaborationOutbound": None}),
+    (ROOT, "PATCH", POLICY_PATCH_BODY),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "body"), NATIONAL_ONLY_GLOBAL)
+def test_a_national_cloud_refuses_what_its_schema_lacks_unless_lenient(path: str, method: str, body: Any) -> None:
+    with Emulator(EmulatorConfig(cloud="usgov")) as emu, client_for(emu) as c:
+        if path != PARTNERS:
+            c.post(PARTNERS, json={"tenantId": TID})
+        assert_error(c.request(method, path, json=body), 400, "Request_BadRequest")
+    with Emulator(EmulatorConfig(cloud="usgov", national_schema_strict=False)) as emu, client_for(emu) as c:
+        if path != PARTNERS:
+            c.post(PARTNERS, json={"tenantId": TID})
+        lenient = c.request(method, path, json=body)
+        # Lenient, the global rules apply: a partner POST may not set an update-only setting.
+        assert lenient.status_code in ((400,) if method == "POST" else (204,)), lenient.text
+        if method == "POST":
+            assert "cannot be set on create" in lenient.json()["error"]["message"]
+
+
+def test_a_national_cloud_reads_without_what_its_schema_lacks() -> None:
+    with Emulator(EmulatorConfig(cloud="china")) as emu, client_for(emu) as c:
+        created = c.post(PARTNERS, json={"tenantId": TID}).json()
+        listed = c.get(PARTNERS).json()["value"][0]
+        default = c.get(f"{ROOT}/default").json()
+        root = c.get(ROOT).json()
+        assert_error(c.get(PARTNERS, params={"$select": "tenantRestrictions"}), 400, "Request_BadRequest")
+    for partner in (created, listed):
+        assert not {"tenantRestrictions", "isInMultiTenantOrganization", "appServiceConnectInbound"} & set(partner)
+        assert "inboundTrust" in partner
+    assert "m365CollaborationInbound" not in default and "b2bCollaborationInbound" in default
+    assert "allowedCloudEndpoints" not in root
+    with Emulator(EmulatorConfig(cloud="china", national_schema_strict=False)) as emu, client_for(emu) as c:
+        assert "allowedCloudEndpoints" in c.get(ROOT).json()
