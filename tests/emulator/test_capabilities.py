@@ -14,10 +14,12 @@ import pytest
 from support.emulator_http import PARTNERS, assert_error, batch
 from support.seeds import (
     CAPABILITY_DEFAULT_POST_BODIES,
+    CAPABILITY_DEFAULT_POST_RESPONSES,
     CAPABILITY_DELETE_TENANT,
     CAPABILITY_PARTNER_POST_BODIES,
     CAPABILITY_PARTNER_POST_RESPONSE,
     CAPABILITY_PARTNER_TENANT,
+    CAPABILITY_PARTNER_UPDATE_BODY,
     CAPABILITY_UPDATE_BODIES,
 )
 from support.xtap import client_for
@@ -86,6 +88,26 @@ def test_default_create_list_update_examples(caps: httpx.Client) -> None:
     assert after == {**PROFILE["inboundAccess"], "isAllowed": False}  # the scopes are kept
     assert caps.patch(item, json=CAPABILITY_UPDATE_BODIES[1]).status_code == 204
     assert caps.get(item).json()["inboundAccess"] == CAPABILITY_UPDATE_BODIES[1]["inboundAccess"]
+
+
+@pytest.mark.parametrize(
+    ("body", "documented"), list(zip(CAPABILITY_DEFAULT_POST_BODIES, CAPABILITY_DEFAULT_POST_RESPONSES, strict=True))
+)
+def test_default_create_examples_answer_as_documented(
+    caps: httpx.Client, body: dict[str, Any], documented: dict[str, Any]
+) -> None:
+    response = caps.post(DEFAULT_CAPS, json=body)
+
+    assert response.status_code == 201
+    assert without_time(response.json()) == without_time(documented)
+
+
+def test_partner_update_example(caps: httpx.Client) -> None:
+    item = f"{partner_caps(CAPABILITY_DELETE_TENANT)}/crossTenantOpenProfileCard"
+    assert caps.post(partner_caps(CAPABILITY_DELETE_TENANT), json=PROFILE).status_code == 201
+
+    assert caps.patch(item, json=CAPABILITY_PARTNER_UPDATE_BODY).status_code == 204
+    assert caps.get(item).json()["inboundAccess"] == CAPABILITY_PARTNER_UPDATE_BODY["inboundAccess"]
 
 
 def test_partner_delete_example(caps: httpx.Client) -> None:

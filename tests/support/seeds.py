@@ -139,12 +139,28 @@ CAPABILITY_DEFAULT_POST_BODIES: list[dict[str, Any]] = [
     },
     {
         "@odata.type": "#microsoft.graph.crossTenantMigration",
-        "inboundAccess": {"isAllowed": False, "resourceScopes": {"included": [], "excluded": []}},
+        "inboundAccess": {
+            "isAllowed": True,
+            "resourceScopes": {
+                "included": [{"resourceId": "ad4fc698-74dc-4f62-9e71-ba9b591e8e74", "resourceType": "group"}],
+                "excluded": [],
+            },
+        },
     },
 ]
+# Their documented 201 bodies: the request's, plus `name` and the service's `lastModifiedDateTime`.
+CAPABILITY_DEFAULT_POST_RESPONSES: list[dict[str, Any]] = [
+    {
+        "@odata.type": body["@odata.type"],
+        "name": body["@odata.type"].removeprefix("#microsoft.graph."),
+        "lastModifiedDateTime": modified,
+        "inboundAccess": body["inboundAccess"],
+    }
+    for body, modified in zip(
+        CAPABILITY_DEFAULT_POST_BODIES, ("2026-01-15T10:04:11.4531504Z", "2026-01-15T10:08:08.8321956Z"), strict=True
+    )
+]
 # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationdefault-update-m365capabilities
-# Example 1 is verbatim; Example 2 has the page's shape (isAllowed, two included groups, one
-# excluded) but its second group id was not at hand: check it against the page.
 CAPABILITY_UPDATE_BODIES: list[dict[str, Any]] = [
     {"inboundAccess": {"isAllowed": False}},
     {
@@ -153,13 +169,27 @@ CAPABILITY_UPDATE_BODIES: list[dict[str, Any]] = [
             "resourceScopes": {
                 "included": [
                     {"resourceId": "ad4fc698-74dc-4f62-9e71-ba9b591e8e74", "resourceType": "group"},
-                    {"resourceId": "bd4fc698-74dc-4f62-9e71-ba9b591e8e75", "resourceType": "group"},
+                    {"resourceId": "070061d7-a98e-43d3-b708-0758d3738ac7", "resourceType": "group"},
                 ],
                 "excluded": [{"resourceId": "ad4fc698-74dc-4f62-9e71-ba9b591e8e00", "resourceType": "group"}],
             },
         }
     },
 ]
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-update-m365capabilities
+# (on partner e8c338c6-d070-466e-a3d5-ca735b9261b4, capability crossTenantOpenProfileCard)
+CAPABILITY_PARTNER_UPDATE_BODY: dict[str, Any] = {
+    "inboundAccess": {
+        "isAllowed": False,
+        "resourceScopes": {
+            "included": [
+                {"resourceId": "ad4fc698-74dc-4f62-9e71-ba9b591e8e74", "resourceType": "group"},
+                {"resourceId": "070061d7-a98e-43d3-b708-0758d3738ac7", "resourceType": "group"},
+            ],
+            "excluded": [],
+        },
+    }
+}
 # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-delete-m365capabilities
 CAPABILITY_DELETE_TENANT = "e8c338c6-d070-466e-a3d5-ca735b9261b4"
 
