@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from . import audit, batch
+from . import audit, batch, national
 from .audit import Activity, AuditLog
 from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require
 from .config import EmulatorConfig
@@ -26,6 +26,7 @@ from .faults import PORTAL_ADMIN, Faults
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
 from .schema import IDENTITY_SYNC, PARTNER
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, Store, render
+from .surfaces import Surfaces
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,8 @@ class GraphApp:
             (_AUDITS, self._audit_handlers),
         ]
         for singleton, path, reset, (updated, was_reset) in _SINGLETON_ROUTES:
+            if config.cloud != "global" and "templates" in path:  # global only: an unknown segment elsewhere
+                continue
             self._routes += [
                 (
                     path,
@@ -195,6 +198,10 @@ class GraphApp:
                 ),
                 ((*path, reset), {"POST": logged(was_reset, partial(self._reset_singleton, singleton), singleton.key)}),
             ]
+        self._surfaces = Surfaces(store, config, audit_log, self._context, Response)
+        self._routes += self._surfaces.routes()
+        if config.cloud != "global" and config.national_schema_strict:
+            self._routes = [(pattern, national.narrowed(pattern, handlers)) for pattern, handlers in self._routes]
 
     def _logged(self, activity: Activity, handler: Handler, target: str | None = None) -> Handler:
         """`handler`, recording an audit entry when it succeeds: the target is the partner in
@@ -296,8 +303,9 @@ class GraphApp:
         handler = handlers.get(method)
         if handler is None:
             raise GraphError(405, BAD_REQUEST, "Specified HTTP method is not allowed for the request target.")
-        allowed = AUDIT_PERMISSIONS if handlers is self._audit_handlers else None
-        require(caller.permissions, write=method != "GET", allowed=allowed)
+        write = method != "GET"
+        allowed = AUDIT_PERMISSIONS if handlers is self._audit_handlers else self._surfaces.permissions(handlers, write)
+        require(caller.permissions, write=write, allowed=allowed)
         return handler, params, {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}, caller
 
     def _route(self, segments: tuple[str, ...]) -> tuple[dict[str, Handler], tuple[str, ...]]:
@@ -388,6 +396,7 @@ class GraphApp:
 
     def _get_singleton(self, singleton: Singleton, path: tuple[str, ...], request: Request) -> Response:
         select = parse_select(request.query.get("$select"), singleton.entity)
+        parse_expand(request.query.get("$expand"), singleton.entity)  # none has a navigation to expand
         body = render(self._store.read_singleton(singleton), singleton.entity, select)
         return Response(200, {"@odata.context": self._context(path, select, entity=True), **body})
 

@@ -23,6 +23,11 @@ READ_WRITE = "Policy.ReadWrite.CrossTenantAccess"
 READ_PERMISSIONS = frozenset({"Policy.Read.All", READ_WRITE})
 WRITE_PERMISSIONS = frozenset({READ_WRITE})
 AUDIT_PERMISSIONS = frozenset({"AuditLog.Read.All"})
+# Microsoft 365 capabilities take their own write permission; Policy.ReadWrite.CrossTenantAccess
+# is not listed for them (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities).
+CAPABILITY = "Policy.ReadWrite.CrossTenantCapability"
+CAPABILITY_READ = frozenset({"Policy.Read.All", CAPABILITY})
+CAPABILITY_WRITE = frozenset({CAPABILITY})
 
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}
 

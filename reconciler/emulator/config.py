@@ -9,6 +9,8 @@ from typing import Literal
 
 PatchMode = Literal["replace_top_level", "odata_merge"]
 
+# The clouds xtap knows (reconciler/core/clouds.py, named again here: the emulator shares no code).
+CLOUDS = ("global", "usgov", "usgovdod", "china")
 # A page past this size no longer exercises paging, only memory.
 MAX_PAGE_SIZE = 1000
 # Longer than any client timeout worth testing, short enough that a typo does not hang a run.
@@ -78,6 +80,29 @@ class EmulatorConfig:
     read_lag_s: for this long after a write to a partner (or its identity sync) or a singleton,
         reads show it as it was before the write (Graph's reads lag its writes: undocumented,
         reported by other tools).
+    strict_cloud_endpoints: refuse (400) an `allowedCloudEndpoints` value other than the three
+        the update page lists as supported (microsoftonline.com, microsoftonline.us,
+        partner.microsoftonline.cn); False stores any string.
+    capability_upsert: a POST of a Microsoft 365 capability whose type the policy already has
+        replaces it (201) instead of the 409 `Request_MultipleObjectsWithSameKeyValue` that a
+        second object with the same key (`name`) earns.
+    capability_migration_on_default: accept `crossTenantMigration` on the default, as the
+        default's create page does; False refuses it (400), as its type page says "Available
+        only in a partner policy".
+    strict_capability_resource_ids: refuse (400) a resource scope whose `resourceId` is neither
+        `All` nor a GUID, or a GUID with `resourceType` none.
+    capability_get_one: serve GET of one capability by name (the SDKs' route; no page
+        documents it); False answers it 405.
+    default_capability_delete: allow DELETE of a default capability (undocumented: only the
+        partner's is); False answers it 405.
+    constraints_writable: PATCH and DELETE of a partner's `serviceProviderConstraints` succeed
+        (the metadata allows them; the service manages the object); False answers them 403.
+    cloud: the cloud whose Graph is emulated, by xtap's names (reconciler/core/clouds.py);
+        outside "global" the global-only surfaces (MTO templates, m365Capabilities,
+        serviceProviderConstraints) are unknown segments.
+    national_schema_strict: in a cloud other than "global", refuse on write (400) and leave out
+        of reads the properties the cloud's v1.0 metadata lacks (national.py lists them). Those
+        files are incomplete, so this is the strict reading; False serves the global schema.
     out_of_band_every: before every Nth request that passes the checks, a portal admin flips
         `inboundTrust.isMfaAccepted` of a partner drawn from the seeded generator; 0 never does.
     """
@@ -105,6 +130,15 @@ class EmulatorConfig:
     write_quota_window_s: float = GRAPH_WRITE_WINDOW_S
     read_lag_s: float = 0.0
     out_of_band_every: int = 0
+    strict_cloud_endpoints: bool = True
+    capability_upsert: bool = False
+    capability_migration_on_default: bool = True
+    strict_capability_resource_ids: bool = True
+    capability_get_one: bool = True
+    default_capability_delete: bool = False
+    constraints_writable: bool = False
+    cloud: str = "global"
+    national_schema_strict: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
@@ -141,6 +175,8 @@ class EmulatorConfig:
                 f"write quota window must be more than 0 and at most {MAX_WINDOW_S:g} seconds, "
                 f"got {self.write_quota_window_s:g}"
             )
+        if self.cloud not in CLOUDS:
+            raise ValueError(f"unknown cloud {self.cloud!r}: one of {', '.join(CLOUDS)}")
         if self.patch_mode not in ("replace_top_level", "odata_merge"):
             raise ValueError(f"unknown patch_mode {self.patch_mode!r}")
         if self.tenant_id is not None and not _is_guid(self.tenant_id):

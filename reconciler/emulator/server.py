@@ -24,6 +24,7 @@ from .audit import AuditLog
 from .auth import READ_WRITE, TokenAuthority
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request
+from .policy_root import CONSTRAINTS
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, TENANT_DEFAULT, Store
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
@@ -210,6 +211,16 @@ class Emulator:
     def put_partner(self, raw: Mapping[str, Any]) -> None:
         """Store `raw` verbatim (no validation or normalisation), to plant Graph quirks."""
         self._store.put_partner(raw)
+
+    def put_service_provider_constraints(self, tenant_id: str, raw: Mapping[str, Any] | None) -> None:
+        """Plant a partner's `serviceProviderConstraints` verbatim (None removes them): the service
+        sets them (Microsoft Support consent, GDAP), never a client."""
+
+        def plant(partner: dict[str, Any]) -> dict[str, Any]:
+            kept = {k: v for k, v in partner.items() if k != CONSTRAINTS}
+            return kept if raw is None else {**kept, CONSTRAINTS: dict(raw)}
+
+        self._store.edit_parent(tenant_id, plant)
 
     def partners(self) -> dict[str, dict[str, Any]]:
         """A deep copy of the stored partners, keyed by lowercase tenantId."""

@@ -28,6 +28,7 @@ from typing import Any
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request, not_found
 from .lag import ReadLag
+from .policy_root import CONSTRAINTS, ROOT
 from .schema import (
     DEFAULT,
     IDENTITY_SYNC,
@@ -43,6 +44,9 @@ from .schema import (
 )
 
 SYNC = "identitySynchronization"  # the navigation property a partner holds its sync policy in
+CAPABILITIES = "m365Capabilities"  # held by a partner and the default, by capability name
+# Contained navigations stored in their parent but never rendered with it, not even under $expand.
+_HIDDEN = frozenset({CAPABILITIES, CONSTRAINTS})
 
 
 def json_copy(value: Any) -> Any:
@@ -78,7 +82,11 @@ def render(
     navigation properties only when expanded, only the key and the selected properties under
     `$select`."""
     expand = frozenset(expand)
-    result = {k: v for k, v in fill(stored, entity).items() if k not in entity.navigation or k in expand}
+    result = {
+        k: v
+        for k, v in fill(stored, entity).items()
+        if k not in _HIDDEN and (k not in entity.navigation or k in expand)
+    }
     result.update({name: stored.get(name) for name in expand})
     if select is None:
         return result
@@ -107,7 +115,8 @@ MTO_PARTNER_TEMPLATE = Singleton("template", TEMPLATE, fill({}, TEMPLATE))
 MTO_SYNC_TEMPLATE = Singleton("identitySyncTemplate", SYNC_TEMPLATE, fill({}, SYNC_TEMPLATE))
 # isServiceDefault says whether the default is the system's: any change makes it the tenant's own.
 TENANT_DEFAULT = Singleton("default", DEFAULT, fill(SYSTEM_DEFAULT, DEFAULT), patched={"isServiceDefault": False})
-SINGLETONS = (MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, TENANT_DEFAULT)
+POLICY_ROOT = Singleton("policy", ROOT, fill({}, ROOT))
+SINGLETONS = (MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, TENANT_DEFAULT, POLICY_ROOT)
 
 
 def _partner_not_found(tenant_id: str) -> GraphError:
@@ -335,6 +344,24 @@ class Store:
         """Store `raw` verbatim, or the reset state when None."""
         with self._writing():
             self._singletons[singleton.key] = copy.deepcopy(dict(singleton.reset_state if raw is None else raw))
+
+    # -- contained objects served by modules of their own (capabilities.py, policy_root.py) --
+
+    def parent(self, tenant_id: str | None) -> dict[str, Any]:
+        """A copy of the partner `tenant_id` (404 when none), or of the tenant default for None."""
+        with self._lock:
+            if tenant_id is None:
+                return copy.deepcopy(self._singletons[TENANT_DEFAULT.key])
+            return copy.deepcopy(self._find(tenant_id))
+
+    def edit_parent(self, tenant_id: str | None, edit: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Store what `edit` makes of a copy of the partner (404 when none) or the tenant default,
+        as one write: a GraphError from `edit` leaves the state as it was."""
+        with self._writing():
+            if tenant_id is None:
+                self._singletons[TENANT_DEFAULT.key] = edit(copy.deepcopy(self._singletons[TENANT_DEFAULT.key]))
+            else:
+                self._partners[tenant_id.lower()] = edit(copy.deepcopy(self._find(tenant_id)))
 
     # -- internals ---------------------------------------------------------------------------
 
