@@ -17,7 +17,10 @@ from reconciler.policies.layout import LINK_OUTSIDE, as_layout, read_layout
 from reconciler.policies.problems import PolicyError
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-EXPECTED = "default.yaml, mto-partner-template.yaml, mto-identity-sync-template.yaml, policy.yaml, xtap.yaml or a partner file in partners/"
+EXPECTED = (
+    "default.yaml, mto-partner-template.yaml, mto-identity-sync-template.yaml, policy.yaml, xtap.yaml "
+    "or a partner file in partners/"
+)
 
 
 def folder(tmp_path: Path) -> Path:
