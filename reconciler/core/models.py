@@ -481,6 +481,39 @@ class MtoIdentitySyncTemplate(MtoTemplate):
     userSyncInbound: CrossTenantUserSyncInbound | None = None
 
 
+# The Microsoft clouds a tenant may collaborate with over B2B, by their sign-in host:
+# https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicy
+CLOUD_ENDPOINTS = ("microsoftonline.com", "microsoftonline.us", "partner.microsoftonline.cn")
+CloudEndpoint = Literal["microsoftonline.com", "microsoftonline.us", "partner.microsoftonline.cn"]
+
+
+class CrossTenantAccessPolicy(GraphModel):
+    """crossTenantAccessPolicy, the policy itself: which other Microsoft clouds B2B collaboration
+    may reach (https://learn.microsoft.com/entra/external-id/cross-cloud-settings). Graph's
+    schema says the list is never null, so it is written whole, `[]` for none."""
+
+    graph_type = "crossTenantAccessPolicy"
+    set_members = frozenset({"allowedCloudEndpoints"})
+
+    id: Any = None
+    _id = _refuse_read_only("id", "Graph assigns the policy's id")
+    displayName: Any = None
+    _name = _refuse_read_only("displayName", "Graph names the policy, and xtap leaves its name alone")
+    # Never null on the wire; the default only says "absent from the file".
+    allowedCloudEndpoints: list[CloudEndpoint] = None  # type: ignore[assignment]
+
+    @field_validator("allowedCloudEndpoints", mode="before")
+    @classmethod
+    def _a_list(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("allowedCloudEndpoints cannot be null; write [] to allow no other cloud")
+        if isinstance(value, list):
+            repeated = sorted({item for item in value if isinstance(item, str) and value.count(item) > 1})
+            if repeated:
+                raise ValueError(f"allowedCloudEndpoints repeats {', '.join(map(repr, repeated))}")
+        return value
+
+
 # Properties refused by name wherever they stand, so their problem points at the key. (Where
 # automaticUserConsentSettings is a setting, a partner's, no check of ours fails at its key.)
 REFUSED = frozenset(

@@ -22,6 +22,7 @@ from reconciler.core.address import Address
 from reconciler.core.keys import KeyKind, OnePerParent, Singleton, TenantKey
 from reconciler.core.models import (
     TEMPLATE_DEFAULT_LEVEL,
+    CrossTenantAccessPolicy,
     DefaultSettings,
     GraphModel,
     IdentitySync,
@@ -390,8 +391,27 @@ MTO_IDENTITY_SYNC_TEMPLATE = _mto_template(
     "identity synchronization",
 )
 
+POLICY_ROOT = ResourceType(
+    name="policy",
+    model=CrossTenantAccessPolicy,
+    path=POLICY,
+    key_kind=Singleton("crossTenantAccessPolicy"),
+    file="policy.yaml",
+    read_only=frozenset({"id", "displayName"}),
+    # Its one setting, written whole (Graph's schema: never null). A file without it leaves the
+    # clouds as they are.
+    unmanaged_when_absent=frozenset({"allowedCloudEndpoints"}),
+)
+
 # In planning and apply order: a parent before its children.
-REGISTRY: tuple[ResourceType, ...] = (PARTNER, IDENTITY_SYNC, DEFAULT, MTO_PARTNER_TEMPLATE, MTO_IDENTITY_SYNC_TEMPLATE)
+REGISTRY: tuple[ResourceType, ...] = (
+    PARTNER,
+    IDENTITY_SYNC,
+    DEFAULT,
+    MTO_PARTNER_TEMPLATE,
+    MTO_IDENTITY_SYNC_TEMPLATE,
+    POLICY_ROOT,
+)
 REGISTRY_BY_NAME: Mapping[str, ResourceType] = MappingProxyType({rtype.name: rtype for rtype in REGISTRY})
 SINGLETON_FILES: Mapping[str, ResourceType] = MappingProxyType(
     {rtype.file: rtype for rtype in REGISTRY if rtype.file is not None}

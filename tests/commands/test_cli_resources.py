@@ -331,3 +331,36 @@ def test_a_saved_plan_of_every_new_type_applies_as_planned(tmp_path: Path, emula
     assert sorted(sent, key=repr) == sorted(planned, key=repr)
     assert [method for method, _, _ in planned] == ["POST", "PATCH", "PUT", "PATCH", "POST"]
     assert_clean(policies, emulator)
+
+
+# --- the policy itself (policy.yaml) --------------------------------------------------------------
+
+# The update page's v1.0 example, verbatim:
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-update
+POLICY_PATCH_BODY = {"allowedCloudEndpoints": ["microsoftonline.us"]}
+
+
+def test_the_policys_documented_body_goes_out_verbatim_and_converges(tmp_path: Path, emulator: Emulator) -> None:
+    policies = singleton_file(tmp_path / "policies", "policy.yaml", json.dumps(POLICY_PATCH_BODY))
+    apply(policies, emulator)
+    assert writes(emulator) == [("PATCH", POLICY, POLICY_PATCH_BODY, 204)]
+    assert_clean(policies, emulator)
+
+
+def test_the_clouds_are_a_set_written_whole_and_none_is_an_empty_list(tmp_path: Path, emulator: Emulator) -> None:
+    both = ["partner.microsoftonline.cn", "microsoftonline.us"]
+    policies = singleton_file(tmp_path / "policies", "policy.yaml", f"allowedCloudEndpoints: {json.dumps(both)}\n")
+    apply(policies, emulator)
+    reordered = singleton_file(policies, "policy.yaml", f"allowedCloudEndpoints: {json.dumps(both[::-1])}\n")
+    assert_clean(reordered, emulator)  # the order is not a difference
+    none = singleton_file(policies, "policy.yaml", "allowedCloudEndpoints: []\n")
+    apply(none, emulator)
+    assert writes(emulator)[-1] == ("PATCH", POLICY, {"allowedCloudEndpoints": []}, 204)  # never null
+    assert_clean(none, emulator)
+
+
+def test_a_policy_file_without_the_key_leaves_the_clouds_alone(tmp_path: Path, emulator: Emulator) -> None:
+    policies = singleton_file(tmp_path / "policies", "policy.yaml", json.dumps(POLICY_PATCH_BODY))
+    apply(policies, emulator)
+    unmanaged = singleton_file(policies, "policy.yaml", "# the clouds are set in the portal\n")
+    assert_clean(unmanaged, emulator)

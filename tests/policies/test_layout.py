@@ -18,7 +18,8 @@ from reconciler.policies.problems import PolicyError
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 EXPECTED = (
-    "default.yaml, mto-partner-template.yaml, mto-identity-sync-template.yaml, xtap.yaml or a partner file in partners/"
+    "default.yaml, mto-partner-template.yaml, mto-identity-sync-template.yaml, policy.yaml, xtap.yaml "
+    "or a partner file in partners/"
 )
 
 

@@ -33,7 +33,7 @@ def test_layout_problems_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("not a policy: ignored")
     expected = (
         "unknown policy file; expected default.yaml, mto-partner-template.yaml, "
-        "mto-identity-sync-template.yaml, xtap.yaml or a partner file in partners/"
+        "mto-identity-sync-template.yaml, policy.yaml, xtap.yaml or a partner file in partners/"
     )
     assert problems(tmp_path) == [
         f"stray.yml:1:1: {expected}",
