@@ -161,7 +161,7 @@ def validate_command(policies: Path) -> None:
 )
 def schema_command(out: Path | None) -> None:
     """Print the JSON Schema of every policy file type (partner, default, both MTO templates,
-    xtap.yaml), generated from the models xtap validates with. Offline. Exit 0, 1 if --out fails.
+    policy.yaml, xtap.yaml), generated from the models xtap validates with. Offline. Exit 0, 1 if --out fails.
 
     \b
     Editors:  xtap schema --out schemas, then start a policy file with

@@ -108,8 +108,8 @@ def test_export_of_a_varied_tenant_validates_and_plans_to_zero_changes(emulator:
     out = tmp_path / "adopted"
     stderr = export(emulator, out)
     assert (
-        f"Exported 6 partners (5 with identity sync), default, mtoPartnerTemplate, mtoIdentitySyncTemplate to {out}: "
-        "9 file(s) written, 0 unchanged." in stderr
+        "Exported 6 partners (5 with identity sync), default, mtoPartnerTemplate, mtoIdentitySyncTemplate, policy "
+        f"to {out}: 10 file(s) written, 0 unchanged." in stderr
     )
     written = files(out)
     assert sorted(written) == [
@@ -122,6 +122,7 @@ def test_export_of_a_varied_tenant_validates_and_plans_to_zero_changes(emulator:
         "partners/fabrikam.yaml",
         "partners/northwind-bbbbbbbb.yaml",  # two partners share the name: neither gets it plain
         "partners/northwind-cccccccc.yaml",
+        "policy.yaml",
     ]
     assert written["partners/northwind-bbbbbbbb.yaml"] == (
         "# Service-made: a member of the tenant's multitenant organization (made when the tenant joined it); "
@@ -164,7 +165,7 @@ def test_an_unconfigured_tenant_exports_comment_only_singletons(emulator: Emulat
     plans_clean(emulator, tmp_path)
     emulator.set_default({**emulator.default(), "isServiceDefault": False, "inboundTrust": {"isMfaAccepted": True}})
     stderr = export(emulator, tmp_path)
-    assert "1 file(s) written, 2 unchanged" in stderr
+    assert "1 file(s) written, 3 unchanged" in stderr
     assert (tmp_path / "default.yaml").read_text().startswith("inboundTrust:\n  isMfaAccepted: true\n")
     plans_clean(emulator, tmp_path)
 
@@ -190,7 +191,7 @@ def test_a_second_export_keeps_comments_and_names_and_shows_the_new_value(emulat
 
     stderr = export(emulator, tmp_path)
 
-    assert "2 file(s) written, 7 unchanged" in stderr  # fabrikam.yaml and northwind-bbbbbbbb.yaml
+    assert "2 file(s) written, 8 unchanged" in stderr  # fabrikam.yaml and northwind-bbbbbbbb.yaml
     text = fabrikam.read_text()
     assert text == edited.replace("isMfaAccepted: true", "isMfaAccepted: false", 1)
     assert "identitySynchronization" not in (tmp_path / "partners" / "northwind-bbbbbbbb.yaml").read_text()
@@ -212,7 +213,7 @@ def test_partners_gone_from_the_tenant_are_reported_not_deleted(emulator: Emulat
 
     assert f"Stale: {stale} declares partner {NAMESAKE}, which the tenant no longer has; left as is." in stderr
     assert stale.is_file()
-    assert "1 file(s) written, 8 unchanged" in stderr
+    assert "1 file(s) written, 9 unchanged" in stderr
     assert (tmp_path / "partners" / "eeeeeeee-0000-4000-8000-000000000005.yaml").is_file()
 
 

@@ -92,6 +92,7 @@ def test_the_committed_schemas_are_what_xtap_schema_generates_now(tmp_path: Path
         "default.schema.json",
         "mto-partner-template.schema.json",
         "mto-identity-sync-template.schema.json",
+        "policy.schema.json",
         "xtap.schema.json",
     }
     printed = run_xtap("schema")
