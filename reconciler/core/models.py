@@ -347,6 +347,13 @@ class Partner(TenantSettings):
         "isInMultiTenantOrganization", "Graph sets it when the tenant joins a multitenant organization"
     )
     isServiceProvider: bool | None = None
+    # Written by Microsoft's EntraGDAP service for a GDAP/CSP or Microsoft Support partner (the
+    # roles it may hold here) and documented nowhere for writing: never xtap's to manage.
+    serviceProviderConstraints: Any = None
+    _constraints = _refuse_read_only(
+        "serviceProviderConstraints",
+        "Microsoft's EntraGDAP service writes it for a service provider partner (the roles it may be assigned here)",
+    )
     # Its own resource at …/partners/{tenantId}/identitySynchronization
     # (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization),
     # written in the partner's file: the registry splits it off the partner's body.
@@ -517,7 +524,14 @@ class CrossTenantAccessPolicy(GraphModel):
 # Properties refused by name wherever they stand, so their problem points at the key. (Where
 # automaticUserConsentSettings is a setting, a partner's, no check of ours fails at its key.)
 REFUSED = frozenset(
-    {"isInMultiTenantOrganization", "id", "isServiceDefault", "automaticUserConsentSettings", "devices"}
+    {
+        "isInMultiTenantOrganization",
+        "id",
+        "isServiceDefault",
+        "automaticUserConsentSettings",
+        "devices",
+        "serviceProviderConstraints",
+    }
 )
 TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"
 

@@ -243,7 +243,7 @@ PARTNER = ResourceType(
     path=f"{POLICY}/partners/{{key}}",
     key_kind=TenantKey("tenantId"),
     folder="partners",
-    read_only=frozenset({MTO_MEMBER_FLAG}),
+    read_only=frozenset({MTO_MEMBER_FLAG, "serviceProviderConstraints"}),
     # Set by Partner Center for GDAP/CSP partners, and writable only at create (the update page,
     # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-update, does
     # not list it): managed only where a file writes it.

@@ -221,6 +221,11 @@ BROKEN = {
         ":2:1:",
         "read-only",
     ),
+    "service provider constraints": (
+        "tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\nserviceProviderConstraints:\n  allowedRoleTemplateIds: []\n",
+        ":2:1:",
+        "EntraGDAP service writes it",
+    ),
     "code-running tag": (
         "tenantId: !!python/object/apply:os.system [echo pwned]\n",
         ":1:11:",
