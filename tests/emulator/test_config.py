@@ -25,6 +25,7 @@ from support.emulator_http import (
     assert_error,
     target_config,
 )
+from support.seeds import DEFAULT_PATCH_BODIES
 from support.xtap import client_for
 
 from reconciler.emulator import Emulator, EmulatorConfig, StartError
@@ -67,30 +68,10 @@ SYSTEM_DEFAULT = {
         "fallbackIdentityProvider": "defaultConfiguredIdp",
     },
 }
-# The default-update page's examples 1 and 2 (seed), verbatim.
+# The default-update page's examples 1 and 2 (seed), verbatim, as tests/support/seeds.py quotes them.
 SEED_DEFAULT_PATCHES = [
-    {
-        "b2bCollaborationOutbound": {
-            "usersAndGroups": {
-                "accessType": "blocked",
-                "targets": [{"target": "0be493dc-cb56-4a53-936f-9cf64410b8b0", "targetType": "group"}],
-            },
-            "applications": {
-                "accessType": "blocked",
-                "targets": [{"target": "AllApplications", "targetType": "application"}],
-            },
-        }
-    },
-    {
-        "invitationRedemptionIdentityProviderConfiguration": {
-            "primaryIdentityProviderPrecedenceOrder": [
-                "externalFederation",
-                "azureActiveDirectory",
-                "socialIdentityProviders",
-            ],
-            "fallbackIdentityProvider": "defaultConfiguredIdp",
-        }
-    },
+    DEFAULT_PATCH_BODIES["block a group's outbound B2B"],
+    DEFAULT_PATCH_BODIES["redemption order, fallback defaultConfiguredIdp"],
 ]
 # The identity sync template's unconfigured GET and its update example (seed):
 # https://learn.microsoft.com/graph/api/multitenantorganizationidentitysyncpolicytemplate-get
