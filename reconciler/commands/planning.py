@@ -7,11 +7,11 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.run import collector_paused, say
+from reconciler.commands.run import collector_paused, say, say_skipped
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
-from reconciler.core.registry import PARTNER
+from reconciler.core.registry import PARTNER, REGISTRY
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Forms, make_plan
 from reconciler.policies.load import Layout, PolicyError, Problem, load_policies, workers
@@ -36,7 +36,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True) -> Planned
     tenant is read (in worker processes when there are many, `workers`; else in a
     thread), so the slower of the two sets the pace, not their sum.
     Reads may start before a file turns out bad (then they are cancelled); a write never does."""
-    from reconciler.graph.read import read_live, scope
+    from reconciler.graph.read import read_live, scope, with_listed
     from reconciler.plan.ahead import Ahead
 
     before = graph.request_count
@@ -62,10 +62,24 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True) -> Planned
         live = await reading
         if desired.tenant != graph.tenant or scope(desired) != reads:
             raise PolicyError([Problem.whole(layout.root, "changed while xtap read it; run xtap again")])
+        live = await with_listed(graph, live, listed(desired, live))
+        say_skipped(live)
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({graph.request_count} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
         return Planned(plan, graph.request_count - before, desired)
+
+
+def listed(desired: Desired, live: Live) -> list[tuple[str, Address]]:
+    """The lists a plan reads once the files are loaded: a type listed per parent (`expanded`
+    False) under each live parent whose file writes its block."""
+    return [
+        (rtype.name, parent)
+        for rtype in REGISTRY
+        if not rtype.expanded
+        for parent in desired.holders(rtype.name)
+        if parent in live.instances
+    ]
 
 
 async def _cancelled(task: asyncio.Future[Any]) -> None:

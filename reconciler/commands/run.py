@@ -24,7 +24,7 @@ from reconciler.core.clouds import DEFAULT_TIMEOUT, GLOBAL, cloud_types
 from reconciler.core.desired import Desired
 from reconciler.core.escape import visible
 from reconciler.core.live import Live
-from reconciler.core.registry import REGISTRY
+from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME
 from reconciler.core.settings import Settings
 from reconciler.policies.load import Layout, PolicyError, load_policies, load_settings, read_layout, workers
 
@@ -175,7 +175,19 @@ async def read_everything(options: Options, tenant: str | None) -> Live:
         skipped = [rtype.name for rtype in REGISTRY if rtype.name not in types]
         if skipped:
             say(f"Not exported: {', '.join(skipped)}: Graph offers them only in the global cloud, not {options.cloud}.")
-        return await read_live(graph, types)
+        live = await read_live(graph, types)
+        say_skipped(live)
+        return live
+
+
+def say_skipped(live: Live) -> None:
+    """Once, what was not read for want of permission: it is left out of what follows."""
+    for name, why in live.skipped.items():
+        rtype = REGISTRY_BY_NAME[name]
+        say(
+            f"Skipped: {rtype.nested_key} ({name}) were not read, so they are left out: the token may not read "
+            f"them ({why}). Reading them needs Policy.Read.All; writing them, {rtype.write_permission}."
+        )
 
 
 @contextmanager

@@ -17,6 +17,9 @@ class DesiredInstance:
     written: dict[str, Any]  # exactly the properties the file writes, in Graph's wire form
     source: str  # "file:line", for the plan
     tool: ToolKey = field(default_factory=ToolKey)  # the file's `xtap:` key: marks, labels, waivers
+    # The nested types whose block the file writes (even empty): a type whose absent block
+    # leaves it alone (`absent_block_unmanaged`) is managed here only then.
+    holds: frozenset[str] = frozenset()
 
     @property
     def file(self) -> str:
@@ -55,3 +58,7 @@ class Desired:
 
     def manages(self, resource: str) -> bool:
         return any(address.resource == resource for address in self.instances)
+
+    def holders(self, resource: str) -> list[Address]:
+        """The instances whose files write the block of the nested type `resource`."""
+        return sorted(address for address, item in self.instances.items() if resource in item.holds)

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.models import is_guid
+from reconciler.core.models import ODATA_TYPE, is_guid
 
 # A name key, safe as one URL path segment (no `/`, no `.` or `..`) and in an address id.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -64,6 +64,12 @@ class KeyKind:
     def key_value(self, resource_id: str) -> str | None:
         """The instance's own key, as its URL (`{key}`) and its file write it."""
         return None
+
+    def created_with(self, resource_id: str, written: Mapping[str, Any]) -> dict[str, Any]:
+        """What names the instance in its create body (and leads it, as in Graph's docs): the key
+        as the file `written` writes it, if it does."""
+        key = self.key_property
+        return {key: written[key]} if key is not None and key in written else {}
 
     def parent_id(self, resource_id: str) -> str | None:
         """The id of the parent instance, for a nested kind."""
@@ -176,6 +182,9 @@ class OnePerParent(KeyKind):
 @dataclass(frozen=True)
 class NameInParent(KeyKind):
     key: str = "name"
+    # Where the name is its item's Graph type (a Microsoft 365 capability): the namespace its
+    # `@odata.type` writes before the name. Files and creates write the type, Graph echoes the name.
+    odata_namespace: str | None = None
     nested = True
 
     @property
@@ -187,10 +196,28 @@ class NameInParent(KeyKind):
         return f"a list of objects, each with its own {self.key}"
 
     def id_of(self, item: Mapping[str, Any], parent_id: str | None) -> str | None:
-        name = item.get(self.key)
+        name = self._name(item)
         if parent_id is None or not isinstance(name, str) or not NAME.fullmatch(name):
             return None
         return f"{parent_id}{SEPARATOR}{name}"
+
+    def _name(self, item: Mapping[str, Any]) -> Any:
+        """The item's name: its `key`, else the name its `@odata.type` writes; both, if written,
+        must agree."""
+        name = item.get(self.key)
+        if self.odata_namespace is None or ODATA_TYPE not in item:
+            return name
+        named = item[ODATA_TYPE]
+        namespace = self.odata_namespace.removeprefix("#")
+        typed = named.removeprefix("#") if isinstance(named, str) else ""
+        if not typed.startswith(namespace) or name not in (None, typed.removeprefix(namespace)):
+            return None
+        return typed.removeprefix(namespace)
+
+    def created_with(self, resource_id: str, written: Mapping[str, Any]) -> dict[str, Any]:
+        if self.odata_namespace is None:
+            return super().created_with(resource_id, written)
+        return {ODATA_TYPE: self.odata_namespace + self.key_value(resource_id)}
 
     def refusal(self) -> str:
         return f"without a {self.key} of letters, digits, - and _"
@@ -221,11 +248,14 @@ class NameInParent(KeyKind):
         return found
 
     def block(self, bodies: Mapping[str, dict[str, Any]]) -> Any:
-        return [{self.key: self.key_value(resource_id), **bodies[resource_id]} for resource_id in sorted(bodies)]
+        return [
+            {**self.created_with(resource_id, {self.key: self.key_value(resource_id)}), **bodies[resource_id]}
+            for resource_id in sorted(bodies)
+        ]
 
     def located(self, block: Any, resource_id: str) -> Any:
         name = self.key_value(resource_id)
-        return next(item for item in block if item.get(self.key) == name)
+        return next(item for item in block if isinstance(item, dict) and self._name(item) == name)
 
 
 def _dicts(items: Any) -> Iterator[Mapping[str, Any]]:

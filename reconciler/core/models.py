@@ -131,6 +131,12 @@ class GraphModel(BaseModel):
             raise PydanticCustomError("odata_type", message, {"named": repr(named), "expected": expected})
         return data
 
+    @classmethod
+    def odata_types(cls) -> list[str]:
+        """The `@odata.type`s a file may write on this object (and xtap drops)."""
+        full = GRAPH_NAMESPACE + cls.graph_type
+        return [full, full.removeprefix("#")]
+
     def wire(self) -> dict[str, Any]:
         """The object as Graph expects it, holding exactly the keys the author wrote."""
         return self.model_dump(mode="json", exclude_unset=True)
@@ -298,6 +304,176 @@ def _refuse_read_only(name: str, why: str) -> Any:
     return _refuse(name, f"'{name}' is read-only: {why}; remove it from the file")
 
 
+# Microsoft 365 cross-tenant capabilities, by name: the derived types of m365CapabilityBase, each
+# its own `@odata.type` (https://learn.microsoft.com/graph/api/resources/m365capabilitybase). Graph
+# keys a policy's capabilities by that name, so a policy holds at most one of each.
+M365_CAPABILITIES = (
+    "crossTenantCalendarAvailabilityBasic",
+    "crossTenantCalendarAvailabilityLimitedDetails",
+    "crossTenantCalendarSharingFreeBusySimple",
+    "crossTenantCalendarSharingFreeBusyDetail",
+    "crossTenantCalendarSharingFreeBusyReviewer",
+    "crossTenantMailTipsAll",
+    "crossTenantMailTipsLimited",
+    "crossTenantMigration",
+    "crossTenantOpenProfileCard",
+    "crossTenantPlacesDeskBooking",
+    "crossTenantPlacesRoomBooking",
+    "anonymousCalendarSharingFreeBusySimple",
+    "anonymousCalendarSharingFreeBusyDetail",
+    "anonymousCalendarSharingFreeBusyReviewer",
+)
+# "Available only in a partner policy" (https://learn.microsoft.com/graph/api/resources/crosstenantmigration).
+PARTNER_ONLY_CAPABILITIES = frozenset({"crossTenantMigration"})
+CAPABILITY_NAME = "name"
+ResourceType365 = Annotated[Literal["user", "group", "none"], BeforeValidator(_not_reserved)]
+
+
+class M365CapabilityResourceScope(GraphModel):
+    """One of your own tenant's users or groups (or all of them) whose resources a capability
+    exposes: https://learn.microsoft.com/graph/api/resources/m365capabilityresourcescope"""
+
+    graph_type = "m365CapabilityResourceScope"
+    spellings = MappingProxyType({"resourceId": lower_guid})
+
+    resourceId: str
+    resourceType: ResourceType365
+
+    @model_validator(mode="after")
+    def _all_or_an_object(self) -> M365CapabilityResourceScope:
+        if self.resourceId != "All" and not is_guid(self.resourceId):
+            raise ValueError(
+                f"resourceId {self.resourceId!r} is neither All nor a user or group id (a GUID like "
+                "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)"
+            )
+        if self.resourceType == "none" and self.resourceId != "All":
+            raise ValueError(f"resourceId {self.resourceId!r} names an object, so resourceType must be user or group")
+        return self
+
+
+class M365CapabilityResourceScopes(GraphModel):
+    graph_type = "m365CapabilityResourceScopes"
+    set_members = frozenset({"included", "excluded"})
+
+    included: list[M365CapabilityResourceScope] = []
+    excluded: list[M365CapabilityResourceScope] = []
+
+
+class M365CapabilityInboundAccess(GraphModel):
+    graph_type = "m365CapabilityInboundAccess"
+
+    isAllowed: bool
+    resourceScopes: M365CapabilityResourceScopes = M365CapabilityResourceScopes()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole(cls, data: Any) -> Any:
+        """Written whole, both lists included (`[]` for none): Graph merges a PATCH of
+        inboundAccess member by member, so a list left out would keep its old members."""
+        if not isinstance(data, dict):
+            return data
+        scopes = data.get("resourceScopes")
+        if scopes is None:
+            scopes = {}
+        if isinstance(scopes, dict):
+            written = {key: value for key, value in scopes.items() if value is not None}
+            scopes = {"included": [], "excluded": [], **written}
+        return {**data, "resourceScopes": scopes}
+
+
+class M365Capability(GraphModel):
+    """A Microsoft 365 cross-tenant capability (calendar free/busy and sharing, MailTips, profile
+    cards, Places, mailbox migration) of the default or of one partner: one item of their
+    `m365Capabilities`, written as Graph's create body, `@odata.type` naming it.
+    https://learn.microsoft.com/graph/api/resources/m365-cross-tenant-access-policy-overview"""
+
+    graph_type = "m365CapabilityBase"
+
+    # Its `@odata.type`'s name: set from it by `_own_odata_type`, never absent.
+    name: str = None  # type: ignore[assignment]
+    lastModifiedDateTime: Any = None
+    _modified = _refuse_read_only("lastModifiedDateTime", "Graph sets it on every change")
+    id: Any = None
+    _id = _refuse_read_only("id", "a capability is known by its @odata.type")
+    inboundAccess: M365CapabilityInboundAccess
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_odata_type(cls, data: Any) -> Any:
+        """The capability is its `@odata.type` (with or without the `#`): Graph derives `name`
+        from it, so a `name` written beside it must be the same."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        named = data.pop(ODATA_TYPE, None)
+        name = data.get(CAPABILITY_NAME)
+        if named is None and name is None:
+            raise PydanticCustomError(
+                "capability_type",
+                "a capability needs its '@odata.type', like '#microsoft.graph.crossTenantMailTipsLimited'",
+            )
+        if named is not None:
+            short = _capability_of(named)
+            if short is None:
+                raise PydanticCustomError(
+                    "capability_type",
+                    "'@odata.type' {named} is not a Microsoft 365 capability: write '{namespace}' and one of {known}",
+                    {"named": repr(named), "namespace": GRAPH_NAMESPACE, "known": ", ".join(M365_CAPABILITIES)},
+                )
+            if name is not None and name != short:
+                raise PydanticCustomError(
+                    "capability_name",
+                    "'name' {name} differs from the '@odata.type' {named}: Graph names a capability by its "
+                    "type, so write name: {short} or leave name out",
+                    {"name": repr(name), "named": repr(named), "short": short},
+                )
+            data[CAPABILITY_NAME] = short
+        return data
+
+    @classmethod
+    def odata_types(cls) -> list[str]:
+        full = [GRAPH_NAMESPACE + name for name in M365_CAPABILITIES]
+        return full + [each.removeprefix("#") for each in full]
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in M365_CAPABILITIES:
+            raise ValueError(f"{value!r} is not a Microsoft 365 capability; use one of {', '.join(M365_CAPABILITIES)}")
+        return value
+
+
+def _capability_of(named: Any) -> str | None:
+    """The capability an `@odata.type` names ("#microsoft.graph.crossTenantMailTipsLimited", with
+    or without the `#`), or None."""
+    if not isinstance(named, str):
+        return None
+    short = named.removeprefix("#").removeprefix(GRAPH_NAMESPACE.removeprefix("#"))
+    return short if short in M365_CAPABILITIES and named.removeprefix("#") != short else None
+
+
+def _each_capability_once(value: list[M365Capability] | None, where: str) -> list[M365Capability] | None:
+    """Graph keys a policy's capabilities by type, so one listed twice has no place to go; a
+    partner-only one has none on the default."""
+    if value is None:
+        raise ValueError(
+            "m365Capabilities cannot be null: write [] to turn every capability off here, or leave the key out "
+            "to leave them alone"
+        )
+    names = [item.name for item in value]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"m365Capabilities lists {', '.join(repeated)} more than once; one item per capability")
+    if where == "default":
+        misplaced = sorted(PARTNER_ONLY_CAPABILITIES & set(names))
+        if misplaced:
+            raise ValueError(
+                f"{', '.join(misplaced)} is available only in a partner policy (Graph's documentation); "
+                "move it to the partner's file"
+            )
+    return value
+
+
 class CrossTenantSettings(GraphModel):
     """The settings a partner and the MTO partner template have in common."""
 
@@ -316,6 +492,14 @@ class TenantSettings(CrossTenantSettings):
     m365CollaborationInbound: M365CollaborationInbound | None = None
     m365CollaborationOutbound: M365CollaborationOutbound | None = None
     appServiceConnectInbound: AppServiceConnectSetting | None = None
+    # Their own resources at …/m365Capabilities/{name}, written in the file: the registry splits
+    # them off the body. Absent: not managed here; a list, even [], is the whole truth.
+    m365Capabilities: list[M365Capability] | None = None
+
+    @field_validator("m365Capabilities", mode="after")
+    @classmethod
+    def _capabilities(cls, value: list[M365Capability] | None) -> list[M365Capability] | None:
+        return _each_capability_once(value, "partner")
 
 
 class CrossTenantUserSyncInbound(GraphModel):
@@ -432,6 +616,11 @@ class DefaultSettings(TenantSettings):
     )
     tenantRestrictions: DefaultTenantRestrictions | None = None  # type: ignore[assignment]  # narrower, by design
     invitationRedemptionIdentityProviderConfiguration: InvitationRedemptionIdentityProviderConfiguration | None = None
+
+    @field_validator("m365Capabilities", mode="after")
+    @classmethod
+    def _capabilities(cls, value: list[M365Capability] | None) -> list[M365Capability] | None:
+        return _each_capability_once(value, "default")
 
 
 def template_levels(value: str) -> str:

@@ -19,17 +19,23 @@ from types import MappingProxyType
 from typing import Any, get_args
 
 from reconciler.core.address import Address
-from reconciler.core.keys import KeyKind, OnePerParent, Singleton, TenantKey
+from reconciler.core.keys import KeyKind, NameInParent, OnePerParent, Singleton, TenantKey
 from reconciler.core.models import (
+    GRAPH_NAMESPACE,
     TEMPLATE_DEFAULT_LEVEL,
     CrossTenantAccessPolicy,
     DefaultSettings,
     GraphModel,
     IdentitySync,
+    M365Capability,
     MtoIdentitySyncTemplate,
     MtoPartnerTemplate,
     Partner,
 )
+
+# The permission every cross-tenant access write takes:
+# https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-post-partners
+CROSS_TENANT_ACCESS = "Policy.ReadWrite.CrossTenantAccess"
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,17 @@ class ResourceType:
     # Its API exists only in the global cloud (its pages' national cloud tables), so other clouds
     # never read it.
     global_only: bool = False
+    # A nested type read in its parents' pages (`$expand`); False: listed with one GET per parent
+    # instance that manages it, in `$batch`es, where Graph documents no `$expand`.
+    expanded: bool = True
+    # A parent's file without `nested_key` leaves its instances alone (not read, not written);
+    # with it, even empty, the block is the whole truth. False: an absent block declares none,
+    # so what is live is deleted.
+    absent_block_unmanaged: bool = False
+    # The parent types under which Graph has no delete for it, and what a file writes instead.
+    no_delete_under: Mapping[str, str] = field(default_factory=dict)
+    # The Graph permission its writes need (apply names it when a token lacks it).
+    write_permission: str = CROSS_TENANT_ACCESS
 
     def __post_init__(self) -> None:
         if self.key_kind.nested != bool(self.parents) or self.key_kind.nested != (self.nested_key is not None):
@@ -120,8 +137,13 @@ class ResourceType:
     def settings(self) -> tuple[str, ...]:
         """The properties xtap compares and writes: the model's fields less the key, the
         read-only ones (declared only to be refused) and nested resources."""
-        skip = self.read_only | {self.key} | {REGISTRY_BY_NAME[child].nested_key for child in self.children}
+        skip = self.read_only | {self.key} | self._nested_keys
         return tuple(name for name in self.model.model_fields if name not in skip)
+
+    @cached_property
+    def _nested_keys(self) -> frozenset[str | None]:
+        """The members holding its nested types' blocks: their own resources, not its values."""
+        return frozenset(REGISTRY_BY_NAME[child].nested_key for child in self.children)
 
     @cached_property
     def nested_members(self) -> Mapping[str, frozenset[str]]:
@@ -131,6 +153,8 @@ class ResourceType:
         stack: list[type[GraphModel]] = [self.model]
         while stack:
             for name, info in stack.pop().model_fields.items():
+                if name in self._nested_keys:
+                    continue
                 for nested in models_in(info.annotation):
                     if name not in members:
                         stack.append(nested)
@@ -158,7 +182,9 @@ class ResourceType:
         found: dict[type[GraphModel], None] = {self.model: None}
         stack = [self.model]
         while stack:
-            for info in stack.pop().model_fields.values():
+            for name, info in stack.pop().model_fields.items():
+                if name in self._nested_keys:
+                    continue
                 for nested in models_in(info.annotation):
                     if nested not in found:
                         found[nested] = None
@@ -351,6 +377,35 @@ DEFAULT = ResourceType(
 )
 
 
+M365_CAPABILITY = ResourceType(
+    name="m365Capability",
+    model=M365Capability,
+    path="{parent}/m365Capabilities/{key}",
+    key_kind=NameInParent("name", odata_namespace=GRAPH_NAMESPACE),
+    parents=("partner", "default"),
+    nested_key="m365Capabilities",
+    read_only=frozenset({"lastModifiedDateTime", "id"}),
+    # POST with `@odata.type` and the whole inboundAccess; PATCH with the whole inboundAccess:
+    # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities
+    create_method="POST",
+    create_properties=frozenset({"inboundAccess"}),
+    global_only=True,
+    # Graph documents listing them per policy, not `$expand`, nor a GET by name.
+    expanded=False,
+    # They take their own permission, and often another team (Exchange administrators).
+    absent_block_unmanaged=True,
+    # The default's capabilities have list, create and update, and no delete:
+    # https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicyconfigurationdefault
+    no_delete_under=MappingProxyType(
+        {
+            "default": "Graph has no delete for the default's capabilities: keep it in the list with "
+            "inboundAccess.isAllowed: false to turn it off"
+        }
+    ),
+    write_permission="Policy.ReadWrite.CrossTenantCapability",
+)
+
+
 def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, what: str) -> ResourceType:
     """Both MTO templates: singletons under …/templates, read-only `id`, an absent
     `templateApplicationLevel` meaning Graph's default, reset to their unconfigured state.
@@ -408,6 +463,7 @@ REGISTRY: tuple[ResourceType, ...] = (
     PARTNER,
     IDENTITY_SYNC,
     DEFAULT,
+    M365_CAPABILITY,
     MTO_PARTNER_TEMPLATE,
     MTO_IDENTITY_SYNC_TEMPLATE,
     POLICY_ROOT,

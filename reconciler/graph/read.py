@@ -11,9 +11,8 @@ to it.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from kiota_abstractions.request_information import RequestInformation
 
@@ -22,8 +21,9 @@ from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.graph.client import Graph
 from reconciler.graph.errors import GraphError
+from reconciler.graph.listed import read_listed
+from reconciler.graph.together import all_of
 
-T = TypeVar("T")
 # GETs in flight at once when resources are read one by one.
 READ_CONCURRENCY = 8
 
@@ -39,7 +39,8 @@ class Manages(Protocol):
 def scope(folder: Manages) -> tuple[str, ...]:
     """The resource types a plan reads: every keyed type (an unmanaged partner must still be
     reported), every singleton the folder manages, and what a managed type inherits from.
-    (A nested type is read in its parents' pages.)
+    (A nested type is read in its parents' pages; one Graph lists per parent is read once the
+    files say which parents manage it: `commands.planning.listed`.)
 
     From the folder's layout it is what it will be once the files have loaded, so the reads
     can start while they load: a singleton is managed exactly when its file is there (a file
@@ -54,7 +55,9 @@ def scope(folder: Manages) -> tuple[str, ...]:
 def _scope(manages: Callable[[str], bool]) -> tuple[str, ...]:
     inherited = {rtype.inherits_from for rtype in REGISTRY if rtype.inherits_from}
     return tuple(
-        rtype.name for rtype in REGISTRY if rtype.singleton_id is None or manages(rtype.name) or rtype.name in inherited
+        rtype.name
+        for rtype in REGISTRY
+        if rtype.expanded and (rtype.singleton_id is None or manages(rtype.name) or rtype.name in inherited)
     )
 
 
@@ -67,23 +70,27 @@ async def read_live(graph: Graph, types: tuple[str, ...], on_read: OnRead | None
     batch as it arrives, for progress and for work that need not wait for the rest."""
     reads = [_read_type(graph, REGISTRY_BY_NAME[name], on_read or _ignore) for name in types]
     instances: dict[Address, dict[str, Any]] = {}
-    for found in await _all_of(reads):
+    for found in await all_of(reads):
         instances.update(found)
-    return Live(instances, types)
+    lists = [(name, parent) for name in types for parent in _listed_parents(name, instances)]
+    return await with_listed(graph, Live(instances, types), lists)
 
 
-async def _all_of(work: Iterable[Awaitable[T]]) -> list[T]:
-    """Every result of `work`, run at once, in order. The first failure wins: the rest are
-    cancelled and waited for (a bare `asyncio.gather` leaves them running, and their errors
-    "never retrieved"), then it is raised."""
-    tasks = [asyncio.ensure_future(each) for each in work]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+def _listed_parents(name: str, instances: Mapping[Address, Any]) -> list[Address]:
+    """Every live parent of a type listed per parent (`expanded` False); none for another."""
+    rtype = REGISTRY_BY_NAME[name]
+    if rtype.expanded or not rtype.parents:
+        return []
+    return sorted(address for address in instances if address.resource in rtype.parents)
+
+
+async def with_listed(graph: Graph, live: Live, lists: Sequence[tuple[str, Address]]) -> Live:
+    """`live` with the instances of each (type, parent) list (`listed.read_listed`), the types
+    read, and those skipped for want of permission."""
+    found, skipped = await read_listed(graph, lists)
+    types = {name for name, _ in lists}
+    read = tuple(name for name in dict.fromkeys((*live.read, *types)) if name not in skipped)
+    return Live({**live.instances, **found}, read, {**live.skipped, **skipped})
 
 
 def _ignore(found: dict[Address, dict[str, Any]]) -> None:
@@ -103,7 +110,7 @@ async def _read_type(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict
 
 def _expanded(graph: Graph, rtype: ResourceType, url: str) -> RequestInformation:
     """A GET of `url` with `rtype`'s nested types expanded."""
-    expand = ",".join(REGISTRY_BY_NAME[child].nested_key or "" for child in rtype.children)
+    expand = ",".join(child.nested_key or "" for child in _expanded_children(rtype))
     return graph.request_info("GET", url + (f"?$expand={expand}" if expand else ""))
 
 
@@ -132,7 +139,7 @@ def page_instances(
     its key kind refuses, a nested block that is not its kind's shape, or an instance already
     `seen` (or twice in the page) is a GraphError: the ids are what everything else trusts, so
     nothing malformed may reach a plan, a URL or a log."""
-    children = [REGISTRY_BY_NAME[child] for child in rtype.children]
+    children = _expanded_children(rtype)
     found: dict[Address, dict[str, Any]] = {}
     for item in items:
         resource_id = rtype.key_kind.id_of(item, None)
@@ -153,13 +160,30 @@ def page_instances(
     return found
 
 
+def _expanded_children(rtype: ResourceType) -> list[ResourceType]:
+    return [REGISTRY_BY_NAME[child] for child in rtype.children if REGISTRY_BY_NAME[child].expanded]
+
+
 async def read_each(graph: Graph, addresses: list[Address]) -> dict[Address, dict[str, Any] | None]:
-    """Each resource by its own GET, a few at a time: Graph counts concurrent requests too."""
+    """Each resource by its own GET, a few at a time: Graph counts concurrent requests too. A
+    type Graph documents no GET of one for (`expanded` False) is found in its parent's list."""
+    listed = [address for address in addresses if not REGISTRY_BY_NAME[address.resource].expanded]
+    addresses = [address for address in addresses if REGISTRY_BY_NAME[address.resource].expanded]
     found: dict[Address, dict[str, Any] | None] = {}
+    if listed:
+        lists = sorted({(address.resource, _parent(address)) for address in listed})
+        instances, _ = await read_listed(graph, lists)
+        found.update((address, instances.get(address)) for address in listed)
     for start in range(0, len(addresses), READ_CONCURRENCY):
         chunk = addresses[start : start + READ_CONCURRENCY]
-        found.update(zip(chunk, await _all_of(read_one(graph, address) for address in chunk), strict=True))
+        found.update(zip(chunk, await all_of(read_one(graph, address) for address in chunk), strict=True))
     return found
+
+
+def _parent(address: Address) -> Address:
+    parent = REGISTRY_BY_NAME[address.resource].parent_address(address.id)
+    assert parent is not None, "only a nested type is listed"
+    return parent
 
 
 async def read_one(graph: Graph, address: Address) -> dict[str, Any] | None:

@@ -22,10 +22,10 @@ def create(rtype: ResourceType, resource_id: str, written: dict[str, Any]) -> tu
     if rtype.create_method == "PUT":
         return (_fallback(Request("PUT", url, written), rtype.create_fallback, written),)
     takes = rtype.create_properties
-    first = {rtype.key: written[rtype.key]} if rtype.key in written else {}  # the key leads, as in Graph's docs
+    first = rtype.key_kind.created_with(resource_id, written)  # it leads, as in Graph's docs
     posted = first | {name: value for name, value in written.items() if takes is None or name in takes}
-    rest = {name: value for name, value in written.items() if name not in posted}
-    post = Request("POST", rtype.collection_url, posted)
+    rest = {name: value for name, value in written.items() if name not in posted and name != rtype.key}
+    post = Request("POST", rtype.collection_url_of(resource_id), posted)
     return (post, Request("PATCH", url, rest)) if rest else (post,)
 
 

@@ -88,12 +88,14 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
     created: set[Address] = set()  # looked up per nested change: a scan of `changes` is quadratic
     pruned: dict[Address, Change] = {}  # deletes of whole unmanaged instances: after their children's
     for rtype in REGISTRY:
+        if rtype.name in live.skipped:  # not read: nothing is known to compare with
+            continue
         wanted, present = desired.of(rtype.name), live.of(rtype.name)
         for address in sorted(wanted.keys() | present.keys()):
             want = wanted.get(address)
             if want is None:
                 leftover = _Leftover(address, present[address], forms[address])
-                change = _leftover(rtype, leftover, desired, unmanaged, pruned)
+                change = _leftover(rtype, leftover, desired, unmanaged, pruned, errors)
             else:
                 known = ahead.changes.get(address)
                 if known is None:
@@ -139,11 +141,14 @@ def _leftover(
     desired: Desired,
     unmanaged: list[Unmanaged],
     pruned: Mapping[Address, Change],
+    errors: list[PlanError],
 ) -> Change | None:
     """A live instance no file declares. A top-level one is unmanaged and never touched, unless
     xtap.yaml prunes and nothing spares it; a nested one whose parent's file is managed was
-    removed from that file, so it is deleted (the file is the whole truth for its parent), and
-    so is one whose parent is pruned. A singleton is always there and not managed."""
+    removed from that file, so it is deleted (the file is the whole truth for its parent; for a
+    type whose absent block leaves it alone, where the file writes the block), or it is a plan
+    error where Graph has no delete for it; so is one whose parent is pruned. A singleton is
+    always there and not managed."""
     address = leftover.address
     if rtype.singleton_id is not None:
         return None
@@ -156,7 +161,14 @@ def _leftover(
             return None
         return _delete(rtype, leftover, prune.source)
     parent = desired.instances.get(parent_address)
+    if parent is not None and rtype.absent_block_unmanaged and rtype.name not in parent.holds:
+        return None  # its parent's file leaves this type alone
     if parent is not None:
+        if parent_address.resource in rtype.no_delete_under:
+            why = rtype.no_delete_under[parent_address.resource]
+            message = f"it is in the tenant but not in {rtype.nested_key} of {parent.file}, and {why}"
+            errors.append(PlanError(rtype.name, address.id, parent.source, message))
+            return None
         return _delete(rtype, leftover, parent.source)
     if parent_address in pruned and desired.prune is not None:
         return _delete(rtype, leftover, desired.prune.source)

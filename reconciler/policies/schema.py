@@ -23,10 +23,10 @@ from pydantic import BaseModel
 from reconciler.core.keys import NAME, KeyKind, NameInParent, TenantKey
 from reconciler.core.models import (
     FALLBACK_IDENTITY_PROVIDERS,
-    GRAPH_NAMESPACE,
     GUID_LENGTH,
     GUID_RE,
     KEYWORD_TARGET_TYPES,
+    M365_CAPABILITIES,
     MICROSOFT_ACCOUNTS_TENANT,
     ODATA_TYPE,
     PRIMARY_IDENTITY_PROVIDERS,
@@ -35,6 +35,7 @@ from reconciler.core.models import (
     DefaultTenantRestrictions,
     GraphModel,
     InvitationRedemptionIdentityProviderConfiguration,
+    M365Capability,
     MtoTemplate,
     Partner,
     Target,
@@ -104,6 +105,7 @@ PROPERTY_RULES: dict[tuple[type[BaseModel], str], Rule] = {
         for rtype in REGISTRY
         if rtype.key is not None
     },
+    (M365Capability, "name"): _constant({"enum": list(M365_CAPABILITIES)}),
     (DefaultTenantRestrictions, "usersAndGroups"): _all_users_only,
     (Settings, "tenant"): _constant(GUID),
     (MtoTemplate, "templateApplicationLevel"): _constant(TEMPLATE_LEVELS),
@@ -171,6 +173,8 @@ MODEL_RULES: dict[type[BaseModel], Rules] = {
     B2BSetting: _blocking_needs_blocking("usersAndGroups", ALL_USERS, "applications", ALL_APPLICATIONS),
     TenantRestrictions: _blocking_needs_blocking("applications", ALL_APPLICATIONS, "usersAndGroups", ALL_USERS),
     Partner: _microsoft_accounts_all_users,
+    # A capability is named by its `@odata.type` or its `name` (`M365Capability._own_odata_type`).
+    M365Capability: lambda model: [{"anyOf": [{"required": [ODATA_TYPE]}, {"required": ["name"]}]}],
 }
 
 
@@ -266,8 +270,7 @@ def _refine(schema: Schema, model: type[BaseModel]) -> None:
     for name, reason in _refused(model).items():
         properties[name] = {"not": {}, "description": reason}
     if issubclass(model, GraphModel) and model.graph_type:
-        full = GRAPH_NAMESPACE + model.graph_type
-        properties[ODATA_TYPE] = {"enum": [full, full.removeprefix("#")], "description": "accepted, never sent"}
+        properties[ODATA_TYPE] = {"enum": model.odata_types(), "description": "its Graph type, as the docs write it"}
     across = [rule for cls in model.__mro__ if cls in MODEL_RULES for rule in MODEL_RULES[cls](model)]
     if across:
         schema["allOf"] = across

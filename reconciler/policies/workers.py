@@ -84,9 +84,9 @@ def _worker_started() -> None:
 
 # A worker's outcome for one file, in plain tuples: its problems, then each declaration as
 # (resource, id, properties, source, key line, key column, the `xtap:` key or None when it is
-# empty). Plain data crosses the pipe five times faster than the dataclasses and pydantic
-# models.
-_Declared = tuple[str, str, dict[str, Any], str, int, int, ToolKey | None]
+# empty, the nested blocks it holds). Plain data crosses the pipe five times faster than the
+# dataclasses and pydantic models.
+_Declared = tuple[str, str, dict[str, Any], str, int, int, ToolKey | None, frozenset[str]]
 _Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared]]
 
 
@@ -98,7 +98,15 @@ def _declarations(files: list[tuple[str, str]], bodies: bool) -> list[_Packed]:
 
 def _packed(loaded: Loaded, bodies: bool) -> _Packed:
     declared = [
-        (address.resource, address.id, instance.written if bodies else {}, instance.source, *key_at, _tool(instance))
+        (
+            address.resource,
+            address.id,
+            instance.written if bodies else {},
+            instance.source,
+            *key_at,
+            _tool(instance),
+            instance.holds,
+        )
         for address, instance, key_at in loaded.declared
     ]
     return loaded.file, [astuple(problem) for problem in loaded.problems], declared
@@ -111,7 +119,7 @@ def _tool(instance: DesiredInstance) -> ToolKey | None:
 def _unpacked(packed: _Packed) -> Loaded:
     file, problems, declared = packed
     instances = [
-        (Address(resource, id_), DesiredInstance(written, source, tool or ToolKey()), (line, col))
-        for resource, id_, written, source, line, col, tool in declared
+        (Address(resource, id_), DesiredInstance(written, source, tool or ToolKey(), holds), (line, col))
+        for resource, id_, written, source, line, col, tool, holds in declared
     ]
     return Loaded(file, [Problem(*problem) for problem in problems], instances)

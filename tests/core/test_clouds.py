@@ -34,7 +34,7 @@ from cryptography.x509.oid import NameOID
 from support.xtap import run_xtap
 
 from reconciler.core.clouds import CLOUDS, GLOBAL, cloud_types
-from reconciler.core.registry import MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, REGISTRY
+from reconciler.core.registry import M365_CAPABILITY, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, REGISTRY
 
 TENANT = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 CLIENT = "0be493dc-cb56-4a53-936f-9cf64410b8b0"
@@ -234,8 +234,8 @@ def test_each_cloud_gets_its_token_from_its_login_host_for_its_graph_and_uses_it
     assert {seen.authorization for seen in graph_requests} == {f"Bearer {TOKEN}"}
 
 
-def test_a_national_cloud_reads_every_type_but_the_mto_templates() -> None:
-    templates = {MTO_PARTNER_TEMPLATE.name, MTO_IDENTITY_SYNC_TEMPLATE.name}
+def test_a_national_cloud_reads_every_type_but_the_global_only_ones() -> None:
+    templates = {MTO_PARTNER_TEMPLATE.name, MTO_IDENTITY_SYNC_TEMPLATE.name, M365_CAPABILITY.name}
     assert cloud_types(GLOBAL) == tuple(rtype.name for rtype in REGISTRY)
     for cloud in set(CLOUDS) - {GLOBAL}:
         assert set(cloud_types(cloud)) == {rtype.name for rtype in REGISTRY} - templates

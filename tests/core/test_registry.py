@@ -25,6 +25,7 @@ from reconciler.core.models import GraphModel
 from reconciler.core.registry import (
     DEFAULT,
     IDENTITY_SYNC,
+    M365_CAPABILITY,
     MTO_PARTNER_TEMPLATE,
     PARTNER,
     POLICY,
@@ -109,6 +110,7 @@ def test_canonical_form_learns_sets_and_spellings_from_the_models() -> None:
     assert PARTNER.set_members == {"targets"} and set(PARTNER.spellings) == {"target"}
     assert set(MTO_PARTNER_TEMPLATE.spellings) == {"target", "templateApplicationLevel"}
     assert IDENTITY_SYNC.set_members == frozenset() and not IDENTITY_SYNC.spellings
+    assert M365_CAPABILITY.set_members == {"included", "excluded"} and set(M365_CAPABILITY.spellings) == {"resourceId"}
     guid = "A0B0C0D0-1111-4222-8333-944455556666"
     users = {"accessType": "allowed", "targets": [{"target": guid, "targetType": "user"}] * 2}
     form = canonical(PARTNER, {"b2bCollaborationInbound": {"usersAndGroups": users}})

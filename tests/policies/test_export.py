@@ -222,7 +222,8 @@ def test_a_national_cloud_skips_the_templates_with_a_note(emulator: Emulator, tm
     seed_varied_tenant(emulator)
     stderr = export(emulator, tmp_path, "--cloud", cloud)
     assert (
-        "Not exported: mtoPartnerTemplate, mtoIdentitySyncTemplate: Graph offers them only in the global cloud, "
+        "Not exported: m365Capability, mtoPartnerTemplate, mtoIdentitySyncTemplate: "
+        "Graph offers them only in the global cloud, "
         f"not {cloud}." in stderr
     )
     assert not any("/templates/" in request.path for request in emulator.requests)
