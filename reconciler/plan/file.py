@@ -44,6 +44,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "inherited": {resource: dict(values) for resource, values in plan.inherited.items()},
         "settings": [asdict(setting) for setting in plan.settings],
         "settingsChanges": [asdict(change) for change in plan.settings_changes],
+        "skipped": dict(plan.skipped),
     }
 
 
@@ -130,13 +131,22 @@ def loads(text: str, name: str = "plan") -> Plan:
                 SettingChange(c["scope"], c["name"], c["before"], c["after"], c["effect"], c.get("source"))
                 for c in data.get("settingsChanges", [])
             ),
+            skipped=dict(data.get("skipped", {})),
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None
-    names = (plan.live_digest, plan.graph_url, *plan.scope, *(v for c in plan.changes for v in (c.resource, c.id)))
+    names = (
+        plan.live_digest,
+        plan.graph_url,
+        *plan.scope,
+        *(v for c in plan.changes for v in (c.resource, c.id)),
+        *(v for item in plan.skipped.items() for v in item),
+    )
     tenant_ok = plan.tenant is None or isinstance(plan.tenant, str)
     if not (tenant_ok and all(isinstance(value, str) for value in names)):
-        raise PlanFileError(f"{name}: malformed plan: resources, ids, scope, digest, URL and tenant must be strings")
+        raise PlanFileError(
+            f"{name}: malformed plan: resources, ids, scope, skipped, digest, URL and tenant must be strings"
+        )
     return plan
 
 

@@ -124,6 +124,9 @@ class Plan:
     # How the pull request changes them against the base branch (`xtap plan --base-policies`);
     # shown for review, never compared: apply has no base.
     settings_changes: tuple[SettingChange, ...] = ()
+    # The types not read because the token may not read them, with Graph's reason: left out of
+    # the plan, and said so, so that "no changes" is never read as "in step" for them.
+    skipped: Mapping[str, str] = field(default_factory=dict)
     summary: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -123,6 +123,7 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
         scope=live.read,
         inherited=_inherited(desired, live),
         settings=stated(desired),
+        skipped=live.skipped,
     )
 
 

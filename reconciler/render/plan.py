@@ -62,9 +62,11 @@ BODY_WIDTH = 100
 _INDENT = "    "
 _NULL_NOTE = "inherit default"
 _NO_CHANGES = "No changes. The tenant matches policies/."
+_NO_READ_CHANGES = "No changes in what was read. The tenant matches policies/ there."
 _NO_OTHER_CHANGES = "No changes besides the errors above."
 _UNMANAGED_TITLE = "Unmanaged (live, no policy file; never touched):"
 _ERRORS_TITLE = "Errors (nothing is applied until they are fixed):"
+_SKIPPED_TITLE = "Not read (the token may not read them; left out of this plan):"
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 _ARTIFACT = "the full plan is in the JSON artifact (`xtap plan --out`)"
 _SETTINGS_TITLE = "Settings in force (xtap.yaml and xtap: keys, where not the defaults):"
@@ -103,6 +105,10 @@ def render_text(plan: Plan, color: bool) -> str:
         lines = [paint(_ERRORS_TITLE, f"{BOLD};{RED}")]
         lines += [f"  {_error_line(error)}" for error in plan.errors]
         blocks.append("\n".join(lines))
+    if plan.skipped:
+        lines = [paint(_SKIPPED_TITLE, BOLD)]
+        lines += [f"  {visible(resource)}: {visible(why)}" for resource, why in plan.skipped.items()]
+        blocks.append("\n".join(lines))
     if plan.unmanaged:
         lines = [paint(_UNMANAGED_TITLE, BOLD)]
         lines += [f"  {visible(u.resource)} {visible(u.id)}{_spared(u)}" for u in plan.unmanaged]
@@ -115,7 +121,7 @@ def render_text(plan: Plan, color: bool) -> str:
     elif plan.errors:
         blocks.append(paint(_NO_OTHER_CHANGES, BOLD))
     else:
-        blocks.append(paint(_NO_CHANGES, GREEN))
+        blocks.append(paint(_NO_READ_CHANGES if plan.skipped else _NO_CHANGES, GREEN))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -270,10 +276,13 @@ def _md_head(plan: Plan, ranked: list[tuple[Change, Risk]]) -> str:
         counts = [(f"{SYMBOLS[action]} {action}", plan.summary[action]) for action in ACTIONS]
         head.append(count_table("action", counts))
     else:
-        head.append(_NO_OTHER_CHANGES if plan.errors else _NO_CHANGES)
+        head.append(_NO_OTHER_CHANGES if plan.errors else _NO_READ_CHANGES if plan.skipped else _NO_CHANGES)
     if plan.errors:  # never cut: they are why the plan cannot be applied
         lines = [f"- {_error_line(e, markdown_text, md_id)}" for e in plan.errors]
         head.append(f"**{_ERRORS_TITLE}**\n\n" + "\n".join(lines))
+    if plan.skipped:  # never cut: without it, "no changes" would read as "in step" for them
+        lines = [f"- {markdown_text(resource)}: {markdown_text(why)}" for resource, why in plan.skipped.items()]
+        head.append(f"**{_SKIPPED_TITLE}**\n\n" + "\n".join(lines))
     head += _md_settings(plan)  # never cut either: they decide what later applies do
     return "\n\n".join(head)
 

@@ -33,6 +33,8 @@ def saved() -> dict[str, Any]:
 
 def test_round_trip() -> None:
     assert planfile.loads(planfile.dumps(PLAN)) == PLAN
+    skipped = replace(PLAN, skipped={"m365Capability": "Insufficient privileges to complete the operation."})
+    assert planfile.loads(planfile.dumps(skipped)) == skipped
 
 
 @pytest.mark.parametrize(
@@ -42,8 +44,10 @@ def test_round_trip() -> None:
         (lambda d: d.pop("liveDigest"), "malformed plan"),
         (lambda d: d["changes"][0].update(id=["not", "a", "string"]), "must be strings"),
         (lambda d: d.update(changes="none"), "malformed plan"),
+        (lambda d: d.update(skipped={"m365Capability": 3}), "must be strings"),
+        (lambda d: d.update(skipped=["m365Capability"]), "malformed plan"),
     ],
-    ids=["future version", "missing field", "id not a string", "changes not a list"],
+    ids=["future version", "missing field", "id not a string", "changes not a list", "reason not text", "not a map"],
 )
 def test_a_malformed_or_foreign_plan_is_refused(edit: Any, message: str) -> None:
     data = saved()

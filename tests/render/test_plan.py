@@ -490,3 +490,16 @@ def test_the_least_risky_details_give_way_first_even_when_a_grant_is_the_largest
     cut = sum(line.startswith("- `+` **create**") for line in trimmed.split("\n"))
     assert 1 <= cut <= 2 and trimmed.count("<details>") == 31 - cut
     assert f"<code>{GRANTED}</code>" in trimmed.split("<details>")[1]
+
+
+def test_a_type_the_token_may_not_read_is_said_above_everything_and_no_changes_is_qualified() -> None:
+    why = "Insufficient privileges\x1b[31m to complete the operation."
+    plan = Plan(skipped={"m365Capability": why})
+    text = render_text(plan, color=False)
+    assert "Not read (the token may not read them; left out of this plan):\n  m365Capability: " in text
+    assert "\x1b" not in text  # Graph's words are outside text
+    assert "No changes in what was read." in text and "No changes. The tenant matches" not in text
+    markdown = render_markdown(plan)
+    assert markdown.index("Not read") < len(markdown) and "m365Capability" in markdown
+    assert "No changes in what was read." in markdown
+    assert "No changes in what was read." not in render_text(Plan(), color=False)
