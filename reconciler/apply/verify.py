@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.apply.writes import ApplyReport, Outcome, unconfirmed
 from reconciler.core.address import Address
 from reconciler.core.live import Live
+from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.graph.client import Graph
 from reconciler.graph.read import read_each, read_live
 
@@ -32,6 +33,9 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
         live = _updated(Live({}, types), await read_each(graph, written))
     else:
         live = await read_live(graph, types)
+        # A type listed per parent is not in `types` (a plan reads it once the files are loaded).
+        listed = [address for address in written if not REGISTRY_BY_NAME[address.resource].expanded]
+        live = _updated(live, await read_each(graph, listed)) if listed else live
     for delay in READ_BACK_DELAYS:
         left = budget - (graph.request_count - spent)
         differing = [outcome.change.address for outcome in report.outcomes if unconfirmed(_alone(outcome), live)]

@@ -372,6 +372,11 @@ class M365CapabilityInboundAccess(GraphModel):
         inboundAccess member by member, so a list left out would keep its old members."""
         if not isinstance(data, dict):
             return data
+        if data.get("isAllowed") is None:  # Graph's create and whole-PATCH bodies both need it
+            raise PydanticCustomError(
+                "capability_allowed",
+                "isAllowed is missing: write isAllowed: true to allow the capability, or false to block it",
+            )
         scopes = data.get("resourceScopes")
         if scopes is None:
             scopes = {}

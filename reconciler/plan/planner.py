@@ -267,7 +267,9 @@ def _change(
         return None
     if not changed:
         return None
-    if rtype.reset_action is not None and not written:
+    # A file that writes nothing but a nested block (default.yaml with only m365Capabilities)
+    # declares its settings by PATCH: a reset may take the block's instances with it.
+    if rtype.reset_action is not None and not written and not want.holds:
         return _make(rtype, address, "reset", want.source, diff, actions.reset(rtype, address.id))
     body = _patch_body(rtype, written, wire, changed)
     return _make(rtype, address, "update", want.source, diff, actions.update(rtype, address.id, body, written))

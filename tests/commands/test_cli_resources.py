@@ -15,6 +15,7 @@ import pytest
 from support.policy_files import write_policies
 from support.seeds import (
     DEFAULT_PATCH_BODIES,
+    POLICY_PATCH_BODY,
     SEED_000_CREATE_BODY,
     SEED_001_PATCH_BODIES,
     SEED_001_TENANT,
@@ -335,9 +336,8 @@ def test_a_saved_plan_of_every_new_type_applies_as_planned(tmp_path: Path, emula
 
 # --- the policy itself (policy.yaml) --------------------------------------------------------------
 
-# The update page's v1.0 example, verbatim:
+# The update page's v1.0 example, verbatim, is support.seeds.POLICY_PATCH_BODY:
 # https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-update
-POLICY_PATCH_BODY = {"allowedCloudEndpoints": ["microsoftonline.us"]}
 
 
 def test_the_policys_documented_body_goes_out_verbatim_and_converges(tmp_path: Path, emulator: Emulator) -> None:

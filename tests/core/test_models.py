@@ -159,6 +159,17 @@ def configuration(access: str, *targets: dict[str, str]) -> dict[str, Any]:
     return {"accessType": access, "targets": list(targets)}
 
 
+MAIL_TIPS = "crossTenantMailTipsLimited"
+ALLOWED = {"isAllowed": True}
+
+
+def capability(name: str, allowed: bool = True, scopes: dict[str, Any] | None = None) -> dict[str, Any]:
+    inbound: dict[str, Any] = (
+        {"isAllowed": allowed} if scopes is None else {"isAllowed": allowed, "resourceScopes": scopes}
+    )
+    return {"@odata.type": f"#microsoft.graph.{name}", "inboundAccess": inbound}
+
+
 def redemption(primary: list[str], fallback: str = "defaultConfiguredIdp") -> dict[str, Any]:
     return {
         "invitationRedemptionIdentityProviderConfiguration": {
@@ -315,6 +326,62 @@ REFUSED_CASES: dict[str, tuple[type[BaseModel], dict[str, Any], tuple[str | int,
         ("inboundTrust",),
         "Extra inputs",
     ),
+    "capability without a type": (
+        Partner,
+        partner(m365Capabilities=[{"inboundAccess": ALLOWED}]),
+        ("m365Capabilities", 0),
+        "a capability needs its '@odata.type', like '#microsoft.graph.crossTenantMailTipsLimited'",
+    ),
+    "capability of the base type": (
+        Partner,
+        partner(m365Capabilities=[{"@odata.type": "#microsoft.graph.m365CapabilityBase", "inboundAccess": ALLOWED}]),
+        ("m365Capabilities", 0),
+        "is not a Microsoft 365 capability: write '#microsoft.graph.' and one of crossTenantCalendarAvailabilityBasic",
+    ),
+    "capability name unknown": (
+        Partner,
+        partner(m365Capabilities=[{"name": "crossTenantTeleport", "inboundAccess": ALLOWED}]),
+        ("m365Capabilities", 0, "name"),
+        "'crossTenantTeleport' is not a Microsoft 365 capability; use one of",
+    ),
+    "capability lastModifiedDateTime": (
+        DefaultSettings,
+        {"m365Capabilities": [{**capability(MAIL_TIPS), "lastModifiedDateTime": "2026-01-15T09:57:58Z"}]},
+        ("m365Capabilities", 0, "lastModifiedDateTime"),
+        "'lastModifiedDateTime' is read-only: Graph sets it on every change; remove it from the file",
+    ),
+    "capability id": (
+        Partner,
+        partner(m365Capabilities=[{**capability(MAIL_TIPS), "id": "x"}]),
+        ("m365Capabilities", 0, "id"),
+        "'id' is read-only: a capability is known by its @odata.type",
+    ),
+    "capability null scopes member": (
+        Partner,
+        partner(m365Capabilities=[capability(MAIL_TIPS, False, {"included": [{"resourceId": "All"}]})]),
+        ("m365Capabilities", 0, "inboundAccess", "resourceScopes", "included", 0, "resourceType"),
+        "Field required",
+    ),
+    "capability none with a group": (
+        Partner,
+        partner(
+            m365Capabilities=[
+                capability(MAIL_TIPS, True, {"excluded": [{"resourceId": GROUP, "resourceType": "none"}]})
+            ]
+        ),
+        ("m365Capabilities", 0, "inboundAccess", "resourceScopes", "excluded", 0),
+        "names an object, so resourceType must be user or group",
+    ),
+    "capability unknownFutureValue": (
+        Partner,
+        partner(
+            m365Capabilities=[
+                capability(MAIL_TIPS, True, {"included": [{"resourceId": "All", "resourceType": "unknownFutureValue"}]})
+            ]
+        ),
+        ("m365Capabilities", 0, "inboundAccess", "resourceScopes", "included", 0, "resourceType"),
+        "'unknownFutureValue' is reserved by Graph",
+    ),
 }
 
 
@@ -382,3 +449,22 @@ def test_identity_sync_template_takes_graph_s_update_body_in_one_normal_form() -
 )
 def test_new_types_accept_their_own_odata_type(model: type[BaseModel], data: dict[str, Any]) -> None:
     assert problems(model, data) == []
+
+
+def test_a_capability_is_named_by_its_type_and_its_inbound_access_is_whole() -> None:
+    """`name` comes from `@odata.type`, and both scope lists are filled: a PATCH of inboundAccess
+    is merged member by member, so a list left out would keep what the tenant had."""
+    loaded = Partner.model_validate(partner(m365Capabilities=[capability(MAIL_TIPS, False)]))
+    [item] = loaded.wire()["m365Capabilities"]
+    assert item == {
+        "name": MAIL_TIPS,
+        "inboundAccess": {"isAllowed": False, "resourceScopes": {"included": [], "excluded": []}},
+    }
+    scoped = capability(
+        MAIL_TIPS, True, {"included": [{"resourceId": "All", "resourceType": "user"}], "excluded": None}
+    )
+    [item] = Partner.model_validate(partner(m365Capabilities=[scoped])).wire()["m365Capabilities"]
+    assert item["inboundAccess"]["resourceScopes"] == {
+        "included": [{"resourceId": "All", "resourceType": "user"}],
+        "excluded": [],
+    }

@@ -12,8 +12,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from support.capability_plans import MAIL_TIPS, PROFILE, ROOMS, capability, listed
 from support.clock import ManualClock
 from support.paged_tenant import (
     COUNT,
@@ -28,13 +30,15 @@ from support.paged_tenant import (
     seeded,
 )
 from support.policy_files import write_policies
-from support.xtap import run_xtap, xtap_environment
+from support.xtap import READ_ONLY, run_xtap, xtap_environment
 
+from reconciler.core.address import Address
 from reconciler.core.clouds import CLOUDS
 from reconciler.core.live import Live
+from reconciler.core.registry import M365_CAPABILITY, PARTNER
 from reconciler.emulator import Emulator
 from reconciler.graph.client import Graph
-from reconciler.graph.read import read_live
+from reconciler.graph.read import read_each, read_live
 
 
 def test_the_list_and_the_singletons_are_read_at_once(emulator_clock: ManualClock) -> None:
@@ -151,3 +155,23 @@ def test_validate_and_help_import_neither_rich_nor_the_graph_sdk(tmp_path: Path,
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "reconciler.commands.run" in imported
     assert not {name for name in imported if name.split(".")[0] in ("rich", "msgraph", "kiota_abstractions")}
+
+
+def test_read_each_finds_a_capability_in_its_parent_s_list_never_by_name(emulator: Emulator) -> None:
+    """Graph documents no GET of one capability (the emulator serves one, as the SDKs' route
+    does): apply's verifying re-read finds each in its parent's list, one list per parent."""
+    tenant = "00000001-5d3d-455c-8016-e2af1ae4d31a"
+    held = {name: listed(capability(name)) for name in (MAIL_TIPS, PROFILE)}
+    emulator.put_partner({"tenantId": tenant, "m365Capabilities": held})
+    wanted = [Address(M365_CAPABILITY.name, f"{tenant}/{name}") for name in (MAIL_TIPS, PROFILE, ROOMS)]
+
+    async def reading() -> dict[Address, Any]:
+        async with Graph(emulator.base_url, CLOUDS["global"], emulator.mint_token(roles=READ_ONLY)) as graph:
+            return await read_each(graph, [*wanted, Address(PARTNER.name, tenant)])
+
+    found = asyncio.run(reading())
+    assert found[wanted[0]] == held[MAIL_TIPS] and found[wanted[1]] == held[PROFILE]
+    assert found[wanted[2]] is None  # not in the list: gone
+    assert found[Address(PARTNER.name, tenant)] is not None
+    capability_reads = sorted(r.path for r in emulator.requests if "m365Capabilities" in r.path)
+    assert capability_reads == [f"/policies/crossTenantAccessPolicy/partners/{tenant}/m365Capabilities"]

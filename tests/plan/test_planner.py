@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.capability_plans import MAIL_TIPS, PROFILE, ROOMS, capability, folder, live_with
 from support.planner_cases import UNSET_PARTNER, plan_for
 from support.seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
 from reconciler.core.address import Address
 from reconciler.core.live import Live
-from reconciler.core.registry import DEFAULT
+from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER
+from reconciler.plan.model import Plan
 from reconciler.plan.planner import make_plan
 from reconciler.policies.load import load_policies
 
@@ -155,3 +157,87 @@ def test_diff_names_each_differing_leaf_and_list_item(tmp_path: Path) -> None:
     precedence = "invitationRedemptionIdentityProviderConfiguration.primaryIdentityProviderPrecedenceOrder"
     assert [entry.path for entry in change.diff] == ["inboundTrust.isMfaAccepted", f"{precedence}.0", f"{precedence}.1"]
     assert (change.diff[0].before, change.diff[0].after) == (False, True)
+
+
+# -- Microsoft 365 capabilities: a block under a partner or the default --------------------------
+
+PARTNERS_URL = "/policies/crossTenantAccessPolicy/partners"
+CAPABILITIES_OF = f"{PARTNERS_URL}/{SEED_001_TENANT}/m365Capabilities"
+
+
+def capability_plan(tmp_path: Path, files: list[dict[str, Any]], live: Live, **kw: Any) -> Plan:
+    return make_plan(load_policies(folder(tmp_path / "policies", files, **kw)), live)
+
+
+def capability_changes(plan: Plan) -> list[tuple[str, str, str]]:
+    return [(c.action, r.method, r.url) for c in plan.changes if c.resource == M365_CAPABILITY.name for r in c.requests]
+
+
+def test_a_file_without_the_capabilities_key_leaves_the_live_ones_alone(tmp_path: Path) -> None:
+    live = live_with({SEED_001_TENANT: [capability(MAIL_TIPS)]}, default=[capability(PROFILE)])
+    plan = capability_plan(tmp_path, [{"tenantId": SEED_001_TENANT}], live, default={"inboundTrust": None})
+    assert capability_changes(plan) == [] and plan.errors == ()
+
+
+def test_an_empty_list_on_a_partner_deletes_each_of_its_capabilities(tmp_path: Path) -> None:
+    live = live_with({SEED_001_TENANT: [capability(MAIL_TIPS), capability(ROOMS)]})
+    plan = capability_plan(tmp_path, [{"tenantId": SEED_001_TENANT, "m365Capabilities": []}], live)
+    assert capability_changes(plan) == [
+        ("delete", "DELETE", f"{CAPABILITIES_OF}/{MAIL_TIPS}"),
+        ("delete", "DELETE", f"{CAPABILITIES_OF}/{ROOMS}"),
+    ]
+    assert [c.resource for c in plan.changes] == [M365_CAPABILITY.name] * 2
+
+
+def test_a_capability_differing_is_patched_with_its_whole_inbound_access(tmp_path: Path) -> None:
+    group = {"resourceId": "ad4fc698-74dc-4f62-9e71-ba9b591e8e74", "resourceType": "group"}
+    live = live_with({SEED_001_TENANT: [capability(MAIL_TIPS, included=[group])]})
+    files = [{"tenantId": SEED_001_TENANT, "m365Capabilities": [capability(MAIL_TIPS, allowed=False)]}]
+    [change] = capability_plan(tmp_path, files, live).changes
+    [request] = change.requests
+    assert (request.method, request.url) == ("PATCH", f"{CAPABILITIES_OF}/{MAIL_TIPS}")
+    assert request.body == {"inboundAccess": {"isAllowed": False, "resourceScopes": {"included": [], "excluded": []}}}
+
+
+def test_a_default_capability_leaving_the_list_is_a_plan_error_and_nothing_else_changes(tmp_path: Path) -> None:
+    live = live_with({}, default=[capability(PROFILE), capability(MAIL_TIPS)])
+    plan = capability_plan(tmp_path, [], live, default={"m365Capabilities": [capability(MAIL_TIPS)]})
+    assert plan.changes == ()  # not even a reset of the default: the file writes only its capabilities
+    [error] = plan.errors
+    assert (error.resource, error.id) == (M365_CAPABILITY.name, f"default/{PROFILE}")
+    assert "Graph has no delete for the default's capabilities" in error.message
+    assert "keep it in the list with inboundAccess.isAllowed: false to turn it off" in error.message
+
+
+def test_a_default_file_of_only_capabilities_patches_the_default_rather_than_resetting_it(tmp_path: Path) -> None:
+    """Its settings are the system's, as in a file of only comments, but a reset is not sent: what
+    resetToSystemDefault does to the default's capabilities is not documented."""
+    live = live_with({}, default=[capability(PROFILE)], inboundTrust={"isMfaAccepted": True})
+    plan = capability_plan(tmp_path, [], live, default={"m365Capabilities": [capability(PROFILE)]})
+    [change] = plan.changes
+    assert (change.resource, change.action, [r.method for r in change.requests]) == (DEFAULT.name, "update", ["PATCH"])
+
+
+def test_a_pruned_partner_s_capabilities_are_deleted_before_it(tmp_path: Path) -> None:
+    live = live_with({SEED_001_TENANT: [capability(MAIL_TIPS)]})
+    plan = capability_plan(tmp_path, [], live, settings="prune: true\npruneLimit: 1\n")
+    deletes = {c.resource: c for c in plan.changes if c.action == "delete"}
+    assert capability_changes(plan) == [("delete", "DELETE", f"{CAPABILITIES_OF}/{MAIL_TIPS}")]
+    assert deletes[PARTNER.name].depends_on == (Address(M365_CAPABILITY.name, f"{SEED_001_TENANT}/{MAIL_TIPS}"),)
+
+
+def test_a_new_partner_s_capabilities_are_posted_after_it(tmp_path: Path) -> None:
+    files = [{"tenantId": SEED_001_TENANT, "m365Capabilities": [capability(ROOMS)]}]
+    plan = capability_plan(tmp_path, files, live_with({}))
+    partner, created = plan.changes
+    assert (partner.resource, partner.action) == (PARTNER.name, "create")
+    assert created.depends_on == (Address(PARTNER.name, SEED_001_TENANT),)
+    [post] = created.requests
+    assert (post.method, post.url, post.body) == ("POST", CAPABILITIES_OF, capability(ROOMS))
+
+
+def test_a_type_the_token_may_not_read_is_not_planned(tmp_path: Path) -> None:
+    live = live_with({SEED_001_TENANT: []}, skipped={M365_CAPABILITY.name: "Insufficient privileges"})
+    files = [{"tenantId": SEED_001_TENANT, "m365Capabilities": [capability(ROOMS)], "inboundTrust": None}]
+    plan = capability_plan(tmp_path, files, live, default={"m365Capabilities": []})
+    assert capability_changes(plan) == [] and plan.errors == ()

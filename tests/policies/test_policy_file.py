@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reconciler.core.address import Address
-from reconciler.core.registry import IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, PARTNER
+from reconciler.core.registry import (
+    DEFAULT,
+    IDENTITY_SYNC,
+    M365_CAPABILITY,
+    MTO_IDENTITY_SYNC_TEMPLATE,
+    PARTNER,
+    REGISTRY_BY_NAME,
+)
 from reconciler.policies.policy_file import load_file
 
 TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
@@ -56,3 +65,117 @@ def test_the_xtap_key_must_be_a_mapping_of_known_keys(tmp_path: Path) -> None:
     assert loaded.declared == []
     [problem] = loaded.problems
     assert problem.line == 3 and "unknown key 'trustd' under 'xtap'" in problem.message
+
+
+# -- Microsoft 365 capabilities ----------------------------------------------------------------
+
+MAIL_TIPS = "'#microsoft.graph.crossTenantMailTipsAll'"
+ALLOWED = "  inboundAccess:\n    isAllowed: true\n"
+HEAD = f"tenantId: {TENANT}\nm365Capabilities:\n"
+
+
+def scoped(resource_id: str, resource_type: str = "group") -> str:
+    scopes = "    resourceScopes:\n      included:\n"
+    item = f"      - resourceId: {resource_id}\n        resourceType: {resource_type}\n"
+    return f"{HEAD}- '@odata.type': {MAIL_TIPS}\n{ALLOWED}{scopes}{item}"
+
+
+# name: (the file's text, its type, line, column, what the message says to write instead)
+CAPABILITY_PROBLEMS: dict[str, tuple[str, str, int, int, str]] = {
+    "listed twice": (
+        f"{HEAD}- '@odata.type': {MAIL_TIPS}\n{ALLOWED}- name: crossTenantMailTipsAll\n{ALLOWED}",
+        "partner",
+        3,
+        1,
+        "m365Capabilities lists crossTenantMailTipsAll more than once; one item per capability",
+    ),
+    "unknown type": (
+        f"{HEAD}- '@odata.type': '#microsoft.graph.crossTenantTeleport'\n{ALLOWED}",
+        "partner",
+        3,
+        3,
+        "'@odata.type' '#microsoft.graph.crossTenantTeleport' is not a Microsoft 365 capability: write "
+        "'#microsoft.graph.' and one of crossTenantCalendarAvailabilityBasic",
+    ),
+    "migration on the default": (
+        f"m365Capabilities:\n- '@odata.type': '#microsoft.graph.crossTenantMigration'\n{ALLOWED}",
+        "default",
+        2,
+        1,
+        "crossTenantMigration is available only in a partner policy (Graph's documentation); move it to the "
+        "partner's file",
+    ),
+    "name is not the type": (
+        f"{HEAD}- '@odata.type': {MAIL_TIPS}\n  name: crossTenantMailTipsLimited\n{ALLOWED}",
+        "partner",
+        3,
+        3,
+        "'name' 'crossTenantMailTipsLimited' differs from the '@odata.type' '#microsoft.graph.crossTenantMailTipsAll':"
+        " Graph names a capability by its type, so write name: crossTenantMailTipsAll or leave name out",
+    ),
+    "null": (
+        f"tenantId: {TENANT}\nm365Capabilities: null\n",
+        "partner",
+        2,
+        19,
+        "m365Capabilities cannot be null: write [] to turn every capability off here, or leave the key out to "
+        "leave them alone",
+    ),
+    "resourceId neither All nor a GUID": (
+        scoped("everyone"),
+        "partner",
+        8,
+        9,
+        "resourceId 'everyone' is neither All nor a user or group id (a GUID like",
+    ),
+    "resourceType none with a GUID": (
+        scoped(TENANT, "none"),
+        "partner",
+        8,
+        9,
+        f"resourceId '{TENANT}' names an object, so resourceType must be user or group",
+    ),
+    "isAllowed missing": (
+        f"{HEAD}- '@odata.type': {MAIL_TIPS}\n  inboundAccess:\n    resourceScopes: {{}}\n",
+        "partner",
+        5,
+        5,
+        "isAllowed is missing: write isAllowed: true to allow the capability, or false to block it",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CAPABILITY_PROBLEMS))
+def test_a_capability_problem_is_refused_at_its_place_saying_what_to_write(tmp_path: Path, case: str) -> None:
+    text, resource, line, col, message = CAPABILITY_PROBLEMS[case]
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    loaded = load_file(str(path), REGISTRY_BY_NAME[resource])
+    assert loaded.declared == []
+    [problem] = loaded.problems
+    assert (problem.line, problem.col) == (line, col), problem.message
+    assert message in problem.message
+
+
+@pytest.mark.parametrize(("block", "holds"), [("m365Capabilities: []\n", {M365_CAPABILITY.name}), ("", set())])
+def test_a_file_that_writes_the_capabilities_key_holds_them_even_empty(
+    tmp_path: Path, block: str, holds: set[str]
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"tenantId: {TENANT}\n{block}")
+    [(address, want, _)] = load_file(str(path), PARTNER).declared
+    assert address == Address(PARTNER.name, TENANT) and want.holds == holds
+    assert want.written == {"tenantId": TENANT}  # the block is its own resources, not a setting
+    default = tmp_path / "default.yaml"
+    default.write_text(f"{block}inboundTrust: null\n")
+    [(_, want, _)] = load_file(str(default), DEFAULT).declared
+    assert want.holds == holds
+
+
+def test_each_capability_in_a_file_is_its_own_instance_at_the_key_s_line(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"{HEAD}- name: crossTenantMigration\n{ALLOWED}- '@odata.type': {MAIL_TIPS}\n{ALLOWED}")
+    [_, (first, migration, _), (second, tips, _)] = load_file(str(path), PARTNER).declared
+    assert (first.id, second.id) == (f"{TENANT}/crossTenantMigration", f"{TENANT}/crossTenantMailTipsAll")
+    assert migration.source == tips.source == f"{path}:2"  # where m365Capabilities stands
+    assert tips.written["inboundAccess"]["resourceScopes"] == {"included": [], "excluded": []}
