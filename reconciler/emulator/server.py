@@ -25,7 +25,7 @@ from .auth import READ_WRITE, TokenAuthority
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request
 from .policy_root import CONSTRAINTS
-from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, TENANT_DEFAULT, Store
+from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, POLICY_ROOT, TENANT_DEFAULT, Store
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
@@ -255,6 +255,13 @@ class Emulator:
 
     def default(self) -> dict[str, Any]:
         return self._store.singleton(TENANT_DEFAULT)
+
+    def set_policy_root(self, raw: Mapping[str, Any] | None) -> None:
+        """Store the policy itself (allowedCloudEndpoints) verbatim, or as a new tenant has it with None."""
+        self._store.set_singleton(POLICY_ROOT, raw)
+
+    def policy_root(self) -> dict[str, Any]:
+        return self._store.singleton(POLICY_ROOT)
 
     def audit_entries(self) -> list[dict[str, Any]]:
         """Every directory audit entry recorded so far, newest first, as Graph would list them."""

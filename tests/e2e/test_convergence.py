@@ -1,8 +1,9 @@
 """No perpetual diff: random desired x random live → plan → apply → plan == no changes.
 
-Every resource type of the registry takes part: partners with their identity sync policies,
-the tenant default and both MTO templates, each file absent, declaring the unconfigured state
-(only comments: a reset) or random settings. Live state is planted with every quirk Graph has
+Every resource type of the registry takes part: partners with their identity sync policies
+and Microsoft 365 capabilities, the tenant default (and its capabilities), both MTO templates
+and the policy itself, each file absent, declaring the unconfigured state (only comments: a
+reset) or random settings. Live state is planted with every quirk Graph has
 (`convergence_strategies`) and the loop runs through msgraph-sdk over real HTTP against the
 emulator, under both plausible PATCH semantics and each reading of the identity sync verbs.
 Every PATCH must carry only properties that really changed, and the tenant must end up holding
@@ -26,6 +27,7 @@ from support.policy_files import write_policies
 from support.xtap import examples
 
 from reconciler.apply.writes import apply_plan, unconfirmed
+from reconciler.commands.planning import listed
 from reconciler.core.address import Address
 from reconciler.core.canonical import canonical_property, compared
 from reconciler.core.clouds import CLOUDS
@@ -34,21 +36,40 @@ from reconciler.core.live import Live
 from reconciler.core.registry import (
     DEFAULT,
     IDENTITY_SYNC,
+    M365_CAPABILITY,
     MTO_IDENTITY_SYNC_TEMPLATE,
     MTO_PARTNER_TEMPLATE,
     PARTNER,
+    POLICY_ROOT,
     REGISTRY_BY_NAME,
 )
 from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.emulator.auth import CAPABILITY, READ_WRITE
 from reconciler.emulator.schema import SYSTEM_DEFAULT
 from reconciler.graph.client import Graph
-from reconciler.graph.read import read_live, scope
+from reconciler.graph.read import read_live, scope, with_listed
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import make_plan
 from reconciler.policies.load import load_policies
 
+CAPABILITIES = M365_CAPABILITY.nested_key or ""
+
+
+def held_capabilities(emulator: Emulator, parent: str) -> dict[str, Any]:
+    """The capabilities the emulator holds for a partner or the default, by name."""
+    holder = emulator.default() if parent == DEFAULT.name else emulator.partners().get(parent, {})
+    return dict(holder.get(CAPABILITIES) or {})
+
+
+def held_capability(emulator: Emulator, resource_id: str) -> dict[str, Any] | None:
+    parent, _, name = resource_id.partition("/")
+    return held_capabilities(emulator, parent).get(name)
+
+
 # What the emulator holds for an instance, read from its store, not through xtap's reader.
 STORED: Mapping[str, Callable[[Emulator, str], dict[str, Any] | None]] = {
+    M365_CAPABILITY.name: held_capability,
+    POLICY_ROOT.name: lambda emulator, _: emulator.policy_root(),
     PARTNER.name: lambda emulator, tenant: emulator.partners().get(tenant),
     IDENTITY_SYNC.name: lambda emulator, tenant: emulator.identity_sync(tenant),
     DEFAULT.name: lambda emulator, _: emulator.default(),
@@ -64,6 +85,7 @@ SINGLETONS: tuple[tuple[str, str, Callable[[Emulator, dict[str, Any]], None]], .
         lambda e, raw: e.set_sync_template({**e.sync_template(), **raw}),
     ),
     ("default", "default.yaml", lambda e, raw: e.set_default(raw)),
+    ("policy", "policy.yaml", lambda e, raw: e.set_policy_root({**e.policy_root(), **raw})),
 )
 
 
@@ -74,6 +96,9 @@ def plant(emulator: Emulator, case: dict[str, Any]) -> None:
         emulator.put_identity_sync(tenant, policy)
     for key, _, set_live in SINGLETONS:
         set_live(emulator, case[f"live_{key}"])
+    for tenant, held in case.get("live_capabilities", {}).items():
+        emulator.put_partner({**emulator.partners()[tenant], CAPABILITIES: held})
+    emulator.set_default({**emulator.default(), CAPABILITIES: case.get("live_default_capabilities", {})})
 
 
 def write_files(root: Path, case: dict[str, Any]) -> Path:
@@ -88,17 +113,23 @@ def write_files(root: Path, case: dict[str, Any]) -> Path:
 
 
 async def converge(emulator: Emulator, policies: Path) -> tuple[Desired, Live, Plan, Plan]:
-    token = emulator.mint_token(roles=("Policy.ReadWrite.CrossTenantAccess",), name="convergence")
+    token = emulator.mint_token(roles=(READ_WRITE, CAPABILITY), name="convergence")
     desired = load_policies(policies)
     async with Graph(emulator.base_url, CLOUDS["global"], token) as graph:
-        before = await read_live(graph, scope(desired))
+        before = await read(graph, desired)
         first = make_plan(desired, before)
         report = await apply_plan(graph, first)
         assert report.ok, [o.error for o in report.outcomes]
-        live_after = await read_live(graph, scope(desired))
+        live_after = await read(graph, desired)
         assert unconfirmed(report, live_after) == []
         after = make_plan(desired, live_after)
     return desired, before, first, after
+
+
+async def read(graph: Graph, desired: Desired) -> Live:
+    """The tenant as a plan reads it: the types in scope, then the lists the files hold."""
+    live = await read_live(graph, scope(desired))
+    return await with_listed(graph, live, listed(desired, live))
 
 
 def assert_patches_minimal(emulator: Emulator, before: Live, desired: Desired, plan: Plan) -> None:
@@ -139,6 +170,13 @@ def assert_tenant_holds_files(emulator: Emulator, desired: Desired, plan: Plan) 
     for address in desired.of(PARTNER.name):
         if Address(IDENTITY_SYNC.name, address.id) not in desired.instances:
             assert emulator.identity_sync(address.id) is None, f"{address} keeps a sync policy its file leaves out"
+    for address in desired.holders(M365_CAPABILITY.name):
+        if address.resource == PARTNER.name and address not in refused:
+            declared = {
+                Address(M365_CAPABILITY.name, f"{address.id}/{name}")
+                for name in held_capabilities(emulator, address.id)
+            }
+            assert declared <= desired.instances.keys(), f"{address} keeps capabilities its file leaves out"
 
 
 def known_case() -> dict[str, Any]:

@@ -16,7 +16,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from reconciler.core.models import (
+    CLOUD_ENDPOINTS,
     FALLBACK_IDENTITY_PROVIDERS,
+    GRAPH_NAMESPACE,
+    M365_CAPABILITIES,
+    PARTNER_ONLY_CAPABILITIES,
     PRIMARY_IDENTITY_PROVIDERS,
     B2BSetting,
     DefaultTenantRestrictions,
@@ -175,6 +179,74 @@ SYNC_READINGS = [
 ]
 
 
+# Microsoft 365 capabilities: a scope names All or one of two objects, as a user or a group.
+SCOPE = st.fixed_dictionaries(
+    {
+        "resourceId": st.one_of(st.just("All"), st.sampled_from(GUIDS).flatmap(guid)),
+        "resourceType": st.sampled_from(["user", "group"]),
+    }
+)
+SCOPES = st.fixed_dictionaries(
+    {}, optional={"included": st.lists(SCOPE, max_size=2), "excluded": st.lists(SCOPE, max_size=2)}
+)
+INBOUND_ACCESS = st.fixed_dictionaries({"isAllowed": st.booleans()}, optional={"resourceScopes": SCOPES})
+DEFAULT_CAPABILITIES = [name for name in M365_CAPABILITIES if name not in PARTNER_ONLY_CAPABILITIES]
+
+
+def capability_names(on_default: bool) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(DEFAULT_CAPABILITIES if on_default else M365_CAPABILITIES), unique=True, max_size=3)
+
+
+@st.composite
+def capabilities(draw: st.DrawFn, on_default: bool = False) -> list[dict[str, Any]]:
+    """A file's m365Capabilities: each Graph's create body, `@odata.type` with or without its
+    `#`, sometimes with the `name` Graph echoes."""
+    items = []
+    for name in draw(capability_names(on_default)):
+        typed = GRAPH_NAMESPACE + name
+        item = {"@odata.type": draw(st.sampled_from([typed, typed.removeprefix("#")]))}
+        item.update(draw(st.fixed_dictionaries({}, optional={"name": st.just(name)})))
+        items.append({**item, "inboundAccess": draw(INBOUND_ACCESS)})
+    return items
+
+
+@st.composite
+def live_capabilities(draw: st.DrawFn, on_default: bool = False) -> dict[str, Any]:
+    """Capabilities as the emulator stores them (by name), as Graph lists them: name, type,
+    lastModifiedDateTime, both scope lists, reordered and repeated, GUIDs in any case."""
+    held = {}
+    for name in draw(capability_names(on_default)):
+        access = draw(INBOUND_ACCESS)
+        scopes = {"included": [], "excluded": [], **access.get("resourceScopes", {})}
+        scopes = {key: draw(quirky(items, "targets")) for key, items in scopes.items()}
+        held[name] = {
+            "@odata.type": GRAPH_NAMESPACE + name,
+            "name": name,
+            "lastModifiedDateTime": "2026-01-15T09:57:58.6364196Z",
+            "inboundAccess": {"isAllowed": access["isAllowed"], "resourceScopes": scopes},
+        }
+    return held
+
+
+def holding_capabilities(
+    body: st.SearchStrategy[dict[str, Any]], on_default: bool = False
+) -> st.SearchStrategy[dict[str, Any]]:
+    """A file's body, with or without m365Capabilities (without: they are left alone)."""
+    held = st.fixed_dictionaries({}, optional={"m365Capabilities": capabilities(on_default)})
+    return st.tuples(body, held).map(lambda pair: {**pair[0], **pair[1]})
+
+
+# policy.yaml: absent, only comments (the clouds left alone), or a set of the three endpoints.
+POLICY_FILE = st.one_of(
+    st.none(),
+    st.just(UNCONFIGURED),
+    st.fixed_dictionaries({"allowedCloudEndpoints": st.lists(st.sampled_from(CLOUD_ENDPOINTS), unique=True)}),
+)
+LIVE_POLICY = st.fixed_dictionaries(
+    {"allowedCloudEndpoints": st.lists(st.sampled_from(CLOUD_ENDPOINTS), unique=True).flatmap(st.permutations)}
+)
+
+
 def some(settings: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({}, optional=settings)
 
@@ -235,6 +307,8 @@ def partner(draw: st.DrawFn, tenant: str, live: bool, exists: bool = False) -> d
         sync = draw(st.one_of(st.none(), written(SYNC_SETTINGS)))
         if sync is not None or draw(st.booleans()):  # no policy: `null`, or no key at all
             body["identitySynchronization"] = sync
+        if draw(st.booleans()):
+            body["m365Capabilities"] = draw(capabilities())
     return body
 
 
@@ -265,12 +339,18 @@ def scenario(draw: st.DrawFn) -> dict[str, Any]:
         "desired": [draw(partner(t, live=False, exists=t in live_ids)) for t in desired_ids],
         "live": [draw(partner(t, live=True)) for t in live_ids],
         "live_syncs": {t: draw(live_sync(t)) for t in live_ids if draw(st.booleans())},
+        "live_capabilities": {t: draw(live_capabilities()) for t in live_ids if draw(st.booleans())},
         "template": draw(singleton_file(TEMPLATE_SETTINGS)),
         "live_template": draw(quirky(draw(some(LIVE_TEMPLATE_SETTINGS)))),
         "sync_template": draw(singleton_file(SYNC_TEMPLATE_SETTINGS)),
         "live_sync_template": draw(quirky(draw(some(LIVE_SYNC_TEMPLATE_SETTINGS)))),
-        "default": draw(singleton_file(DEFAULT_SETTINGS)),
+        "default": draw(
+            st.one_of(st.none(), st.just(UNCONFIGURED), holding_capabilities(written(DEFAULT_SETTINGS), True))
+        ),
         "live_default": draw(live_default()),
+        "live_default_capabilities": draw(live_capabilities(on_default=True)),
+        "policy": draw(POLICY_FILE),
+        "live_policy": draw(LIVE_POLICY),
         "page_size": draw(st.integers(min_value=1, max_value=3)),
         "sync_reading": draw(st.sampled_from(SYNC_READINGS)),
     }
