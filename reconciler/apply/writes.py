@@ -300,7 +300,8 @@ class _Applier:
                 self._answer(item, result.status, _capped(result.retry_after), jitter, lambda: result)
         else:
             for item, reply in zip(items, result, strict=True):
-                error = partial(item_error, self._graph, item.request, reply)
+                needs = REGISTRY_BY_NAME[item.change.resource].write_permission
+                error = partial(item_error, self._graph, item.request, reply, needs)
                 self._answer(item, reply.status, _retry_after(reply), jitter, error)
             if all(reply.status != 429 for reply in result):
                 self._gate.clean()

@@ -23,6 +23,7 @@ from reconciler.commands.run import (
     use_color,
 )
 from reconciler.core.desired import Desired
+from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.plan import file as planfile
 from reconciler.plan.model import Plan
 from reconciler.policies.load import Layout, PolicyError
@@ -33,6 +34,8 @@ from reconciler.render.check import describe
 
 if TYPE_CHECKING:
     from reconciler.graph.client import Graph
+
+SHOWN_ITEMS = 3  # of the ids or files a missing permission stops, named in its error: the plan shows them all
 
 
 def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False, checks: bool = True) -> int:
@@ -53,12 +56,15 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
             return EXIT_ERROR
         code = on_graph(options, lambda graph, layout: _apply_saved(graph, layout, saved, plan_file, checks))
         return EXIT_ERROR if code is None else code
-    planned = on_graph(options, lambda graph, layout: plan_with(graph, layout))
-    if planned is None:
+    made = on_graph(options, _plan_and_permissions)
+    if made is None:
         return EXIT_ERROR
+    planned, held = made
     fresh = planned.plan
     print(render.render_text(fresh, use_color(sys.stdout)), end="")
     if has_errors(fresh) or (checks and not _guarded(planned.desired, options.policies)):
+        return EXIT_ERROR
+    if not _permitted(planned, held):
         return EXIT_ERROR
     if not fresh.has_changes:
         say("Nothing to apply.")
@@ -69,6 +75,81 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
         return EXIT_ERROR
     code = run_graph(_apply_planned(options, planned))
     return EXIT_ERROR if code is None else code
+
+
+async def _plan_and_permissions(graph: Graph, layout: Layout) -> tuple[Planned, frozenset[str] | None]:
+    """The plan made now, and what the token says it may do (read while the client is open:
+    with azure-identity the token is the one the reads just used)."""
+    planned = await plan_with(graph, layout)
+    return planned, await graph.permissions()
+
+
+def _permitted(planned: Planned, held: frozenset[str] | None) -> bool:
+    """Whether the token may make every write the plan needs, as far as it says (`held`: its
+    `roles` or `scp`; None when it says nothing readable, and then Graph decides). A write
+    refused halfway leaves half a change in the tenant (a partner created, its capabilities
+    refused), so a permission the plan needs and the token lacks stops apply before anything
+    is sent; each missing permission is said, with what needs it."""
+    if held is None:
+        return True
+    refusals = missing_permissions(planned, held)
+    for refusal in refusals:
+        say(f"Error: {refusal}")
+    if refusals:
+        say("The access token lacks a permission the plan needs; nothing was written.")
+    return not refusals
+
+
+def missing_permissions(planned: Planned, held: frozenset[str]) -> list[str]:
+    """For each write permission the plan needs that `held` lacks: what needs it, and what to do
+    instead. A type's writes need its registry entry's `write_permission`; the plan needs it
+    for each change of the type, and for a type the token may not even read (`unread`) that the
+    files declare: the plan leaves those out, and applying the rest would write half of what
+    the files say (a partner without its capabilities)."""
+    changed: dict[str, dict[str, list[str]]] = {}  # permission -> type -> the ids it changes
+    for change in planned.plan.changes:
+        permission = REGISTRY_BY_NAME[change.resource].write_permission
+        if permission not in held:
+            changed.setdefault(permission, {}).setdefault(change.resource, []).append(change.id)
+    unread: dict[str, dict[str, list[str]]] = {}  # permission -> type -> the files declaring it
+    for name in planned.unread:
+        rtype, desired = REGISTRY_BY_NAME[name], planned.desired
+        declared = [*desired.holders(name), *desired.of(name)]
+        files = sorted({desired.instances[address].file for address in declared})
+        if files and rtype.write_permission not in held:
+            unread.setdefault(rtype.write_permission, {})[name] = files
+    holds = ", ".join(sorted(held)) or "no permission"
+    refusals = []
+    for permission in dict.fromkeys([*changed, *unread]):
+        by_type = changed.get(permission, {})
+        reasons = [f"the plan changes {_counted(by_type)}"] if by_type else []
+        reasons += [
+            f"{_shown(files)} declare {REGISTRY_BY_NAME[name].nested_key or name}, which the token may not even "
+            "read (so the plan leaves them out)"
+            for name, files in unread.get(permission, {}).items()
+        ]
+        left_out = [
+            rtype.nested_key
+            for rtype in (REGISTRY_BY_NAME[name] for name in [*by_type, *unread.get(permission, {})])
+            if rtype.nested_key is not None and rtype.absent_block_unmanaged
+        ]
+        instead = f" or leave {', '.join(dict.fromkeys(left_out))} out of the files" if left_out else ""
+        refusals.append(
+            f"{' and '.join(reasons)}, whose writes need {permission}, which the token lacks (it holds: {holds}); "
+            f"grant it (docs/github.md){instead}"
+        )
+    return refusals
+
+
+def _counted(by_type: dict[str, list[str]]) -> str:
+    """`3 m365Capability(s) (id, id, id)`, type by type."""
+    return " and ".join(f"{len(ids)} {name}(s) ({_shown(ids)})" for name, ids in by_type.items())
+
+
+def _shown(items: list[str]) -> str:
+    """The first few of `items`: the plan above shows them all."""
+    more = f" and {len(items) - SHOWN_ITEMS} more" if len(items) > SHOWN_ITEMS else ""
+    return ", ".join(items[:SHOWN_ITEMS]) + more
 
 
 def _read_plan_file(plan_file: Path) -> Plan:
@@ -105,6 +186,8 @@ async def _apply_saved(graph: Graph, layout: Layout, saved: Plan, plan_file: Pat
         say(f"Error: {plan_file} {refusal}. Nothing was written; run xtap plan again and review the new plan.")
         return EXIT_ERROR
     if checks and not _guarded(fresh.desired, policies):
+        return EXIT_ERROR
+    if not _permitted(fresh, await graph.permissions()):
         return EXIT_ERROR
     return await _apply_changes(graph, fresh)
 

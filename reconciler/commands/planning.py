@@ -28,6 +28,9 @@ class Planned:
     plan: Plan
     reads: int
     desired: Desired  # what the plan was made from: apply's guardrails judge it
+    # The types the token may not read (`Live.skipped`): what the files declare of them is not
+    # in the plan, and apply's permission check still weighs it.
+    unread: tuple[str, ...] = ()
 
 
 async def plan_with(graph: Graph, layout: Layout, prune: bool = True) -> Planned:
@@ -67,7 +70,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True) -> Planned
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({graph.request_count} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
-        return Planned(plan, graph.request_count - before, desired)
+        return Planned(plan, graph.request_count - before, desired, tuple(live.skipped))
 
 
 def listed(desired: Desired, live: Live) -> list[tuple[str, Address]]:

@@ -51,9 +51,10 @@ async def send_batch(graph: Graph, items: Sequence[BatchItem]) -> list[ItemReply
     return _replies(graph, items, reply)
 
 
-def item_error(graph: Graph, request: Request, reply: ItemReply) -> GraphError:
+def item_error(graph: Graph, request: Request, reply: ItemReply, needs: str | None = None) -> GraphError:
     """The error an item's reply holds, as a top-level reply's would read: Graph's code,
-    message and request-id, named by the item's own method and URL."""
+    message and request-id, named by the item's own method and URL, and `needs`, the permission
+    the write takes (the caller knows what it writes)."""
     error = reply.body.get("error") if isinstance(reply.body, dict) else None
     error = error if isinstance(error, dict) else {}
     inner = error.get("innerError")
@@ -66,6 +67,7 @@ def item_error(graph: Graph, request: Request, reply: ItemReply) -> GraphError:
         request_id if isinstance(request_id, str) else None,
         request.method,
         request.url,
+        needs,
     )
 
 

@@ -42,6 +42,7 @@ from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.core.request import Request
 from reconciler.graph.auth import TokenProvider, checked_base_url, is_absolute_url, static_token
 from reconciler.graph.errors import ConnectionLost, GraphError, clipped, no_token
+from reconciler.graph.permissions import held_permissions
 from reconciler.graph.tenant import refusal
 from reconciler.graph.transport import NotGraphs, Refused, deadline, http_client
 
@@ -121,6 +122,16 @@ class Graph:
         refused = refusal(token, tenant)
         if refused is not None:
             raise GraphError(refused)
+
+    async def permissions(self) -> frozenset[str] | None:
+        """The permissions the token in use says it holds (`permissions.held_permissions`), or
+        None when it says nothing readable. The token is the one every request carries: given
+        as XTAP_ACCESS_TOKEN, or azure-identity's, fetched already for the reads and kept."""
+        try:
+            token = await self._tokens.token()
+        except ClientAuthenticationError as exc:
+            raise no_token(exc) from None
+        return held_permissions(token)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
@@ -240,19 +251,27 @@ class Graph:
         return reply
 
     def error(
-        self, message: str, status: int | None, code: str | None, request_id: str | None, method: str, url: str
+        self,
+        message: str,
+        status: int | None,
+        code: str | None,
+        request_id: str | None,
+        method: str,
+        url: str,
+        needs: str | None = None,
     ) -> GraphError:
         """The error for one of Graph's error replies, its outside text scrubbed and clipped:
-        for a top-level reply and a `$batch` item's alike."""
+        for a top-level reply and a `$batch` item's alike. `needs`: the permission the write
+        takes, when the caller knows it (`GraphError.needs`)."""
         code, request_id = code and self._shown(code), request_id and self._shown(request_id)
-        return GraphError(self._shown(message), status, code, request_id, method, url)
+        return GraphError(self._shown(message), status, code, request_id, method, url, needs=needs)
 
     def _scrubbed(self, error: GraphError) -> GraphError:
         """The same error (and kind) with every token this client handed out blanked: httpx,
         for one, quotes a rejected Authorization header in its message."""
         detail = self._scrub(error.detail)
         return type(error)(
-            detail, error.status, error.code, error.request_id, error.method, error.url, error.retry_after
+            detail, error.status, error.code, error.request_id, error.method, error.url, error.retry_after, error.needs
         )
 
     def _scrub(self, text: str) -> str:

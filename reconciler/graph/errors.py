@@ -23,10 +23,14 @@ class GraphError(Exception):
         method: str = "",
         url: str = "",
         retry_after: float | None = None,
+        needs: str | None = None,
     ) -> None:
         self.status, self.code, self.request_id = status, code, request_id
         self.method, self.url, self.detail = method, url, message
         self.retry_after = retry_after  # seconds Graph asked to wait before trying again
+        # The permission the write takes, named by whoever knows what it writes (apply, from the
+        # registry): Graph's 403 does not say, and the URL is not the place to guess it from.
+        self.needs = needs
         super().__init__(self._describe())
 
     def _describe(self) -> str:
@@ -36,7 +40,7 @@ class GraphError(Exception):
         if self.request_id:
             text += f" (request-id {self.request_id})"
         if self.status == 403:
-            needed = READ_PERMISSION if self.method == "GET" else WRITE_PERMISSION
+            needed = READ_PERMISSION if self.method == "GET" else self.needs or WRITE_PERMISSION
             text += f". The identity needs the {needed} permission (application or delegated)."
         if self.status == 401:
             text += ". The access token was refused: check XTAP_ACCESS_TOKEN or the Azure login."

@@ -16,11 +16,11 @@ from support.apply_changes import apply_changes, envelopes, plant, statuses, ten
 from support.emulator_http import TRUST
 from support.policy_files import write_policies
 from support.seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
-from support.xtap import READ_ONLY, run_xtap, writes_served
+from support.xtap import READ_ONLY, READ_WRITE, run_xtap, writes_served
 
 from reconciler.apply import writes
 from reconciler.apply.writes import SKIPPED_REASON, THROTTLED_ATTEMPTS
-from reconciler.core.registry import IDENTITY_SYNC, PARTNER
+from reconciler.core.registry import IDENTITY_SYNC, M365_CAPABILITY, PARTNER
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph.batch import BatchItem, ItemReply, send_batch
 from reconciler.graph.client import Graph
@@ -165,6 +165,28 @@ def test_a_failed_item_skips_its_dependants_and_no_other_change(emulator: Emulat
     assert "(request-id " in failed.error
     assert skipped.error == f"not attempted: it needs partner {tenant(1)}, which was not applied"
     assert emulator.identity_sync(tenant(2)) is not None and emulator.identity_sync(tenant(1)) is None
+
+
+def test_a_refused_capability_write_names_the_capability_permission(emulator: Emulator) -> None:
+    """Apply names the permission from the change's type (its registry entry), not from the URL:
+    a token apply could not read claims from still learns which permission Graph wants."""
+    body = {"inboundAccess": {"isAllowed": False, "resourceScopes": {"included": [], "excluded": []}}}
+    change = Change(
+        M365_CAPABILITY.name,
+        "default/crossTenantMailTipsLimited",
+        "create",
+        None,
+        (),
+        actions.create(M365_CAPABILITY, "default/crossTenantMailTipsLimited", body),
+    )
+    report = apply_changes(emulator.base_url, (change,), emulator.mint_token(roles=READ_WRITE))
+    [failed] = report.outcomes
+    assert failed.status == "failed" and failed.error is not None
+    assert failed.error.startswith(f"POST {M365_CAPABILITY.collection_url_of(change.id)}: 403 ")
+    assert failed.error.endswith(
+        f"The identity needs the {M365_CAPABILITY.write_permission} permission (application or delegated)."
+    )
+    assert PARTNER.write_permission not in failed.error
 
 
 @pytest.mark.parametrize(
