@@ -6,7 +6,10 @@ They encode the posture Microsoft's cross-tenant access guidance and CISA's SCuB
 baseline describe: external organizations are onboarded one by one (the default stays closed,
 partners open what they need), other tenants' MFA and device claims are trusted only where
 someone decided to, and B2B direct connect, which gives outside users access without a guest
-account here, is never opened to everyone at once.
+account here, is never opened to everyone at once. Microsoft 365 capabilities (calendar, MailTips,
+profile cards, Places, mailbox migration) expose your own users' resources to other tenants: the
+default does not expose everyone's to every tenant, and a partner's capability comes with the
+Entra trust it needs, without which it does nothing.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler.check.engine import Rule, Subject, Violation
-from reconciler.core.rules import Selector
+from reconciler.core.address import Address
+from reconciler.core.registry import REGISTRY_BY_NAME
+from reconciler.core.rules import Selector, Severity
 
 SCUBA = "https://github.com/cisagov/ScubaGear/blob/main/PowerShell/ScubaGear/baselines/aad.md"
 LEARN = "https://learn.microsoft.com/en-us/entra/external-id"
+GRAPH = "https://learn.microsoft.com/graph/api/resources"
+CAPABILITIES_OVERVIEW = f"{GRAPH}/m365-cross-tenant-access-policy-overview"
 TRUST_CLAIMS = ("isMfaAccepted", "isCompliantDeviceAccepted", "isHybridAzureADJoinedDeviceAccepted")
 
 
@@ -62,6 +69,126 @@ def _tenant_restrictions_declared(subject: Subject) -> Iterator[Violation]:
     restrictions = subject.values.get("tenantRestrictions")
     if not isinstance(restrictions, dict) or all(value is None for value in restrictions.values()):
         yield Violation(("tenantRestrictions",), "the default declares no tenantRestrictions")
+
+
+# The Entra trust each Microsoft 365 capability needs on its partner, as the overview above says:
+# mailbox migration app service connect, the others Microsoft 365 collaboration. Each: the
+# partner setting, its target configuration, the keyword for everyone, and what to write.
+_COLLABORATION = ("m365CollaborationInbound", "users", "AllUsers", "user")
+_TRUST_OF = {"crossTenantMigration": ("appServiceConnectInbound", "applications", "AllApplications", "application")}
+_ANONYMOUS = "anonymous"  # the capabilities for anonymous users, who belong to no tenant
+CAPABILITY = "m365Capability"
+ALL = "all"  # a resource scope's resourceId for every user (or group) of the tenant, compared casefolded
+
+
+def _holder(subject: Subject) -> Address | None:
+    """The instance a capability belongs to (the default or a partner), from its address."""
+    return REGISTRY_BY_NAME[subject.address.resource].parent_address(subject.address.id)
+
+
+def _capability(subject: Subject) -> str:
+    """The capability's name (its type, `crossTenantMailTipsLimited`): the key in its address."""
+    return REGISTRY_BY_NAME[subject.address.resource].key_kind.key_value(subject.address.id) or ""
+
+
+def _allowed(subject: Subject) -> bool:
+    access = subject.values.get("inboundAccess")
+    return isinstance(access, dict) and access.get("isAllowed") is True
+
+
+def _everyone_in(subject: Subject) -> list[str]:
+    """The resource types (`user`, `group`) an allowed capability exposes for all of the tenant:
+    included as `All` and not excluded as `All` (exclusion wins, Graph's documentation says)."""
+    access = subject.values.get("inboundAccess")
+    scopes = access.get("resourceScopes") if isinstance(access, dict) else None
+    if not _allowed(subject) or not isinstance(scopes, dict):
+        return []
+
+    def all_of(side: str) -> list[str]:
+        return [
+            str(scope.get("resourceType"))
+            for scope in scopes.get(side) or ()
+            if isinstance(scope, dict) and str(scope.get("resourceId", "")).casefold() == ALL
+        ]
+
+    excluded = all_of("excluded")
+    return [kind for kind in dict.fromkeys(all_of("included")) if kind not in excluded]
+
+
+def _default_not_for_everyone(subject: Subject) -> Iterator[Violation]:
+    holder = _holder(subject)
+    if holder is None or holder.resource != "default":
+        return
+    for kind in _everyone_in(subject):
+        yield Violation(
+            ("inboundAccess", "resourceScopes", "included"),
+            f"the default allows {_capability(subject)} for all {kind}s here, to every external tenant: include "
+            f"only the {kind}s or groups that need it (resourceId: their object id), or keep the default's "
+            "isAllowed: false and allow it in the files of the partners that need it",
+        )
+
+
+def _lets_someone_in(configuration: Any, everyone: str) -> bool:
+    """A target configuration allows someone: allowed for a target, or blocked only for a list
+    without the everyone keyword (the others are let in)."""
+    if not isinstance(configuration, dict):
+        return False
+    targets = [target for target in configuration.get("targets") or () if isinstance(target, dict)]
+    access = configuration.get("accessType")
+    if access == "allowed":
+        return bool(targets)
+    return access == "blocked" and not any(target.get("target") == everyone for target in targets)
+
+
+def _partner_has_trust(subject: Subject) -> Iterator[Violation]:
+    """An allowed partner capability whose partner, in effect (its own setting, or the
+    default's where its own is null), has not the trust the capability needs."""
+    partner = subject.parent
+    holder = _holder(subject)
+    if partner is None or holder is None or holder.resource != "partner" or not _allowed(subject):
+        return
+    name = _capability(subject)
+    setting, half, everyone, kind = _TRUST_OF.get(name, _COLLABORATION)
+    in_effect = partner.setting(setting)
+    if isinstance(in_effect, dict) and _lets_someone_in(in_effect.get(half), everyone):
+        return
+    own = partner.values.get(setting)
+    if isinstance(own, dict) and any(value is not None for value in own.values()):
+        why = f"the partner's {setting} lets no one in"
+    elif in_effect is not None:
+        why = f"the partner's {setting} is null, and the default's, which it inherits, lets no one in"
+    else:
+        why = f"{setting} is set neither on the partner nor on the default"
+    yield Violation(
+        ("inboundAccess", "isAllowed"),
+        f"{name} is allowed, but {why}, so the capability does nothing for this partner: write "
+        f"{setting}: {{{half}: {{accessType: allowed, targets: [{{target: {everyone}, targetType: {kind}}}]}}}} "
+        f"in the partner's file (or the {kind}s it needs instead of {everyone})",
+    )
+
+
+def _partner_not_anonymous(subject: Subject) -> Iterator[Violation]:
+    holder = _holder(subject)
+    name = _capability(subject)
+    if holder is not None and holder.resource == "partner" and name.startswith(_ANONYMOUS):
+        yield Violation(
+            (),
+            f"{name} is for anonymous users, who belong to no tenant, so a partner's policy cannot scope it to "
+            "this partner: decide it in default.yaml, or remove it from the partner's file",
+        )
+
+
+def _on_capabilities(
+    rule_id: str,
+    title: str,
+    severity: Severity,
+    reason: str,
+    test: Callable[[Subject], Iterator[Violation]],
+    source: str = CAPABILITIES_OVERVIEW,
+) -> Rule:
+    """A rule on Microsoft 365 capabilities: each test tells the default's from a partner's by
+    the instance holding it, so all select the one type."""
+    return Rule(rule_id, title, severity, reason, source, _types(CAPABILITY), test)
 
 
 def _types(*names: str) -> Selector:
@@ -119,6 +246,34 @@ BUILTIN: tuple[Rule, ...] = (
         source=f"{LEARN}/tenant-restrictions-v2",
         selector=_types("default"),
         test=_tenant_restrictions_declared,
+    ),
+    _on_capabilities(
+        "default-m365-capability-not-for-all",
+        "The default allows no Microsoft 365 capability for all users or all groups",
+        "warning",
+        "The default sets the baseline for every external tenant, and resourceScopes names this tenant's own "
+        "users and groups whose calendars, profile cards or mailboxes a capability exposes. Allowed there for "
+        "resourceId All, it exposes everyone's to every other tenant. Scope it, or allow it per partner.",
+        _default_not_for_everyone,
+    ),
+    _on_capabilities(
+        "partner-m365-capability-has-trust",
+        "A partner's allowed Microsoft 365 capability has the Entra trust it needs",
+        "warning",
+        "A Microsoft 365 capability needs a cross-tenant access trust with the partner: Microsoft 365 "
+        "collaboration (m365CollaborationInbound), or app service connect (appServiceConnectInbound) for mailbox "
+        "migration. Without it, or with the trust removed, the capability does nothing, while the file says it "
+        "is allowed.",
+        _partner_has_trust,
+    ),
+    _on_capabilities(
+        "partner-m365-capability-not-anonymous",
+        "No anonymous-user Microsoft 365 capability in a partner's policy",
+        "note",
+        "The anonymous… capabilities are for anonymous external users, who belong to no tenant; Microsoft "
+        "documents them, not what one means in a partner's policy, which applies to one tenant's users.",
+        _partner_not_anonymous,
+        source=f"{GRAPH}/m365capabilitybase",
     ),
 )
 BUILTIN_IDS = frozenset(rule.id for rule in BUILTIN)

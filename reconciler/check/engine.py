@@ -6,6 +6,11 @@ function (built-in ones in `check.builtin`, Python, run here; the repository's o
 in a worker process under a budget by `check.worker`), and a finding names the property at
 fault; where that property is written in its file is looked up only when a report is
 rendered. Rules select resource types by name, so a new type needs no code here.
+
+A rule may need more than the resource itself: a nested one (a partner's Microsoft 365
+capability) is judged with the instance that holds it, and a partner with the default it
+inherits from. Which instance those are is registry data (`parent_address`, `inherits_from`), so
+each subject carries them, from the same state, without the engine naming a type.
 """
 
 from __future__ import annotations
@@ -39,10 +44,29 @@ class Subject:
     tool: ToolKey
     file: str | None  # the policy file that declares it; None for a live resource no file has
     prefix: PropertyPath = ()  # a nested resource's key in its parent's file
+    # The instance that holds a nested one, in the same state: what a capability needs is set
+    # on its partner. None for a top-level resource (or a parent the state does not have).
+    parent: Subject | None = None
+    # The values of the instance its type inherits a null setting from (`inherits_from`: a
+    # partner's default), in the same state; desired, the default as policies/ declares it over
+    # the live one, that is, as it will be after an apply. None: nothing to inherit, or unknown.
+    inherited: Mapping[str, Any] | None = None
 
     @property
     def tenant(self) -> str | None:
+        """The tenant a resource is about: a nested one's is its parent's (a capability's id is
+        its partner's tenant id and its own name)."""
+        if self.parent is not None:
+            return self.parent.tenant
         return None if REGISTRY_BY_NAME[self.address.resource].singleton_id else self.address.id
+
+    def setting(self, name: str) -> Any:
+        """Top-level setting `name` in effect: its own value, or where that is null (or an object
+        of nulls, which Graph returns for "unset"), the value it inherits."""
+        own = self.values.get(name)
+        if _unset(own) and self.inherited is not None:
+            return self.inherited.get(name)
+        return own
 
     @property
     def key(self) -> tuple[str, Address]:
@@ -124,21 +148,55 @@ class Off:
 
 def subjects(desired: Desired, live: Live | None = None) -> list[Subject]:
     """Every desired resource, then every live one (with the `xtap:` key and file of the file
-    that declares it, if one does)."""
-    found = [
-        _desired(address, instance.written, instance.tool, instance.file)
-        for address, instance in desired.instances.items()
+    that declares it, if one does), each with its parent and what it inherits."""
+    values: dict[str, Mapping[Address, Mapping[str, Any]]] = {
+        DESIRED: {
+            address: {**REGISTRY_BY_NAME[address.resource].absent_means, **instance.written}
+            for address, instance in desired.instances.items()
+        },
+        LIVE: live.instances if live else {},
+    }
+    made: dict[tuple[str, Address], Subject] = {}
+
+    def subject(state: str, address: Address) -> Subject:
+        if (state, address) not in made:
+            rtype = REGISTRY_BY_NAME[address.resource]
+            declared = desired.instances.get(address)
+            tool, file = (declared.tool, declared.file) if declared else (ToolKey(), None)
+            above = rtype.parent_address(address.id)
+            parent = subject(state, above) if above is not None and above in values[state] else None
+            inherited = _inherited(rtype.inherits_from, state, values)
+            made[state, address] = Subject(
+                address, state, values[state][address], tool, file, _prefix(address), parent, inherited
+            )
+        return made[state, address]
+
+    return [subject(DESIRED, address) for address in desired.instances] + [
+        subject(LIVE, address) for address in sorted(values[LIVE])
     ]
-    for address, wire in sorted((live.instances if live else {}).items()):
-        declared = desired.instances.get(address)
-        tool, file = (declared.tool, declared.file) if declared else (ToolKey(), None)
-        found.append(Subject(address, LIVE, wire, tool, file, _prefix(address)))
-    return found
 
 
-def _desired(address: Address, written: Mapping[str, Any], tool: ToolKey, file: str) -> Subject:
-    values = {**REGISTRY_BY_NAME[address.resource].absent_means, **written}
-    return Subject(address, DESIRED, values, tool, file, _prefix(address))
+def _inherited(
+    source: str | None, state: str, values: Mapping[str, Mapping[Address, Mapping[str, Any]]]
+) -> Mapping[str, Any] | None:
+    """The values of the instance a type inherits from (always one: a singleton), in `state`;
+    desired, what policies/ declares over what is live, so a property default.yaml leaves
+    unmanaged is judged as the tenant has it."""
+    if source is None:
+        return None
+    rtype = REGISTRY_BY_NAME[source]
+    address = Address(rtype.name, rtype.singleton_id or "")
+    layers = [values[LIVE].get(address), values[DESIRED].get(address) if state == DESIRED else None]
+    found = [layer for layer in layers if layer is not None]
+    return {key: value for layer in found for key, value in layer.items()} if found else None
+
+
+def _unset(value: Any) -> bool:
+    """Null, or an object whose members are all unset (`@odata.type` aside): Graph's way of
+    saying "not configured"."""
+    if isinstance(value, dict):
+        return all(_unset(member) for key, member in value.items() if not key.startswith("@odata."))
+    return value is None
 
 
 def _prefix(address: Address) -> PropertyPath:

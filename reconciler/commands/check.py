@@ -3,9 +3,9 @@ is; and the findings `xtap apply` must pass, each located in its file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.commands.run import (
     EXIT_ERROR,
@@ -20,7 +20,9 @@ from reconciler.commands.run import (
 from reconciler.core.address import PropertyPath
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
+from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.policies.load import SETTINGS_FILE, PolicyError, Problem, positions
+from reconciler.policies.reader import parse
 from reconciler.render.check import Checked, Located, findings_github, findings_json, findings_sarif, findings_text
 
 if TYPE_CHECKING:
@@ -81,16 +83,49 @@ def locate(judged: Iterable[Finding]) -> list[Located]:
     """Each finding with its position, reading each file with findings once more, in file order
     and the live tenant's (which no file declares) last."""
     judged = list(judged)
+    files = {finding.subject.file for finding in judged if finding.subject.file is not None}
+    blocks = {file: _listed_blocks(file, judged) for file in sorted(files)}
+    in_file = {id(finding): _in_file(finding, blocks) for finding in judged}
     paths: dict[str, set[PropertyPath]] = {}
     for finding in judged:
         if finding.subject.file is not None:
-            paths.setdefault(finding.subject.file, set()).add(finding.file_path)
+            paths.setdefault(finding.subject.file, set()).add(in_file[id(finding)])
     found = {file: positions(file, wanted) for file, wanted in paths.items()}
     located = [
-        Located(finding, None if (file := finding.subject.file) is None else (file, *found[file][finding.file_path]))
+        Located(finding, None if (file := finding.subject.file) is None else (file, *found[file][in_file[id(finding)]]))
         for finding in judged
     ]
     return sorted(located, key=lambda item: (item.at is None, item.at or ("", 0, 0)))
+
+
+def _listed_blocks(file: str, judged: list[Finding]) -> dict[str, list[Any]]:
+    """The blocks of nested instances a file writes as a list (a partner's `m365Capabilities`),
+    by key, for the findings about such instances; the file is read again only for them."""
+    mine = [finding.subject for finding in judged if finding.subject.file == file]
+    keys = {str(subject.prefix[0]) for subject in mine if subject.prefix}
+    if not keys:
+        return {}
+    doc = parse(file, [])
+    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    return {key: block for key in keys if isinstance(block := data.get(key), list)}
+
+
+def _in_file(finding: Finding, blocks: Mapping[str, Mapping[str, list[Any]]]) -> PropertyPath:
+    """Where a finding's property is written in its file: within its own item where its instance
+    is one of a list (found by its key, as the registry's key kind finds it), else at the path."""
+    subject = finding.subject
+    block = blocks.get(subject.file or "", {}).get(str(subject.prefix[0])) if subject.prefix else None
+    if block is None:
+        return finding.file_path
+    rtype = REGISTRY_BY_NAME[subject.address.resource]
+    try:
+        item = rtype.key_kind.located(block, subject.address.id)
+    except StopIteration:  # not in the file as read now: point at the block
+        return finding.file_path
+    index = next(index for index, each in enumerate(block) if each is item)
+    # An item has no key of its own: a finding about it points at its first one, where it starts.
+    path = finding.violation.path or tuple(item)[:1]
+    return (*subject.prefix, index, *path)
 
 
 def _rule_problem(desired: Desired, rule_id: str, message: str) -> Problem:

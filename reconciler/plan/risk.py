@@ -17,7 +17,12 @@ The classes, most dangerous first:
     `b2bDirectConnectInbound/Outbound` and `tenantRestrictions`, and likewise
     `m365CollaborationInbound.users`, `m365CollaborationOutbound.usersAndGroups` and
     `appServiceConnectInbound.applications`) becomes `accessType: allowed` for `AllUsers` or
-    `AllApplications` where it was not before.
+    `AllApplications` where it was not before;
+  - a Microsoft 365 capability's `inboundAccess` (an `m365CapabilityInboundAccess`) becomes
+    `isAllowed: true` (a flag, as above), or allowed for resourceId `All` of a resource type
+    (every user's or every group's calendar, profile card or mailbox here is exposed) where it
+    was not before: a scope widened to `All`, or a new capability allowed for `All`
+    (https://learn.microsoft.com/graph/api/resources/m365capabilityresourcescope).
 - `update`: any other update, and a reset that grants nothing.
 - `create`: a new resource that grants nothing.
 
@@ -57,17 +62,18 @@ from the values the registry says the reset state has (`absent_means`). Pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from reconciler.core.models import (
     CrossTenantUserSyncInbound,
     GraphModel,
     InboundOutboundPolicyConfiguration,
     InboundTrust,
+    M365CapabilityInboundAccess,
     TargetConfiguration,
 )
 from reconciler.core.registry import REGISTRY_BY_NAME, ResourceType, models_in
@@ -82,13 +88,18 @@ _FLAG_TYPES: tuple[type[GraphModel], ...] = (
     InboundTrust,
     InboundOutboundPolicyConfiguration,
     CrossTenantUserSyncInbound,
+    M365CapabilityInboundAccess,
 )
 # The targets that open a target configuration to everyone.
 _EVERYONE = ("AllUsers", "AllApplications")
+# The resourceId that scopes a capability to every user (or group) of the tenant.
+_ALL_RESOURCES = "all"
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 _Path = tuple[str, ...]
-_Kind = Literal["flag", "access"]
+# flag: a boolean that allows when true; access: a target configuration; scope: a capability's
+# inbound access, allowed for every user or group.
+_Kind = Literal["flag", "access", "scope"]
 
 
 @dataclass(frozen=True)
@@ -137,11 +148,13 @@ def _grant_paths(name: str) -> Mapping[str, tuple[tuple[_Path, _Kind], ...]]:
 
     def walk(path: _Path, annotation: Any) -> Iterable[tuple[_Path, _Kind]]:
         for model in models_in(annotation):
-            if issubclass(model, TargetConfiguration):
-                yield path, "access"
-            elif issubclass(model, _FLAG_TYPES):
-                yield from (((*path, member), "flag") for member in model.model_fields)
-            else:
+            whole = next((kind for base, kind in _WHOLE.items() if issubclass(model, base)), None)
+            if issubclass(model, _FLAG_TYPES):
+                flags = (member for member, info in model.model_fields.items() if _is_flag(info.annotation))
+                yield from (((*path, member), "flag") for member in flags)
+            if whole is not None:
+                yield path, whole
+            elif not issubclass(model, _FLAG_TYPES):
                 for member, info in model.model_fields.items():
                     yield from walk((*path, member), info.annotation)
 
@@ -165,9 +178,10 @@ def _grants(rtype: ResourceType, change: Change, inherited: Mapping[str, Any]) -
                 after, note = inherited[top], f" (null, inherited from {rtype.inherits_from})"
         for path, kind in by_top[top]:
             was, now = _get(before, path[1:]), _get(after, path[1:])
-            if kind == "flag" and now is True and was is not True:
-                yield f"{'.'.join(path)} → true{note}"
-            elif kind == "access" and (everyone := _opened(now)) and not _opened(was):
+            if kind == "flag":
+                if now is True and was is not True:
+                    yield f"{'.'.join(path)} → true{note}"
+            elif (everyone := _OPENS[kind](now)) and not _OPENS[kind](was):
                 yield f"{'.'.join(path)} → allowed {everyone}{note}"
 
 
@@ -219,3 +233,35 @@ def _opened(configuration: Any) -> str | None:
         return None
     targets = configuration.get("targets") or []
     return next((t["target"] for t in targets if isinstance(t, dict) and t.get("target") in _EVERYONE), None)
+
+
+def _scoped(access: Any) -> str | None:
+    """What an allowed capability's inbound access exposes to everyone ("All users"), or None:
+    a resource type included as `All` and not excluded as `All` (exclusion wins)."""
+    if not isinstance(access, dict) or access.get("isAllowed") is not True:
+        return None
+    scopes = access.get("resourceScopes")
+    scopes = scopes if isinstance(scopes, dict) else {}
+
+    def every(side: str) -> list[Any]:
+        items = scopes.get(side) or []
+        return [
+            each.get("resourceType")
+            for each in items
+            if isinstance(each, dict) and str(each.get("resourceId", "")).casefold() == _ALL_RESOURCES
+        ]
+
+    excluded = every("excluded")
+    return next((f"All {kind}s" for kind in every("included") if kind not in excluded), None)
+
+
+def _is_flag(annotation: Any) -> bool:
+    """A boolean member (`bool` or `bool | None`)."""
+    return annotation is bool or bool in get_args(annotation)
+
+
+# Graph types judged whole, by what they open to everyone: the kind of path each gives.
+_WHOLE: Mapping[type[GraphModel], _Kind] = MappingProxyType(
+    {TargetConfiguration: "access", M365CapabilityInboundAccess: "scope"}
+)
+_OPENS: Mapping[_Kind, Callable[[Any], str | None]] = MappingProxyType({"access": _opened, "scope": _scoped})

@@ -11,7 +11,14 @@ from support.policy_files import write_policies
 
 from reconciler.core.address import Address
 from reconciler.core.live import Live
-from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.core.registry import (
+    DEFAULT,
+    IDENTITY_SYNC,
+    M365_CAPABILITY,
+    MTO_IDENTITY_SYNC_TEMPLATE,
+    MTO_PARTNER_TEMPLATE,
+    PARTNER,
+)
 from reconciler.core.request import Request
 from reconciler.plan.model import Change, DiffEntry, Plan
 from reconciler.plan.planner import make_plan
@@ -284,3 +291,74 @@ def test_by_risk_orders_deletes_grants_updates_creates_keeping_order_within_a_cl
         ("create-2", "create"),
     ]
     assert CLASSES == ("delete", "grant", "update", "create")
+
+
+# --- Microsoft 365 capabilities: allowed, and allowed for All -------------------------------------
+
+MAILTIPS = "crossTenantMailTipsLimited"
+ALL_OF_THEM = {"resourceId": "All", "resourceType": "user"}
+A_USER = {"resourceId": GROUP, "resourceType": "user"}
+
+
+def capability(allowed: bool, *included: dict[str, str]) -> dict[str, Any]:
+    """A capability's file item (Graph's create body)."""
+    scopes = {"included": list(included), "excluded": []}
+    return {
+        "@odata.type": f"#microsoft.graph.{MAILTIPS}",
+        "inboundAccess": {"isAllowed": allowed, "resourceScopes": scopes},
+    }
+
+
+def capability_plan(tmp_path: Path, declared: dict[str, Any], live: dict[str, Any] | None) -> Plan:
+    """The plan for one partner capability against the live one (None: not there yet), the
+    partner itself live and unchanged."""
+    desired = load_policies(
+        write_policies(tmp_path / "policies", [{"tenantId": TENANT, "m365Capabilities": [declared]}])
+    )
+    instances: dict[Address, dict[str, Any]] = {Address(PARTNER.name, TENANT): {"tenantId": TENANT}}
+    if live is not None:
+        wire = {**live, "@odata.type": live["@odata.type"].removeprefix("#"), "name": MAILTIPS}
+        instances[Address(M365_CAPABILITY.name, f"{TENANT}/{MAILTIPS}")] = wire
+    return make_plan(desired, Live(instances, (PARTNER.name, M365_CAPABILITY.name)))
+
+
+def test_capability_grant_paths_are_its_flag_and_its_scope() -> None:
+    paths = [(".".join(path), kind) for path, kind in grant_paths(M365_CAPABILITY)]
+    assert paths == [("inboundAccess.isAllowed", "flag"), ("inboundAccess", "scope")]
+
+
+@pytest.mark.parametrize(
+    ("declared", "live", "reasons"),
+    [
+        # turned on for one user: allowed, not for everyone
+        (capability(True, A_USER), capability(False, A_USER), ("inboundAccess.isAllowed → true",)),
+        # already allowed, its scope widened from one user to all of them
+        (capability(True, ALL_OF_THEM), capability(True, A_USER), ("inboundAccess → allowed All users",)),
+        # created allowed for all of them
+        (capability(True, ALL_OF_THEM), None, ("inboundAccess.isAllowed → true", "inboundAccess → allowed All users")),
+    ],
+    ids=["turned-on", "widened-to-all", "created-for-all"],
+)
+def test_a_capability_allowed_or_widened_to_all_is_a_grant(
+    tmp_path: Path, declared: dict[str, Any], live: dict[str, Any] | None, reasons: tuple[str, ...]
+) -> None:
+    plan = capability_plan(tmp_path, declared, live)
+    [change] = plan.changes
+    assert (change.resource, change.action) == (M365_CAPABILITY.name, "update" if live else "create")
+    assert risk_of(plan) == Risk("grant", reasons)
+
+
+@pytest.mark.parametrize(
+    ("declared", "live", "kind"),
+    [
+        (capability(False, A_USER), capability(True, A_USER), "update"),  # turned off
+        (capability(True, A_USER), capability(True, ALL_OF_THEM), "update"),  # narrowed to one user
+        (capability(False, ALL_OF_THEM), capability(False, A_USER), "update"),  # widened, but not allowed
+        (capability(False, ALL_OF_THEM), None, "create"),  # created turned off
+    ],
+    ids=["turned-off", "narrowed", "widened-while-off", "created-off"],
+)
+def test_a_capability_that_allows_no_more_is_no_grant(
+    tmp_path: Path, declared: dict[str, Any], live: dict[str, Any] | None, kind: str
+) -> None:
+    assert risk_of(capability_plan(tmp_path, declared, live)) == Risk(kind)  # type: ignore[arg-type]
