@@ -54,9 +54,11 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
         except (planfile.PlanFileError, OSError, UnicodeDecodeError) as exc:
             say(f"Error: {exc}")
             return EXIT_ERROR
-        code = on_graph(options, lambda graph, layout: _apply_saved(graph, layout, saved, plan_file, checks))
+        code = on_graph(
+            options, lambda graph, layout: _apply_saved(graph, layout, saved, plan_file, checks, options.cloud)
+        )
         return EXIT_ERROR if code is None else code
-    made = on_graph(options, _plan_and_permissions)
+    made = on_graph(options, lambda graph, layout: _plan_and_permissions(graph, layout, options.cloud))
     if made is None:
         return EXIT_ERROR
     planned, held = made
@@ -77,10 +79,10 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
     return EXIT_ERROR if code is None else code
 
 
-async def _plan_and_permissions(graph: Graph, layout: Layout) -> tuple[Planned, frozenset[str] | None]:
+async def _plan_and_permissions(graph: Graph, layout: Layout, cloud: str) -> tuple[Planned, frozenset[str] | None]:
     """The plan made now, and what the token says it may do (read while the client is open:
     with azure-identity the token is the one the reads just used)."""
-    planned = await plan_with(graph, layout)
+    planned = await plan_with(graph, layout, cloud=cloud)
     return planned, await graph.permissions()
 
 
@@ -160,7 +162,7 @@ def _read_plan_file(plan_file: Path) -> Plan:
     return planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
 
 
-async def _apply_saved(graph: Graph, layout: Layout, saved: Plan, plan_file: Path, checks: bool) -> int:
+async def _apply_saved(graph: Graph, layout: Layout, saved: Plan, plan_file: Path, checks: bool, cloud: str) -> int:
     """A saved plan is untrusted input: anyone who can edit the file could retarget a write, add
     one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
     tenant, and applies only if the saved plan is exactly that plan; what it sends are the
@@ -178,7 +180,7 @@ async def _apply_saved(graph: Graph, layout: Layout, saved: Plan, plan_file: Pat
             f"{_tenant(graph.tenant)} (xtap.yaml); nothing was written. Plan again."
         )
         return EXIT_ERROR
-    fresh = await plan_with(graph, layout)
+    fresh = await plan_with(graph, layout, cloud=cloud)
     if has_errors(fresh.plan):
         return EXIT_ERROR
     refusal = _saved_plan_refusal(saved, fresh.plan, policies)

@@ -46,7 +46,7 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
     """Guardrail rules over policies/ and, with `live`, over the tenant as it is (what drifted in
     out of band). Exit 1 when a rule of severity error fails, or on bad input: nothing is
     written, and without `live` nothing is sent to Graph at all."""
-    desired = load(options.policies)
+    desired = load(options.policies, cloud=options.cloud)
     if desired is None:
         return EXIT_ERROR
     state = None

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -22,6 +22,7 @@ from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, GLOBAL
 from reconciler.core.signals import Interrupted
 
 F = Callable[..., Any]
+FC = TypeVar("FC", bound=F)
 # The bearer token, used as is: read here, at the top, and handed down (`Options`).
 ACCESS_TOKEN = "XTAP_ACCESS_TOKEN"
 
@@ -71,6 +72,20 @@ def _from_environment(ctx: click.Context, param: click.Parameter) -> bool:
     return ctx.get_parameter_source(param.name or "") == ParameterSource.ENVIRONMENT
 
 
+def _cloud_option(what: str) -> Callable[[FC], FC]:
+    """`--cloud` (XTAP_CLOUD), the same for validate as for the Graph commands: a folder is
+    valid or not for the cloud its tenant is in (a global-only type is a problem elsewhere)."""
+    return click.option(
+        "--cloud",
+        type=click.Choice(list(CLOUDS)),
+        default=GLOBAL,
+        show_default=True,
+        envvar="XTAP_CLOUD",
+        callback=_not_empty,
+        help=f"{what} [env: XTAP_CLOUD].",
+    )
+
+
 def _graph_options(func: F) -> F:
     """The options of a command that talks to Graph, handed to it as one `Options`, with the
     token from the environment."""
@@ -91,14 +106,9 @@ def _graph_options(func: F) -> F:
         help="Seconds one request to Graph may take in all: connecting, sending, the whole reply, and "
         f"retries with their Retry-After waits (at most {MAX_TIMEOUT:g}) [env: XTAP_TIMEOUT].",
     )(with_options)
-    with_options = click.option(
-        "--cloud",
-        type=click.Choice(list(CLOUDS)),
-        default=GLOBAL,
-        show_default=True,
-        envvar="XTAP_CLOUD",
-        callback=_not_empty,
-        help="National cloud: sets the Graph host, login authority and token scope together [env: XTAP_CLOUD].",
+    with_options = _cloud_option(
+        "National cloud: sets the Graph host, login authority and token scope together, and what "
+        "policies/ may hold (checked offline)"
     )(with_options)
     with_options = click.option(
         "--graph-url",
@@ -148,9 +158,10 @@ def cli() -> None:
 
 @cli.command("validate")
 @_policies_option
-def validate_command(policies: Path) -> None:
+@_cloud_option("National cloud the tenant is in: what its Graph lacks is a problem or a warning")
+def validate_command(policies: Path, cloud: str) -> None:
     """Check policies/ offline: every problem as file:line:col. Exit 0 valid, 1 invalid."""
-    sys.exit(validate.validate(policies))
+    sys.exit(validate.validate(policies, cloud))
 
 
 @cli.command("schema")

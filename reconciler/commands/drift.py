@@ -27,15 +27,15 @@ FORMATS = Formats[Drift](
 def drift(options: Options, fmt: str = "text", attributed: bool = False) -> int:
     """What changed behind git's back: live vs policies/, read-only. Exit 2 on drift, so a
     scheduled job can open an issue on that code alone."""
-    found = on_graph(options, lambda graph, layout: _drift(graph, layout, attributed))
+    found = on_graph(options, lambda graph, layout: _drift(graph, layout, attributed, options.cloud))
     if found is None:
         return EXIT_ERROR
     print(FORMATS.render(found, fmt), end="")
     return EXIT_CHANGES if found.has_drift else EXIT_OK
 
 
-async def _drift(graph: Graph, layout: Layout, attributed: bool) -> Drift:
-    found = from_plan((await plan_with(graph, layout, prune=False)).plan)  # prune acts at apply only
+async def _drift(graph: Graph, layout: Layout, attributed: bool, cloud: str) -> Drift:
+    found = from_plan((await plan_with(graph, layout, prune=False, cloud=cloud)).plan)  # prune acts at apply only
     return await _attributed(graph, found) if attributed else found
 
 

@@ -30,7 +30,7 @@ def plan(
     """The plan; with `base` (the same folder as the base branch has it), also how the pull
     request changes the settings that are never sent to Graph (`plan.settings`)."""
     before = None if base is None else _base_settings(base)
-    planned = on_graph(options, lambda graph, layout: plan_with(graph, layout))
+    planned = on_graph(options, lambda graph, layout: plan_with(graph, layout, cloud=options.cloud))
     if planned is None:
         return EXIT_ERROR
     result = planned.plan

@@ -7,8 +7,9 @@ import asyncio
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.run import collector_paused, say, say_skipped
+from reconciler.commands.run import collector_paused, say, say_skipped, say_warnings
 from reconciler.core.address import Address
+from reconciler.core.clouds import GLOBAL
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.registry import PARTNER, REGISTRY
@@ -33,30 +34,42 @@ class Planned:
     unread: tuple[str, ...] = ()
 
 
-async def plan_with(graph: Graph, layout: Layout, prune: bool = True) -> Planned:
-    """The plan of policies/ against the tenant; without its prune deletes unless `prune`
-    (drift reports unmanaged partners, it does not plan deletes). The files load while the
-    tenant is read (in worker processes when there are many, `workers`; else in a
-    thread), so the slower of the two sets the pace, not their sum.
-    Reads may start before a file turns out bad (then they are cancelled); a write never does."""
+async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str = GLOBAL) -> Planned:
+    """The plan of policies/ against the tenant in `cloud`; without its prune deletes unless
+    `prune` (drift reports unmanaged partners, it does not plan deletes). In the global cloud
+    the files load while the tenant is read (in worker processes when there are many,
+    `workers`; else in a thread), so the slower of the two sets the pace, not their sum; reads
+    may start before a file turns out bad (then they are cancelled); a write never does.
+
+    In a national cloud the files load first: a file may manage what that cloud's Graph has no
+    API for (`ResourceType.global_only`), which is refused offline, and a folder refused so
+    must not have sent Graph a single request, not even a read."""
     from reconciler.graph.read import read_live, scope, with_listed
     from reconciler.plan.ahead import Ahead
 
     before = graph.request_count
     reads = scope(layout)
     ahead = Ahead()
+    warnings: list[Problem] = []
     with collector_paused(), workers(layout, reserve=1) as pool, progress.reading(PARTNER.name + "s") as on_page:
 
         def heard(found: dict[Address, dict[str, Any]]) -> None:
             on_page(sum(1 for address in found if address.resource == PARTNER.name))
             ahead.read(found)
 
-        reading = asyncio.ensure_future(read_live(graph, reads, heard))
+        def read() -> asyncio.Future[Live]:
+            return asyncio.ensure_future(read_live(graph, reads, heard))
+
+        reading = read() if cloud == GLOBAL else None
         try:
-            desired = await asyncio.to_thread(load_policies, layout, True, pool)
+            desired = await asyncio.to_thread(load_policies, layout, True, pool, cloud, warnings)
         except BaseException:
-            await _cancelled(reading)
+            say_warnings(warnings)
+            if reading is not None:
+                await _cancelled(reading)
             raise
+        say_warnings(warnings)
+        reading = read() if reading is None else reading
         if not prune:
             desired = replace(desired, prune=None)
         # Said once the files are good, so a bad folder's output is exactly validate's.

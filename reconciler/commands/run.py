@@ -26,7 +26,15 @@ from reconciler.core.escape import visible
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME
 from reconciler.core.settings import Settings
-from reconciler.policies.load import Layout, PolicyError, load_policies, load_settings, read_layout, workers
+from reconciler.policies.load import (
+    Layout,
+    PolicyError,
+    Problem,
+    load_policies,
+    load_settings,
+    read_layout,
+    workers,
+)
 
 if TYPE_CHECKING:
     from reconciler.graph.client import Graph
@@ -81,15 +89,27 @@ class Formats(Generic[R]):
         return self.plain[fmt](report)
 
 
-def load(policies: Path, bodies: bool = True) -> Desired | None:
-    """policies/ loaded on its own (validate, export, check), or None once its problems are said."""
+def load(policies: Path, bodies: bool = True, cloud: str = GLOBAL) -> Desired | None:
+    """policies/ loaded on its own (validate, export, check) for a tenant in `cloud`, or None
+    once its problems are said; its warnings are said either way."""
+    warnings: list[Problem] = []
     try:
         layout = read_layout(policies)
         with collector_paused(), workers(layout) as pool:
-            return load_policies(layout, bodies, pool)
+            desired = load_policies(layout, bodies, pool, cloud, warnings)
     except PolicyError as exc:
+        say_warnings(warnings)
         say_problems(exc, policies, "nothing was sent to Graph")
         return None
+    say_warnings(warnings)
+    return desired
+
+
+def say_warnings(warnings: list[Problem]) -> None:
+    """What the loader warns of, each at its `file:line:col` as a compiler writes a warning: it
+    stops nothing, so it never changes a command's exit code."""
+    for warning in warnings:
+        say(f"{warning.file}:{warning.line}:{warning.col}: warning: {warning.message}")
 
 
 def say_problems(error: PolicyError, policies: Path, consequence: str) -> None:
@@ -104,7 +124,7 @@ def on_graph(options: Options, work: Callable[[Graph, Layout], Coroutine[Any, An
     files load while `work` already reads the tenant (`planning.plan_with`): a problem in them is
     reported as `validate` reports it, and stops the command before anything is written. `work`
     is handed the folder's layout, so the command looks at the folder once."""
-    bound = _binding(options.policies)
+    bound = _binding(options.policies, options.cloud)
     if bound is None:
         return None
     layout, settings = bound
@@ -115,7 +135,7 @@ def on_graph(options: Options, work: Callable[[Graph, Layout], Coroutine[Any, An
         return None
 
 
-def _binding(policies: Path) -> tuple[Layout, Settings] | None:
+def _binding(policies: Path, cloud: str) -> tuple[Layout, Settings] | None:
     """The folder's layout, which the whole command works from, and xtap.yaml alone, read
     before anything else. When it is invalid, the whole folder is checked, so every problem is
     listed at once as `validate` lists them; nothing is sent."""
@@ -127,13 +147,13 @@ def _binding(policies: Path) -> tuple[Layout, Settings] | None:
     try:
         return layout, load_settings(layout)
     except PolicyError as exc:
-        say_problems(_every_problem(layout, exc), policies, "nothing was sent to Graph")
+        say_problems(_every_problem(layout, exc, cloud), policies, "nothing was sent to Graph")
         return None
 
 
-def _every_problem(layout: Layout, found: PolicyError) -> PolicyError:
+def _every_problem(layout: Layout, found: PolicyError, cloud: str) -> PolicyError:
     try:
-        load_policies(layout)
+        load_policies(layout, cloud=cloud)
     except PolicyError as exc:
         return exc
     return found  # the folder was fixed meanwhile; xtap.yaml's problem still stands

@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.commands.run import EXIT_ERROR, EXIT_OK, load, say
+from reconciler.core.clouds import GLOBAL
 from reconciler.core.registry import REGISTRY
 from reconciler.policies import schema as json_schema
 
 
-def validate(policies: Path) -> int:
-    desired = load(policies, bodies=False)
+def validate(policies: Path, cloud: str = GLOBAL) -> int:
+    """Every problem of policies/ for a tenant in `cloud`, offline: what that cloud's Graph has
+    no API for is one, as in plan and apply, so a pull request hears of it before any run."""
+    desired = load(policies, bodies=False, cloud=cloud)
     if desired is None:
         return EXIT_ERROR
     counts = [f"{rtype.name}: {len(desired.of(rtype.name))}" for rtype in REGISTRY if desired.manages(rtype.name)]

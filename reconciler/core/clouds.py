@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from reconciler.core.registry import REGISTRY
 
 API_VERSION = "/v1.0"
+# Where each cloud's published Graph schema lives (`Cloud.metadata` is a file in it).
+METADATA = "https://github.com/microsoftgraph/msgraph-metadata/tree/master/schemas"
 # Seconds to wait for Graph to connect or send data, per request (`--timeout`, XTAP_TIMEOUT).
 DEFAULT_TIMEOUT = 30.0
 # The one cloud with every API; the MTO templates' API exists only there:
@@ -27,6 +29,9 @@ class Cloud:
     name: str
     graph: str
     authority: str
+    # The msgraph-metadata file that publishes its Graph v1.0 schema (FAIRFAX and MOONCAKE in the
+    # registry group the clouds the same way): what a `clouds_lacking` warning cites.
+    metadata: str
 
     @property
     def base_url(self) -> str:
@@ -44,10 +49,10 @@ class Cloud:
 CLOUDS: dict[str, Cloud] = {
     cloud.name: cloud
     for cloud in (
-        Cloud(GLOBAL, "https://graph.microsoft.com", "login.microsoftonline.com"),
-        Cloud("usgov", "https://graph.microsoft.us", "login.microsoftonline.us"),
-        Cloud("usgovdod", "https://dod-graph.microsoft.us", "login.microsoftonline.us"),
-        Cloud("china", "https://microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn"),
+        Cloud(GLOBAL, "https://graph.microsoft.com", "login.microsoftonline.com", "v1.0-Prod.csdl"),
+        Cloud("usgov", "https://graph.microsoft.us", "login.microsoftonline.us", "v1.0-Fairfax.csdl"),
+        Cloud("usgovdod", "https://dod-graph.microsoft.us", "login.microsoftonline.us", "v1.0-Fairfax.csdl"),
+        Cloud("china", "https://microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn", "v1.0-Mooncake.csdl"),
     )
 }
 

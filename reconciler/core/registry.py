@@ -101,8 +101,21 @@ class ResourceType:
     # the same id (`OnePerParent`); the file is named from its value, else from the id.
     named_by: tuple[str, str] | None = None
     # Its API exists only in the global cloud (its pages' national cloud tables), so other clouds
-    # never read it.
+    # never read it, and a policy file that manages it under another cloud is refused offline
+    # (`policies.policy_file`), pointing at `availability`, the Microsoft Learn page whose
+    # national cloud table says so. `title` is what a person calls it, in that message.
     global_only: bool = False
+    availability: str | None = None
+    title: str | None = None
+    # Property -> the clouds whose published Graph v1.0 metadata lacks it, although Microsoft
+    # Learn documents it: the msgraph-metadata repository's schemas/v1.0-Fairfax.csdl (usgov,
+    # usgovdod) and v1.0-Mooncake.csdl (china),
+    # https://github.com/microsoftgraph/msgraph-metadata/tree/master/schemas. Those files are
+    # known to be incomplete (Learn marks PATCH /policies/crossTenantAccessPolicy available in
+    # US Gov and China and documents allowedCloudEndpoints there; Fairfax lacks it), so a file
+    # that writes one under such a cloud gets a warning at the key, never an error. Read for
+    # the keys of the type's own file; a nested type's block is not searched (refused below).
+    clouds_lacking: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # A nested type read in its parents' pages (`$expand`); False: listed with one GET per parent
     # instance that manages it, in `$batch`es, where Graph documents no `$expand`.
     expanded: bool = True
@@ -118,6 +131,10 @@ class ResourceType:
     def __post_init__(self) -> None:
         if self.key_kind.nested != bool(self.parents) or self.key_kind.nested != (self.nested_key is not None):
             raise ValueError(f"{self.name}: a nested key kind, and only one, has parents and a nested_key")
+        if self.parents and self.clouds_lacking:
+            raise ValueError(f"{self.name}: clouds_lacking is read in a file's own keys, not in a nested block")
+        if self.global_only and not (self.availability and self.title):
+            raise ValueError(f"{self.name}: a global-only type names its availability page and its title")
 
     @property
     def key(self) -> str | None:
@@ -246,6 +263,25 @@ def _everyone(access: str) -> dict[str, Any]:
     return {"usersAndGroups": users, "applications": apps}
 
 
+# The clouds by the msgraph-metadata file that publishes their Graph v1.0 schema (`Cloud.metadata`
+# in clouds.py names the same), for `clouds_lacking`.
+FAIRFAX = frozenset({"usgov", "usgovdod"})
+MOONCAKE = frozenset({"china"})
+# The settings Learn documents on both the default and a partner that neither national metadata
+# file has (msgraph-metadata v1.0-Fairfax.csdl and v1.0-Mooncake.csdl, 2026-08).
+NATIONAL_LACKS = MappingProxyType(
+    {
+        name: FAIRFAX | MOONCAKE
+        for name in (
+            "tenantRestrictions",
+            "m365CollaborationInbound",
+            "m365CollaborationOutbound",
+            "appServiceConnectInbound",
+        )
+    }
+)
+
+
 # Partner Center creates partners for GDAP/CSP relationships (`isServiceProvider`), and joining a
 # multitenant organization creates one for every member tenant (`isInMultiTenantOrganization`:
 # https://learn.microsoft.com/entra/identity/multi-tenant-organizations/multi-tenant-organization-overview).
@@ -306,6 +342,8 @@ PARTNER = ResourceType(
     never_pruned_flag=MTO_MEMBER_FLAG,
     # Graph gives a partner a name only in its identity sync.
     named_by=("identitySynchronization", "displayName"),
+    # The read-only MTO flag is never in a file; listed as the metadata has it.
+    clouds_lacking=MappingProxyType({**NATIONAL_LACKS, MTO_MEMBER_FLAG: FAIRFAX | MOONCAKE}),
 )
 
 IDENTITY_SYNC = ResourceType(
@@ -374,6 +412,7 @@ DEFAULT = ResourceType(
         {"Update the company default cross-tenant access setting", "Reset the cross-tenant access default setting"}
     ),
     audit_categories=(SYNC_AUDIT, ACCESS_AUDIT),
+    clouds_lacking=NATIONAL_LACKS,
 )
 
 
@@ -390,6 +429,8 @@ M365_CAPABILITY = ResourceType(
     create_method="POST",
     create_properties=frozenset({"inboundAccess"}),
     global_only=True,
+    availability="https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities",
+    title="Microsoft 365 capabilities",
     # Graph documents listing them per policy, not `$expand`, nor a GET by name.
     expanded=False,
     # They take their own permission, and often another team (Exchange administrators).
@@ -406,11 +447,12 @@ M365_CAPABILITY = ResourceType(
 )
 
 
-def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, what: str) -> ResourceType:
+def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, what: str, page: str) -> ResourceType:
     """Both MTO templates: singletons under …/templates, read-only `id`, an absent
     `templateApplicationLevel` meaning Graph's default, reset to their unconfigured state.
     Graph documents no audit activity names for them; these are the ones the emulator records,
-    in the cross-tenant access category."""
+    in the cross-tenant access category. Global only, as the national cloud table of `page`
+    (their GET on Microsoft Learn) says."""
     return ResourceType(
         name=name,
         model=model,
@@ -421,6 +463,8 @@ def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, w
         absent_means=TEMPLATE_LEVEL,
         reset_action="resetToDefaultSettings",
         global_only=True,
+        availability=f"https://learn.microsoft.com/graph/api/{page}-get",
+        title=f"the multitenant organization {what} template",
         audit_activities=frozenset(
             {
                 f"Update the multi-tenant organization {what} template",
@@ -437,6 +481,7 @@ MTO_PARTNER_TEMPLATE = _mto_template(
     "multiTenantOrganizationPartnerConfiguration",
     "mto-partner-template.yaml",
     "partner configuration",
+    "multitenantorganizationpartnerconfigurationtemplate",
 )
 MTO_IDENTITY_SYNC_TEMPLATE = _mto_template(
     "mtoIdentitySyncTemplate",
@@ -444,6 +489,7 @@ MTO_IDENTITY_SYNC_TEMPLATE = _mto_template(
     "multiTenantOrganizationIdentitySynchronization",
     "mto-identity-sync-template.yaml",
     "identity synchronization",
+    "multitenantorganizationidentitysyncpolicytemplate",
 )
 
 POLICY_ROOT = ResourceType(
@@ -456,6 +502,7 @@ POLICY_ROOT = ResourceType(
     # Its one setting, written whole (Graph's schema: never null). A file without it leaves the
     # clouds as they are.
     unmanaged_when_absent=frozenset({"allowedCloudEndpoints"}),
+    clouds_lacking=MappingProxyType({"allowedCloudEndpoints": FAIRFAX | MOONCAKE}),
 )
 
 # In planning and apply order: a parent before its children.

@@ -6,7 +6,9 @@ its parts, one job each: `layout` (which files are read, as what; no link out of
 and pydantic's errors in a file author's words), `policy_file` (one file against its model),
 `settings_file` (xtap.yaml, rule ids and waivers) and `workers` (a large folder in forked
 processes). Here is what needs the whole folder: a partner declared twice, or for the folder's
-own tenant, and the waivers against xtap.yaml's rules.
+own tenant, and the waivers against xtap.yaml's rules. The cloud the tenant is in (`--cloud`)
+is handed down explicitly to each file's check: what that cloud's Graph lacks is judged there,
+from the registry, offline.
 
 A command looks at the folder once: `read_layout` lists it, and the same `Layout` goes to
 `load_settings` (before the first Graph request), `graph.read.scope` (which types to read
@@ -21,6 +23,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from reconciler.core.address import Address
+from reconciler.core.clouds import GLOBAL
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.registry import PARTNER, REGISTRY_BY_NAME
 from reconciler.core.settings import Settings
@@ -46,25 +49,38 @@ __all__ = [
 ]
 
 
-def load_policies(folder: Path | str | Layout, bodies: bool = True, pool: Executor | None = None) -> Desired:
-    """Read every policy file of `folder`; raise PolicyError listing all problems.
+def load_policies(
+    folder: Path | str | Layout,
+    bodies: bool = True,
+    pool: Executor | None = None,
+    cloud: str = GLOBAL,
+    warnings: list[Problem] | None = None,
+) -> Desired:
+    """Read every policy file of `folder` for a tenant in `cloud` (`--cloud`); raise PolicyError
+    listing all problems.
 
     `bodies=False` is `xtap validate`'s reading: every problem and every declaration, but
     instances without their properties. `pool` (from `workers`) reads the files in worker
-    processes, a few chunks each."""
+    processes, a few chunks each. What does not stop the load, a property the cloud's published
+    metadata lacks (`ResourceType.clouds_lacking`), is added to `warnings`, sorted, whether the
+    folder loads or not: the caller says them, and they never change its exit code."""
     layout = as_layout(folder)
     problems = list(layout.problems)
+    warned: list[Problem] = []
     instances: dict[Address, DesiredInstance] = {}
     settings, prune, sources = read_settings(layout.settings, problems)
     own = None if settings.tenant is None else Address(PARTNER.name, settings.tenant)
-    for loaded in load_files(layout.files, bodies, pool):
+    for loaded in load_files(layout.files, bodies, pool, cloud):
         problems.extend(loaded.problems)
+        warned.extend(loaded.warnings)
         for address, instance, key_at in loaded.declared:
             if address == own:
                 problems.append(Problem(loaded.file, *key_at, _own_tenant_message(address.id)))
             else:
                 _add(instances, address, instance, (loaded.file, *key_at), problems)
     problems.extend(waiver_problems(instances.values(), settings))
+    if warnings is not None:
+        warnings.extend(sorted(warned))
     if problems:
         raise PolicyError(problems)
     return Desired(

@@ -10,12 +10,13 @@ waivers against xtap.yaml's rules) is judged once every file is back (`load`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.core.address import Address
+from reconciler.core.clouds import CLOUDS, GLOBAL, METADATA
 from reconciler.core.desired import DesiredInstance
 from reconciler.core.models import GraphModel
 from reconciler.core.registry import REGISTRY_BY_NAME, ResourceType
@@ -31,26 +32,70 @@ TOOL_KEYS = frozenset(ToolKey.model_fields)
 @dataclass(frozen=True)
 class Loaded:
     """One policy file's outcome: its problems, or the instances it declares, each with where its
-    key stands (a duplicate is reported there)."""
+    key stands (a duplicate is reported there); and its warnings, which stop nothing."""
 
     file: str
     problems: list[Problem]
     declared: list[tuple[Address, DesiredInstance, tuple[int, int]]]
+    warnings: list[Problem] = field(default_factory=list)
 
 
-def load_file(path: str, rtype: ResourceType) -> Loaded:
+def load_file(path: str, rtype: ResourceType, cloud: str = GLOBAL) -> Loaded:
+    """The file as a policy of `rtype` for a tenant in `cloud`: what that cloud's Graph has no
+    API for is a problem, what its published metadata lacks a warning (`_cloud_problems`)."""
+    if rtype.global_only and cloud != GLOBAL:  # the whole file is moot: nothing in it is read
+        return Loaded(path, [Problem.whole(path, _global_only(rtype, cloud, "this file"))], [])
     problems: list[Problem] = []
     # A singleton's file with only comments declares its unconfigured state (`reset_action`).
     doc = parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
     valid = None if doc is None else _validate(doc, rtype.model, problems)
     if doc is None or valid is None:
         return Loaded(path, problems, [])
+    warnings: list[Problem] = []
+    _cloud_problems(rtype, doc, cloud, problems, warnings)
     model, tool = valid
     declared = [
         (address, instance, doc.position((REGISTRY_BY_NAME[address.resource].key or "",)))
         for address, instance in _instances(rtype, model.wire(), doc, tool)
     ]
-    return Loaded(path, problems, declared)
+    return Loaded(path, problems, declared, warnings)
+
+
+def _cloud_problems(
+    rtype: ResourceType, doc: Doc, cloud: str, problems: list[Problem], warnings: list[Problem]
+) -> None:
+    """What the file writes that `cloud`'s Graph lacks, at its key, all from the registry: the
+    block of a nested type whose API exists only in the global cloud is a problem (Graph there
+    has no such URL, so nothing of it could be read or written), and a property the cloud's
+    published v1.0 metadata lacks (`clouds_lacking`) a warning, since those files are known to
+    be incomplete: Graph may well take it."""
+    if cloud == GLOBAL:
+        return
+    for child in map(REGISTRY_BY_NAME.__getitem__, rtype.children):
+        if child.global_only and child.nested_key in doc.data:
+            key = child.nested_key or ""
+            problems.append(doc.at((key,), f"{key}: {_global_only(child, cloud, f'the {key} block')}", on_key=True))
+    for name, clouds in rtype.clouds_lacking.items():
+        if cloud in clouds and name in doc.data:
+            warnings.append(doc.at((name,), _not_in_metadata(name, cloud), on_key=True))
+
+
+def _global_only(rtype: ResourceType, cloud: str, what: str) -> str:
+    """Why a global-only type cannot be in a folder for `cloud`, and what to do instead."""
+    return (
+        f"Graph offers {rtype.title} only in the global cloud; Graph in the {cloud} cloud has no such API "
+        f"({rtype.availability} lists national cloud availability); remove {what} for --cloud {cloud}: "
+        f"a tenant in the {cloud} cloud has none to manage"
+    )
+
+
+def _not_in_metadata(name: str, cloud: str) -> str:
+    return (
+        f"{name}: not in the {cloud} cloud's published Graph v1.0 metadata ({CLOUDS[cloud].metadata} in "
+        f"{METADATA}), though Microsoft Learn documents it; that metadata is known to be incomplete, so this "
+        f"is only a warning: should Graph in {cloud} refuse it, apply fails with Graph's 400, and then remove "
+        "it from this file"
+    )
 
 
 def _validate(doc: Doc, model: type[GraphModel], problems: list[Problem]) -> tuple[Any, ToolKey] | None:

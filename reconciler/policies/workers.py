@@ -20,6 +20,7 @@ from typing import Any
 
 from reconciler.core import signals
 from reconciler.core.address import Address
+from reconciler.core.clouds import GLOBAL
 from reconciler.core.desired import DesiredInstance
 from reconciler.core.registry import REGISTRY_BY_NAME, ResourceType
 from reconciler.core.rules import ToolKey
@@ -60,17 +61,19 @@ def workers(folder: Path | str | Layout, reserve: int = 0) -> Iterator[Executor 
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def load_files(files: Sequence[tuple[str, ResourceType]], bodies: bool, pool: Executor | None) -> Iterable[Loaded]:
-    """Each file's outcome, in `files`' order: in `pool` when there is one and the files are
-    many, else here, one by one as they are consumed. Without `bodies`, the workers send back
-    the declarations without their properties (`xtap validate` needs none)."""
+def load_files(
+    files: Sequence[tuple[str, ResourceType]], bodies: bool, pool: Executor | None, cloud: str = GLOBAL
+) -> Iterable[Loaded]:
+    """Each file's outcome for a tenant in `cloud`, in `files`' order: in `pool` when there is
+    one and the files are many, else here, one by one as they are consumed. Without `bodies`,
+    the workers send back the declarations without their properties (`xtap validate` needs none)."""
     if pool is None or len(files) < PARALLEL_FILES:
-        return (load_file(path, rtype) for path, rtype in files)
+        return (load_file(path, rtype, cloud) for path, rtype in files)
     size = -(-len(files) // (8 * (os.cpu_count() or 1)))  # a few chunks a worker: none waits long on the last
     # Names, not objects, cross the pipe: cheaper, and a ResourceType may hold what cannot be pickled.
     named = [(path, rtype.name) for path, rtype in files]
     chunks = [named[start : start + size] for start in range(0, len(named), size)]
-    read = functools.partial(_declarations, bodies=bodies)
+    read = functools.partial(_declarations, bodies=bodies, cloud=cloud)
     return [_unpacked(packed) for chunk in pool.map(read, chunks) for packed in chunk]
 
 
@@ -87,13 +90,13 @@ def _worker_started() -> None:
 # empty, the nested blocks it holds). Plain data crosses the pipe five times faster than the
 # dataclasses and pydantic models.
 _Declared = tuple[str, str, dict[str, Any], str, int, int, ToolKey | None, frozenset[str]]
-_Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared]]
+_Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared], list[tuple[str, int, int, str]]]
 
 
-def _declarations(files: list[tuple[str, str]], bodies: bool) -> list[_Packed]:
+def _declarations(files: list[tuple[str, str]], bodies: bool, cloud: str) -> list[_Packed]:
     """A worker's share, (path, resource type) each: each file's problems and declarations, with
-    their properties if `bodies`."""
-    return [_packed(load_file(path, REGISTRY_BY_NAME[name]), bodies) for path, name in files]
+    their properties if `bodies`, and its warnings."""
+    return [_packed(load_file(path, REGISTRY_BY_NAME[name], cloud), bodies) for path, name in files]
 
 
 def _packed(loaded: Loaded, bodies: bool) -> _Packed:
@@ -109,7 +112,8 @@ def _packed(loaded: Loaded, bodies: bool) -> _Packed:
         )
         for address, instance, key_at in loaded.declared
     ]
-    return loaded.file, [astuple(problem) for problem in loaded.problems], declared
+    warnings = [astuple(warning) for warning in loaded.warnings]
+    return loaded.file, [astuple(problem) for problem in loaded.problems], declared, warnings
 
 
 def _tool(instance: DesiredInstance) -> ToolKey | None:
@@ -117,9 +121,9 @@ def _tool(instance: DesiredInstance) -> ToolKey | None:
 
 
 def _unpacked(packed: _Packed) -> Loaded:
-    file, problems, declared = packed
+    file, problems, declared, warnings = packed
     instances = [
         (Address(resource, id_), DesiredInstance(written, source, tool or ToolKey(), holds), (line, col))
         for resource, id_, written, source, line, col, tool, holds in declared
     ]
-    return Loaded(file, [Problem(*problem) for problem in problems], instances)
+    return Loaded(file, [Problem(*problem) for problem in problems], instances, [Problem(*w) for w in warnings])
