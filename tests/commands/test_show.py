@@ -193,3 +193,13 @@ def test_what_graph_says_is_escaped_in_text(emulator: Emulator) -> None:
     assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
     [line] = [line for line in shown.stdout.splitlines() if "serviceProviderConstraints" in line]
     assert "a\\u000ab" in line  # one line: the newline is shown escaped
+
+
+def test_a_national_cloud_reads_neither_capabilities_nor_constraints(emulator: Emulator) -> None:
+    """Their APIs are the global cloud's only: a national cloud's Graph would answer 400."""
+    emulator.put_partner({"tenantId": GDAP, "isServiceProvider": True})
+    shown = run_xtap("show", GDAP, "--cloud", "usgov", "--format", "json", emulator=emulator, roles=READ_ONLY)
+    assert shown.code == 0, shown.stderr
+    [partner] = json.loads(shown.stdout)
+    assert "m365Capabilities" not in partner and partner["serviceManaged"] == {}
+    assert [r.method for r in emulator.requests] == ["GET", "GET"]  # the partners and the default alone
