@@ -39,6 +39,11 @@ SAMPLE_PARTNERS: list[dict[str, Any]] = [
     },
 ]
 
+# The demo's identity: the partners, the default and the templates take the first permission;
+# the Microsoft 365 capabilities in the example folder take the second, and only it
+# (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities).
+DEMO_ROLES = ("Policy.ReadWrite.CrossTenantAccess", "Policy.ReadWrite.CrossTenantCapability")
+
 # What a "portal admin" changes behind git's back.
 PORTAL_EDIT = {
     "inboundTrust": {
@@ -59,7 +64,7 @@ def run_demo(policies: Path) -> int:
     with Emulator(EmulatorConfig()) as emulator:
         for partner in SAMPLE_PARTNERS:
             emulator.put_partner(partner)
-        token = emulator.mint_token(roles=("Policy.ReadWrite.CrossTenantAccess",), name="xtap demo")
+        token = emulator.mint_token(roles=DEMO_ROLES, name="xtap demo")
         options = Options(policies, graph_url=emulator.base_url, access_token=token)
         _banner(
             f"A Graph emulator is serving a sample tenant at {emulator.base_url}\n"
@@ -93,9 +98,9 @@ def run_demo(policies: Path) -> int:
                 say(f"demo: '{title}' exited {code}, expected {expected}.")
                 return EXIT_ERROR
     _banner(
-        "Demo complete: created Contoso and Fabrikam's identity sync, configured Fabrikam, the\n"
-        "default settings and the MTO template with minimal writes, left Woodgrove alone, and\n"
-        "caught the out-of-band edit."
+        "Demo complete: created Contoso, Fabrikam's identity sync and Microsoft 365 capabilities\n"
+        "for Fabrikam and the default, configured Fabrikam, the default settings and the MTO\n"
+        "template with minimal writes, left Woodgrove alone, and caught the out-of-band edit."
     )
     return EXIT_OK
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconciler.commands.run import say
+from reconciler.core.clouds import CLOUDS
 
 if TYPE_CHECKING:  # the emulator is imported only when its command runs
     from reconciler.emulator import PatchMode
@@ -87,6 +88,56 @@ def _wait(name: str, text: str) -> Callable[[F], F]:
     "out-of-band-every",
     "Before every Nth request, a portal admin flips a partner's inboundTrust.isMfaAccepted (0: never).",
 )
+@_rule(
+    "strict-cloud-endpoints",
+    "Refuse (400) an allowedCloudEndpoints value other than the three Graph's update page lists as supported; "
+    "Graph's own check is undocumented.",
+)
+@click.option(
+    "--capability-upsert",
+    is_flag=True,
+    help="A POST of a Microsoft 365 capability the policy already has replaces it (201); default: 409, as for a "
+    "second object with the same key. Undocumented.",
+)
+@_rule(
+    "capability-migration-on-default",
+    "Accept crossTenantMigration on the default, as the default's create page does (its type page says partner "
+    "only: --no-capability-migration-on-default answers 400).",
+)
+@_rule(
+    "strict-capability-resource-ids",
+    "Refuse (400) a capability resourceId that is neither All nor a GUID, or a GUID with resourceType none. "
+    "Undocumented.",
+)
+@_rule(
+    "capability-get-one",
+    "Serve GET of one capability by name, a route only the SDKs have (--no-capability-get-one answers 405).",
+)
+@click.option(
+    "--default-capability-delete",
+    is_flag=True,
+    help="Allow DELETE of a default capability; Graph documents delete for a partner's only (default: 405).",
+)
+@click.option(
+    "--constraints-writable",
+    is_flag=True,
+    help="Let PATCH and DELETE change a partner's serviceProviderConstraints, as the metadata allows; no page "
+    "documents them and Microsoft's service manages the object (default: 403).",
+)
+@click.option(
+    "--cloud",
+    type=click.Choice(list(CLOUDS)),
+    default="global",
+    show_default=True,
+    help="The cloud whose Graph is emulated: outside global, the MTO templates, m365Capabilities and "
+    "serviceProviderConstraints (global service only on their pages, or absent from the cloud's metadata) are "
+    "unknown segments.",
+)
+@_rule(
+    "national-schema-strict",
+    "In a national --cloud, refuse on write and leave out of reads the properties its v1.0 metadata lacks; those "
+    "files are incomplete, so --no-national-schema-strict serves the global schema.",
+)
 @click.option(
     "--tenant-id",
     metavar="GUID",
@@ -118,6 +169,15 @@ def emulator(
     write_quota_window: float,
     read_lag: float,
     out_of_band_every: int,
+    strict_cloud_endpoints: bool,
+    capability_upsert: bool,
+    capability_migration_on_default: bool,
+    strict_capability_resource_ids: bool,
+    capability_get_one: bool,
+    default_capability_delete: bool,
+    constraints_writable: bool,
+    cloud: str,
+    national_schema_strict: bool,
     tenant_id: str | None,
 ) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it.
@@ -160,6 +220,15 @@ def emulator(
             write_quota_window_s=write_quota_window,
             read_lag_s=read_lag,
             out_of_band_every=out_of_band_every,
+            strict_cloud_endpoints=strict_cloud_endpoints,
+            capability_upsert=capability_upsert,
+            capability_migration_on_default=capability_migration_on_default,
+            strict_capability_resource_ids=strict_capability_resource_ids,
+            capability_get_one=capability_get_one,
+            default_capability_delete=default_capability_delete,
+            constraints_writable=constraints_writable,
+            cloud=cloud,
+            national_schema_strict=national_schema_strict,
             tenant_id=tenant_id,
         )
     except ValueError as exc:  # the config owns its limits; this only words them as a usage error

@@ -8,7 +8,7 @@ from pathlib import Path
 from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Options, load, read_everything, run_graph, say
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
-from reconciler.core.registry import PARTNER, REGISTRY
+from reconciler.core.registry import PARTNER, REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.policies.load import PolicyError, load_policies
 
 
@@ -41,13 +41,34 @@ def export(options: Options, out: Path | None = None) -> int:
 
 
 def _exported(live: Live, folder: Path, written: int, unchanged: int) -> str:
+    """The summary line: the partners, with how many hold each nested type that was read, and
+    the singletons, with the instances they hold (the default's capabilities). The types come
+    from the registry, so a new nested type is counted without a line here."""
     partners = len(live.of(PARTNER.name))
-    syncs = sum(len(live.of(child)) for child in PARTNER.children)
-    singletons = ", ".join(rtype.name for rtype in REGISTRY if rtype.singleton_id and rtype.name in live.read)
+    singletons = ", ".join(
+        rtype.name + _held(live, rtype) for rtype in REGISTRY if rtype.singleton_id and rtype.name in live.read
+    )
     return (
-        f"Exported {partners} partners ({syncs} with identity sync), {singletons} to {folder}: "
+        f"Exported {partners} partners{_held(live, PARTNER)}, {singletons} to {folder}: "
         f"{written} file(s) written, {unchanged} unchanged."
     )
+
+
+def _held(live: Live, holder: ResourceType) -> str:
+    """ " (identitySynchronization: 5, m365Capability: 3)": how many instances of each nested type
+    the holder type's instances hold, for the nested types that were read; "" for none."""
+    counts = [f"{child}: {_count(live, child, holder)}" for child in holder.children if child in live.read]
+    return f" ({', '.join(counts)})" if counts else ""
+
+
+def _count(live: Live, child: str, holder: ResourceType) -> int:
+    rtype = REGISTRY_BY_NAME[child]
+    return sum(1 for address in live.of(child) if _holder_type(rtype, address.id) == holder.name)
+
+
+def _holder_type(rtype: ResourceType, resource_id: str) -> str | None:
+    parent = rtype.parent_address(resource_id)
+    return None if parent is None else parent.resource
 
 
 def _load_exported(folder: Path) -> bool:

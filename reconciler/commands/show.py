@@ -1,16 +1,22 @@
-"""`xtap show`: each partner's settings in effect, its own or inherited from the default, read
-from the tenant as it is (policies/ is not read)."""
+"""`xtap show`: each partner's settings in effect, its own or inherited from the default, its
+Microsoft 365 capabilities in effect, and what a Microsoft service set on it, read from the
+tenant as it is (policies/ is not read)."""
 
 from __future__ import annotations
 
-from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Formats, Options, connect, run_graph, say
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Formats, Options, connect, run_graph, say, say_skipped
 from reconciler.core.address import Address
+from reconciler.core.clouds import GLOBAL, cloud_types
+from reconciler.core.live import Live
 from reconciler.core.models import is_guid
-from reconciler.core.registry import DEFAULT, PARTNER
-from reconciler.plan.effective import Setting, effective
+from reconciler.core.registry import DEFAULT, PARTNER, REGISTRY_BY_NAME, ResourceType
+from reconciler.plan.effective import Held, InEffect, effective, effective_held
 from reconciler.render.show import render_show, render_show_json
 
-Shown = list[tuple[Address, tuple[Setting, ...]]]
+Shown = list[InEffect]
 FORMATS = Formats[Shown](colored={"text": render_show}, plain={"json": render_show_json})
 
 
@@ -30,15 +36,66 @@ def show(options: Options, tenant_id: str | None = None, fmt: str = "text") -> i
     return EXIT_OK
 
 
+def _listed_children(cloud: str) -> list[ResourceType]:
+    """The partner's nested types Graph lists per parent (its Microsoft 365 capabilities) that the
+    cloud has: the partner's own list and the default's, which it inherits, are read for them.
+    (Expanded ones, its identity sync, are no setting in effect.)"""
+    types = cloud_types(cloud)
+    children = (REGISTRY_BY_NAME[name] for name in PARTNER.children)
+    return [child for child in children if not child.expanded and child.name in types]
+
+
 async def _effective(options: Options, tenant_id: str | None) -> Shown:
-    from reconciler.graph.read import read_live
+    from reconciler.graph.read import read_live, read_service_managed, with_listed
 
     async with connect(options, None) as graph:  # policies/ is not read, so no tenant is bound
         say(f"Reading the live tenant from {graph.base_url} ...")
         live = await read_live(graph, (PARTNER.name, DEFAULT.name))
-    source = live.instances.get(Address(DEFAULT.name, DEFAULT.singleton_id or ""))
+        default = Address(DEFAULT.name, DEFAULT.singleton_id or "")
+        partners = sorted(a for a in live.of(PARTNER.name) if tenant_id is None or a.id == tenant_id.lower())
+        children = _listed_children(options.cloud)
+        holders = [*partners, default] if partners else []
+        live = await with_listed(graph, live, [(child.name, holder) for child in children for holder in holders])
+        # One GET for the partner shown; showing all, one for each partner a service made: the
+        # service that sets these navigations made the partner (`service_made`).
+        asked = [a for a in partners if tenant_id is not None or _service_made(PARTNER, live.instances[a])]
+        managed, unreadable = await read_service_managed(graph, asked if options.cloud == GLOBAL else [])
+    say_skipped(live)
+    for name, why in unreadable.items():
+        say(f"Not shown: {name}: the token may not read it ({why}).")
+    source = live.instances.get(default)
     return [
-        (address, effective(PARTNER, wire, source))
-        for address, wire in sorted(live.of(PARTNER.name).items())
-        if tenant_id is None or address.id == tenant_id.lower()
+        InEffect(
+            address,
+            effective(PARTNER, live.instances[address], source),
+            {child.nested_key or "": _held(live, child, address, default) for child in children},
+            managed.get(address, {}),
+            {**_not_read(live, children), **unreadable},
+        )
+        for address in partners
     ]
+
+
+def _service_made(rtype: ResourceType, wire: Mapping[str, Any]) -> bool:
+    return rtype.service_made is not None and rtype.service_made(wire) is not None
+
+
+def _held(live: Live, child: ResourceType, address: Address, default: Address) -> tuple[Held, ...] | None:
+    """The instances of `child` in effect for the partner, or None when they were not read."""
+    if child.name not in live.read:
+        return None
+    own, inherited = _keyed(live, child, address), _keyed(live, child, default)
+    return effective_held(child, address.resource, own, inherited)
+
+
+def _keyed(live: Live, child: ResourceType, holder: Address) -> dict[str, dict[str, Any]]:
+    return {
+        child.key_kind.key_value(a.id) or "": wire
+        for a, wire in live.of(child.name).items()
+        if child.parent_address(a.id) == holder
+    }
+
+
+def _not_read(live: Live, children: list[ResourceType]) -> dict[str, str]:
+    """Why each nested type was not read, by its key in the partner's file."""
+    return {child.nested_key or "": live.skipped[child.name] for child in children if child.name in live.skipped}

@@ -127,6 +127,10 @@ class ResourceType:
     no_delete_under: Mapping[str, str] = field(default_factory=dict)
     # The Graph permission its writes need (apply names it when a token lacks it).
     write_permission: str = CROSS_TENANT_ACCESS
+    # Single-valued navigations a Microsoft service writes on an instance: never written, never
+    # compared, only shown (`xtap show`, one GET each, where a 404 means it has none). Only the
+    # global cloud's metadata has them.
+    service_managed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.key_kind.nested != bool(self.parents) or self.key_kind.nested != (self.nested_key is not None):
@@ -344,6 +348,10 @@ PARTNER = ResourceType(
     named_by=("identitySynchronization", "displayName"),
     # The read-only MTO flag is never in a file; listed as the metadata has it.
     clouds_lacking=MappingProxyType({**NATIONAL_LACKS, MTO_MEMBER_FLAG: FAIRFAX | MOONCAKE}),
+    # The roles a GDAP/CSP provider or Microsoft Support may be assigned here, recorded by
+    # Microsoft's EntraGDAP service when a customer consents:
+    # https://learn.microsoft.com/microsoft-365/admin/support-diagnostic-information-collection
+    service_managed=("serviceProviderConstraints",),
 )
 
 IDENTITY_SYNC = ResourceType(

@@ -21,7 +21,7 @@ from typing import Any
 
 from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, RecordedRequest, Response, refuse
 from .audit import AuditLog
-from .auth import READ_WRITE, TokenAuthority
+from .auth import CAPABILITY, READ_WRITE, TokenAuthority
 from .config import EmulatorConfig, StartError
 from .errors import GraphError, bad_request
 from .policy_root import CONSTRAINTS
@@ -29,6 +29,8 @@ from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, POLICY_ROOT, TENANT_
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
+# The session token's permissions: cross-tenant access, and the capabilities' own.
+SESSION_ROLES = (READ_WRITE, CAPABILITY)
 # Graph's request size limit, 4 MB. xtap's largest body is a few KB.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.0/8, ::1 or localhost"
@@ -290,10 +292,11 @@ def run_forever(
     port: int = 0,
     on_ready: Callable[[str, str], None] = lambda base_url, token: None,
 ) -> None:
-    """Serve until Ctrl-C (for `xtap emulator`): `on_ready(base_url, token)` gets a read-write token."""
+    """Serve until Ctrl-C (for `xtap emulator`): `on_ready(base_url, token)` gets a read-write token,
+    for the Microsoft 365 capabilities too, so whatever a policies/ folder declares can be applied."""
     emulator = Emulator(config).start(host, port)
     try:
-        on_ready(emulator.base_url, emulator.mint_token(lifetime_s=_SESSION_TOKEN_LIFETIME_S))
+        on_ready(emulator.base_url, emulator.mint_token(roles=SESSION_ROLES, lifetime_s=_SESSION_TOKEN_LIFETIME_S))
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -194,3 +194,39 @@ async def read_one(graph: Graph, address: Address) -> dict[str, Any] | None:
         if exc.status == 404:
             return None
         raise
+
+
+# What one service-managed navigation read found: its body, or None where the instance has none.
+Navigations = dict[Address, dict[str, dict[str, Any] | None]]
+
+
+async def read_service_managed(graph: Graph, addresses: Sequence[Address]) -> tuple[Navigations, dict[str, str]]:
+    """Each instance's service-managed navigations (`ResourceType.service_managed`), one GET
+    each, a few at a time; a 404 is "none". A navigation the token may not read (403) is
+    left out and returned with Graph's reason, as `listed.read_listed` does for its types: the
+    rest is still worth showing."""
+    reads = [(address, name) for address in addresses for name in REGISTRY_BY_NAME[address.resource].service_managed]
+    found: Navigations = {address: {} for address in addresses}
+    unreadable: dict[str, str] = {}
+    for start in range(0, len(reads), READ_CONCURRENCY):
+        chunk = reads[start : start + READ_CONCURRENCY]
+        for (address, name), outcome in zip(
+            chunk, await all_of(_navigation(graph, address, name) for address, name in chunk), strict=True
+        ):
+            if isinstance(outcome, GraphError):
+                unreadable[name] = outcome.detail
+            else:
+                found[address][name] = outcome
+    return found, unreadable
+
+
+async def _navigation(graph: Graph, address: Address, name: str) -> dict[str, Any] | GraphError | None:
+    url = f"{REGISTRY_BY_NAME[address.resource].url(address.id)}/{name}"
+    try:
+        return await graph.get(graph.request_info("GET", url))
+    except GraphError as exc:
+        if exc.status == 404:
+            return None
+        if exc.status == 403:
+            return exc
+        raise

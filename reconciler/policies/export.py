@@ -161,11 +161,14 @@ def _block(child: ResourceType, present: Mapping[str, dict[str, Any]]) -> Any:
 def edits(rtype: ResourceType, resource_id: str, sides: Sides) -> dict[str, Any]:
     """What must change in a file that already declares the instance, by top-level key: a new
     value, `DELETE`, or `Nested` edits. Empty when the file already says what the tenant holds.
-    A nested block whose instances are not the live ones is written anew."""
+    A nested block whose instances are not the live ones is written anew; one of a type that was
+    not read is left as written, since nothing says what the tenant holds there."""
     address = Address(rtype.name, resource_id)
     changes = _property_edits(rtype, sides.existing.instances[address].written, sides.live.instances[address])
     declared_held = dict(_nested(rtype, resource_id, sides.declared_held))
     for child, present in _nested(rtype, resource_id, sides.live_held):
+        if child.name not in sides.live.read:
+            continue  # not read (the token may not): the file's block stays as written
         key, declared = child.nested_key or "", declared_held[child]
         if declared.keys() != present.keys():
             changes[key] = _block(child, present) if present else DELETE

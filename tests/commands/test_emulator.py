@@ -103,6 +103,18 @@ def test_it_serves_on_any_loopback_host(host: str, netloc: str) -> None:
     assert listed.json()["value"] == []
 
 
+# The switches to the other reading of each capability, constraint and policy-root behaviour.
+OTHER_READINGS = (
+    "--capability-upsert",
+    "--no-capability-migration-on-default",
+    "--no-strict-capability-resource-ids",
+    "--no-capability-get-one",
+    "--default-capability-delete",
+    "--constraints-writable",
+    "--no-strict-cloud-endpoints",
+)
+
+
 def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """`xtap emulator` serves the emulator its options describe; what each fault does (the
     latency before every answer, say) is the emulator's own tests' to prove (test_emulator,
@@ -130,7 +142,9 @@ def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) 
         "--patch-mode": "odata_merge",
         "--tenant-id": TID,
     }
-    run = run_xtap("emulator", "--host", "::1", "--port", "0", "--no-strict-create", *itertools.chain(*options.items()))
+    switches = ("--no-strict-create", *OTHER_READINGS, "--no-national-schema-strict")
+    options["--cloud"] = "usgov"
+    run = run_xtap("emulator", "--host", "::1", "--port", "0", *switches, *itertools.chain(*options.items()))
     assert run.code == 0, run.stderr
     assert started == [
         (
@@ -153,6 +167,15 @@ def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) 
                 patch_mode="odata_merge",
                 tenant_id=TID,
                 strict_create=False,
+                strict_cloud_endpoints=False,
+                capability_upsert=True,
+                capability_migration_on_default=False,
+                strict_capability_resource_ids=False,
+                capability_get_one=False,
+                default_capability_delete=True,
+                constraints_writable=True,
+                cloud="usgov",
+                national_schema_strict=False,
             ),
             "::1",
             0,
@@ -188,6 +211,98 @@ def test_the_readings_graph_leaves_open_are_options(args: list[str], statuses: d
             "/policies/crossTenantAccessPolicy/default", json={"tenantRestrictions": restrictions}
         ).status_code
     assert seen == statuses
+
+
+CAPABILITIES = "/policies/crossTenantAccessPolicy/{holder}/m365Capabilities"
+MIGRATION = {
+    "@odata.type": "#microsoft.graph.crossTenantMigration",
+    "inboundAccess": {
+        "isAllowed": True,
+        "resourceScopes": {"included": [{"resourceId": "All", "resourceType": "user"}]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "statuses"),
+    [
+        (
+            [],
+            {
+                "default migration": 201,
+                "again": 409,
+                "odd resource id": 400,
+                "get one": 200,
+                "default delete": 405,
+                "constraints delete": 403,
+                "odd cloud": 400,
+            },
+        ),
+        (
+            list(OTHER_READINGS),
+            {
+                "default migration": 400,
+                "again": 201,
+                "odd resource id": 201,
+                "get one": 405,
+                "default delete": 204,
+                "constraints delete": 404,  # let through, to find the partner has none
+                "odd cloud": 204,
+            },
+        ),
+    ],
+)
+def test_the_capability_and_constraint_readings_are_options(args: list[str], statuses: dict[str, int]) -> None:
+    """Each reading Graph leaves open for the capabilities, serviceProviderConstraints and the
+    policy root, as `xtap emulator` serves it; the printed token writes capabilities too."""
+    tid = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+    partner_caps, default_caps = CAPABILITIES.format(holder=f"partners/{tid}"), CAPABILITIES.format(holder="default")
+    mail_tips = {**MIGRATION, "@odata.type": "#microsoft.graph.crossTenantMailTipsLimited"}
+    odd = {
+        **MIGRATION,
+        "inboundAccess": {
+            "isAllowed": True,
+            "resourceScopes": {"included": [{"resourceId": "x", "resourceType": "user"}]},
+        },
+    }
+    with (
+        serving(*args) as (url, token),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph,
+    ):
+        assert graph.post(PARTNERS, json={"tenantId": tid}).status_code == 201
+        seen = {"default migration": graph.post(default_caps, json=MIGRATION).status_code}
+        assert graph.post(default_caps, json=mail_tips).status_code == 201
+        seen["again"] = graph.post(default_caps, json=mail_tips).status_code
+        seen["odd resource id"] = graph.post(partner_caps, json=odd).status_code
+        seen["get one"] = graph.get(f"{default_caps}/crossTenantMailTipsLimited").status_code
+        seen["default delete"] = graph.delete(f"{default_caps}/crossTenantMailTipsLimited").status_code
+        seen["constraints delete"] = graph.delete(f"{PARTNERS}/{tid}/serviceProviderConstraints").status_code
+        seen["odd cloud"] = graph.patch(
+            "/policies/crossTenantAccessPolicy", json={"allowedCloudEndpoints": ["example.com"]}
+        ).status_code
+    assert seen == statuses
+
+
+@pytest.mark.parametrize(("args", "status"), [(["--cloud", "usgov"], 400), (["--cloud", "global"], 200)])
+def test_the_cloud_option_takes_the_global_only_surfaces_away(args: list[str], status: int) -> None:
+    with (
+        serving(*args) as (url, token),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph,
+    ):
+        assert graph.get(CAPABILITIES.format(holder="default")).status_code == status
+        assert graph.get("/policies/crossTenantAccessPolicy/default").status_code == 200
+
+
+@pytest.mark.parametrize(("args", "status"), [([], 400), (["--no-national-schema-strict"], 204)])
+def test_a_national_cloud_refuses_what_its_metadata_lacks_unless_told_not_to(args: list[str], status: int) -> None:
+    with (
+        serving("--cloud", "china", *args) as (url, token),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph,
+    ):
+        patched = graph.patch(
+            "/policies/crossTenantAccessPolicy", json={"allowedCloudEndpoints": ["microsoftonline.com"]}
+        )
+        assert patched.status_code == status, patched.text
 
 
 def test_the_emulator_command_serves_a_tenant_xtap_can_plan(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
 """`xtap show` (reconciler/commands/show.py) says what a partner's null means: the value it inherits
-from the default. The plan saying the same is in test_plan.py."""
+from the default; which Microsoft 365 capabilities are in effect for it, its own or the
+default's; and what Microsoft's service set on it (serviceProviderConstraints), read-only. The
+plan saying the same of nulls is in test_plan.py."""
 
 from __future__ import annotations
 
 import json
 
-from support.xtap import READ_ONLY, run_xtap
+from support.xtap import READ_ONLY, READ_WRITE, client_for, run_xtap
 
 from reconciler.emulator import Emulator
 
@@ -34,7 +36,8 @@ def test_show_marks_each_setting_own_or_inherited_with_the_value(emulator: Emula
     assert f"partner {FABRIKAM}" in text
     assert any(line.split()[:2] == ["b2bDirectConnectInbound", "from"] for line in text.splitlines())
     assert any(line.split()[:2] == ["inboundTrust", "own"] for line in text.splitlines())
-    assert [r.method for r in emulator.requests] == ["GET", "GET"] * 2  # partners and the default, twice
+    # Twice: partners and the default, both capability lists in one $batch, the partner's constraints.
+    assert [r.method for r in emulator.requests] == ["GET", "GET", "GET", "GET", "POST", "GET"] * 2
 
 
 def test_show_of_an_unknown_or_malformed_partner_is_an_error(emulator: Emulator) -> None:
@@ -43,3 +46,160 @@ def test_show_of_an_unknown_or_malformed_partner_is_an_error(emulator: Emulator)
     malformed = run_xtap("show", "fabrikam", emulator=emulator)
     assert malformed.code == 1 and "'fabrikam' is not a tenant id" in malformed.stderr
     assert len(emulator.requests) == 2  # the malformed id sent nothing
+
+
+GDAP = "aaaaaaaa-0000-4000-8000-000000000001"
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+SUPPORT_ENGINEER = "ab0d3d6c-0000-4000-8000-000000000007"  # not a well-known id: shown as is
+CONSTRAINTS = {
+    "@odata.type": "#microsoft.graph.delegatedAdminServiceProviderConstraints",
+    "id": "0d1f6c2e-6c0e-4d6e-9d1a-7b1c5e3f9a10",
+    "allowedRoleTemplateIds": [GLOBAL_ADMINISTRATOR, SUPPORT_ENGINEER],
+    "createdDateTime": "2026-08-03T10:00:00Z",
+    "lastModifiedDateTime": "2026-08-03T10:00:00Z",
+}
+CAPABILITIES = "/policies/crossTenantAccessPolicy/{holder}/m365Capabilities"
+ALL_USERS = {"included": [{"resourceId": "All", "resourceType": "user"}], "excluded": []}
+
+
+def create_capability(emulator: Emulator, holder: str, name: str, allowed: bool) -> None:
+    body = {
+        "@odata.type": f"#microsoft.graph.{name}",
+        "inboundAccess": {"isAllowed": allowed, "resourceScopes": ALL_USERS},
+    }
+    with client_for(emulator, emulator.mint_token(roles=("Policy.ReadWrite.CrossTenantCapability",))) as graph:
+        assert graph.post(CAPABILITIES.format(holder=holder), json=body).status_code == 201
+
+
+def lines_of(text: str) -> dict[str, list[str]]:
+    """Each line of a text report by its first word: its origin and value."""
+    return {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.startswith("  ")}
+
+
+def test_capabilities_in_effect_are_the_partners_own_else_the_defaults(emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": FABRIKAM})
+    create_capability(emulator, f"partners/{FABRIKAM}", "crossTenantMailTipsLimited", False)
+    create_capability(emulator, "default", "crossTenantMailTipsLimited", True)  # the partner's own wins
+    create_capability(emulator, "default", "crossTenantCalendarAvailabilityBasic", True)
+
+    shown = run_xtap("show", FABRIKAM, "--format", "json", emulator=emulator, roles=READ_ONLY)
+
+    assert shown.code == 0, shown.stderr
+    [partner] = json.loads(shown.stdout)
+    scoped = {"included": [{"resourceId": "All", "resourceType": "user"}]}  # canonical: an empty list is none
+    assert partner["m365Capabilities"] == {
+        "crossTenantCalendarAvailabilityBasic": {
+            "value": {"inboundAccess": {"isAllowed": True, "resourceScopes": scoped}},
+            "inheritedFrom": "default",
+        },
+        "crossTenantMailTipsLimited": {
+            "value": {"inboundAccess": {"isAllowed": False, "resourceScopes": scoped}},
+            "inheritedFrom": None,
+        },
+    }
+    assert partner["notRead"] == {}
+    text = lines_of(run_xtap("show", FABRIKAM, emulator=emulator, roles=READ_ONLY).stdout)
+    assert text["m365Capabilities.crossTenantMailTipsLimited"][:2] == ["own", '{"isAllowed":']
+    assert text["m365Capabilities.crossTenantCalendarAvailabilityBasic"][:3] == ["from", "default", '{"isAllowed":']
+
+
+def test_a_partner_and_default_without_capabilities_say_none(emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": FABRIKAM})
+    shown = run_xtap("show", FABRIKAM, emulator=emulator, roles=READ_ONLY)
+    assert shown.code == 0, shown.stderr
+    assert lines_of(shown.stdout)["m365Capabilities"] == [
+        "none",
+        "neither",
+        "the",
+        "partner",
+        "nor",
+        "the",
+        "default",
+        "has",
+        "any",
+    ]
+    assert (
+        json.loads(run_xtap("show", FABRIKAM, "--format", "json", emulator=emulator, roles=READ_ONLY).stdout)[0][
+            "m365Capabilities"
+        ]
+        == {}
+    )
+
+
+def test_a_token_that_may_not_read_capabilities_shows_the_rest(emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": FABRIKAM, "inboundTrust": TRUST})
+    create_capability(emulator, "default", "crossTenantMailTipsLimited", True)
+
+    shown = run_xtap("show", FABRIKAM, emulator=emulator, roles=READ_WRITE)  # CrossTenantAccess alone: 403
+
+    assert shown.code == 0, shown.stderr
+    assert "Skipped: m365Capabilities (m365Capability) were not read" in shown.stderr
+    text = lines_of(shown.stdout)
+    assert text["m365Capabilities"][:2] == ["not", "read"] and "may not read them" in " ".join(text["m365Capabilities"])
+    assert text["inboundTrust"][0] == "own" and "serviceProviderConstraints" in text
+    assert not any(name.startswith("m365Capabilities.") for name in text)
+    [partner] = json.loads(run_xtap("show", FABRIKAM, "--format", "json", emulator=emulator, roles=READ_WRITE).stdout)
+    assert partner["m365Capabilities"] is None and "m365Capabilities" in partner["notRead"]
+    assert partner["settings"]["inboundTrust"]["value"] == TRUST
+
+
+def test_service_provider_constraints_are_shown_read_only_with_role_names(emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": GDAP, "isServiceProvider": True})
+    emulator.put_service_provider_constraints(GDAP, CONSTRAINTS)
+    emulator.put_partner({"tenantId": FABRIKAM})
+
+    text = run_xtap("show", GDAP, emulator=emulator, roles=READ_ONLY)
+    fabrikam = run_xtap("show", FABRIKAM, emulator=emulator, roles=READ_ONLY)
+    as_json = run_xtap("show", GDAP, "--format", "json", emulator=emulator, roles=READ_ONLY)
+
+    assert text.code == fabrikam.code == as_json.code == 0, text.stderr + fabrikam.stderr + as_json.stderr
+    assert lines_of(text.stdout)["serviceProviderConstraints"] == [
+        "service-managed",
+        "allowedRoleTemplateIds:",
+        GLOBAL_ADMINISTRATOR,
+        "(Global",
+        "Administrator),",
+        SUPPORT_ENGINEER,
+    ]
+    assert lines_of(fabrikam.stdout)["serviceProviderConstraints"] == ["service-managed", "none"]  # Graph's 404
+    [partner] = json.loads(as_json.stdout)
+    assert partner["serviceManaged"] == {"serviceProviderConstraints": {"value": CONSTRAINTS, "readOnly": True}}
+    constraint_reads = [r for r in emulator.requests if r.path.endswith("/serviceProviderConstraints")]
+    assert [r.method for r in constraint_reads] == ["GET"] * 3  # one per partner shown, never a write
+
+
+def test_showing_every_partner_reads_constraints_of_the_service_made_ones_only(emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": GDAP, "isServiceProvider": True})
+    emulator.put_service_provider_constraints(GDAP, CONSTRAINTS)
+    emulator.put_partner({"tenantId": FABRIKAM})
+
+    shown = run_xtap("show", "--format", "json", emulator=emulator, roles=READ_ONLY)
+
+    assert shown.code == 0, shown.stderr
+    by_id = {partner["id"]: partner for partner in json.loads(shown.stdout)}
+    assert by_id[GDAP]["serviceManaged"]["serviceProviderConstraints"]["value"] == CONSTRAINTS
+    assert by_id[FABRIKAM]["serviceManaged"] == {}  # not read: no service made it
+    constraint_reads = [r.path for r in emulator.requests if r.path.endswith("/serviceProviderConstraints")]
+    assert constraint_reads == [f"/v1.0/policies/crossTenantAccessPolicy/partners/{GDAP}/serviceProviderConstraints"]
+
+
+def test_what_graph_says_is_escaped_in_text(emulator: Emulator) -> None:
+    emulator.put_partner({"tenantId": GDAP, "isServiceProvider": True})
+    emulator.put_service_provider_constraints(
+        GDAP, {**CONSTRAINTS, "allowedRoleTemplateIds": ["\x1b]8;;https://evil.example\x07x", "a\nb"]}
+    )
+    shown = run_xtap("show", GDAP, emulator=emulator, roles=READ_ONLY)
+    assert shown.code == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    [line] = [line for line in shown.stdout.splitlines() if "serviceProviderConstraints" in line]
+    assert "a\\u000ab" in line  # one line: the newline is shown escaped
+
+
+def test_a_national_cloud_reads_neither_capabilities_nor_constraints(emulator: Emulator) -> None:
+    """Their APIs are the global cloud's only: a national cloud's Graph would answer 400."""
+    emulator.put_partner({"tenantId": GDAP, "isServiceProvider": True})
+    shown = run_xtap("show", GDAP, "--cloud", "usgov", "--format", "json", emulator=emulator, roles=READ_ONLY)
+    assert shown.code == 0, shown.stderr
+    [partner] = json.loads(shown.stdout)
+    assert "m365Capabilities" not in partner and partner["serviceManaged"] == {}
+    assert [r.method for r in emulator.requests] == ["GET", "GET"]  # the partners and the default alone

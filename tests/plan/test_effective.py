@@ -5,8 +5,8 @@ own values only."""
 
 from __future__ import annotations
 
-from reconciler.core.registry import DEFAULT, PARTNER
-from reconciler.plan.effective import Setting, effective
+from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER
+from reconciler.plan.effective import Held, Setting, effective, effective_held
 
 TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
 MFA = {"isMfaAccepted": True}
@@ -39,3 +39,41 @@ def test_the_default_inherits_from_nothing() -> None:
     settings = by_name(effective(DEFAULT, {"inboundTrust": MFA}, {"inboundTrust": DEFAULT_TRUST}))
     assert settings["inboundTrust"].inherited_from is None
     assert all(setting.inherited_from is None for setting in settings.values())
+
+
+def capability(allowed: bool, resource_id: str = "All") -> dict[str, object]:
+    scopes = {"included": [{"resourceId": resource_id, "resourceType": "group"}], "excluded": []}
+    return {
+        "name": "x",
+        "lastModifiedDateTime": "2026-01-01T00:00:00Z",
+        "inboundAccess": {"isAllowed": allowed, "resourceScopes": scopes},
+    }
+
+
+def test_a_partners_capabilities_are_its_own_and_the_defaults_it_has_none_of() -> None:
+    group = "6F546279-4DA5-4B53-A095-09EA0CEF9971"
+    own = {"crossTenantMailTipsLimited": capability(False, group)}
+    default = {"crossTenantMailTipsLimited": capability(True), "crossTenantOpenProfileCard": capability(True)}
+    held = effective_held(M365_CAPABILITY, PARTNER.name, own, default)
+    assert [(each.key, each.inherited_from) for each in held] == [
+        ("crossTenantMailTipsLimited", None),  # the partner's own wins over the default's
+        ("crossTenantOpenProfileCard", "default"),
+    ]
+    # In canonical form, as plans compare: GUIDs lower case, empty lists as none, no read-only members.
+    assert held[0] == Held(
+        "crossTenantMailTipsLimited",
+        {
+            "inboundAccess": {
+                "isAllowed": False,
+                "resourceScopes": {"included": [{"resourceId": group.lower(), "resourceType": "group"}]},
+            }
+        },
+        None,
+    )
+
+
+def test_the_defaults_capabilities_inherit_from_nothing() -> None:
+    held = effective_held(
+        M365_CAPABILITY, DEFAULT.name, {"crossTenantMigration": capability(True)}, {"x": capability(True)}
+    )
+    assert [(each.key, each.inherited_from) for each in held] == [("crossTenantMigration", None)]

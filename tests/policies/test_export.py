@@ -18,7 +18,7 @@ from support.seeds import (
     SEED_001_TENANT,
     SEED_003_TEMPLATE_BODY,
 )
-from support.xtap import READ_ONLY, client_for, run_xtap
+from support.xtap import READ_ONLY, READ_WRITE, client_for, run_xtap
 
 from reconciler.emulator import Emulator
 from reconciler.policies.export import instance_paths as partner_paths
@@ -84,19 +84,43 @@ def seed_varied_tenant(emulator: Emulator) -> None:
     emulator.set_sync_template({**emulator.sync_template(), "userSyncInbound": {"isSyncAllowed": True}})
 
 
-def export(emulator: Emulator, out: Path, *args: str) -> str:
-    done = run_xtap("export", "--out", str(out), *args, emulator=emulator)
+def export(emulator: Emulator, out: Path, *args: str, roles: tuple[str, ...] = READ_WRITE) -> str:
+    done = run_xtap("export", "--out", str(out), *args, emulator=emulator, roles=roles)
     assert done.code == 0, done.stderr
     return done.stderr
 
 
-def plans_clean(emulator: Emulator, folder: Path) -> None:
+def plans_clean(emulator: Emulator, folder: Path, roles: tuple[str, ...] = READ_WRITE) -> None:
     assert run_xtap("validate", "--policies", str(folder)).code == 0
-    done = run_xtap("plan", "--policies", str(folder), "--detailed-exitcode", emulator=emulator)
+    done = run_xtap("plan", "--policies", str(folder), "--detailed-exitcode", emulator=emulator, roles=roles)
     assert done.code == 0 and done.stdout.endswith("No changes. The tenant matches policies/.\n"), (
         done.stdout + done.stderr
     )
     assert "+ " not in done.stdout and "~ " not in done.stdout  # settings in force may be stated, nothing else
+
+
+CAPABILITIES = "/policies/crossTenantAccessPolicy/{holder}/m365Capabilities"
+WRITE_CAPABILITIES = ("Policy.ReadWrite.CrossTenantCapability",)
+
+
+def capability(name: str, allowed: bool, resource_id: str, resource_type: str) -> dict[str, Any]:
+    """A Microsoft 365 capability's create body, as Graph's create page shows it."""
+    scope = {"resourceId": resource_id, "resourceType": resource_type}
+    return {
+        "@odata.type": f"#microsoft.graph.{name}",
+        "inboundAccess": {"isAllowed": allowed, "resourceScopes": {"included": [scope], "excluded": []}},
+    }
+
+
+def seed_capabilities(emulator: Emulator) -> None:
+    """Two partners' capabilities and one of the default's, created through Graph's API."""
+    with client_for(emulator, emulator.mint_token(roles=WRITE_CAPABILITIES)) as graph:
+        for holder, body in (
+            (f"partners/{NAMESAKE}", capability("crossTenantCalendarAvailabilityBasic", True, "All", "user")),
+            (f"partners/{SEED_001_TENANT}", capability("crossTenantMailTipsAll", False, GROUP, "group")),
+            ("default", capability("crossTenantMailTipsLimited", True, "All", "user")),
+        ):
+            assert graph.post(CAPABILITIES.format(holder=holder), json=body).status_code == 201
 
 
 def files(folder: Path) -> dict[str, str]:
@@ -105,11 +129,12 @@ def files(folder: Path) -> dict[str, str]:
 
 def test_export_of_a_varied_tenant_validates_and_plans_to_zero_changes(emulator: Emulator, tmp_path: Path) -> None:
     seed_varied_tenant(emulator)
+    seed_capabilities(emulator)
     out = tmp_path / "adopted"
-    stderr = export(emulator, out)
+    stderr = export(emulator, out, roles=READ_ONLY)
     assert (
-        "Exported 6 partners (5 with identity sync), default, mtoPartnerTemplate, mtoIdentitySyncTemplate, policy "
-        f"to {out}: 10 file(s) written, 0 unchanged." in stderr
+        "Exported 6 partners (identitySynchronization: 5, m365Capability: 2), default (m365Capability: 1), "
+        f"mtoPartnerTemplate, mtoIdentitySyncTemplate, policy to {out}: 10 file(s) written, 0 unchanged." in stderr
     )
     written = files(out)
     assert sorted(written) == [
@@ -124,6 +149,24 @@ def test_export_of_a_varied_tenant_validates_and_plans_to_zero_changes(emulator:
         "partners/northwind-cccccccc.yaml",
         "policy.yaml",
     ]
+    assert written["partners/northwind-cccccccc.yaml"] == (
+        f"tenantId: {NAMESAKE}\n"
+        "identitySynchronization:\n"
+        "  displayName: Northwind\n"
+        "  userSyncInbound:\n"
+        "    isSyncAllowed: false\n"
+        "m365Capabilities:\n"  # Graph's create body: @odata.type names it, no name or timestamp
+        "  - '@odata.type': '#microsoft.graph.crossTenantCalendarAvailabilityBasic'\n"
+        "    inboundAccess:\n"
+        "      isAllowed: true\n"
+        "      resourceScopes:\n"
+        "        included:\n"
+        "          - resourceId: All\n"
+        "            resourceType: user\n"
+    )
+    assert "'@odata.type': '#microsoft.graph.crossTenantMailTipsAll'" in written["partners/fabrikam.yaml"]
+    assert "'@odata.type': '#microsoft.graph.crossTenantMailTipsLimited'" in written["default.yaml"]
+    assert "m365Capabilities" not in written["partners/contoso-bucher-gmbh.yaml"]  # none: nothing to manage
     assert written["partners/northwind-bbbbbbbb.yaml"] == (
         "# Service-made: a member of the tenant's multitenant organization (made when the tenant joined it); "
         "prune (xtap.yaml) spares it.\n"
@@ -152,7 +195,7 @@ def test_export_of_a_varied_tenant_validates_and_plans_to_zero_changes(emulator:
     assert "b2bCollaborationOutbound:" in written["default.yaml"]
     assert "b2bCollaborationInbound:" not in written["default.yaml"]  # still the system value
     assert written["mto-identity-sync-template.yaml"] == "userSyncInbound:\n  isSyncAllowed: true\n"
-    plans_clean(emulator, out)
+    plans_clean(emulator, out, roles=READ_ONLY)
 
 
 def test_an_unconfigured_tenant_exports_comment_only_singletons(emulator: Emulator, tmp_path: Path) -> None:
@@ -198,6 +241,38 @@ def test_a_second_export_keeps_comments_and_names_and_shows_the_new_value(emulat
     assert moved.is_file() and not (tmp_path / "partners" / "contoso-bucher-gmbh.yaml").exists()
     assert {path: path.stat().st_mtime_ns for path in untouched} == untouched
     plans_clean(emulator, tmp_path)
+
+
+def test_a_token_that_may_not_read_capabilities_leaves_their_blocks_as_written(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    seed_varied_tenant(emulator)
+    seed_capabilities(emulator)
+    export(emulator, tmp_path, roles=READ_ONLY)
+    before = files(tmp_path)
+
+    stderr = export(emulator, tmp_path)  # Policy.ReadWrite.CrossTenantAccess alone: 403 on capabilities
+
+    assert "Skipped: m365Capabilities (m365Capability) were not read" in stderr
+    assert "Exported 6 partners (identitySynchronization: 5), default, " in stderr  # none counted: none read
+    assert "0 file(s) written, 10 unchanged" in stderr
+    assert files(tmp_path) == before
+
+
+def test_a_capability_gone_from_the_tenant_leaves_its_file(emulator: Emulator, tmp_path: Path) -> None:
+    seed_varied_tenant(emulator)
+    seed_capabilities(emulator)
+    export(emulator, tmp_path, roles=READ_ONLY)
+    with client_for(emulator, emulator.mint_token(roles=WRITE_CAPABILITIES)) as graph:
+        url = CAPABILITIES.format(holder=f"partners/{SEED_001_TENANT}") + "/crossTenantMailTipsAll"
+        assert graph.delete(url).status_code == 204
+
+    stderr = export(emulator, tmp_path, roles=READ_ONLY)
+
+    assert "1 file(s) written, 9 unchanged" in stderr
+    assert "m365Capabilities" not in (tmp_path / "partners" / "fabrikam.yaml").read_text()
+    assert "crossTenantCalendarAvailabilityBasic" in (tmp_path / "partners" / "northwind-cccccccc.yaml").read_text()
+    plans_clean(emulator, tmp_path, roles=READ_ONLY)
 
 
 def test_partners_gone_from_the_tenant_are_reported_not_deleted(emulator: Emulator, tmp_path: Path) -> None:

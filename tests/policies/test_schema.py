@@ -116,7 +116,7 @@ def test_an_out_folder_that_cannot_be_made_is_one_line_and_exit_1(tmp_path: Path
 
 def test_every_example_names_its_schema_in_a_modeline_and_validates() -> None:
     examples = sorted(EXAMPLES.rglob("*.yaml"))
-    assert len(examples) == 4
+    assert len(examples) == 5
     for example in examples:
         modeline = MODELINE.match(example.read_text())
         assert modeline is not None, f"{example} does not start with a yaml-language-server modeline"
@@ -128,7 +128,7 @@ def test_every_example_names_its_schema_in_a_modeline_and_validates() -> None:
 def test_ci_checks_the_examples_and_fails_on_a_bad_one(tmp_path: Path) -> None:
     passed = Runner(ROOT, tmp_path).run("ci.yml", "workflows", "schemas")
     assert passed.code == 0, passed.log
-    assert passed.log.count("ok -- validation done") == 4
+    assert passed.log.count("ok -- validation done") == 5
     for folder in ("schemas", "policies"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     (tmp_path / "policies" / "partners" / "typo.yaml").write_text(BAD_FILES["test_cli: mis-cased key"][1])
