@@ -138,15 +138,17 @@ def _format_option(formats: Formats[Any], others: str) -> Callable[[F], F]:
 def cli() -> None:
     """xtap: Entra cross-tenant access policy as code.
 
-    Partners and their identity sync, the default settings and both MTO templates live as
-    YAML in policies/; xtap plans the difference against the live tenant (Microsoft Graph)
-    and applies it with the fewest, smallest writes.
+    Partners with their identity sync and Microsoft 365 capabilities, the default settings, both
+    MTO templates and the policy's allowed clouds live as YAML in policies/; xtap plans the
+    difference against the live tenant (Microsoft Graph) and applies it with the fewest,
+    smallest writes.
 
     \b
     Start here:   xtap demo                      (the whole loop on a built-in emulator)
     Every day:    xtap validate && xtap plan     (read-only: Policy.Read.All is enough)
                   xtap check                     (guardrails: built-in baselines, your CEL rules)
-                  xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess)
+                  xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess;
+                                                  m365Capabilities: Policy.ReadWrite.CrossTenantCapability)
     Adopting:     xtap export                    (the live tenant as a policies/ folder)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
                   xtap show TENANT_ID            (a partner's settings in effect)
@@ -294,9 +296,10 @@ def export_command(options: Options, out: Path | None) -> None:
     """Write the live tenant as a policies/ folder that plans to zero changes. Read-only in Graph.
 
     One file per partner in partners/ (named from its identity sync's displayName, else its
-    tenant id), default.yaml and both MTO templates, holding only what differs from "inherit"
-    or the default state. Over an existing folder, each partner keeps its file and only values
-    that differ change: comments and key order stay. Exit 0 ok, 1 error.
+    tenant id, with its identity sync and Microsoft 365 capabilities), default.yaml, both MTO
+    templates and policy.yaml, holding only what differs from "inherit" or the default state.
+    Over an existing folder, each partner keeps its file and only values that differ change:
+    comments and key order stay. Exit 0 ok, 1 error.
 
     \b
     Example:  xtap export --out policies

@@ -388,16 +388,17 @@ def test_a_hand_written_folder_keeps_every_comment_when_a_value_changes(emulator
     exported over. Only the changed lines differ; every comment stays where it was."""
     folder = tmp_path / "policies"
     shutil.copytree(REPO / "policies", folder)
-    assert run_xtap("apply", "--policies", str(folder), "--auto-approve", emulator=emulator).code == 0
+    roles = READ_WRITE + WRITE_CAPABILITIES  # the example folder declares capabilities
+    assert run_xtap("apply", "--policies", str(folder), "--auto-approve", emulator=emulator, roles=roles).code == 0
     fabrikam = folder / "partners" / "fabrikam.yaml"
     before = fabrikam.read_text()
     changed = emulator.partners()[SEED_001_TENANT]
     changed["inboundTrust"] = {"isMfaAccepted": False}
     emulator.put_partner(changed)
 
-    export(emulator, folder)
+    export(emulator, folder, roles=roles)
 
     after = fabrikam.read_text()
     assert [line for line in after.splitlines() if "#" in line] == [line for line in before.splitlines() if "#" in line]
     assert "  isMfaAccepted: false\n" in after and "isCompliantDeviceAccepted" not in after
-    plans_clean(emulator, folder)
+    plans_clean(emulator, folder, roles=roles)
