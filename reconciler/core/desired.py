@@ -17,9 +17,10 @@ class DesiredInstance:
     written: dict[str, Any]  # exactly the properties the file writes, in Graph's wire form
     source: str  # "file:line", for the plan
     tool: ToolKey = field(default_factory=ToolKey)  # the file's `xtap:` key: marks, labels, waivers
-    # The nested types whose block the file writes (even empty): a type whose absent block
-    # leaves it alone (`absent_block_unmanaged`) is managed here only then.
-    holds: frozenset[str] = frozenset()
+    # The nested types whose block the file writes (even empty), with where the block stands
+    # ("file:line"): a type whose absent block leaves it alone (`absent_block_unmanaged`) is
+    # managed here only then, and what the block no longer lists is planned from that line.
+    holds: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def file(self) -> str:

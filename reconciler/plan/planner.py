@@ -165,12 +165,13 @@ def _leftover(
     if parent is not None and rtype.absent_block_unmanaged and rtype.name not in parent.holds:
         return None  # its parent's file leaves this type alone
     if parent is not None:
+        source = parent.holds.get(rtype.name, parent.source)  # its block's line, where written
         if parent_address.resource in rtype.no_delete_under:
             why = rtype.no_delete_under[parent_address.resource]
             message = f"it is in the tenant but not in {rtype.nested_key} of {parent.file}, and {why}"
-            errors.append(PlanError(rtype.name, address.id, parent.source, message))
+            errors.append(PlanError(rtype.name, address.id, source, message))
             return None
-        return _delete(rtype, leftover, parent.source)
+        return _delete(rtype, leftover, source)
     if parent_address in pruned and desired.prune is not None:
         return _delete(rtype, leftover, desired.prune.source)
     return None  # part of an unmanaged instance

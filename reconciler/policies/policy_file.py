@@ -146,7 +146,7 @@ def _instances(
         REGISTRY_BY_NAME[child]: written.pop(REGISTRY_BY_NAME[child].nested_key or "", None) for child in rtype.children
     }
     resource_id = rtype.singleton_id or str(written[rtype.key or ""]).lower()
-    holds = frozenset(child.name for child, body in nested.items() if body is not None)
+    holds = {child.name: doc.source(child.nested_key) for child, body in nested.items() if body is not None}
     yield Address(rtype.name, resource_id), DesiredInstance(written, doc.source(rtype.key), tool, holds)
     for child, body in nested.items():
         # The block's instances, as the child's key kind splits it (the model has checked its shape).

@@ -11,7 +11,7 @@ import gc
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import astuple
@@ -89,7 +89,7 @@ def _worker_started() -> None:
 # (resource, id, properties, source, key line, key column, the `xtap:` key or None when it is
 # empty, the nested blocks it holds). Plain data crosses the pipe five times faster than the
 # dataclasses and pydantic models.
-_Declared = tuple[str, str, dict[str, Any], str, int, int, ToolKey | None, frozenset[str]]
+_Declared = tuple[str, str, dict[str, Any], str, int, int, ToolKey | None, Mapping[str, str]]
 _Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared], list[tuple[str, int, int, str]]]
 
 

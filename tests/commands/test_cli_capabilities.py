@@ -96,7 +96,7 @@ def test_migration_on_the_default_is_refused_offline_as_the_docs_text_says(tmp_p
     validated = run_xtap("validate", "--policies", str(policies))
     assert validated.code != 0
     expected = (
-        f"{policies / 'default.yaml'}:1:22: crossTenantMigration is available only in a partner policy "
+        f"{policies / 'default.yaml'}:2:23: crossTenantMigration is available only in a partner policy "
         "(Graph's documentation); move it to the partner's file"
     )
     assert expected in validated.stdout + validated.stderr, validated.stdout + validated.stderr

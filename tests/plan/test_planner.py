@@ -201,12 +201,14 @@ def test_a_capability_differing_is_patched_with_its_whole_inbound_access(tmp_pat
 
 def test_a_default_capability_leaving_the_list_is_a_plan_error_and_nothing_else_changes(tmp_path: Path) -> None:
     live = live_with({}, default=[capability(PROFILE), capability(MAIL_TIPS)])
-    plan = capability_plan(tmp_path, [], live, default={"m365Capabilities": [capability(MAIL_TIPS)]})
-    assert plan.changes == ()  # not even a reset of the default: the file writes only its capabilities
+    default = {"inboundTrust": None, "m365Capabilities": [capability(MAIL_TIPS)]}
+    plan = capability_plan(tmp_path, [], live, default=default)
+    assert plan.changes == ()  # not even a reset of the default: it holds the system values
     [error] = plan.errors
     assert (error.resource, error.id) == (M365_CAPABILITY.name, f"default/{PROFILE}")
     assert "Graph has no delete for the default's capabilities" in error.message
     assert "keep it in the list with inboundAccess.isAllowed: false to turn it off" in error.message
+    assert error.source is not None and error.source.endswith("default.yaml:3")  # the list's own line
 
 
 def test_a_default_file_of_only_capabilities_patches_the_default_rather_than_resetting_it(tmp_path: Path) -> None:

@@ -164,12 +164,13 @@ def test_a_file_that_writes_the_capabilities_key_holds_them_even_empty(
     path = tmp_path / "p.yaml"
     path.write_text(f"tenantId: {TENANT}\n{block}")
     [(address, want, _)] = load_file(str(path), PARTNER).declared
-    assert address == Address(PARTNER.name, TENANT) and want.holds == holds
+    assert address == Address(PARTNER.name, TENANT) and set(want.holds) == holds
+    assert all(source == f"{path}:2" for source in want.holds.values())  # where the block stands
     assert want.written == {"tenantId": TENANT}  # the block is its own resources, not a setting
     default = tmp_path / "default.yaml"
     default.write_text(f"{block}inboundTrust: null\n")
     [(_, want, _)] = load_file(str(default), DEFAULT).declared
-    assert want.holds == holds
+    assert set(want.holds) == holds
 
 
 def test_each_capability_in_a_file_is_its_own_instance_at_the_key_s_line(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def folder(
 ) -> Path:
     policies = write_policies(root, partners)
     if default is not None:
-        (policies / "default.yaml").write_text(json.dumps(default))
+        (policies / "default.yaml").write_text(json.dumps(default, indent=2))  # a key per line
     if settings:
         (policies / "xtap.yaml").write_text(settings)
     return policies
