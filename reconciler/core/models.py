@@ -114,6 +114,9 @@ class GraphModel(BaseModel):
     # for each resource type from every model it reaches.
     spellings: ClassVar[Mapping[str, Callable[[str], str]]] = MappingProxyType({})
     set_members: ClassVar[frozenset[str]] = frozenset()
+    # For an object that names a user, group or application: its (id member, kind member), so
+    # the names of what it names can be looked up and shown (`core/references.py`).
+    reference: ClassVar[tuple[str, str] | None] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -150,6 +153,7 @@ def lower_guid(value: str) -> str:
 class Target(GraphModel):
     graph_type = "crossTenantAccessPolicyTarget"
     spellings = MappingProxyType({"target": lower_guid})
+    reference = ("target", "targetType")
     # The targetTypes the slot holding the target takes, and how to say so.
     slot_types: ClassVar[tuple[str, ...]] = ()
     slot_takes: ClassVar[str] = ""
@@ -335,6 +339,7 @@ class M365CapabilityResourceScope(GraphModel):
 
     graph_type = "m365CapabilityResourceScope"
     spellings = MappingProxyType({"resourceId": lower_guid})
+    reference = ("resourceId", "resourceType")
 
     resourceId: str
     resourceType: ResourceType365

@@ -32,6 +32,7 @@ from reconciler.core.models import (
     MtoPartnerTemplate,
     Partner,
 )
+from reconciler.core.names import EITHER, PARTNER_SIDE, TENANT
 
 # The permission every cross-tenant access write takes:
 # https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-post-partners
@@ -116,6 +117,9 @@ class ResourceType:
     # that writes one under such a cloud gets a warning at the key, never an error. Read for
     # the keys of the type's own file; a nested type's block is not searched (refused below).
     clouds_lacking: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Whose objects each list of references names (`core/names.py`: this tenant's, the
+    # partner's, or undocumented), by the list's path: what is looked up, labelled and checked.
+    target_sides: Mapping[str, str] = field(default_factory=dict)
     # A nested type read in its parents' pages (`$expand`); False: listed with one GET per parent
     # instance that manages it, in `$batch`es, where Graph documents no `$expand`.
     expanded: bool = True
@@ -197,6 +201,12 @@ class ResourceType:
     def set_members(self) -> frozenset[str]:
         """The members that hold a set in a model it reaches (`GraphModel.set_members`)."""
         return frozenset(name for model in self._models for name in model.set_members)
+
+    @cached_property
+    def references(self) -> frozenset[tuple[str, str]]:
+        """The (id member, kind member) pairs of the objects in it that name a user, group or
+        application (`GraphModel.reference`)."""
+        return frozenset(model.reference for model in self._models if model.reference is not None)
 
     @cached_property
     def _models(self) -> tuple[type[GraphModel], ...]:
@@ -286,6 +296,36 @@ NATIONAL_LACKS = MappingProxyType(
 )
 
 
+def _b2b_sides(direction: str) -> dict[str, str]:
+    """A B2B setting's slots: inbound ones name the partner's users and this tenant's apps,
+    outbound ones the reverse ("Inbound settings control external account access to your
+    internal apps. Outbound settings control internal account access to external apps.":
+    https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2)."""
+    users, apps = (PARTNER_SIDE, TENANT) if direction == "Inbound" else (TENANT, PARTNER_SIDE)
+    return {
+        f"b2b{kind}{direction}.{slot}.targets": side
+        for kind in ("Collaboration", "DirectConnect")
+        for slot, side in (("usersAndGroups", users), ("applications", apps))
+    }
+
+
+B2B_SIDES = {**_b2b_sides("Inbound"), **_b2b_sides("Outbound")}
+# Tenant restrictions govern "external account access to external apps" (the page above);
+# Microsoft 365 collaboration inbound names "users from other organizations", outbound "users and
+# groups in your organization"; whose apps app service connect names is undocumented:
+# https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicym365collaborationinboundsetting
+TENANT_SETTING_SIDES = MappingProxyType(
+    {
+        **B2B_SIDES,
+        "tenantRestrictions.usersAndGroups.targets": PARTNER_SIDE,
+        "tenantRestrictions.applications.targets": PARTNER_SIDE,
+        "m365CollaborationInbound.users.targets": PARTNER_SIDE,
+        "m365CollaborationOutbound.usersAndGroups.targets": TENANT,
+        "appServiceConnectInbound.applications.targets": EITHER,
+    }
+)
+
+
 # Partner Center creates partners for GDAP/CSP relationships (`isServiceProvider`), and joining a
 # multitenant organization creates one for every member tenant (`isInMultiTenantOrganization`:
 # https://learn.microsoft.com/entra/identity/multi-tenant-organizations/multi-tenant-organization-overview).
@@ -346,6 +386,7 @@ PARTNER = ResourceType(
     never_pruned_flag=MTO_MEMBER_FLAG,
     # Graph gives a partner a name only in its identity sync.
     named_by=("identitySynchronization", "displayName"),
+    target_sides=TENANT_SETTING_SIDES,
     # The read-only MTO flag is never in a file; listed as the metadata has it.
     clouds_lacking=MappingProxyType({**NATIONAL_LACKS, MTO_MEMBER_FLAG: FAIRFAX | MOONCAKE}),
     # The roles a GDAP/CSP provider or Microsoft Support may be assigned here, recorded by
@@ -421,6 +462,7 @@ DEFAULT = ResourceType(
     ),
     audit_categories=(SYNC_AUDIT, ACCESS_AUDIT),
     clouds_lacking=NATIONAL_LACKS,
+    target_sides=TENANT_SETTING_SIDES,
 )
 
 
@@ -436,6 +478,11 @@ M365_CAPABILITY = ResourceType(
     # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities
     create_method="POST",
     create_properties=frozenset({"inboundAccess"}),
+    # "an inbound control: the resource tenant that owns the data decides what to expose": the
+    # scopes name this tenant's users and groups (the overview above).
+    target_sides=MappingProxyType(
+        {"inboundAccess.resourceScopes.included": TENANT, "inboundAccess.resourceScopes.excluded": TENANT}
+    ),
     global_only=True,
     availability="https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities",
     title="Microsoft 365 capabilities",
@@ -470,6 +517,7 @@ def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, w
         read_only=frozenset({"id"}),
         absent_means=TEMPLATE_LEVEL,
         reset_action="resetToDefaultSettings",
+        target_sides=MappingProxyType(B2B_SIDES),
         global_only=True,
         availability=f"https://learn.microsoft.com/graph/api/{page}-get",
         title=f"the multitenant organization {what} template",
