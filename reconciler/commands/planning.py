@@ -4,15 +4,17 @@ files load while the tenant is read), and the plan errors that stop any write.""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.run import collector_paused, say, say_skipped, say_warnings
+from reconciler.commands.run import collector_paused, say, say_skipped, say_unnamed, say_warnings
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
+from reconciler.core.names import Names
 from reconciler.core.registry import PARTNER, REGISTRY
+from reconciler.plan.labels import in_files, labels, wanted
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Forms, make_plan
 from reconciler.policies.load import Layout, PolicyError, Problem, load_policies, workers
@@ -32,6 +34,8 @@ class Planned:
     # The types the token may not read (`Live.skipped`): what the files declare of them is not
     # in the plan, and apply's permission check still weighs it.
     unread: tuple[str, ...] = ()
+    # What the lookups found (`graph.names`): the plan shows it, the guardrails judge by it.
+    names: Names = field(default_factory=Names)
 
 
 async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str = GLOBAL) -> Planned:
@@ -44,6 +48,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     In a national cloud the files load first: a file may manage what that cloud's Graph has no
     API for (`ResourceType.global_only`), which is refused offline, and a folder refused so
     must not have sent Graph a single request, not even a read."""
+    from reconciler.graph.names import look_up
     from reconciler.graph.read import read_live, scope, with_listed
     from reconciler.plan.ahead import Ahead
 
@@ -75,15 +80,37 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         # Said once the files are good, so a bad folder's output is exactly validate's.
         say(f"Reading the live tenant from {graph.base_url} ...")
         ahead.loaded(desired)
-        live = await reading
+        # Whether the users and groups the files name still exist, asked while the tenant is read.
+        in_use = asyncio.ensure_future(look_up(graph, objects=in_files(desired).objects))
+        try:
+            live = await reading
+        except BaseException:
+            await _cancelled(in_use)
+            raise
         if desired.tenant != graph.tenant or scope(desired) != reads:
+            await _cancelled(in_use)
             raise PolicyError([Problem.whole(layout.root, "changed while xtap read it; run xtap again")])
         live = await with_listed(graph, live, listed(desired, live))
         say_skipped(live)
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({graph.request_count} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
-        return Planned(plan, graph.request_count - before, desired, tuple(live.skipped))
+        spent = graph.request_count - before
+        names = await _names(graph, plan, desired, live, await in_use)
+        plan = replace(plan, names=labels(plan.changes, desired, live, names))
+        return Planned(plan, spent, desired, tuple(live.skipped), names)
+
+
+async def _names(graph: Graph, plan: Plan, desired: Desired, live: Live, known: Names) -> Names:
+    """The names the plan shows, besides those already `known`: looked up only for what it
+    changes, so a plan of 10,000 partners asks for the few it touches. What the token may not
+    look up is said once."""
+    from reconciler.graph.names import look_up
+
+    shown = wanted(plan.changes, desired, live)
+    names = known.merged(await look_up(graph, shown.tenants, shown.objects - known.objects.keys(), shown.apps))
+    say_unnamed(names)
+    return names
 
 
 def listed(desired: Desired, live: Live) -> list[tuple[str, Address]]:

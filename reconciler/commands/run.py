@@ -24,6 +24,7 @@ from reconciler.core.clouds import DEFAULT_TIMEOUT, GLOBAL, cloud_types
 from reconciler.core.desired import Desired
 from reconciler.core.escape import visible
 from reconciler.core.live import Live
+from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME
 from reconciler.core.settings import Settings
 from reconciler.policies.load import (
@@ -198,6 +199,13 @@ async def read_everything(options: Options, tenant: str | None) -> Live:
         live = await read_live(graph, types)
         say_skipped(live)
         return live
+
+
+def say_unnamed(names: Names) -> None:
+    """Once, which names could not be looked up and why: the reports show GUIDs there."""
+    if names.unavailable:
+        kinds = "; ".join(f"{kind}: {why}" for kind, why in names.unavailable.items())
+        say(f"Names not shown, GUIDs instead ({kinds}). See docs/names.md for the permissions.")
 
 
 def say_skipped(live: Live) -> None:

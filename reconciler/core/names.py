@@ -122,3 +122,14 @@ class Names:
         if key in self.missing:
             return f"no such {kind} in this tenant"
         return None
+
+    def merged(self, other: Names) -> Names:
+        """Both lookups' findings; an id one found is not missing for the other."""
+        objects = {**self.objects, **other.objects}
+        return Names(
+            {**self.tenants, **other.tenants},
+            objects,
+            {**self.apps, **other.apps},
+            frozenset((self.missing | other.missing) - objects.keys()),
+            {**self.unavailable, **other.unavailable},
+        )

@@ -235,6 +235,14 @@ class ResourceType:
             raise ValueError(f"{self.name} {resource_id}: no {' or '.join(self.parents)} is {parent_id}")
         return Address(owners[0], parent_id)
 
+    def tenant_of(self, resource_id: str) -> str | None:
+        """The partner tenant an instance is about: its own key where that is a tenant id, else
+        its parent's (a partner's identity sync and capabilities); None for a singleton's."""
+        if isinstance(self.key_kind, TenantKey):
+            return resource_id
+        parent = self.parent_address(resource_id)
+        return None if parent is None else REGISTRY_BY_NAME[parent.resource].tenant_of(parent.id)
+
     def url(self, resource_id: str) -> str:
         parent = self.parent_address(resource_id)
         within = "" if parent is None else REGISTRY_BY_NAME[parent.resource].url(parent.id)

@@ -45,6 +45,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "settings": [asdict(setting) for setting in plan.settings],
         "settingsChanges": [asdict(change) for change in plan.settings_changes],
         "skipped": dict(plan.skipped),
+        "names": dict(plan.names),
     }
 
 
@@ -132,6 +133,7 @@ def loads(text: str, name: str = "plan") -> Plan:
                 for c in data.get("settingsChanges", [])
             ),
             skipped=dict(data.get("skipped", {})),
+            names=dict(data.get("names", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{name}: malformed plan: missing or wrong field {exc}") from None
@@ -141,11 +143,12 @@ def loads(text: str, name: str = "plan") -> Plan:
         *plan.scope,
         *(v for c in plan.changes for v in (c.resource, c.id)),
         *(v for item in plan.skipped.items() for v in item),
+        *(v for item in plan.names.items() for v in item),
     )
     tenant_ok = plan.tenant is None or isinstance(plan.tenant, str)
     if not (tenant_ok and all(isinstance(value, str) for value in names)):
         raise PlanFileError(
-            f"{name}: malformed plan: resources, ids, scope, skipped, digest, URL and tenant must be strings"
+            f"{name}: malformed plan: resources, ids, scope, skipped, names, digest, URL and tenant must be strings"
         )
     return plan
 

@@ -127,6 +127,9 @@ class Plan:
     # The types not read because the token may not read them, with Graph's reason: left out of
     # the plan, and said so, so that "no changes" is never read as "in step" for them.
     skipped: Mapping[str, str] = field(default_factory=dict)
+    # The names of the ids the changes show, by id ("Contoso Ltd (contoso.com)", "Sales
+    # (group)", "the partner's group"): looked up in Graph where the token may (`plan.labels`).
+    names: Mapping[str, str] = field(default_factory=dict)
     summary: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ they are.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.core.escape import markdown_text, visible
+from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.core.request import Request
 from reconciler.plan import file as planfile
 from reconciler.plan.model import (
@@ -66,6 +68,8 @@ _NO_READ_CHANGES = "No changes in what was read. The tenant matches policies/ th
 _NO_OTHER_CHANGES = "No changes besides the errors above."
 _UNMANAGED_TITLE = "Unmanaged (live, no policy file; never touched):"
 _ERRORS_TITLE = "Errors (nothing is applied until they are fixed):"
+# A GUID anywhere in a value's JSON text, lower case: the ids a change's values name.
+GUID_IN_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SKIPPED_TITLE = "Not read (the token may not read them; left out of this plan):"
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 _ARTIFACT = "the full plan is in the JSON artifact (`xtap plan --out`)"
@@ -100,7 +104,9 @@ def render_text(plan: Plan, color: bool) -> str:
     """
 
     paint = painter(color)
-    blocks = [_text_change(change, paint, plan.inherited.get(change.resource, {})) for change in plan.changes]
+    blocks = [
+        _text_change(change, paint, plan.inherited.get(change.resource, {}), plan.names) for change in plan.changes
+    ]
     if plan.errors:
         lines = [paint(_ERRORS_TITLE, f"{BOLD};{RED}")]
         lines += [f"  {_error_line(error)}" for error in plan.errors]
@@ -165,8 +171,11 @@ def _setting_value(value: Any) -> str:
     return "default" if value is None else clip(printable_json(value), SHOW_WIDTH)
 
 
-def _text_change(change: Change, paint: Paint, inherited: Mapping[str, Any]) -> str:
+def _text_change(change: Change, paint: Paint, inherited: Mapping[str, Any], names: Mapping[str, str]) -> str:
     header = f"{SYMBOLS[change.action]} {visible(change.resource)} {visible(change.id)}"
+    tenant = _tenant_name(change, names)
+    if tenant:
+        header += f"  {visible(tenant)}"
     if change.source:
         header += f"  ({visible(change.source)})"
     lines = [paint(header, f"{BOLD};{_ACTION_SGR[change.action]}")]
@@ -174,8 +183,23 @@ def _text_change(change: Change, paint: Paint, inherited: Mapping[str, Any]) -> 
         lines.append(_INDENT + paint(f"after {', '.join(visible(str(a)) for a in change.depends_on)}", DIM))
     for entry in change.diff:
         lines += text_entry(change.action, entry, paint, inherited)
+    lines += [f"{_INDENT}{visible(ident)} = {visible(label)}" for ident, label in _named_in(change, names)]
     lines += [_INDENT + paint(_text_request(request), DIM) for request in change.requests]
     return "\n".join(lines)
+
+
+def _tenant_name(change: Change, names: Mapping[str, str]) -> str | None:
+    """The name of the partner tenant a change is about, if it was looked up."""
+    tenant = REGISTRY_BY_NAME[change.resource].tenant_of(change.id)
+    return None if tenant is None else names.get(tenant)
+
+
+def _named_in(change: Change, names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Each looked-up id the change's values name (its own tenant aside: the header names it)."""
+    tenant = REGISTRY_BY_NAME[change.resource].tenant_of(change.id)
+    text = json.dumps([[entry.before, entry.after] for entry in change.diff]).lower()
+    found = {match for match in GUID_IN_TEXT.findall(text) if match != tenant and match in names}
+    return [(ident, names[ident]) for ident in sorted(found)]
 
 
 def text_entry(action: Action, entry: DiffEntry, paint: Paint, inherited: Mapping[str, Any]) -> list[str]:
@@ -256,8 +280,8 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
     ranked = by_risk(plan.changes, plan.inherited)
     blocks = [
         Block(
-            _md_change_line(change, risk),
-            _md_change_details(change, risk, plan.inherited.get(change.resource, {})),
+            _md_change_line(change, risk, plan.names),
+            _md_change_details(change, risk, plan.inherited.get(change.resource, {}), plan.names),
             risk.rank,
         )
         for change, risk in ranked
@@ -272,7 +296,7 @@ def render_markdown(plan: Plan, limit: int = MARKDOWN_LIMIT) -> str:
 def _md_head(plan: Plan, ranked: list[tuple[Change, Risk]]) -> str:
     head = ["### xtap plan"]
     if plan.has_changes:
-        head.append(_md_risk(ranked))
+        head.append(_md_risk(ranked, plan.names))
         counts = [(f"{SYMBOLS[action]} {action}", plan.summary[action]) for action in ACTIONS]
         head.append(count_table("action", counts))
     else:
@@ -330,21 +354,23 @@ def _md_more(count: int) -> str:
     return f"\n\n_…and {more} more; {_ARTIFACT}._" if more > 0 else ""
 
 
-def _md_risk(ranked: list[tuple[Change, Risk]]) -> str:
+def _md_risk(ranked: list[tuple[Change, Risk]], names: Mapping[str, str]) -> str:
     """The risk summary: counts per class, then each delete and grant with its reasons, up to
     `_HEAD_NAMED` of them and a count of the rest, so the head stays a few thousand characters
     whatever the plan."""
     summary = f"**Risk:** {_risk_counts(risk for _, risk in ranked)}"
     named = [(change, risk) for change, risk in ranked if risk.reasons]
-    items = [f"- {_md_named(change)}: {_reasons(risk)}" for change, risk in named[:_HEAD_NAMED]]
+    items = [f"- {_md_named(change, names)}: {_reasons(risk)}" for change, risk in named[:_HEAD_NAMED]]
     if len(named) > _HEAD_NAMED:
         items.append(f"- …and {len(named) - _HEAD_NAMED:,} more deletes and grants, below")
     return "\n\n".join([summary, "\n".join(items)]) if items else summary
 
 
-def _md_named(change: Change) -> str:
+def _md_named(change: Change, names: Mapping[str, str]) -> str:
     symbol, action = SYMBOLS[change.action], change.action
-    return f"`{symbol}` **{action}** {markdown_text(change.resource)} {md_id(change.id)}"
+    tenant = _tenant_name(change, names)
+    named = f" {markdown_text(tenant)}" if tenant else ""
+    return f"`{symbol}` **{action}** {markdown_text(change.resource)} {md_id(change.id)}{named}"
 
 
 def _reasons(risk: Risk) -> str:
@@ -363,12 +389,16 @@ def _risk_counts(risks: Iterable[Risk]) -> str:
     return ", ".join(f"{counts[kind]:,} {kind}{'' if counts[kind] == 1 else 's'}" for kind in CLASSES)
 
 
-def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any]) -> str:
+def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any], names: Mapping[str, str]) -> str:
     # A blank line after </summary> and before </details> lets GitHub render markdown inside.
-    parts = [f"<details>\n<summary>{_md_change_title(change, risk)}</summary>"]
+    parts = [f"<details>\n<summary>{_md_change_title(change, risk, names)}</summary>"]
     if change.diff:
         rows = [md_diff_row(change.action, entry, inherited) for entry in change.diff]
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
+    named = _named_in(change, names)
+    if named:
+        rows = [f"| {md_id(ident)} | {_md_cell(label)} |" for ident, label in named]
+        parts.append("\n".join(["| id | names |", "|---|---|", *rows]))
     if change.requests:
         requests = [planfile.request_dict(r) for r in change.requests]
         parts.append(_md_fence(printable_json(requests, indent=2), "json"))
@@ -376,19 +406,22 @@ def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any])
     return "\n\n".join(parts)
 
 
-def _md_change_title(change: Change, risk: Risk) -> str:
+def _md_change_title(change: Change, risk: Risk, names: Mapping[str, str]) -> str:
     """The `<summary>` of a change, which is all a reviewer sees of it folded: HTML, not
     markdown, where `markdown_text` escapes as well. A delete or a grant says why."""
     title = f"<code>{SYMBOLS[change.action]}</code> <b>{change.action}</b> {markdown_text(change.resource)}"
     title += f" <code>{markdown_text(change.id)}</code>"
+    tenant = _tenant_name(change, names)
+    if tenant:
+        title += f" {markdown_text(tenant)}"
     if change.source:
         title += f" ({markdown_text(change.source)})"
     return f"{title}: <b>{_reasons(risk)}</b>" if risk.reasons else title
 
 
-def _md_change_line(change: Change, risk: Risk) -> str:
+def _md_change_line(change: Change, risk: Risk, names: Mapping[str, str]) -> str:
     """The one line a change keeps when its details are cut: a grant still names what it grants."""
-    line = f"- {_md_named(change)}"
+    line = f"- {_md_named(change, names)}"
     if change.source:
         line += f" ({markdown_text(change.source)})"
     properties = quantity(len(change.diff), "property", "properties")

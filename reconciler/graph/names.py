@@ -1,0 +1,159 @@
+"""The names behind GUIDs, looked up once per run and only for what a report shows: partner
+tenants (`findTenantInformationByTenantId`, 20 to a `$batch`), this tenant's users and groups
+(`POST /directoryObjects/getByIds`, 1,000 ids a request) and applications by appId
+(`servicePrincipals?$filter=appId in (…)`, 15 a request, 20 to a `$batch`). docs/names.md has
+the requests, their permissions and limits, with sources.
+
+Names only label a report, so a lookup never fails a command: one the token may not make
+(its claims say so, or Graph answers 401/403) is skipped and said once (`Names.unavailable`);
+another failure leaves the GUIDs as they are. Only a 200 from getByIds that leaves an id out
+says that object is gone (`Names.missing`): Graph documents nothing for unknown ids, so any
+other answer means "unknown", never "missing".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from reconciler.core.names import FIRST_PARTY_APPS, MICROSOFT_ACCOUNTS, Names
+from reconciler.core.request import Request
+from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, send_batch
+from reconciler.graph.client import Graph
+from reconciler.graph.errors import GraphError
+from reconciler.graph.together import all_of
+
+# What each lookup needs, least privileged first (docs/names.md): the token's claims are
+# checked before a request is spent on a lookup it may not make.
+TENANT_NAMES = ("partner names", ("CrossTenantInformation.ReadBasic.All",))
+OBJECT_NAMES = ("this tenant's users and groups", ("Directory.Read.All",))
+APP_NAMES = (
+    "this tenant's applications",
+    ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"),
+)
+GET_BY_IDS = 1000  # "You can specify up to 1000 IDs." (directoryobject-getbyids)
+APP_IDS_PER_FILTER = 15  # the `in` operator's default limit of 15 expressions
+BATCHES_IN_FLIGHT = 4
+DENIED = frozenset({401, 403})
+Unavailable = dict[str, str]
+
+
+async def look_up(
+    graph: Graph, tenants: Iterable[str] = (), objects: Iterable[str] = (), apps: Iterable[str] = ()
+) -> Names:
+    """The names of `tenants` (partner tenant ids), `objects` (this tenant's user and group ids)
+    and `apps` (appIds), each kind looked up at once with the others."""
+    held = await graph.permissions()
+    unavailable: Unavailable = {}
+    wanted_tenants = sorted({tenant for tenant in tenants if tenant != MICROSOFT_ACCOUNTS[0]})
+    wanted_objects = sorted(set(objects))
+    wanted_apps = sorted({app for app in apps if app not in FIRST_PARTY_APPS})
+    found_tenants, (found_objects, missing), found_apps = await all_of(
+        [
+            _guarded(graph, held, TENANT_NAMES, wanted_tenants, unavailable, _tenants, {}),
+            _guarded(graph, held, OBJECT_NAMES, wanted_objects, unavailable, _objects, ({}, frozenset())),
+            _guarded(graph, held, APP_NAMES, wanted_apps, unavailable, _apps, {}),
+        ]
+    )
+    return Names(found_tenants, found_objects, found_apps, missing, unavailable)
+
+
+async def _guarded(
+    graph: Graph,
+    held: frozenset[str] | None,
+    what: tuple[str, tuple[str, ...]],
+    wanted: list[str],
+    unavailable: Unavailable,
+    lookup: Any,
+    nothing: Any,
+) -> Any:
+    """`lookup(graph, wanted)`, or `nothing` when there is nothing to look up, the token's
+    claims lack every permission that would do, or Graph refuses or fails it."""
+    kind, permissions = what
+    if not wanted:
+        return nothing
+    if held is not None and not held & set(permissions):
+        unavailable[kind] = f"the token lacks {permissions[0]}"
+        return nothing
+    try:
+        return await lookup(graph, wanted)
+    except GraphError as exc:
+        if exc.status in DENIED:
+            unavailable[kind] = f"Graph refused the lookup ({exc.status}); it needs {permissions[0]}"
+        else:
+            unavailable[kind] = f"the lookup failed: {exc.detail}"
+        return nothing
+
+
+async def _in_batches(graph: Graph, requests: Sequence[Request]) -> list[ItemReply]:
+    """Each GET's reply, 20 to a `$batch`, 4 batches in flight. A refused item (401/403) fails
+    the lookup like a refused request: the token may not make it."""
+    chunks = [requests[start : start + MAX_ITEMS] for start in range(0, len(requests), MAX_ITEMS)]
+    replies: list[ItemReply] = []
+    for start in range(0, len(chunks), BATCHES_IN_FLIGHT):
+        group = chunks[start : start + BATCHES_IN_FLIGHT]
+        sent = [[BatchItem(str(index), request) for index, request in enumerate(chunk)] for chunk in group]
+        for items, answered in zip(sent, await all_of(send_batch(graph, items) for items in sent), strict=True):
+            for item, reply in zip(items, answered, strict=True):
+                if reply.status in DENIED:
+                    raise GraphError("refused", reply.status, method=item.request.method, url=item.request.url)
+            replies.extend(answered)
+    return replies
+
+
+async def _tenants(graph: Graph, wanted: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Each tenant Graph knows: its display name and default domain. An unknown one (Graph's
+    answer is undocumented) or a failed item keeps its GUID."""
+    requests = [
+        Request("GET", f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{tenant}')")
+        for tenant in wanted
+    ]
+    found: dict[str, tuple[str, str | None]] = {}
+    for tenant, reply in zip(wanted, await _in_batches(graph, requests), strict=True):
+        body = reply.body if reply.status == 200 and isinstance(reply.body, dict) else {}
+        name, domain = body.get("displayName"), body.get("defaultDomainName")
+        if isinstance(name, str) and name:
+            found[tenant] = (name, domain if isinstance(domain, str) and domain else None)
+    return found
+
+
+async def _objects(graph: Graph, wanted: list[str]) -> tuple[dict[str, tuple[str, str]], frozenset[str]]:
+    """This tenant's users and groups among `wanted`, and those a 200 left out (gone). An
+    object returned without a name (what getByIds does where the token may not read its type)
+    is neither named nor missing."""
+    found: dict[str, tuple[str, str]] = {}
+    returned: set[str] = set()
+    for start in range(0, len(wanted), GET_BY_IDS):
+        chunk = wanted[start : start + GET_BY_IDS]
+        body = {"ids": chunk, "types": ["user", "group"]}
+        reply = await graph.write(Request("POST", "/directoryObjects/getByIds", body)) or {}
+        for item in reply.get("value") or []:
+            ident = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(ident, str):
+                continue
+            returned.add(ident.lower())
+            name, kind = item.get("displayName"), str(item.get("@odata.type", "")).rsplit(".", 1)[-1]
+            if isinstance(name, str) and name:
+                found[ident.lower()] = (name, kind or "object")
+    return found, frozenset(set(wanted) - returned)
+
+
+async def _apps(graph: Graph, wanted: list[str]) -> dict[str, str]:
+    """The display name of this tenant's service principal of each appId. An appId without one
+    is not an error: Microsoft's own apps do not always have one, and a partner's never does."""
+    chunks = [wanted[start : start + APP_IDS_PER_FILTER] for start in range(0, len(wanted), APP_IDS_PER_FILTER)]
+    requests = [Request("GET", _filter_url(chunk)) for chunk in chunks]
+    found: dict[str, str] = {}
+    for reply in await _in_batches(graph, requests):
+        values = reply.body.get("value") if reply.status == 200 and isinstance(reply.body, dict) else None
+        for item in values if isinstance(values, list) else []:
+            app, name = (item.get("appId"), item.get("displayName")) if isinstance(item, dict) else (None, None)
+            if isinstance(app, str) and isinstance(name, str) and name:
+                found[app.lower()] = name
+    return found
+
+
+def _filter_url(app_ids: list[str]) -> str:
+    listed = ",".join(f"'{app}'" for app in app_ids)
+    return "/servicePrincipals?$filter=" + quote(f"appId in ({listed})", safe="'(),") + "&$select=appId,displayName"

@@ -1,0 +1,80 @@
+"""Which names a plan shows, and the labels it shows them by: the partner tenant each change is
+about, and every user, group and application its desired or live values name. Pure: `wanted`
+says what to look up (so a plan of 10,000 partners looks up only the ones it changes), the
+lookup is `graph.names`, `labels` turns what it found into `Plan.names`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.core.desired import Desired
+from reconciler.core.live import Live
+from reconciler.core.names import PARTNER_SIDE, Names
+from reconciler.core.references import Reference, references
+from reconciler.core.registry import REGISTRY_BY_NAME
+from reconciler.plan.model import Change
+
+OBJECT_KINDS = frozenset({"user", "group"})
+APPLICATION = "application"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What to look up: partner tenant ids, this tenant's user and group ids, appIds."""
+
+    tenants: frozenset[str] = frozenset()
+    objects: frozenset[str] = frozenset()
+    apps: frozenset[str] = frozenset()
+
+
+def wanted(changes: Iterable[Change], desired: Desired, live: Live) -> Wanted:
+    """The names the changes show: the tenant each is about, and the objects their values name
+    (a partner's own objects are never looked up: this tenant cannot read them)."""
+    changes = list(changes)
+    tenants = {tenant for change in changes if (tenant := _tenant(change)) is not None}
+    found = [ref for change in changes for ref in _named(change, desired, live)]
+    return Wanted(frozenset(tenants), *_lookups(found))
+
+
+def in_files(desired: Desired) -> Wanted:
+    """This tenant's users and groups every policy file names: whether each still exists is
+    worth knowing for the whole folder, and they are few (the same groups recur)."""
+    found = [ref for address, item in desired.instances.items() for ref in _refs(address.resource, item.written)]
+    objects, _ = _lookups(found)
+    return Wanted(objects=objects)
+
+
+def labels(changes: Iterable[Change], desired: Desired, live: Live, names: Names) -> dict[str, str]:
+    """Each id the changes show, by the label the views print beside it."""
+    shown: dict[str, str] = {}
+    for change in changes:
+        tenant = _tenant(change)
+        if tenant is not None and (label := names.tenant(tenant)) is not None:
+            shown[tenant] = label
+        for ref in _named(change, desired, live):
+            if ref.is_object and (label := names.target(ref.value, ref.kind, ref.side)) is not None:
+                shown[ref.value] = label
+    return dict(sorted(shown.items()))
+
+
+def _tenant(change: Change) -> str | None:
+    return REGISTRY_BY_NAME[change.resource].tenant_of(change.id)
+
+
+def _named(change: Change, desired: Desired, live: Live) -> Iterator[Reference]:
+    declared = desired.instances.get(change.address)
+    for body in (None if declared is None else declared.written, live.instances.get(change.address)):
+        yield from _refs(change.resource, body)
+
+
+def _refs(resource: str, body: Any) -> list[Reference]:
+    return [] if body is None else references(REGISTRY_BY_NAME[resource], body)
+
+
+def _lookups(found: Iterable[Reference]) -> tuple[frozenset[str], frozenset[str]]:
+    """This tenant's user and group ids, and the appIds, among `found`."""
+    mine = [ref for ref in found if ref.is_object and ref.side != PARTNER_SIDE]
+    objects = frozenset(ref.value for ref in mine if ref.kind in OBJECT_KINDS)
+    return objects, frozenset(ref.value for ref in mine if ref.kind == APPLICATION)
