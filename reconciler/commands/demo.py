@@ -39,6 +39,36 @@ SAMPLE_PARTNERS: list[dict[str, Any]] = [
     },
 ]
 
+CONTOSO = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
+# Names for the GUIDs the sample tenant and the example policies/ hold, for the emulator's name
+# lookups (docs/emulator.md#name-lookups): the three partners, and the group policies/ targets.
+SAMPLE_DIRECTORY: dict[str, list[dict[str, Any]]] = {
+    "tenants": [
+        {
+            "tenantId": CONTOSO,
+            "displayName": "Contoso Ltd",
+            "defaultDomainName": "contoso.onmicrosoft.com",
+            "federationBrandName": None,
+            "domains": ["contoso.com"],
+        },
+        {
+            "tenantId": FABRIKAM,
+            "displayName": "Fabrikam, Inc.",
+            "defaultDomainName": "fabrikam.onmicrosoft.com",
+            "federationBrandName": "Fabrikam",
+            "domains": ["fabrikam.com"],
+        },
+        {
+            "tenantId": WOODGROVE,
+            "displayName": "Woodgrove Bank",
+            "defaultDomainName": "woodgrovebank.onmicrosoft.com",
+            "federationBrandName": None,
+            "domains": ["woodgrovebank.com"],
+        },
+    ],
+    "groups": [{"id": "6f546279-4da5-4b53-a095-09ea0cef9971", "displayName": "Partner liaisons"}],
+}
+
 # The demo's identity: the partners, the default and the templates take the first permission;
 # the Microsoft 365 capabilities in the example folder take the second, and only it
 # (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities).
@@ -64,6 +94,7 @@ def run_demo(policies: Path) -> int:
     with Emulator(EmulatorConfig()) as emulator:
         for partner in SAMPLE_PARTNERS:
             emulator.put_partner(partner)
+        emulator.load_directory(SAMPLE_DIRECTORY)
         token = emulator.mint_token(roles=DEMO_ROLES, name="xtap demo")
         options = Options(policies, graph_url=emulator.base_url, access_token=token)
         _banner(

@@ -45,6 +45,12 @@ def _wait(name: str, text: str) -> Callable[[F], F]:
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."
 )
 @click.option("--state", type=click.Path(path_type=Path), help="JSON file holding the tenant; kept across runs.")
+@click.option(
+    "--directory",
+    type=click.Path(path_type=Path),
+    help="JSON file of users, groups, service principals and known tenants for the name lookups "
+    "(getByIds, findTenantInformationBy*, servicePrincipals(appId=)); read at start, never written.",
+)
 @click.option("--page-size", default=100, show_default=True, help="Partners per page before @odata.nextLink.")
 @click.option(
     "--patch-mode",
@@ -148,6 +154,7 @@ def emulator(
     host: str,
     port: int,
     state: Path | None,
+    directory: Path | None,
     page_size: int,
     patch_mode: PatchMode,
     block_all_rule: bool,
@@ -230,6 +237,7 @@ def emulator(
             cloud=cloud,
             national_schema_strict=national_schema_strict,
             tenant_id=tenant_id,
+            directory_file=directory,
         )
     except ValueError as exc:  # the config owns its limits; this only words them as a usage error
         raise click.UsageError(str(exc)) from None

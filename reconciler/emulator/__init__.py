@@ -1,4 +1,5 @@
-"""A strict local stand-in for Microsoft Graph v1.0's cross-tenant access policy endpoints.
+"""A strict local stand-in for Microsoft Graph v1.0: the cross-tenant access policy endpoints, and the
+name lookups (tenants, directory objects, service principals) that turn their GUIDs into names.
 
 Used by `xtap demo`, the tests and the benchmarks, so that the reconciler's real msgraph-sdk
 code path runs against something as strict as Graph (docs/emulator.md). It shares

@@ -21,6 +21,7 @@ from . import audit, batch, national
 from .audit import Activity, AuditLog
 from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require
 from .config import EmulatorConfig
+from .directory import Directory, DirectoryRoutes
 from .errors import BAD_REQUEST, GraphError, bad_request, error_body
 from .faults import PORTAL_ADMIN, Faults
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
@@ -94,7 +95,18 @@ Recorder = Callable[[RecordedRequest], None]
 
 def _segment_matches(pattern: str, segment: str) -> bool:
     # Graph matches URL segments case-insensitively (/Policies/... works).
-    return pattern == _KEY or pattern.lower() == segment.lower()
+    if pattern == _KEY:
+        return True
+    if _KEY in pattern:  # a function call or alternate key, `name(param={key})`: the value is the parameter
+        head = pattern[: pattern.index(_KEY)].lower()
+        return len(segment) > len(head) and segment.lower().startswith(head) and segment.endswith(")")
+    return pattern.lower() == segment.lower()
+
+
+def _parameter(pattern: str, segment: str) -> str:
+    """The path parameter a matched segment carries: all of a `{key}` segment, or what stands
+    between `name(param=` and `)`, as sent (quotes included)."""
+    return segment if pattern == _KEY else segment[pattern.index(_KEY) : -1]
 
 
 def _prefix_matches(pattern: tuple[str, ...], segments: tuple[str, ...]) -> bool:
@@ -155,6 +167,7 @@ class GraphApp:
         base_url: str,
         audit_log: AuditLog,
         record: Recorder,
+        directory: Directory | None = None,
     ) -> None:
         self._store = store
         self.faults = Faults(config, authority.tenant_id)
@@ -200,6 +213,8 @@ class GraphApp:
             ]
         self._surfaces = Surfaces(store, config, audit_log, self._context, Response)
         self._routes += self._surfaces.routes()
+        self._directory = DirectoryRoutes(directory or Directory(), base_url, Response)
+        self._routes += self._directory.routes()
         if config.cloud != "global" and config.national_schema_strict:
             self._routes = [(pattern, national.narrowed(pattern, handlers)) for pattern, handlers in self._routes]
 
@@ -231,7 +246,8 @@ class GraphApp:
             handler, params, query, caller = self._authorise(method, target, headers.get("authorization"))
             if self.faults.out_of_band():
                 self._portal_edit()
-            self.faults.check(method, caller.app_id)
+            # getByIds is a POST that only reads: it takes no write from the quota.
+            self.faults.check("GET" if self._directory.reads(handler) else method, caller.app_id)
             body, body_error = _parse_body(raw_body, headers.get("content-type"))
             if body_error is not None and method in ("POST", "PATCH", "PUT"):
                 raise body_error
@@ -304,14 +320,18 @@ class GraphApp:
         if handler is None:
             raise GraphError(405, BAD_REQUEST, "Specified HTTP method is not allowed for the request target.")
         write = method != "GET"
-        allowed = AUDIT_PERMISSIONS if handlers is self._audit_handlers else self._surfaces.permissions(handlers, write)
+        allowed = (
+            AUDIT_PERMISSIONS
+            if handlers is self._audit_handlers
+            else self._directory.permissions(handlers) or self._surfaces.permissions(handlers, write)
+        )
         require(caller.permissions, write=write, allowed=allowed)
         return handler, params, {k.lower(): v for k, v in parse_qsl(url.query, keep_blank_values=True)}, caller
 
     def _route(self, segments: tuple[str, ...]) -> tuple[dict[str, Handler], tuple[str, ...]]:
         for pattern, handlers in self._routes:
             if len(pattern) == len(segments) and _prefix_matches(pattern, segments):
-                return handlers, tuple(s for p, s in zip(pattern, segments, strict=True) if p == _KEY)
+                return handlers, tuple(_parameter(p, s) for p, s in zip(pattern, segments, strict=True) if _KEY in p)
         unknown = next(
             (
                 segments[i]

@@ -28,6 +28,15 @@ AUDIT_PERMISSIONS = frozenset({"AuditLog.Read.All"})
 CAPABILITY = "Policy.ReadWrite.CrossTenantCapability"
 CAPABILITY_READ = frozenset({"Policy.Read.All", CAPABILITY})
 CAPABILITY_WRITE = frozenset({CAPABILITY})
+# The name lookups take the permissions their pages list, and only those:
+# https://learn.microsoft.com/graph/api/tenantrelationship-findtenantinformationbytenantid (and ...bydomainname),
+TENANT_INFORMATION_READ = frozenset({"CrossTenantInformation.ReadBasic.All"})
+# https://learn.microsoft.com/graph/api/directoryobject-getbyids ("Higher privileged permissions: Not available"),
+DIRECTORY_READ = frozenset({"Directory.Read.All"})
+# https://learn.microsoft.com/graph/api/serviceprincipal-get, least privileged first.
+SERVICE_PRINCIPAL_READ = frozenset(
+    {"Application.Read.All", "Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.Read.All"}
+)
 
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}
 

@@ -103,6 +103,8 @@ class EmulatorConfig:
     national_schema_strict: in a cloud other than "global", refuse on write (400) and leave out
         of reads the properties the cloud's v1.0 metadata lacks (national.py lists them). Those
         files are incomplete, so this is the strict reading; False serves the global schema.
+    directory_file: a JSON file of users, groups, service principals and known tenants for the
+        name lookups (directory.py), loaded at start; None starts with an empty directory.
     out_of_band_every: before every Nth request that passes the checks, a portal admin flips
         `inboundTrust.isMfaAccepted` of a partner drawn from the seeded generator; 0 never does.
     """
@@ -139,6 +141,7 @@ class EmulatorConfig:
     constraints_writable: bool = False
     cloud: str = "global"
     national_schema_strict: bool = True
+    directory_file: str | Path | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:

@@ -21,16 +21,18 @@ from typing import Any
 
 from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, RecordedRequest, Response, refuse
 from .audit import AuditLog
-from .auth import CAPABILITY, READ_WRITE, TokenAuthority
+from .auth import CAPABILITY, DIRECTORY_READ, READ_WRITE, TENANT_INFORMATION_READ, TokenAuthority
 from .config import EmulatorConfig, StartError
+from .directory import Directory
 from .errors import GraphError, bad_request
 from .policy_root import CONSTRAINTS
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, POLICY_ROOT, TENANT_DEFAULT, Store
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
-# The session token's permissions: cross-tenant access, and the capabilities' own.
-SESSION_ROLES = (READ_WRITE, CAPABILITY)
+# The session token's permissions: cross-tenant access, the capabilities' own, and the name
+# lookups', so that a `--directory` the command loads can be read with the token it prints.
+SESSION_ROLES = (READ_WRITE, CAPABILITY, *sorted(TENANT_INFORMATION_READ | DIRECTORY_READ), "Application.Read.All")
 # Graph's request size limit, 4 MB. xtap's largest body is a few KB.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.0/8, ::1 or localhost"
@@ -136,6 +138,9 @@ class Emulator:
         self._store = Store(self.config)
         self._authority = TokenAuthority(self.config.tenant_id)
         self._audit = AuditLog()
+        self._directory = Directory()
+        if self.config.directory_file is not None:
+            self._directory.load_file(self.config.directory_file)
         self._requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
         self._server: _Server | None = None
@@ -157,7 +162,9 @@ class Emulator:
         bound_port = server.server_address[1]
         netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
         self._base_url = f"http://{netloc}/{VERSION}"
-        server.app = GraphApp(self._store, self._authority, self.config, self._base_url, self._audit, self._record)
+        server.app = GraphApp(
+            self._store, self._authority, self.config, self._base_url, self._audit, self._record, self._directory
+        )
         server.record = self._record
         self._server = server
         # A short poll interval: `stop()` waits up to one interval, and tests start and stop often.
@@ -264,6 +271,39 @@ class Emulator:
 
     def policy_root(self) -> dict[str, Any]:
         return self._store.singleton(POLICY_ROOT)
+
+    def put_directory_object(self, raw: Mapping[str, Any]) -> None:
+        """Plant a user, group or service principal of this tenant for the name lookups: its
+        `@odata.type` (`#microsoft.graph.user`, `…group`, `…servicePrincipal`), a GUID `id`, a GUID
+        `appId` for a service principal, and any other properties, which getByIds returns as given.
+        ValueError when it lacks what a lookup needs."""
+        self._directory.put_object(raw)
+
+    def remove_directory_object(self, object_id: str) -> None:
+        """Remove a planted object (KeyError when there is none), as if it were deleted."""
+        self._directory.remove_object(object_id)
+
+    def put_known_tenant(self, raw: Mapping[str, Any]) -> None:
+        """Plant a tenant the tenant-information lookups find: a GUID `tenantId`, `displayName`,
+        `defaultDomainName`, `federationBrandName`, and optionally `domains`, the other domain
+        names it is found by."""
+        self._directory.put_tenant(raw)
+
+    def remove_known_tenant(self, tenant_id: str) -> None:
+        self._directory.remove_tenant(tenant_id)
+
+    def load_directory(self, raw: Mapping[str, Any]) -> None:
+        """Plant a whole directory, in the shape of a `--directory` file: `users`, `groups`,
+        `servicePrincipals` and `tenants` lists (ValueError, and nothing planted, on a bad entry)."""
+        self._directory.load(raw)
+
+    def directory_objects(self) -> dict[str, dict[str, Any]]:
+        """A deep copy of the planted users, groups and service principals, keyed by lowercase id."""
+        return self._directory.objects()
+
+    def known_tenants(self) -> dict[str, dict[str, Any]]:
+        """A deep copy of the planted tenants, keyed by lowercase tenantId."""
+        return self._directory.tenants()
 
     def audit_entries(self) -> list[dict[str, Any]]:
         """Every directory audit entry recorded so far, newest first, as Graph would list them."""

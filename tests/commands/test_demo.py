@@ -44,3 +44,20 @@ def test_the_readme_quotes_the_demo_as_it_runs() -> None:
     printed = {port.sub("127.0.0.1:PORT", line) for line in (demo.stdout + demo.stderr).splitlines()}
     quoted = [port.sub("127.0.0.1:PORT", line) for line in excerpt.splitlines()[1:] if line.strip() not in ("", "…")]
     assert [line for line in quoted if line not in printed] == []
+
+
+def test_the_demo_tenant_names_every_guid_of_its_partners_and_the_example_policies() -> None:
+    """The sample directory gives a name to each partner of the demo and each GUID policies/
+    holds, so that a lookup of any of them, as names are shown, finds one."""
+    from reconciler.commands.demo import SAMPLE_DIRECTORY, SAMPLE_PARTNERS
+    from reconciler.emulator import Emulator
+
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "policies").rglob("*.yaml")))
+    guids = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text))
+    guids |= {partner["tenantId"] for partner in SAMPLE_PARTNERS}
+    emulator = Emulator()
+    emulator.load_directory(SAMPLE_DIRECTORY)
+
+    named = {k: v["displayName"] for k, v in {**emulator.known_tenants(), **emulator.directory_objects()}.items()}
+    assert len(guids) >= 4 and guids <= set(named), guids - set(named)
+    assert all(named[g] for g in guids)

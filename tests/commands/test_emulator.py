@@ -4,6 +4,7 @@ a tenant it serves that xtap, in processes of its own, can apply to."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import socket
@@ -303,6 +304,33 @@ def test_a_national_cloud_refuses_what_its_metadata_lacks_unless_told_not_to(arg
             "/policies/crossTenantAccessPolicy", json={"allowedCloudEndpoints": ["microsoftonline.com"]}
         )
         assert patched.status_code == status, patched.text
+
+
+def test_the_emulator_command_loads_a_directory_its_token_reads(tmp_path: Path) -> None:
+    directory = tmp_path / "directory.json"
+    group = {"id": "6f546279-4da5-4b53-a095-09ea0cef9971", "displayName": "Partner liaisons"}
+    fabrikam = {"tenantId": TID, "displayName": "Fabrikam", "defaultDomainName": "fabrikam.example"}
+    directory.write_text(json.dumps({"groups": [group], "tenants": [fabrikam]}), encoding="utf-8")
+
+    with (
+        serving("--directory", str(directory)) as (url, token),
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph,
+    ):
+        found = graph.post("/directoryObjects/getByIds", json={"ids": [group["id"]]})
+        tenant = graph.get("/tenantRelationships/findTenantInformationByDomainName(domainName='fabrikam.example')")
+
+    assert found.json()["value"] == [{"@odata.type": "#microsoft.graph.group", **group}]
+    assert tenant.json()["tenantId"] == TID
+
+
+def test_a_directory_file_it_cannot_read_is_a_usage_error(tmp_path: Path) -> None:
+    directory = tmp_path / "directory.json"
+    directory.write_text('{"users": [{"id": "alice"}]}', encoding="utf-8")
+
+    result = run_xtap("emulator", "--port", "0", "--directory", str(directory))
+
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1].startswith(f"Error: {directory}: not a directory file: "), result.stderr
 
 
 def test_the_emulator_command_serves_a_tenant_xtap_can_plan(tmp_path: Path) -> None:
