@@ -72,7 +72,13 @@ SAMPLE_DIRECTORY: dict[str, list[dict[str, Any]]] = {
 # The demo's identity: the partners, the default and the templates take the first permission;
 # the Microsoft 365 capabilities in the example folder take the second, and only it
 # (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-post-m365capabilities).
-DEMO_ROLES = ("Policy.ReadWrite.CrossTenantAccess", "Policy.ReadWrite.CrossTenantCapability")
+# Names beside GUIDs take the lookups' read permissions (docs/names.md).
+DEMO_ROLES = (
+    "Policy.ReadWrite.CrossTenantAccess",
+    "Policy.ReadWrite.CrossTenantCapability",
+    "CrossTenantInformation.ReadBasic.All",
+    "Directory.Read.All",
+)
 
 # What a "portal admin" changes behind git's back.
 PORTAL_EDIT = {

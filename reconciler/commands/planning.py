@@ -52,7 +52,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     from reconciler.graph.read import read_live, scope, with_listed
     from reconciler.plan.ahead import Ahead
 
-    before = graph.request_count
+    before = graph.request_count - graph.lookup_count
     reads = scope(layout)
     ahead = Ahead()
     warnings: list[Problem] = []
@@ -92,13 +92,13 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
             raise PolicyError([Problem.whole(layout.root, "changed while xtap read it; run xtap again")])
         live = await with_listed(graph, live, listed(desired, live))
         say_skipped(live)
+        read_so_far = graph.request_count - graph.lookup_count
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
-        say(f"Read {counts} ({graph.request_count} request(s)).")
+        say(f"Read {counts} ({read_so_far} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
-        spent = graph.request_count - before
         names = await _names(graph, plan, desired, live, await in_use)
         plan = replace(plan, names=labels(plan.changes, desired, live, names))
-        return Planned(plan, spent, desired, tuple(live.skipped), names)
+        return Planned(plan, read_so_far - before, desired, tuple(live.skipped), names)
 
 
 async def _names(graph: Graph, plan: Plan, desired: Desired, live: Live, known: Names) -> Names:

@@ -24,6 +24,7 @@ import asyncio
 import json
 import random
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import httpx
@@ -50,6 +51,8 @@ _ERRORS: dict[str, Any] = {"XXX": ODataError}
 # Attempts at a request whose connection dropped before its reply: a blip, not an outage.
 LOST_ATTEMPTS = 4
 _BACKOFF_BASE_S, _BACKOFF_MAX_S = 0.25, 30.0
+# Set (in its own task's context) while the names behind GUIDs are looked up (`graph.names`).
+LOOKING_UP: ContextVar[bool] = ContextVar("looking_up", default=False)
 PAGING_HINT = "the list changed while it was read, or the server misbehaves; run xtap again"
 T = TypeVar("T")
 
@@ -103,6 +106,9 @@ class Graph:
         self._adapter.base_url = self.base_url
         self.client = GraphServiceClient(request_adapter=self._adapter)
         self.request_count = 0
+        # Of those, the name lookups' (`LOOKING_UP`): a plan reports its reads without them,
+        # though they run at the same time.
+        self.lookup_count = 0
 
     async def __aenter__(self) -> Graph:
         if self.tenant is not None:
@@ -286,6 +292,7 @@ class Graph:
 
     async def _send_raw(self, info: RequestInformation) -> bytes | None:
         self.request_count += 1
+        self.lookup_count += LOOKING_UP.get()
         method, url = _method(info), self._relative(str(info.url))
         try:
             content: bytes | None = await self._adapter.send_primitive_async(info, "bytes", _ERRORS)

@@ -1,7 +1,7 @@
 """The names behind GUIDs, looked up once per run and only for what a report shows: partner
 tenants (`findTenantInformationByTenantId`, 20 to a `$batch`), this tenant's users and groups
 (`POST /directoryObjects/getByIds`, 1,000 ids a request) and applications by appId
-(`servicePrincipals?$filter=appId in (…)`, 15 a request, 20 to a `$batch`). docs/names.md has
+(`servicePrincipals(appId='…')`, 20 to a `$batch`). docs/names.md has
 the requests, their permissions and limits, with sources.
 
 Names only label a report, so a lookup never fails a command: one the token may not make
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from reconciler.core.names import FIRST_PARTY_APPS, MICROSOFT_ACCOUNTS, Names
 from reconciler.core.request import Request
 from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, send_batch
-from reconciler.graph.client import Graph
+from reconciler.graph.client import LOOKING_UP, Graph
 from reconciler.graph.errors import GraphError
 from reconciler.graph.together import all_of
 
@@ -33,7 +32,6 @@ APP_NAMES = (
     ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"),
 )
 GET_BY_IDS = 1000  # "You can specify up to 1000 IDs." (directoryobject-getbyids)
-APP_IDS_PER_FILTER = 15  # the `in` operator's default limit of 15 expressions
 BATCHES_IN_FLIGHT = 4
 DENIED = frozenset({401, 403})
 Unavailable = dict[str, str]
@@ -43,7 +41,16 @@ async def look_up(
     graph: Graph, tenants: Iterable[str] = (), objects: Iterable[str] = (), apps: Iterable[str] = ()
 ) -> Names:
     """The names of `tenants` (partner tenant ids), `objects` (this tenant's user and group ids)
-    and `apps` (appIds), each kind looked up at once with the others."""
+    and `apps` (appIds), each kind looked up at once with the others; their requests are
+    counted apart (`Graph.lookup_count`)."""
+    marked = LOOKING_UP.set(True)
+    try:
+        return await _look_up(graph, tenants, objects, apps)
+    finally:
+        LOOKING_UP.reset(marked)
+
+
+async def _look_up(graph: Graph, tenants: Iterable[str], objects: Iterable[str], apps: Iterable[str]) -> Names:
     held = await graph.permissions()
     unavailable: Unavailable = {}
     wanted_tenants = sorted({tenant for tenant in tenants if tenant != MICROSOFT_ACCOUNTS[0]})
@@ -140,20 +147,15 @@ async def _objects(graph: Graph, wanted: list[str]) -> tuple[dict[str, tuple[str
 
 
 async def _apps(graph: Graph, wanted: list[str]) -> dict[str, str]:
-    """The display name of this tenant's service principal of each appId. An appId without one
-    is not an error: Microsoft's own apps do not always have one, and a partner's never does."""
-    chunks = [wanted[start : start + APP_IDS_PER_FILTER] for start in range(0, len(wanted), APP_IDS_PER_FILTER)]
-    requests = [Request("GET", _filter_url(chunk)) for chunk in chunks]
+    """The display name of this tenant's service principal of each appId, one GET each by its
+    alternate key (https://learn.microsoft.com/graph/api/serviceprincipal-get), 20 to a
+    `$batch`. An appId without one (404) is not an error: Microsoft's own apps do not always
+    have one here, and a partner's never does."""
+    requests = [Request("GET", f"/servicePrincipals(appId='{app}')") for app in wanted]
     found: dict[str, str] = {}
-    for reply in await _in_batches(graph, requests):
-        values = reply.body.get("value") if reply.status == 200 and isinstance(reply.body, dict) else None
-        for item in values if isinstance(values, list) else []:
-            app, name = (item.get("appId"), item.get("displayName")) if isinstance(item, dict) else (None, None)
-            if isinstance(app, str) and isinstance(name, str) and name:
-                found[app.lower()] = name
+    for app, reply in zip(wanted, await _in_batches(graph, requests), strict=True):
+        body = reply.body if reply.status == 200 and isinstance(reply.body, dict) else {}
+        name = body.get("displayName")
+        if isinstance(name, str) and name:
+            found[app] = name
     return found
-
-
-def _filter_url(app_ids: list[str]) -> str:
-    listed = ",".join(f"'{app}'" for app in app_ids)
-    return "/servicePrincipals?$filter=" + quote(f"appId in ({listed})", safe="'(),") + "&$select=appId,displayName"
