@@ -50,6 +50,8 @@ BENCH = REPO / "bench"
 BATCH_SIZE = 20  # Graph's limit of requests in one $batch: https://learn.microsoft.com/graph/json-batching
 SINGLETONS = 1  # the tenant default, which partners inherit from; the templates are not declared
 WRITE_ROLE = "Policy.ReadWrite.CrossTenantAccess"
+# What the name lookups take (docs/names.md): a plan with them names what it changes.
+NAMES_ROLES = (WRITE_ROLE, "CrossTenantInformation.ReadBasic.All", "Directory.Read.All")
 _DUMP = YAML(typ="safe", pure=False)
 _DUMP.default_flow_style = False
 
@@ -189,13 +191,15 @@ def http_requests(emulator: Emulator) -> int:
     return sum(1 for request in emulator.requests if request.batch_id is None)
 
 
-def against(emulator: Emulator | None, argv: Sequence[str], timeout: float) -> Measured:
-    """`argv` pointed at `emulator` with a fresh write token (or offline), with its requests counted."""
+def against(
+    emulator: Emulator | None, argv: Sequence[str], timeout: float, roles: tuple[str, ...] = (WRITE_ROLE,)
+) -> Measured:
+    """`argv` pointed at `emulator` with a fresh token for `roles` (or offline), with its requests counted."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
     env.update(CI="1", NO_COLOR="1", PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
     if emulator is None:
         return child(argv, env, timeout)
-    env["XTAP_ACCESS_TOKEN"] = emulator.mint_token(roles=(WRITE_ROLE,), name="xtap bench")
+    env["XTAP_ACCESS_TOKEN"] = emulator.mint_token(roles=roles, name="xtap bench")
     emulator.clear_requests()
     run = child([part.replace("{graph}", emulator.base_url) for part in argv], env, timeout)
     return dataclasses.replace(run, requests=http_requests(emulator))
@@ -238,6 +242,7 @@ class Size:
     validate: Measured
     libyaml: Measured
     plan: Measured
+    named: Measured  # the same plan with the name lookups' permissions
     compare: Measured  # the compare alone: its own wall and CPU, not its process's
     apply: Measured
     baseline: Measured
@@ -251,6 +256,7 @@ def measure(count: int, args: argparse.Namespace, policies: Path) -> Size:
     with tenant_of(count, args) as emulator:
         plan_argv = xtap("plan", "--format", "json", "--policies", files, "--graph-url", "{graph}")
         plan = repeated(args.repeat, lambda: against(emulator, plan_argv, timeout))
+        named = repeated(args.repeat, lambda: against(emulator, plan_argv, timeout, NAMES_ROLES))
         compare_argv = [sys.executable, str(BENCH / "compare.py"), "{graph}", files]
         compare = repeated(args.repeat, lambda: compare_alone(against(emulator, compare_argv, timeout)))
     changes = json.loads(plan.stdout)["changes"]
@@ -267,6 +273,7 @@ def measure(count: int, args: argparse.Namespace, policies: Path) -> Size:
         validate=validate,
         libyaml=libyaml,
         plan=plan,
+        named=named,
         compare=compare,
         apply=repeated(args.repeat, lambda: fresh(count, args, apply_argv)),
         baseline=repeated(args.baseline_repeat, lambda: fresh(count, args, baseline_argv)),
@@ -323,6 +330,13 @@ def rows(size: Size, latency: float) -> list[Row]:
             compare.wall,
             f"{compare.cpu / plan.cpu:.0%} of the plan's CPU",
             compare.cpu,
+        ),
+        measured(
+            f"plan: xtap, naming what it changes ({size.changed} partners)",
+            size.named,
+            size.named.requests,
+            f"+{size.named.requests - plan.requests} requests; "
+            f"{math.ceil(size.changed / BATCH_SIZE)} $batches name {size.changed} partners",
         ),
         Row("plan: floor (list pages x latency)", size.pages, plan_floor, "reference"),
         measured(

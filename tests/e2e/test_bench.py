@@ -18,6 +18,7 @@ MEASUREMENTS = (
     "validate: libyaml load",
     "plan: xtap",
     "plan: compare",
+    "plan: xtap, naming what it changes",
     "plan: floor",
     "apply: xtap",
     "apply: per-resource baseline",
