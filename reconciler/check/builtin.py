@@ -9,7 +9,9 @@ someone decided to, and B2B direct connect, which gives outside users access wit
 account here, is never opened to everyone at once. Microsoft 365 capabilities (calendar, MailTips,
 profile cards, Places, mailbox migration) expose your own users' resources to other tenants: the
 default does not expose everyone's to every tenant, and a partner's capability comes with the
-Entra trust it needs, without which it does nothing.
+Entra trust it needs, without which it does nothing. And a policy names only objects that exist: a
+group deleted from this tenant silently changes who a target lets in, and is judged with what
+Graph's lookups found (`Subject.names`, with `--live`), never offline.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 
 from reconciler.check.engine import Rule, Subject, Violation
 from reconciler.core.address import Address
+from reconciler.core.names import OBJECT_KINDS, TENANT
+from reconciler.core.references import references
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.core.rules import Selector, Severity
 
@@ -26,6 +30,7 @@ SCUBA = "https://github.com/cisagov/ScubaGear/blob/main/PowerShell/ScubaGear/bas
 LEARN = "https://learn.microsoft.com/en-us/entra/external-id"
 GRAPH = "https://learn.microsoft.com/graph/api/resources"
 CAPABILITIES_OVERVIEW = f"{GRAPH}/m365-cross-tenant-access-policy-overview"
+GET_BY_IDS = "https://learn.microsoft.com/graph/api/directoryobject-getbyids"
 TRUST_CLAIMS = ("isMfaAccepted", "isCompliantDeviceAccepted", "isHybridAzureADJoinedDeviceAccepted")
 
 
@@ -178,6 +183,24 @@ def _partner_not_anonymous(subject: Subject) -> Iterator[Violation]:
         )
 
 
+def _targets_exist(subject: Subject) -> Iterator[Violation]:
+    """Each user or group of this tenant the resource names by id that Graph's getByIds answered
+    (200) without. Only `Names.missing` says an object is gone: an object returned without a
+    name (the token may not read its type), a lookup refused or failed, a partner's object (never
+    looked up), a slot whose side is undocumented and an application (no service principal is
+    not a deleted app: Microsoft's own apps do not always have one) are never findings here."""
+    names = subject.names
+    if names is None or not names.missing:
+        return
+    for ref in references(REGISTRY_BY_NAME[subject.address.resource], subject.values):
+        if ref.side == TENANT and ref.is_object and ref.kind in OBJECT_KINDS and ref.value in names.missing:
+            yield Violation(
+                ref.path,
+                f"{ref.kind} {ref.value} named in {ref.slot} no longer exists in this tenant (Graph's getByIds "
+                f"finds no such object): remove it, or name the {ref.kind} that replaced it",
+            )
+
+
 def _on_capabilities(
     rule_id: str,
     title: str,
@@ -195,6 +218,7 @@ def _types(*names: str) -> Selector:
     return Selector(types=list(names))
 
 
+TARGET_EXISTS = "target-exists"
 BUILTIN: tuple[Rule, ...] = (
     Rule(
         id="default-b2b-collaboration-inbound-blocked",
@@ -274,6 +298,18 @@ BUILTIN: tuple[Rule, ...] = (
         "documents them, not what one means in a partner's policy, which applies to one tenant's users.",
         _partner_not_anonymous,
         source=f"{GRAPH}/m365capabilitybase",
+    ),
+    Rule(
+        id=TARGET_EXISTS,
+        title="Every user and group of this tenant a policy names still exists",
+        severity="error",
+        reason="A target names a user or group by its object id. Once that object is deleted, the id names "
+        "no one: a group deleted from an allowed list silently takes away the access it gave, one deleted "
+        "from a blocked list lets back in whom it kept out, and a group made again gets a new id. Judged with "
+        "--live, from what Graph's getByIds answers.",
+        source=GET_BY_IDS,
+        selector=Selector(),  # every type: which properties name objects is the registry's to say
+        test=_targets_exist,
     ),
 )
 BUILTIN_IDS = frozenset(rule.id for rule in BUILTIN)

@@ -10,19 +10,22 @@ rendered. Rules select resource types by name, so a new type needs no code here.
 A rule may need more than the resource itself: a nested one (a partner's Microsoft 365
 capability) is judged with the instance that holds it, and a partner with the default it
 inherits from. Which instance those are is registry data (`parent_address`, `inherits_from`), so
-each subject carries them, from the same state, without the engine naming a type.
+each subject carries them, from the same state, without the engine naming a type. So does what
+the name lookups found (`Names`, with `--live`): whether the users and groups a resource names
+still exist is known only to Graph, and a rule reads it from the subject like anything else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from reconciler.core.address import Address, PropertyPath
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
+from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.core.rules import RuleSetting, Selector, Severity, ToolKey, Waiver
 
@@ -51,6 +54,10 @@ class Subject:
     # partner's default), in the same state; desired, the default as policies/ declares it over
     # the live one, that is, as it will be after an apply. None: nothing to inherit, or unknown.
     inherited: Mapping[str, Any] | None = None
+    # What Graph's name lookups found (this tenant's users and groups that are gone, among the
+    # rest); None offline, where no rule may judge what only Graph knows. Shared by every
+    # subject of one check, so neither compared nor shown.
+    names: Names | None = field(default=None, compare=False, repr=False)
 
     @property
     def tenant(self) -> str | None:
@@ -146,9 +153,10 @@ class Off:
     reason: str
 
 
-def subjects(desired: Desired, live: Live | None = None) -> list[Subject]:
+def subjects(desired: Desired, live: Live | None = None, names: Names | None = None) -> list[Subject]:
     """Every desired resource, then every live one (with the `xtap:` key and file of the file
-    that declares it, if one does), each with its parent and what it inherits."""
+    that declares it, if one does), each with its parent, what it inherits and what the name
+    lookups found (`names`: None when none were made)."""
     values: dict[str, Mapping[Address, Mapping[str, Any]]] = {
         DESIRED: {
             address: {**REGISTRY_BY_NAME[address.resource].absent_means, **instance.written}
@@ -167,7 +175,7 @@ def subjects(desired: Desired, live: Live | None = None) -> list[Subject]:
             parent = subject(state, above) if above is not None and above in values[state] else None
             inherited = _inherited(rtype.inherits_from, state, values)
             made[state, address] = Subject(
-                address, state, values[state][address], tool, file, _prefix(address), parent, inherited
+                address, state, values[state][address], tool, file, _prefix(address), parent, inherited, names
             )
         return made[state, address]
 

@@ -1,5 +1,6 @@
 """`xtap check`: the guardrail rules over policies/ and, with `--live`, over the tenant as it
-is; and the findings `xtap apply` must pass, each located in its file."""
+is, judged with whether the users and groups they name still exist; the findings `xtap apply`
+must pass, each located in its file; and the deleted users and groups a plan warns of."""
 
 from __future__ import annotations
 
@@ -12,15 +13,19 @@ from reconciler.commands.run import (
     EXIT_OK,
     Formats,
     Options,
+    connect,
     load,
-    read_everything,
+    read_all,
     run_graph,
+    say,
     say_problems,
 )
 from reconciler.core.address import PropertyPath
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
+from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY_BY_NAME
+from reconciler.plan.labels import in_state
 from reconciler.policies.load import SETTINGS_FILE, PolicyError, Problem, positions
 from reconciler.policies.reader import parse
 from reconciler.render.check import Checked, Located, findings_github, findings_json, findings_sarif, findings_text
@@ -49,13 +54,14 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
     desired = load(options.policies, cloud=options.cloud)
     if desired is None:
         return EXIT_ERROR
-    state = None
+    state, names = None, None
     if live:
-        state = run_graph(read_everything(options, desired.tenant))
-        if state is None:
+        read = run_graph(_read_and_look_up(options, desired))
+        if read is None:
             return EXIT_ERROR
+        state, names = read
     try:
-        checked = findings(desired, state)
+        checked = findings(desired, state, names)
     except PolicyError as exc:  # a rule of your own that could not be judged
         say_problems(exc, options.policies, "the check cannot pass until it is fixed")
         return EXIT_ERROR
@@ -63,20 +69,58 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
     return EXIT_ERROR if checked.failed else EXIT_OK
 
 
-def findings(desired: Desired, state: Live | None = None) -> Checked:
+async def _read_and_look_up(options: Options, desired: Desired) -> tuple[Live, Names]:
+    """The live tenant, then, over the same client, whether the users and groups of this tenant
+    that the files and the tenant name still exist: one lookup for all of them (getByIds, 1,000
+    ids a request), and none when the token's claims lack Directory.Read.All. What could not be
+    checked is said once, with the permission that would check it."""
+    from reconciler.graph.names import OBJECT_NAMES, look_up
+
+    async with connect(options, desired.tenant) as graph:
+        live = await read_all(graph, options.cloud)
+        names = await look_up(graph, objects=in_state(desired, live).objects)
+    kind, permissions = OBJECT_NAMES
+    if kind in names.unavailable:
+        say(
+            f"Not checked: whether the users and groups of this tenant that the policies name still exist "
+            f"({names.unavailable[kind]}); {permissions[0]} would let xtap check it (optional, docs/names.md)."
+        )
+    return live, names
+
+
+def findings(desired: Desired, state: Live | None = None, names: Names | None = None) -> Checked:
     """Every finding of the rules in force over `desired` (and `state`), located in its file,
-    and the rules turned off: what `xtap check` reports and `xtap apply` must pass. A rule of
-    your own that cannot be judged (over its budget, or the CEL library crashed on it) is a
-    PolicyError at the rule in xtap.yaml, as one that does not compile is."""
+    and the rules turned off: what `xtap check` reports and `xtap apply` must pass. `names`, what
+    Graph's lookups found, lets a rule judge what only Graph knows (a group deleted since the
+    file named it); without it such a rule finds nothing. A rule of your own that cannot be
+    judged (over its budget, or the CEL library crashed on it) is a PolicyError at the rule in
+    xtap.yaml, as one that does not compile is."""
     from reconciler.check.builtin import BUILTIN
     from reconciler.check.engine import RuleStopped, effective_rules, evaluate, subjects
 
     rules, off = effective_rules(BUILTIN, desired.rules)
     try:
-        judged = evaluate(rules, subjects(desired, state), datetime.now(UTC).date())
+        judged = evaluate(rules, subjects(desired, state, names), datetime.now(UTC).date())
     except RuleStopped as exc:
         raise PolicyError([_rule_problem(desired, exc.rule_id, str(exc))]) from None
     return Checked(locate(judged), off)
+
+
+def missing_targets(desired: Desired, names: Names) -> list[Located]:
+    """The users and groups of this tenant the files name that Graph says are gone, located:
+    the findings of the built-in rule `target-exists` (as xtap.yaml adjusts it, waivers in force
+    left out) on the desired state, so a plan warns of exactly what `xtap check --live` fails
+    on. Nothing to judge, and no file read, when nothing is missing."""
+    from reconciler.check.builtin import BUILTIN, TARGET_EXISTS
+    from reconciler.check.engine import effective_rules, evaluate, subjects
+
+    if not names.missing:
+        return []
+    rules, _ = effective_rules(BUILTIN, desired.rules)
+    judged = evaluate(
+        [rule for rule in rules if rule.id == TARGET_EXISTS], subjects(desired, None, names), datetime.now(UTC).date()
+    )
+    return locate(finding for finding in judged if finding.waiver is None)
 
 
 def locate(judged: Iterable[Finding]) -> list[Located]:

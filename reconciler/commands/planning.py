@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from reconciler.commands.check import missing_targets
 from reconciler.commands.run import collector_paused, say, say_skipped, say_unnamed, say_warnings
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL
@@ -97,6 +98,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         say(f"Read {counts} ({read_so_far} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
         names = await _names(graph, plan, desired, live, await in_use)
+        say_missing(desired, names)
         plan = replace(plan, names=labels(plan.changes, desired, live, names))
         return Planned(plan, read_so_far - before, desired, tuple(live.skipped), names)
 
@@ -111,6 +113,16 @@ async def _names(graph: Graph, plan: Plan, desired: Desired, live: Live, known: 
     names = known.merged(await look_up(graph, shown.tenants, shown.objects - known.objects.keys(), shown.apps))
     say_unnamed(names)
     return names
+
+
+def say_missing(desired: Desired, names: Names) -> None:
+    """A warning at each user or group the files name that Graph says is gone: the plan still
+    writes what the files say, but a deleted group in a target silently changes who it lets in.
+    The same rule as `xtap check --live` (`target-exists`), so the two never disagree; a warning
+    here, which never changes the exit code."""
+    for located in missing_targets(desired, names):
+        place = "live tenant" if located.at is None else "{}:{}:{}".format(*located.at)
+        say(f"Warning: {place}: {located.finding.violation.message} [{located.finding.rule.id}]")
 
 
 def listed(desired: Desired, live: Live) -> list[tuple[str, Address]]:

@@ -19,6 +19,9 @@ from types import MappingProxyType
 TENANT = "tenant"  # this tenant's: looked up, and a missing one is a finding
 PARTNER_SIDE = "partner"  # the partner's: this tenant cannot read another's directory
 EITHER = "either"  # undocumented (appServiceConnectInbound): named if known, never a finding
+# The kinds of target that name a directory object getByIds finds (an application target holds
+# an appId, looked up apart).
+OBJECT_KINDS = frozenset({"user", "group"})
 
 # Application targets hold an appId, the same in every tenant, so Microsoft's own apps are named
 # wherever they stand. From "Application IDs of commonly used Microsoft applications":

@@ -11,12 +11,11 @@ from typing import Any
 
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
-from reconciler.core.names import PARTNER_SIDE, Names
+from reconciler.core.names import OBJECT_KINDS, PARTNER_SIDE, Names
 from reconciler.core.references import Reference, references
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.plan.model import Change
 
-OBJECT_KINDS = frozenset({"user", "group"})
 APPLICATION = "application"
 
 
@@ -44,6 +43,14 @@ def in_files(desired: Desired) -> Wanted:
     found = [ref for address, item in desired.instances.items() for ref in _refs(address.resource, item.written)]
     objects, _ = _lookups(found)
     return Wanted(objects=objects)
+
+
+def in_state(desired: Desired, live: Live) -> Wanted:
+    """This tenant's users and groups the files and the live tenant name: what `xtap check
+    --live` asks Graph about, once, so a group deleted under either one is found."""
+    found = [ref for address, body in live.instances.items() for ref in _refs(address.resource, body)]
+    objects, _ = _lookups(found)
+    return Wanted(objects=in_files(desired).objects | objects)
 
 
 def labels(changes: Iterable[Change], desired: Desired, live: Live, names: Names) -> dict[str, str]:

@@ -72,8 +72,13 @@ class Doc:
         return Problem(self.file, *self.position(path, on_key), message)
 
     def position(self, path: PropertyPath, on_key: bool = False) -> tuple[int, int]:
+        """Where `path` is written: its key (`on_key`) or its value, else its nearest ancestor's.
+        A list item has no key, so on its key it is where the item starts: a finding about the
+        second of three targets points at that target, not at the list."""
         marks = self.key_marks if on_key else self.value_marks
         while path and path not in marks:
+            if on_key and isinstance(path[-1], int) and path in self.value_marks:
+                return self.value_marks[path]
             path = path[:-1]
         return marks.get(path, self.value_marks.get((), (1, 1)))
 

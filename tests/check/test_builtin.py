@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from support.checks import MFA, findings_of
 
-from reconciler.check.builtin import BUILTIN
+from reconciler.check.builtin import BUILTIN, TARGET_EXISTS
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.core.rules import ToolKey
 
@@ -68,9 +68,12 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], ToolKey]] = {
 
 def test_every_built_in_rule_has_a_case() -> None:
     """Rules on a nested type are judged with their parent, in a file of their own
-    (test_builtin_capabilities.py)."""
-    nested = {rule.id for rule in BUILTIN if REGISTRY_BY_NAME[rule.selector.types[0]].parents}
-    assert nested and sorted(CASES) == sorted(rule.id for rule in BUILTIN if rule.id not in nested)
+    (test_builtin_capabilities.py), and the rule on every type judges what Graph's lookups found
+    (test_builtin_targets.py)."""
+    nested = {rule.id for rule in BUILTIN if rule.selector.types and REGISTRY_BY_NAME[rule.selector.types[0]].parents}
+    everywhere = {rule.id for rule in BUILTIN if not rule.selector.types}
+    assert nested and everywhere == {TARGET_EXISTS}
+    assert sorted(CASES) == sorted(rule.id for rule in BUILTIN if rule.id not in nested | everywhere)
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))

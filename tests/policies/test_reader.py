@@ -54,7 +54,7 @@ def test_positions_of_a_valid_file_point_at_each_key_or_its_nearest_written_ance
     path = tmp_path / "f.yaml"
     path.write_text(FILE)
     assert positions(str(path), [("flags", 2), ("nested", "inner", "missing"), ("name",)]) == {
-        ("flags", 2): (4, 1),  # a list item has no key: its list's
+        ("flags", 2): (4, 18),  # a list item has no key: where the item starts
         ("nested", "inner", "missing"): (6, 3),
         ("name",): (2, 1),
     }
