@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from reconciler.commands import apply, check, drift, export, plan, show, validate
+from reconciler.commands import add_partner, apply, check, drift, export, plan, show, validate
 from reconciler.commands.emulator import emulator
 from reconciler.commands.run import Formats, Options, say
 from reconciler.core.bounds import MAX_TIMEOUT
@@ -150,6 +150,7 @@ def cli() -> None:
                   xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess;
                                                   m365Capabilities: Policy.ReadWrite.CrossTenantCapability)
     Adopting:     xtap export                    (the live tenant as a policies/ folder)
+                  xtap add-partner contoso.com   (a new partner's file, named from Graph)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
                   xtap show TENANT_ID            (a partner's settings in effect)
 
@@ -295,9 +296,11 @@ def check_command(options: Options, live: bool, fmt: str) -> None:
 def export_command(options: Options, out: Path | None) -> None:
     """Write the live tenant as a policies/ folder that plans to zero changes. Read-only in Graph.
 
-    One file per partner in partners/ (named from its identity sync's displayName, else its
-    tenant id, with its identity sync and Microsoft 365 capabilities), default.yaml, both MTO
-    templates and policy.yaml, holding only what differs from "inherit" or the default state.
+    One file per partner in partners/ (named from its identity sync's displayName, else the
+    partner's own name, else its tenant id, with its identity sync and Microsoft 365
+    capabilities), default.yaml, both MTO templates and policy.yaml, holding only what differs
+    from "inherit" or the default state. Each partner file gets a "# Partner: NAME (DOMAIN)"
+    line (looking names up needs CrossTenantInformation.ReadBasic.All; without it, none).
     Over an existing folder, each partner keeps its file and only values that differ change:
     comments and key order stay. Exit 0 ok, 1 error.
 
@@ -305,6 +308,29 @@ def export_command(options: Options, out: Path | None) -> None:
     Example:  xtap export --out policies
     """
     sys.exit(export.export(options, out))
+
+
+@cli.command("add-partner")
+@_graph_options
+@click.argument("partner", metavar="DOMAIN|TENANT_ID")
+def add_partner_command(options: Options, partner: str) -> None:
+    """Start a new partner's file: look the partner up in Graph by a domain it owns or by its
+    tenant id, and write partners/<its name>.yaml into --policies. Read-only in Graph.
+
+    The file holds only tenantId, a comment naming the partner, and commented examples: every
+    setting inherits the default settings until you write what differs. Refused, with nothing
+    written: a partner the folder already declares, the folder's own tenant (xtap.yaml
+    tenant:), a tenant Graph does not know, a file name already taken.
+
+    The lookup needs CrossTenantInformation.ReadBasic.All. Without it, a tenant id still
+    works (the file is named by the GUID, with a comment saying so); a domain does not.
+    Exit 0 written, 1 refused or failed.
+
+    \b
+    Example:  xtap add-partner contoso.com && xtap plan
+              xtap add-partner 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a --policies tenants/prod
+    """
+    sys.exit(add_partner.add_partner(options, partner))
 
 
 cli.add_command(emulator)

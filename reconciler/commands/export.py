@@ -1,15 +1,32 @@
 """`xtap export`: the live tenant written as a policies/ folder that plans to zero changes; over
-an existing folder, an edit of it."""
+an existing folder, an edit of it. Partner tenants are looked up by id on the same connection,
+once for all of them (20 to a `$batch`), so each file carries its partner's name and a new one
+is named after it; a token that may not look them up exports as before, and is told so."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Options, load, read_everything, run_graph, say
+from reconciler.commands.run import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Options,
+    connect,
+    load,
+    read_all,
+    run_graph,
+    say,
+)
+from reconciler.core.address import Address
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
+from reconciler.core.names import Names, written_name
 from reconciler.core.registry import PARTNER, REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.policies.load import PolicyError, load_policies
+
+if TYPE_CHECKING:
+    from reconciler.policies.export import Found
 
 
 def export(options: Options, out: Path | None = None) -> int:
@@ -25,10 +42,14 @@ def export(options: Options, out: Path | None = None) -> int:
     existing = load(folder) if folder.is_dir() else Desired()
     if existing is None:
         return EXIT_ERROR
-    live = run_graph(read_everything(options, existing.tenant))
-    if live is None:
+    read = run_graph(_read_and_look_up(options, existing.tenant))
+    if read is None:
         return EXIT_ERROR
-    found, stale = targets(live, existing, folder)
+    live, names = read
+    if names.unavailable:
+        why = "; ".join(names.unavailable.values())
+        say(f"Partner names could not be looked up ({why}): new files are named as before, and no name comments.")
+    found, stale = targets(live, existing, folder, _found(live, names))
     try:
         outcome = write(folder, found)
     except (ExportRefused, OSError) as exc:
@@ -38,6 +59,35 @@ def export(options: Options, out: Path | None = None) -> int:
         say(f"Stale: {file} declares partner {tenant}, which the tenant no longer has; left as is.")
     say(_exported(live, folder, len(outcome.written), outcome.unchanged))
     return EXIT_OK if _load_exported(folder) else EXIT_ERROR
+
+
+async def _read_and_look_up(options: Options, tenant: str | None) -> tuple[Live, Names]:
+    """The tenant, then its partners' names, on one connection: every partner export writes or
+    keeps gets its name comment, so all of them are looked up, once."""
+    from reconciler.graph.names import look_up
+
+    async with connect(options, tenant) as graph:
+        live = await read_all(graph, options.cloud)
+        names = await look_up(graph, tenants=[address.id for address in live.of(PARTNER.name)])
+        return live, names
+
+
+def _found(live: Live, names: Names) -> Found:
+    """What the lookups found, made fit for a file (`written_name`): outside text goes into a
+    file name and a comment. A name with nothing left leaves the partner unnamed, as before."""
+    from reconciler.policies.export import Found
+
+    file_names: dict[Address, str] = {}
+    labels: dict[Address, str] = {}
+    for address in live.of(PARTNER.name):
+        label = names.written_tenant(address.id)
+        if label is None:
+            continue
+        labels[address] = label
+        name = written_name(names.tenants.get(address.id, ("", None))[0])
+        if name:
+            file_names[address] = name
+    return Found(file_names, labels)
 
 
 def _exported(live: Live, folder: Path, written: int, unchanged: int) -> str:

@@ -11,6 +11,7 @@ data on its registry entry (`target_sides`). docs/names.md has the research, wit
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -83,6 +84,29 @@ KEYWORDS: Mapping[str, str] = MappingProxyType(
 # Entra names the consumer accounts tenant itself; what Graph's tenant lookup says of it is
 # undocumented: https://learn.microsoft.com/entra/external-id/tenant-restrictions-v2
 MICROSOFT_ACCOUNTS = ("9188040d-6c67-4c5b-b112-36a304b66dad", "Microsoft Accounts (consumer)")
+# What the tenant lookups need (https://learn.microsoft.com/graph/api/tenantrelationship-findtenantinformationbytenantid).
+TENANT_PERMISSION = "CrossTenantInformation.ReadBasic.All"
+# A name written into a file: as long as a person reads on one comment line.
+MAX_NAME = 100
+# What a name written into a file loses: controls and format characters (a newline would end
+# the comment and start YAML of Graph's choosing; a bidi override would hide what follows),
+# line and paragraph separators (YAML 1.1 and some editors break lines there), surrogates,
+# private-use and unassigned code points (ruamel's reader refuses some), and path separators
+# (the name also becomes a file name).
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_PATH_SEPARATORS = frozenset("/\\")
+
+
+def written_name(text: str | None) -> str:
+    """A name from Graph (outside text: a tenant's displayName or domain) made fit for a YAML
+    comment and a file name: what could break a line, act on a terminal or name another
+    folder becomes a space, runs of spaces become one, and it is cut at `MAX_NAME`. Empty
+    when nothing is left: the caller falls back to the GUID."""
+    kept = (
+        " " if unicodedata.category(char) in _DROPPED_CATEGORIES or char in _PATH_SEPARATORS else char
+        for char in text or ""
+    )
+    return " ".join("".join(kept).split())[:MAX_NAME].rstrip()
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,17 @@ class Names:
             return None
         name, domain = found
         return f"{name} ({domain})" if domain else name
+
+    def written_tenant(self, tenant_id: str) -> str | None:
+        """`tenant`'s label, "Contoso Ltd (contoso.com)", made fit for a file (`written_name`);
+        None when unknown, or when nothing of the name is left."""
+        if tenant_id == MICROSOFT_ACCOUNTS[0]:
+            return MICROSOFT_ACCOUNTS[1]
+        name, domain = self.tenants.get(tenant_id, (None, None))
+        shown, shown_domain = written_name(name), written_name(domain)
+        if not shown:
+            return None
+        return f"{shown} ({shown_domain})" if shown_domain else shown
 
     def target(self, value: str, kind: str, side: str) -> str | None:
         """What a target (`value`, a GUID or a keyword, of `kind` user/group/application) in a

@@ -14,9 +14,11 @@ other answer means "unknown", never "missing".
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.names import FIRST_PARTY_APPS, MICROSOFT_ACCOUNTS, Names
+from reconciler.core.models import is_guid
+from reconciler.core.names import FIRST_PARTY_APPS, MICROSOFT_ACCOUNTS, TENANT_PERMISSION, Names
 from reconciler.core.request import Request
 from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, send_batch
 from reconciler.graph.client import LOOKING_UP, Graph
@@ -25,7 +27,7 @@ from reconciler.graph.together import all_of
 
 # What each lookup needs, least privileged first (docs/names.md): the token's claims are
 # checked before a request is spent on a lookup it may not make.
-TENANT_NAMES = ("partner names", ("CrossTenantInformation.ReadBasic.All",))
+TENANT_NAMES = ("partner names", (TENANT_PERMISSION,))
 OBJECT_NAMES = ("this tenant's users and groups", ("Directory.Read.All",))
 APP_NAMES = (
     "this tenant's applications",
@@ -159,3 +161,59 @@ async def _apps(graph: Graph, wanted: list[str]) -> dict[str, str]:
         if isinstance(name, str) and name:
             found[app] = name
     return found
+
+
+@dataclass(frozen=True)
+class TenantInformation:
+    """One tenant as findTenantInformationBy… describes it: its id (a lower-case GUID), and its
+    display name and default domain when Graph gives them. All three are outside text."""
+
+    tenant_id: str
+    display_name: str | None
+    default_domain: str | None
+
+
+class LookupDenied(Exception):
+    """The token may not look tenants up: its claims lack the permission, or Graph refused (401/403).
+    The message says which permission would do."""
+
+
+BY_TENANT_ID = "/tenantRelationships/findTenantInformationByTenantId(tenantId='{}')"
+BY_DOMAIN_NAME = "/tenantRelationships/findTenantInformationByDomainName(domainName='{}')"
+
+
+async def find_tenant(
+    graph: Graph, tenant_id: str | None = None, domain: str | None = None
+) -> TenantInformation | None:
+    """The one tenant a tenant id or a domain name names, or None when Graph knows none (404:
+    the reply for an unknown tenant, docs/names.md). `xtap add-partner` asks this once, so it
+    is one GET, not a `$batch`. The caller has checked the input (a GUID, or a domain of letters,
+    digits, dots and hyphens), so it goes into the OData string literal as is. Raises
+    `LookupDenied` when the token may not make the lookup, `GraphError` when it fails."""
+    marked = LOOKING_UP.set(True)
+    try:
+        held = await graph.permissions()
+        _, permissions = TENANT_NAMES
+        if held is not None and not held & set(permissions):
+            raise LookupDenied(f"the token lacks {permissions[0]}")
+        url = BY_TENANT_ID.format(tenant_id) if domain is None else BY_DOMAIN_NAME.format(domain)
+        info = graph.request_info("GET", url)
+        try:
+            body = await graph.get(info)
+        except GraphError as exc:
+            if exc.status in DENIED:
+                raise LookupDenied(f"Graph refused the lookup ({exc.status}); it needs {permissions[0]}") from None
+            if exc.status == 404:
+                return None
+            raise
+        found = body.get("tenantId")
+        if not isinstance(found, str) or not is_guid(found):
+            raise graph.not_graph_reply(info, "a tenant's information without a GUID tenantId")
+        name, default_domain = body.get("displayName"), body.get("defaultDomainName")
+        return TenantInformation(
+            found.lower(),
+            name if isinstance(name, str) and name.strip() else None,
+            default_domain if isinstance(default_domain, str) and default_domain.strip() else None,
+        )
+    finally:
+        LOOKING_UP.reset(marked)

@@ -14,7 +14,8 @@ reported, never deleted: deleting policy is a decision for a person.
 What varies by resource type comes from its registry entry, alike for every type: its file or
 folder, its key kind (the key a file starts with, the block its nested types are written in),
 what names its files (`named_by`) and why a service made an instance (`service_made`, marked
-in a comment).
+in a comment). The caller may add what Graph's name lookups found (`Found`): a name for the
+files of instances `named_by` leaves unnamed, and a label each file carries in a comment.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 SERVICE_MARK = "# Service-made: "
 UNCONFIGURED_MARK = "# Unconfigured: "
 MARKS = (SERVICE_MARK, UNCONFIGURED_MARK)
+# The comment line that names the instance ("# Partner: Contoso Ltd (contoso.com)"), from the
+# lookups. Export's too, but kept where it stands while it names what the lookup finds (even
+# with `xtap add-partner`'s date after it), and kept as is when nothing was looked up: a
+# token without the lookup permission must not strip the names an earlier run wrote.
+NAME_MARK = "# Partner: "
+FOUND_BY = ", found by xtap add-partner on "
+# The editor's schema comment (docs/policies.md), which stays the first line where it is.
+MODELINE = "# yaml-language-server:"
 # A file name from a display name: short enough for any file system and a terminal line.
 MAX_STEM = 60
 ID_PREFIX = 8  # characters of the id that tell two instances of one name apart
@@ -109,6 +118,16 @@ def _held(instances: Mapping[Address, Any]) -> Held:
         if parent is not None:
             held.setdefault(parent, {}).setdefault(address.resource, {})[address.id] = body
     return held
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the name lookups found for the instances export writes: `names`, a name for the
+    file of an instance its `named_by` leaves unnamed; `labels`, the line each file's
+    `NAME_MARK` comment says. Both are outside text made fit for a file by the caller."""
+
+    names: Mapping[Address, str] = field(default_factory=dict)
+    labels: Mapping[Address, str] = field(default_factory=dict)
 
 
 class ExportRefused(Exception):
@@ -304,10 +323,29 @@ def _comments(text: str | None) -> str:
     return "".join(line for line in (text or "").splitlines(keepends=True) if line.lstrip().startswith("#"))
 
 
-def _marked(text: str, marks: list[str]) -> str:
-    """`text` with export's own comment lines replaced by `marks`, at the top."""
-    kept = (line for line in text.splitlines(keepends=True) if not line.startswith(MARKS))
-    return "".join(f"{mark}\n" for mark in marks) + "".join(kept)
+def _marked(text: str, marks: list[str], label: str | None) -> str:
+    """`text` with export's own comment lines replaced by `marks`, at the top (below the
+    modeline, which editors look for first, and the name line). The name line (`NAME_MARK`) is
+    rewritten only when `label` is known and the line does not already say it; it stays where
+    it stands otherwise, so a re-export changes nothing."""
+    named = None if label is None else f"{NAME_MARK}{label}"
+    kept: list[str] = []
+    has_name = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith(MARKS):
+            continue
+        if named is not None and line.startswith(NAME_MARK):
+            said = line.rstrip("\n")
+            if not has_name and (said == named or said.startswith(named + FOUND_BY)):
+                has_name = True
+                kept.append(line)
+            continue
+        kept.append(line)
+    lines = [f"{mark}\n" for mark in ([named] if named is not None and not has_name else []) + marks]
+    head = 0
+    while head < len(kept) and kept[head].startswith((MODELINE, NAME_MARK)):
+        head += 1
+    return "".join(kept[:head] + lines + kept[head:])
 
 
 def _marks(rtype: ResourceType, wire: Mapping[str, Any], unconfigured: bool) -> list[str]:
@@ -323,7 +361,9 @@ def _marks(rtype: ResourceType, wire: Mapping[str, Any], unconfigured: bool) -> 
     return marks
 
 
-def exported_file(yaml: YAML, rtype: ResourceType, resource_id: str, path: Path, sides: Sides) -> ExportedFile:
+def exported_file(
+    yaml: YAML, rtype: ResourceType, resource_id: str, path: Path, sides: Sides, label: str | None = None
+) -> ExportedFile:
     """The text `path` must hold: a fresh file, or the existing one with only what differs
     changed (not even reformatted when nothing does)."""
     address = Address(rtype.name, resource_id)
@@ -334,7 +374,8 @@ def exported_file(yaml: YAML, rtype: ResourceType, resource_id: str, path: Path,
     else:
         text = _edited(yaml, rtype, before, edits(rtype, resource_id, sides))
     unconfigured = rtype.reset_action is not None and not _has_mapping(text)
-    return ExportedFile(path, _marked(text, _marks(rtype, sides.live.instances[address], unconfigured)), before)
+    marks = _marks(rtype, sides.live.instances[address], unconfigured)
+    return ExportedFile(path, _marked(text, marks, label), before)
 
 
 def _edited(yaml: YAML, rtype: ResourceType, before: str, changes: Mapping[str, Any]) -> str:
@@ -353,8 +394,12 @@ def _has_mapping(text: str) -> bool:
     return any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines())
 
 
-def targets(live: Live, existing: Desired, folder: Path) -> tuple[list[ExportedFile], list[tuple[str, str]]]:
-    """Every file to write, and the files that declare an instance the tenant no longer has."""
+def targets(
+    live: Live, existing: Desired, folder: Path, found_names: Found | None = None
+) -> tuple[list[ExportedFile], list[tuple[str, str]]]:
+    """Every file to write, and the files that declare an instance the tenant no longer has.
+    `found_names`: what the lookups found, for file names and the name comment."""
+    looked_up = found_names or Found()
     yaml = _yaml()
     sides = Sides.of(live, existing)
     found: list[ExportedFile] = []
@@ -366,20 +411,26 @@ def targets(live: Live, existing: Desired, folder: Path) -> tuple[list[ExportedF
             found.append(exported_file(yaml, rtype, rtype.singleton_id, folder / (rtype.file or ""), sides))
             continue
         declared = {address.id: _file(item.source) for address, item in existing.of(rtype.name).items()}
-        names = {address.id: _name(rtype, address.id, live) for address in live.of(rtype.name)}
+        names = {address.id: _name(rtype, address, live, looked_up) for address in live.of(rtype.name)}
         paths = instance_paths(names, declared, folder / (rtype.folder or ""))
-        found.extend(exported_file(yaml, rtype, each, paths[each], sides) for each in sorted(names))
+        found.extend(
+            exported_file(yaml, rtype, each, paths[each], sides, looked_up.labels.get(Address(rtype.name, each)))
+            for each in sorted(names)
+        )
         stale.extend((str(path), each) for each, path in sorted(declared.items()) if each not in names)
     return found, stale
 
 
-def _name(rtype: ResourceType, resource_id: str, live: Live) -> str | None:
-    """The name Graph gives the instance, if any (`named_by`: a partner's is its identity sync's)."""
-    if rtype.named_by is None:
-        return None
-    holder, prop = rtype.named_by
-    name = live.instances.get(Address(holder, resource_id), {}).get(prop)
-    return name if isinstance(name, str) and name.strip() else None
+def _name(rtype: ResourceType, address: Address, live: Live, looked_up: Found) -> str | None:
+    """The name of the instance's file: the one this tenant gave it (`named_by`: a partner's is
+    its identity sync's displayName, which an admin here chose, so it comes first and today's
+    file names stay), else the one the lookups found (a partner tenant's own displayName)."""
+    if rtype.named_by is not None:
+        holder, prop = rtype.named_by
+        name = live.instances.get(Address(holder, address.id), {}).get(prop)
+        if isinstance(name, str) and name.strip():
+            return name
+    return looked_up.names.get(address)
 
 
 def _file(source: str) -> Path:
@@ -400,7 +451,7 @@ def write(folder: Path, found: list[ExportedFile]) -> WriteSummary:
             outcome.unchanged += 1
             continue
         item.path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(item.path, item.text)
+        write_atomically(item.path, item.text)
         outcome.written.append(item.path)
     return outcome
 
@@ -410,7 +461,10 @@ def _written_paths(folder: Path, found: list[ExportedFile]) -> Iterator[Path]:
     yield from (item.path for item in found if item.text != item.before)
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, exclusive: bool = False) -> None:
+    """`text` into `path` through a new file renamed over it: a reader sees the old file or
+    the new one, never half; with the umask's permissions, not mkstemp's 0600. `exclusive`:
+    never over a file that exists (FileExistsError), even one made a moment ago."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
@@ -418,7 +472,11 @@ def _write_atomically(path: Path, text: str) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from the team
-        os.replace(temporary, path)
+        if exclusive:
+            os.link(temporary, path)  # fails if the name is taken; a rename would replace it
+            Path(temporary).unlink()
+        else:
+            os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

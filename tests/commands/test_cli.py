@@ -8,7 +8,19 @@ from pathlib import Path
 
 from support.xtap import run_xtap
 
-COMMANDS = ("validate", "schema", "plan", "apply", "show", "drift", "check", "export", "emulator", "demo")
+COMMANDS = (
+    "validate",
+    "schema",
+    "plan",
+    "apply",
+    "show",
+    "drift",
+    "check",
+    "export",
+    "add-partner",
+    "emulator",
+    "demo",
+)
 
 
 def test_usage_errors_exit_1_so_2_always_means_changes(tmp_path: Path) -> None:

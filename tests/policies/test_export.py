@@ -402,3 +402,105 @@ def test_a_hand_written_folder_keeps_every_comment_when_a_value_changes(emulator
     assert [line for line in after.splitlines() if "#" in line] == [line for line in before.splitlines() if "#" in line]
     assert "  isMfaAccepted: false\n" in after and "isCompliantDeviceAccepted" not in after
     plans_clean(emulator, folder, roles=roles)
+
+
+LOOKUP = ("CrossTenantInformation.ReadBasic.All",)
+WOODGROVE = SEED_000_CREATE_BODY["tenantId"]
+
+
+def seed_known_tenants(emulator: Emulator, fabrikam: str = "Fabrikam, Inc.") -> None:
+    """What Graph's tenant lookups find for four of the varied tenant's six partners."""
+    for tenant, name, domain in (
+        (WOODGROVE, "Woodgrove Bank", "woodgrove.com"),
+        (SEED_001_TENANT, fabrikam, "fabrikam.com"),
+        (MTO, "Northwind Traders", "northwind.com"),
+        (QUIRKY, "Tailspin\n# not: a comment\u202e Toys", "tailspin/../toys.com"),
+    ):
+        emulator.put_known_tenant({"tenantId": tenant, "displayName": name, "defaultDomainName": domain})
+
+
+def lookup_batches(emulator: Emulator) -> int:
+    return sum(
+        1
+        for request in emulator.requests
+        if request.path.endswith("/$batch") and "findTenantInformationByTenantId" in str(request.body)
+    )
+
+
+def test_export_names_new_files_from_partner_names_and_comments_each(emulator: Emulator, tmp_path: Path) -> None:
+    seed_varied_tenant(emulator)
+    seed_known_tenants(emulator)
+    stderr = export(emulator, tmp_path, roles=READ_ONLY + LOOKUP)
+
+    assert "could not be looked up" not in stderr
+    assert lookup_batches(emulator) == 1  # six partners, one $batch
+    written = files(tmp_path)
+    assert sorted(name for name in written if name.startswith("partners/")) == [
+        "partners/contoso-bucher-gmbh.yaml",  # not known to the lookup: no comment
+        "partners/fabrikam.yaml",  # the identity sync's displayName comes first
+        "partners/northwind-bbbbbbbb.yaml",
+        "partners/northwind-cccccccc.yaml",
+        "partners/tailspin-not-a-comment-toys.yaml",  # no sync name: the partner's own
+        "partners/woodgrove-bank.yaml",
+    ]
+    assert written["partners/woodgrove-bank.yaml"] == (
+        f"# Partner: Woodgrove Bank (woodgrove.com)\ntenantId: {WOODGROVE}\n"
+        + written["partners/woodgrove-bank.yaml"].split(f"tenantId: {WOODGROVE}\n", 1)[1]
+    )
+    assert written["partners/northwind-bbbbbbbb.yaml"] == (
+        "# Partner: Northwind Traders (northwind.com)\n"
+        "# Service-made: a member of the tenant's multitenant organization (made when the tenant joined it); "
+        "prune (xtap.yaml) spares it.\n"
+        f"tenantId: {MTO}\n"
+        "identitySynchronization:\n"
+        "  displayName: Northwind\n"
+    )
+    assert written["partners/fabrikam.yaml"].startswith("# Partner: Fabrikam, Inc. (fabrikam.com)\ntenantId: ")
+    tailspin = written["partners/tailspin-not-a-comment-toys.yaml"]
+    assert tailspin.startswith("# Partner: Tailspin # not: a comment Toys (tailspin .. toys.com)\ntenantId: ")
+    assert "# Partner" not in written["partners/contoso-bucher-gmbh.yaml"]
+    plans_clean(emulator, tmp_path, roles=READ_ONLY + LOOKUP)
+
+    again = export(emulator, tmp_path, roles=READ_ONLY + LOOKUP)
+
+    assert "0 file(s) written, 10 unchanged" in again
+    assert files(tmp_path) == written
+
+
+def test_names_come_to_an_existing_folder_and_its_comments_stay(emulator: Emulator, tmp_path: Path) -> None:
+    seed_varied_tenant(emulator)
+    seed_known_tenants(emulator)
+    stderr = export(emulator, tmp_path, roles=READ_ONLY)  # no lookup permission: as before
+    assert (
+        "Partner names could not be looked up (the token lacks CrossTenantInformation.ReadBasic.All): "
+        "new files are named as before, and no name comments." in stderr
+    )
+    assert f"partners/{WOODGROVE}.yaml" in files(tmp_path)
+    fabrikam = tmp_path / "partners" / "fabrikam.yaml"
+    hand_written = "# yaml-language-server: $schema=../../schemas/partner.schema.json\n# Ours since 2019.\n"
+    fabrikam.write_text(hand_written + fabrikam.read_text())
+
+    stderr = export(emulator, tmp_path, roles=READ_ONLY + LOOKUP)
+
+    assert "4 file(s) written, 6 unchanged" in stderr  # the four partners the lookup knows
+    assert fabrikam.read_text().startswith(
+        "# yaml-language-server: $schema=../../schemas/partner.schema.json\n"
+        "# Partner: Fabrikam, Inc. (fabrikam.com)\n"
+        "# Ours since 2019.\n"
+        f"tenantId: {SEED_001_TENANT}\n"
+    )
+    assert (tmp_path / "partners" / f"{WOODGROVE}.yaml").read_text().startswith("# Partner: Woodgrove Bank")
+    named = files(tmp_path)
+    plans_clean(emulator, tmp_path)
+
+    stderr = export(emulator, tmp_path, roles=READ_ONLY)  # names not looked up: the comments stay
+
+    assert "0 file(s) written, 10 unchanged" in stderr
+    assert files(tmp_path) == named
+
+    seed_known_tenants(emulator, fabrikam="Fabrikam Group")  # the partner renamed itself
+    stderr = export(emulator, tmp_path, roles=READ_ONLY + LOOKUP)
+
+    assert "1 file(s) written, 9 unchanged" in stderr
+    text = fabrikam.read_text()
+    assert text.count("# Partner: ") == 1 and "# Partner: Fabrikam Group (fabrikam.com)\n# Ours since 2019.\n" in text
