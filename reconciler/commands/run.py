@@ -188,17 +188,23 @@ def connect(options: Options, tenant: str | None) -> Graph:
 
 async def read_everything(options: Options, tenant: str | None) -> Live:
     """Every type the cloud's Graph has, as export writes it and `check --live` judges it."""
+    async with connect(options, tenant) as graph:
+        return await read_all(graph, options.cloud)
+
+
+async def read_all(graph: Graph, cloud: str) -> Live:
+    """`read_everything` on a client already connected, for a command that asks Graph more
+    on the same connection (`check --live` looks up the names of the partners it reports)."""
     from reconciler.graph.read import read_live
 
-    types = cloud_types(options.cloud)
-    async with connect(options, tenant) as graph:
-        say(f"Reading the live tenant from {graph.base_url} ...")
-        skipped = [rtype.name for rtype in REGISTRY if rtype.name not in types]
-        if skipped:
-            say(f"Not exported: {', '.join(skipped)}: Graph offers them only in the global cloud, not {options.cloud}.")
-        live = await read_live(graph, types)
-        say_skipped(live)
-        return live
+    types = cloud_types(cloud)
+    say(f"Reading the live tenant from {graph.base_url} ...")
+    skipped = [rtype.name for rtype in REGISTRY if rtype.name not in types]
+    if skipped:
+        say(f"Not exported: {', '.join(skipped)}: Graph offers them only in the global cloud, not {cloud}.")
+    live = await read_live(graph, types)
+    say_skipped(live)
+    return live
 
 
 def say_unnamed(names: Names) -> None:
