@@ -5,6 +5,7 @@ must pass, each located in its file; and the deleted users and groups a plan war
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from reconciler.commands.run import (
     run_graph,
     say,
     say_problems,
+    say_unnamed,
 )
 from reconciler.core.address import PropertyPath
 from reconciler.core.desired import Desired
@@ -54,38 +56,46 @@ def check(options: Options, live: bool = False, fmt: str = "text") -> int:
     desired = load(options.policies, cloud=options.cloud)
     if desired is None:
         return EXIT_ERROR
-    state, names = None, None
-    if live:
-        read = run_graph(_read_and_look_up(options, desired))
-        if read is None:
-            return EXIT_ERROR
-        state, names = read
     try:
-        checked = findings(desired, state, names)
+        checked = run_graph(_live(options, desired)) if live else findings(desired)
     except PolicyError as exc:  # a rule of your own that could not be judged
         say_problems(exc, options.policies, "the check cannot pass until it is fixed")
+        return EXIT_ERROR
+    if checked is None:
         return EXIT_ERROR
     print(FORMATS.render(checked, fmt), end="")
     return EXIT_ERROR if checked.failed else EXIT_OK
 
 
-async def _read_and_look_up(options: Options, desired: Desired) -> tuple[Live, Names]:
-    """The live tenant, then, over the same client, whether the users and groups of this tenant
-    that the files and the tenant name still exist: one lookup for all of them (getByIds, 1,000
-    ids a request), and none when the token's claims lack Directory.Read.All. What could not be
-    checked is said once, with the permission that would check it."""
+async def _live(options: Options, desired: Desired) -> Checked:
+    """The findings over policies/ and the tenant as it is, over one connection: the live
+    tenant, then whether the users and groups of this tenant that the files and the tenant name
+    still exist (one getByIds per 1,000 ids; none when the token's claims lack
+    Directory.Read.All, said once with the permission that would check it), then, after the
+    rules, the names of the partners with findings (one tenant-information `$batch` per 20).
+    Offline, check asks none of this: it sends Graph nothing at all."""
     from reconciler.graph.names import OBJECT_NAMES, look_up
 
     async with connect(options, desired.tenant) as graph:
-        live = await read_all(graph, options.cloud)
-        names = await look_up(graph, objects=in_state(desired, live).objects)
+        state = await read_all(graph, options.cloud)
+        names = await look_up(graph, objects=in_state(desired, state).objects)
+        checked = findings(desired, state, names)
+        tenants = {tenant for located in checked.found if (tenant := _tenant(located.finding)) is not None}
+        partners = await look_up(graph, tenants=tenants)
     kind, permissions = OBJECT_NAMES
     if kind in names.unavailable:
         say(
             f"Not checked: whether the users and groups of this tenant that the policies name still exist "
             f"({names.unavailable[kind]}); {permissions[0]} would let xtap check it (optional, docs/names.md)."
         )
-    return live, names
+    say_unnamed(partners)
+    labelled = {tenant: label for tenant in sorted(tenants) if (label := partners.tenant(tenant)) is not None}
+    return replace(checked, names=labelled)
+
+
+def _tenant(finding: Finding) -> str | None:
+    address = finding.subject.address
+    return REGISTRY_BY_NAME[address.resource].tenant_of(address.id)
 
 
 def findings(desired: Desired, state: Live | None = None, names: Names | None = None) -> Checked:

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reconciler.commands.planning import plan_with
-from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, say
+from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, say, say_unnamed
+from reconciler.core.names import Names
+from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.plan.drift import AUDIT_CATEGORIES, Drift, attribute, from_plan, not_attributed
 from reconciler.policies.load import Layout
 from reconciler.render import drift as render
@@ -35,8 +38,29 @@ def drift(options: Options, fmt: str = "text", attributed: bool = False) -> int:
 
 
 async def _drift(graph: Graph, layout: Layout, attributed: bool, cloud: str) -> Drift:
-    found = from_plan((await plan_with(graph, layout, prune=False, cloud=cloud)).plan)  # prune acts at apply only
+    planned = await plan_with(graph, layout, prune=False, cloud=cloud)  # prune acts at apply only
+    found = await _named(graph, from_plan(planned.plan), planned.names)
     return await _attributed(graph, found) if attributed else found
+
+
+async def _named(graph: Graph, found: Drift, known: Names) -> Drift:
+    """`found` with the names of the partners the plan did not look up: those in the tenant
+    with no file (unmanaged) and those whose file is in error, which the plan shows but does
+    not change. One tenant-information `$batch` per 20 of them; what the token may not look up
+    was said by the plan, and is said here only if this lookup found a new reason."""
+    from reconciler.graph.names import look_up
+
+    tenants = {
+        tenant
+        for item in found.items
+        if (tenant := REGISTRY_BY_NAME[item.resource].tenant_of(item.id)) is not None and tenant not in found.names
+    }
+    if not tenants:
+        return found
+    names = await look_up(graph, tenants=tenants)
+    say_unnamed(Names(unavailable={k: why for k, why in names.unavailable.items() if k not in known.unavailable}))
+    labelled = {tenant: label for tenant in tenants if (label := names.tenant(tenant)) is not None}
+    return replace(found, names=dict(sorted({**found.names, **labelled}.items())))
 
 
 async def _attributed(graph: Graph, found: Drift) -> Drift:

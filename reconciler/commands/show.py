@@ -5,16 +5,32 @@ tenant as it is (policies/ is not read)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Formats, Options, connect, run_graph, say, say_skipped
+from reconciler.commands.run import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Formats,
+    Options,
+    connect,
+    run_graph,
+    say,
+    say_skipped,
+    say_unnamed,
+)
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL, cloud_types
 from reconciler.core.live import Live
 from reconciler.core.models import is_guid
+from reconciler.core.names import Names
 from reconciler.core.registry import DEFAULT, PARTNER, REGISTRY_BY_NAME, ResourceType
 from reconciler.plan.effective import Held, InEffect, effective, effective_held
+from reconciler.plan.labels import body_labels, in_bodies
 from reconciler.render.show import render_show, render_show_json
+
+if TYPE_CHECKING:
+    from reconciler.graph.client import Graph
 
 Shown = list[InEffect]
 FORMATS = Formats[Shown](colored={"text": render_show}, plain={"json": render_show_json})
@@ -60,20 +76,36 @@ async def _effective(options: Options, tenant_id: str | None) -> Shown:
         # service that sets these navigations made the partner (`service_made`).
         asked = [a for a in partners if tenant_id is not None or _service_made(PARTNER, live.instances[a])]
         managed, unreadable = await read_service_managed(graph, asked if options.cloud == GLOBAL else [])
+        source = live.instances.get(default)
+        shown = [
+            InEffect(
+                address,
+                effective(PARTNER, live.instances[address], source),
+                {child.nested_key or "": _held(live, child, address, default) for child in children},
+                managed.get(address, {}),
+                {**_not_read(live, children), **unreadable},
+            )
+            for address in partners
+        ]
+        names = await _names(graph, shown)
     say_skipped(live)
     for name, why in unreadable.items():
         say(f"Not shown: {name}: the token may not read it ({why}).")
-    source = live.instances.get(default)
+    say_unnamed(names)
     return [
-        InEffect(
-            address,
-            effective(PARTNER, live.instances[address], source),
-            {child.nested_key or "": _held(live, child, address, default) for child in children},
-            managed.get(address, {}),
-            {**_not_read(live, children), **unreadable},
-        )
-        for address in partners
+        replace(partner, name=names.tenant(partner.address.id), labels=body_labels(partner.bodies(), names))
+        for partner in shown
     ]
+
+
+async def _names(graph: Graph, shown: Shown) -> Names:
+    """The names of what is shown, and no more: the partners shown (20 to a tenant-information
+    `$batch`), and this tenant's users, groups and applications their settings in effect name.
+    Nothing is looked up when no partner is shown."""
+    from reconciler.graph.names import look_up
+
+    wanted = in_bodies(body for partner in shown for body in partner.bodies())
+    return await look_up(graph, (partner.address.id for partner in shown), wanted.objects, wanted.apps)
 
 
 def _service_made(rtype: ResourceType, wire: Mapping[str, Any]) -> bool:

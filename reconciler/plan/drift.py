@@ -91,6 +91,8 @@ class Drift:
     inherited: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # "not requested", "done", or why attribution was not possible.
     attribution: str = "not requested"
+    # The labels of the ids the report shows (`Plan.names`): partner names, users and groups.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -106,7 +108,7 @@ def from_plan(plan: Plan) -> Drift:
     items += [Drifted("changed", e.resource, e.id, e.source, note=e.message) for e in plan.errors]
     items += [Drifted("unmanaged", u.resource, u.id, None) for u in plan.unmanaged]
     items.sort(key=lambda item: KINDS.index(item.kind))  # stable: registry order within a kind
-    return Drift(tuple(items), plan.scope, plan.inherited)
+    return Drift(tuple(items), plan.scope, plan.inherited, names=plan.names)
 
 
 def _from_change(change: Change) -> Drifted:

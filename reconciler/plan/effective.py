@@ -11,7 +11,7 @@ is registry data. Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.core.address import Address
@@ -86,3 +86,18 @@ class InEffect:
     held: Mapping[str, tuple[Held, ...] | None]
     service_managed: Mapping[str, dict[str, Any] | None]
     not_read: Mapping[str, str]
+    # Its name ("Contoso Ltd (contoso.com)"), and each target its settings name by its label
+    # (`labels.body_labels`), where the lookups found them: empty when names were not looked up.
+    name: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def bodies(self) -> list[tuple[str, Any]]:
+        """Its settings in effect and its nested instances', as `(type name, body)` pairs: what
+        the targets shown are found in (`references`)."""
+        found: list[tuple[str, Any]] = [(self.address.resource, {s.name: s.value for s in self.settings})]
+        children = {
+            REGISTRY_BY_NAME[name].nested_key: name for name in REGISTRY_BY_NAME[self.address.resource].children
+        }
+        for key, held in self.held.items():
+            found += [(children[key], dict(each.settings)) for each in held or () if key in children]
+        return found

@@ -53,6 +53,24 @@ def in_state(desired: Desired, live: Live) -> Wanted:
     return Wanted(objects=in_files(desired).objects | objects)
 
 
+def in_bodies(bodies: Iterable[tuple[str, Any]]) -> Wanted:
+    """This tenant's users, groups and applications that `bodies` (`(type name, body)` pairs, as
+    Graph writes them) name: what a view of those bodies (`xtap show`) looks up, and no more."""
+    return Wanted(frozenset(), *_lookups(ref for resource, body in bodies for ref in _refs(resource, body)))
+
+
+def body_labels(bodies: Iterable[tuple[str, Any]], names: Names) -> dict[str, str]:
+    """Every target `bodies` name, by the label a view prints beside it: a keyword or a
+    first-party app from the tables, this tenant's objects by name, the partner's by whose
+    they are. A target that is nothing known is left out (shown as its GUID alone)."""
+    shown: dict[str, str] = {}
+    for resource, body in bodies:
+        for ref in _refs(resource, body):
+            if (label := names.target(ref.value, ref.kind, ref.side)) is not None:
+                shown.setdefault(ref.value, label)
+    return dict(sorted(shown.items()))
+
+
 def labels(changes: Iterable[Change], desired: Desired, live: Live, names: Names) -> dict[str, str]:
     """Each id the changes show, by the label the views print beside it."""
     shown: dict[str, str] = {}

@@ -9,13 +9,16 @@ and `{0}` a placeholder) and its URIs, the runner's for annotations.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
 from reconciler.check.engine import LIVE, Finding, Off, Rule
 from reconciler.core.escape import visible
+from reconciler.core.registry import REGISTRY_BY_NAME
 
 FORMAT_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -38,6 +41,9 @@ class Checked:
 
     found: list[Located]
     off: list[Off]
+    # The partners the findings are about, by name ("Contoso Ltd (contoso.com)"): looked up by
+    # `check --live` only, since check without it sends Graph nothing.
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -45,10 +51,21 @@ class Checked:
         return any(located.finding.fails for located in self.found)
 
 
-def _what(finding: Finding) -> str:
+def _name(finding: Finding, names: Mapping[str, str]) -> str | None:
+    """The name of the partner a finding is about, if it was looked up."""
+    address = finding.subject.address
+    tenant = REGISTRY_BY_NAME[address.resource].tenant_of(address.id)
+    return None if tenant is None else names.get(tenant)
+
+
+def _what(finding: Finding, names: Mapping[str, str]) -> str:
+    """The finding in words; the partner's name, from Graph, is escaped with the rest by each
+    format's own escaping."""
     subject = finding.subject
     where = " (live tenant)" if subject.state == LIVE else ""
-    return f"{subject.address}{where}: {finding.violation.message}"
+    name = _name(finding, names)
+    named = f" ({name})" if name else ""
+    return f"{subject.address}{named}{where}: {finding.violation.message}"
 
 
 def _status(finding: Finding) -> str:
@@ -64,18 +81,18 @@ def _place(located: Located) -> str:
     return "live tenant" if located.at is None else "{}:{}:{}".format(*located.at)
 
 
-def describe(located: Located) -> str:
+def describe(located: Located, names: Mapping[str, str] = MappingProxyType({})) -> str:
     """A finding on one line: where, its level, the rule and what is wrong (escaped)."""
     finding, rule = located.finding, located.finding.rule
     level = "waived" if finding.waiver is not None else rule.severity
-    return visible(f"{_place(located)}: {level} [{rule.id}] {_what(finding)}")
+    return visible(f"{_place(located)}: {level} [{rule.id}] {_what(finding, names)}")
 
 
 def findings_text(checked: Checked) -> str:
     lines: list[str] = []
     for located in checked.found:
         finding, rule = located.finding, located.finding.rule
-        lines.append(describe(located))
+        lines.append(describe(located, checked.names))
         status = _status(finding)
         lines.extend(visible(f"    {text}") for text in (status, f"why: {rule.reason} ({rule.source})") if text)
         if rule.adjusted:
@@ -101,13 +118,13 @@ def findings_json(checked: Checked) -> str:
     report = {
         "formatVersion": FORMAT_VERSION,
         "passed": not checked.failed,
-        "findings": [_json_finding(located) for located in checked.found],
+        "findings": [_json_finding(located, checked.names) for located in checked.found],
         "off": [{"rule": rule.id, "reason": rule.reason} for rule in checked.off],
     }
     return json.dumps(report, indent=2) + "\n"
 
 
-def _json_finding(located: Located) -> dict[str, Any]:
+def _json_finding(located: Located, names: Mapping[str, str]) -> dict[str, Any]:
     finding, rule = located.finding, located.finding.rule
     file, line, col = located.at or (None, None, None)
     waiver = finding.waiver or finding.expired
@@ -119,6 +136,7 @@ def _json_finding(located: Located) -> dict[str, Any]:
         "source": rule.source,
         "resource": finding.subject.address.resource,
         "id": finding.subject.address.id,
+        "name": _name(finding, names),
         "state": finding.subject.state,
         "property": ".".join(map(str, finding.violation.path)),
         "message": finding.violation.message,
@@ -141,7 +159,7 @@ def findings_sarif(checked: Checked, version: str) -> str:
         "version": version,
         "rules": [_sarif_rule(rule) for rule in rules],
     }
-    results = [_sarif_result(located, index[located.finding.rule.id]) for located in found]
+    results = [_sarif_result(located, index[located.finding.rule.id], checked.names) for located in found]
     run = {"tool": {"driver": driver}, "results": results}
     return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
 
@@ -157,9 +175,9 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     return {**described, "helpUri": rule.source} if rule.source.startswith("https://") else described
 
 
-def _sarif_result(located: Located, rule_index: int) -> dict[str, Any]:
+def _sarif_result(located: Located, rule_index: int, names: Mapping[str, str]) -> dict[str, Any]:
     finding = located.finding
-    text = " ".join(filter(None, (_what(finding), _status(finding))))
+    text = " ".join(filter(None, (_what(finding, names), _status(finding))))
     result: dict[str, Any] = {
         "ruleId": finding.rule.id,
         "ruleIndex": rule_index,
@@ -224,7 +242,7 @@ def findings_github(checked: Checked) -> str:
             file, line, col = located.at
             properties = {"file": _uri(file), "line": str(line), "col": str(col), **properties}
         shown = ",".join(f"{key}={_property(value)}" for key, value in properties.items())
-        message = " ".join(filter(None, (_what(finding), _status(finding), f"Why: {rule.reason}")))
+        message = " ".join(filter(None, (_what(finding, checked.names), _status(finding), f"Why: {rule.reason}")))
         lines.append(f"::{GITHUB_COMMAND[rule.severity]} {shown}::{_data(message)}")
     return "".join(f"{line}\n" for line in lines)
 

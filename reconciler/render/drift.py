@@ -20,6 +20,7 @@ from reconciler.core.escape import markdown_text, visible
 from reconciler.plan.drift import KINDS, Drift, Drifted, Kind, LastChange
 from reconciler.plan.model import Action
 from reconciler.render.markdown import MARKDOWN_LIMIT, Block, count_table, fit
+from reconciler.render.names import Named, md_table, named_in, tenant_name, text_lines
 from reconciler.render.plan import md_diff_row, md_id, text_entry
 from reconciler.render.terminal import BOLD, quantity
 
@@ -50,6 +51,11 @@ def _actor(change: LastChange, text: Callable[[str], str] = visible) -> str:
     return f'{text(change.actor.name)} ({kind}), "{text(change.activity)}" at {text(change.at)}'
 
 
+def _named(drift: Drift, item: Drifted) -> Named:
+    """The looked-up ids the item's diff shows, with their labels."""
+    return named_in(item.resource, item.id, ([entry.before, entry.after] for entry in item.diff), drift.names)
+
+
 def _attribution_line(drift: Drift) -> str | None:
     if drift.attribution in ("not requested", "done"):
         return None
@@ -65,12 +71,16 @@ def render_drift_text(drift: Drift, color: bool) -> str:
 
     blocks = []
     for item in drift.items:
-        header = f"{_SYMBOLS[item.kind]} {visible(item.resource)} {visible(item.id)}: {_WHAT[item.kind]}"
+        header = f"{_SYMBOLS[item.kind]} {visible(item.resource)} {visible(item.id)}"
+        if tenant := tenant_name(item.resource, item.id, drift.names):
+            header += f"  {visible(tenant)}"
+        header += f": {_WHAT[item.kind]}"
         if item.source:
             header += f"  ({visible(item.source)})"
         lines = [paint(header, f"{BOLD};{_SGR[item.kind]}")]
         for entry in item.diff:
             lines += text_entry(_STYLE[item.remedy], entry, paint, _inherited(drift, item))
+        lines += text_lines(_named(drift, item), "    ")
         if item.note:
             lines.append(f"    {visible(item.note)}")
         if item.last_change:
@@ -97,17 +107,19 @@ def render_drift_json(drift: Drift) -> str:
         "summary": drift.summary,
         "attribution": drift.attribution,
         "scope": list(drift.scope),
-        "drift": [_json_item(item) for item in drift.items],
+        "drift": [_json_item(item, drift.names) for item in drift.items],
+        "names": dict(drift.names),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _json_item(item: Drifted) -> dict[str, Any]:
+def _json_item(item: Drifted, names: Mapping[str, str]) -> dict[str, Any]:
     last = item.last_change
     return {
         "kind": item.kind,
         "resource": item.resource,
         "id": item.id,
+        "name": tenant_name(item.resource, item.id, names),
         "source": item.source,
         "remedy": item.remedy,
         "note": item.note,
@@ -144,7 +156,7 @@ def _md_head(drift: Drift) -> str:
 
 
 def _md_block(drift: Drift, item: Drifted) -> Block:
-    title = _md_title(item)
+    title = _md_title(item, drift.names)
     parts = [f"<details>\n<summary>{title}</summary>"]
     facts = [f"{_WHAT[item.kind]}"]
     if item.source:
@@ -158,20 +170,29 @@ def _md_block(drift: Drift, item: Drifted) -> Block:
     if item.diff:
         rows = [md_diff_row(_STYLE[item.remedy], entry, _inherited(drift, item)) for entry in item.diff]
         parts.append("\n".join(["| path | declared | live |", "|---|---|---|", *rows]))
+    if (table := md_table(_named(drift, item))) is not None:
+        parts.append(table)
     parts.append("</details>")
-    return Block(_md_line(item), "\n\n".join(parts))
+    return Block(_md_line(item, drift.names), "\n\n".join(parts))
 
 
-def _md_title(item: Drifted) -> str:
+def _md_title(item: Drifted, names: Mapping[str, str]) -> str:
     """The `<summary>` of a resource: HTML, since GitHub renders no markdown there."""
     title = f"<code>{_SYMBOLS[item.kind]}</code> <b>{item.kind}</b> {markdown_text(item.resource)}"
-    return f"{title} <code>{markdown_text(item.id)}</code>{_tail(item)}"
+    return f"{title} <code>{markdown_text(item.id)}</code>{_md_tenant(item, names)}{_tail(item)}"
 
 
-def _md_line(item: Drifted) -> str:
+def _md_line(item: Drifted, names: Mapping[str, str]) -> str:
     """The same summary as a markdown list item, kept short: a report trimmed to its summary
     lines must still list 1,000 resources within the limit."""
-    return f"- **{item.kind}** {markdown_text(item.resource)} {md_id(item.id)}" + _tail(item)
+    line = f"- **{item.kind}** {markdown_text(item.resource)} {md_id(item.id)}"
+    return line + _md_tenant(item, names) + _tail(item)
+
+
+def _md_tenant(item: Drifted, names: Mapping[str, str]) -> str:
+    """The partner's name after its id, escaped: Graph returns whatever its admins typed."""
+    tenant = tenant_name(item.resource, item.id, names)
+    return f" {markdown_text(tenant)}" if tenant else ""
 
 
 def _tail(item: Drifted) -> str:

@@ -13,7 +13,6 @@ they are.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +20,6 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.core.escape import markdown_text, visible
-from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.core.request import Request
 from reconciler.plan import file as planfile
 from reconciler.plan.model import (
@@ -37,6 +35,7 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.risk import CLASSES, Risk, by_risk, classify
 from reconciler.render.markdown import MARKDOWN_LIMIT, Block, count_table, fit
+from reconciler.render.names import Named, md_table, named_in, tenant_name, text_lines
 from reconciler.render.terminal import (
     BOLD,
     DIM,
@@ -68,8 +67,6 @@ _NO_READ_CHANGES = "No changes in what was read. The tenant matches policies/ th
 _NO_OTHER_CHANGES = "No changes besides the errors above."
 _UNMANAGED_TITLE = "Unmanaged (live, no policy file; never touched):"
 _ERRORS_TITLE = "Errors (nothing is applied until they are fixed):"
-# A GUID anywhere in a value's JSON text, lower case: the ids a change's values name.
-GUID_IN_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SKIPPED_TITLE = "Not read (the token may not read them; left out of this plan):"
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
 _ARTIFACT = "the full plan is in the JSON artifact (`xtap plan --out`)"
@@ -183,23 +180,19 @@ def _text_change(change: Change, paint: Paint, inherited: Mapping[str, Any], nam
         lines.append(_INDENT + paint(f"after {', '.join(visible(str(a)) for a in change.depends_on)}", DIM))
     for entry in change.diff:
         lines += text_entry(change.action, entry, paint, inherited)
-    lines += [f"{_INDENT}{visible(ident)} = {visible(label)}" for ident, label in _named_in(change, names)]
+    lines += text_lines(_named_in(change, names), _INDENT)
     lines += [_INDENT + paint(_text_request(request), DIM) for request in change.requests]
     return "\n".join(lines)
 
 
 def _tenant_name(change: Change, names: Mapping[str, str]) -> str | None:
     """The name of the partner tenant a change is about, if it was looked up."""
-    tenant = REGISTRY_BY_NAME[change.resource].tenant_of(change.id)
-    return None if tenant is None else names.get(tenant)
+    return tenant_name(change.resource, change.id, names)
 
 
-def _named_in(change: Change, names: Mapping[str, str]) -> list[tuple[str, str]]:
+def _named_in(change: Change, names: Mapping[str, str]) -> Named:
     """Each looked-up id the change's values name (its own tenant aside: the header names it)."""
-    tenant = REGISTRY_BY_NAME[change.resource].tenant_of(change.id)
-    text = json.dumps([[entry.before, entry.after] for entry in change.diff]).lower()
-    found = {match for match in GUID_IN_TEXT.findall(text) if match != tenant and match in names}
-    return [(ident, names[ident]) for ident in sorted(found)]
+    return named_in(change.resource, change.id, ([entry.before, entry.after] for entry in change.diff), names)
 
 
 def text_entry(action: Action, entry: DiffEntry, paint: Paint, inherited: Mapping[str, Any]) -> list[str]:
@@ -395,10 +388,8 @@ def _md_change_details(change: Change, risk: Risk, inherited: Mapping[str, Any],
     if change.diff:
         rows = [md_diff_row(change.action, entry, inherited) for entry in change.diff]
         parts.append("\n".join(["| path | before | after |", "|---|---|---|", *rows]))
-    named = _named_in(change, names)
-    if named:
-        rows = [f"| {md_id(ident)} | {_md_cell(label)} |" for ident, label in named]
-        parts.append("\n".join(["| id | names |", "|---|---|", *rows]))
+    if (table := md_table(_named_in(change, names))) is not None:
+        parts.append(table)
     if change.requests:
         requests = [planfile.request_dict(r) for r in change.requests]
         parts.append(_md_fence(printable_json(requests, indent=2), "json"))

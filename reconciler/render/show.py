@@ -11,6 +11,7 @@ from typing import Any
 
 from reconciler.core.escape import visible
 from reconciler.plan.effective import Held, InEffect
+from reconciler.render.names import text_lines
 from reconciler.render.terminal import BOLD, SHOW_WIDTH, clip, printable_json
 
 # The origin of what a Microsoft service set on a partner: never written nor compared by xtap.
@@ -30,10 +31,14 @@ def render_show(shown: list[InEffect], color: bool) -> str:
     """Each partner's settings in effect, one per line: `own` or `from default`, and the value;
     then its nested instances in effect (its Microsoft 365 capabilities, each its own or the
     default's), then what a Microsoft service set on it, read-only. A reviewer sees at once
-    what a `null` in a policy file really allows, and what no file can change."""
+    what a `null` in a policy file really allows, and what no file can change. The partner's
+    name follows its id, and each target its settings name follows them, `<target> = <label>`,
+    where the lookups found them."""
     blocks = []
     for partner in shown:
         header = f"{visible(partner.address.resource)} {visible(partner.address.id)}"
+        if partner.name:
+            header += f"  {visible(partner.name)}"
         rows = [(s.name, _origin(s.inherited_from), _value(s.value)) for s in partner.settings]
         for key, held in partner.held.items():
             rows.extend(_held_rows(key, held, partner.not_read.get(key)))
@@ -50,6 +55,7 @@ def render_show(shown: list[InEffect], color: bool) -> str:
         lines.extend(
             f"  {visible(name):<{name_width}}  {origin:<{origin_width}}  {value}" for name, origin, value in rows
         )
+        lines.extend(text_lines(list(partner.labels.items()), "  "))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n" if blocks else "The tenant has no partners.\n"
 
@@ -103,11 +109,13 @@ def render_show_json(shown: list[InEffect]) -> str:
     """The same as JSON: per partner, each setting's value and where it comes from (`null` for
     the partner's own); each nested instance in effect by its key, likewise (`null` where it was
     not read, with the reason under `notRead`); each service-managed navigation's object as
-    Graph returned it but for `@odata.context` (`null`: none), marked read-only."""
+    Graph returned it but for `@odata.context` (`null`: none), marked read-only; the partner's
+    `name` (`null` when not looked up) and `names`, each target its settings name by its label."""
     document = [
         {
             "resource": partner.address.resource,
             "id": partner.address.id,
+            "name": partner.name,
             "settings": {s.name: {"value": s.value, "inheritedFrom": s.inherited_from} for s in partner.settings},
             **{
                 key: None
@@ -120,6 +128,7 @@ def render_show_json(shown: list[InEffect]) -> str:
                 for name, value in partner.service_managed.items()
             },
             "notRead": dict(partner.not_read),
+            "names": dict(partner.labels),
         }
         for partner in shown
     ]

@@ -146,3 +146,56 @@ def test_an_own_rule_that_cannot_evaluate_fails(tmp_path: Path) -> None:
     policies = folder(tmp_path, "\n  trusted: true\n  labels: [regulated]", settings=settings)
     run = run_xtap("check", "--policies", str(policies), subprocess=True)
     assert run.code == 1 and "(could not evaluate: " in run.stdout, run.stdout + run.stderr
+
+
+NAMES_ROLES = ("Policy.Read.All", "CrossTenantInformation.ReadBasic.All", "Directory.Read.All")
+HOSTILE_NAME = "Fabrikam\x1b[31m\n::error::forged [x](http://evil.example)"
+
+
+def _out_of_band_mfa(emulator: Emulator) -> None:
+    with client_for(emulator) as graph:
+        assert graph.post(PARTNERS, json={"tenantId": PARTNER_ID}).status_code == 201
+        assert graph.patch(f"{PARTNERS}/{PARTNER_ID}", json=MFA).status_code == 204
+    emulator.clear_requests()
+
+
+def test_live_findings_name_the_partner_in_every_format(tmp_path: Path, emulator: Emulator) -> None:
+    """With --live, the partner a finding is about is looked up (one tenant-information
+    `$batch`) and named; Graph's name is escaped as each format escapes outside text."""
+    policies = folder(tmp_path, partner=f"tenantId: {PARTNER_ID}\n")
+    _out_of_band_mfa(emulator)
+    emulator.put_known_tenant({"tenantId": PARTNER_ID, "displayName": HOSTILE_NAME, "defaultDomainName": "fab.com"})
+    common = ("check", "--live", "--policies", str(policies))
+    text = run_xtap(*common, emulator=emulator, roles=NAMES_ROLES)
+    assert text.code == 1, text.stdout + text.stderr
+    shown = "Fabrikam\\u001b[31m\\u000a::error::forged [x](http://evil.example) (fab.com)"
+    assert f"partner {PARTNER_ID} ({shown}) (live tenant)" in text.stdout
+    assert "\x1b" not in text.stdout and "\n::error::" not in text.stdout
+    found = json.loads(run_xtap(*common, "--format", "json", emulator=emulator, roles=NAMES_ROLES).stdout)
+    names = {finding["name"] for finding in found["findings"] if finding["id"] == PARTNER_ID}
+    assert names == {f"{HOSTILE_NAME} (fab.com)"}
+    sarif = json.loads(run_xtap(*common, "--format", "sarif", emulator=emulator, roles=NAMES_ROLES).stdout)
+    messages = [result["message"]["text"] for result in sarif["runs"][0]["results"]]
+    assert any("forged \\[x\\](http://evil.example)" in message for message in messages)
+    assert not any("\x1b" in message for message in messages)
+    github = run_xtap(*common, "--format", "github", emulator=emulator, roles=NAMES_ROLES).stdout
+    assert all(line.startswith("::") for line in github.splitlines()) and "\\u000a::error::forged" in github
+    # Without the permission: the GUID alone, and one line saying why.
+    plain = run_xtap(*common, emulator=emulator, roles=("Policy.Read.All",))
+    assert f"partner {PARTNER_ID} (live tenant)" in plain.stdout and plain.stderr.count("Names not shown") == 1
+
+
+def test_offline_commands_send_graph_nothing_not_even_a_name_lookup(tmp_path: Path, emulator: Emulator) -> None:
+    """validate, check without --live and schema are offline: with a token that may look names
+    up and a partner with findings whose name Graph knows, the emulator serves no request."""
+    policies = folder(tmp_path, partner=f"tenantId: {PARTNER_ID}\n" + "inboundTrust:\n  isMfaAccepted: true\n")
+    emulator.put_known_tenant({"tenantId": PARTNER_ID, "displayName": "Fabrikam", "defaultDomainName": "fab.com"})
+    for args in (
+        ("validate", "--policies", str(policies)),
+        ("check", "--policies", str(policies)),
+        ("check", "--policies", str(policies), "--format", "json"),
+        ("schema",),
+    ):
+        done = run_xtap(*args, emulator=emulator, roles=NAMES_ROLES)
+        assert "Fabrikam" not in done.stdout, args
+    assert emulator.requests == []

@@ -6,6 +6,7 @@ plan saying the same of nulls is in test_plan.py."""
 from __future__ import annotations
 
 import json
+import uuid
 
 from support.xtap import READ_ONLY, READ_WRITE, client_for, run_xtap
 
@@ -203,3 +204,98 @@ def test_a_national_cloud_reads_neither_capabilities_nor_constraints(emulator: E
     [partner] = json.loads(shown.stdout)
     assert "m365Capabilities" not in partner and partner["serviceManaged"] == {}
     assert [r.method for r in emulator.requests] == ["GET", "GET"]  # the partners and the default alone
+
+
+CONTOSO = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
+LIAISONS = "6f546279-4da5-4b53-a095-09ea0cef9971"  # this tenant's group
+THEIR_GROUP = "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f"  # the partner's group: never looked up
+PAYROLL_APP = "5d1e2f30-4a5b-4c6d-8e9f-a0b1c2d3e4f5"  # this tenant's app, by appId
+TEAMS = "1fec8e78-bce4-4aaf-ab1b-5451cc387264"  # first party: from the table, never looked up
+NAMES_ROLES = (*READ_ONLY, "CrossTenantInformation.ReadBasic.All", "Directory.Read.All")
+
+
+def _named_tenant(emulator: Emulator) -> None:
+    """Two partners, Contoso with targets of both sides, and the names Graph knows."""
+    emulator.put_partner({"tenantId": FABRIKAM})
+    emulator.put_partner(
+        {
+            "tenantId": CONTOSO,
+            "b2bCollaborationInbound": {
+                "usersAndGroups": {
+                    "accessType": "allowed",
+                    "targets": [{"target": THEIR_GROUP, "targetType": "group"}],
+                },
+                "applications": {
+                    "accessType": "allowed",
+                    "targets": [{"target": PAYROLL_APP, "targetType": "application"}],
+                },
+            },
+            "b2bCollaborationOutbound": {
+                "usersAndGroups": {"accessType": "allowed", "targets": [{"target": LIAISONS, "targetType": "group"}]},
+                "applications": {"accessType": "allowed", "targets": [{"target": TEAMS, "targetType": "application"}]},
+            },
+        }
+    )
+    emulator.put_known_tenant({"tenantId": CONTOSO, "displayName": "Contoso Ltd", "defaultDomainName": "contoso.com"})
+    emulator.put_known_tenant({"tenantId": FABRIKAM, "displayName": "Fabrikam", "defaultDomainName": "fabrikam.com"})
+    emulator.put_directory_object({"@odata.type": "#microsoft.graph.group", "id": LIAISONS, "displayName": "Liaisons"})
+    emulator.put_directory_object(
+        {
+            "@odata.type": "#microsoft.graph.servicePrincipal",
+            "id": str(uuid.uuid4()),
+            "appId": PAYROLL_APP,
+            "displayName": "Payroll",
+        }
+    )
+
+
+def _lookups(emulator: Emulator) -> list[str]:
+    """The paths of the name lookups the emulator served (batch items included)."""
+    marks = ("findTenantInformation", "getByIds", "servicePrincipals(")
+    return [r.path for r in emulator.requests if any(mark in r.path for mark in marks)]
+
+
+def test_show_names_the_partner_and_each_target_and_looks_up_only_what_it_shows(emulator: Emulator) -> None:
+    _named_tenant(emulator)
+    text = run_xtap("show", CONTOSO, emulator=emulator, roles=NAMES_ROLES)
+    assert text.code == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0] == f"partner {CONTOSO}  Contoso Ltd (contoso.com)"
+    assert f"  {LIAISONS} = Liaisons (group)" in lines
+    assert f"  {THEIR_GROUP} = the partner's group" in lines
+    assert f"  {PAYROLL_APP} = Payroll" in lines
+    assert f"  {TEAMS} = Microsoft Teams" in lines
+    assert "  AllUsers = all users" in lines  # what the default's keywords mean, inherited
+    assert "Names not shown" not in text.stderr
+    # Only the partner shown, this tenant's group and app: not Fabrikam, not the partner's group
+    # nor Teams (first party, from the table).
+    looked_up = _lookups(emulator)
+    assert any(CONTOSO in path for path in looked_up) and not any(FABRIKAM in path for path in looked_up)
+    assert not any(TEAMS in path for path in looked_up) and any(PAYROLL_APP in path for path in looked_up)
+    [getbyids] = [r for r in emulator.requests if r.path.endswith("/getByIds")]
+    assert getbyids.body["ids"] == [LIAISONS]
+    [partner] = json.loads(run_xtap("show", CONTOSO, "--format", "json", emulator=emulator, roles=NAMES_ROLES).stdout)
+    assert partner["name"] == "Contoso Ltd (contoso.com)"
+    assert partner["names"][LIAISONS] == "Liaisons (group)" and partner["names"][THEIR_GROUP] == "the partner's group"
+
+
+def test_show_without_the_lookup_permissions_shows_guids_and_says_so_once(emulator: Emulator) -> None:
+    _named_tenant(emulator)
+    shown = run_xtap("show", emulator=emulator, roles=READ_ONLY)
+    assert shown.code == 0, shown.stderr
+    assert f"partner {CONTOSO}\n" in shown.stdout and "Contoso Ltd" not in shown.stdout
+    assert f"{LIAISONS} = " not in shown.stdout
+    # What needs no lookup is still named: the partner's objects by whose, first party by the table.
+    assert f"  {THEIR_GROUP} = the partner's group" in shown.stdout and f"  {TEAMS} = Microsoft Teams" in shown.stdout
+    assert shown.stderr.count("Names not shown") == 1
+    assert _lookups(emulator) == []
+
+
+def test_show_escapes_a_hostile_partner_name(emulator: Emulator) -> None:
+    _named_tenant(emulator)
+    emulator.put_known_tenant(
+        {"tenantId": CONTOSO, "displayName": "Evil\x1b[2J\n::error::x", "defaultDomainName": None}
+    )
+    shown = run_xtap("show", CONTOSO, emulator=emulator, roles=NAMES_ROLES)
+    assert "\x1b" not in shown.stdout and "\n::error::" not in shown.stdout
+    assert shown.stdout.splitlines()[0] == f"partner {CONTOSO}  Evil\\u001b[2J\\u000a::error::x"

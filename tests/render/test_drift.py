@@ -5,18 +5,19 @@ nor do a file name, a note or Graph's message."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from support.drift_tenant import AUDIT_READER, FABRIKAM, GDAP_CUSTOMER, declared_and_applied, out_of_band
 from support.emulator_http import PARTNERS, TRUST, graph_call
 from support.markup import MARKUP_FILE, MARKUP_FILE_SHOWN, MARKUP_MESSAGE, MARKUP_MESSAGE_SHOWN, assert_no_markup
-from support.xtap import run_xtap
+from support.xtap import READ_ONLY, run_xtap
 
 from reconciler.emulator import Emulator
 from reconciler.plan.drift import Actor, Drift, Drifted, LastChange
 from reconciler.plan.model import DiffEntry
-from reconciler.render.drift import render_drift_markdown
+from reconciler.render.drift import render_drift_markdown, render_drift_text
 
 
 @pytest.fixture
@@ -116,3 +117,48 @@ def test_drift_markdown_escapes_sources_notes_actors_and_graph_messages() -> Non
     assert f"_Attribution was not possible: {MARKUP_MESSAGE_SHOWN}_" in markdown  # Graph's message
     assert f"file {MARKUP_FILE_SHOWN}:3" in markdown
     assert f"\n\n&#45; {MARKUP_MESSAGE_SHOWN}\n\n" in markdown  # the note, which would start a list
+
+
+LOOKER_UP = (*READ_ONLY, "CrossTenantInformation.ReadBasic.All", "Directory.Read.All")
+LIAISONS = "5a0e1b2c-3d4e-4f60-8a7b-9c0d1e2f3a4b"
+
+
+def test_drift_names_each_partner_and_the_ids_its_diff_shows(applied: Path, emulator: Emulator) -> None:
+    """The partner changed out of band, by the plan's lookups; the unmanaged one, which the plan
+    does not change, by drift's own lookup (one more tenant-information `$batch`)."""
+    out_of_band(emulator)
+    emulator.put_known_tenant({"tenantId": FABRIKAM, "displayName": "Fabrikam", "defaultDomainName": "fabrikam.com"})
+    emulator.put_known_tenant({"tenantId": GDAP_CUSTOMER, "displayName": "Woodgrove", "defaultDomainName": None})
+    common = ("drift", "--policies", str(applied))
+    text = run_xtap(*common, emulator=emulator, roles=LOOKER_UP)
+    assert text.code == 2, text.stderr
+    assert f"~ partner {FABRIKAM}  Fabrikam (fabrikam.com): differs from its policy file" in text.stdout
+    assert f"+ partner {GDAP_CUSTOMER}  Woodgrove: in the tenant, no policy file" in text.stdout
+    assert "Names not shown" not in text.stderr
+    found = json.loads(run_xtap(*common, "--format", "json", emulator=emulator, roles=LOOKER_UP).stdout)
+    assert {item["id"]: item["name"] for item in found["drift"]}[FABRIKAM] == "Fabrikam (fabrikam.com)"
+    assert found["names"][GDAP_CUSTOMER] == "Woodgrove"
+    markdown = run_xtap(*common, "--format", "markdown", emulator=emulator, roles=LOOKER_UP).stdout
+    assert f"<code>{FABRIKAM}</code> Fabrikam &#40;fabrikam.com&#41;" in markdown
+    # Without the permissions: the same report by GUID, and one line saying why.
+    plain = run_xtap(*common, emulator=emulator, roles=READ_ONLY)
+    assert f"~ partner {FABRIKAM}: differs from its policy file" in plain.stdout
+    assert plain.stderr.count("Names not shown") == 1
+
+
+def test_drift_names_are_escaped_in_text_and_markdown() -> None:
+    """A name is what a tenant's admin typed: in text it cannot act on the terminal or forge a
+    workflow command, in markdown it cannot become a link, a tag, a mention or a table cell."""
+    hostile = "Evil\x1b[2J\n::error::x " + MARKUP_MESSAGE
+    group_row = DiffEntry("b2bCollaborationOutbound.usersAndGroups.targets", [{"target": LIAISONS}], [])
+    drift = Drift(
+        (Drifted("changed", "partner", FABRIKAM, "p.yaml:1", (group_row,), "update"),),
+        names={FABRIKAM: hostile, LIAISONS: hostile},
+    )
+    text = render_drift_text(drift, color=False)
+    assert "\x1b" not in text and "\n::error::" not in text
+    assert f"    {LIAISONS} = Evil\\u001b[2J\\u000a::error::x" in text
+    markdown = render_drift_markdown(drift)
+    assert_no_markup(markdown)
+    assert f"| `{LIAISONS}` | Evil&#92;u001b&#91;2J&#92;u000a::error::x {MARKUP_MESSAGE_SHOWN} |" in markdown
+    assert "\x1b" not in markdown

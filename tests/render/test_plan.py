@@ -503,3 +503,47 @@ def test_a_type_the_token_may_not_read_is_said_above_everything_and_no_changes_i
     assert markdown.index("Not read") < len(markdown) and "m365Capability" in markdown
     assert "No changes in what was read." in markdown
     assert "No changes in what was read." not in render_text(Plan(), color=False)
+
+
+# --- names beside GUIDs ------------------------------------------------------------------------
+
+LIAISONS = "6f546279-4da5-4b53-a095-09ea0cef9971"
+WITH_GROUP = Change(
+    resource=PARTNER,
+    id=NEW,
+    action="update",
+    source="policies/partners/contoso.yaml:1",
+    diff=(
+        DiffEntry("b2bCollaborationOutbound.usersAndGroups.targets", [], [{"target": LIAISONS, "targetType": "group"}]),
+    ),
+    requests=(),
+)
+HOSTILE_NAME = "Contoso\x1b[2J\u202e\n::error::x [link](http://evil.example) <b>@octocat</b> | `code` *em*"
+
+
+def test_names_beside_the_partner_and_each_id_in_text_and_markdown() -> None:
+    plan = Plan(changes=(WITH_GROUP,), names={NEW: "Contoso Ltd (contoso.com)", LIAISONS: "Partner liaisons (group)"})
+    lines = render_text(plan, color=False).splitlines()
+    assert lines[0] == f"~ partner {NEW}  Contoso Ltd (contoso.com)  (policies/partners/contoso.yaml:1)"
+    assert f"    {LIAISONS} = Partner liaisons (group)" in lines
+    markdown = render_markdown(plan)
+    assert f"<code>{NEW}</code> Contoso Ltd &#40;contoso.com&#41;" in markdown
+    assert f"| `{LIAISONS}` | Partner liaisons &#40;group&#41; |" in markdown
+    # Without names, the same plan by GUID alone.
+    plain = render_text(replace(plan, names={}), color=False)
+    assert " = " not in plain and plain.splitlines()[0] == f"~ partner {NEW}  (policies/partners/contoso.yaml:1)"
+
+
+def test_names_from_graph_are_escaped_in_text_and_markdown() -> None:
+    """A display name is what a tenant's admin typed: it must neither act on a terminal or a CI
+    log nor become markup, a mention or a table cell in a pull request comment."""
+    plan = Plan(changes=(WITH_GROUP,), names={NEW: HOSTILE_NAME, LIAISONS: HOSTILE_NAME})
+    for color in (False, True):
+        text = ANSI.sub("", render_text(plan, color=color))
+        assert "\x1b" not in text and "\u202e" not in text and "\n::error::" not in text
+    assert f"{LIAISONS} = Contoso\\u001b[2J\\u202e\\u000a::error::x" in render_text(plan, color=False)
+    markdown = render_markdown(plan)
+    assert "\x1b" not in markdown and "\u202e" not in markdown and "\n::error::" not in markdown
+    for raw in ("<b>@", "[link](", "@octocat", "`code`", "*em*", " | `code"):
+        assert raw not in markdown, raw
+    assert "&lt;b&gt;@&#8203;octocat&lt;/b&gt; &#124; &#96;code&#96; &#42;em&#42;" in markdown
