@@ -135,7 +135,8 @@ def write_policies(root: Path, count: int) -> Path:
 
 
 def seeded(count: int, args: argparse.Namespace) -> Emulator:
-    """A started emulator holding the N partners, the changed ones with MFA trust and sync flipped."""
+    """A started emulator holding the N partners, the changed ones with MFA trust and sync flipped,
+    and the names of the partners and of the groups their files name."""
     emulator = Emulator(EmulatorConfig(latency_s=args.latency, page_size=args.page_size)).start()
     for n in range(count):
         live = {k: v for k, v in declared(n).items() if k != "identitySynchronization"}
@@ -143,6 +144,11 @@ def seeded(count: int, args: argparse.Namespace) -> Emulator:
         if drifted:
             live["inboundTrust"] = {**trust(n), "isMfaAccepted": n % 2 != 0}
         emulator.put_partner(live)
+        # Its name and its groups', for the name lookups (as a real tenant knows them).
+        emulator.put_known_tenant({"tenantId": tenant(n), "displayName": f"Partner {n}"})
+        emulator.put_directory_object(
+            {"@odata.type": "#microsoft.graph.group", "id": group(n), "displayName": f"Group {n}"}
+        )
         if has_sync(n):
             emulator.put_identity_sync(tenant(n), {"tenantId": tenant(n), **sync(n, allowed=not drifted)})
     return emulator
