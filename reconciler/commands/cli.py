@@ -151,7 +151,6 @@ def cli() -> None:
                                                   m365Capabilities: Policy.ReadWrite.CrossTenantCapability)
     Adopting:     xtap export                    (the live tenant as a policies/ folder)
                   xtap add-partner contoso.com   (a new partner's file, named from Graph)
-                  xtap add-partner contoso.com   (a new partner's file, named from Graph)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
                   xtap show TENANT_ID            (a partner's settings in effect)
 
