@@ -50,7 +50,7 @@ def _policies_option(func: F) -> F:
         show_default=True,
         envvar="XTAP_POLICIES",
         callback=_not_empty,
-        help="The policies folder (partners/*.yaml, default.yaml, the MTO template files, xtap.yaml) "
+        help="The policies folder (partners/*.yaml, default.yaml, the MTO template files, policy.yaml, xtap.yaml) "
         "[env: XTAP_POLICIES].",
     )(func)
 
@@ -241,15 +241,19 @@ def apply_command(options: Options, plan_file: Path | None, auto_approve: bool, 
 @_format_option(show.FORMATS, "json for programs")
 def show_command(options: Options, tenant_id: str | None, fmt: str) -> None:
     """Show the settings in effect for a partner (or every partner): each one its own, or
-    inherited from the tenant default, with the value. Read-only; policies/ is not read.
+    inherited from the tenant default, with the value, from the tenant as it is. Read-only.
 
     A partner property left null in Graph means "inherit the default settings": this shows what
-    that means for the partner's users today. Exit 0 ok, 1 error (or no such partner).
+    that means for the partner's users today. Of --policies only xtap.yaml is read: a token for
+    a tenant other than the one it binds (tenant:) is refused before any request. A folder that
+    is not there binds nothing, unless --policies names it: then it is an error.
+    Exit 0 ok, 1 error (or no such partner).
 
     \b
     Example:  xtap show 90e29127-71ad-49c7-9ce8-db3f41ea06f1
     """
-    sys.exit(show.show(options, tenant_id, fmt))
+    given = click.get_current_context().get_parameter_source("policies") != ParameterSource.DEFAULT
+    sys.exit(show.show(options, tenant_id, fmt, folder_given=given))
 
 
 @cli.command("drift")
@@ -343,6 +347,7 @@ def demo(policies: Path) -> None:
 
     validate, plan, apply, plan again (no changes), an out-of-band "portal" edit, and the
     plan that catches it, against an in-process Graph emulator seeded with a sample tenant.
+    Exit 0 when every step behaves as expected, 1 otherwise.
     """
     from reconciler.commands.demo import run_demo
 

@@ -125,7 +125,7 @@ def on_graph(options: Options, work: Callable[[Graph, Layout], Coroutine[Any, An
     files load while `work` already reads the tenant (`planning.plan_with`): a problem in them is
     reported as `validate` reports it, and stops the command before anything is written. `work`
     is handed the folder's layout, so the command looks at the folder once."""
-    bound = _binding(options.policies, options.cloud)
+    bound = binding(options.policies, options.cloud)
     if bound is None:
         return None
     layout, settings = bound
@@ -136,7 +136,7 @@ def on_graph(options: Options, work: Callable[[Graph, Layout], Coroutine[Any, An
         return None
 
 
-def _binding(policies: Path, cloud: str) -> tuple[Layout, Settings] | None:
+def binding(policies: Path, cloud: str) -> tuple[Layout, Settings] | None:
     """The folder's layout, which the whole command works from, and xtap.yaml alone, read
     before anything else. When it is invalid, the whole folder is checked, so every problem is
     listed at once as `validate` lists them; nothing is sent."""

@@ -1,6 +1,7 @@
 """`xtap show`: each partner's settings in effect, its own or inherited from the default, its
 Microsoft 365 capabilities in effect, and what a Microsoft service set on it, read from the
-tenant as it is (policies/ is not read)."""
+tenant as it is. Of policies/, only xtap.yaml is read, for the tenant it binds the folder to: a
+token for another tenant is refused before any request, as plan refuses it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from reconciler.commands.run import (
     EXIT_OK,
     Formats,
     Options,
+    binding,
     connect,
     run_graph,
     say,
@@ -36,13 +38,21 @@ Shown = list[InEffect]
 FORMATS = Formats[Shown](colored={"text": render_show}, plain={"json": render_show_json})
 
 
-def show(options: Options, tenant_id: str | None = None, fmt: str = "text") -> int:
+def show(options: Options, tenant_id: str | None = None, fmt: str = "text", folder_given: bool = True) -> int:
     """Each partner's settings in effect (or one partner's), its own or inherited from the
-    default. Read-only, and policies/ is not read: this is the tenant as it is."""
+    default: the tenant as it is. Of --policies only xtap.yaml is read, for its tenant binding;
+    a folder that is not there binds nothing, unless it was named (`folder_given`): then it is
+    an error, as for plan, since a mistyped folder must not skip the check."""
     if tenant_id is not None and not is_guid(tenant_id):
         say(f"Error: {tenant_id!r} is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
         return EXIT_ERROR
-    shown = run_graph(_effective(options, tenant_id))
+    tenant = None
+    if folder_given or options.policies.exists():
+        bound = binding(options.policies, options.cloud)
+        if bound is None:
+            return EXIT_ERROR
+        tenant = bound[1].tenant
+    shown = run_graph(_effective(options, tenant_id, tenant))
     if shown is None:
         return EXIT_ERROR
     if tenant_id is not None and not shown:
@@ -61,10 +71,10 @@ def _listed_children(cloud: str) -> list[ResourceType]:
     return [child for child in children if not child.expanded and child.name in types]
 
 
-async def _effective(options: Options, tenant_id: str | None) -> Shown:
+async def _effective(options: Options, tenant_id: str | None, bound: str | None) -> Shown:
     from reconciler.graph.read import read_live, read_service_managed, with_listed
 
-    async with connect(options, None) as graph:  # policies/ is not read, so no tenant is bound
+    async with connect(options, bound) as graph:  # a token for another tenant is refused here
         say(f"Reading the live tenant from {graph.base_url} ...")
         live = await read_live(graph, (PARTNER.name, DEFAULT.name))
         default = Address(DEFAULT.name, DEFAULT.singleton_id or "")

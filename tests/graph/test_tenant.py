@@ -127,11 +127,33 @@ def test_a_saved_plan_of_the_bound_tenant_applies(tmp_path: Path, emulator: Emul
     assert list(emulator.partners()) == [FABRIKAM]
 
 
-def test_show_reads_no_policies_so_no_binding_applies(tmp_path: Path, emulator: Emulator) -> None:
+def test_show_refuses_a_token_for_another_tenant_than_xtap_yaml_binds(tmp_path: Path, emulator: Emulator) -> None:
+    """show reads xtap.yaml alone of --policies (a broken partner file does not stop it), and a
+    token for another tenant than it binds is refused before any request, as plan refuses it."""
     policies = bound_policies(tmp_path, OTHER_TENANT)
-    result = run_xtap("show", "--policies", str(policies), emulator=emulator)
+    (policies / "partners" / "broken.yaml").write_text("tenantId: [\n")
+    refused = run_xtap("show", "--policies", str(policies), emulator=emulator)
 
-    assert result.code == 0, result.stderr
+    assert refused.code == 1
+    token = emulator.tenant_id
+    refusal = f"the access token is for tenant {token}, but the policies are bound to tenant {OTHER_TENANT}"
+    assert refusal in refused.stderr
+    assert emulator.requests == []
+
+    (policies / "xtap.yaml").write_text(f"tenant: {emulator.tenant_id}\n")
+    shown = run_xtap("show", "--policies", str(policies), emulator=emulator)
+    assert shown.code == 0, shown.stderr
+
+
+def test_show_without_a_folder_binds_nothing_unless_one_is_named(tmp_path: Path, emulator: Emulator) -> None:
+    unbound = run_xtap("show", cwd=tmp_path, emulator=emulator)  # no policies/ here: the tenant as it is
+    assert unbound.code == 0, unbound.stderr
+
+    emulator.clear_requests()
+    named = run_xtap("show", "--policies", str(tmp_path / "typo"), emulator=emulator)
+    assert named.code == 1
+    assert "policies directory not found" in named.stderr
+    assert emulator.requests == []
 
 
 @pytest.mark.parametrize(
