@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reconciler.check.engine import Rule, Subject, Violation
+from reconciler.check.engine import Mark, Rule, Subject, Violation
 from reconciler.core.address import Address
 from reconciler.core.names import OBJECT_KINDS, TENANT
 from reconciler.core.references import references
@@ -250,6 +250,11 @@ BUILTIN: tuple[Rule, ...] = (
         source=f"{LEARN}/cross-tenant-access-settings-b2b-collaboration#to-change-inbound-trust-settings-for-mfa-and-device-claims",
         selector=_types("partner", "default"),
         test=_trust_only_if_trusted,
+        mark=Mark(
+            "trusted",
+            "set by xtap export, as the tenant already trusts these inbound claims; review this: xtap check asks "
+            "that trust be marked trusted",
+        ),
     ),
     Rule(
         id="no-b2b-direct-connect-inbound-to-everyone",

@@ -103,6 +103,19 @@ class Own:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """What answers a rule's finding in the resource's own file, where the finding is about a
+    decision the tenant shows someone already made: the `xtap:` member to set true, and why.
+    `xtap export` writes the tenant as it is, so where the tenant already does what the rule asks
+    a file to mark (trusts a partner's claims), export sets the mark with `why` beside it for
+    review, instead of handing over a folder whose first check fails. Data on the rule, so
+    export learns which rules a mark answers from the catalogue, not from a property name."""
+
+    member: str  # a member of `ToolKey` (the file's `xtap:` key) that, true, answers the rule
+    why: str  # the comment export writes beside the mark it sets
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -116,6 +129,9 @@ class Rule:
     # A rule of your own: `evaluate` runs its CEL in a worker process (`check.worker`) and gives it
     # the test that reads the outcomes.
     own: Own | None = None
+    # The mark in the resource's file that answers a finding (None: only a change of settings,
+    # or a waiver, does).
+    mark: Mark | None = None
 
 
 class RuleStopped(Exception):

@@ -28,17 +28,24 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
 
+from reconciler.check.builtin import BUILTIN
+from reconciler.check.engine import Mark, effective_rules, evaluate, subjects
 from reconciler.core.address import Address
 from reconciler.core.canonical import canonical_property
-from reconciler.core.desired import Desired
+from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
+from reconciler.core.rules import ToolKey
+from reconciler.policies.policy_file import TOOL_KEY
 
 # Comment lines export owns: rewritten on every export, so they stay true (a partner that
 # joins a multitenant organization gets its mark; one in a reset singleton's file goes once
@@ -202,6 +209,68 @@ def edits(rtype: ResourceType, resource_id: str, sides: Sides) -> dict[str, Any]
     return changes
 
 
+# The instances a file declares, by the top-level instance whose file it is: what a mark answers.
+Marks = Mapping[Address, tuple[Mark, ...]]
+
+
+def marks(live: Live, existing: Desired, today: date | None = None) -> Marks:
+    """The marks each exported file must carry so that the folder passes `xtap check` where the
+    tenant already does what a rule asks a file to mark: the check engine judges the folder as
+    export will leave it, and each failing finding whose rule a mark answers (`Rule.mark`) marks
+    the file of the instance it is about. A mark is set only where it clears the finding (the
+    folder is judged again with it) and never over a value the file already writes for it: that
+    is a person's decision, which the check then reports. Settings are never changed to pass."""
+    rules = [rule for rule in effective_rules(BUILTIN, existing.rules)[0] if rule.own is None and rule.mark]
+    day = today or datetime.now(UTC).date()
+    after = _exported_state(live, existing)
+    wanted: dict[Address, dict[str, Mark]] = {}
+    for finding in evaluate(rules, subjects(after), day):
+        mark, top = finding.rule.mark, _top(finding.subject.address)
+        tool = after.instances[top].tool if top in after.instances else ToolKey()
+        if finding.fails and mark is not None and mark.member not in tool.model_fields_set:
+            wanted.setdefault(top, {})[finding.rule.id] = mark
+    marked = _exported_state(live, existing, wanted)
+    still = {(_top(found.subject.address), found.rule.id) for found in evaluate(rules, subjects(marked), day)}
+    return {
+        top: tuple(mark for rule_id, mark in sorted(by_rule.items()) if (top, rule_id) not in still)
+        for top, by_rule in wanted.items()
+    }
+
+
+def _top(address: Address) -> Address:
+    """The top-level instance whose file declares `address` (itself, or the parent of a nested one)."""
+    while (parent := REGISTRY_BY_NAME[address.resource].parent_address(address.id)) is not None:
+        address = parent
+    return address
+
+
+def _exported_state(
+    live: Live, existing: Desired, marked: Mapping[Address, Mapping[str, Mark]] | None = None
+) -> Desired:
+    """The folder as export leaves it, for the check engine: each live instance of a type that
+    was read as its file will write it, with its file's `xtap:` key (and `marked`'s marks); the
+    rest as the folder declares it (blocks of a type not read, files of instances gone)."""
+
+    def tool(top: Address) -> ToolKey:
+        declared = existing.instances.get(top)
+        base = declared.tool if declared is not None else ToolKey()
+        members = {mark.member: True for mark in (marked or {}).get(top, {}).values()}
+        return base.model_copy(update=members) if members else base
+
+    instances: dict[Address, DesiredInstance] = {
+        address: DesiredInstance(item.written, item.source, tool(_top(address)), item.holds)
+        for address, item in existing.instances.items()
+        if address.resource not in live.read or _top(address) not in live.instances
+    }
+    for address, wire in live.instances.items():
+        declared = existing.instances.get(address)
+        source = declared.source if declared is not None else ""
+        instances[address] = DesiredInstance(
+            exported(REGISTRY_BY_NAME[address.resource], wire), source, tool(_top(address))
+        )
+    return Desired(instances=instances, rules=existing.rules)
+
+
 def _property_edits(rtype: ResourceType, written: Mapping[str, Any], wire: Mapping[str, Any]) -> dict[str, Any]:
     """A property the file writes with a value that means the live one is left as written (its
     spelling, order and comments are the author's); the others become what a fresh export
@@ -232,10 +301,12 @@ def _apply(rtype: ResourceType, content: CommentedMap, changes: Mapping[str, Any
 
 def _merge(rtype: ResourceType, content: CommentedMap, name: str, value: Any) -> None:
     """Set `content[name]` to `value`, a mapping member by member: ruamel keeps a comment with
-    the node it follows, so replacing a whole mapping would drop the comments inside it."""
+    the node it follows, so replacing a whole mapping would drop the comments inside it. A new
+    member goes in right after the mapping's last one, and a replaced value keeps the comment
+    lines that followed the old one (`_put`)."""
     current = content.get(name)
     if not (isinstance(current, CommentedMap) and isinstance(value, dict)):
-        content[name] = value
+        _put(content, name, value)
         return
     for member in [member for member in current if member not in value]:
         _delete(current, member)
@@ -248,20 +319,96 @@ def _differs(rtype: ResourceType, name: str, written: Any, value: Any) -> bool:
     return canonical_property(rtype, name, written) != canonical_property(rtype, name, value)
 
 
+def _put(content: CommentedMap, name: str, value: Any, position: int | None = None, eol: str | None = None) -> None:
+    """Set `content[name]`, keeping the file's comment lines where they stand. ruamel hangs the
+    blank and comment lines after an entry on its last, deepest member: a new entry appended
+    (or inserted at `position`) after that one would land below lines that belong to the next
+    block or to the end of the file, and a replaced value would take them with it. So those
+    lines move to the end of the entry set here, and the entry before keeps its own line's
+    comment. `eol`: a comment for the new entry's own line."""
+    if name in content:
+        tail = _take_tail(content, name)
+        content[name] = _commented(value)
+    else:
+        keys = list(content)
+        at = len(keys) if position is None else position
+        tail = _take_tail(content, keys[at - 1]) if at else ""
+        content.insert(at, name, _commented(value))
+    if eol is not None:
+        _eol(content, name, eol)
+    _give_tail(content, name, tail)
+
+
+def _eol(content: CommentedMap, name: str, comment: str) -> None:
+    """`comment` on the line of `content[name]`, a scalar, two spaces after its value (ruamel's
+    own helper aligns it with its neighbours' comments, or not, as they happen to stand)."""
+    content.ca.items.setdefault(name, [None] * 4)[2] = CommentToken(f" # {comment}", CommentMark(0), None)
+
+
+def _commented(value: Any) -> Any:
+    """`value` in ruamel's round-trip types, which can carry the comment lines `_put` moves."""
+    if isinstance(value, dict) and not isinstance(value, CommentedMap):
+        return CommentedMap((key, _commented(member)) for key, member in value.items())
+    if isinstance(value, list) and not isinstance(value, CommentedSeq):
+        return CommentedSeq(_commented(item) for item in value)
+    return value
+
+
+def _slot(node: Any, key: Any) -> tuple[Any, Any]:
+    """The entry that holds the comment lines after `node[key]`: its last, deepest member, or
+    the entry itself when its value is a scalar or an empty collection."""
+    while isinstance(value := node[key], (CommentedMap, CommentedSeq)) and value:
+        node, key = value, (list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1)
+    return node, key
+
+
+def _token_index(node: Any) -> int:
+    """Where ruamel keeps the comment after an entry: a mapping's value, a sequence's item."""
+    return 2 if isinstance(node, CommentedMap) else 0
+
+
+def _take_tail(content: Any, key: Any) -> str:
+    """Remove and return the lines after `content[key]`'s own line (blank and comment lines),
+    leaving the comment on that line where it is."""
+    node, slot = _slot(content, key)
+    entry = node.ca.items.get(slot)
+    index = _token_index(node)
+    token = entry[index] if entry and len(entry) > index else None
+    if token is None:
+        return ""
+    own, _, tail = token.value.partition("\n")
+    if own.strip():
+        token.value = own + "\n"
+    else:
+        entry[index] = None
+    return tail
+
+
+def _give_tail(content: Any, key: Any, tail: str) -> None:
+    """Put `tail`, lines taken by `_take_tail`, after `content[key]` and whatever it holds."""
+    if not tail:
+        return
+    node, slot = _slot(content, key)
+    index = _token_index(node)
+    entry = node.ca.items.setdefault(slot, [None] * 4)
+    token = entry[index]
+    if token is None:
+        entry[index] = CommentToken("\n" + tail, CommentMark(0), None)
+    else:
+        token.value = token.value.rstrip("\n") + "\n" + tail
+
+
 def _delete(content: CommentedMap, name: str) -> None:
-    """Remove a key, handing the comment lines that follow it to the scalar before it, if that
-    has none of its own: they are about what comes next, and would go with the key."""
+    """Remove a key, handing the lines that follow its own line (blank and comment lines) to the
+    entry before it: they are about what comes next, and would go with the key. A comment on
+    the key's own line is about the key, and goes with it."""
     keys = list(content)
-    comment = content.ca.items.pop(name, None)
+    tail = _take_tail(content, name)
+    content.ca.items.pop(name, None)
     del content[name]
     position = keys.index(name)
-    previous = keys[position - 1] if position else None
-    if comment and previous is not None and previous not in content.ca.items and _is_scalar(content[previous]):
-        content.ca.items[previous] = comment
-
-
-def _is_scalar(value: Any) -> bool:
-    return not isinstance(value, (dict, list))
+    if position:
+        _give_tail(content, keys[position - 1], tail)
 
 
 def slug(name: str) -> str:
@@ -362,32 +509,59 @@ def _marks(rtype: ResourceType, wire: Mapping[str, Any], unconfigured: bool) -> 
 
 
 def exported_file(
-    yaml: YAML, rtype: ResourceType, resource_id: str, path: Path, sides: Sides, label: str | None = None
+    yaml: YAML,
+    rtype: ResourceType,
+    resource_id: str,
+    path: Path,
+    sides: Sides,
+    label: str | None = None,
+    marked: tuple[Mark, ...] = (),
 ) -> ExportedFile:
     """The text `path` must hold: a fresh file, or the existing one with only what differs
-    changed (not even reformatted when nothing does)."""
+    changed (not even reformatted when nothing does); with `marked`'s marks under `xtap:`."""
     address = Address(rtype.name, resource_id)
     before = path.read_text(encoding="utf-8") if address in sides.existing.instances else None
     if before is None:
-        content = document(rtype, resource_id, sides)
+        content = _commented(document(rtype, resource_id, sides))
+        _mark(rtype, content, marked)
         text = _dump(yaml, content) if content else ""
     else:
-        text = _edited(yaml, rtype, before, edits(rtype, resource_id, sides))
+        text = _edited(yaml, rtype, before, edits(rtype, resource_id, sides), marked)
     unconfigured = rtype.reset_action is not None and not _has_mapping(text)
     marks = _marks(rtype, sides.live.instances[address], unconfigured)
     return ExportedFile(path, _marked(text, marks, label), before)
 
 
-def _edited(yaml: YAML, rtype: ResourceType, before: str, changes: Mapping[str, Any]) -> str:
-    if not changes:
+def _edited(yaml: YAML, rtype: ResourceType, before: str, changes: Mapping[str, Any], marked: tuple[Mark, ...]) -> str:
+    if not changes and not marked:
         return before
     loaded = yaml.load(before)  # safe: `load` has bounded and validated this very file
     if isinstance(loaded, CommentedMap):
         _apply(rtype, loaded, changes)
+        _mark(rtype, loaded, marked)
         return _dump(yaml, loaded) if loaded else _comments(before)
     content = CommentedMap()  # a singleton's file with only comments, which ruamel drops
     _apply(rtype, content, changes)
+    _mark(rtype, content, marked)
     return _comments(before) + _dump(yaml, content)
+
+
+def _mark(rtype: ResourceType, content: CommentedMap, marked: tuple[Mark, ...]) -> None:
+    """Set each mark under the file's `xtap:` key, with why beside it: in the key's block if the
+    file has one, else in a new one right after the instance's key (where the example files
+    have it), or first in a singleton's file."""
+    if not marked:
+        return
+    tool = content.get(TOOL_KEY)
+    if isinstance(tool, CommentedMap):
+        for mark in marked:
+            _put(tool, mark.member, True, eol=mark.why)
+        return
+    block = CommentedMap()
+    for mark in marked:
+        block[mark.member] = True
+        _eol(block, mark.member, mark.why)
+    _put(content, TOOL_KEY, block, position=1 if rtype.key is not None and rtype.key in content else 0)
 
 
 def _has_mapping(text: str) -> bool:
@@ -402,21 +576,24 @@ def targets(
     looked_up = found_names or Found()
     yaml = _yaml()
     sides = Sides.of(live, existing)
+    to_mark = marks(live, existing)
     found: list[ExportedFile] = []
     stale: list[tuple[str, str]] = []
     for rtype in REGISTRY:
         if rtype.parents or rtype.name not in live.read:
             continue  # nested resources live in their parent's file; unread types stay as they are
         if rtype.singleton_id is not None:
-            found.append(exported_file(yaml, rtype, rtype.singleton_id, folder / (rtype.file or ""), sides))
+            address = Address(rtype.name, rtype.singleton_id)
+            path = folder / (rtype.file or "")
+            found.append(exported_file(yaml, rtype, rtype.singleton_id, path, sides, None, to_mark.get(address, ())))
             continue
         declared = {address.id: _file(item.source) for address, item in existing.of(rtype.name).items()}
         names = {address.id: _name(rtype, address, live, looked_up) for address in live.of(rtype.name)}
         paths = instance_paths(names, declared, folder / (rtype.folder or ""))
-        found.extend(
-            exported_file(yaml, rtype, each, paths[each], sides, looked_up.labels.get(Address(rtype.name, each)))
-            for each in sorted(names)
-        )
+        for each in sorted(names):
+            address = Address(rtype.name, each)
+            label, marked = looked_up.labels.get(address), to_mark.get(address, ())
+            found.append(exported_file(yaml, rtype, each, paths[each], sides, label, marked))
         stale.extend((str(path), each) for each, path in sorted(declared.items()) if each not in names)
     return found, stale
 

@@ -30,6 +30,11 @@ NAMESAKE = "cccccccc-0000-4000-8000-000000000003"
 QUIRKY = "DDDDDDDD-0000-4000-8000-000000000004"
 GROUP = "6F546279-4DA5-4B53-A095-09EA0CEF9971"
 UNSET_CONSENT = {"inboundAllowed": None, "outboundAllowed": None}
+# The comment export writes beside a trust mark it sets (the rule's `Mark.why`).
+TRUST_MARK = (
+    "set by xtap export, as the tenant already trusts these inbound claims; review this: xtap check asks that "
+    "trust be marked trusted"
+)
 
 
 def sync(tenant: str, name: str | None, allowed: bool | None = True) -> dict[str, Any]:
@@ -209,7 +214,11 @@ def test_an_unconfigured_tenant_exports_comment_only_singletons(emulator: Emulat
     emulator.set_default({**emulator.default(), "isServiceDefault": False, "inboundTrust": {"isMfaAccepted": True}})
     stderr = export(emulator, tmp_path)
     assert "1 file(s) written, 3 unchanged" in stderr
-    assert (tmp_path / "default.yaml").read_text().startswith("inboundTrust:\n  isMfaAccepted: true\n")
+    assert (
+        (tmp_path / "default.yaml")
+        .read_text()
+        .startswith(f"xtap:\n  trusted: true  # {TRUST_MARK}\ninboundTrust:\n  isMfaAccepted: true\n")
+    )
     plans_clean(emulator, tmp_path)
 
 
@@ -504,3 +513,55 @@ def test_names_come_to_an_existing_folder_and_its_comments_stay(emulator: Emulat
     assert "1 file(s) written, 9 unchanged" in stderr
     text = fabrikam.read_text()
     assert text.count("# Partner: ") == 1 and "# Partner: Fabrikam Group (fabrikam.com)\n# Ours since 2019.\n" in text
+
+
+def seed_trusting_tenant(emulator: Emulator) -> None:
+    """The varied tenant, its capabilities, and more of what a real one holds that the built-in
+    rules judge: a default that trusts other tenants' MFA, a partner open to every guest by B2B
+    collaboration, one reached by direct connect for a named group, one whose capability needs a
+    trust it has not."""
+    seed_varied_tenant(emulator)
+    seed_capabilities(emulator)
+    emulator.set_default({**emulator.default(), "inboundTrust": {"isMfaAccepted": True}})
+    everyone = {
+        "usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]},
+        "applications": {
+            "accessType": "allowed",
+            "targets": [{"target": "AllApplications", "targetType": "application"}],
+        },
+    }
+    woodgrove = emulator.partners()[WOODGROVE]
+    woodgrove["b2bCollaborationInbound"] = everyone
+    woodgrove["b2bDirectConnectInbound"] = {
+        "usersAndGroups": {"accessType": "allowed", "targets": [{"target": GROUP.lower(), "targetType": "group"}]},
+        "applications": everyone["applications"],
+    }
+    emulator.put_partner(woodgrove)
+
+
+def test_an_exported_tenant_passes_its_own_check_and_a_second_export_keeps_the_marks(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The first pull request after adopting a tenant is green: where the tenant already trusts
+    claims, export marks the file trusted, with why, and changes no setting."""
+    seed_trusting_tenant(emulator)
+    out = tmp_path / "adopted"
+
+    export(emulator, out, roles=READ_ONLY)
+
+    written = files(out)
+    assert written["partners/fabrikam.yaml"].startswith(
+        f"tenantId: {SEED_001_TENANT}\nxtap:\n  trusted: true  # {TRUST_MARK}\ninboundTrust:\n  isMfaAccepted: true\n"
+    )
+    assert written["default.yaml"].startswith(f"xtap:\n  trusted: true  # {TRUST_MARK}\n")
+    unmarked = [name for name, text in written.items() if "trusted:" not in text]
+    assert len(unmarked) == len(written) - 2  # the partner that trusts nothing (QUIRKY's false) is not marked
+    done = run_xtap("check", "--policies", str(out))
+    assert done.code == 0, done.stdout + done.stderr
+    assert "Check passed: 0 error(s)" in done.stdout
+    plans_clean(emulator, out, roles=READ_ONLY)
+
+    again = export(emulator, out, roles=READ_ONLY)
+
+    assert "0 file(s) written, 10 unchanged" in again
+    assert files(out) == written
