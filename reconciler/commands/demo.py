@@ -1,8 +1,8 @@
 """`xtap demo`: the whole loop against an in-process Graph emulator, nothing to configure.
 
 It runs the same command functions a user runs, over real HTTP through
-msgraph-sdk, against a sample tenant that differs from the repository's policies/. This is
-the only module of the reconciler that imports the emulator.
+msgraph-sdk, against the emulator's `demo` seed, a sample tenant that differs from the
+repository's policies/ (`xtap emulator --seed demo` serves the same one, to try by hand).
 """
 
 from __future__ import annotations
@@ -12,62 +12,13 @@ import sys
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from reconciler.commands.apply import apply
 from reconciler.commands.plan import plan
 from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Options, say, use_color
 from reconciler.commands.validate import validate
 from reconciler.emulator import Emulator, EmulatorConfig
-
-FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
-WOODGROVE = "a1b2c3d4-0000-4000-8000-00000000f00d"
-
-# The sample tenant: Fabrikam exists but is unconfigured, Woodgrove is a partner nobody wrote a
-# file for (unmanaged), and Contoso does not exist yet.
-SAMPLE_PARTNERS: list[dict[str, Any]] = [
-    {"tenantId": FABRIKAM},
-    {
-        "tenantId": WOODGROVE,
-        "b2bCollaborationInbound": {
-            "usersAndGroups": {"accessType": "allowed", "targets": [{"target": "AllUsers", "targetType": "user"}]},
-            "applications": {
-                "accessType": "allowed",
-                "targets": [{"target": "AllApplications", "targetType": "application"}],
-            },
-        },
-    },
-]
-
-CONTOSO = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
-# Names for the GUIDs the sample tenant and the example policies/ hold, for the emulator's name
-# lookups (docs/emulator.md#name-lookups): the three partners, and the group policies/ targets.
-SAMPLE_DIRECTORY: dict[str, list[dict[str, Any]]] = {
-    "tenants": [
-        {
-            "tenantId": CONTOSO,
-            "displayName": "Contoso Ltd",
-            "defaultDomainName": "contoso.onmicrosoft.com",
-            "federationBrandName": None,
-            "domains": ["contoso.com"],
-        },
-        {
-            "tenantId": FABRIKAM,
-            "displayName": "Fabrikam, Inc.",
-            "defaultDomainName": "fabrikam.onmicrosoft.com",
-            "federationBrandName": "Fabrikam",
-            "domains": ["fabrikam.com"],
-        },
-        {
-            "tenantId": WOODGROVE,
-            "displayName": "Woodgrove Bank",
-            "defaultDomainName": "woodgrovebank.onmicrosoft.com",
-            "federationBrandName": None,
-            "domains": ["woodgrovebank.com"],
-        },
-    ],
-    "groups": [{"id": "6f546279-4da5-4b53-a095-09ea0cef9971", "displayName": "Partner liaisons"}],
-}
+from reconciler.emulator.seeds import FABRIKAM, SEEDS
 
 # The demo's identity: the partners, the default and the templates take the first permission;
 # the Microsoft 365 capabilities in the example folder take the second, and only it
@@ -98,9 +49,7 @@ def run_demo(policies: Path) -> int:
         )
         return EXIT_ERROR
     with Emulator(EmulatorConfig()) as emulator:
-        for partner in SAMPLE_PARTNERS:
-            emulator.put_partner(partner)
-        emulator.load_directory(SAMPLE_DIRECTORY)
+        emulator.plant(SEEDS["demo"])  # the tenant `xtap emulator --seed demo` serves too
         token = emulator.mint_token(roles=DEMO_ROLES, name="xtap demo")
         options = Options(policies, graph_url=emulator.base_url, access_token=token)
         _banner(

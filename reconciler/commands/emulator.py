@@ -14,9 +14,22 @@ from reconciler.commands.run import say
 from reconciler.core.clouds import CLOUDS
 
 if TYPE_CHECKING:  # the emulator is imported only when its command runs
-    from reconciler.emulator import PatchMode
+    from reconciler.emulator import PatchMode, SessionToken
+
+# The emulator's seeds (reconciler/emulator/seeds.py), named here so that `--help` does not
+# import the emulator; a test checks the two agree.
+SEED_NAMES = ("empty", "demo")
 
 F = Callable[..., Any]
+
+
+def _seed_name(value: str) -> str:
+    """`--seed`'s value, a seed's name; a number is taken for the seed of random draws, which
+    `--seed` was before it named the starting tenant, and pointed at its new name."""
+    if value in SEED_NAMES:
+        return value
+    hint = " (the seed of random draws is --random-seed N)" if value.lstrip("-").isdigit() else ""
+    raise click.BadParameter(f"{value!r} is not one of {', '.join(SEED_NAMES)}{hint}.")
 
 
 def _rule(name: str, text: str) -> Callable[[F], F]:
@@ -30,7 +43,7 @@ def _count(name: str, text: str) -> Callable[[F], F]:
 
 
 def _chance(name: str, text: str) -> Callable[[F], F]:
-    """A fault with a chance from 0 to 1, drawn from --seed."""
+    """A fault with a chance from 0 to 1, drawn from --random-seed."""
     return click.option(f"--{name}", type=float, default=0.0, metavar="P", help=text)
 
 
@@ -45,6 +58,24 @@ def _wait(name: str, text: str) -> Callable[[F], F]:
     "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one)."
 )
 @click.option("--state", type=click.Path(path_type=Path), help="JSON file holding the tenant; kept across runs.")
+@click.option(
+    "--seed",
+    "tenant_seed",
+    metavar=f"[{'|'.join(SEED_NAMES)}]",
+    callback=lambda _ctx, _param, value: _seed_name(value),
+    default="empty",
+    show_default=True,
+    help="The tenant to start with: empty, or demo, the tenant xtap demo plans (the repository's example policies/ "
+    "folder is written for it).",
+)
+@click.option(
+    "--permissions",
+    "permissions",
+    multiple=True,
+    metavar="P1,P2,...",
+    help="Application permissions of a token to print (repeat for one token each; the first is exported). "
+    "Default: every permission xtap uses.",
+)
 @click.option(
     "--directory",
     type=click.Path(path_type=Path),
@@ -68,18 +99,25 @@ def _wait(name: str, text: str) -> Callable[[F], F]:
 @_rule("sync-patch", "Accept PATCH on an identity sync policy (--no-sync-patch answers 405, as the metadata suggests).")
 @_wait("latency", "Wait this long before answering each request, once it is handled (for interrupt tests).")
 @_count("throttle-every", "Answer every Nth request 429 (0: never).")
-@_chance("throttle-probability", "Answer each request 429 with this chance (0 to 1), drawn from --seed.")
+@_chance("throttle-probability", "Answer each request 429 with this chance (0 to 1), drawn from --random-seed.")
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of every random draw (probabilities, jitter, edits)."
+    "--random-seed",
+    "seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of every random draw (probabilities, jitter, edits).",
 )
 @click.option(
     "--retry-after", type=float, default=1.0, show_default=True, metavar="SECONDS", help="Retry-After of a 429."
 )
-@_wait("latency-jitter", "Add a random 0 to SECONDS to each --latency, drawn from --seed.")
+@_wait("latency-jitter", "Add a random 0 to SECONDS to each --latency, drawn from --random-seed.")
 @_count("unavailable-every", "Answer every Nth request 503 (0: never).")
-@_chance("unavailable-probability", "Answer each request 503 with this chance (0 to 1), drawn from --seed.")
+@_chance("unavailable-probability", "Answer each request 503 with this chance (0 to 1), drawn from --random-seed.")
 @_count("drop-every", "Handle every Nth successful request, then close the connection without a reply (0: never).")
-@_chance("drop-probability", "Lose the reply of each successful request with this chance (0 to 1), drawn from --seed.")
+@_chance(
+    "drop-probability", "Lose the reply of each successful request with this chance (0 to 1), drawn from --random-seed."
+)
 @_count("write-quota", "Writes per app per --write-quota-window; more are 429 (Graph: 3000 per 150 s; 0: no quota).")
 @click.option(
     "--write-quota-window",
@@ -154,6 +192,8 @@ def emulator(
     host: str,
     port: int,
     state: Path | None,
+    tenant_seed: str,
+    permissions: tuple[str, ...],
     directory: Path | None,
     page_size: int,
     patch_mode: PatchMode,
@@ -190,20 +230,24 @@ def emulator(
     """Run the local Graph emulator, and print the URL and a token to use with it.
 
     \b
-    Example:  xtap emulator --state tenant.json
+    Example:  xtap emulator --seed demo
               export XTAP_GRAPH_URL=http://127.0.0.1:8765/v1.0 XTAP_ACCESS_TOKEN=...
-              xtap plan
+              xtap plan --policies policies
     """
-    from reconciler.emulator import EmulatorConfig, StartError, run_forever
-    from reconciler.graph.tenant import token_tenant
-
-    def ready(base_url: str, token: str) -> None:
-        tenant = token_tenant(token)
-        say(f"Graph emulator for tenant {tenant} listening on {base_url} (Ctrl-C to stop). Use it with:")
-        say(f"  export XTAP_GRAPH_URL={base_url}")
-        say(f"  export XTAP_ACCESS_TOKEN={token}")
+    from reconciler.emulator import SEEDS, SESSION_ROLES, StartError, parse_permissions, run_forever
 
     try:
+        chosen = [parse_permissions(text) for text in permissions] or [SESSION_ROLES]
+    except ValueError as exc:
+        raise click.UsageError(f"--permissions: {exc}") from None
+
+    def ready(base_url: str, tokens: list[SessionToken]) -> None:
+        for line in banner(base_url, SEEDS[tenant_seed].summary, tokens):
+            say(line)
+
+    try:
+        from reconciler.emulator import EmulatorConfig
+
         config = EmulatorConfig(
             page_size=page_size,
             patch_mode=patch_mode,
@@ -242,6 +286,31 @@ def emulator(
     except ValueError as exc:  # the config owns its limits; this only words them as a usage error
         raise click.UsageError(str(exc)) from None
     try:
-        run_forever(config, host, port, ready)
+        run_forever(config, host, port, ready, seed=tenant_seed, permissions=chosen)
     except StartError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def banner(base_url: str, seed_summary: str, tokens: list[SessionToken]) -> list[str]:
+    """What the emulator prints once it listens: what it serves, the line to paste into another
+    shell (the first token exported with the URL), the command to try, every further token as a
+    shell variable a command can take its token from, and how to stop. The lines to paste hold
+    no shell comment, which zsh does not take when interactive."""
+    from reconciler.graph.tenant import token_tenant
+
+    first, *others = tokens
+    lines = [
+        f"Graph emulator for tenant {token_tenant(first.token)} listening on {base_url}.",
+        f"It serves {seed_summary}.",
+        "Use it from another shell, in the xtap repository (its policies/ folder is written for the demo tenant):",
+        f"  export XTAP_GRAPH_URL={base_url} XTAP_ACCESS_TOKEN={first.token}",
+        "  xtap plan --policies policies",
+        f"The token holds {', '.join(first.permissions)} (valid for 7 days).",
+    ]
+    for number, other in enumerate(others, start=2):
+        lines += [
+            f"Token {number} holds {', '.join(other.permissions)}; paste this line too, then run a command with it as "
+            f"XTAP_ACCESS_TOKEN=$XTAP_ACCESS_TOKEN_{number} xtap ...:",
+            f"  XTAP_ACCESS_TOKEN_{number}={other.token}",
+        ]
+    return [*lines, "Stop the emulator with Ctrl-C."]

@@ -7,7 +7,21 @@ no code with the reconciler, so a schema mistake on either side shows up as a fa
 """
 
 from .app import RecordedRequest
+from .auth import KNOWN_PERMISSIONS, parse_permissions
 from .config import EmulatorConfig, PatchMode, StartError
-from .server import Emulator, run_forever
+from .seeds import SEEDS
+from .server import SESSION_ROLES, Emulator, SessionToken, run_forever
 
-__all__ = ["Emulator", "EmulatorConfig", "PatchMode", "RecordedRequest", "StartError", "run_forever"]
+__all__ = [
+    "KNOWN_PERMISSIONS",
+    "SEEDS",
+    "SESSION_ROLES",
+    "Emulator",
+    "EmulatorConfig",
+    "PatchMode",
+    "RecordedRequest",
+    "SessionToken",
+    "StartError",
+    "parse_permissions",
+    "run_forever",
+]

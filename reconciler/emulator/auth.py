@@ -37,6 +37,30 @@ DIRECTORY_READ = frozenset({"Directory.Read.All"})
 SERVICE_PRINCIPAL_READ = frozenset(
     {"Application.Read.All", "Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.Read.All"}
 )
+# Every permission some request of the emulator checks for: a token minted with any other name
+# could do nothing here, so `xtap emulator --permissions` refuses it as a typo.
+KNOWN_PERMISSIONS = frozenset().union(
+    READ_PERMISSIONS,
+    AUDIT_PERMISSIONS,
+    CAPABILITY_READ,
+    TENANT_INFORMATION_READ,
+    DIRECTORY_READ,
+    SERVICE_PRINCIPAL_READ,
+)
+
+
+def parse_permissions(text: str) -> tuple[str, ...]:
+    """The permissions a comma-separated list names, each spelt as Graph spells it (matched
+    ignoring case, since a token's claim must carry the exact name), in the order given, without
+    repeats. ValueError naming the known ones for a name no request here checks, or an empty list."""
+    by_lower = {name.lower(): name for name in KNOWN_PERMISSIONS}
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name.lower() not in by_lower]
+    if unknown or not names:
+        what = f"unknown permission(s) {', '.join(map(repr, unknown))}" if unknown else "no permission named"
+        raise ValueError(f"{what} in {text!r}; the emulator knows: {', '.join(sorted(KNOWN_PERMISSIONS))}")
+    return tuple(dict.fromkeys(by_lower[name.lower()] for name in names))
+
 
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}
 

@@ -14,25 +14,29 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, RecordedRequest, Response, refuse
 from .audit import AuditLog
-from .auth import CAPABILITY, DIRECTORY_READ, READ_WRITE, TENANT_INFORMATION_READ, TokenAuthority
+from .auth import AUDIT_PERMISSIONS, CAPABILITY, DIRECTORY_READ, READ_WRITE, TENANT_INFORMATION_READ, TokenAuthority
 from .config import EmulatorConfig, StartError
 from .directory import Directory
 from .errors import GraphError, bad_request
 from .policy_root import CONSTRAINTS
+from .seeds import SEEDS, Seed
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, POLICY_ROOT, TENANT_DEFAULT, Store
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
-# The session token's permissions: cross-tenant access, the capabilities' own, and the name
-# lookups', so that a `--directory` the command loads can be read with the token it prints.
-SESSION_ROLES = (READ_WRITE, CAPABILITY, *sorted(TENANT_INFORMATION_READ | DIRECTORY_READ), "Application.Read.All")
+# The session token's permissions, unless chosen: every one xtap uses (cross-tenant access, the
+# capabilities' own, the audit log for `drift --attribute`, and the name lookups'), so that
+# whatever a policies/ folder declares can be planned, applied and attributed, with names.
+SESSION_ROLES = (READ_WRITE, CAPABILITY, *sorted(AUDIT_PERMISSIONS), *sorted(TENANT_INFORMATION_READ | DIRECTORY_READ))
 # Graph's request size limit, 4 MB. xtap's largest body is a few KB.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.0/8, ::1 or localhost"
@@ -272,6 +276,13 @@ class Emulator:
     def policy_root(self) -> dict[str, Any]:
         return self._store.singleton(POLICY_ROOT)
 
+    def plant(self, seed: Seed) -> None:
+        """Plant a starting tenant (`seeds.SEEDS`) as state planted by a test is: no audit entry."""
+        for partner in seed.partners:
+            self.put_partner(partner)
+        if seed.directory:
+            self.load_directory(seed.directory)
+
     def put_directory_object(self, raw: Mapping[str, Any]) -> None:
         """Plant a user, group or service principal of this tenant for the name lookups: its
         `@odata.type` (`#microsoft.graph.user`, `…group`, `…servicePrincipal`), a GUID `id`, a GUID
@@ -326,17 +337,47 @@ class Emulator:
             self._requests.clear()
 
 
+@dataclass(frozen=True)
+class SessionToken:
+    """A token `run_forever` hands out, with the permissions it holds, so they can be shown beside it."""
+
+    permissions: tuple[str, ...]
+    token: str
+
+
 def run_forever(
     config: EmulatorConfig,
     host: str = "127.0.0.1",
     port: int = 0,
-    on_ready: Callable[[str, str], None] = lambda base_url, token: None,
+    on_ready: Callable[[str, list[SessionToken]], None] = lambda base_url, tokens: None,
+    seed: str = "empty",
+    permissions: Sequence[Sequence[str]] = (SESSION_ROLES,),
 ) -> None:
-    """Serve until Ctrl-C (for `xtap emulator`): `on_ready(base_url, token)` gets a read-write token,
-    for the Microsoft 365 capabilities too, so whatever a policies/ folder declares can be applied."""
-    emulator = Emulator(config).start(host, port)
+    """Serve until Ctrl-C (for `xtap emulator`), the tenant starting as `seed` (a name in SEEDS),
+    and tell `on_ready` the URL and one token per entry of `permissions`: the key that signs them
+    lives in this process only, so every token a session will need is minted at start.
+
+    A seed other than `empty` starts a new tenant, so it cannot be combined with a state file
+    that already holds one (StartError): planting over a saved tenant would change it unasked."""
+    if seed not in SEEDS:
+        raise StartError(f"unknown seed {seed!r}; the seeds are: {', '.join(SEEDS)}")
+    state = config.state_file
+    if seed != "empty" and state is not None and Path(state).exists():
+        raise StartError(
+            f"{state} already holds a tenant, and --seed {seed} starts a new one: remove the file, or leave out --seed"
+        )
+    emulator = Emulator(config)
+    emulator.plant(SEEDS[seed])
+    emulator.start(host, port)
     try:
-        on_ready(emulator.base_url, emulator.mint_token(roles=SESSION_ROLES, lifetime_s=_SESSION_TOKEN_LIFETIME_S))
+        tokens = [
+            SessionToken(
+                tuple(roles),
+                emulator.mint_token(roles=roles, name="xtap emulator", lifetime_s=_SESSION_TOKEN_LIFETIME_S),
+            )
+            for roles in permissions
+        ]
+        on_ready(emulator.base_url, tokens)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -49,14 +49,14 @@ def test_the_readme_quotes_the_demo_as_it_runs() -> None:
 def test_the_demo_tenant_names_every_guid_of_its_partners_and_the_example_policies() -> None:
     """The sample directory gives a name to each partner of the demo and each GUID policies/
     holds, so that a lookup of any of them, as names are shown, finds one."""
-    from reconciler.commands.demo import SAMPLE_DIRECTORY, SAMPLE_PARTNERS
     from reconciler.emulator import Emulator
+    from reconciler.emulator.seeds import DEMO_DIRECTORY, DEMO_PARTNERS
 
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "policies").rglob("*.yaml")))
     guids = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text))
-    guids |= {partner["tenantId"] for partner in SAMPLE_PARTNERS}
+    guids |= {partner["tenantId"] for partner in DEMO_PARTNERS}
     emulator = Emulator()
-    emulator.load_directory(SAMPLE_DIRECTORY)
+    emulator.load_directory(DEMO_DIRECTORY)
 
     named = {k: v["displayName"] for k, v in {**emulator.known_tenants(), **emulator.directory_objects()}.items()}
     assert len(guids) >= 4 and guids <= set(named), guids - set(named)

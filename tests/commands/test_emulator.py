@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -14,14 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.emulator_cli import serving
+from support.emulator_cli import serving, started
 from support.emulator_http import PARTNERS, TID
 from support.policy_files import write_policies
 from support.seeds import SEED_000_CREATE_BODY
 from support.xtap import run_xtap
 
 import reconciler.emulator
-from reconciler.emulator import EmulatorConfig
+from reconciler.commands.emulator import SEED_NAMES
+from reconciler.emulator import KNOWN_PERMISSIONS, SEEDS, EmulatorConfig
+from reconciler.emulator.seeds import CONTOSO, DEMO_PARTNERS, FABRIKAM, WOODGROVE
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ from reconciler.emulator import EmulatorConfig
         (["--write-quota-window", "inf"], "write quota window must be more than 0 and at most 86400 seconds, got inf"),
         (["--write-quota", "-1"], "write quota must be 0 (no quota) or more, got -1"),
         (["--throttle-every", "-1"], "throttle every must be 0 (never) or more, got -1"),
-        (["--seed", "-1"], "seed must be 0 or more, got -1"),
+        (["--random-seed", "-1"], "seed must be 0 or more, got -1"),
         (["--page-size", "nan"], "Invalid value for '--page-size': 'nan' is not a valid integer."),
     ],
 )
@@ -122,7 +123,9 @@ def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) 
     test_emulator_faults). In the test process, with the serving loop replaced: nothing listens."""
     started: list[tuple[EmulatorConfig, str, int]] = []
     monkeypatch.setattr(
-        reconciler.emulator, "run_forever", lambda config, host, port, ready: started.append((config, host, port))
+        reconciler.emulator,
+        "run_forever",
+        lambda config, host, port, ready, seed, permissions: started.append((config, host, port)),
     )
     options = {
         "--latency": "0.5",
@@ -130,7 +133,7 @@ def test_the_options_make_the_emulators_config(monkeypatch: pytest.MonkeyPatch) 
         "--throttle-every": "3",
         "--throttle-probability": "0.1",
         "--retry-after": "2.5",
-        "--seed": "7",
+        "--random-seed": "7",
         "--unavailable-every": "4",
         "--unavailable-probability": "0.2",
         "--drop-every": "5",
@@ -335,31 +338,112 @@ def test_a_directory_file_it_cannot_read_is_a_usage_error(tmp_path: Path) -> Non
 
 def test_the_emulator_command_serves_a_tenant_xtap_can_plan(tmp_path: Path) -> None:
     state = tmp_path / "tenant.json"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--state", str(state)],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    try:
-        exports: dict[str, str] = {}
-        while len(exports) < 2:
-            line = server.stderr.readline()
-            assert line, "the emulator exited before printing its URL and token"
-            if match := re.search(r"export (XTAP_\w+)=(\S+)", line):
-                exports[match[1]] = match[2]
+    with started("--state", str(state)) as banner:
         policies = write_policies(tmp_path / "policies", [SEED_000_CREATE_BODY])
-        env = {**os.environ, **exports, "NO_COLOR": "1"}
-        command = [sys.executable, "-m", "reconciler"]
         applied = subprocess.run(
-            [*command, "apply", "--auto-approve", "--policies", str(policies)],
-            env=env,
+            [sys.executable, "-m", "reconciler", "apply", "--auto-approve", "--policies", str(policies)],
+            env={**os.environ, **banner.variables, "NO_COLOR": "1"},
             capture_output=True,
             text=True,
             timeout=60,
         )
         assert applied.returncode == 0, applied.stderr
         assert SEED_000_CREATE_BODY["tenantId"] in state.read_text()  # kept in the state file
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+
+
+AUDIT = "/auditLogs/directoryAudits"
+
+
+def test_seed_demo_serves_the_demos_tenant_and_names() -> None:
+    """`--seed demo` is the tenant `xtap demo` plans, its names too; the default is still a new tenant."""
+    with (
+        started("--seed", "demo") as banner,
+        httpx.Client(base_url=banner.url, headers={"Authorization": f"Bearer {banner.tokens[0]}"}, timeout=10) as graph,
+    ):
+        partners = graph.get(PARTNERS).json()["value"]
+        contoso = graph.get(f"/tenantRelationships/findTenantInformationByTenantId(tenantId='{CONTOSO}')")
+    assert {p["tenantId"] for p in partners} == {p["tenantId"] for p in DEMO_PARTNERS} == {FABRIKAM, WOODGROVE}
+    assert contoso.json()["displayName"] == "Contoso Ltd"
+    assert "It serves the demo tenant: Fabrikam unconfigured, Woodgrove unmanaged, Contoso missing" in banner.text
+
+    with serving() as (url, token):
+        assert httpx.get(f"{url}{PARTNERS}", headers={"Authorization": f"Bearer {token}"}).json()["value"] == []
+
+
+def test_the_default_token_holds_every_permission_xtap_uses() -> None:
+    with (
+        started("--seed", "demo") as banner,
+        httpx.Client(base_url=banner.url, headers={"Authorization": f"Bearer {banner.tokens[0]}"}, timeout=10) as graph,
+    ):
+        statuses = {
+            "audit": graph.get(AUDIT).status_code,
+            "names": graph.post("/directoryObjects/getByIds", json={"ids": [CONTOSO]}).status_code,
+            "write": graph.patch(f"{PARTNERS}/{FABRIKAM}", json={"inboundTrust": None}).status_code,
+            "capability": graph.get("/policies/crossTenantAccessPolicy/default/m365Capabilities").status_code,
+        }
+    assert statuses == {"audit": 200, "names": 200, "write": 204, "capability": 200}
+    assert len(banner.tokens) == 1
+    assert (
+        "The token holds Policy.ReadWrite.CrossTenantAccess, Policy.ReadWrite.CrossTenantCapability, "
+        "AuditLog.Read.All, CrossTenantInformation.ReadBasic.All, Directory.Read.All (valid for 7 days)."
+    ) in banner.text
+
+
+def test_each_permissions_option_prints_a_token_that_reads_and_is_refused_as_chosen() -> None:
+    with started(
+        "--seed",
+        "demo",
+        "--permissions",
+        "Policy.Read.All",
+        "--permissions",
+        "auditlog.read.all, Policy.ReadWrite.CrossTenantAccess",
+    ) as banner:
+        seen = []
+        for token in banner.tokens:
+            with httpx.Client(base_url=banner.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph:
+                partners, audit = graph.get(PARTNERS).status_code, graph.get(AUDIT).status_code
+                write = graph.patch(f"{PARTNERS}/{FABRIKAM}", json={"inboundTrust": None}).status_code
+                seen.append((partners, audit, write))
+    assert seen == [(200, 403, 403), (200, 200, 204)]
+    assert "The token holds Policy.Read.All (valid for 7 days)." in banner.text
+    assert "Token 2 holds AuditLog.Read.All, Policy.ReadWrite.CrossTenantAccess;" in banner.text
+    assert set(banner.variables) == {"XTAP_GRAPH_URL", "XTAP_ACCESS_TOKEN", "XTAP_ACCESS_TOKEN_2"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--permissions", "Policy.Read.All,Policy.ReadWrite.All"], "unknown permission(s) 'Policy.ReadWrite.All'"),
+        (["--permissions", " , "], "no permission named"),
+        (["--seed", "demos"], "'demos' is not one of empty, demo."),
+        (["--seed", "7"], "'7' is not one of empty, demo (the seed of random draws is --random-seed N)."),
+    ],
+)
+def test_an_unknown_permission_or_seed_is_refused_with_the_known_ones(args: list[str], message: str) -> None:
+    result = run_xtap("emulator", "--port", "0", *args)
+
+    assert result.code == 1
+    assert message in result.stderr, result.stderr
+    if args[0] == "--permissions":
+        assert f"the emulator knows: {', '.join(sorted(KNOWN_PERMISSIONS))}" in result.stderr
+        assert "Policy.Read.All, Policy.ReadWrite.CrossTenantAccess" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_seed_does_not_overwrite_a_saved_tenant(tmp_path: Path) -> None:
+    state = tmp_path / "tenant.json"
+    with started("--seed", "demo", "--state", str(state)):
+        pass
+    assert FABRIKAM in state.read_text()  # the new file holds the seeded tenant from the start
+
+    result = run_xtap("emulator", "--port", "0", "--seed", "demo", "--state", str(state))
+
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: {state} already holds a tenant, and --seed demo starts a new one: remove the file, or leave out --seed"
+    )
+
+
+def test_the_command_names_the_emulators_seeds() -> None:
+    """`--help` lists the seeds without importing the emulator; the two lists agree."""
+    assert tuple(SEEDS) == SEED_NAMES
