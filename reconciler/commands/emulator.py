@@ -227,7 +227,8 @@ def emulator(
     national_schema_strict: bool,
     tenant_id: str | None,
 ) -> None:
-    """Run the local Graph emulator, and print the URL and a token to use with it.
+    """Run the local Graph emulator, and print the URL and a token to use with it, until Ctrl-C.
+    Exit 0 when stopped, 2 on a bad option or a port it cannot listen on.
 
     \b
     Example:  xtap emulator --seed demo
