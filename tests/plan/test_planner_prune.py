@@ -194,8 +194,11 @@ def test_a_prune_of_every_partner_says_so_and_not_that_it_is_over_the_limit() ->
     """Both rules refuse it; the one that says what is wrong wins, with its own advice."""
     [error] = planned_errors([{"tenantId": tenant} for tenant in PLAIN[:2]], limit=0.5)
 
-    assert error.startswith("prune would delete 2 of the 2 live partners: every one of them. ")
-    assert "pruneLimit does not change that" in error and "raise pruneLimit" not in error
+    assert error == (
+        "prune would delete 2 of the 2 live partners: every one of them. pruneLimit does not change that; "
+        "nothing is applied. Add files for the partners to keep, or list them under protected in xtap.yaml; "
+        "to delete them all, delete them in the admin center."
+    )  # the whole message: no advice to raise pruneLimit, which would not help
 
 
 def test_a_prune_over_the_limit_says_so_with_its_numbers_and_advice() -> None:
