@@ -162,9 +162,18 @@ def cli() -> None:
 @cli.command("validate")
 @_policies_option
 @_cloud_option("National cloud the tenant is in: what its Graph lacks is a problem or a warning")
-def validate_command(policies: Path, cloud: str) -> None:
-    """Check policies/ offline: every problem as file:line:col. Exit 0 valid, 1 invalid."""
-    sys.exit(validate.validate(policies, cloud))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(validate.FORMATS),
+    default="text",
+    show_default=True,
+    help="text: each problem as file:line:col: message on stderr; json: one report on stdout, "
+    '{"valid", "problems": [{"file", "line", "column", "message"}], "warnings": [...], "counts": {type: n}}.',
+)
+def validate_command(policies: Path, cloud: str, fmt: str) -> None:
+    """Check policies/ offline: every problem as file:line:col. Exit 0 valid, 1 invalid (in either format)."""
+    sys.exit(validate.validate(policies, cloud, fmt))
 
 
 @cli.command("schema")

@@ -93,17 +93,39 @@ class Formats(Generic[R]):
 def load(policies: Path, bodies: bool = True, cloud: str = GLOBAL) -> Desired | None:
     """policies/ loaded on its own (validate, export, check) for a tenant in `cloud`, or None
     once its problems are said; its warnings are said either way."""
+    desired, problems, warnings = loaded(policies, bodies, cloud)
+    say_warnings(warnings)
+    if desired is None:
+        say_problems(PolicyError(problems), policies, "nothing was sent to Graph")
+    return desired
+
+
+def loaded(
+    policies: Path, bodies: bool = True, cloud: str = GLOBAL
+) -> tuple[Desired | None, list[Problem], list[Problem]]:
+    """policies/ loaded on its own, with its problems (none when it loaded) and its warnings, said
+    by no one yet: `validate --format json` writes them in its report instead."""
     warnings: list[Problem] = []
     try:
         layout = read_layout(policies)
         with collector_paused(), workers(layout) as pool:
-            desired = load_policies(layout, bodies, pool, cloud, warnings)
+            return load_policies(layout, bodies, pool, cloud, warnings), [], warnings
     except PolicyError as exc:
-        say_warnings(warnings)
-        say_problems(exc, policies, "nothing was sent to Graph")
-        return None
-    say_warnings(warnings)
-    return desired
+        return None, exc.problems, warnings
+
+
+def report(text: str) -> None:
+    """A report on stdout. A reader that stops early (`| head`, a script that has what it needs)
+    closes the pipe: the rest goes to /dev/null instead, so neither this write nor the flush at
+    exit fails with "Exception ignored ... BrokenPipeError", and the exit code stays the
+    command's own (Python's documented way: docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def say_warnings(warnings: list[Problem]) -> None:

@@ -1,5 +1,6 @@
 """The escaping paths for text from outside the program: `visible` on its way to a terminal or a
-log, `markdown_text` on its way into a GitHub comment or issue.
+log, `markdown_text` on its way into a GitHub comment or issue, and `written`, a value a file
+wrote as a message quotes it.
 
 Policy files come from pull requests, saved plans from disk, error messages from Graph, and all
 of them end up in CI logs and PR comments. A control character there could move the cursor,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # Controls, format characters (bidi overrides, zero-width), and the Unicode line and paragraph
 # separators, which some viewers break lines at.
@@ -27,6 +29,29 @@ def visible(text: str) -> str:
     if text.isprintable():  # the common case, and a fast one; all four categories are unprintable
         return text
     return "".join(_escape(char) if unicodedata.category(char) in _ESCAPED_CATEGORIES else char for char in text)
+
+
+# How much of a written string a message quotes: a value may be up to a file's size.
+_SHOWN_CHARS = 60
+
+
+def written(value: Any) -> str:
+    """A value as the file wrote it, in YAML's spelling (true, null), a string quoted, escaped
+    (`repr` writes a control character as an escape) and clipped; a collection by its kind,
+    since it may be long."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= _SHOWN_CHARS else value[:_SHOWN_CHARS] + "…")
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
 
 
 def _escape(char: str) -> str:

@@ -48,6 +48,12 @@ class KeyKind:
         return None
 
     @property
+    def placeholder(self) -> str:
+        """What a file writes for its key, as a message shows it ("<GUID>"): an empty file is
+        told the least it must hold."""
+        return ""
+
+    @property
     def shape(self) -> str:
         """What a nested kind's block in its parent must be, said when Graph's is not."""
         return ""
@@ -130,6 +136,10 @@ class TenantKey(KeyKind):
         plan, a URL or a log."""
         value = item.get(self.key)
         return value.lower() if isinstance(value, str) and is_guid(value) else None
+
+    @property
+    def placeholder(self) -> str:
+        return "<GUID>"
 
     def refusal(self) -> str:
         return f"without a GUID {self.key}"

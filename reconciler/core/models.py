@@ -20,6 +20,8 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reconciler.core.escape import written
+
 GUID_LENGTH = 36
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -35,6 +37,19 @@ KEYWORD_TARGET_TYPES: dict[str, str] = {
 
 # The consumer Microsoft Accounts (MSA) tenant, which partner settings can name like any other.
 MICROSOFT_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+
+def not_a_string_tenant_id(name: str) -> BeforeValidator:
+    """A tenant id written as a number or a boolean (`tenantId: 12345`) refused as not a tenant
+    id, before strict typing would call it "not a string": the author meant an id, and needs
+    to hear what one looks like. `name` is the key, "" for an item of a list."""
+
+    def check(value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{name} {written(value)} {NOT_A_TENANT_ID}".lstrip())
+        return value
+
+    return BeforeValidator(check)
 
 
 def is_guid(value: str) -> bool:
@@ -535,7 +550,7 @@ class Partner(TenantSettings):
 
     graph_type = "crossTenantAccessPolicyConfigurationPartner"
 
-    tenantId: str
+    tenantId: Annotated[str, not_a_string_tenant_id("tenantId")]
     isInMultiTenantOrganization: Any = None
     _read_only = _refuse_read_only(
         "isInMultiTenantOrganization", "Graph sets it when the tenant joins a multitenant organization"

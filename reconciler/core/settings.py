@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from reconciler.core.models import NOT_A_TENANT_ID, is_guid
+from reconciler.core.models import NOT_A_TENANT_ID, is_guid, not_a_string_tenant_id
 from reconciler.core.rules import RuleSetting
 
 # How far ahead a waiver may expire unless xtap.yaml says otherwise, and the most it may say.
@@ -26,7 +26,7 @@ def _tenant_id(value: str) -> str:
     return value.lower()
 
 
-TenantId = Annotated[str, AfterValidator(_tenant_id)]
+TenantId = Annotated[str, not_a_string_tenant_id(""), AfterValidator(_tenant_id)]
 
 
 class Settings(BaseModel):
@@ -47,7 +47,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    tenant: str | None = None
+    tenant: Annotated[str | None, not_a_string_tenant_id("tenant")] = None
     prune: bool = False
     protected: list[TenantId] = []
     pruneServiceMade: list[TenantId] = []

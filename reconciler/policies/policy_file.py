@@ -22,7 +22,7 @@ from reconciler.core.models import GraphModel
 from reconciler.core.registry import REGISTRY_BY_NAME, ResourceType
 from reconciler.core.rules import ToolKey
 from reconciler.policies.problems import Problem, described
-from reconciler.policies.reader import Doc, every_position, parse
+from reconciler.policies.reader import EMPTY, Doc, every_position, parse
 
 # The one reserved key for tool-only data; never sent to Graph.
 TOOL_KEY = "xtap"
@@ -47,7 +47,7 @@ def load_file(path: str, rtype: ResourceType, cloud: str = GLOBAL) -> Loaded:
         return Loaded(path, [Problem.whole(path, _global_only(rtype, cloud, "this file"))], [])
     problems: list[Problem] = []
     # A singleton's file with only comments declares its unconfigured state (`reset_action`).
-    doc = parse(path, problems, empty_means={} if rtype.singleton_id is not None else None)
+    doc = parse(path, problems, empty_means={} if rtype.singleton_id is not None else None, empty=_empty(rtype))
     valid = None if doc is None else _validate(doc, rtype.model, problems)
     if doc is None or valid is None:
         return Loaded(path, problems, [])
@@ -59,6 +59,13 @@ def load_file(path: str, rtype: ResourceType, cloud: str = GLOBAL) -> Loaded:
         for address, instance in _instances(rtype, model.wire(), doc, tool)
     ]
     return Loaded(path, problems, declared, warnings)
+
+
+def _empty(rtype: ResourceType) -> str:
+    """What an empty file of `rtype` is told: the least it must hold, its key."""
+    if rtype.key is None:
+        return EMPTY
+    return f"empty: a {rtype.name} file needs at least {rtype.key}: {rtype.key_kind.placeholder}"
 
 
 def _cloud_problems(

@@ -11,13 +11,15 @@ the reader so both it and the validators can report without importing each other
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
 
 from pydantic import BaseModel
 
 from reconciler.core.address import PropertyPath
+from reconciler.core.escape import written
 from reconciler.core.models import ODATA_TYPE, REFUSED, GraphModel
 
 
@@ -56,7 +58,8 @@ class Placed(NamedTuple):
 
 def described(error: Any) -> Placed:
     """One of pydantic's errors (an item of `ValidationError.errors()`) as a policy file's author
-    reads it."""
+    reads it: the property, what it must be, and what the file wrote instead, never pydantic's
+    own words ("Input should be a valid dictionary or instance of InboundTrust")."""
     path: PropertyPath = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -69,8 +72,87 @@ def described(error: Any) -> Placed:
     if kind == "odata_type":
         return Placed((*path, ODATA_TYPE), error["msg"])
     got = error.get("input")
-    shown = f", got {got!r}" if got is None or isinstance(got, (str, int, float, bool)) else ""
+    expected = _expected(kind, error.get("ctx") or {})
+    if expected is not None:
+        return Placed(path, f"{_named(path)} must be {expected}, not {written(got)}{_hint(kind, got)}")
+    shown = f", got {written(got)}" if got is None or isinstance(got, (str, int, float, bool)) else ""
     return Placed(path, f"{'.'.join(map(str, path))}: {error['msg']}{shown}")
+
+
+# What a property of each plain type must be, in YAML's words, by pydantic's error type.
+_PLAIN_TYPES = {
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "date_type": "a date (YYYY-MM-DD)",
+}
+# Strings YAML 1.1 reads as booleans; xtap's reader is YAML 1.2, where they stay strings.
+_YAML_11_BOOLEANS = {"yes": "true", "y": "true", "on": "true", "no": "false", "n": "false", "off": "false"}
+
+
+def _expected(kind: str, ctx: dict[str, Any]) -> str | None:
+    """What the property must be, or None for an error said in pydantic's words."""
+    if kind in _PLAIN_TYPES:
+        return _PLAIN_TYPES[kind]
+    if kind == "literal_error" and "expected" in ctx:
+        return str(ctx["expected"])
+    if kind in ("model_type", "model_attributes_type"):
+        return f"a mapping{_of_fields(_models().get(str(ctx.get('class_name'))))}"
+    return None
+
+
+def _of_fields(model: type[BaseModel] | None) -> str:
+    """ " of <its writable fields>", from the model itself, so every object says the same, and
+    a new property is listed without anyone writing it here; "(true/false)" when all are."""
+    if model is None:
+        return ""
+    fields = {
+        name: info.annotation
+        for name, info in model.model_fields.items()
+        if name not in REFUSED and info.annotation is not Any
+    }
+    if not fields:
+        return ""
+    booleans = all(set(get_args(kind) or (kind,)) <= {bool, type(None)} for kind in fields.values())
+    return f" of {', '.join(fields)}{' (true/false)' if booleans else ''}"
+
+
+@functools.cache
+def _models() -> dict[str, type[BaseModel]]:
+    """xtap's pydantic models by class name, which is all a "model_type" error names: the
+    Graph types first, then the settings of xtap.yaml and the `xtap:` key."""
+    found: dict[str, type[BaseModel]] = {}
+    stack: list[type[BaseModel]] = [GraphModel, BaseModel]
+    while stack:
+        model = stack.pop(0)
+        if model.__module__.startswith("reconciler."):
+            found.setdefault(model.__name__, model)
+        stack.extend(model.__subclasses__())
+    return found
+
+
+def _named(path: PropertyPath) -> str:
+    """The property a problem is about, as its key is written (its position says where): a list
+    item is "an item of <the list>"."""
+    keys = [part for part in path if isinstance(part, str)]
+    name = keys[-1] if keys else "the file"
+    return f"an item of {name}" if path and isinstance(path[-1], int) else name
+
+
+def _hint(kind: str, got: Any) -> str:
+    """What to write instead, where the mistake is a usual one."""
+    if kind == "bool_type" and isinstance(got, str):
+        if got.lower() in ("true", "false"):
+            return f" (quoted, so a string: write {got.lower()} without quotes)"
+        meant = _YAML_11_BOOLEANS.get(got.lower())
+        if meant is not None:
+            return f" (xtap reads YAML 1.2, where {got} is a string, not a boolean: write {meant})"
+    if kind == "string_type" and isinstance(got, (int, float)) and not isinstance(got, bool):
+        return " (quote it to make it a string)"
+    return ""
 
 
 def _unknown_key_message(path: PropertyPath) -> str:

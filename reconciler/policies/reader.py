@@ -39,11 +39,17 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import Resolver
 
 from reconciler.core.address import PropertyPath
+from reconciler.core.escape import written
 from reconciler.policies.problems import Problem
 
 YAML_TAG = "tag:yaml.org,2002:"
 PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null"})
 TAGS_REFUSED = "explicit YAML tags are not allowed: write the plain value"
+# What a file must be, said with what it is instead (a list, a lone value, null).
+NOT_A_MAPPING = "a policy file holds one mapping (key: value lines)"
+# A file with nothing in it, where its type needs something: what it must hold at least.
+EMPTY = f"empty: {NOT_A_MAPPING}"
+TAB_REFUSED = "YAML indents with spaces; replace the tab with spaces"
 # Bounds checked while reading, before any structure is built (docs/security.md). A partner file
 # is 1-5 KB and five levels deep; these leave ample room and still stop a hostile pull request.
 MAX_FILE_BYTES = 1024 * 1024
@@ -88,28 +94,47 @@ class Doc:
         return f"{self.file}:{line}"
 
 
-def parse(path: str | Path, problems: list[Problem], empty_means: dict[str, Any] | None = None) -> Doc | None:
+def parse(
+    path: str | Path, problems: list[Problem], empty_means: dict[str, Any] | None = None, empty: str = EMPTY
+) -> Doc | None:
     """The file as a mapping with its top-level positions, or None with its problems added to
-    `problems`. `empty_means` is what a file with no document (only comments) holds."""
+    `problems`. `empty_means` is what a file with no document (only comments) holds; without
+    one, such a file is the problem `empty`, which says what it must hold at least."""
     file = str(path)
     try:
         raw = bounded_read(path)
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem.whole(file, f"cannot read: {exc}"))
+    except OSError as exc:
+        problems.append(Problem.whole(file, f"cannot read: {exc.strerror or exc}"))
         return None
     if len(raw) > MAX_FILE_BYTES:
         problems.append(Problem.whole(file, f"larger than {MAX_FILE_BYTES >> 20} MiB, the limit for a policy file"))
         return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(_not_utf8(file, raw, exc.start))
+        return None
     doc = Doc(file, text, TOP_LEVEL)
     found = _read(doc)
-    if doc.data is None and empty_means is not None:
+    if doc.data is None and () not in doc.value_marks:  # no document at all: empty, or comments
         doc.data = empty_means
+        if empty_means is None and not found:
+            found.append(Problem.whole(file, empty))
     if not found and not isinstance(doc.data, dict):
         line, col = doc.value_marks.get((), (1, 1))
-        found.append(Problem(file, line, col, "a policy file must be a mapping of Graph property names to values"))
+        found.append(Problem(file, line, col, f"{NOT_A_MAPPING}, not {written(doc.data)}"))
     problems.extend(found)
     return None if found else doc  # validating half-read data would only add noise
+
+
+def _not_utf8(file: str, raw: bytes, at: int) -> Problem:
+    """The first byte that is not UTF-8, at its line and column (in characters, as an editor
+    counts them: what precedes it decoded): a Latin-1 "é" deep in a comment, or a file saved
+    as UTF-16, is found where it is."""
+    line_start = raw.rfind(b"\n", 0, at) + 1
+    line = raw.count(b"\n", 0, at) + 1
+    col = len(raw[line_start:at].decode("utf-8")) + 1
+    return Problem(file, line, col, f"byte 0x{raw[at]:02x} is not UTF-8: save the file as UTF-8")
 
 
 def bounded_read(path: str | Path) -> bytes:
@@ -156,11 +181,28 @@ def _read(doc: Doc) -> list[Problem]:
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        tab = _tab_at(doc.text, line, col)
+        if tab is not None:  # libyaml's words for it name no tab: "cannot start any token"
+            found.append(Problem(doc.file, *tab, f"a tab at line {tab[0]} col {tab[1]}: {TAB_REFUSED}"))
+            return found
         detail = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
         found.append(Problem(doc.file, line, col, f"YAML syntax error: {detail or exc}"))
     finally:
         parser.dispose()
     return found
+
+
+def _tab_at(text: str, line: int, col: int) -> tuple[int, int] | None:
+    """Where a syntax error at `line`:`col` is a tab in the indentation (libyaml stops at the tab
+    itself), the tab's line and column; None for any other error."""
+    lines = text.split("\n")
+    if not 0 < line <= len(lines):
+        return None
+    written = lines[line - 1]
+    if col <= len(written) and written[col - 1] == "\t":
+        return line, col
+    indent = written[: len(written) - len(written.lstrip(" \t"))]
+    return (line, indent.index("\t") + 1) if "\t" in indent else None
 
 
 @dataclass(slots=True)

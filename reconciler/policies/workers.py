@@ -45,8 +45,12 @@ def workers(folder: Path | str | Layout, reserve: int = 0) -> Iterator[Executor 
     every CPU loading, pages came 20% slower. Files behind a link that leads outside the folder
     are not in its layout, so they never count towards forking.
 
-    On the way out, work not yet started is dropped and what runs finishes (a chunk of files):
-    a load cancelled by Ctrl-C ends within that, never waits on a worker that is gone."""
+    On the way out, work not yet started is dropped and what runs finishes (a chunk of files).
+    The pool is then shut down and waited for, workers and its manager thread alike: left to
+    interpreter exit, that thread closes its wake-up pipe while exit's own hook writes to it,
+    and a run now and then ended in "Exception ignored ... OSError: [Errno 9] Bad file
+    descriptor" after its report. Only a load cancelled by Ctrl-C or SIGTERM does not wait: it
+    ends within the running chunks, and never waits on a worker the signal has ended."""
     cpus = os.cpu_count() or 1
     count = min(cpus - reserve, MAX_WORKERS)
     forkable = threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
@@ -57,8 +61,11 @@ def workers(folder: Path | str | Layout, reserve: int = 0) -> Iterator[Executor 
     pool.submit(int).result()  # forks every worker now, while this is the only thread
     try:
         yield pool
-    finally:
+    except (KeyboardInterrupt, signals.Interrupted):
         pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after the above, a no-op that returns at once
 
 
 def load_files(

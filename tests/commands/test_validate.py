@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.bad_files import APP, CASES, HEAD, RESERVED, RESOURCE_CASES, TENANT
+from support.bad_files import APP, CASES, FILE_CASES, HEAD, RESERVED, RESOURCE_CASES, TENANT
 from support.policy_files import write_policies
 from support.seeds import SEED_001_TENANT
 from support.xtap import run_xtap, writes_served
@@ -32,6 +32,19 @@ def test_each_bad_file_is_one_exact_problem(tmp_path: Path, case: str) -> None:
     assert result.code == 1, result.stderr
     assert result.stderr.splitlines()[0] == f"{policies}/partners/p.yaml:{problem}", result.stderr
     assert "1 problem(s)" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("case", sorted(FILE_CASES))
+def test_a_file_wrong_as_a_whole_or_in_its_bytes_says_what_to_write_instead(tmp_path: Path, case: str) -> None:
+    """A tab, a byte that is not UTF-8, an empty file, a list: each said in the author's words at
+    its own line and column, never in the YAML parser's or the codec's."""
+    data, problem, parser_words = FILE_CASES[case]
+    (tmp_path / "policies" / "partners").mkdir(parents=True)
+    (tmp_path / "policies" / "partners" / "p.yaml").write_bytes(data)
+    result = run_xtap("validate", "--policies", str(tmp_path / "policies"))
+    assert result.code == 1
+    assert result.stderr.splitlines()[0] == f"{tmp_path}/policies/partners/p.yaml:{problem}", result.stderr
+    assert parser_words not in result.stderr and "YAML syntax error" not in result.stderr
 
 
 def test_plan_writes_nothing_for_any_of_them(tmp_path: Path, emulator: Emulator) -> None:

@@ -20,7 +20,7 @@ from support.xtap import run_xtap
             WAIVER.replace("inbound-trust-only-trusted", "no-such-rule").format(expires=SOON),
             "fabrikam.yaml:5:7: waiver of unknown rule 'no-such-rule'",
         ),
-        ("\n  trusted: yes", "fabrikam.yaml:4:12: xtap.trusted: Input should be a valid boolean"),
+        ("\n  trusted: yes", "fabrikam.yaml:4:12: trusted must be true or false, not 'yes' (xtap reads YAML 1.2"),
     ],
 )
 def test_bad_xtap_key_values_are_positioned(tmp_path: Path, extra: str, problem: str) -> None:

@@ -47,18 +47,25 @@ def test_upper_case_suffixes_are_read_not_skipped(tmp_path: Path) -> None:
     assert [a.id for a in load_policies(tmp_path).of("partner")] == [TENANT]
 
 
-def test_an_empty_file_is_a_problem(tmp_path: Path) -> None:
+def test_an_empty_file_is_a_problem_that_says_what_it_needs_at_least(tmp_path: Path) -> None:
     assert problems(partner_file(tmp_path, "")) == [
-        "partners/p.yaml:1:1: a policy file must be a mapping of Graph property names to values"
+        "partners/p.yaml:1:1: empty: a partner file needs at least tenantId: <GUID>"
+    ]
+
+
+def test_a_list_is_not_an_empty_file(tmp_path: Path) -> None:
+    """A list and an empty file were one message; a list is told it is a list."""
+    assert problems(partner_file(tmp_path, f"- tenantId: {TENANT}\n")) == [
+        "partners/p.yaml:1:1: a policy file holds one mapping (key: value lines), not a list"
     ]
 
 
 def test_a_byte_order_mark_is_fine_and_other_encodings_are_a_problem(tmp_path: Path) -> None:
     partner_file(tmp_path, f"\ufefftenantId: {TENANT}\n")
     assert [a.id for a in load_policies(tmp_path).of("partner")] == [TENANT]
-    partner_file(tmp_path, b"tenantId: \xff\xfe\n", "latin.yaml")
-    [problem] = problems(tmp_path)
-    assert problem.startswith("partners/latin.yaml:1:1: cannot read:")
+    partner_file(tmp_path, f"tenantId: {TENANT}\nxtap:\n  notes: caf\xe9 \u00e9t\xe9\n".encode("latin-1"), "latin.yaml")
+    # the first byte that is not UTF-8, where an editor shows it: line 3, after "  notes: caf"
+    assert problems(tmp_path) == ["partners/latin.yaml:3:13: byte 0xe9 is not UTF-8: save the file as UTF-8"]
 
 
 def test_alias_bombs_and_recursive_aliases_are_refused_quickly(tmp_path: Path) -> None:

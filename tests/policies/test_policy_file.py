@@ -180,3 +180,18 @@ def test_each_capability_in_a_file_is_its_own_instance_at_the_key_s_line(tmp_pat
     assert (first.id, second.id) == (f"{TENANT}/crossTenantMigration", f"{TENANT}/crossTenantMailTipsAll")
     assert migration.source == tips.source == f"{path}:2"  # where m365Capabilities stands
     assert tips.written["inboundAccess"]["resourceScopes"] == {"included": [], "excluded": []}
+
+
+def test_an_empty_partner_file_says_its_key_and_an_empty_singleton_file_is_its_reset(tmp_path: Path) -> None:
+    """What an empty file must hold at least comes from its type's key (its key kind's
+    placeholder): a partner needs its tenantId, a singleton needs nothing."""
+    path = tmp_path / "p.yaml"
+    path.write_text("# Fabrikam, to do\n")
+    assert [str(problem) for problem in load_file(str(path), PARTNER).problems] == [
+        f"{path}:1:1: empty: a partner file needs at least tenantId: <GUID>"
+    ]
+    assert load_file(str(path), DEFAULT).problems == []
+    path.write_text("- inboundTrust: {}\n")
+    assert [problem.message for problem in load_file(str(path), DEFAULT).problems] == [
+        "a policy file holds one mapping (key: value lines), not a list"
+    ]

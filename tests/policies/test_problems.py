@@ -52,14 +52,84 @@ def test_another_objects_odata_type_points_at_the_annotation() -> None:
     assert placed.path == ("inboundTrust", "@odata.type") and not placed.on_key
 
 
-def test_a_wrong_type_names_the_path_and_a_plain_value() -> None:
-    assert said({"inboundTrust": {"isMfaAccepted": "yes"}}) == [
+def test_a_mapping_written_as_a_value_lists_the_model_s_fields() -> None:
+    """pydantic's "valid dictionary or instance of InboundTrust" names a class the author never
+    wrote; the message names the property and the fields the model has."""
+    assert said({"inboundTrust": True}) == [
         Placed(
-            ("inboundTrust", "isMfaAccepted"), "inboundTrust.isMfaAccepted: Input should be a valid boolean, got 'yes'"
+            ("inboundTrust",),
+            "inboundTrust must be a mapping of isMfaAccepted, isCompliantDeviceAccepted, "
+            "isHybridAzureADJoinedDeviceAccepted (true/false), not true",
         )
     ]
-    [placed] = said({"inboundTrust": []})  # a list is not shown: it may be long
-    assert placed.message.endswith("instance of InboundTrust")
+    [placed] = said({"inboundTrust": []})  # a list is named, not shown: it may be long
+    assert placed.message.endswith("(true/false), not a list")
+    assert "instance of" not in placed.message and "Input should" not in placed.message
+
+
+def test_the_fields_listed_come_from_the_model_not_from_a_list_here() -> None:
+    """A list item's model (UserTarget) is found by the class name pydantic gives, and its
+    fields listed without "(true/false)", since they are not all booleans."""
+    setting = {"usersAndGroups": {"accessType": "allowed", "targets": ["AllUsers"]}}
+    assert said({"b2bCollaborationInbound": setting}) == [
+        Placed(
+            ("b2bCollaborationInbound", "usersAndGroups", "targets", 0),
+            "an item of targets must be a mapping of target, targetType, not 'AllUsers'",
+        )
+    ]
+    # a read-only property (refused by name) is not offered as one to write
+    [placed] = said({"tenantRestrictions": "blocked"})
+    assert placed.message == "tenantRestrictions must be a mapping of usersAndGroups, applications, not 'blocked'"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"inboundTrust": {"isMfaAccepted": "yes"}},
+            "isMfaAccepted must be true or false, not 'yes' (xtap reads YAML 1.2, where yes is a string, not a "
+            "boolean: write true)",
+        ),
+        (
+            {"inboundTrust": {"isMfaAccepted": "Off"}},
+            "isMfaAccepted must be true or false, not 'Off' (xtap reads YAML 1.2, where Off is a string, not a "
+            "boolean: write false)",
+        ),
+        (
+            {"inboundTrust": {"isMfaAccepted": "true"}},
+            "isMfaAccepted must be true or false, not 'true' (quoted, so a string: write true without quotes)",
+        ),
+        ({"inboundTrust": {"isMfaAccepted": 1}}, "isMfaAccepted must be true or false, not 1"),
+        (
+            {"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "allowed", "targets": "AllUsers"}}},
+            "targets must be a list, not 'AllUsers'",
+        ),
+        (
+            {"b2bCollaborationInbound": {"usersAndGroups": {"accessType": "allow"}}},
+            "accessType must be 'allowed' or 'blocked', not 'allow'",
+        ),
+        (
+            {"identitySynchronization": {"displayName": 7}},
+            "displayName must be a string, not 7 (quote it to make it a string)",
+        ),
+        (
+            {"inboundTrust": {"isMfaAccepted": "x\n" * 40}},  # escaped and clipped
+            "isMfaAccepted must be true or false, not " + repr("x\n" * 30 + "…"),
+        ),
+    ],
+)
+def test_a_wrong_type_says_the_type_expected_and_what_was_written(data: dict[str, Any], message: str) -> None:
+    [placed] = said(data)
+    assert placed.message == message
+    assert "Input should" not in placed.message and "\n" not in placed.message  # escaped: one line
+
+
+def test_a_tenant_id_written_as_a_number_is_not_a_tenant_id() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Partner.model_validate({"tenantId": 12345})
+    assert [described(error) for error in raised.value.errors()] == [
+        Placed(("tenantId",), "tenantId 12345 is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
+    ]
 
 
 def test_a_policy_error_lists_every_problem_by_file_and_line() -> None:

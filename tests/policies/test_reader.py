@@ -84,6 +84,41 @@ def test_a_file_with_no_document_is_what_its_reader_says_it_means(tmp_path: Path
     assert parse(path, [], empty_means={}) is not None
     problems: list[Problem] = []
     assert parse(path, problems) is None
-    assert [problem.message for problem in problems] == [
-        "a policy file must be a mapping of Graph property names to values"
+    assert [problem.message for problem in problems] == ["empty: a policy file holds one mapping (key: value lines)"]
+
+
+def test_a_tab_in_the_indentation_is_said_at_the_tab_in_the_author_s_words(tmp_path: Path) -> None:
+    """libyaml says "found character that cannot start any token", or that a tab "violates
+    indentation", and names no fix; both are the same mistake."""
+    fix = "YAML indents with spaces; replace the tab with spaces"
+    assert read(tmp_path, "a:\n\tb: 1\n") == (None, [f"2:1: a tab at line 2 col 1: {fix}"])
+    assert read(tmp_path, "a:\n  b: 1\n  \tc: 2\n") == (None, [f"3:3: a tab at line 3 col 3: {fix}"])
+    assert read(tmp_path, "a:\t1\n") == ({"a": 1}, [])  # a tab that is not indentation is fine
+    assert read(tmp_path, "a: [1\n")[1] == [
+        "2:1: YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'"
     ]
+
+
+def test_a_byte_that_is_not_utf8_is_said_at_its_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"a: 1\n" + "# déjà ".encode() + b"\xe9t\xe9\n")
+    problems: list[Problem] = []
+    assert parse(path, problems) is None
+    # columns count characters, as an editor does: "# déjà " is 7 of them, 9 bytes
+    assert [str(problem).removeprefix(f"{path}:") for problem in problems] == [
+        "2:8: byte 0xe9 is not UTF-8: save the file as UTF-8"
+    ]
+
+
+def test_an_empty_file_and_a_file_that_is_not_a_mapping_are_told_apart(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    for text, message in [
+        ("", "1:1: needs tenantId"),
+        ("- a\n- b\n", "1:1: a policy file holds one mapping (key: value lines), not a list"),
+        ("null\n", "1:1: a policy file holds one mapping (key: value lines), not null"),
+        ("# x\n'a b'\n", "2:1: a policy file holds one mapping (key: value lines), not 'a b'"),
+    ]:
+        path.write_text(text)
+        problems: list[Problem] = []
+        assert parse(path, problems, empty="needs tenantId") is None
+        assert [str(problem).removeprefix(f"{path}:") for problem in problems] == [message]

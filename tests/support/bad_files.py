@@ -3,6 +3,8 @@ for it: the CLI tests run them through xtap, and the schema tests through check-
 
 from __future__ import annotations
 
+from reconciler.core.models import NOT_A_TENANT_ID
+
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 HEAD = f"tenantId: {TENANT}\n"
 APP = "0be493dc-cb56-4a53-936f-9cf64410b8b0"
@@ -68,6 +70,21 @@ CASES: dict[str, tuple[str, str]] = {
         HEAD + '"@odata.type": "#microsoft.graph.crossTenantAccessPolicyTarget"\n',
         "2:16: '@odata.type' '#microsoft.graph.crossTenantAccessPolicyTarget' is not this object's type, "
         "#microsoft.graph.crossTenantAccessPolicyConfigurationPartner",
+    ),
+    "inboundTrust written as true": (
+        HEAD + "inboundTrust: true\n",
+        "2:15: inboundTrust must be a mapping of isMfaAccepted, isCompliantDeviceAccepted, "
+        "isHybridAzureADJoinedDeviceAccepted (true/false), not true",
+    ),
+    "tenantId written as a number": ("tenantId: 12345\n", f"1:11: tenantId 12345 {NOT_A_TENANT_ID}"),
+    "yes for true": (
+        HEAD + "inboundTrust:\n  isMfaAccepted: yes\n",
+        "3:18: isMfaAccepted must be true or false, not 'yes' (xtap reads YAML 1.2, where yes is a string, "
+        "not a boolean: write true)",
+    ),
+    "a string for a list": (
+        HEAD + "b2bCollaborationInbound:\n  usersAndGroups:\n    accessType: allowed\n    targets: AllUsers\n",
+        "5:14: targets must be a list, not 'AllUsers'",
     ),
     "a nested @odata.type": (
         HEAD + 'inboundTrust:\n  "@odata.type": microsoft.graph.inboundOutboundPolicyConfiguration\n',
@@ -174,7 +191,8 @@ RESOURCE_CASES: dict[str, tuple[str, str, str]] = {
     "sync not a boolean": (
         "partners/p.yaml",
         SYNC_HEAD + "  userSyncInbound:\n    isSyncAllowed: yes\n",
-        "4:20: identitySynchronization.userSyncInbound.isSyncAllowed: Input should be a valid boolean, got 'yes'",
+        "4:20: isSyncAllowed must be true or false, not 'yes' (xtap reads YAML 1.2, where yes is a string, not a "
+        "boolean: write true)",
     ),
     "sync template id": (
         "mto-identity-sync-template.yaml",
@@ -232,5 +250,40 @@ BROKEN = {
         "explicit YAML tags are not allowed: write the plain value",
     ),
     "two documents": ("tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n---\n{}\n", ":2:1:", "single document"),
-    "not a mapping": ("- tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n", ":1:1:", "must be a mapping"),
+    "not a mapping": ("- tenantId: 90e29127-71ad-49c7-9ce8-db3f41ea06f1\n", ":1:1:", "holds one mapping"),
+}
+
+
+# What is wrong with a partners/p.yaml as a whole, or with its bytes: (its bytes, the one problem
+# expected after "partners/p.yaml:", wording of the parser's that must not show). Not JSON
+# Schema cases: a schema checker sees no data in them to judge.
+FILE_CASES: dict[str, tuple[bytes, str, str]] = {
+    "tab indentation": (
+        (HEAD + "inboundTrust:\n\tisMfaAccepted: true\n").encode(),
+        "3:1: a tab at line 3 col 1: YAML indents with spaces; replace the tab with spaces",
+        "cannot start any token",
+    ),
+    "tab after spaces": (
+        (HEAD + "inboundTrust:\n  isMfaAccepted: true\n  \tisCompliantDeviceAccepted: true\n").encode(),
+        "4:3: a tab at line 4 col 3: YAML indents with spaces; replace the tab with spaces",
+        "violates indentation",
+    ),
+    "not UTF-8": (
+        (HEAD + "xtap:\n  notes: caf\u00e9\n").encode("latin-1"),
+        "3:13: byte 0xe9 is not UTF-8: save the file as UTF-8",
+        "codec can't decode",
+    ),
+    "UTF-16": (
+        HEAD.encode("utf-16"),
+        "1:1: byte 0xff is not UTF-8: save the file as UTF-8",
+        "codec can't decode",
+    ),
+    "empty": (b"", "1:1: empty: a partner file needs at least tenantId: <GUID>", "must be a mapping"),
+    "only comments": (b"# Fabrikam\n", "1:1: empty: a partner file needs at least tenantId: <GUID>", "mapping of"),
+    "a list": (
+        f"- tenantId: {TENANT}\n".encode(),
+        "1:1: a policy file holds one mapping (key: value lines), not a list",
+        "empty",
+    ),
+    "a lone value": (b"Fabrikam\n", "1:1: a policy file holds one mapping (key: value lines), not 'Fabrikam'", "empty"),
 }
