@@ -258,3 +258,15 @@ def test_doctor_names_the_azure_identity_credential_that_gave_the_token(tmp_path
         result.stdout
     )
     assert "ok    graph: GET " in result.stdout
+
+
+def test_a_token_that_says_nothing_readable_is_a_warning_graph_decides(tmp_path: Path, emulator: Emulator) -> None:
+    unbound = write_policies(tmp_path / "policies", [{"tenantId": PARTNER}])
+    result = run_xtap("doctor", "--policies", str(unbound), emulator=emulator, token="opaque-token")
+
+    assert "warn  sign-in: a token from XTAP_ACCESS_TOKEN, but not one xtap can read" in result.stdout
+    assert "warn  permissions: the token names no permissions xtap can read" in result.stdout
+    assert "cannot tell; Graph will decide" in result.stdout
+    assert "FAIL  graph: GET " in result.stdout and " answered 401 InvalidAuthenticationToken in " in result.stdout
+    assert "opaque-token" not in result.stdout + result.stderr
+    assert result.code == 1
