@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from reconciler.commands import add_partner, apply, check, drift, export, plan, show, validate
+from reconciler.commands import add_partner, apply, check, doctor, drift, export, plan, show, validate
 from reconciler.commands.emulator import emulator
 from reconciler.commands.run import Formats, Options, say
 from reconciler.core.bounds import MAX_TIMEOUT
@@ -145,6 +145,7 @@ def cli() -> None:
 
     \b
     Start here:   xtap demo                      (the whole loop on a built-in emulator)
+                  xtap doctor                    (sign-in, tenant, permissions, Graph: what is missing)
     Every day:    xtap validate && xtap plan     (read-only: Policy.Read.All is enough)
                   xtap check                     (guardrails: built-in baselines, your CEL rules)
                   xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess;
@@ -344,6 +345,33 @@ def add_partner_command(options: Options, partner: str) -> None:
               xtap add-partner 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a --policies tenants/prod
     """
     sys.exit(add_partner.add_partner(options, partner))
+
+
+@cli.command("doctor")
+@_graph_options
+@_format_option(doctor.FORMATS, "json for machines")
+def doctor_command(options: Options, fmt: str) -> None:
+    """Check that xtap can work here, and say how to fix what is missing. Read-only: one GET.
+
+    \b
+    Each check prints ok, FAIL (with the fix) or warn (xtap works, with less):
+      sign-in      which credential gave the token (XTAP_ACCESS_TOKEN, or the one of
+                   azure-identity's chain), its tenant, app or user, and expiry; never the token
+      tenant       the token's tenant against xtap.yaml's tenant:
+      permissions  the token's roles/scp against what plan, apply (with m365Capabilities:
+                   Policy.ReadWrite.CrossTenantCapability), capability reads, drift --attribute
+                   and names need; a token that names none cannot be judged: Graph decides
+      graph        one GET of the default settings in --cloud's Graph (or --graph-url), its
+                   status and how long it took
+      policies     the folder, loaded offline as xtap validate loads it (warn when absent)
+
+    Exit 0 when nothing failed (warnings allowed), 1 otherwise.
+
+    \b
+    Example:  xtap doctor --policies tenants/prod
+              XTAP_DEBUG=1 xtap plan   (the long form of a sign-in failure)
+    """
+    sys.exit(doctor.doctor(options, fmt))
 
 
 cli.add_command(emulator)

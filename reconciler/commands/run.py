@@ -39,6 +39,7 @@ from reconciler.policies.load import (
 
 if TYPE_CHECKING:
     from reconciler.graph.client import Graph
+    from reconciler.graph.errors import SignInFailed
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 T = TypeVar("T")
@@ -190,14 +191,32 @@ async def _bound(options: Options, tenant: str | None, work: Callable[[Graph], C
 def run_graph(work: Coroutine[Any, Any, T]) -> T | None:
     """Run a coroutine, turning every expected failure into a message and `None`. Ctrl-C comes
     out as `signals.Interrupted`, for the command line to exit with its code."""
-    from reconciler.graph.errors import GraphError
+    from reconciler.graph.errors import GraphError, SignInFailed
     from reconciler.plan.file import PlanFileError
 
     try:
         return signals.run(work)
+    except SignInFailed as exc:
+        say_sign_in_failed(exc)
+        return None
     except (GraphError, PlanFileError, OSError, UnicodeDecodeError) as exc:
         say(f"Error: {exc}")
         return None
+
+
+def say_sign_in_failed(exc: SignInFailed) -> None:
+    """No credential gave a token: what failed, then how to sign in, each its own short line
+    (each escaped on its own, so none carries an escaped newline). What each credential said
+    is long and mostly "not configured": its lines come only with XTAP_DEBUG; xtap doctor shows
+    them too."""
+    say(f"Error: {exc}")
+    for line in exc.advice(detailed=debugging()):
+        say(line)
+
+
+def debugging() -> bool:
+    """XTAP_DEBUG: tracebacks for internal errors, and the long form of what failed."""
+    return bool(os.environ.get("XTAP_DEBUG"))
 
 
 def connect(options: Options, tenant: str | None) -> Graph:

@@ -6,7 +6,10 @@ text and on the base URL (v1.0, https, the cloud the token is for) before any re
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +21,13 @@ from reconciler.graph.transport import is_loopback
 
 # An azure-identity token is fetched again when it has less than this left (seconds).
 TOKEN_MARGIN_S = 300.0
+STATIC_SOURCE = "XTAP_ACCESS_TOKEN"
+CHAIN_SOURCE = "azure-identity's DefaultAzureCredential"
+# azure-identity's credential chain says on this logger, at INFO, which of its credentials gave
+# the token ("DefaultAzureCredential acquired a token from AzureCliCredential"): logging is its
+# documented way of telling (https://learn.microsoft.com/python/api/overview/azure/identity-readme#logging).
+_CHAIN_LOGGER = "azure.identity.aio._credentials.chained"
+_ACQUIRED = "acquired a token from"
 
 
 class TokenProvider(AccessTokenProvider):
@@ -31,6 +41,9 @@ class TokenProvider(AccessTokenProvider):
         self._scope, self._static, self._credential = scope, static_token, credential
         self.issued: set[str] = {static_token} if static_token else set()
         self._current: Any = None  # azure-identity's last AccessToken, used until near its expiry
+        # Where the token came from, for `xtap doctor`: the variable, the credential of the chain
+        # that gave it, or the chain itself when azure-identity did not say.
+        self.source = STATIC_SOURCE if static_token is not None else CHAIN_SOURCE
         # Reads start at once (the partner list and the singletons), and azure-identity does
         # not share a token fetch between concurrent callers: without this, each would ask
         # the login host for a token of its own.
@@ -49,13 +62,45 @@ class TokenProvider(AccessTokenProvider):
             return self._static
         async with self._fetching:  # the first caller fetches; the others get its cached token
             if self._current is None or self._current.expires_on - time.time() < TOKEN_MARGIN_S:
-                self._current = await self._credential.get_token(self._scope)
+                with _acquired_from() as said:
+                    self._current = await self._credential.get_token(self._scope)
+                self.source = said[-1] if said else CHAIN_SOURCE
         token = str(self._current.token)
         self.issued.add(token)
         return token
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
         return self._hosts
+
+
+class _Acquired(logging.Handler):
+    """Hears the chain's "acquired a token from X" record and keeps X."""
+
+    def __init__(self, said: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.said = said
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if _ACQUIRED in str(record.msg) and len(args) == 2:
+            self.said.append(f"azure-identity's {args[1]}")
+
+
+@contextmanager
+def _acquired_from() -> Iterator[list[str]]:
+    """The credentials the chain says gave a token while in the block. The chain's logger is let
+    through at INFO only for the block, and only to this handler: nothing else is printed."""
+    logger, said = logging.getLogger(_CHAIN_LOGGER), list[str]()
+    handler, level, propagate = _Acquired(said), logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield said
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def origin(url: str) -> tuple[str, str, int | None]:

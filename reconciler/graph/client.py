@@ -43,6 +43,7 @@ from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.core.request import Request
 from reconciler.graph.auth import TokenProvider, checked_base_url, is_absolute_url, static_token
 from reconciler.graph.errors import ConnectionLost, GraphError, clipped, no_token
+from reconciler.graph.identity import Identity, identity_of
 from reconciler.graph.permissions import held_permissions
 from reconciler.graph.tenant import refusal
 from reconciler.graph.transport import NotGraphs, Refused, deadline, http_client
@@ -93,6 +94,7 @@ class Graph:
         tenant: str | None = None,
     ) -> None:
         self.base_url = checked_base_url(base_url, cloud, static_token is not None)
+        self.cloud = cloud
         self.timeout = timeout
         self.tenant = tenant
         self._credential = None
@@ -124,7 +126,7 @@ class Graph:
         try:
             token = await self._tokens.token()
         except ClientAuthenticationError as exc:
-            raise no_token(exc) from None
+            raise no_token(exc, self.cloud.name) from None
         refused = refusal(token, tenant)
         if refused is not None:
             raise GraphError(refused)
@@ -136,8 +138,17 @@ class Graph:
         try:
             token = await self._tokens.token()
         except ClientAuthenticationError as exc:
-            raise no_token(exc) from None
+            raise no_token(exc, self.cloud.name) from None
         return held_permissions(token)
+
+    async def identity(self) -> Identity:
+        """Who the token in use speaks for (`identity.Identity`), for `xtap doctor`: fetched as
+        every request fetches it, and never shown itself."""
+        try:
+            token = await self._tokens.token()
+        except ClientAuthenticationError as exc:
+            raise no_token(exc, self.cloud.name) from None
+        return identity_of(token, self._tokens.source)
 
     async def __aexit__(self, *exc: object) -> None:
         await self._http.aclose()
@@ -216,7 +227,7 @@ class Graph:
         try:
             await self._tokens.token()
         except ClientAuthenticationError as exc:
-            raise no_token(exc, method, url) from None
+            raise no_token(exc, self.cloud.name) from None
         try:
             async with deadline(self.timeout):
                 return await send()
@@ -320,7 +331,7 @@ class Graph:
             detail = f"the request could not be sent: {self._shown(str(exc))}"
             raise GraphError(detail, method=method, url=url) from None
         except ClientAuthenticationError as exc:
-            raise no_token(exc, method, url) from None
+            raise no_token(exc, self.cloud.name) from None
         return content
 
     def _relative(self, url: str) -> str:

@@ -37,7 +37,12 @@ def token_tenant(token: str) -> str | None:
 
 def refusal(token: str, bound: str) -> str | None:
     """Why the token must not be used for a folder bound to tenant `bound`; None if it may."""
-    tid = token_tenant(token)
+    return tenant_refusal(token_tenant(token), bound)
+
+
+def tenant_refusal(tid: str | None, bound: str) -> str | None:
+    """Why a token for tenant `tid` (None: it names none) must not be used for a folder bound to
+    tenant `bound`; None if it may. `xtap doctor` judges the tenant by the same words."""
     if tid is None:
         return (
             f"the policies are bound to tenant {bound} (xtap.yaml), but the access token names no tenant "

@@ -18,6 +18,7 @@ COMMANDS = (
     "check",
     "export",
     "add-partner",
+    "doctor",
     "emulator",
     "demo",
 )
