@@ -193,7 +193,8 @@ def signed_out(tmp_path: Path) -> dict[str, str | None]:
 def test_no_credential_says_how_to_sign_in_in_short_lines(tmp_path: Path, debug: bool) -> None:
     folder = policies(tmp_path, OTHER_TENANT)
     env = signed_out(tmp_path) | ({"XTAP_DEBUG": "1"} if debug else {})
-    result = run_xtap("plan", "--policies", str(folder), extra_env=env)
+    # azure-identity's chain keeps process-wide state (msal's caches): a process of its own.
+    result = run_xtap("plan", "--policies", str(folder), extra_env=env, subprocess=True)
 
     assert result.code == 1
     errors = result.stderr.splitlines()
@@ -214,7 +215,7 @@ def test_no_credential_says_how_to_sign_in_in_short_lines(tmp_path: Path, debug:
 
 def test_doctor_without_a_credential_fails_sign_in_with_each_reason(tmp_path: Path) -> None:
     folder = policies(tmp_path, OTHER_TENANT)
-    result = run_xtap("doctor", "--policies", str(folder), extra_env=signed_out(tmp_path))
+    result = run_xtap("doctor", "--policies", str(folder), extra_env=signed_out(tmp_path), subprocess=True)
 
     assert result.code == 1
     assert lines(result.stdout, "FAIL")[0].startswith("FAIL  sign-in: xtap could not sign in to Microsoft Graph")
@@ -251,7 +252,8 @@ def test_doctor_names_the_azure_identity_credential_that_gave_the_token(tmp_path
     (bin_dir / "az").write_text(f"#!{sys.executable}\nprint({answer!r})\n")
     (bin_dir / "az").chmod(0o755)
     env = {"XTAP_ACCESS_TOKEN": None, "AZURE_TOKEN_CREDENTIALS": "dev", "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}
-    result = run_xtap("doctor", "--policies", str(policies(tmp_path, OTHER_TENANT)), emulator=emulator, extra_env=env)
+    folder = policies(tmp_path, OTHER_TENANT)
+    result = run_xtap("doctor", "--policies", str(folder), emulator=emulator, extra_env=env, subprocess=True)
 
     assert "ok    sign-in: azure-identity's AzureCliCredential: app " in result.stdout, result.stdout
     assert f"fix: sign in to tenant {OTHER_TENANT}: az login --tenant {OTHER_TENANT} --allow-no-subscriptions" in (

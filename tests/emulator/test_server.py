@@ -16,7 +16,7 @@ import pytest
 from support.emulator_http import PARTNERS, TID, assert_error
 from support.xtap import client_for
 
-from reconciler.emulator import Emulator, EmulatorConfig, StartError, run_forever
+from reconciler.emulator import Emulator, EmulatorConfig, SessionToken, StartError, run_forever
 from reconciler.emulator.server import MAX_REQUEST_BYTES
 
 
@@ -64,10 +64,9 @@ def test_start_refuses_a_port_in_use(emu: Emulator) -> None:
 def test_run_forever_serves_until_interrupted() -> None:
     seen: dict[str, Any] = {}
 
-    def on_ready(base_url: str, token: str) -> None:
-        response = httpx.post(
-            f"{base_url}{PARTNERS}", json={"tenantId": TID}, headers={"Authorization": f"Bearer {token}"}
-        )
+    def on_ready(base_url: str, tokens: list[SessionToken]) -> None:
+        headers = {"Authorization": f"Bearer {tokens[0].token}"}
+        response = httpx.post(f"{base_url}{PARTNERS}", json={"tenantId": TID}, headers=headers)
         seen.update(base_url=base_url, status=response.status_code)
         raise KeyboardInterrupt
 
