@@ -61,12 +61,13 @@ def plan_run(run_id: int, created: str, **changes: Any) -> dict[str, Any]:
     }
 
 
-def jobs(*tenants: str, **conclusions: str) -> dict[str, Any]:
-    """The plan run's jobs, each a success unless `conclusions` names it (job name, `_` for ` `)."""
+def jobs(*tenants: str, caller: str = "plan / ", **conclusions: str) -> dict[str, Any]:
+    """The plan run's jobs, each a success unless `conclusions` names it (job name, `_` for ` `).
+    GitHub names a called workflow's jobs after the calling job: `plan / plan (contoso)`."""
     names = [f"{kind} ({tenant})" for tenant in tenants for kind in ("plan", "comment")]
     return {
         "jobs": [
-            {"name": name, "conclusion": conclusions.get(name.replace(" ", "_"), "success")}
+            {"name": caller + name, "conclusion": conclusions.get(name.replace(" ", "_"), "success")}
             for name in ["tenants", *names]
         ]
     }
@@ -126,6 +127,24 @@ def test_the_last_plan_run_of_the_merged_pull_request_s_last_commit_is_found(tmp
         f"repos/{REPOSITORY}/actions/runs/12/jobs?per_page=100",
         f"repos/{REPOSITORY}/actions/runs/12/artifacts?per_page=100",
     ]
+
+
+def test_the_plan_workflow_is_the_one_named_and_its_jobs_are_found_called_or_not(tmp_path: Path) -> None:
+    runs = RUNS.replace("/plan.yml/", "/xtap-plan.yml/")
+    answers = routes(
+        **{RUNS: None, runs: routes()[RUNS]},
+        **{f"repos/{REPOSITORY}/actions/runs/12/jobs?per_page=100": jobs("contoso", caller="")},
+    )
+    github = FakeGitHub(tmp_path / "github", answers)
+    runner = Runner.at(tmp_path / "runner", {"needs.tenants.outputs.tenants": json.dumps([CONTOSO])})
+    runner.env = github.env()
+    scripts(runner.workspace)
+    ran = runner.run("reusable-apply.yml", "reviewed", "reviewed", {"inputs.plan-workflow": "xtap-plan.yml"})
+    _, ready, refused = found(ran)
+    assert [t["name"] for t in ready] == ["contoso"] and refused == []
+    assert github.calls()[1]["args"][-1] == runs
+    bad = runner.run("reusable-apply.yml", "reviewed", "reviewed", {"inputs.plan-workflow": "../x.yml"})
+    assert bad.code == 1 and "::error::PLAN_WORKFLOW is not a workflow's file name" in bad.log
 
 
 @pytest.mark.parametrize(

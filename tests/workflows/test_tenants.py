@@ -280,3 +280,49 @@ def test_converge_runs_only_on_main(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
     ran = tenants(repo, "reusable-converge.yml", {"inputs.tenant": "contoso", "github.ref": "refs/heads/topic"})
     refused(ran, "converge applies main's policies: run it on main")
+
+
+# -- the reusable workflows' `policies` input ---------------------------------------------------
+
+
+def test_a_policies_folder_elsewhere_is_the_default_tenant(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", ["entra/xtap/partners/p.yaml", "README.md"])
+    folder = {"inputs.policies": "entra/xtap"}
+    assert matrix(tenants(repo, "reusable-drift.yml", folder)) == [
+        {"name": "default", "policies": "entra/xtap", "suffix": ""}
+    ]
+    change(repo, ["README.md"])  # outside the folder: every tenant
+    assert matrix(tenants(repo, "reusable-plan.yml", folder)) != []
+    change(repo, ["entra/xtap/partners/p.yaml"])
+    assert matrix(tenants(repo, "reusable-plan.yml", folder)) == [
+        {"name": "default", "policies": "entra/xtap", "suffix": ""}
+    ]
+
+
+def test_a_folder_of_tenant_folders_lists_one_tenant_each_and_no_default(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", [*TWO_TENANTS, "policies/partners/p.yaml"])
+    folder = {"inputs.policies": "tenants"}
+    assert matrix(tenants(repo, "reusable-drift.yml", folder)) == [CONTOSO, FABRIKAM]
+    change(repo, ["tenants/fab-rikam/policies/partners/q.yaml"])
+    assert matrix(tenants(repo, "reusable-plan.yml", folder)) == [FABRIKAM]
+
+
+@pytest.mark.parametrize("folder", ["/etc", "../other", "a/../b", "a b", "$(id)"])
+def test_a_policies_input_outside_the_repository_is_refused(tmp_path: Path, folder: str) -> None:
+    repo = repository(tmp_path / "repo", ["policies/partners/p.yaml"])
+    ran = tenants(repo, "reusable-drift.yml", {"inputs.policies": folder})
+    assert ran.code == 1 and "is not a relative path inside the repository" in ran.log, ran.log
+
+
+@pytest.mark.parametrize("ref", ["main", "v1.2.3", "a" * 39, "A" * 40, "a" * 40 + "\nb"])
+def test_an_xtap_ref_that_is_not_a_commit_is_refused_before_any_checkout(ref: str, tmp_path: Path) -> None:
+    runner = Runner.at(tmp_path, {"inputs.xtap-ref": ref})
+    for name in ("reusable-plan.yml", "reusable-apply.yml", "reusable-converge.yml", "reusable-drift.yml"):
+        ran = runner.run(name, "tenants", "xtap-ref")
+        assert ran.code == 1 and "::error::xtap-ref: pin a commit (40 hex digits), not a branch or tag" in ran.log
+    assert (
+        runner.run(
+            "reusable-plan.yml", "tenants", "xtap-ref", {"inputs.xtap-ref": "0123456789abcdef" * 2 + "01234567"}
+        ).code
+        == 0
+    )

@@ -19,11 +19,13 @@ from support.seeds import SEED_000_CREATE_BODY
 from support.workflow_steps import (
     HEAD_SHA,
     PLAN_CONTEXT,
+    REPOSITORY,
     ROOT,
     RUN_URL,
     TENANT_GROUP,
     VENV_BIN,
     WORKFLOWS,
+    FakeGitHub,
     Runner,
     all_jobs,
     all_workflows,
@@ -436,6 +438,39 @@ def test_a_graph_error_fails_the_plan_keeps_no_plan_and_the_comment_says_so(
     assert (
         pull_request.workspace / "plan.md"
     ).read_text() == f"xtap could not plan `policies`; the errors are in the log of {RUN_URL}\n"
+
+
+# -- code scanning, or a notice without it --------------------------------------------------------
+
+ADVANCED_SECURITY = "Advanced Security must be enabled for this repository to use code scanning. (HTTP 403)"
+ALERTS = f"repos/{REPOSITORY}/code-scanning/alerts?per_page=1"
+
+
+@pytest.mark.parametrize(
+    ("private", "answer", "available"),
+    [
+        ("false", None, "true"),  # every public repository has code scanning: not even asked
+        ("true", [], "true"),
+        ("true", {"error": "no analysis found (HTTP 404)"}, "true"),  # enabled, nothing uploaded yet
+        ("true", {"error": ADVANCED_SECURITY}, "false"),
+        ("true", {"error": "Code scanning is not enabled for this repository. (HTTP 404)"}, "false"),
+    ],
+    ids=["public", "private-with-alerts", "private-no-analysis-yet", "private-without-ghas", "not-enabled"],
+)
+def test_the_sarif_is_uploaded_only_where_code_scanning_is_and_a_notice_says_why_not(
+    tmp_path: Path, private: str, answer: Any, available: str
+) -> None:
+    github = FakeGitHub(tmp_path / "github", {} if answer is None else {ALERTS: answer})
+    runner = Runner.at(tmp_path / "runner", {**PLAN_CONTEXT, "github.event.repository.private": private})
+    runner.env = github.env()
+    ran = runner.run("reusable-plan.yml", "plan", "code-scanning")
+    assert ran.code == 0, ran.log  # the check step decides whether the job fails, never this one
+    assert ran.outputs == f"available={available}\n"
+    assert [call["args"][-1] for call in github.calls()] == ([] if private == "false" else [ALERTS])
+    if available == "false":
+        assert f"::notice::xtap check's SARIF is not uploaded: {REPOSITORY} has no code scanning (gh: " in ran.log
+    [upload] = uses(workflow("reusable-plan.yml")["jobs"]["plan"], "github/codeql-action/upload-sarif")
+    assert upload["if"] == "${{ !cancelled() && steps.code-scanning.outputs.available == 'true' }}"
 
 
 # -- drift ----------------------------------------------------------------------------------------
