@@ -8,7 +8,8 @@
 #
 # - creates or updates the environment with the required reviewers given (up to six users or
 #   teams; each apply job waits for one of them to approve), and with `prevent_self_review`, so
-#   the person who started a run cannot approve it (unless --allow-self-review);
+#   the person who started a run cannot approve it (unless --allow-self-review; where GitHub
+#   refuses it, the environment is set up without it, with a warning);
 # - sets its deployment branches to "selected branches", and makes `main` the only one: a run
 #   from any other branch cannot enter the environment, so it never gets the apply identity.
 #   Other branch or tag rules found there are deleted.
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --repo) [ $# -ge 2 ] || usage; repo=$2; shift 2 ;;
     --reviewer) [ $# -ge 2 ] || usage; reviewers+=("$2"); shift 2 ;;
     --allow-self-review) prevent_self_review=false; shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -61,11 +62,20 @@ for reviewer in "${reviewers[@]}"; do
 done
 
 # The environment: reviewers, self-review, and "selected branches" (custom branch policies).
-printf '%s\n' "${entries[@]}" |
-  jq -s --argjson prevent "$prevent_self_review" '{reviewers: ., prevent_self_review: $prevent,
-    deployment_branch_policy: {protected_branches: false, custom_branch_policies: true}}' |
-  gh api -X PUT "repos/$repo/environments/$ENVIRONMENT" --input - >/dev/null ||
-  fail "could not set up the $ENVIRONMENT environment of $repo; required reviewers need a public repository, or a plan that has them for a private one"
+environment() {
+  printf '%s\n' "${entries[@]}" |
+    jq -s --argjson prevent "$1" '{reviewers: ., prevent_self_review: $prevent,
+      deployment_branch_policy: {protected_branches: false, custom_branch_policies: true}}' |
+    gh api -X PUT "repos/$repo/environments/$ENVIRONMENT" --input - >/dev/null
+}
+if ! environment "$prevent_self_review"; then
+  # Where GitHub does not offer prevent_self_review, the rest is still worth having: say so.
+  if [ "$prevent_self_review" != true ] || ! environment false; then
+    fail "could not set up the $ENVIRONMENT environment of $repo; required reviewers need a public repository, or a plan that has them for a private one"
+  fi
+  prevent_self_review="false (GitHub refused it here: whoever starts a run can approve it)"
+  echo "setup.sh: warning: prevent_self_review was refused; the environment has its reviewers without it" >&2
+fi
 echo "environment $ENVIRONMENT: required reviewers ${reviewers[*]}, prevent self-review $prevent_self_review"
 
 # main as the only deployment branch: add it when missing, delete every other rule.

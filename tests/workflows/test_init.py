@@ -255,3 +255,15 @@ def test_setup_says_why_when_github_refuses_the_environment(tmp_path: Path) -> N
     assert "could not set up the tenant-apply environment of octo/policies" in done.stderr
     assert not [c for c in calls(github) if "POST" in c]  # no branch rule for an environment not set up
     assert json.dumps(calls(github))  # every call was recorded
+
+
+def test_setup_sets_up_the_rest_where_github_refuses_prevent_self_review_and_says_so(tmp_path: Path) -> None:
+    refused = {"error": "Validation Failed (HTTP 422)"}
+    routes = github_routes(**{f"PUT {ENVIRONMENT}": {"in_turn": [refused, {"name": "tenant-apply"}]}})
+    done, github = setup(tmp_path, routes, "--reviewer", "octocat")
+    assert done.returncode == 0, done.stderr
+    puts = [call["input"] for call in github.calls() if "PUT" in call["args"]]
+    assert [put["prevent_self_review"] for put in puts] == [True, False]
+    assert puts[1]["reviewers"] == [{"type": "User", "id": 583231}]
+    assert "warning: prevent_self_review was refused" in done.stderr
+    assert ("api", "-X", "POST", BRANCHES, "-f", "name=main", "-f", "type=branch") in calls(github)
