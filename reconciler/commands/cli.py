@@ -149,7 +149,7 @@ def cli() -> None:
                   xtap check                     (guardrails: built-in baselines, your CEL rules)
                   xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess;
                                                   m365Capabilities: Policy.ReadWrite.CrossTenantCapability)
-    New repo:     xtap init --xtap OWNER/REPO@SHA   (policies/ and GitHub workflows that call xtap's)
+    New repo:     xtap init --xtap REPO@SHA      (policies/ and GitHub workflows pinned to xtap)
     Adopting:     xtap export                    (the live tenant as a policies/ folder)
                   xtap add-partner contoso.com   (a new partner's file, named from Graph)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
@@ -362,16 +362,16 @@ def init_command(directory: Path, pin: init.Pin, tenant: str | None) -> None:
     call xtap's reusable workflows at one commit, with no xtap source to fork or vendor.
 
     \b
-    Writes:   README.md                         what to do next, step by step
+    Writes:   README.md                            what to do next, step by step
               .gitignore
-              policies/xtap.yaml                bound to --tenant; prune off
-              policies/default.yaml             comments only, until `xtap export` fills it
-              policies/partners/README.md       one *.yaml file per partner goes here
-              .github/setup.sh                  the tenant-apply environment: reviewers, main only
-              .github/workflows/xtap-plan.yml   plan each pull request, comment the plan
-              .github/workflows/xtap-apply.yml  apply the reviewed plan on a push to main
-              .github/workflows/xtap-converge.yml  by hand: plan, approve, apply one tenant
-              .github/workflows/xtap-drift.yml  daily drift report, one issue per tenant
+              policies/xtap.yaml                   bound to --tenant; prune off
+              policies/default.yaml                comments only, until `xtap export`
+              policies/partners/README.md          one *.yaml file per partner here
+              .github/setup.sh                     tenant-apply: reviewers, main only
+              .github/workflows/xtap-plan.yml      plan each PR, comment the plan
+              .github/workflows/xtap-apply.yml     apply the reviewed plan on main
+              .github/workflows/xtap-converge.yml  by hand: plan, approve, apply
+              .github/workflows/xtap-drift.yml     daily drift, one issue a tenant
 
     Nothing is written over an existing file: the files in the way are listed and nothing is
     written. Then follow README.md: sign in, `xtap doctor`, `xtap export`, push, run

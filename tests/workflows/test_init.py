@@ -267,3 +267,10 @@ def test_setup_sets_up_the_rest_where_github_refuses_prevent_self_review_and_say
     assert puts[1]["reviewers"] == [{"type": "User", "id": 583231}]
     assert "warning: prevent_self_review was refused" in done.stderr
     assert ("api", "-X", "POST", BRANCHES, "-f", "name=main", "-f", "type=branch") in calls(github)
+
+
+def test_init_help_lists_what_it_writes() -> None:
+    ran = run_xtap("init", "--help")
+    assert ran.code == 0
+    listed = re.findall(r"^\s+(?:Writes:\s+)?(\.?[\w./-]+\.(?:md|yaml|yml|sh)|\.gitignore)\b", ran.stdout, re.M)
+    assert sorted(listed) == TREE
