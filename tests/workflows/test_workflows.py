@@ -440,6 +440,29 @@ def test_a_graph_error_fails_the_plan_keeps_no_plan_and_the_comment_says_so(
     ).read_text() == f"xtap could not plan `policies`; the errors are in the log of {RUN_URL}\n"
 
 
+@pytest.mark.parametrize(
+    ("saved", "changes"),
+    [({}, "false"), ({"a": False}, "false"), ({"a": False, "b": True}, "true"), ({"failed": None}, "false")],
+)
+def test_the_plan_workflow_s_changes_output_is_true_when_any_tenant_s_plan_has_changes(
+    tmp_path: Path, saved: dict[str, bool | None], changes: str
+) -> None:
+    """Read from every tenant's saved plan (a matrix job's own outputs would keep one tenant's);
+    a tenant whose plan failed has no reviewed.json, only the plan.md that says so."""
+    runner = Runner.at(tmp_path)
+    for tenant, has_changes in saved.items():
+        folder = runner.workspace / "plans" / f"plan-{tenant}"
+        folder.mkdir(parents=True)
+        (folder / "plan.md").write_text("...")
+        if has_changes is not None:
+            (folder / "reviewed.json").write_text(json.dumps({"tenant": tenant, "changes": has_changes}))
+    ran = runner.run("reusable-plan.yml", "changes", "changes")
+    assert ran.code == 0, ran.log
+    assert ran.outputs == f"changes={changes}\n"
+    flow = workflow("reusable-plan.yml")
+    assert flow["on"]["workflow_call"]["outputs"]["changes"]["value"] == "${{ jobs.changes.outputs.changes }}"
+
+
 # -- code scanning, or a notice without it --------------------------------------------------------
 
 ADVANCED_SECURITY = "Advanced Security must be enabled for this repository to use code scanning. (HTTP 403)"
