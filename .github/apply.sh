@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Applies one tenant's reviewed plan and nothing else, then checks with a closing plan that the
-# tenant matches its files. Run by apply.yml and converge.yml from main's checkout.
+# tenant matches its files. Run by the apply and converge workflows (reusable-apply.yml,
+# reusable-converge.yml) from xtap's checkout (.xtap/), in main's checkout of the policies.
 #
 #   $1             the folder with the plan job's artifact: plan.json, and reviewed.json naming
 #                  the commit that was planned, the tenant and its policies folder

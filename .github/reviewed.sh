@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Finds the reviewed plan of each tenant a push to main changed: the pull request merged by the
-# push, its last commit, the plan.yml run for that commit, and in it each tenant's plan job, its
+# push, its last commit, the plan workflow's run for that commit, and in it each tenant's plan job, its
 # comment job and its `plan-<tenant>` artifact. Through `gh api`, with GH_TOKEN and GH_REPO.
 #
 #   SHA      the pushed commit (github.sha)
 #   TENANTS  the tenants to apply: tenants.sh's JSON list
+#   PLAN_WORKFLOW  the file name of the repository's plan workflow (default xtap-plan.yml)
 #
 # Writes to $GITHUB_OUTPUT:
 #   pr       the merged pull request's number, or nothing after a direct push
@@ -16,6 +17,11 @@
 # only when GitHub cannot be asked.
 set -euo pipefail
 : "${GH_REPO:?}" "${SHA:?}" "${TENANTS:?}"
+workflow=${PLAN_WORKFLOW:-xtap-plan.yml}
+[[ $workflow =~ ^[A-Za-z0-9_.-]+\.ya?ml$ ]] || {
+  echo "::error::PLAN_WORKFLOW is not a workflow's file name" >&2
+  exit 1
+}
 [[ $SHA =~ ^[0-9a-f]{40}$ ]] || {
   echo "::error::SHA is not a commit id" >&2
   exit 1
@@ -40,7 +46,7 @@ if [ -n "$pr" ]; then
   }
   # Runs of this repository's pull request for that commit only: a fork's run, or a run for
   # another branch that happens to hold the same commit, could carry files of its own making.
-  runs=$(api "repos/$GH_REPO/actions/workflows/plan.yml/runs?event=pull_request&head_sha=$head&per_page=100" '[.[].workflow_runs[]]')
+  runs=$(api "repos/$GH_REPO/actions/workflows/$workflow/runs?event=pull_request&head_sha=$head&per_page=100" '[.[].workflow_runs[]]')
   run=$(jq -c --arg head "$head" --arg repo "$GH_REPO" --argjson pull "$pull" '
     [.[] | select(.head_sha == $head and .event == "pull_request" and .status == "completed"
       and .head_repository.full_name == $repo and .head_branch == $pull.head.ref)]
@@ -55,7 +61,8 @@ fi
 # Each tenant, ready or refused, and why.
 verdicts=$(jq -c --arg sha "$SHA" --arg pr "$pr" --argjson pull "$pull" --argjson run "$run" \
   --argjson jobs "$jobs" --argjson artifacts "$artifacts" '
-  def job($name): [$jobs[] | select(.name == $name)] | last // {conclusion: "missing"};
+  # A job of a called (reusable) workflow is named `<calling job> / <job>`.
+  def job($name): [$jobs[] | select(.name == $name or (.name | endswith(" / " + $name)))] | last // {conclusion: "missing"};
   def short: .[0:12];
   map(. as $t | (
     if $pr == "" then "no pull request was merged by this push (\($sha | short)), so no plan was reviewed"

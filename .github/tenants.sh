@@ -11,6 +11,11 @@
 # - two folders whose XTAP_TENANT_ID<suffix> is the same tenant;
 # - a folder whose xtap.yaml binds another tenant than its XTAP_TENANT_ID<suffix>.
 #
+# XTAP_FOLDER (the reusable workflows' `policies` input, default `policies`) is where the
+# tenants are: a folder that holds `<name>/policies/` folders is one tenant per such folder
+# (`tenants`, say); any other folder is the one tenant `default`. The default `policies` also
+# lists `tenants/<name>/policies/`, so the two layouts can live side by side.
+#
 # With XTAP_CHANGED_SINCE set (a commit), only the tenants that read a changed file are listed:
 # a file under the tenant's folder, or a file that a link inside its policies folder leads to.
 # A change outside every tenant's folder (code, workflows) may change every plan: all are listed.
@@ -61,15 +66,35 @@ add() {
   folders+=("$folder")
   home_of[$name]=$home
 }
-if [ -L policies ] || [ -d policies ]; then add default policies ""; fi
-for dir in tenants/*/policies; do
-  [ -L "$dir" ] || [ -d "$dir" ] || continue
-  name=${dir#tenants/}
-  name=${name%/policies}
-  if [[ ! $name =~ ^[A-Za-z0-9_-]+$ || $name == default ]]; then
-    fail "tenants/${name//[^A-Za-z0-9_-]/?}: a tenant folder's name is letters, digits, '_' or '-', and not 'default'"
-  fi
-  add "$name" "$dir" "tenants/$name/"
+folder=${XTAP_FOLDER:-policies}
+folder=${folder%/}
+if [[ ! $folder =~ ^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$ || /$folder/ == */../* || /$folder/ == */./* ]]; then
+  fail "the policies folder '${folder//[^A-Za-z0-9_.\/-]/?}' is not a relative path inside the repository"
+fi
+# The folders whose `<name>/policies/` are tenants: `tenants` next to the default `policies`.
+roots=()
+homes=()
+tenant_folders=("$folder"/*/policies)
+if [ "$folder" = policies ]; then
+  roots=(tenants)
+elif [ "${#tenant_folders[@]}" -gt 0 ]; then
+  roots=("$folder")
+fi
+if [ "${#roots[@]}" = 0 ] || [ "$folder" = policies ]; then
+  if [ -L "$folder" ] || [ -d "$folder" ]; then add default "$folder" ""; fi
+  homes+=("$folder/")
+fi
+for tenants_root in "${roots[@]}"; do
+  homes+=("$tenants_root/*/")
+  for dir in "$tenants_root"/*/policies; do
+    [ -L "$dir" ] || [ -d "$dir" ] || continue
+    name=${dir#"$tenants_root"/}
+    name=${name%/policies}
+    if [[ ! $name =~ ^[A-Za-z0-9_-]+$ || $name == default ]]; then
+      fail "$tenants_root/${name//[^A-Za-z0-9_-]/?}: a tenant folder's name is letters, digits, '_' or '-', and not 'default'"
+    fi
+    add "$name" "$dir" "$tenants_root/$name/"
+  done
 done
 
 # The suffix of a tenant's variables: tenants/fab-rikam/ uses XTAP_TENANT_ID_FAB_RIKAM.
@@ -113,7 +138,7 @@ done
 # Does tenant $1 read a changed file? Its folder's own files, and where its links lead.
 declare -A changed=()
 reads_changed() {
-  local name=$1 folder=$2 home=${home_of[$1]:-policies/} path
+  local name=$1 folder=$2 home=${home_of[$1]:-$2/} path
   for path in "${!changed[@]}"; do
     [[ $path == "$home"* ]] && return 0
   done
@@ -139,7 +164,12 @@ if [ -n "$since" ]; then
     outside=false
     while IFS= read -r -d '' path; do
       changed[$path]=1
-      [[ $path =~ ^(policies|tenants/[^/]+)/ ]] || outside=true
+      inside=false
+      for home in "${homes[@]}"; do
+        # shellcheck disable=SC2053 # a pattern: `tenants/*/` matches each tenant's folder
+        [[ $path == $home* ]] && inside=true
+      done
+      [ "$inside" = true ] || outside=true
     done < <(git -c core.quotePath=false diff --name-only --no-renames -z "$since" HEAD)
     if [ "$outside" = false ]; then
       kept_names=()

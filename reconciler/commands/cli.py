@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from reconciler.commands import add_partner, apply, check, doctor, drift, export, plan, show, validate
+from reconciler.commands import add_partner, apply, check, doctor, drift, export, init, plan, show, validate
 from reconciler.commands.emulator import emulator
 from reconciler.commands.run import Formats, Options, say
 from reconciler.core.bounds import MAX_TIMEOUT
@@ -150,6 +150,7 @@ def cli() -> None:
                   xtap check                     (guardrails: built-in baselines, your CEL rules)
                   xtap apply                     (needs Policy.ReadWrite.CrossTenantAccess;
                                                   m365Capabilities: Policy.ReadWrite.CrossTenantCapability)
+    New repo:     xtap init --xtap REPO@SHA      (policies/ and GitHub workflows pinned to xtap)
     Adopting:     xtap export                    (the live tenant as a policies/ folder)
                   xtap add-partner contoso.com   (a new partner's file, named from Graph)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
@@ -372,6 +373,56 @@ def doctor_command(options: Options, fmt: str) -> None:
               XTAP_DEBUG=1 xtap plan   (the long form of a sign-in failure)
     """
     sys.exit(doctor.doctor(options, fmt))
+
+
+def _xtap_pin(ctx: click.Context, param: click.Parameter, value: str) -> init.Pin:
+    try:
+        return init.parse_pin(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@cli.command("init")
+@click.argument("directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--xtap",
+    "pin",
+    required=True,
+    metavar="OWNER/REPO@SHA",
+    callback=_xtap_pin,
+    help="xtap's repository and the full commit id (40 hex digits) whose reusable workflows the new "
+    "workflows call and whose xtap they install. A branch or tag is refused: it can move after review.",
+)
+@click.option(
+    "--tenant",
+    metavar="TENANT_ID",
+    help="The tenant id (GUID) to bind policies/xtap.yaml to; without it, bind it before the first plan.",
+)
+def init_command(directory: Path, pin: init.Pin, tenant: str | None) -> None:
+    """Start a policy repository in DIR (default: here): policies/ and GitHub workflows that
+    call xtap's reusable workflows at one commit, with no xtap source to fork or vendor.
+
+    \b
+    Writes:   README.md                            what to do next, step by step
+              .gitignore
+              policies/xtap.yaml                   bound to --tenant; prune off
+              policies/default.yaml                comments only, until `xtap export`
+              policies/partners/README.md          one *.yaml file per partner here
+              .github/setup.sh                     tenant-apply: reviewers, main only
+              .github/workflows/xtap-plan.yml      plan each PR, comment the plan
+              .github/workflows/xtap-apply.yml     apply the reviewed plan on main
+              .github/workflows/xtap-converge.yml  by hand: plan, approve, apply
+              .github/workflows/xtap-drift.yml     daily drift, one issue a tenant
+
+    Nothing is written over an existing file: the files in the way are listed and nothing is
+    written. Then follow README.md: sign in, `xtap doctor`, `xtap export`, push, run
+    .github/setup.sh, open a pull request. Exit 0 written, 1 refused.
+
+    \b
+    Example:  xtap init policy-repo --tenant 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a \\
+                --xtap contoso/xtap@0123456789abcdef0123456789abcdef01234567
+    """
+    sys.exit(init.init(directory, pin, tenant))
 
 
 cli.add_command(emulator)

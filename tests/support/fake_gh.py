@@ -1,8 +1,11 @@
 """A stand-in for the GitHub CLI in the workflow tests (see workflow_steps.FakeGitHub): no network.
 
 `gh api [flags] ENDPOINT` prints the JSON that $FAKE_GH_ROUTES (a JSON object) holds for
-ENDPOINT, or fails as gh does on a 404. `gh pr comment N --body-file F` records the body. Every
-call is appended to $FAKE_GH_LOG as a JSON line, with the repository and whether a token was set."""
+`METHOD ENDPOINT` (`-X`, say `PUT repos/...`) or else for ENDPOINT, or fails as gh does on a 404.
+A route `{"error": "<message> (HTTP 403)"}` fails as gh does with that message;
+`{"in_turn": [...]}` gives its answers one call at a time. `--input -`
+records the body read from stdin. `gh pr comment N --body-file F` records the body. Every call is
+appended to $FAKE_GH_LOG as a JSON line, with the repository and whether a token was set."""
 
 from __future__ import annotations
 
@@ -38,8 +41,20 @@ def main(args: list[str]) -> int:
     if args[:1] == ["api"]:
         routes = json.loads(Path(os.environ["FAKE_GH_ROUTES"]).read_text())
         found = endpoint(args[1:])
-        if found in routes:
-            print(json.dumps(routes[found]))
+        method = next((args[i + 1] for i in range(len(args) - 1) if args[i] in ("-X", "--method")), "GET")
+        if "--input" in args and args[args.index("--input") + 1] == "-":
+            call["input"] = json.loads(sys.stdin.read())
+        answer = routes.get(f"{method} {found}", routes.get(found) if method == "GET" else None)
+        if isinstance(answer, dict) and set(answer) == {"in_turn"}:
+            # One answer per call, in order (the last one again after that).
+            earlier = Path(os.environ["FAKE_GH_LOG"])
+            asked = [json.loads(line)["args"] for line in earlier.read_text().splitlines()] if earlier.exists() else []
+            answer = answer["in_turn"][min(asked.count(args), len(answer["in_turn"]) - 1)]
+        if isinstance(answer, dict) and set(answer) == {"error"}:
+            print(f"gh: {answer['error']}", file=sys.stderr)
+            status = 1
+        elif answer is not None:
+            print(json.dumps(answer))
             status = 0
         else:
             print("gh: Not Found (HTTP 404)", file=sys.stderr)

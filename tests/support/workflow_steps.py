@@ -64,7 +64,7 @@ def step(workflow_name: str, job: str, step_id: str) -> dict[str, Any]:
 
 def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
     """The job's steps that use `action` (owner/name, any pinned version)."""
-    return [s for s in job["steps"] if s.get("uses", "").startswith(f"{action}@")]
+    return [s for s in job.get("steps", []) if s.get("uses", "").startswith(f"{action}@")]
 
 
 def uses_azure_login(job: dict[str, Any]) -> bool:
@@ -111,6 +111,11 @@ class Runner:
             "github.token": TOKEN,
             "runner.temp": str(self.temp),
             "toJSON(vars)": "{}",
+            # The reusable workflows' inputs, as this repository's own workflows pass them.
+            "inputs.policies": "policies",
+            "inputs.xtap-ref": MAIN_SHA,
+            "inputs.plan-workflow": "plan.yml",
+            "inputs.converge-workflow": "converge.yml",
             **self.context,
             **(context or {}),
         }
@@ -174,11 +179,16 @@ PLAN_CONTEXT = {
 }
 
 
+# Where the reusable workflows check xtap out (its scripts and source), inside the workspace.
+XTAP_CHECKOUT = ".xtap"
+
+
 def scripts(checkout: Path) -> Path:
-    """`checkout` holding this repository's .github/ scripts, as a checkout of main would."""
-    (checkout / ".github").mkdir(parents=True, exist_ok=True)
+    """`checkout` holding this repository's .github/ scripts in its xtap checkout (.xtap/), as a
+    job of the reusable workflows has them, untracked by the checkout's git."""
+    (checkout / XTAP_CHECKOUT / ".github").mkdir(parents=True, exist_ok=True)
     for script in (ROOT / ".github").glob("*.sh"):
-        shutil.copy(script, checkout / ".github" / script.name)
+        shutil.copy(script, checkout / XTAP_CHECKOUT / ".github" / script.name)
     return checkout
 
 
@@ -202,6 +212,8 @@ def repository(root: Path, files: list[str]) -> Path:
     """A git repository holding the .github/ scripts and `files`, all committed."""
     scripts(root)
     git(root, "init", "-q")
+    (root / ".git" / "info").mkdir(parents=True, exist_ok=True)
+    (root / ".git" / "info" / "exclude").write_text(f"/{XTAP_CHECKOUT}/\n")
     change(root, files)
     return root
 

@@ -61,12 +61,13 @@ def plan_run(run_id: int, created: str, **changes: Any) -> dict[str, Any]:
     }
 
 
-def jobs(*tenants: str, **conclusions: str) -> dict[str, Any]:
-    """The plan run's jobs, each a success unless `conclusions` names it (job name, `_` for ` `)."""
+def jobs(*tenants: str, caller: str = "plan / ", **conclusions: str) -> dict[str, Any]:
+    """The plan run's jobs, each a success unless `conclusions` names it (job name, `_` for ` `).
+    GitHub names a called workflow's jobs after the calling job: `plan / plan (contoso)`."""
     names = [f"{kind} ({tenant})" for tenant in tenants for kind in ("plan", "comment")]
     return {
         "jobs": [
-            {"name": name, "conclusion": conclusions.get(name.replace(" ", "_"), "success")}
+            {"name": caller + name, "conclusion": conclusions.get(name.replace(" ", "_"), "success")}
             for name in ["tenants", *names]
         ]
     }
@@ -104,7 +105,7 @@ def find_reviewed(tmp_path: Path, answers: dict[str, Any], tenants: list[dict[st
     runner = Runner.at(tmp_path / "runner", {"needs.tenants.outputs.tenants": json.dumps(tenants)})
     runner.env = github.env()
     scripts(runner.workspace)
-    return runner.run("apply.yml", "reviewed", "reviewed"), github
+    return runner.run("reusable-apply.yml", "reviewed", "reviewed"), github
 
 
 def found(ran: StepRun) -> tuple[str, list[dict[str, str]], list[dict[str, str]]]:
@@ -126,6 +127,24 @@ def test_the_last_plan_run_of_the_merged_pull_request_s_last_commit_is_found(tmp
         f"repos/{REPOSITORY}/actions/runs/12/jobs?per_page=100",
         f"repos/{REPOSITORY}/actions/runs/12/artifacts?per_page=100",
     ]
+
+
+def test_the_plan_workflow_is_the_one_named_and_its_jobs_are_found_called_or_not(tmp_path: Path) -> None:
+    runs = RUNS.replace("/plan.yml/", "/xtap-plan.yml/")
+    answers = routes(
+        **{RUNS: None, runs: routes()[RUNS]},
+        **{f"repos/{REPOSITORY}/actions/runs/12/jobs?per_page=100": jobs("contoso", caller="")},
+    )
+    github = FakeGitHub(tmp_path / "github", answers)
+    runner = Runner.at(tmp_path / "runner", {"needs.tenants.outputs.tenants": json.dumps([CONTOSO])})
+    runner.env = github.env()
+    scripts(runner.workspace)
+    ran = runner.run("reusable-apply.yml", "reviewed", "reviewed", {"inputs.plan-workflow": "xtap-plan.yml"})
+    _, ready, refused = found(ran)
+    assert [t["name"] for t in ready] == ["contoso"] and refused == []
+    assert github.calls()[1]["args"][-1] == runs
+    bad = runner.run("reusable-apply.yml", "reviewed", "reviewed", {"inputs.plan-workflow": "../x.yml"})
+    assert bad.code == 1 and "::error::PLAN_WORKFLOW is not a workflow's file name" in bad.log
 
 
 @pytest.mark.parametrize(
@@ -193,7 +212,7 @@ def test_a_github_api_error_fails_the_lookup(tmp_path: Path) -> None:
 def test_the_tenants_without_a_reviewed_plan_fail_the_run_and_its_summary_says_why(tmp_path: Path) -> None:
     refused = [{**CONTOSO, "reason": "no pull request was merged by this push (aaaaaaaaaaaa), so no plan was reviewed"}]
     runner = Runner.at(tmp_path, {"needs.reviewed.outputs.refused": json.dumps(refused)})
-    ran = runner.run("apply.yml", "not-applied", "refused")
+    ran = runner.run("reusable-apply.yml", "not-applied", "refused")
     assert ran.code == 1
     assert ran.summary.startswith(
         "### Not applied: no reviewed plan\n- `contoso` (`tenants/contoso/policies`): no pull request was merged"
@@ -220,8 +239,8 @@ class Handover:
         self.main = scripts(self.applier.workspace) / "policies"
 
     def plan(self) -> StepRun:
-        assert self.planner.run("plan.yml", "plan", "validate").code == 0
-        return self.planner.run("plan.yml", "plan", "plan")
+        assert self.planner.run("reusable-plan.yml", "plan", "validate").code == 0
+        return self.planner.run("reusable-plan.yml", "plan", "plan")
 
     def merge(self) -> None:
         """main gets the pull request's files, and the apply job its plan job's artifact."""
@@ -233,7 +252,7 @@ class Handover:
 
     def apply(self) -> StepRun:
         self.emulator.clear_requests()
-        return self.applier.run("apply.yml", "apply", "apply")
+        return self.applier.run("reusable-apply.yml", "apply", "apply")
 
     def reason(self) -> str:
         return (self.applier.temp / "not-applied" / "default").read_text()
@@ -336,7 +355,7 @@ def test_a_reviewed_plan_that_breaks_a_guardrail_is_not_applied(handover: Handov
     assert writes_served(handover.emulator) == []
     assert "[inbound-trust-only-trusted]" in handover.reason()
     assert "[inbound-trust-only-trusted]" in refused.summary
-    for job in (workflow("apply.yml")["jobs"]["apply"], workflow("converge.yml")["jobs"]["apply"]):
+    for job in (workflow("reusable-apply.yml")["jobs"]["apply"], workflow("reusable-converge.yml")["jobs"]["apply"]):
         assert not [s for s in job["steps"] if "xtap check" in s.get("run", "")]
     assert "--skip-checks" not in "".join(path.read_text() for path in (ROOT / ".github").rglob("*.*"))
 
@@ -395,7 +414,7 @@ def test_a_saved_plan_not_made_for_this_commit_and_tenant_is_refused_before_any_
 
 def test_a_failed_apply_job_still_says_why_for_the_comment(tmp_path: Path) -> None:
     runner = Runner.at(tmp_path, {"matrix.tenant.name": "default", "matrix.tenant.policies": "policies"})
-    noted = runner.run("apply.yml", "apply", "not-applied")
+    noted = runner.run("reusable-apply.yml", "apply", "not-applied")
     assert noted.code == 0, noted.log
     assert (runner.temp / "not-applied" / "default").read_text() == (
         f"the apply job failed before xtap could apply; see {RUN_URL}\n"
@@ -417,7 +436,7 @@ def test_the_pull_request_is_told_which_tenants_were_not_applied_why_and_how_to_
     (runner.workspace / "not-applied" / "contoso").write_text(
         "plan.json is stale: the tenant changed since it was planned. Nothing was written\n"
     )
-    ran = runner.run("apply.yml", "report", "comment")
+    ran = runner.run("reusable-apply.yml", "report", "comment")
     assert ran.code == 0, ran.log
     [call] = github.calls()
     assert call["args"] == ["pr", "comment", "7", "--body-file", "comment.md"]
@@ -450,11 +469,11 @@ def approve(runner: Runner) -> StepRun:
     shutil.copytree(runner.temp / "plan", runner.temp / "reviewed")
     assert runner.emulator is not None
     runner.emulator.clear_requests()
-    return runner.run("converge.yml", "apply", "apply")
+    return runner.run("reusable-converge.yml", "apply", "apply")
 
 
 def test_converge_shows_its_plan_and_applies_exactly_that_plan_once_approved(converge: Runner) -> None:
-    planned = converge.run("converge.yml", "plan", "plan")
+    planned = converge.run("reusable-converge.yml", "plan", "plan")
     assert planned.code == 0, planned.log
     assert planned.output("changes") == "true"
     assert planned.summary.startswith(f"Planned for commit `{MAIN_SHA}`. Approving the apply job")
@@ -468,7 +487,7 @@ def test_converge_shows_its_plan_and_applies_exactly_that_plan_once_approved(con
 
 
 def test_converge_writes_nothing_when_the_tenant_changed_before_the_approval(converge: Runner) -> None:
-    assert converge.run("converge.yml", "plan", "plan").code == 0
+    assert converge.run("reusable-converge.yml", "plan", "plan").code == 0
     assert converge.emulator is not None
     admin_adds_a_partner(converge.emulator)
     refused = approve(converge)

@@ -18,7 +18,7 @@ TENANT_A = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 TENANT_B = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 
 
-def tenants(repo: Path, workflow_name: str = "apply.yml", context: dict[str, str] | None = None) -> StepRun:
+def tenants(repo: Path, workflow_name: str = "reusable-apply.yml", context: dict[str, str] | None = None) -> StepRun:
     """The tenants step of `workflow_name`, run in `repo` (its checkout)."""
     runner = Runner(repo, repo.parent / "runner-temp", {"github.event.before": "", "inputs.tenant": ""})
     runner.temp.mkdir(exist_ok=True)
@@ -46,7 +46,7 @@ def test_a_single_policies_folder_is_the_default_tenant(tmp_path: Path) -> None:
 
 def test_drift_covers_every_tenant_folder(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
-    assert matrix(tenants(repo, "drift.yml")) == [CONTOSO, FABRIKAM]
+    assert matrix(tenants(repo, "reusable-drift.yml")) == [CONTOSO, FABRIKAM]
 
 
 # -- what a pull request plans and a push applies -------------------------------------------
@@ -55,23 +55,23 @@ def test_drift_covers_every_tenant_folder(tmp_path: Path) -> None:
 def test_a_pull_request_touching_one_tenant_plans_that_tenant_only(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
     change(repo, ["tenants/fab-rikam/policies/partners/q.yaml"])
-    assert matrix(tenants(repo, "plan.yml")) == [FABRIKAM]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [FABRIKAM]
     change(repo, ["tenants/contoso/notes.md"])
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO]
 
 
 def test_a_pull_request_changing_code_plans_every_tenant(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
     change(repo, ["tenants/contoso/policies/default.yaml", "reconciler/plan/model.py"])
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO, FABRIKAM]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO, FABRIKAM]
 
 
 def test_a_pull_request_removing_a_tenant_plans_nothing(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
     git(repo, "rm", "-rq", "tenants/contoso")
     git(repo, "commit", "-qm", "remove")
-    assert matrix(tenants(repo, "plan.yml")) == []
-    assert workflow("plan.yml")["jobs"]["plan"]["if"] == "needs.tenants.outputs.tenants != '[]'"
+    assert matrix(tenants(repo, "reusable-plan.yml")) == []
+    assert workflow("reusable-plan.yml")["jobs"]["plan"]["if"] == "needs.tenants.outputs.tenants != '[]'"
 
 
 def test_a_file_moved_from_one_tenant_to_another_changes_both(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_a_file_moved_from_one_tenant_to_another_changes_both(tmp_path: Path) ->
     (repo / "tenants/contoso/policies/partners").mkdir()
     git(repo, "mv", "tenants/fab-rikam/policies/partners/p.yaml", "tenants/contoso/policies/partners/p.yaml")
     commit(repo)
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO, FABRIKAM]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO, FABRIKAM]
 
 
 def test_a_push_applies_only_the_tenants_its_commits_changed(tmp_path: Path) -> None:
@@ -117,22 +117,22 @@ def linked_tenants(tmp_path: Path) -> Path:
 def test_a_tenant_changes_with_a_file_it_links_to_in_another_folder(tmp_path: Path) -> None:
     repo = linked_tenants(tmp_path)
     change(repo, ["tenants/fab-rikam/policies/xtap.yaml"])
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO, FABRIKAM]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO, FABRIKAM]
 
 
 def test_a_tenant_changes_with_a_file_in_a_folder_it_links_to(tmp_path: Path) -> None:
     repo = linked_tenants(tmp_path)
     change(repo, ["tenants/contoso/policies/partners/s.yaml"])
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO, FABRIKAM]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO, FABRIKAM]
     change(repo, ["tenants/contoso/policies/default.yaml"])  # read by contoso only
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO]
 
 
 def test_a_tenant_changes_when_the_file_it_links_to_is_deleted(tmp_path: Path) -> None:
     repo = linked_tenants(tmp_path)
     (repo / "tenants/fab-rikam/policies/xtap.yaml").unlink()
     commit(repo)
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO, FABRIKAM]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO, FABRIKAM]
 
 
 def test_a_tenant_with_a_link_that_cannot_be_followed_counts_as_changed(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_a_tenant_with_a_link_that_cannot_be_followed_counts_as_changed(tmp_path
     (repo / "tenants/contoso/policies/loop").symlink_to("loop")
     commit(repo)
     change(repo, ["tenants/fab-rikam/policies/partners/p.yaml"])
-    assert matrix(tenants(repo, "plan.yml")) == [CONTOSO, FABRIKAM]
+    assert matrix(tenants(repo, "reusable-plan.yml")) == [CONTOSO, FABRIKAM]
 
 
 def test_a_policies_folder_that_is_a_link_is_refused(tmp_path: Path) -> None:
@@ -246,7 +246,7 @@ def test_a_variable_that_is_not_a_guid_is_refused(tmp_path: Path) -> None:
 
 
 def test_every_tenants_step_is_given_the_variables() -> None:
-    for name in ("plan.yml", "apply.yml", "converge.yml", "drift.yml"):
+    for name in ("reusable-plan.yml", "reusable-apply.yml", "reusable-converge.yml", "reusable-drift.yml"):
         [found] = [s for s in workflow(name)["jobs"]["tenants"]["steps"] if s.get("id") == "tenants"]
         assert found["env"]["XTAP_VARS"] == "${{ toJSON(vars) }}", name
 
@@ -264,13 +264,13 @@ def test_a_tenant_folder_name_that_cannot_name_variables_is_refused(tmp_path: Pa
 
 def test_converge_lists_the_one_tenant_named(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
-    assert matrix(tenants(repo, "converge.yml", {"inputs.tenant": "fab-rikam"})) == [FABRIKAM]
+    assert matrix(tenants(repo, "reusable-converge.yml", {"inputs.tenant": "fab-rikam"})) == [FABRIKAM]
 
 
 @pytest.mark.parametrize("name", ["woodgrove", "fab-rikam/../contoso", "::warning::x"])
 def test_converge_refuses_a_name_that_is_not_a_tenant(tmp_path: Path, name: str) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
-    ran = tenants(repo, "converge.yml", {"inputs.tenant": name})
+    ran = tenants(repo, "reusable-converge.yml", {"inputs.tenant": name})
     assert ran.code == 1
     assert "is not a tenant of this repository; tenants: contoso fab-rikam" in ran.log
     assert "::warning::x" not in ran.log.replace("::error::", "")
@@ -278,5 +278,51 @@ def test_converge_refuses_a_name_that_is_not_a_tenant(tmp_path: Path, name: str)
 
 def test_converge_runs_only_on_main(tmp_path: Path) -> None:
     repo = repository(tmp_path / "repo", TWO_TENANTS)
-    ran = tenants(repo, "converge.yml", {"inputs.tenant": "contoso", "github.ref": "refs/heads/topic"})
+    ran = tenants(repo, "reusable-converge.yml", {"inputs.tenant": "contoso", "github.ref": "refs/heads/topic"})
     refused(ran, "converge applies main's policies: run it on main")
+
+
+# -- the reusable workflows' `policies` input ---------------------------------------------------
+
+
+def test_a_policies_folder_elsewhere_is_the_default_tenant(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", ["entra/xtap/partners/p.yaml", "README.md"])
+    folder = {"inputs.policies": "entra/xtap"}
+    assert matrix(tenants(repo, "reusable-drift.yml", folder)) == [
+        {"name": "default", "policies": "entra/xtap", "suffix": ""}
+    ]
+    change(repo, ["README.md"])  # outside the folder: every tenant
+    assert matrix(tenants(repo, "reusable-plan.yml", folder)) != []
+    change(repo, ["entra/xtap/partners/p.yaml"])
+    assert matrix(tenants(repo, "reusable-plan.yml", folder)) == [
+        {"name": "default", "policies": "entra/xtap", "suffix": ""}
+    ]
+
+
+def test_a_folder_of_tenant_folders_lists_one_tenant_each_and_no_default(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", [*TWO_TENANTS, "policies/partners/p.yaml"])
+    folder = {"inputs.policies": "tenants"}
+    assert matrix(tenants(repo, "reusable-drift.yml", folder)) == [CONTOSO, FABRIKAM]
+    change(repo, ["tenants/fab-rikam/policies/partners/q.yaml"])
+    assert matrix(tenants(repo, "reusable-plan.yml", folder)) == [FABRIKAM]
+
+
+@pytest.mark.parametrize("folder", ["/etc", "../other", "a/../b", "a b", "$(id)"])
+def test_a_policies_input_outside_the_repository_is_refused(tmp_path: Path, folder: str) -> None:
+    repo = repository(tmp_path / "repo", ["policies/partners/p.yaml"])
+    ran = tenants(repo, "reusable-drift.yml", {"inputs.policies": folder})
+    assert ran.code == 1 and "is not a relative path inside the repository" in ran.log, ran.log
+
+
+@pytest.mark.parametrize("ref", ["main", "v1.2.3", "a" * 39, "A" * 40, "a" * 40 + "\nb"])
+def test_an_xtap_ref_that_is_not_a_commit_is_refused_before_any_checkout(ref: str, tmp_path: Path) -> None:
+    runner = Runner.at(tmp_path, {"inputs.xtap-ref": ref})
+    for name in ("reusable-plan.yml", "reusable-apply.yml", "reusable-converge.yml", "reusable-drift.yml"):
+        ran = runner.run(name, "tenants", "xtap-ref")
+        assert ran.code == 1 and "::error::xtap-ref: pin a commit (40 hex digits), not a branch or tag" in ran.log
+    assert (
+        runner.run(
+            "reusable-plan.yml", "tenants", "xtap-ref", {"inputs.xtap-ref": "0123456789abcdef" * 2 + "01234567"}
+        ).code
+        == 0
+    )

@@ -1,0 +1,1 @@
+../reconciler/commands/github_setup.sh
