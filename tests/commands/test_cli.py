@@ -19,6 +19,7 @@ COMMANDS = (
     "export",
     "add-partner",
     "doctor",
+    "init",
     "emulator",
     "demo",
 )
