@@ -1,7 +1,7 @@
 """Apply's verifying re-read: what was applied but does not read back as written.
 
 Graph's reads lag its writes (undocumented; other tools report it), so what still differs is
-read again after a short wait, within the plan's own number of GETs, before it is reported.
+read again after a short wait, within the plan's own number of requests, before it is reported.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from reconciler.apply.writes import ApplyReport, Outcome, unconfirmed
 from reconciler.core.address import Address
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY_BY_NAME
+from reconciler.graph.batch import MAX_ITEMS
 from reconciler.graph.client import Graph
 from reconciler.graph.read import read_each, read_live
 
@@ -23,13 +24,14 @@ READ_BACK_DELAYS = (0.5, 1.0, 2.0)
 
 async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], budget: int) -> list[str]:
     """What was applied but does not read back as written (`apply.writes.unconfirmed`), found with at
-    most `budget` GETs (the plan's own reads): one GET per applied resource when that is fewer,
-    else the whole scope again. Graph's reads lag its writes (undocumented, reported by other
-    tools), so what still differs is read again, one GET each, after each of `READ_BACK_DELAYS`,
-    while the budget lasts; only what differs after that is reported."""
+    most `budget` requests (the plan's own reads): a GET of each applied resource, 20 to a
+    `$batch`, when those batches are fewer, else the whole scope again. Graph's reads lag its
+    writes (undocumented, reported by other tools), so what still differs is read again the same
+    way after each of `READ_BACK_DELAYS`, while the budget lasts; only what differs after that is
+    reported."""
     spent = graph.request_count
     written = [outcome.change.address for outcome in report.outcomes if _checked(outcome)]
-    if len(written) < budget:
+    if _batches(len(written)) < budget:
         live = _updated(Live({}, types), await read_each(graph, written))
     else:
         live = await read_live(graph, types)
@@ -42,8 +44,13 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
         if not differing or left <= 0:
             break
         await asyncio.sleep(delay)
-        live = _updated(live, await read_each(graph, differing[:left]))
+        live = _updated(live, await read_each(graph, differing[: left * MAX_ITEMS]))
     return unconfirmed(report, live)
+
+
+def _batches(count: int) -> int:
+    """The requests `read_each` takes for `count` resources: 20 GETs to a `$batch`."""
+    return -(-count // MAX_ITEMS)
 
 
 def _checked(outcome: Outcome) -> bool:

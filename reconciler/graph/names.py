@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.core.models import is_guid
 from reconciler.core.names import FIRST_PARTY_APPS, MICROSOFT_ACCOUNTS, TENANT_PERMISSION, Names
 from reconciler.core.request import Request
-from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, send_batch
+from reconciler.graph.batch import ItemReply, send_all
 from reconciler.graph.client import LOOKING_UP, Graph
 from reconciler.graph.errors import GraphError
 from reconciler.graph.together import all_of
@@ -34,7 +34,6 @@ APP_NAMES = (
     ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"),
 )
 GET_BY_IDS = 1000  # "You can specify up to 1000 IDs." (directoryobject-getbyids)
-BATCHES_IN_FLIGHT = 4
 DENIED = frozenset({401, 403})
 Unavailable = dict[str, str]
 
@@ -96,18 +95,12 @@ async def _guarded(
 
 
 async def _in_batches(graph: Graph, requests: Sequence[Request]) -> list[ItemReply]:
-    """Each GET's reply, 20 to a `$batch`, 4 batches in flight. A refused item (401/403) fails
-    the lookup like a refused request: the token may not make it."""
-    chunks = [requests[start : start + MAX_ITEMS] for start in range(0, len(requests), MAX_ITEMS)]
-    replies: list[ItemReply] = []
-    for start in range(0, len(chunks), BATCHES_IN_FLIGHT):
-        group = chunks[start : start + BATCHES_IN_FLIGHT]
-        sent = [[BatchItem(str(index), request) for index, request in enumerate(chunk)] for chunk in group]
-        for items, answered in zip(sent, await all_of(send_batch(graph, items) for items in sent), strict=True):
-            for item, reply in zip(items, answered, strict=True):
-                if reply.status in DENIED:
-                    raise GraphError("refused", reply.status, method=item.request.method, url=item.request.url)
-            replies.extend(answered)
+    """Each GET's reply (`batch.send_all`). A refused item (401/403) fails the lookup like a
+    refused request: the token may not make it."""
+    replies = await send_all(graph, requests)
+    for request, reply in zip(requests, replies, strict=True):
+        if reply.status in DENIED:
+            raise GraphError("refused", reply.status, method=request.method, url=request.url)
     return replies
 
 

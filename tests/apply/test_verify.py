@@ -1,6 +1,7 @@
 """Apply's verifying re-read (`apply/verify.py`): what was written is read back within the plan's
-own number of GETs (one GET per change when that is fewer, else the tenant again, once), and a
-short read lag is waited out while a longer one is named in a warning."""
+own number of requests (a GET per change, 20 to a `$batch`, when those batches are fewer, else
+the tenant again, once), and a short read lag is waited out while a longer one is named in a
+warning."""
 
 from __future__ import annotations
 
@@ -9,16 +10,29 @@ from types import SimpleNamespace
 
 import pytest
 from support.clock import ManualClock
-from support.paged_tenant import COUNT, DEFAULT, PAGES, PARTNERS, gets, list_pages, partner, seeded, tenant
+from support.paged_tenant import COUNT, DEFAULT, PAGES, PARTNERS, list_pages, partner, seeded, tenant
 from support.policy_files import write_policies
 from support.xtap import run_xtap
 
 from reconciler.apply import verify
 from reconciler.apply.verify import READ_BACK_DELAYS
+from reconciler.emulator import Emulator
+
+RELATIVE = PARTNERS.removeprefix("/v1.0")  # a $batch item's URL is relative to the version
+
+
+def read_back(emulator: Emulator) -> tuple[list[str], list[str]]:
+    """The GETs sent on their own (the plan's reads), and those sent in `$batch`es (the re-read)."""
+    gets = [r for r in emulator.requests if r.method == "GET"]
+    return [r.path for r in gets if r.batch_id is None], [r.path for r in gets if r.batch_id is not None]
+
+
+def batch_posts(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests if r.path.endswith("/$batch") and r.batch_id is None)
 
 
 @pytest.mark.parametrize("saved", [False, True])
-def test_apply_reads_the_tenant_once_and_verifies_with_one_get_per_change(tmp_path: Path, saved: bool) -> None:
+def test_apply_reads_the_tenant_once_and_verifies_what_it_wrote_in_a_batch(tmp_path: Path, saved: bool) -> None:
     root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)])
     plan_file = tmp_path / "plan.json"
     with seeded(drifted=1) as emulator:
@@ -28,22 +42,25 @@ def test_apply_reads_the_tenant_once_and_verifies_with_one_get_per_change(tmp_pa
         applied = run_xtap(
             "apply", *([str(plan_file)] if saved else ["--auto-approve"]), "--policies", str(root), emulator=emulator
         )
-        paths = gets(emulator)
+        alone, batched = read_back(emulator)
+        posts = batch_posts(emulator)
     assert applied.code == 0, applied.stderr
     # The plan's reads (three pages and the default), then the one partner written, read back.
-    assert len(list_pages(paths)) == PAGES and paths.count(DEFAULT) == 1
-    assert [path for path in paths if path.startswith(PARTNERS + "/")] == [f"{PARTNERS}/{tenant(0)}"]
-    assert len(paths) == PAGES + 2 and "Warning" not in applied.stderr
+    assert len(list_pages(alone)) == PAGES and alone.count(DEFAULT) == 1 and len(alone) == PAGES + 1
+    assert batched == [f"{RELATIVE}/{tenant(0)}"] and posts == 2  # the write's batch, the re-read's
+    assert "Warning" not in applied.stderr
 
 
-def test_many_changes_are_verified_by_reading_the_tenant_again_once(tmp_path: Path) -> None:
+def test_many_changes_are_verified_by_one_batch_of_gets_rather_than_the_pages(tmp_path: Path) -> None:
     root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)])
     with seeded(drifted=10) as emulator:
         applied = run_xtap("apply", "--auto-approve", "--policies", str(root), emulator=emulator)
-        paths = gets(emulator)
+        alone, batched = read_back(emulator)
+        posts = batch_posts(emulator)
     assert applied.code == 0 and "Apply complete: 10 applied" in applied.stdout, applied.stdout + applied.stderr
-    # Ten GETs would cost more than the plan's four reads: the list and the default again instead.
-    assert len(list_pages(paths)) == 2 * PAGES and paths.count(DEFAULT) == 2 and len(paths) == 2 * (PAGES + 1)
+    # Ten GETs in one $batch cost less than the plan's four reads: the pages are not read again.
+    assert len(list_pages(alone)) == PAGES and alone.count(DEFAULT) == 1
+    assert sorted(batched) == sorted(f"{RELATIVE}/{tenant(n)}" for n in range(10)) and posts == 2
     assert "Warning" not in applied.stderr
 
 
@@ -63,7 +80,7 @@ def test_the_re_read_waits_out_a_short_read_lag_and_names_what_outlasts_it(
     root = write_policies(tmp_path / "policies", [partner(n) for n in range(COUNT)])
     with seeded(drifted=1, read_lag_s=lag) as emulator:
         applied = run_xtap("apply", "--auto-approve", "--policies", str(root), emulator=emulator)
-        paths = gets(emulator)
+        read_back_paths = read_back(emulator)
     assert emulator_clock.now == (sum(READ_BACK_DELAYS) if warned else READ_BACK_DELAYS[0])  # what apply waited
     assert applied.code == 0, applied.stderr
     warnings = [line for line in applied.stderr.splitlines() if line.startswith("Warning:")]
@@ -75,4 +92,5 @@ def test_the_re_read_waits_out_a_short_read_lag_and_names_what_outlasts_it(
             f"Warning: partner {tenant(0)}: inboundTrust does not read back as it was written "
             "(Graph may still be replicating; run xtap plan to check)."
         ]
-    assert len(paths) <= 2 * (PAGES + 1) and paths.count(f"{PARTNERS}/{tenant(0)}") >= 2
+    alone, batched = read_back_paths
+    assert len(alone) == PAGES + 1 and batched.count(f"{RELATIVE}/{tenant(0)}") >= 2

@@ -4,6 +4,7 @@ emulator, without planning: the partners they need planted, and what came of the
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from reconciler.apply.writes import ApplyReport, apply_plan
 from reconciler.core.clouds import CLOUDS
@@ -43,7 +44,13 @@ def apply_changes(base_url: str, changes: tuple[Change, ...], token: str) -> App
 
 
 def envelopes(emulator: Emulator) -> list[RecordedRequest]:
-    return [r for r in emulator.requests if r.path.endswith("/$batch")]
+    """The `$batch` POSTs that carry writes: apply's re-read sends its GETs in batches too."""
+    return [r for r in emulator.requests if r.path.endswith("/$batch") and _writes(r.body)]
+
+
+def _writes(body: Any) -> bool:
+    items = body.get("requests") if isinstance(body, dict) else None
+    return not isinstance(items, list) or any(isinstance(i, dict) and i.get("method") != "GET" for i in items)
 
 
 def statuses(report: ApplyReport) -> list[str]:
