@@ -14,7 +14,7 @@ from reconciler.core.clouds import GLOBAL
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.names import Names
-from reconciler.core.registry import PARTNER, REGISTRY
+from reconciler.core.registry import REGISTRY
 from reconciler.plan.labels import in_files, labels, wanted
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Forms, make_plan
@@ -23,6 +23,11 @@ from reconciler.render import progress
 
 if TYPE_CHECKING:
     from reconciler.graph.client import Graph
+
+
+# The type read page by page, whose count the progress line shows: the one keyed collection at
+# the top of the registry (partners), asked of the registry rather than named.
+PAGED = next(rtype.name for rtype in REGISTRY if rtype.singleton_id is None and not rtype.parents)
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,10 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     reads = scope(layout)
     ahead = Ahead()
     warnings: list[Problem] = []
-    with collector_paused(), workers(layout, reserve=1) as pool, progress.reading(PARTNER.name + "s") as on_page:
+    with collector_paused(), workers(layout, reserve=1) as pool, progress.reading(PAGED + "s") as on_page:
 
         def heard(found: dict[Address, dict[str, Any]]) -> None:
-            on_page(sum(1 for address in found if address.resource == PARTNER.name))
+            on_page(sum(1 for address in found if address.resource == PAGED))
             ahead.read(found)
 
         def read() -> asyncio.Future[Live]:
