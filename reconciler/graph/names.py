@@ -67,6 +67,12 @@ async def _look_up(graph: Graph, tenants: Iterable[str], objects: Iterable[str],
     return Names(found_tenants, found_objects, found_apps, missing, unavailable)
 
 
+def permitted(held: frozenset[str] | None, what: tuple[str, tuple[str, ...]]) -> bool:
+    """Whether a token holding `held` (None: its claims say nothing readable) may make the
+    lookup `what` as far as it says: one of its permissions will do."""
+    return held is None or bool(held & set(what[1]))
+
+
 async def _guarded(
     graph: Graph,
     held: frozenset[str] | None,
@@ -81,7 +87,7 @@ async def _guarded(
     kind, permissions = what
     if not wanted:
         return nothing
-    if held is not None and not held & set(permissions):
+    if not permitted(held, what):
         unavailable[kind] = f"the token lacks {permissions[0]}"
         return nothing
     try:
