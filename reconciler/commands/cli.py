@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from reconciler.commands import add_partner, apply, check, doctor, drift, export, init, plan, show, validate
+from reconciler.commands import add_partner, apply, check, doctor, drift, export, init, plan, show, tenants, validate
 from reconciler.commands.emulator import emulator
 from reconciler.commands.run import Formats, Options, say
 from reconciler.core.bounds import MAX_TIMEOUT
@@ -133,6 +133,52 @@ def _format_option(formats: Formats[Any], others: str) -> Callable[[F], F]:
     )
 
 
+def _tenants_options(func: F) -> F:
+    """`--tenants` and what goes with it: many policies folders in one process, each outcome
+    written under `--out-dir`, `--parallel` at once (`tenants`)."""
+    func = click.option(
+        "--parallel",
+        type=click.IntRange(1, 64),
+        default=tenants.PARALLEL,
+        show_default=True,
+        help="With --tenants: how many tenants are worked on at once.",
+    )(func)
+    func = click.option(
+        "--out-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="With --tenants (and required by it): each tenant's files go to OUT_DIR/<name>/, and a "
+        f"summary of all to OUT_DIR/{tenants.SUMMARY}.",
+    )(func)
+    return click.option(
+        "--tenants",
+        "patterns",
+        multiple=True,
+        metavar="FOLDER|GLOB",
+        help="Work on many tenants in one run, each folder with the token of the tenant its xtap.yaml binds "
+        "(tenant: <GUID>); repeat it, or give a pattern like 'tenants/*/policies' (quoted). A folder "
+        "tenants/<name>/policies is tenant <name>. Instead of --policies.",
+    )(func)
+
+
+def _many(patterns: tuple[str, ...], out_dir: Path | None, single: dict[str, object]) -> Path | None:
+    """The folder the outcomes go to when this run is one of many tenants (None: one folder's),
+    once the options agree: --out-dir goes with --tenants, and the options of one folder's run
+    (`single`, by option name) do not."""
+    ctx = click.get_current_context()
+    if not patterns:
+        if out_dir is not None:
+            raise click.UsageError("--out-dir goes with --tenants; for one folder use --policies (and --out)")
+        return None
+    if out_dir is None:
+        raise click.UsageError("--tenants needs --out-dir DIR: each tenant's plan and report go to DIR/<name>/")
+    given = [name for name, value in single.items() if value not in (None, False)]
+    if ctx.get_parameter_source("policies") != ParameterSource.DEFAULT:
+        given.append("--policies")
+    if given:
+        raise click.UsageError(f"{', '.join(given)} cannot go with --tenants, which names the folders itself")
+    return out_dir
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="xtap")
 def cli() -> None:
@@ -207,8 +253,23 @@ def schema_command(out: Path | None) -> None:
     help="The same policies folder as the base branch has it (read offline): the plan also shows each "
     "setting of xtap.yaml and the xtap: keys that differs from it, before and after, and what it will do.",
 )
+@_tenants_options
+@click.option(
+    "--base-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --tenants: the base branch's checkout; each folder's base is the same path under it "
+    "(what --base-policies is for one folder).",
+)
 def plan_command(
-    options: Options, out: Path | None, fmt: str, detailed_exitcode: bool, base_policies: Path | None
+    options: Options,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    base_policies: Path | None,
+    patterns: tuple[str, ...],
+    out_dir: Path | None,
+    parallel: int,
+    base_dir: Path | None,
 ) -> None:
     """Show what apply would change. Read-only. Exit 0 ok, 1 error, 2 changes (--detailed-exitcode).
 
@@ -219,7 +280,12 @@ def plan_command(
     \b
     Example:  xtap plan --out plan.json --format markdown > plan.md
     In a PR:  xtap plan --base-policies base/policies --format markdown > plan.md
+    Tenants:  xtap plan --tenants 'tenants/*/policies' --out-dir plans --format markdown
     """
+    if many := _many(patterns, out_dir, {"--out": out, "--base-policies": base_policies}):
+        sys.exit(plan.plan_many(options, patterns, many, fmt, detailed_exitcode, base_dir, parallel))
+    if base_dir is not None:
+        raise click.UsageError("--base-dir goes with --tenants; for one folder use --base-policies")
     sys.exit(plan.plan(options, fmt, out, detailed_exitcode, base_policies))
 
 
@@ -275,14 +341,20 @@ def show_command(options: Options, tenant_id: str | None, fmt: str) -> None:
     is_flag=True,
     help="Name who changed each drifted resource, from the directory audit log (needs AuditLog.Read.All).",
 )
-def drift_command(options: Options, fmt: str, attribute: bool) -> None:
+@_tenants_options
+def drift_command(
+    options: Options, fmt: str, attribute: bool, patterns: tuple[str, ...], out_dir: Path | None, parallel: int
+) -> None:
     """Report what changed behind git's back: resources that differ from their policy file,
     declared ones missing from the tenant, and unmanaged ones. Read-only.
     Exit 0 no drift, 1 error, 2 drift.
 
     \b
     Example:  xtap drift --attribute --format markdown > drift.md
+    Tenants:  xtap drift --tenants 'tenants/*/policies' --out-dir drift --format markdown
     """
+    if many := _many(patterns, out_dir, {}):
+        sys.exit(drift.drift_many(options, patterns, many, fmt, attribute, parallel))
     sys.exit(drift.drift(options, fmt, attribute))
 
 

@@ -3,12 +3,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.commands import tenants
 from reconciler.commands.planning import plan_with
-from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, say, say_unnamed
+from reconciler.commands.run import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    Formats,
+    Options,
+    on_graph,
+    on_graph_of,
+    say,
+    say_unnamed,
+)
 from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.plan.drift import AUDIT_CATEGORIES, Drift, attribute, from_plan, not_attributed
@@ -35,6 +48,36 @@ def drift(options: Options, fmt: str = "text", attributed: bool = False) -> int:
         return EXIT_ERROR
     print(FORMATS.render(found, fmt), end="")
     return EXIT_CHANGES if found.has_drift else EXIT_OK
+
+
+def drift_many(
+    options: Options,
+    patterns: Sequence[str],
+    out_dir: Path,
+    fmt: str = "text",
+    attributed: bool = False,
+    parallel: int = tenants.PARALLEL,
+) -> int:
+    """The drift of each folder the patterns name, `parallel` at once, each with the token of the
+    tenant its xtap.yaml binds: `out_dir/<name>/report.<ext>` (`fmt`, without color), and on
+    stdout one line per tenant. Exit 2 when any drifts, 1 when any failed."""
+    named = tenants.named(patterns)
+    if named is None:
+        return EXIT_ERROR
+
+    async def one(tenant: tenants.Tenant, into: Path) -> tenants.Outcome:
+        ours = replace(options, policies=tenant.policies)
+        bound, found = await on_graph_of(ours, lambda graph, layout: _drift(graph, layout, attributed, options.cloud))
+        if found is None:
+            return tenants.Outcome(tenant, bound, "error", EXIT_ERROR)
+        await tenants.write(into, {tenants.report_name(fmt): FORMATS.render(found, fmt, colored=False)})
+        if found.has_drift:
+            return tenants.Outcome(tenant, bound, "drift", EXIT_CHANGES)
+        return tenants.Outcome(tenant, bound, "no-drift", EXIT_OK)
+
+    outcomes, code = tenants.work_on(named, parallel, out_dir, one, "drift")
+    print(tenants.SUMMARIES[fmt](outcomes), end="")
+    return code
 
 
 async def _drift(graph: Graph, layout: Layout, attributed: bool, cloud: str) -> Drift:

@@ -3,11 +3,14 @@ pull request changes the settings that are never sent to Graph."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from reconciler.commands import tenants
 from reconciler.commands.planning import has_errors, plan_with
-from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, say
+from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, on_graph_of, say
 from reconciler.plan import file as planfile
 from reconciler.plan.model import Plan, PolicySetting
 from reconciler.plan.settings import changed, stated
@@ -33,9 +36,7 @@ def plan(
     planned = on_graph(options, lambda graph, layout: plan_with(graph, layout, cloud=options.cloud))
     if planned is None:
         return EXIT_ERROR
-    result = planned.plan
-    if before is not None:
-        result = replace(result, settings_changes=changed(before, result.settings))
+    result = _with_base(planned.plan, before)
     if out is not None:
         try:
             out.write_text(planfile.dumps(result), encoding="utf-8")
@@ -47,6 +48,49 @@ def plan(
     if has_errors(result):
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+
+
+def plan_many(
+    options: Options,
+    patterns: Sequence[str],
+    out_dir: Path,
+    fmt: str = "text",
+    detailed_exitcode: bool = False,
+    base_dir: Path | None = None,
+    parallel: int = tenants.PARALLEL,
+) -> int:
+    """The plan of each folder the patterns name, `parallel` at once, each with the token of the
+    tenant its xtap.yaml binds: `out_dir/<name>/plan.json` (as `--out` saves it) and
+    `out_dir/<name>/report.<ext>` (`fmt`, without color), and on stdout one line per tenant.
+    With `base_dir` (the base branch's checkout), each folder's settings are compared with the
+    same path under it."""
+    named = tenants.named(patterns)
+    if named is None:
+        return EXIT_ERROR
+
+    async def one(tenant: tenants.Tenant, into: Path) -> tenants.Outcome:
+        base = None if base_dir is None else base_dir / tenant.policies
+        before = None if base is None else await asyncio.to_thread(_base_settings, base)
+        ours = replace(options, policies=tenant.policies)
+        bound, planned = await on_graph_of(ours, lambda graph, layout: plan_with(graph, layout, cloud=options.cloud))
+        if planned is None:
+            return tenants.Outcome(tenant, bound, "error", EXIT_ERROR)
+        result = _with_base(planned.plan, before)
+        report = FORMATS.render(result, fmt, colored=False)
+        await tenants.write(into, {"plan.json": planfile.dumps(result), tenants.report_name(fmt): report})
+        if has_errors(result):
+            return tenants.Outcome(tenant, bound, "error", EXIT_ERROR)
+        if result.has_changes:
+            return tenants.Outcome(tenant, bound, "changes", EXIT_CHANGES)
+        return tenants.Outcome(tenant, bound, "no-changes", EXIT_OK)
+
+    outcomes, code = tenants.work_on(named, parallel, out_dir, one, "changes", detailed_exitcode)
+    print(tenants.SUMMARIES[fmt](outcomes), end="")
+    return code
+
+
+def _with_base(result: Plan, before: tuple[PolicySetting, ...] | None) -> Plan:
+    return result if before is None else replace(result, settings_changes=changed(before, result.settings))
 
 
 def _base_settings(base: Path) -> tuple[PolicySetting, ...]:

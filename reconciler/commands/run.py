@@ -10,11 +10,13 @@ commands that talk to Graph, so `xtap validate` stays fast and works offline.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -59,12 +61,18 @@ class Options:
     access_token: str | None = field(default=None, repr=False)  # a secret: kept out of any repr
 
 
+# Whose work a line on stderr is about when one process works on many tenants (`--tenants`):
+# each tenant's task sets its name, and every line it says starts with it.
+SPEAKER: ContextVar[str | None] = ContextVar("SPEAKER", default=None)
+
+
 def say(message: str) -> None:
     """One line of progress or error on stderr, so stdout stays a clean report (flushed first, so
     the two interleave in order when both go to one log). Messages quote file names, keys and
     Graph's words, so the whole line is escaped (`escape.visible`): one line in, one line out."""
+    speaker = SPEAKER.get()
     sys.stdout.flush()
-    print(visible(message), file=sys.stderr, flush=True)
+    print(visible(message if speaker is None else f"[{speaker}] {message}"), file=sys.stderr, flush=True)
 
 
 def use_color(stream: object) -> bool:
@@ -85,9 +93,11 @@ class Formats(Generic[R]):
     def names(self) -> list[str]:
         return [*self.colored, *self.plain]
 
-    def render(self, report: R, fmt: str) -> str:
+    def render(self, report: R, fmt: str, colored: bool | None = None) -> str:
+        """`report` in `fmt`; the colored formats in color when `colored`, or, by default, when
+        stdout is a terminal."""
         if fmt in self.colored:
-            return self.colored[fmt](report, use_color(sys.stdout))
+            return self.colored[fmt](report, use_color(sys.stdout) if colored is None else colored)
         return self.plain[fmt](report)
 
 
@@ -151,9 +161,35 @@ def on_graph(options: Options, work: Callable[[Graph, Layout], Coroutine[Any, An
     bound = binding(options.policies, options.cloud)
     if bound is None:
         return None
+    return run_graph(_on_bound(options, bound, work))
+
+
+async def on_graph_of(
+    options: Options, work: Callable[[Graph, Layout], Coroutine[Any, Any, T]]
+) -> tuple[str | None, T | None]:
+    """`on_graph` as a coroutine, for one tenant of many in one event loop (`tenants`), with the
+    tenant the folder binds. Every expected failure is said and comes out as `None`, so it
+    stops this tenant and no other. A folder that binds no tenant is refused: with many
+    folders, each must say which tenant's token it takes, or two could plan one tenant."""
+    bound = await asyncio.to_thread(binding, options.policies, options.cloud)
+    if bound is None:
+        return None, None
+    tenant = bound[1].tenant
+    if tenant is None:
+        say(
+            f"Error: {options.policies / 'xtap.yaml'}: binds no tenant; with --tenants every folder names its "
+            "tenant (tenant: <GUID>), so that each gets that tenant's token"
+        )
+        return None, None
+    return tenant, await caught(_on_bound(options, bound, work))
+
+
+async def _on_bound(
+    options: Options, bound: tuple[Layout, Settings], work: Callable[[Graph, Layout], Coroutine[Any, Any, T]]
+) -> T | None:
     layout, settings = bound
     try:
-        return run_graph(_bound(options, settings.tenant, lambda graph: work(graph, layout)))
+        return await _bound(options, settings.tenant, lambda graph: work(graph, layout))
     except PolicyError as exc:
         say_problems(exc, options.policies, "nothing was written to Graph")
         return None
@@ -191,11 +227,17 @@ async def _bound(options: Options, tenant: str | None, work: Callable[[Graph], C
 def run_graph(work: Coroutine[Any, Any, T]) -> T | None:
     """Run a coroutine, turning every expected failure into a message and `None`. Ctrl-C comes
     out as `signals.Interrupted`, for the command line to exit with its code."""
+    return signals.run(caught(work))
+
+
+async def caught(work: Coroutine[Any, Any, T]) -> T | None:
+    """`work`'s result, or `None` once an expected failure (sign-in, Graph, a plan file, the
+    disk) is said."""
     from reconciler.graph.errors import GraphError, SignInFailed
     from reconciler.plan.file import PlanFileError
 
     try:
-        return signals.run(work)
+        return await work
     except SignInFailed as exc:
         say_sign_in_failed(exc)
         return None

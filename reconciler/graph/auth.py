@@ -17,6 +17,7 @@ from kiota_abstractions.authentication import AccessTokenProvider, AllowedHostsV
 
 from reconciler.core.clouds import API_VERSION, CLOUDS, Cloud
 from reconciler.graph.errors import GraphError, clipped
+from reconciler.graph.tenant import token_tenant
 from reconciler.graph.transport import is_loopback
 
 # An azure-identity token is fetched again when it has less than this left (seconds).
@@ -35,10 +36,16 @@ class TokenProvider(AccessTokenProvider):
     base URL: a nextLink pointing anywhere else never gets it. Remembers what it handed out,
     so error messages can be scrubbed of it."""
 
-    def __init__(self, base_url: str, scope: str, static_token: str | None, credential: Any) -> None:
+    def __init__(
+        self, base_url: str, scope: str, static_token: str | None, credential: Any, tenant: str | None = None
+    ) -> None:
         self._origin = origin(base_url)
         self._hosts = AllowedHostsValidator([urlsplit(base_url).hostname or ""])
         self._scope, self._static, self._credential = scope, static_token, credential
+        # The tenant the folder binds: azure-identity is asked for that tenant's token, so one
+        # multi-tenant app registration serves every customer tenant (with the tenants allowed in
+        # AZURE_ADDITIONALLY_ALLOWED_TENANTS; https://learn.microsoft.com/python/api/azure-identity/azure.identity.defaultazurecredential).
+        self._tenant = {"tenant_id": tenant} if tenant else {}
         self.issued: set[str] = {static_token} if static_token else set()
         self._current: Any = None  # azure-identity's last AccessToken, used until near its expiry
         # Where the token came from, for `xtap doctor`: the variable, the credential of the chain
@@ -63,7 +70,7 @@ class TokenProvider(AccessTokenProvider):
         async with self._fetching:  # the first caller fetches; the others get its cached token
             if self._current is None or self._current.expires_on - time.time() < TOKEN_MARGIN_S:
                 with _acquired_from() as said:
-                    self._current = await self._credential.get_token(self._scope)
+                    self._current = await self._credential.get_token(self._scope, **self._tenant)
                 self.source = said[-1] if said else CHAIN_SOURCE
         token = str(self._current.token)
         self.issued.add(token)
@@ -114,19 +121,37 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
-def static_token(raw: str | None) -> str | None:
+def static_token(raw: str | None, tenant: str | None = None) -> str | None:
     """The token as a header can carry it. Surrounding whitespace (a trailing newline from a CI
     secret file) is dropped; anything else unprintable is refused, without echoing the token.
     Set but empty is an error, not "use azure-identity": in CI it means a secret went missing,
-    and falling back would run under whatever identity the runner happens to have."""
+    and falling back would run under whatever identity the runner happens to have.
+
+    Several tokens separated by spaces or newlines serve several tenants (`xtap plan --tenants`):
+    the one whose `tid` claim is `tenant`, the tenant the folder binds, is used. Which one is
+    never guessed: a folder that binds no tenant, or a tenant with no token or two, is an error."""
     if raw is None:
         return None
-    token = raw.strip()
-    if not token:
+    tokens = raw.split()
+    if not tokens:
         raise GraphError("XTAP_ACCESS_TOKEN is set but empty; set it to the token, or unset it to use azure-identity")
-    if not is_bare(token):
-        raise GraphError("XTAP_ACCESS_TOKEN holds spaces or control characters; set it to the bare token")
-    return token
+    if not all(is_bare(token) for token in tokens):
+        raise GraphError("XTAP_ACCESS_TOKEN holds control characters; set it to the bare token (or tokens)")
+    if len(tokens) == 1:
+        return tokens[0]
+    if tenant is None:
+        raise GraphError(
+            f"XTAP_ACCESS_TOKEN holds {len(tokens)} tokens, and the policies folder binds no tenant to pick one "
+            "by; write its tenant in xtap.yaml (tenant: <GUID>)"
+        )
+    mine = [token for token in tokens if token_tenant(token) == tenant]
+    if len(mine) != 1:
+        how_many = "none is" if not mine else f"{len(mine)} are"
+        raise GraphError(
+            f"XTAP_ACCESS_TOKEN holds {len(tokens)} tokens, and {how_many} for tenant {tenant} "
+            "(their tid claims); give exactly one token per tenant"
+        )
+    return mine[0]
 
 
 def is_bare(text: str) -> bool:

@@ -77,7 +77,7 @@ def connect(
     azure-identity's DefaultAzureCredential against the cloud's authority. With `tenant`, the
     token must be that tenant's (checked on entering, before any request)."""
     cloud = CLOUDS[cloud_name]
-    token = static_token(access_token)
+    token = static_token(access_token, tenant)
     return Graph(cloud.base_url if graph_url is None else graph_url, cloud, token, timeout, tenant)
 
 
@@ -102,7 +102,7 @@ class Graph:
             from azure.identity.aio import DefaultAzureCredential
 
             self._credential = DefaultAzureCredential(authority=cloud.authority)
-        self._tokens = TokenProvider(self.base_url, cloud.scope, static_token, self._credential)
+        self._tokens = TokenProvider(self.base_url, cloud.scope, static_token, self._credential, tenant)
         self._http = http_client(self.base_url, timeout)
         self._adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(self._tokens), self._http)
         self._adapter.base_url = self.base_url

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,10 +24,17 @@ if TYPE_CHECKING:
 Columns = Callable[["ModuleType"], list["ProgressColumn"]]
 
 
+# Set where several tenants are worked on at once (`--tenants`): one line redrawn for each
+# would overwrite the others, so none is drawn.
+HIDDEN: ContextVar[bool] = ContextVar("HIDDEN", default=False)
+
+
 def shown() -> bool:
     """Whether to draw: stderr is a terminal that can redraw, and not a CI runner's (GitHub
     Actions allocates none, but other runners and `script` logs may)."""
-    return sys.stderr.isatty() and not os.environ.get("CI") and os.environ.get("TERM", "") != "dumb"
+    return (
+        not HIDDEN.get() and sys.stderr.isatty() and not os.environ.get("CI") and os.environ.get("TERM", "") != "dumb"
+    )
 
 
 @contextmanager
