@@ -21,6 +21,7 @@ from pathlib import Path
 from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, SPEAKER, say
 from reconciler.core import signals
 from reconciler.core.escape import markdown_text, visible
+from reconciler.policies.load import PolicyError, load_settings, read_layout
 from reconciler.render import progress
 
 # How many tenants are worked on at once by default: each waits on Graph most of the time, and
@@ -81,7 +82,25 @@ def named(patterns: Sequence[str]) -> list[Tenant] | None:
             say(f"Error: {tenants[name].policies} and {folder} are both tenant {name!r}; one name, one folder")
             return None
         tenants[name] = Tenant(name, folder)
-    return list(tenants.values())
+    return list(tenants.values()) if _one_folder_a_tenant(list(tenants.values())) else None
+
+
+def _one_folder_a_tenant(tenants: list[Tenant]) -> bool:
+    """No two folders bind the same tenant: their plans would each delete what the other adds.
+    A folder whose xtap.yaml does not load is left to its own run, which says why."""
+    folder_of: dict[str, Path] = {}
+    for tenant in tenants:
+        try:
+            bound = load_settings(read_layout(tenant.policies)).tenant
+        except PolicyError:
+            continue
+        if bound is None:
+            continue
+        if bound in folder_of:
+            say(f"Error: {folder_of[bound]} and {tenant.policies} both bind tenant {bound}: one tenant, one folder")
+            return False
+        folder_of[bound] = tenant.policies
+    return True
 
 
 def name_of(folder: Path) -> str:

@@ -5,11 +5,14 @@ and a token from the environment taken as a header can carry it or refused witho
 from __future__ import annotations
 
 import asyncio
+import time
 
+import jwt
 import pytest
+from azure.core.credentials import AccessToken
 
 from reconciler.core.clouds import CLOUDS
-from reconciler.graph.auth import TokenProvider
+from reconciler.graph.auth import TokenProvider, static_token
 from reconciler.graph.client import Graph, connect
 from reconciler.graph.errors import GraphError
 
@@ -82,5 +85,53 @@ def test_an_empty_token_is_an_error_not_a_fallback(value: str) -> None:
 
 def test_a_malformed_token_is_refused_without_echoing_it() -> None:
     with pytest.raises(GraphError) as raised:
-        connect("http://127.0.0.1:9/v1.0", "global", "eyJ.sec\nret")
+        connect("http://127.0.0.1:9/v1.0", "global", "eyJ.sec\x01ret")
     assert "sec" not in str(raised.value) and "XTAP_ACCESS_TOKEN" in str(raised.value)
+
+
+def token_of(tenant: str) -> str:
+    """An unsigned JWT naming `tenant`: only its claims are read before Graph sees it."""
+    return jwt.encode({"tid": tenant}, "k" * 32, algorithm="HS256")
+
+
+A, B = "0a0a0a0a-0000-4000-8000-00000000000a", "0b0b0b0b-0000-4000-8000-00000000000b"
+
+
+def test_of_several_tokens_the_one_for_the_bound_tenant_is_used() -> None:
+    tokens = f"{token_of(A)}\n{token_of(B)} "
+    assert static_token(tokens, A) == token_of(A)
+    assert static_token(tokens, B) == token_of(B)
+    assert static_token(token_of(A), B) == token_of(A)  # one token: the client refuses it later, naming both
+
+
+@pytest.mark.parametrize(
+    ("tokens", "tenant", "expected"),
+    [
+        (f"{token_of(A)} {token_of(B)}", None, "binds no tenant to pick one by"),
+        (f"{token_of(A)} {token_of(A)}", B, "none is for tenant " + B),
+        (f"{token_of(A)} {token_of(A)}", A, "2 are for tenant " + A),
+    ],
+)
+def test_several_tokens_are_never_guessed_between(tokens: str, tenant: str | None, expected: str) -> None:
+    with pytest.raises(GraphError, match=expected) as raised:
+        static_token(tokens, tenant)
+    assert token_of(A) not in str(raised.value)
+
+
+class Recording:
+    """azure-identity's credential protocol (`get_token`), saying which tenant was asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, object]] = []
+
+    async def get_token(self, *scopes: str, **options: object) -> AccessToken:
+        self.asked.append(options)
+        return AccessToken(token_of(A), int(time.time()) + 3600)
+
+
+@pytest.mark.parametrize(("tenant", "asked"), [(A, {"tenant_id": A}), (None, {})])
+def test_azure_identity_is_asked_for_the_bound_tenants_token(tenant: str | None, asked: dict[str, str]) -> None:
+    credential = Recording()
+    provider = TokenProvider("https://graph.microsoft.com/v1.0", "s", None, credential, tenant)
+    assert asyncio.run(provider.token()) == token_of(A)
+    assert credential.asked == [asked]
