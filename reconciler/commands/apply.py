@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.commands import tenants
 from reconciler.commands.check import findings
 from reconciler.commands.planning import Planned, has_errors, plan_with
 from reconciler.commands.run import (
@@ -17,6 +20,7 @@ from reconciler.commands.run import (
     Options,
     connect,
     on_graph,
+    on_graph_of,
     run_graph,
     say,
     say_problems,
@@ -162,7 +166,51 @@ def _read_plan_file(plan_file: Path) -> Plan:
     return planfile.loads(plan_file.read_text(encoding="utf-8"), str(plan_file))
 
 
-async def _apply_saved(graph: Graph, layout: Layout, saved: Plan, plan_file: Path, checks: bool, cloud: str) -> int:
+def apply_many(
+    options: Options, patterns: Sequence[str], out_dir: Path, checks: bool = True, parallel: int = tenants.PARALLEL
+) -> int:
+    """The saved plan of each folder the patterns name, `out_dir/<name>/plan.json` as `xtap plan
+    --tenants --out-dir` wrote it, applied as `xtap apply PLAN --auto-approve` applies one,
+    `parallel` at once, each with the token of the tenant its xtap.yaml binds. What each wrote
+    goes to `out_dir/<name>/apply.txt`, and on stdout one line per tenant. A tenant without a
+    saved plan, or whose plan is refused, gets no write; the others go on."""
+    named = tenants.named(patterns)
+    if named is None:
+        return EXIT_ERROR
+
+    async def one(tenant: tenants.Tenant, into: Path) -> tenants.Outcome:
+        plan_file = into / "plan.json"
+        try:
+            saved = _read_plan_file(plan_file)
+        except (planfile.PlanFileError, OSError, UnicodeDecodeError) as exc:
+            say(f"Error: no saved plan to apply ({exc}); plan it with xtap plan --tenants --out-dir {out_dir}")
+            return tenants.Outcome(tenant, None, "error", EXIT_ERROR)
+        lines: list[str] = []
+        ours = replace(options, policies=tenant.policies)
+        try:
+            bound, code = await on_graph_of(
+                ours, lambda graph, layout: _apply_saved(graph, layout, saved, plan_file, checks, options.cloud, lines)
+            )
+        finally:  # also when interrupted: what was written is on record
+            (into / "apply.txt").write_text("".join(lines), encoding="utf-8")
+        if code != EXIT_OK:
+            return tenants.Outcome(tenant, bound, "error", EXIT_ERROR)
+        return tenants.Outcome(tenant, bound, "applied" if saved.has_changes else "no-changes", EXIT_OK)
+
+    outcomes, code = tenants.work_on(named, parallel, out_dir, one, "applied", detailed_exitcode=False)
+    print(tenants.SUMMARIES["text"](outcomes), end="")
+    return code
+
+
+async def _apply_saved(
+    graph: Graph,
+    layout: Layout,
+    saved: Plan,
+    plan_file: Path,
+    checks: bool,
+    cloud: str,
+    lines: list[str] | None = None,
+) -> int:
     """A saved plan is untrusted input: anyone who can edit the file could retarget a write, add
     one, change a body or repeat one. So xtap plans again, from the same policies/ and the live
     tenant, and applies only if the saved plan is exactly that plan; what it sends are the
@@ -191,7 +239,7 @@ async def _apply_saved(graph: Graph, layout: Layout, saved: Plan, plan_file: Pat
         return EXIT_ERROR
     if not _permitted(fresh, await graph.permissions()):
         return EXIT_ERROR
-    return await _apply_changes(graph, fresh)
+    return await _apply_changes(graph, fresh, lines)
 
 
 def _guarded(desired: Desired, policies: Path) -> bool:
@@ -235,7 +283,9 @@ async def _apply_planned(options: Options, planned: Planned) -> int:
         return await _apply_changes(graph, planned)
 
 
-async def _apply_changes(graph: Graph, planned: Planned) -> int:
+async def _apply_changes(graph: Graph, planned: Planned, lines: list[str] | None = None) -> int:
+    """The plan's writes, each outcome on stdout as it comes, or, for one tenant of many, kept
+    in `lines` (uncoloured) for its own file; then the read-back that verifies them."""
     from reconciler.apply.verify import read_back
     from reconciler.apply.writes import Outcome, apply_plan
     from reconciler.graph.errors import GraphError
@@ -244,15 +294,22 @@ async def _apply_changes(graph: Graph, planned: Planned) -> int:
     if not plan.has_changes:
         say("Nothing to apply.")
         return EXIT_OK
-    color = use_color(sys.stdout)
+    color = lines is None and use_color(sys.stdout)
+
+    def out(text: str) -> None:
+        if lines is None:
+            print(text, end="", flush=True)
+        else:
+            lines.append(text)
+
     with progress.applying(len(plan.changes)) as advance:
 
         def reported(outcome: Outcome) -> None:
-            print(outcomes.render_outcome(outcome, color), flush=True)
+            out(outcomes.render_outcome(outcome, color) + "\n")
             advance(1)
 
         report = await apply_plan(graph, plan, reported)
-    print(outcomes.render_apply_summary(report, color), end="")
+    out(outcomes.render_apply_summary(report, color))
     if report.interrupted:
         raise asyncio.CancelledError  # reported; now stop as the signal asked (`signals.run`)
     if report.count("applied"):

@@ -300,7 +300,16 @@ def plan_command(
     is_flag=True,
     help="Apply even where a guardrail of severity error fails (said loudly; for an emergency, not a habit).",
 )
-def apply_command(options: Options, plan_file: Path | None, auto_approve: bool, skip_checks: bool) -> None:
+@_tenants_options
+def apply_command(
+    options: Options,
+    plan_file: Path | None,
+    auto_approve: bool,
+    skip_checks: bool,
+    patterns: tuple[str, ...],
+    out_dir: Path | None,
+    parallel: int,
+) -> None:
     """Converge the tenant. Exit 0 applied, 1 error or partial failure.
 
     With PLAN (from `xtap plan --out`), plan again from policies/ and the tenant, and apply
@@ -308,7 +317,15 @@ def apply_command(options: Options, plan_file: Path | None, auto_approve: bool, 
     files or their settings changed since. Without it, plan now, show the plan and ask
     before applying. Either way the offline guardrails of `xtap check` run first: a rule of
     severity error that fails stops apply before any write, unless --skip-checks.
+
+    With --tenants, each folder's saved plan OUT_DIR/<name>/plan.json (from `xtap plan --tenants
+    --out-dir OUT_DIR`) is applied so, with --auto-approve; what each wrote goes to
+    OUT_DIR/<name>/apply.txt.
     """
+    if many := _many(patterns, out_dir, {"PLAN": plan_file}):
+        if not auto_approve:
+            raise click.UsageError("--tenants applies saved plans without asking: add --auto-approve")
+        sys.exit(apply.apply_many(options, patterns, many, not skip_checks, parallel))
     sys.exit(apply.apply(options, plan_file, auto_approve, not skip_checks))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from support.xtap import run_xtap
+from support.xtap import writes_served as writes
 
 from reconciler.commands.tenants import name_of, named
 from reconciler.emulator import Emulator, EmulatorConfig
@@ -59,6 +60,40 @@ def test_each_tenant_is_planned_with_its_own_token_and_filed_under_its_name(tmp_
     assert "[theirs] Error: " in result.stderr and "401" in result.stderr
     assert "[ours] Read partner: 0" in result.stderr
     assert all(request.method == "GET" or request.path.endswith("$batch") for request in emulator.requests)
+
+
+def test_the_saved_plans_of_many_are_applied_and_the_next_plan_is_clean(tmp_path: Path, emulator: Emulator) -> None:
+    tenant_folder(tmp_path, "ours", emulator.tenant_id)
+    planned = run_xtap("plan", "--tenants", "tenants/*/policies", "--out-dir", "out", emulator=emulator, cwd=tmp_path)
+    assert planned.code == 0, planned.stderr
+    refused = run_xtap("apply", "--tenants", "tenants/*/policies", "--out-dir", "out", emulator=emulator, cwd=tmp_path)
+    assert refused.code == 1 and "add --auto-approve" in refused.stderr
+    assert writes(emulator) == []
+    applied = run_xtap(
+        "apply", "--tenants", "tenants/*/policies", "--out-dir", "out", "--auto-approve",
+        emulator=emulator, cwd=tmp_path,
+    )  # fmt: skip
+    assert applied.code == 0, applied.stderr
+    assert summary(tmp_path / "out")["ours"]["status"] == "applied"
+    assert "1 applied, 0 failed, 0 skipped" in (tmp_path / "out" / "ours" / "apply.txt").read_text()
+    assert list(emulator.partners()) == [PARTNER]
+    again = run_xtap(
+        "plan", "--tenants", "tenants/*/policies", "--out-dir", "out", "--detailed-exitcode",
+        emulator=emulator, cwd=tmp_path,
+    )  # fmt: skip
+    assert again.code == 0, again.stderr
+    assert summary(tmp_path / "out")["ours"]["status"] == "no-changes"
+
+
+def test_a_tenant_without_a_saved_plan_gets_no_write(tmp_path: Path, emulator: Emulator) -> None:
+    tenant_folder(tmp_path, "ours", emulator.tenant_id)
+    result = run_xtap(
+        "apply", "--tenants", "tenants/*/policies", "--out-dir", "out", "--auto-approve",
+        emulator=emulator, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.code == 1
+    assert "[ours] Error: no saved plan to apply" in result.stderr
+    assert emulator.requests == []
 
 
 def test_a_folder_that_binds_no_tenant_is_refused_before_any_request(tmp_path: Path, emulator: Emulator) -> None:
