@@ -200,7 +200,9 @@ class EmulatorConfig:
         if len(set(ids)) != len(ids) or (self.tenant_id or "").lower() in ids:
             raise ValueError("the tenant ids must differ from one another and from tenant_id")
         if ids and self.state_file is not None:
-            raise ValueError("a state file keeps one tenant: serve further tenants without one (they live in memory)")
+            raise ValueError(
+                "a state file keeps one tenant: leave it out to serve further tenants (they live in memory only)"
+            )
 
 
 def _is_guid(text: str) -> bool:
