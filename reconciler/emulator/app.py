@@ -3,7 +3,8 @@
 Transport-free on purpose (bytes and headers in, status/headers/JSON out) so the HTTP layer
 in server.py stays a thin shell and every Graph rule lives here or below. The order of checks
 follows Graph: a bad token is 401 on any path, an unknown path is 400, a known path with the
-wrong method 405, and only then are permissions (403) and the body looked at.
+wrong method 405, and only then are permissions (403) and the body looked at. `GraphHost`
+checks the token first, then hands the request to the `GraphApp` of the tenant its `tid` names.
 """
 
 from __future__ import annotations
