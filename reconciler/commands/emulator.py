@@ -4,6 +4,7 @@ limits and meaning."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -188,6 +189,17 @@ def _wait(name: str, text: str) -> Callable[[F], F]:
     help="The emulated tenant's id, the tid claim of its tokens (for a policies/ bound by xtap.yaml); "
     "default: a random one.",
 )
+@click.option(
+    "--tenants",
+    "extra_tenants",
+    type=click.IntRange(0, 100_000),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Serve N more tenants, each with a random id and a state of its own, behind the same URL (a token's tid "
+    "chooses the tenant, as on Graph); each starts as --seed, lives in memory only (not with --state), and gets a "
+    "token of its own, holding the first --permissions.",
+)
 def emulator(
     host: str,
     port: int,
@@ -226,6 +238,7 @@ def emulator(
     cloud: str,
     national_schema_strict: bool,
     tenant_id: str | None,
+    extra_tenants: int,
 ) -> None:
     """Run the local Graph emulator, and print the URL and a token to use with it, until Ctrl-C.
     Exit 0 when stopped, 2 on a bad option or a port it cannot listen on.
@@ -282,6 +295,7 @@ def emulator(
             cloud=cloud,
             national_schema_strict=national_schema_strict,
             tenant_id=tenant_id,
+            tenants=tuple(str(uuid.uuid4()) for _ in range(extra_tenants)),
             directory_file=directory,
         )
     except ValueError as exc:  # the config owns its limits; this only words them as a usage error
@@ -295,13 +309,13 @@ def emulator(
 def banner(base_url: str, seed_summary: str, tokens: list[SessionToken]) -> list[str]:
     """What the emulator prints once it listens: what it serves, the line to paste into another
     shell (the first token exported with the URL), the command to try, every further token as a
-    shell variable a command can take its token from, and how to stop. The lines to paste hold
-    no shell comment, which zsh does not take when interactive."""
-    from reconciler.graph.tenant import token_tenant
-
-    first, *others = tokens
+    shell variable a command can take its token from, then each further tenant's token, and how
+    to stop. The lines to paste hold no shell comment, which zsh does not take when interactive."""
+    first = tokens[0]
+    others = [token for token in tokens[1:] if token.tenant == first.tenant]
+    tenants = [token for token in tokens[1:] if token.tenant != first.tenant]
     lines = [
-        f"Graph emulator for tenant {token_tenant(first.token)} listening on {base_url}.",
+        f"Graph emulator for tenant {first.tenant} listening on {base_url}.",
         f"It serves {seed_summary}.",
         "Use it from another shell, in the xtap repository (its policies/ folder is written for the demo tenant):",
         f"  export XTAP_GRAPH_URL={base_url} XTAP_ACCESS_TOKEN={first.token}",
@@ -313,5 +327,11 @@ def banner(base_url: str, seed_summary: str, tokens: list[SessionToken]) -> list
             f"Token {number} holds {', '.join(other.permissions)}; paste this line too, then run a command with it as "
             f"XTAP_ACCESS_TOKEN=$XTAP_ACCESS_TOKEN_{number} xtap ...:",
             f"  XTAP_ACCESS_TOKEN_{number}={other.token}",
+        ]
+    for number, tenant in enumerate(tenants, start=2):
+        lines += [
+            f"Tenant {number} is {tenant.tenant}; its token holds {', '.join(tenant.permissions)}. Paste this line "
+            f"too, then run a command in that tenant as XTAP_ACCESS_TOKEN=$XTAP_TENANT_{number}_TOKEN xtap ...:",
+            f"  XTAP_TENANT_{number}_TOKEN={tenant.token}",
         ]
     return [*lines, "Stop the emulator with Ctrl-C."]

@@ -11,6 +11,7 @@ from .auth import KNOWN_PERMISSIONS, parse_permissions
 from .config import EmulatorConfig, PatchMode, StartError
 from .seeds import SEEDS
 from .server import SESSION_ROLES, Emulator, SessionToken, run_forever
+from .tenant import Tenant
 
 __all__ = [
     "KNOWN_PERMISSIONS",
@@ -22,6 +23,7 @@ __all__ = [
     "RecordedRequest",
     "SessionToken",
     "StartError",
+    "Tenant",
     "parse_permissions",
     "run_forever",
 ]

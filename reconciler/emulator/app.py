@@ -3,13 +3,15 @@
 Transport-free on purpose (bytes and headers in, status/headers/JSON out) so the HTTP layer
 in server.py stays a thin shell and every Graph rule lives here or below. The order of checks
 follows Graph: a bad token is 401 on any path, an unknown path is 400, a known path with the
-wrong method 405, and only then are permissions (403) and the body looked at.
+wrong method 405, and only then are permissions (403) and the body looked at. `GraphHost`
+checks the token first, then hands the request to the `GraphApp` of the tenant its `tid` names.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,16 +20,17 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from . import audit, batch, national
-from .audit import Activity, AuditLog
-from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require
+from .audit import Activity
+from .auth import AUDIT_PERMISSIONS, Caller, TokenAuthority, require, unknown_tenant
 from .config import EmulatorConfig
-from .directory import Directory, DirectoryRoutes
+from .directory import DirectoryRoutes
 from .errors import BAD_REQUEST, GraphError, bad_request, error_body
 from .faults import PORTAL_ADMIN, Faults
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
 from .schema import IDENTITY_SYNC, PARTNER
-from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, Store, render
+from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, render
 from .surfaces import Surfaces
+from .tenant import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,7 @@ class RecordedRequest:
     status: int
     batch_id: str | None = None  # the item's id when it came inside a `$batch`
     dropped: bool = False  # handled, then the connection closed without a reply
+    tenant: str | None = None  # the tenant whose state served it; None when refused before one was known
 
 
 Recorder = Callable[[RecordedRequest], None]
@@ -156,26 +160,72 @@ def _item_response(ident: str, response: Response) -> dict[str, Any]:
     return entry
 
 
-class GraphApp:
-    """Maps one HTTP request to one Graph response against a `Store`."""
+class GraphHost:
+    """Graph's one host for every tenant: each request goes to the `GraphApp` of its token's
+    tenant (`tid`), made on the tenant's first request so that holding many tenants costs
+    nothing until they are used. The faults are the host's, counted over every tenant."""
 
     def __init__(
         self,
-        store: Store,
+        tenants: Mapping[str, Tenant],
         authority: TokenAuthority,
         config: EmulatorConfig,
         base_url: str,
-        audit_log: AuditLog,
         record: Recorder,
-        directory: Directory | None = None,
     ) -> None:
-        self._store = store
-        self.faults = Faults(config, authority.tenant_id)
+        self._tenants = tenants
+        self._authority = authority
+        self._config = config
+        self._base_url = base_url
+        self._record = record
+        self.faults = Faults(config)
+        self._apps: dict[str, GraphApp] = {}
+        self._lock = threading.Lock()
+
+    def dispatch(
+        self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes
+    ) -> tuple[Response, Any, str | None]:
+        """`GraphApp.dispatch` in the tenant of the request's token, and that tenant (None when
+        the token is refused: no tenant's state was touched)."""
+        try:
+            tenant_id = self._authority.caller(headers.get("authorization")).tenant_id
+        except GraphError as error:  # the 401 that every path answers first
+            return refuse(error, headers), None, None
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            return refuse(unknown_tenant(tenant_id), headers), None, None
+        response, body = self._app(tenant).dispatch(method, target, headers, raw_body)
+        return response, body, tenant_id
+
+    def _app(self, tenant: Tenant) -> GraphApp:
+        with self._lock:
+            app = self._apps.get(tenant.tenant_id)
+            if app is None:
+                app = GraphApp(tenant, self._authority, self._config, self._base_url, self._record, self.faults)
+                self._apps[tenant.tenant_id] = app
+            return app
+
+
+class GraphApp:
+    """Maps one HTTP request to one Graph response against one tenant's state."""
+
+    def __init__(
+        self,
+        tenant: Tenant,
+        authority: TokenAuthority,
+        config: EmulatorConfig,
+        base_url: str,
+        record: Recorder,
+        faults: Faults,
+    ) -> None:
+        self._tenant_id = tenant.tenant_id
+        self._store = tenant.store
+        self.faults = faults
         self._record = record
         self._authority = authority
         self._page_size = config.page_size
         self._base_url = base_url
-        self._audit = audit_log
+        self._audit = tenant.audit
         logged = self._logged
         # The audit log takes its own permission, not the policies':
         # https://learn.microsoft.com/graph/api/directoryaudit-list
@@ -211,9 +261,9 @@ class GraphApp:
                 ),
                 ((*path, reset), {"POST": logged(was_reset, partial(self._reset_singleton, singleton), singleton.key)}),
             ]
-        self._surfaces = Surfaces(store, config, audit_log, self._context, Response)
+        self._surfaces = Surfaces(self._store, config, self._audit, self._context, Response)
         self._routes += self._surfaces.routes()
-        self._directory = DirectoryRoutes(directory or Directory(), base_url, Response)
+        self._directory = DirectoryRoutes(tenant.directory, base_url, Response)
         self._routes += self._directory.routes()
         if config.cloud != "global" and config.national_schema_strict:
             self._routes = [(pattern, national.narrowed(pattern, handlers)) for pattern, handlers in self._routes]
@@ -247,7 +297,7 @@ class GraphApp:
             if self.faults.out_of_band():
                 self._portal_edit()
             # getByIds is a POST that only reads: it takes no write from the quota.
-            self.faults.check("GET" if self._directory.reads(handler) else method, caller.app_id)
+            self.faults.check("GET" if self._directory.reads(handler) else method, caller.app_id, self._tenant_id)
             body, body_error = _parse_body(raw_body, headers.get("content-type"))
             if body_error is not None and method in ("POST", "PATCH", "PUT"):
                 raise body_error
@@ -287,7 +337,9 @@ class GraphApp:
         for item in batch.run_order(batch.parse(body)):
             failed = next((d for d in item.depends_on if not 200 <= statuses[d] < 300), None)
             response, item_body = self._run_item(item, authorization, failed)
-            self._record(RecordedRequest(item.method, item.url, item_body, response.status, item.id))
+            self._record(
+                RecordedRequest(item.method, item.url, item_body, response.status, item.id, tenant=self._tenant_id)
+            )
             statuses[item.key] = response.status
             responses.append(_item_response(item.id, response))
         return Response(200, {"responses": responses})

@@ -69,6 +69,13 @@ def _unauthorized(message: str) -> GraphError:
     return GraphError(401, "InvalidAuthenticationToken", message, dict(_WWW_AUTHENTICATE))
 
 
+def unknown_tenant(tenant_id: str) -> GraphError:
+    """A verified token whose tenant this emulator does not hold. Graph never meets one (every
+    tenant that can get a token exists), so this is the 401 of any token it cannot accept, as
+    a token for another resource gets; the message names the tenant, for the test that sent it."""
+    return _unauthorized(f"Access token validation failure. The tenant '{tenant_id}' is not served here.")
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who a verified token speaks for: what it may do, and how the audit log names it
@@ -77,6 +84,7 @@ class Caller:
     permissions: frozenset[str]
     initiated_by: Mapping[str, Any] = field(default_factory=dict)
     app_id: str = ""  # the `appid` claim: Graph's write quota is per app and tenant
+    tenant_id: str = ""  # the `tid` claim: the tenant whose state the request reads and writes
 
 
 def _initiated_by(claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,13 +108,16 @@ class TokenAuthority:
         scp: str | None = None,
         name: str = "xtap tests",
         lifetime_s: int = 3600,
+        tenant_id: str | None = None,
     ) -> str:
-        """A signed token; a negative `lifetime_s` gives an already expired one (for 401 tests)."""
+        """A signed token of `tenant_id` (default: the authority's tenant); a negative
+        `lifetime_s` gives an already expired one (for 401 tests)."""
         now = int(time.time())
+        tid = (tenant_id or self.tenant_id).lower()
         claims: dict[str, object] = {
             "aud": GRAPH_AUDIENCE,
-            "iss": f"https://sts.windows.net/{self.tenant_id}/",
-            "tid": self.tenant_id,
+            "iss": f"https://sts.windows.net/{tid}/",
+            "tid": tid,
             "oid": str(uuid.uuid4()),
             "appid": str(uuid.uuid4()),
             "name": name,
@@ -144,7 +155,8 @@ class TokenAuthority:
         roles, scp = claims.get("roles", []), claims.get("scp", "")
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles) or not isinstance(scp, str):
             raise _unauthorized("Access token validation failure. Invalid roles or scp claim.")
-        return Caller(frozenset(roles) | frozenset(scp.split()), _initiated_by(claims), str(claims.get("appid", "")))
+        granted = frozenset(roles) | frozenset(scp.split())
+        return Caller(granted, _initiated_by(claims), str(claims.get("appid", "")), str(claims.get("tid", "")))
 
 
 def require(granted: frozenset[str], write: bool, allowed: frozenset[str] | None = None) -> None:

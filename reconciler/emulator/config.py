@@ -58,6 +58,10 @@ class EmulatorConfig:
         logged, so a test can interrupt a client while it waits on a write that has landed.
     tenant_id: the emulated tenant's id, the `tid` claim of every token the emulator mints
         (lower case); None picks a random one per emulator.
+    tenants: the ids of further tenants served behind the same base URL, each with a state of its
+        own, as Graph serves every tenant from one host: the `tid` of a request's token decides
+        which tenant it reads and writes. They are held in memory only, so they cannot be
+        combined with `state_file`, which keeps one tenant.
     throttle_every: answer every Nth authenticated request 429 (top-level or inside `$batch`,
         never the `$batch` envelope itself); 0 never does.
     throttle_probability: answer each such request 429 with this chance, drawn from a
@@ -119,6 +123,7 @@ class EmulatorConfig:
     state_file: str | Path | None = None
     latency_s: float = 0.0
     tenant_id: str | None = None
+    tenants: tuple[str, ...] = ()
     throttle_every: int = 0
     throttle_probability: float = 0.0
     seed: int = 0
@@ -184,6 +189,20 @@ class EmulatorConfig:
             raise ValueError(f"unknown patch_mode {self.patch_mode!r}")
         if self.tenant_id is not None and not _is_guid(self.tenant_id):
             raise ValueError(f"tenant id must be a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a: {self.tenant_id!r}")
+        self._check_tenants()
+
+    def _check_tenants(self) -> None:
+        """ValueError unless the extra tenants are distinct GUIDs other than `tenant_id`, held in memory."""
+        wrong = next((t for t in self.tenants if not _is_guid(t)), None)
+        if wrong is not None:
+            raise ValueError(f"a tenant id must be a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a: {wrong!r}")
+        ids = [t.lower() for t in self.tenants]
+        if len(set(ids)) != len(ids) or (self.tenant_id or "").lower() in ids:
+            raise ValueError("the tenant ids must differ from one another and from tenant_id")
+        if ids and self.state_file is not None:
+            raise ValueError(
+                "a state file keeps one tenant: leave it out to serve further tenants (they live in memory only)"
+            )
 
 
 def _is_guid(text: str) -> bool:

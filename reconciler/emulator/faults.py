@@ -95,7 +95,7 @@ class WriteQuota:
 class Faults:
     """Every injected fault of one emulator, as its config asks."""
 
-    def __init__(self, config: EmulatorConfig, tenant_id: str) -> None:
+    def __init__(self, config: EmulatorConfig) -> None:
         seed = config.seed
         self._throttle = Trigger(config.throttle_every, config.throttle_probability, knob_random(seed, "throttle"))
         self._retry_after = f"{config.retry_after_s:g}"
@@ -105,18 +105,18 @@ class Faults:
         self._drop = Trigger(config.drop_every, config.drop_probability, knob_random(seed, "drop"))
         self._out_of_band = Trigger(config.out_of_band_every, 0.0, knob_random(seed, "out of band"))
         self._pick = knob_random(seed, "out of band pick")
-        self._quota = (
-            WriteQuota(config.write_quota, config.write_quota_window_s, tenant_id) if config.write_quota else None
-        )
+        self._quota_limit = config.write_quota
+        self._quota_window_s = config.write_quota_window_s
+        self._quotas: dict[str, WriteQuota] = {}  # tenant id -> its bucket, made on its first write
         self._latency_s = config.latency_s
         self._jitter_s = config.latency_jitter_s
         self._jitter = knob_random(seed, "latency jitter")
-        self._lock = threading.Lock()  # for the draws that are not a Trigger's
+        self._lock = threading.Lock()  # for the draws that are not a Trigger's, and `_quotas`
 
-    def check(self, method: str, app_id: str) -> None:
+    def check(self, method: str, app_id: str, tenant_id: str) -> None:
         """Raise the fault, if any, that a request passing the token and permission checks meets:
-        an injected 429, then a 503, then the write quota. Every trigger counts every request, so
-        one knob's count never depends on another's."""
+        an injected 429, then a 503, then the write quota of the app in `tenant_id`. Every trigger
+        counts every request, whatever its tenant, so one knob's count never depends on another's."""
         throttled, unavailable = self._throttle.hit(), self._unavailable.hit()
         if throttled:
             raise GraphError(429, "TooManyRequests", _THROTTLED, {"Retry-After": self._retry_after})
@@ -124,8 +124,16 @@ class Faults:
             # Graph's error reference names this code serviceNotAvailable; answers seen in the field
             # say ServiceUnavailable. A client should go by the status, which both agree on.
             raise GraphError(503, "ServiceUnavailable", "The service is temporarily unavailable. Please retry later.")
-        if self._quota is not None and method != "GET":
-            self._quota.take(app_id)
+        if self._quota_limit and method != "GET":
+            self._quota(tenant_id).take(app_id)
+
+    def _quota(self, tenant_id: str) -> WriteQuota:
+        """The tenant's write quota: Graph's is per app and tenant, so each tenant has its own."""
+        with self._lock:
+            quota = self._quotas.get(tenant_id)
+            if quota is None:
+                quota = self._quotas[tenant_id] = WriteQuota(self._quota_limit, self._quota_window_s, tenant_id)
+            return quota
 
     def out_of_band(self) -> bool:
         """Whether the portal admin edits a partner before this request."""

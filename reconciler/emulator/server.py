@@ -1,4 +1,4 @@
-"""The HTTP shell around `GraphApp` and the `Emulator` object tests and the CLI drive.
+"""The HTTP shell around `GraphHost` and the `Emulator` object tests and the CLI drive.
 
 A stdlib `ThreadingHTTPServer` speaking HTTP/1.1 with keep-alive: every response carries an
 exact Content-Length (none on 204) and every request body is read in full, so connection
@@ -14,22 +14,19 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .app import JSON_CONTENT_TYPE, VERSION, GraphApp, RecordedRequest, Response, refuse
-from .audit import AuditLog
+from .app import JSON_CONTENT_TYPE, VERSION, GraphHost, RecordedRequest, Response, refuse
 from .auth import AUDIT_PERMISSIONS, CAPABILITY, DIRECTORY_READ, READ_WRITE, TENANT_INFORMATION_READ, TokenAuthority
 from .config import EmulatorConfig, StartError
-from .directory import Directory
 from .errors import GraphError, bad_request
-from .policy_root import CONSTRAINTS
-from .seeds import SEEDS, Seed
-from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, POLICY_ROOT, TENANT_DEFAULT, Store
+from .seeds import SEEDS
+from .tenant import Tenant
 
 # Tokens handed out by `run_forever` must outlive a long interactive session.
 _SESSION_TOKEN_LIFETIME_S = 7 * 24 * 3600
@@ -56,7 +53,7 @@ def check_loopback(host: str) -> None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    app: GraphApp
+    app: GraphHost
     record: Callable[[RecordedRequest], None]
 
     def __init__(self, host: str, port: int) -> None:
@@ -77,19 +74,19 @@ class _Handler(BaseHTTPRequestHandler):
             raw = self._read_body()
         except GraphError as error:
             self.close_connection = True  # the unread body would be taken for the next request
-            self._answer(refuse(error, headers), None)
+            self._answer(refuse(error, headers), None, None)
             return
-        response, body = self.server.app.dispatch(self.command, self.path, headers, raw)
+        response, body, tenant = self.server.app.dispatch(self.command, self.path, headers, raw)
         if 200 <= response.status < 300 and self.server.app.faults.drop():
-            self._drop(response, body)
+            self._drop(response, body, tenant)
         else:
-            self._answer(response, body)
+            self._answer(response, body, tenant)
 
-    def _drop(self, response: Response, body: Any) -> None:
+    def _drop(self, response: Response, body: Any, tenant: str | None) -> None:
         """Lose the reply of a handled request: nothing is written back, and the connection is
         closed once this returns, so the client sees it end before any response (httpx's
         RemoteProtocolError), as when a proxy or the network drops it."""
-        self.server.record(RecordedRequest(self.command, self.path, body, response.status, dropped=True))
+        self.server.record(RecordedRequest(self.command, self.path, body, response.status, dropped=True, tenant=tenant))
         time.sleep(self.server.app.faults.latency())
         self.close_connection = True
 
@@ -110,10 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
         return self.rfile.read(length)
 
-    def _answer(self, response: Response, body: Any) -> None:
+    def _answer(self, response: Response, body: Any, tenant: str | None) -> None:
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         # Logged before the response goes out, so a client that has its answer sees it in the log.
-        self.server.record(RecordedRequest(self.command, self.path, body, response.status))
+        self.server.record(RecordedRequest(self.command, self.path, body, response.status, tenant=tenant))
         time.sleep(self.server.app.faults.latency())
         self.send_response(response.status)
         for name, value in response.headers.items():
@@ -134,17 +131,18 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: the request log (`Emulator.requests`) is the record, stderr stays for the CLI."""
 
 
-class Emulator:
-    """A local, strict stand-in for Microsoft Graph v1.0's cross-tenant access policy endpoints."""
+class Emulator(Tenant):
+    """A local, strict stand-in for Microsoft Graph v1.0's cross-tenant access policy endpoints.
+
+    It is its default tenant (`Tenant`'s methods plant and inspect that tenant's state), and
+    holds the further tenants of `config.tenants`, each reached with `tenant(tenant_id)`."""
 
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self._store = Store(self.config)
         self._authority = TokenAuthority(self.config.tenant_id)
-        self._audit = AuditLog()
-        self._directory = Directory()
-        if self.config.directory_file is not None:
-            self._directory.load_file(self.config.directory_file)
+        super().__init__(self.config, self._authority.tenant_id)
+        self._tenants: dict[str, Tenant] = {self.tenant_id: self}
+        self._tenants.update((t.lower(), Tenant(self.config, t)) for t in self.config.tenants)
         self._requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
         self._server: _Server | None = None
@@ -166,9 +164,7 @@ class Emulator:
         bound_port = server.server_address[1]
         netloc = f"[{host}]:{bound_port}" if ":" in host else f"{host}:{bound_port}"
         self._base_url = f"http://{netloc}/{VERSION}"
-        server.app = GraphApp(
-            self._store, self._authority, self.config, self._base_url, self._audit, self._record, self._directory
-        )
+        server.app = GraphHost(self._tenants, self._authority, self.config, self._base_url, self._record)
         server.record = self._record
         self._server = server
         # A short poll interval: `stop()` waits up to one interval, and tests start and stop often.
@@ -204,121 +200,27 @@ class Emulator:
 
     # -- tokens ------------------------------------------------------------------------------
 
-    @property
-    def tenant_id(self) -> str:
-        """The emulated tenant's id: the `tid` claim of every token this emulator mints."""
-        return self._authority.tenant_id
-
     def mint_token(
         self,
         roles: Iterable[str] | None = (READ_WRITE,),
         scp: str | None = None,
         name: str = "xtap tests",
         lifetime_s: int = 3600,
+        tenant: str | None = None,
     ) -> str:
-        """A bearer token this emulator accepts: app `roles` and/or delegated `scp` permissions."""
-        return self._authority.mint(roles=roles, scp=scp, name=name, lifetime_s=lifetime_s)
+        """A bearer token this emulator accepts: app `roles` and/or delegated `scp` permissions,
+        of `tenant` (default: the default tenant). A tenant the emulator does not hold gets a
+        token it refuses (401), for the tests of that refusal."""
+        return self._authority.mint(roles=roles, scp=scp, name=name, lifetime_s=lifetime_s, tenant_id=tenant)
 
-    # -- state, bypassing the API ------------------------------------------------------------
+    @property
+    def tenant_ids(self) -> tuple[str, ...]:
+        """Every tenant this emulator serves, the default first."""
+        return tuple(self._tenants)
 
-    def put_partner(self, raw: Mapping[str, Any]) -> None:
-        """Store `raw` verbatim (no validation or normalisation), to plant Graph quirks."""
-        self._store.put_partner(raw)
-
-    def put_service_provider_constraints(self, tenant_id: str, raw: Mapping[str, Any] | None) -> None:
-        """Plant a partner's `serviceProviderConstraints` verbatim (None removes them): the service
-        sets them (Microsoft Support consent, GDAP), never a client."""
-
-        def plant(partner: dict[str, Any]) -> dict[str, Any]:
-            kept = {k: v for k, v in partner.items() if k != CONSTRAINTS}
-            return kept if raw is None else {**kept, CONSTRAINTS: dict(raw)}
-
-        self._store.edit_parent(tenant_id, plant)
-
-    def partners(self) -> dict[str, dict[str, Any]]:
-        """A deep copy of the stored partners, keyed by lowercase tenantId."""
-        return self._store.partners()
-
-    def put_identity_sync(self, tenant_id: str, raw: Mapping[str, Any] | None) -> None:
-        """Store `raw` verbatim as the identity sync policy of partner `tenant_id` (which must
-        exist), or remove the policy with None."""
-        self._store.put_identity_sync(tenant_id, raw)
-
-    def identity_sync(self, tenant_id: str) -> dict[str, Any] | None:
-        """A deep copy of the partner's stored identity sync policy, None when it has none."""
-        return self._store.identity_sync(tenant_id)
-
-    def set_template(self, raw: Mapping[str, Any] | None) -> None:
-        """Store the MTO partner template verbatim, or reset it to unconfigured with None."""
-        self._store.set_singleton(MTO_PARTNER_TEMPLATE, raw)
-
-    def template(self) -> dict[str, Any]:
-        return self._store.singleton(MTO_PARTNER_TEMPLATE)
-
-    def set_sync_template(self, raw: Mapping[str, Any] | None) -> None:
-        """Store the MTO identity sync template verbatim, or reset it to unconfigured with None."""
-        self._store.set_singleton(MTO_SYNC_TEMPLATE, raw)
-
-    def sync_template(self) -> dict[str, Any]:
-        return self._store.singleton(MTO_SYNC_TEMPLATE)
-
-    def set_default(self, raw: Mapping[str, Any] | None) -> None:
-        """Store the tenant default verbatim, or reset it to the system default with None."""
-        self._store.set_singleton(TENANT_DEFAULT, raw)
-
-    def default(self) -> dict[str, Any]:
-        return self._store.singleton(TENANT_DEFAULT)
-
-    def set_policy_root(self, raw: Mapping[str, Any] | None) -> None:
-        """Store the policy itself (allowedCloudEndpoints) verbatim, or as a new tenant has it with None."""
-        self._store.set_singleton(POLICY_ROOT, raw)
-
-    def policy_root(self) -> dict[str, Any]:
-        return self._store.singleton(POLICY_ROOT)
-
-    def plant(self, seed: Seed) -> None:
-        """Plant a starting tenant (`seeds.SEEDS`) as state planted by a test is: no audit entry."""
-        for partner in seed.partners:
-            self.put_partner(partner)
-        if seed.directory:
-            self.load_directory(seed.directory)
-
-    def put_directory_object(self, raw: Mapping[str, Any]) -> None:
-        """Plant a user, group or service principal of this tenant for the name lookups: its
-        `@odata.type` (`#microsoft.graph.user`, `…group`, `…servicePrincipal`), a GUID `id`, a GUID
-        `appId` for a service principal, and any other properties, which getByIds returns as given.
-        ValueError when it lacks what a lookup needs."""
-        self._directory.put_object(raw)
-
-    def remove_directory_object(self, object_id: str) -> None:
-        """Remove a planted object (KeyError when there is none), as if it were deleted."""
-        self._directory.remove_object(object_id)
-
-    def put_known_tenant(self, raw: Mapping[str, Any]) -> None:
-        """Plant a tenant the tenant-information lookups find: a GUID `tenantId`, `displayName`,
-        `defaultDomainName`, `federationBrandName`, and optionally `domains`, the other domain
-        names it is found by."""
-        self._directory.put_tenant(raw)
-
-    def remove_known_tenant(self, tenant_id: str) -> None:
-        self._directory.remove_tenant(tenant_id)
-
-    def load_directory(self, raw: Mapping[str, Any]) -> None:
-        """Plant a whole directory, in the shape of a `--directory` file: `users`, `groups`,
-        `servicePrincipals` and `tenants` lists (ValueError, and nothing planted, on a bad entry)."""
-        self._directory.load(raw)
-
-    def directory_objects(self) -> dict[str, dict[str, Any]]:
-        """A deep copy of the planted users, groups and service principals, keyed by lowercase id."""
-        return self._directory.objects()
-
-    def known_tenants(self) -> dict[str, dict[str, Any]]:
-        """A deep copy of the planted tenants, keyed by lowercase tenantId."""
-        return self._directory.tenants()
-
-    def audit_entries(self) -> list[dict[str, Any]]:
-        """Every directory audit entry recorded so far, newest first, as Graph would list them."""
-        return self._audit.entries()
+    def tenant(self, tenant_id: str) -> Tenant:
+        """The tenant `tenant_id` (any case), to plant and inspect its state; KeyError when not held."""
+        return self._tenants[tenant_id.lower()]
 
     # -- request log -------------------------------------------------------------------------
 
@@ -339,10 +241,11 @@ class Emulator:
 
 @dataclass(frozen=True)
 class SessionToken:
-    """A token `run_forever` hands out, with the permissions it holds, so they can be shown beside it."""
+    """A token `run_forever` hands out, with the permissions it holds and its tenant, so they can be shown beside it."""
 
     permissions: tuple[str, ...]
     token: str
+    tenant: str
 
 
 def run_forever(
@@ -353,8 +256,9 @@ def run_forever(
     seed: str = "empty",
     permissions: Sequence[Sequence[str]] = (SESSION_ROLES,),
 ) -> None:
-    """Serve until Ctrl-C (for `xtap emulator`), the tenant starting as `seed` (a name in SEEDS),
-    and tell `on_ready` the URL and one token per entry of `permissions`: the key that signs them
+    """Serve until Ctrl-C (for `xtap emulator`), every tenant starting as `seed` (a name in SEEDS),
+    and tell `on_ready` the URL and the tokens: one per entry of `permissions` for the default
+    tenant, then one with the first entry's for each further tenant. The key that signs them
     lives in this process only, so every token a session will need is minted at start.
 
     A seed other than `empty` starts a new tenant, so it cannot be combined with a state file
@@ -367,15 +271,19 @@ def run_forever(
             f"{state} already holds a tenant, and --seed {seed} starts a new one: remove the file, or leave out --seed"
         )
     emulator = Emulator(config)
-    emulator.plant(SEEDS[seed])
+    tenants = [emulator.tenant(tenant_id) for tenant_id in emulator.tenant_ids]
+    for tenant in tenants:
+        tenant.plant(SEEDS[seed])
     emulator.start(host, port)
     try:
+        wanted = [(emulator, roles) for roles in permissions] + [(tenant, permissions[0]) for tenant in tenants[1:]]
         tokens = [
             SessionToken(
                 tuple(roles),
-                emulator.mint_token(roles=roles, name="xtap emulator", lifetime_s=_SESSION_TOKEN_LIFETIME_S),
+                emulator.mint_token(roles, None, "xtap emulator", _SESSION_TOKEN_LIFETIME_S, tenant.tenant_id),
+                tenant.tenant_id,
             )
-            for roles in permissions
+            for tenant, roles in wanted
         ]
         on_ready(emulator.base_url, tokens)
         while True:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -51,6 +52,10 @@ from reconciler.emulator.seeds import CONTOSO, DEMO_PARTNERS, FABRIKAM, WOODGROV
         (["--throttle-every", "-1"], "throttle every must be 0 (never) or more, got -1"),
         (["--random-seed", "-1"], "seed must be 0 or more, got -1"),
         (["--page-size", "nan"], "Invalid value for '--page-size': 'nan' is not a valid integer."),
+        (
+            ["--tenants", "1", "--state", "tenant.json"],
+            "a state file keeps one tenant: leave it out to serve further tenants (they live in memory only)",
+        ),
     ],
 )
 def test_a_bad_option_is_a_usage_error(args: list[str], message: str) -> None:
@@ -408,6 +413,26 @@ def test_each_permissions_option_prints_a_token_that_reads_and_is_refused_as_cho
     assert "The token holds Policy.Read.All (valid for 7 days)." in banner.text
     assert "Token 2 holds AuditLog.Read.All, Policy.ReadWrite.CrossTenantAccess;" in banner.text
     assert set(banner.variables) == {"XTAP_GRAPH_URL", "XTAP_ACCESS_TOKEN", "XTAP_ACCESS_TOKEN_2"}
+
+
+def test_each_further_tenant_gets_a_token_of_its_own_for_its_own_state() -> None:
+    """`--tenants 2`: three tenants behind one URL, each started as --seed, each token's writes its own."""
+    with started("--seed", "demo", "--tenants", "2", "--permissions", "Policy.ReadWrite.CrossTenantAccess") as banner:
+        tokens = [banner.tokens[0], *(value for name, value in tenant_tokens(banner.text))]
+        seen = []
+        for number, token in enumerate(tokens):
+            with httpx.Client(base_url=banner.url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as graph:
+                if number == 1:
+                    assert graph.delete(f"{PARTNERS}/{WOODGROVE}").status_code == 204
+                seen.append({p["tenantId"] for p in graph.get(PARTNERS).json()["value"]})
+    assert seen == [{FABRIKAM, WOODGROVE}, {FABRIKAM}, {FABRIKAM, WOODGROVE}]
+    assert [name for name, _ in tenant_tokens(banner.text)] == ["XTAP_TENANT_2_TOKEN", "XTAP_TENANT_3_TOKEN"]
+    assert "its token holds Policy.ReadWrite.CrossTenantAccess. Paste this line too" in banner.text
+
+
+def tenant_tokens(text: str) -> list[tuple[str, str]]:
+    """The further tenants' token lines of a banner, as (variable, token)."""
+    return re.findall(r"^  (XTAP_TENANT_\d+_TOKEN)=(\S+)$", text, re.MULTILINE)
 
 
 @pytest.mark.parametrize(

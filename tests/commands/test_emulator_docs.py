@@ -29,11 +29,14 @@ DOC = REPO / "docs" / "emulator.md"
 VOLATILE = [
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
     (re.compile(r"for tenant [0-9a-f-]{36}"), "for tenant TENANT"),
+    (re.compile(r"Tenant (\d+) is [0-9a-f-]{36}"), r"Tenant \1 is TENANT"),
     (re.compile(r"eyJ[\w.-]*(\.\.\.)?"), "TOKEN"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?"), "TIME"),
     (re.compile(r'"(client-)?request-id": "[0-9a-f-]{36}"'), r'"\1request-id": "ID"'),
 ]
-PASTED = re.compile(r"^(export XTAP_GRAPH_URL=\S+ XTAP_ACCESS_TOKEN=\S+|XTAP_ACCESS_TOKEN_\d+=\S+)$")
+PASTED = re.compile(
+    r"^(export XTAP_GRAPH_URL=\S+ XTAP_ACCESS_TOKEN=\S+|XTAP_ACCESS_TOKEN_\d+=\S+|XTAP_TENANT_\d+_TOKEN=\S+)$"
+)
 
 
 def normal(text: str) -> str:
@@ -76,6 +79,7 @@ def test_the_doc_has_the_examples_this_test_runs() -> None:
     assert "xtap drift --policies policies --attribute" in commands
     assert any(c.startswith("curl -s -X PATCH") for c in commands)
     assert any(c.startswith("XTAP_ACCESS_TOKEN=$XTAP_ACCESS_TOKEN_2 xtap apply") for c in commands)
+    assert any(c.startswith("XTAP_ACCESS_TOKEN=$XTAP_TENANT_2_TOKEN xtap apply") for c in commands)
 
 
 def test_a_wrong_output_line_is_caught() -> None:
@@ -87,6 +91,11 @@ def test_a_wrong_output_line_is_caught() -> None:
 def missing(shown: list[str], printed: str) -> list[str]:
     lines = {normal(line).rstrip() for line in printed.splitlines()}
     return [line for line in shown if normal(line).rstrip() not in lines]
+
+
+def pasted(text: str) -> dict[str, str]:
+    """The further tenants' token variables a banner prints, `XTAP_TENANT_2_TOKEN` and on."""
+    return dict(re.findall(r"^  (XTAP_TENANT_\d+_TOKEN)=(\S+)$", text, re.MULTILINE))
 
 
 def scenarios() -> Iterator[tuple[str, list[Step]]]:
@@ -115,7 +124,8 @@ def test_the_docs_examples_work_as_typed(steps: list[Step], tmp_path: Path) -> N
         for step in rest:
             if PASTED.match(step.command):
                 assert normal(step.command) in {normal(line.strip()) for line in banner.text.splitlines()}
-                env.update({name: banner.variables[name] for name in re.findall(r"(XTAP_\w+)=", step.command)})
+                variables = {**banner.variables, **pasted(banner.text)}
+                env.update({name: variables[name] for name in re.findall(r"(XTAP_\w+)=", step.command)})
                 continue
             done = subprocess.run(
                 ["bash", "-c", step.command],
