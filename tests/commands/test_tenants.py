@@ -16,6 +16,7 @@ from reconciler.emulator import Emulator, EmulatorConfig
 
 PARTNER = "22222222-2222-4222-8222-222222222222"
 ELSEWHERE = "11111111-1111-4111-8111-111111111111"
+OTHER_PARTNER = "33333333-3333-4333-8333-333333333333"
 
 
 def tenant_folder(root: Path, name: str, tenant: str | None, partner: str = PARTNER) -> Path:
@@ -94,6 +95,23 @@ def test_a_tenant_without_a_saved_plan_gets_no_write(tmp_path: Path, emulator: E
     assert result.code == 1
     assert "[ours] Error: no saved plan to apply" in result.stderr
     assert emulator.requests == []
+
+
+def test_two_tenants_behind_one_graph_each_read_and_written_with_its_own_token(tmp_path: Path) -> None:
+    with Emulator(EmulatorConfig(tenants=(ELSEWHERE,))) as emulator:
+        tenant_folder(tmp_path, "ours", emulator.tenant_id)
+        tenant_folder(tmp_path, "theirs", ELSEWHERE, partner=OTHER_PARTNER)
+        tokens = f"{emulator.mint_token()}\n{emulator.mint_token(tenant=ELSEWHERE)}"
+        for command in (["plan"], ["apply", "--auto-approve"]):
+            result = run_xtap(
+                *command, "--tenants", "tenants/*/policies", "--out-dir", "out", emulator=emulator, cwd=tmp_path,
+                token=tokens,
+            )  # fmt: skip
+            assert result.code == 0, result.stderr
+        assert list(emulator.partners()) == [PARTNER]
+        assert list(emulator.tenant(ELSEWHERE).partners()) == [OTHER_PARTNER]
+        served = {request.tenant for request in emulator.requests}
+        assert served == {emulator.tenant_id, ELSEWHERE}
 
 
 def test_a_folder_that_binds_no_tenant_is_refused_before_any_request(tmp_path: Path, emulator: Emulator) -> None:
