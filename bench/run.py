@@ -26,7 +26,7 @@ size it is stated for. Wall times on a shared machine are noisy; read the ratios
 
     python bench/run.py [--sizes 100,1000,10000[,100000]] [--latency 0.03] [--changed 0.1]
                         [--page-size 100] [--repeat 3] [--baseline-repeat 1] [--baseline-max 10000]
-                        [--tenants-case] [--out bench/RESULTS.md]
+                        [--tenants-case [--tenants-count 1000]] [--out bench/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -882,6 +882,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--baseline-max", type=int, default=10_000, help="the largest size the per-resource baselines are run at"
     )
     parser.add_argument("--tenants-case", action="store_true", help="also plan many tenants in one job")
+    parser.add_argument("--tenants-count", type=int, default=1_000, help="the tenants of --tenants-case")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds one measured process may take")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args(argv)

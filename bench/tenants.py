@@ -1,16 +1,17 @@
 """Many tenants planned in one job against one job per tenant: bench/run.py's `--tenants-case`.
 
 A partner-heavy group or a CSP keeps one folder per tenant, each binding its tenant in its
-xtap.yaml (`tenant: <GUID>`). `xtap plan --tenants DIR --tenants DIR ... --out-dir OUT` plans
+xtap.yaml (`tenant: <GUID>`). `xtap plan --tenants 'tenants/*/policies' --out-dir OUT` plans
 them all in one process, with one token per tenant in XTAP_ACCESS_TOKEN, separated by spaces and
 each picked by its `tid` claim; the alternative is one `xtap plan` process per folder. Both run
 against one emulator serving every tenant behind one base URL, as Graph does
 (`EmulatorConfig(tenants=...)`), with the bench's latency on every request.
 
-The one job is timed whole, `--repeat` times. The per-tenant jobs are timed on a sample of the
-folders, spread over them, and their median multiplied by the number of tenants: 1,000
-processes one after another would take most of an hour for one figure, and each costs about
-the same (the same interpreter start and import, 20 partners' files and one page).
+There are `--tenants-count` tenants (1,000 unless told). The one job is timed whole,
+`--repeat` times. The per-tenant jobs are timed on a sample of the folders, spread over them,
+and their median multiplied by the number of tenants: 1,000 processes one after another would
+take most of an hour for one figure, and each costs about the same (the same interpreter start
+and import, 20 partners' files and one page).
 
     python bench/run.py --sizes 100 --tenants-case
 """
@@ -30,7 +31,6 @@ import run
 
 from reconciler.emulator import Emulator, EmulatorConfig
 
-TENANTS = 1_000
 PARTNERS = 20  # each tenant's
 SAMPLE = 10  # per-tenant jobs measured, spread over the tenants
 
@@ -82,56 +82,57 @@ class Result:
 
 
 def measure(args: argparse.Namespace) -> Result | str:
-    """The case, or why it could not be measured."""
-    ids = [tenant_guid(index) for index in range(TENANTS)]
+    """The case at `args.tenants_count` tenants, or why it could not be measured."""
+    count = args.tenants_count
+    ids = [tenant_guid(index) for index in range(count)]
     config = EmulatorConfig(latency_s=args.latency, page_size=args.page_size, tenant_id=ids[0], tenants=tuple(ids[1:]))
     emulator = Emulator(config).start()
     try:
         with tempfile.TemporaryDirectory() as workdir:
             folders = [folder(Path(workdir), emulator, index, tid, args.changed) for index, tid in enumerate(ids)]
-            tokens = [emulator.mint_token(roles=(run.WRITE_ROLE,), name="xtap bench", tenant=tid) for tid in ids]
+            each = [emulator.mint_token(roles=(run.WRITE_ROLE,), name="xtap bench", tenant=tid) for tid in ids]
+            tokens = " ".join(each)
             try:
-                together = run.repeated(
-                    args.repeat, lambda: one_job(emulator, folders, Path(workdir), " ".join(tokens), args.timeout)
-                )
+                together = run.repeated(args.repeat, lambda: one_job(emulator, Path(workdir), tokens, count, args))
             except OSError as error:
                 if error.errno != errno.E2BIG:
                     raise
                 return (
-                    f"not measured: {TENANTS:,} tokens in XTAP_ACCESS_TOKEN ({len(' '.join(tokens)):,} bytes) are"
-                    " more than Linux passes in one environment variable (128 KiB, MAX_ARG_STRLEN)"
+                    f"not measured: {count:,} tokens in XTAP_ACCESS_TOKEN ({len(tokens):,} bytes) are more than"
+                    " Linux passes in one environment variable (128 KiB, MAX_ARG_STRLEN)"
                 )
             alone = [
                 run.sent(
                     emulator,
                     run.xtap("plan", "--policies", str(folders[index]), "--graph-url", "{graph}"),
                     args.timeout,
-                    tokens[index],
+                    each[index],
                 )
-                for index in (index * TENANTS // SAMPLE for index in range(SAMPLE))
+                for index in sorted({index * count // SAMPLE for index in range(SAMPLE)})
             ]
     finally:
         emulator.stop()
-    return Result(TENANTS, together, run.Runs(tuple(alone)))
+    return Result(count, together, run.Runs(tuple(alone)))
 
 
 def folder(workdir: Path, emulator: Emulator, index: int, tid: str, changed: float) -> Path:
-    """Tenant `index`'s partners planted in the emulator, and its folder bound to it."""
+    """Tenant `index`'s partners planted in the emulator, and its folder, tenants/t<index>/policies,
+    bound to it (xtap names the tenant after the folder above `policies`)."""
     first = index * PARTNERS
     run.plant(emulator.tenant(tid), range(first, first + PARTNERS), changed)
-    root = run.write_policies(workdir / f"t{index:04}", PARTNERS, first)
+    root = run.write_policies(workdir / "tenants" / f"t{index:04}" / "policies", PARTNERS, first)
     (root / "xtap.yaml").write_text(f"tenant: {tid}\n")
     return root
 
 
-def one_job(emulator: Emulator, folders: list[Path], workdir: Path, tokens: str, timeout: float) -> run.Measured:
-    """Every folder planned by one `xtap plan --tenants`, into an output folder of its own, checked
-    to have read every tenant: a job that planned fewer would be faster."""
+def one_job(emulator: Emulator, workdir: Path, tokens: str, count: int, args: argparse.Namespace) -> run.Measured:
+    """Every folder planned by one `xtap plan --tenants` (its default parallelism), into an output
+    folder of its own, checked to have read every tenant: a job that planned fewer would be faster."""
     out = workdir / f"out-{time.monotonic_ns()}"
-    together = [arg for each in folders for arg in ("--tenants", str(each))]
-    argv = run.xtap("plan", *together, "--out-dir", str(out), "--graph-url", "{graph}")
-    measured = run.sent(emulator, argv, timeout, tokens)
+    pattern = str(workdir / "tenants" / "*" / "policies")
+    argv = run.xtap("plan", "--tenants", pattern, "--out-dir", str(out), "--graph-url", "{graph}")
+    measured = run.sent(emulator, argv, args.timeout, tokens)
     read = {getattr(request, "tenant", None) for request in emulator.requests} - {None}
-    if len(read) != TENANTS:
-        raise SystemExit(f"xtap plan --tenants read {len(read)} of {TENANTS:,} tenants")
+    if len(read) != count:
+        raise SystemExit(f"xtap plan --tenants read {len(read)} of {count:,} tenants")
     return measured
