@@ -63,4 +63,4 @@ def test_bench_reports_every_measurement_and_goal(tmp_path: Path) -> None:
     assert "| apply: per-resource, write everything | 18 |" in section
     assert "| apply: per-resource, read everything, write what differs (2 writes) | 11 |" in section
     # A figure for scale below the table, its spread in words.
-    assert "the re-read in 1 requests (median; every one of 2 runs) after 2 writes" in section
+    assert "the re-read in 1 requests (median; every one of 2 runs) after 2 writes; goal <= the 1 pages" in section
