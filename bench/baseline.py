@@ -1,19 +1,24 @@
-"""The per-resource baseline bench/run.py measures xtap against, run as its own process.
+"""The per-resource baselines bench/run.py measures xtap against, run as their own process.
 
-It converges a policies/ tree as per-resource tools do: for every declared resource (each
-partner file, and the identity sync a file declares) one GET and one full write, one at a time,
-whether or not anything changed. It speaks msgraph-sdk over HTTP like xtap, but imports nothing
-from xtap, so a change to xtap's client cannot speed up or slow down the reference.
+Each converges a policies/ tree as per-resource tools do, one resource (each partner file, and
+the identity sync a file declares) at a time, one request after another:
 
-    XTAP_ACCESS_TOKEN=... python bench/baseline.py GRAPH_URL POLICIES_DIR
+- `write-all`: one GET and one full write of every resource, whether or not anything changed;
+- `write-differing`: one GET of every resource, and a full write only of those whose live
+  values differ from what the file declares (the comparison a per-resource tool's refresh makes).
+
+It speaks msgraph-sdk over HTTP like xtap, but imports nothing from xtap, so a change to xtap's
+client cannot speed up or slow down the reference.
+
+    XTAP_ACCESS_TOKEN=... python bench/baseline.py [--mode write-all|write-differing] GRAPH_URL POLICIES_DIR
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,34 +51,56 @@ class StaticToken(AccessTokenProvider):
         return self._hosts
 
 
-async def send(adapter: GraphRequestAdapter, method: str, url: str, body: dict[str, Any] | None = None) -> None:
-    """One request through the SDK's adapter and middleware; a Graph error raises."""
+async def send(adapter: GraphRequestAdapter, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+    """One request through the SDK's adapter and middleware, and its JSON reply; a Graph error raises."""
     info = RequestInformation(Method[method])
     info.url = url
     info.headers.try_add("Accept", "application/json")
     if body is not None:
         info.set_stream_content(json.dumps(body).encode(), "application/json")
-    await adapter.send_primitive_async(info, "bytes", None)
+    reply = await adapter.send_primitive_async(info, "bytes", None)
+    return json.loads(reply) if reply else None
 
 
-async def converge(base_url: str, token: str, files: list[Path]) -> None:
+def holds(live: Any, declared: Any) -> bool:
+    """Whether `live` already has every value `declared` sets (what Graph adds is not compared)."""
+    if isinstance(declared, dict):
+        return isinstance(live, dict) and all(holds(live.get(key), value) for key, value in declared.items())
+    if isinstance(declared, list):
+        return isinstance(live, list) and len(live) == len(declared) and all(map(holds, live, declared))
+    return bool(live == declared)
+
+
+async def converge_one(adapter: GraphRequestAdapter, url: str, declared: dict[str, Any], every: bool) -> None:
+    """Read the resource, and write all it declares unless only what differs is written and nothing does."""
+    live = await send(adapter, "GET", url)
+    if every or not holds(live, declared):
+        await send(adapter, "PATCH", url, declared)
+
+
+async def converge(base_url: str, token: str, files: list[Path], every: bool) -> None:
     adapter = GraphRequestAdapter(
         BaseBearerTokenAuthenticationProvider(StaticToken(token, urlsplit(base_url).hostname or ""))
     )
     for path in files:
         declared = CSafeLoader(path.read_text()).get_single_data()
         url = base_url + PARTNERS + declared["tenantId"]
-        await send(adapter, "GET", url)
-        await send(adapter, "PATCH", url, {k: v for k, v in declared.items() if k not in NOT_SETTINGS})
+        settings = {k: v for k, v in declared.items() if k not in NOT_SETTINGS}
+        await converge_one(adapter, url, settings, every)
         sync = declared.get("identitySynchronization")
         if sync is not None:
-            await send(adapter, "GET", url + "/identitySynchronization")
-            await send(adapter, "PATCH", url + "/identitySynchronization", sync)
+            await converge_one(adapter, url + "/identitySynchronization", sync, every)
 
 
 def main() -> None:
-    base_url, policies = sys.argv[1], Path(sys.argv[2])
-    asyncio.run(converge(base_url, os.environ["XTAP_ACCESS_TOKEN"], sorted((policies / "partners").iterdir())))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("write-all", "write-differing"), default="write-all")
+    parser.add_argument("graph_url")
+    parser.add_argument("policies", type=Path)
+    args = parser.parse_args()
+    files = sorted((args.policies / "partners").iterdir())
+    token = os.environ["XTAP_ACCESS_TOKEN"]
+    asyncio.run(converge(args.graph_url, token, files, every=args.mode == "write-all"))
 
 
 if __name__ == "__main__":

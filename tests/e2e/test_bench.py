@@ -1,11 +1,13 @@
 """bench/run.py at a toy size, so the command bench/RESULTS.md quotes keeps working as xtap changes.
 
-Only that it runs and reports every measurement is checked here: the figures themselves are
-the benchmark's business, and it stays out of the suite (docs/development.md).
+Only that it runs and reports every measurement, each with its spread, and a line for every goal
+is checked here: the figures themselves are the benchmark's business, and it stays out of the
+suite (docs/development.md).
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,26 +23,44 @@ MEASUREMENTS = (
     "plan: xtap, naming what it changes",
     "plan: floor",
     "apply: xtap",
-    "apply: per-resource baseline",
-    "apply: per-resource floor",
+    "apply: xtap, every partner changed",
+    "apply: per-resource, write everything",
+    "apply: per-resource, read everything, write what differs",
+    "apply: floor, write everything",
+    "apply: floor, read everything, write what differs",
 )
+GOALS = 11  # one line each, in the order of run.py's GOALS
+# A goal's line: its figure with the median's spread, then its verdict; or why it was not measured.
+JUDGED = re.compile(r"^- .+: .+ \(median; (every one of \d+ runs?|min .+, max .+ of \d+ runs?)\).*: (met|not met)$")
+NOT_MEASURED = re.compile(r"^- .+: not measured \(.+\)$")
 
 
-def test_bench_reports_every_measurement(tmp_path: Path) -> None:
-    """One toy size: each size is measured by the same code, one process per measurement."""
+def test_bench_reports_every_measurement_and_goal(tmp_path: Path) -> None:
+    """One toy size, two runs of each: every row shows its spread, every goal has its line."""
     out = tmp_path / "results.md"
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--sizes", "7", "--latency", "0", "--repeat", "1", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    argv = ["--sizes", "7", "--latency", "0", "--repeat", "2", "--out", str(out)]
+    done = subprocess.run([sys.executable, str(BENCH), *argv], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = out.read_text()
-    assert f"--sizes 7 --latency 0 --repeat 1 --out {out}" in report
+    assert " ".join(argv) in report
+    goals = report.split("## Goals\n\n")[1].split("\n\n")[0].splitlines()
+    assert len(goals) == GOALS
+    assert all(JUDGED.match(goal) or NOT_MEASURED.match(goal) for goal in goals), goals
+    # No latency: what is judged against a latency floor says so instead of a verdict.
+    assert goals[0].endswith("not measured (it needs a --latency above 0)")
+    # Stated for 100,000 partners: the run says which sizes it ran instead.
+    assert goals[7].endswith("not measured (stated for 100,000 partners; this run: 7 partners; add 100000 to --sizes)")
+    assert goals[10].endswith("not measured (run with --tenants-case)")
     section = report.split("## 7 partners")[1].split("\n## ")[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and "measurement" not in line]
-    assert [row.split(" | ")[0].removeprefix("| ").split(" (")[0] for row in rows] == list(MEASUREMENTS)
-    # 7 partners: 2 with identity sync, 1 changed with its sync too, so 2 writes
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "measurement" not in line]
+    assert [row[0].removeprefix("| ").split(" (")[0] for row in rows] == list(MEASUREMENTS)
+    # Each measured row's wall time: the median, and its min and max when the runs differ.
+    walls = [row[2] for row in rows if row[3]]
+    assert all(re.fullmatch(r"\d+\.\d\d( \(\d+\.\d\d-\d+\.\d\d\))?", wall) for wall in walls), walls
+    # 7 partners: 2 with identity sync, 1 changed with its sync too, so 2 writes; all 9 when every one changed
     assert "| apply: xtap (2 writes) |" in section
-    assert "| apply: per-resource baseline | 18 |" in section
+    assert "| apply: xtap, every partner changed (9 writes) |" in section
+    assert "| apply: per-resource, write everything | 18 |" in section
+    assert "| apply: per-resource, read everything, write what differs (2 writes) | 11 |" in section
+    # A figure for scale below the table, its spread in words.
+    assert "the re-read in 1 requests (median; every one of 2 runs) after 2 writes; goal <= the 1 pages" in section
