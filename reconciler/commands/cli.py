@@ -25,6 +25,30 @@ F = Callable[..., Any]
 FC = TypeVar("FC", bound=F)
 # The bearer token, used as is: read here, at the top, and handed down (`Options`).
 ACCESS_TOKEN = "XTAP_ACCESS_TOKEN"
+# Or the file that holds it, or many tenants' tokens: a thousand tokens are more than the 128 KiB
+# Linux lets one environment variable hold (MAX_ARG_STRLEN, execve(2)).
+ACCESS_TOKEN_FILE = "XTAP_ACCESS_TOKEN_FILE"
+MAX_TOKEN_FILE = 64 * 2**20
+
+
+def _access_token() -> str | None:
+    """XTAP_ACCESS_TOKEN, or what the file XTAP_ACCESS_TOKEN_FILE names holds; None for neither."""
+    raw, path = os.environ.get(ACCESS_TOKEN), os.environ.get(ACCESS_TOKEN_FILE)
+    if path is None:
+        return raw
+    if raw is not None:
+        raise click.UsageError(f"set {ACCESS_TOKEN} or {ACCESS_TOKEN_FILE}, not both")
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_TOKEN_FILE + 1)
+    except OSError as exc:
+        raise click.UsageError(f"{ACCESS_TOKEN_FILE}: cannot read {path!r}: {exc.strerror}") from None
+    if len(data) > MAX_TOKEN_FILE:
+        raise click.UsageError(f"{ACCESS_TOKEN_FILE}: {path!r} is over {MAX_TOKEN_FILE // 2**20} MiB")
+    text = data.decode("ascii", errors="replace")
+    if not text.strip():
+        raise click.UsageError(f"{ACCESS_TOKEN_FILE}: {path!r} is empty; write the token (or tokens) in it")
+    return text
 
 
 def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -93,7 +117,7 @@ def _graph_options(func: F) -> F:
     # wraps() keeps the options declared below this one (click holds them on the function).
     @functools.wraps(func)
     def with_options(policies: Path, graph_url: str | None, cloud: str, timeout: float, **rest: Any) -> Any:
-        return func(Options(policies, graph_url, cloud, timeout, os.environ.get(ACCESS_TOKEN)), **rest)
+        return func(Options(policies, graph_url, cloud, timeout, _access_token()), **rest)
 
     with_options = click.option(
         "--timeout",

@@ -101,11 +101,14 @@ def test_two_tenants_behind_one_graph_each_read_and_written_with_its_own_token(t
     with Emulator(EmulatorConfig(tenants=(ELSEWHERE,))) as emulator:
         tenant_folder(tmp_path, "ours", emulator.tenant_id)
         tenant_folder(tmp_path, "theirs", ELSEWHERE, partner=OTHER_PARTNER)
-        tokens = f"{emulator.mint_token()}\n{emulator.mint_token(tenant=ELSEWHERE)}"
+        # Many tenants' tokens outgrow one environment variable: they come in a file.
+        tokens = tmp_path / "tokens"
+        tokens.write_text(f"{emulator.mint_token()}\n{emulator.mint_token(tenant=ELSEWHERE)}\n")
+        in_file = {"XTAP_ACCESS_TOKEN": None, "XTAP_ACCESS_TOKEN_FILE": str(tokens)}
         for command in (["plan"], ["apply", "--auto-approve"]):
             result = run_xtap(
                 *command, "--tenants", "tenants/*/policies", "--out-dir", "out", emulator=emulator, cwd=tmp_path,
-                token=tokens,
+                extra_env=in_file,
             )  # fmt: skip
             assert result.code == 0, result.stderr
         assert list(emulator.partners()) == [PARTNER]
@@ -161,6 +164,21 @@ def test_base_dir_gives_each_folder_its_base(tmp_path: Path, emulator: Emulator)
 )
 def test_options_that_do_not_go_together_are_refused(tmp_path: Path, args: list[str], message: str) -> None:
     result = run_xtap("plan", *args, cwd=tmp_path)
+    assert result.code == 1
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"XTAP_ACCESS_TOKEN_FILE": "missing"}, "XTAP_ACCESS_TOKEN_FILE: cannot read 'missing'"),
+        ({"XTAP_ACCESS_TOKEN_FILE": "empty"}, "XTAP_ACCESS_TOKEN_FILE: 'empty' is empty"),
+        ({"XTAP_ACCESS_TOKEN_FILE": "empty", "XTAP_ACCESS_TOKEN": "t"}, "or XTAP_ACCESS_TOKEN_FILE, not both"),
+    ],
+)
+def test_a_token_file_that_cannot_serve_is_refused(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    (tmp_path / "empty").write_text("\n")
+    result = run_xtap("plan", cwd=tmp_path, extra_env={"XTAP_ACCESS_TOKEN": None, **env})
     assert result.code == 1
     assert message in result.stderr
 
