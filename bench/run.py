@@ -247,10 +247,14 @@ def against(
     return sent(emulator, argv, timeout, emulator.mint_token(roles=roles, name="xtap bench"))
 
 
-def sent(emulator: Emulator, argv: Sequence[str], timeout: float, token: str) -> Measured:
-    """`argv` pointed at `emulator` (its `{graph}`) with `token`, with its requests counted."""
+def sent(emulator: Emulator, argv: Sequence[str], timeout: float, token: str | Path) -> Measured:
+    """`argv` pointed at `emulator` (its `{graph}`) with `token`, or the tokens in the file
+    `token` names, with its requests counted."""
     env = environment()
-    env["XTAP_ACCESS_TOKEN"] = token
+    if isinstance(token, Path):
+        env["XTAP_ACCESS_TOKEN_FILE"] = str(token)
+    else:
+        env["XTAP_ACCESS_TOKEN"] = token
     emulator.clear_requests()
     run = child([part.replace("{graph}", emulator.base_url) for part in argv], env, timeout)
     return traffic(run, emulator)
