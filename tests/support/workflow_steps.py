@@ -116,6 +116,10 @@ class Runner:
             "inputs.xtap-ref": MAIN_SHA,
             "inputs.plan-workflow": "plan.yml",
             "inputs.converge-workflow": "converge.yml",
+            "inputs.tenants-per-job": "1",
+            # tenants.sh's outputs for one job per tenant (its default).
+            "needs.tenants.outputs.grouped": "false",
+            "needs.tenants.outputs.groups": "[]",
             **self.context,
             **(context or {}),
         }
