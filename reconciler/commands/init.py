@@ -96,7 +96,7 @@ def workflow(template: str, pin: Pin, docs: str) -> str:
         "# same commit (xtap-ref): to upgrade, change both to a newer commit in all four xtap-*.yml,\n"
         f"# in a reviewed pull request. The workflows: {docs}/github.md\n"
     )
-    return header + template.replace("{repo}", pin.repo).replace("{ref}", pin.ref)
+    return header + template.replace("{repo}", pin.repo).replace("{ref}", pin.ref).replace("{docs}", docs)
 
 
 def xtap_yaml(tenant: str | None, docs: str) -> str:
@@ -191,6 +191,8 @@ _PINNED = """\
     uses: {repo}/.github/workflows/reusable-{kind}.yml@{ref}
     with:
       policies: policies
+      # Tenants per job: more than "1" signs in with one multi-tenant app ({docs}/github.md#many-tenants).
+      tenants-per-job: "1"
       xtap-repository: {repo}
       xtap-ref: {ref}
 """
