@@ -36,8 +36,10 @@ fetch() {
 }
 fetch || fail "could not get the job's OIDC token from GitHub"
 # Detached from the step's output, so the step ends while the loop goes on; the runner ends it
-# with the job.
-(while sleep 240; do fetch || true; done) </dev/null >/dev/null 2>&1 &
+# with the job (its process id is in $file.pid). A token endpoint that no longer answers means
+# the job is over: the loop ends too.
+(while sleep 240 && fetch; do :; done) </dev/null >/dev/null 2>&1 &
+echo "$!" >"$file.pid"
 disown
 
 {

@@ -4,12 +4,30 @@ so that no matrix holds more than GitHub's 256 jobs; the grouped lookup of revie
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.workflow_steps import Runner, StepRun, commit, git, repository, scripts, workflow
+from support.plan_runs import routes
+from support.stub_servers import Answer, serving
+from support.workflow_steps import (
+    HEAD_SHA,
+    REPOSITORY,
+    FakeGitHub,
+    Runner,
+    StepRun,
+    commit,
+    git,
+    repository,
+    scripts,
+    uses_azure_login,
+    workflow,
+)
 
 GUID = "00000000-0000-4000-8000-{:012d}"
 MATRIX_LIMIT = 256
@@ -125,3 +143,224 @@ def test_every_reusable_workflow_takes_tenants_per_job_and_passes_it_to_tenants_
         outputs = flow["jobs"]["tenants"]["outputs"]
         assert outputs["groups"] == "${{ steps.tenants.outputs.groups }}", name
         assert outputs["grouped"] == "${{ steps.tenants.outputs.grouped }}", name
+
+
+# -- signing in with one multi-tenant app (.github/federated-token.sh) ---------------------------
+
+APP = "68a08b1e-2596-4281-aae8-7d31f5191426"
+HOME = "11111111-2222-4333-8444-555555555555"
+OIDC = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8veHRhcCJ9.c2lnbmF0dXJl"
+REQUEST_TOKEN = "request-token-of-the-job"
+
+
+def oidc_endpoint(asked: list[dict[str, str]]) -> Answer:
+    """GitHub's token endpoint: the job's OIDC token for the bearer of the job's request token."""
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        asked.append({"path": handler.path, "authorization": handler.headers.get("Authorization", "")})
+        body = json.dumps({"value": OIDC}).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return answer
+
+
+def sign_in(tmp_path: Path, job: tuple[str, str], context: dict[str, str], url: str) -> StepRun:
+    runner = Runner.at(tmp_path, {"toJSON(matrix.group.tenants)": json.dumps([T1]), **context})
+    scripts(runner.workspace)
+    runner.env = {
+        "ACTIONS_ID_TOKEN_REQUEST_URL": f"{url.removesuffix('/v1.0')}/token?api-version=2.0",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": REQUEST_TOKEN,
+    }
+    ran = runner.run(*job, "sign-in")
+    pid = runner.temp / "azure-federated-token.pid"
+    if pid.exists():  # the refresh loop this step started, and its sleep: ended as the runner ends them
+        stop(int(pid.read_text()))
+    return ran
+
+
+def stop(pid: int) -> None:
+    children = [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat") if ppid(p) == pid]
+    os.kill(pid, signal.SIGTERM)
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGTERM)
+
+
+def ppid(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+@pytest.mark.parametrize(
+    ("job", "client"),
+    [
+        (("reusable-plan.yml", "plan-group"), "vars.XTAP_PLAN_CLIENT_ID"),
+        (("reusable-apply.yml", "apply-group"), "vars.XTAP_APPLY_CLIENT_ID"),
+        (("reusable-drift.yml", "drift-group"), "vars.XTAP_PLAN_CLIENT_ID"),
+    ],
+)
+def test_a_grouped_job_signs_in_with_the_app_and_the_job_s_oidc_token(
+    tmp_path: Path, job: tuple[str, str], client: str
+) -> None:
+    asked: list[dict[str, str]] = []
+    context = {client: APP, "vars.XTAP_HOME_TENANT_ID": HOME}
+    with serving({"/token": oidc_endpoint(asked)}) as url:
+        ran = sign_in(tmp_path, job, context, url)
+    assert ran.code == 0, ran.log
+    path = "/token?api-version=2.0&audience=api://AzureADTokenExchange"
+    assert asked == [{"path": path, "authorization": f"bearer {REQUEST_TOKEN}"}]
+    token = tmp_path / "temp" / "azure-federated-token"
+    assert token.read_text() == OIDC
+    assert token.stat().st_mode & 0o777 == 0o600
+    assert OIDC not in ran.log + ran.summary + ran.outputs
+    assert ran.environment.splitlines() == [
+        f"AZURE_CLIENT_ID={APP}",
+        f"AZURE_TENANT_ID={HOME}",
+        f"AZURE_FEDERATED_TOKEN_FILE={token}",
+        "AZURE_ADDITIONALLY_ALLOWED_TENANTS=*",
+    ]
+    assert not uses_azure_login(workflow(job[0])["jobs"][job[1]])
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"vars.XTAP_PLAN_CLIENT_ID": "", "vars.XTAP_HOME_TENANT_ID": HOME}, "multi-tenant app's client id"),
+        ({"vars.XTAP_PLAN_CLIENT_ID": APP, "vars.XTAP_HOME_TENANT_ID": ""}, "variable XTAP_HOME_TENANT_ID"),
+    ],
+    ids=["no-client-id", "no-home-tenant"],
+)
+def test_a_grouped_job_without_the_app_s_variables_says_which_to_set(
+    tmp_path: Path, context: dict[str, str], message: str
+) -> None:
+    with serving({}) as url:
+        ran = sign_in(tmp_path, ("reusable-plan.yml", "plan-group"), context, url)
+    assert ran.code == 1 and "::error::" in ran.log and message in ran.log, ran.log
+    assert ran.environment == ""
+
+
+def test_a_grouped_job_that_gets_no_oidc_token_fails(tmp_path: Path) -> None:
+    context = {"vars.XTAP_PLAN_CLIENT_ID": APP, "vars.XTAP_HOME_TENANT_ID": HOME}
+    with serving({}) as url:  # 404 for the token
+        ran = sign_in(tmp_path, ("reusable-plan.yml", "plan-group"), context, url)
+    assert ran.code == 1 and "::error::could not get the job's OIDC token from GitHub" in ran.log
+    assert not (tmp_path / "temp" / "azure-federated-token").exists()
+    assert ran.environment == ""
+
+
+# -- the grouped reviewed plans and comments ------------------------------------------------------
+
+T1 = {"name": "t0001", "policies": "tenants/t0001/policies", "suffix": "_T0001"}
+T2 = {"name": "t0002", "policies": "tenants/t0002/policies", "suffix": "_T0002"}
+T3 = {"name": "t0003", "policies": "tenants/t0003/policies", "suffix": "_T0003"}
+GROUPS = [
+    {"name": "1", "grouped": True, "tenants": [T1, T2]},
+    {"name": "2", "grouped": True, "tenants": [T3]},
+]
+
+
+def grouped_run(*conclusions: str) -> dict[str, Any]:
+    """Plan run 12's routes, planned in groups: one `comment group` job per conclusion given."""
+    groups = range(1, len(conclusions) + 1)
+    names = ["tenants", *(f"{kind} group ({n})" for n in groups for kind in ("plan", "comment"))]
+    verdict = {f"comment group ({n})": c for n, c in enumerate(conclusions, 1)}
+    return routes(
+        **{
+            f"repos/{REPOSITORY}/actions/runs/12/jobs?per_page=100": {
+                "jobs": [{"name": f"plan / {name}", "conclusion": verdict.get(name, "success")} for name in names]
+            },
+            f"repos/{REPOSITORY}/actions/runs/12/artifacts?per_page=100": {
+                "artifacts": [{"name": f"plans-{n}", "expired": False} for n in groups]
+            },
+        }
+    )
+
+
+def find_grouped(tmp_path: Path, answers: dict[str, Any]) -> StepRun:
+    github = FakeGitHub(tmp_path / "github", answers)
+    runner = Runner.at(
+        tmp_path / "runner",
+        {
+            "needs.tenants.outputs.tenants": json.dumps([T1, T2, T3]),
+            "needs.tenants.outputs.groups": json.dumps(GROUPS),
+            "needs.tenants.outputs.grouped": "true",
+        },
+    )
+    runner.env = github.env()
+    scripts(runner.workspace)
+    return runner.run("reusable-apply.yml", "reviewed", "reviewed")
+
+
+def test_grouped_reviewed_plans_are_found_and_regrouped_for_the_apply_jobs(tmp_path: Path) -> None:
+    ran = find_grouped(tmp_path, grouped_run("success", "success"))
+    assert ran.code == 0, ran.log
+    run = {"run": "12", "head": HEAD_SHA, "url": f"https://github.com/{REPOSITORY}/actions/runs/12"}
+    assert json.loads(ran.output("refused")) == []
+    assert json.loads(ran.output("ready-groups")) == [
+        {"name": "1", "grouped": True, "tenants": [{**T1, **run}, {**T2, **run}]},
+        {"name": "2", "grouped": True, "tenants": [{**T3, **run}]},
+    ]
+
+
+def test_a_grouped_run_with_a_comment_not_posted_applies_nothing(tmp_path: Path) -> None:
+    ran = find_grouped(tmp_path, grouped_run("success", "failure"))
+    assert ran.code == 0, ran.log
+    assert json.loads(ran.output("ready-groups")) == []
+    refused = json.loads(ran.output("refused"))
+    assert [t["name"] for t in refused] == ["t0001", "t0002", "t0003"]
+    assert all("a comment group job did not succeed" in t["reason"] for t in refused)
+
+
+def test_a_run_planned_one_job_per_tenant_is_not_taken_for_grouped_plans(tmp_path: Path) -> None:
+    ran = find_grouped(tmp_path, routes())  # plan (contoso), comment (contoso), ...: no group jobs
+    assert ran.code == 0, ran.log
+    assert json.loads(ran.output("ready-groups")) == []
+    assert len(json.loads(ran.output("refused"))) == 3
+
+
+def test_single_tenant_lookups_write_no_groups(tmp_path: Path) -> None:
+    github = FakeGitHub(tmp_path / "github", routes())
+    runner = Runner.at(tmp_path / "runner", {"needs.tenants.outputs.tenants": json.dumps([T1])})
+    runner.env = github.env()
+    scripts(runner.workspace)
+    ran = runner.run("reusable-apply.yml", "reviewed", "reviewed")
+    assert ran.code == 0 and ran.output("ready-groups") == "[]", ran.log
+
+
+MARKER = "<!-- Sticky Pull Request Commentxtap-plan-{} -->"
+
+
+def test_each_tenant_of_a_group_gets_its_own_sticky_comment(tmp_path: Path) -> None:
+    comments = f"repos/{REPOSITORY}/issues/7/comments?per_page=100"
+    github = FakeGitHub(
+        tmp_path / "github",
+        {
+            comments: [
+                {"id": 40, "user": {"login": "mallory"}, "body": "copied\n" + MARKER.format("t0001")},
+                {"id": 41, "user": {"login": "github-actions[bot]"}, "body": "old plan\n" + MARKER.format("t0001")},
+            ],
+            f"PATCH repos/{REPOSITORY}/issues/comments/41": {},
+            f"POST repos/{REPOSITORY}/issues/7/comments": {},
+        },
+    )
+    runner = Runner.at(
+        tmp_path / "runner",
+        {"github.event.pull_request.number": "7", "toJSON(matrix.group.tenants)": json.dumps([T1, T2, T3])},
+    )
+    runner.env = github.env()
+    for tenant in ("t0001", "t0002"):  # t0003's plan job left nothing
+        (runner.workspace / "plans" / tenant).mkdir(parents=True)
+        (runner.workspace / "plans" / tenant / "plan.md").write_text(f"plan of {tenant}\n")
+    ran = runner.run("reusable-plan.yml", "comment-group", "comment")
+    assert ran.code == 1 and "::error::no plan to show for t0003" in ran.log
+    written = [(call["args"][2], call["args"][3], call["input"]) for call in github.calls() if "input" in call]
+    assert written == [
+        ("PATCH", f"repos/{REPOSITORY}/issues/comments/41", {"body": "plan of t0001\n\n" + MARKER.format("t0001")}),
+        ("POST", f"repos/{REPOSITORY}/issues/7/comments", {"body": "plan of t0002\n\n" + MARKER.format("t0002")}),
+    ]
