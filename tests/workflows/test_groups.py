@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from support.plan_runs import routes
+from support.policy_files import write_policies
+from support.seeds import SEED_000_CREATE_BODY
 from support.stub_servers import Answer, serving
 from support.workflow_steps import (
     HEAD_SHA,
@@ -28,6 +30,9 @@ from support.workflow_steps import (
     uses_azure_login,
     workflow,
 )
+from support.xtap import run_xtap, writes_served
+
+from reconciler.emulator import Emulator
 
 GUID = "00000000-0000-4000-8000-{:012d}"
 MATRIX_LIMIT = 256
@@ -364,3 +369,95 @@ def test_each_tenant_of_a_group_gets_its_own_sticky_comment(tmp_path: Path) -> N
         ("PATCH", f"repos/{REPOSITORY}/issues/comments/41", {"body": "plan of t0001\n\n" + MARKER.format("t0001")}),
         ("POST", f"repos/{REPOSITORY}/issues/7/comments", {"body": "plan of t0002\n\n" + MARKER.format("t0002")}),
     ]
+
+
+# -- the grouped apply and plan jobs' steps, against the emulator ---------------------------------
+
+
+def tenant_folder(root: Path, name: str, tenant: str, partners: list[dict[str, Any]]) -> Path:
+    folder = write_policies(root / "tenants" / name / "policies", partners)
+    (folder / "xtap.yaml").write_text(f"tenant: {tenant}\n")
+    return folder
+
+
+def test_a_grouped_apply_applies_each_tenant_s_own_reviewed_plan_and_says_why_not_for_the_others(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """t0001 has a reviewed plan (saved from the pull request's files); t0002's plan job left
+    none: t0001 is applied and its closing plan is clean, t0002 gets no write and a reason."""
+    runner = Runner.at(
+        tmp_path / "apply",
+        {"toJSON(matrix.group.tenants)": json.dumps([{**T1, "head": HEAD_SHA}, {**T2, "head": HEAD_SHA}])},
+    )
+    runner.emulator = emulator
+    scripts(runner.workspace)
+    for root in (tmp_path / "pr", runner.workspace):  # the pull request's files, then main's after the merge
+        tenant_folder(root, "t0001", emulator.tenant_id, [SEED_000_CREATE_BODY])
+        tenant_folder(root, "t0002", GUID.format(2), [])
+    reviewed = runner.temp / "reviewed" / "t0001"
+    reviewed.mkdir(parents=True)
+    saved = run_xtap(
+        "plan",
+        "--policies",
+        T1["policies"],
+        "--out",
+        str(reviewed / "plan.json"),
+        cwd=tmp_path / "pr",
+        emulator=emulator,
+    )
+    assert saved.code == 0, saved.stderr
+    (reviewed / "reviewed.json").write_text(
+        json.dumps({"headSha": HEAD_SHA, "tenant": "t0001", "policies": T1["policies"], "changes": True})
+    )
+    emulator.clear_requests()
+    applied = runner.run("reusable-apply.yml", "apply-group", "apply")
+    assert applied.code == 1, applied.log
+    assert [(w.method, w.path) for w in writes_served(emulator)] == [
+        ("POST", "/v1.0/policies/crossTenantAccessPolicy/partners")
+    ]
+    assert f"### xtap apply: {T1['policies']}\nThe plan reviewed for commit `{HEAD_SHA}`" in applied.summary
+    assert "Closing plan: no changes." in applied.summary
+    assert f"### xtap apply: {T2['policies']}\nNot applied: the plan artifact holds no saved plan" in applied.summary
+    reasons = runner.temp / "not-applied"
+    assert sorted(p.name for p in reasons.iterdir()) == ["t0002"]
+    assert "holds no saved plan" in (reasons / "t0002").read_text()
+
+
+def grouped_cli() -> bool:
+    """Whether this xtap plans several folders at once (`xtap plan --tenants`)."""
+    return "--tenants" in run_xtap("plan", "--help").stdout
+
+
+@pytest.mark.skipif(not grouped_cli(), reason="needs `xtap plan --tenants FOLDER ... --out-dir DIR --base-dir BASE`")
+def test_a_grouped_plan_keeps_each_tenant_s_plan_and_no_reviewed_plan_for_one_that_failed(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """t0001 is the emulator's tenant and gains a partner; t0002 is bound to another tenant, which
+    the job's token is not for: it cannot be planned, and the rest is kept."""
+    runner = Runner.at(
+        tmp_path,
+        {"toJSON(matrix.group.tenants)": json.dumps([T1, T2]), "github.event.pull_request.head.sha": HEAD_SHA},
+    )
+    runner.emulator = emulator
+    tenant_folder(runner.workspace / "base", "t0001", emulator.tenant_id, [])
+    tenant_folder(runner.workspace / "pr", "t0001", emulator.tenant_id, [SEED_000_CREATE_BODY])
+    tenant_folder(runner.workspace / "pr", "t0002", GUID.format(2), [])
+    assert runner.run("reusable-plan.yml", "plan-group", "validate").code == 0
+    planned = runner.run("reusable-plan.yml", "plan-group", "plan")
+    assert planned.code == 1, planned.log
+    assert planned.output("changes") == "true"
+    plans = runner.workspace / "plans"
+    assert {"plan.json", "plan.md", "reviewed.json"} <= {p.name for p in (plans / "t0001").iterdir()}
+    assert json.loads((plans / "t0001" / "reviewed.json").read_text()) == {
+        "headSha": HEAD_SHA,
+        "tenant": "t0001",
+        "policies": T1["policies"],
+        "changes": True,
+    }
+    assert (plans / "t0001" / "plan.md").read_text().startswith(f"Planned for commit `{HEAD_SHA}`.")
+    assert sorted(p.name for p in (plans / "t0002").iterdir()) == ["plan.md"]
+    assert "xtap could not plan `tenants/t0002/policies`" in (plans / "t0002" / "plan.md").read_text()
+    assert "### t0001" in planned.summary and "### t0002" in planned.summary
+    # Guardrails per tenant: both pass here, so t0001 keeps its reviewed plan.
+    assert runner.run("reusable-plan.yml", "plan-group", "check").code == 0
+    assert (plans / "t0001" / "reviewed.json").exists()
