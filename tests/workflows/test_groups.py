@@ -461,3 +461,19 @@ def test_a_grouped_plan_keeps_each_tenant_s_plan_and_no_reviewed_plan_for_one_th
     # Guardrails per tenant: both pass here, so t0001 keeps its reviewed plan.
     assert runner.run("reusable-plan.yml", "plan-group", "check").code == 0
     assert (plans / "t0001" / "reviewed.json").exists()
+
+
+@pytest.mark.skipif(not grouped_cli(), reason="needs `xtap drift --tenants FOLDER ... --out-dir DIR`")
+def test_a_grouped_drift_keeps_each_tenant_s_report_and_status_for_its_issue(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """t0001's files declare a partner the tenant lacks: drift, which does not fail the job."""
+    runner = Runner.at(tmp_path, {"toJSON(matrix.group.tenants)": json.dumps([T1])})
+    runner.emulator = emulator
+    tenant_folder(runner.workspace, "t0001", emulator.tenant_id, [SEED_000_CREATE_BODY])
+    drifted = runner.run("reusable-drift.yml", "drift-group", "drift")
+    assert drifted.code == 0, drifted.log
+    report = runner.workspace / "drift" / "t0001"
+    assert (report / "drift.status").read_text().strip() == "2"
+    assert (report / "drift.md").read_text() == (report / "report.md").read_text()
+    assert "### t0001" in drifted.summary
