@@ -185,6 +185,8 @@ plan its pull request showed. The workflows in `.github/workflows/` call xtap's 
 
 To manage several tenants, give each a folder `tenants/<name>/policies/` with its own variables
 ([One tenant or several]({docs}/github.md#one-tenant-or-several)).
+More than 256 tenants, or several tenants a job, sign in with one multi-tenant app: set
+`tenants-per-job` in the four `xtap-*.yml` ([Many tenants]({docs}/github.md#many-tenants)).
 """
 
 _PINNED = """\
