@@ -1,6 +1,6 @@
 """Many tenants (tenants-per-job): tenants.sh's groups, run as the workflows' tenants steps run it,
 so that no matrix holds more than GitHub's 256 jobs; the grouped lookup of reviewed plans
-(reviewed.sh); and the grouped plan job's steps against the emulator."""
+(reviewed.sh); and the grouped jobs' steps against the emulator."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from support.workflow_steps import (
 )
 from support.xtap import run_xtap, writes_served
 
-from reconciler.emulator import Emulator
+from reconciler.emulator import Emulator, EmulatorConfig
 
 GUID = "00000000-0000-4000-8000-{:012d}"
 MATRIX_LIMIT = 256
@@ -423,47 +423,44 @@ def test_a_grouped_apply_applies_each_tenant_s_own_reviewed_plan_and_says_why_no
     assert "holds no saved plan" in (reasons / "t0002").read_text()
 
 
-def grouped_cli() -> bool:
-    """Whether this xtap plans several folders at once (`xtap plan --tenants`)."""
-    return "--tenants" in run_xtap("plan", "--help").stdout
-
-
-@pytest.mark.skipif(not grouped_cli(), reason="needs `xtap plan --tenants FOLDER ... --out-dir DIR --base-dir BASE`")
-def test_a_grouped_plan_keeps_each_tenant_s_plan_and_no_reviewed_plan_for_one_that_failed(
-    tmp_path: Path, emulator: Emulator
-) -> None:
-    """t0001 is the emulator's tenant and gains a partner; t0002 is bound to another tenant, which
-    the job's token is not for: it cannot be planned, and the rest is kept."""
-    runner = Runner.at(
-        tmp_path,
-        {"toJSON(matrix.group.tenants)": json.dumps([T1, T2]), "github.event.pull_request.head.sha": HEAD_SHA},
-    )
-    runner.emulator = emulator
-    tenant_folder(runner.workspace / "base", "t0001", emulator.tenant_id, [])
-    tenant_folder(runner.workspace / "pr", "t0001", emulator.tenant_id, [SEED_000_CREATE_BODY])
-    tenant_folder(runner.workspace / "pr", "t0002", GUID.format(2), [])
-    assert runner.run("reusable-plan.yml", "plan-group", "validate").code == 0
-    planned = runner.run("reusable-plan.yml", "plan-group", "plan")
+def test_a_grouped_plan_keeps_each_tenant_s_plan_and_no_reviewed_plan_for_one_that_failed(tmp_path: Path) -> None:
+    """Two tenants of one emulator, each with its own token: t0001 gains a partner, t0002 has no
+    changes. t0003 is bound to a tenant the job has no token for: it cannot be planned, and the
+    rest is kept."""
+    other = GUID.format(2)
+    with Emulator(EmulatorConfig(tenants=(other,))) as emulator:
+        runner = Runner.at(
+            tmp_path,
+            {"toJSON(matrix.group.tenants)": json.dumps([T1, T2, T3]), "github.event.pull_request.head.sha": HEAD_SHA},
+        )
+        runner.emulator = emulator
+        runner.token = f"{emulator.mint_token(name='workflow')} {emulator.mint_token(name='workflow', tenant=other)}"
+        tenant_folder(runner.workspace / "base", "t0001", emulator.tenant_id, [])
+        tenant_folder(runner.workspace / "pr", "t0001", emulator.tenant_id, [SEED_000_CREATE_BODY])
+        tenant_folder(runner.workspace / "pr", "t0002", other, [])
+        tenant_folder(runner.workspace / "pr", "t0003", GUID.format(3), [])
+        assert runner.run("reusable-plan.yml", "plan-group", "validate").code == 0
+        planned = runner.run("reusable-plan.yml", "plan-group", "plan")
+        # Guardrails per tenant, offline: these pass, so the planned tenants keep their reviewed plans.
+        checked = runner.run("reusable-plan.yml", "plan-group", "check")
     assert planned.code == 1, planned.log
     assert planned.output("changes") == "true"
     plans = runner.workspace / "plans"
-    assert {"plan.json", "plan.md", "reviewed.json"} <= {p.name for p in (plans / "t0001").iterdir()}
-    assert json.loads((plans / "t0001" / "reviewed.json").read_text()) == {
-        "headSha": HEAD_SHA,
-        "tenant": "t0001",
-        "policies": T1["policies"],
-        "changes": True,
-    }
-    assert (plans / "t0001" / "plan.md").read_text().startswith(f"Planned for commit `{HEAD_SHA}`.")
-    assert sorted(p.name for p in (plans / "t0002").iterdir()) == ["plan.md"]
-    assert "xtap could not plan `tenants/t0002/policies`" in (plans / "t0002" / "plan.md").read_text()
-    assert "### t0001" in planned.summary and "### t0002" in planned.summary
-    # Guardrails per tenant: both pass here, so t0001 keeps its reviewed plan.
-    assert runner.run("reusable-plan.yml", "plan-group", "check").code == 0
-    assert (plans / "t0001" / "reviewed.json").exists()
+    for tenant, changes in (("t0001", True), ("t0002", False)):
+        assert {"plan.json", "plan.md", "reviewed.json"} <= {p.name for p in (plans / tenant).iterdir()}, tenant
+        assert json.loads((plans / tenant / "reviewed.json").read_text()) == {
+            "headSha": HEAD_SHA,
+            "tenant": tenant,
+            "policies": f"tenants/{tenant}/policies",
+            "changes": changes,
+        }
+        assert (plans / tenant / "plan.md").read_text().startswith(f"Planned for commit `{HEAD_SHA}`."), tenant
+    assert sorted(p.name for p in (plans / "t0003").iterdir()) == ["plan.md"]
+    assert "xtap could not plan `tenants/t0003/policies`" in (plans / "t0003" / "plan.md").read_text()
+    assert all(f"### {tenant}" in planned.summary for tenant in ("t0001", "t0002", "t0003"))
+    assert checked.code == 0, checked.log
 
 
-@pytest.mark.skipif(not grouped_cli(), reason="needs `xtap drift --tenants FOLDER ... --out-dir DIR`")
 def test_a_grouped_drift_keeps_each_tenant_s_report_and_status_for_its_issue(
     tmp_path: Path, emulator: Emulator
 ) -> None:
@@ -477,3 +474,24 @@ def test_a_grouped_drift_keeps_each_tenant_s_report_and_status_for_its_issue(
     assert (report / "drift.status").read_text().strip() == "2"
     assert (report / "drift.md").read_text() == (report / "report.md").read_text()
     assert "### t0001" in drifted.summary
+
+
+def test_a_tenant_whose_files_fail_the_check_loses_its_reviewed_plan_and_its_comment_says_why(tmp_path: Path) -> None:
+    runner = Runner.at(tmp_path, {"toJSON(matrix.group.tenants)": json.dumps([T1, T2])})
+    for tenant in ("t0001", "t0002"):
+        tenant_folder(runner.workspace / "pr", tenant, GUID.format(int(tenant[1:])), [])
+        (runner.workspace / "plans" / tenant).mkdir(parents=True)
+        (runner.workspace / "plans" / tenant / "plan.md").write_text("the plan\n")
+        (runner.workspace / "plans" / tenant / "reviewed.json").write_text("{}")
+    trusting = {**SEED_000_CREATE_BODY, "inboundTrust": {"isMfaAccepted": True}}  # not marked trusted
+    partner = runner.workspace / "pr" / T2["policies"] / "partners" / "p.yaml"
+    partner.write_text(json.dumps(trusting))
+    checked = runner.run("reusable-plan.yml", "plan-group", "check")
+    assert checked.code == 1, checked.log
+    assert "inbound-trust-only-trusted" in checked.log
+    assert (runner.workspace / "plans" / "t0001" / "reviewed.json").exists()
+    assert not (runner.workspace / "plans" / "t0002" / "reviewed.json").exists()
+    assert (
+        "xtap check failed for `tenants/t0002/policies`: this plan will not be applied."
+        in (runner.workspace / "plans" / "t0002" / "plan.md").read_text()
+    )
