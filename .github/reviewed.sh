@@ -6,12 +6,19 @@
 #   SHA      the pushed commit (github.sha)
 #   TENANTS  the tenants to apply: tenants.sh's JSON list
 #   PLAN_WORKFLOW  the file name of the repository's plan workflow (default xtap-plan.yml)
+#   GROUPED  `true` when tenants.sh groups the tenants (tenants-per-job), GROUPS its groups:
+#            then a tenant's plan is in one of the run's `plans-<group>`
+#            artifacts, under <tenant>/, made by a `plan group (...)` job; the apply job checks
+#            that its reviewed.json is there (a tenant that could not be planned, or whose
+#            files failed xtap check, has none), and every `comment group (...)` job of the run
+#            must have succeeded, since which group showed which tenant is not in the jobs' names
 #
 # Writes to $GITHUB_OUTPUT:
 #   pr       the merged pull request's number, or nothing after a direct push
 #   ready    the tenants that have a reviewed plan, each with `run` (the plan run's id), `head`
 #            (the commit it planned, which its reviewed.json must name) and `url` (the run's page)
 #   refused  the other tenants, each with `reason`: nothing will be written to them
+#   ready-groups  when GROUPED: the groups holding only the ready tenants, empty groups left out
 # A reviewed plan is one that a plan comment showed: the plan job succeeded, so did the comment
 # job that posted its markdown, and the artifact with the saved plan is still there. It exits 1
 # only when GitHub cannot be asked.
@@ -59,14 +66,22 @@ if [ -n "$pr" ]; then
 fi
 
 # Each tenant, ready or refused, and why.
+grouped=${GROUPED:-false}
 verdicts=$(jq -c --arg sha "$SHA" --arg pr "$pr" --argjson pull "$pull" --argjson run "$run" \
-  --argjson jobs "$jobs" --argjson artifacts "$artifacts" '
+  --argjson jobs "$jobs" --argjson artifacts "$artifacts" --argjson grouped "$([ "$grouped" = true ] && echo true || echo false)" '
   # A job of a called (reusable) workflow is named `<calling job> / <job>`.
   def job($name): [$jobs[] | select(.name == $name or (.name | endswith(" / " + $name)))] | last // {conclusion: "missing"};
+  def grouped($prefix): [$jobs[] | select(.name | test("(^| / )" + $prefix + " \\("))];
   def short: .[0:12];
   map(. as $t | (
     if $pr == "" then "no pull request was merged by this push (\($sha | short)), so no plan was reviewed"
     elif $run == {} then "pull request #\($pr) has no completed plan run for its last commit \($pull.head.sha | short)"
+    elif $grouped then
+      if (grouped("comment group") | length) == 0 or any(grouped("comment group")[]; .conclusion != "success") then
+        "not every plan comment of \($run.html_url) was posted (a comment group job did not succeed)"
+      elif ([$artifacts[] | select((.name | startswith("plans-")) and .expired == false)] | length) == 0 then
+        "the saved plans (artifacts plans-*) of \($run.html_url) are missing or expired"
+      else null end
     elif job("plan (\($t.name))").conclusion != "success" then
       "its plan job in \($run.html_url) did not succeed (\(job("plan (\($t.name))").conclusion // "not finished"))"
     elif job("comment (\($t.name))").conclusion != "success" then
@@ -79,8 +94,14 @@ verdicts=$(jq -c --arg sha "$SHA" --arg pr "$pr" --argjson pull "$pull" --argjso
 
 ready=$(jq -c 'map(select(has("reason") | not))' <<<"$verdicts")
 refused=$(jq -c 'map(select(has("reason")))' <<<"$verdicts")
+ready_groups='[]'
+if [ "$grouped" = true ]; then
+  ready_groups=$(jq -c --argjson ready "$ready" '
+    map(.tenants |= [.[] as $t | $ready[] | select(.name == $t.name)]) | map(select(.tenants != []))' <<<"${GROUPS:?}")
+fi
 {
   echo "pr=$pr"
   echo "ready=$ready"
   echo "refused=$refused"
+  echo "ready-groups=$ready_groups"
 } >>"$GITHUB_OUTPUT"

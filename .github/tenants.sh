@@ -21,6 +21,16 @@
 # A change outside every tenant's folder (code, workflows) may change every plan: all are listed.
 # With XTAP_TENANT set (a name), only that tenant is listed, and a name that is not a tenant's
 # is refused.
+#
+# It also writes `groups=<JSON list>`, the matrix of the jobs that take several tenants each
+# (`{"name", "grouped", "tenants": [<entries as above>]}`), and `grouped=true|false`. GitHub
+# runs at most 256 jobs of one matrix, so a group holds max(XTAP_TENANTS_PER_JOB (default 1),
+# ceil(tenants / 256)) tenants, counting every tenant of the repository (not only the listed
+# ones): a repository is grouped or not whatever a change touches, and a tenant is always in the
+# same group (the same block of the sorted list), so the jobs of one group queue together. With
+# groups of one, `grouped=false` and each group is named after its tenant; grouped, the groups
+# are numbered from 1, their jobs sign in to every tenant with one multi-tenant app, and a
+# folder whose xtap.yaml binds no tenant is refused: the binding is the tenant they sign in to.
 set -euo pipefail
 shopt -s nullglob
 
@@ -97,6 +107,16 @@ for tenants_root in "${roots[@]}"; do
   done
 done
 
+# Tenants per group, from the count of every tenant, and each tenant's group (its block).
+per_job=${XTAP_TENANTS_PER_JOB:-1}
+[[ $per_job =~ ^[1-9][0-9]{0,5}$ ]] || fail "tenants-per-job: write a whole number from 1, not '${per_job//[^A-Za-z0-9_.-]/?}'"
+size=$(((${#names[@]} + 255) / 256))
+[ "$size" -ge "$per_job" ] || size=$per_job
+grouped=false
+[ "$size" = 1 ] || grouped=true
+declare -A block_of=()
+for i in "${!names[@]}"; do block_of[${names[$i]}]=$((i / size + 1)); done
+
 # The suffix of a tenant's variables: tenants/fab-rikam/ uses XTAP_TENANT_ID_FAB_RIKAM.
 suffix() {
   if [ "$1" = default ]; then echo ""; else
@@ -116,6 +136,8 @@ for i in "${!names[@]}"; do
   [ -z "$other" ] || fail "$other and $folder both use the variables XTAP_TENANT_ID$sfx, ...: rename one folder"
   by_suffix[x$sfx]=$folder
   bound=$(binding "$folder")
+  [ -n "$bound" ] || [ "$grouped" = false ] ||
+    fail "$folder/xtap.yaml: add 'tenant: <GUID>', the tenant these policies are for: with $size tenants a job (tenants-per-job), the jobs sign in to the tenant each folder binds"
   if [ -n "$bound" ]; then
     other=${by_binding[$bound]:-}
     [ -z "$other" ] || fail "$other and $folder are both bound to tenant $bound (xtap.yaml): one tenant, one folder"
@@ -124,6 +146,8 @@ for i in "${!names[@]}"; do
   [ -n "$vars" ] || continue
   id=$(jq -r --arg key "XTAP_TENANT_ID$sfx" '.[$key] // "" | ascii_downcase | gsub("^\\s+|\\s+$"; "")' <<<"$vars")
   if [ -z "$id" ]; then
+    # Grouped, one app signs in to every bound tenant: no tenant needs variables of its own.
+    [ "$grouped" = true ] && continue
     echo "::warning::$folder: the repository variable XTAP_TENANT_ID$sfx is not set, so its jobs cannot sign in" >&2
     continue
   fi
@@ -196,7 +220,15 @@ if [ -n "${XTAP_TENANT:-}" ]; then
   folders=("${folders[$found]}")
 fi
 
-for i in "${!names[@]}"; do
-  printf '%s %s %s\n' "${names[$i]}" "${folders[$i]}" "$(suffix "${names[$i]}")"
-done | jq -Rnc '[inputs | split(" ") | {name: .[0], policies: .[1], suffix: .[2]}]' |
-  sed 's/^/tenants=/' >>"$GITHUB_OUTPUT"
+listed=$(
+  for i in "${!names[@]}"; do
+    printf '%s %s %s %s\n' "${names[$i]}" "${folders[$i]}" "$(suffix "${names[$i]}")" "${block_of[${names[$i]}]}"
+  done | jq -Rnc '[inputs | split(" ") | {name: .[0], policies: .[1], suffix: .[2], block: (.[3] | tonumber)}]'
+)
+{
+  jq -c 'map(del(.block))' <<<"$listed" | sed 's/^/tenants=/'
+  jq -c --argjson grouped "$grouped" 'group_by(.block) | map({
+    name: (if $grouped then .[0].block | tostring else .[0].name end), grouped: $grouped, tenants: map(del(.block))})' \
+    <<<"$listed" | sed 's/^/groups=/'
+  echo "grouped=$grouped"
+} >>"$GITHUB_OUTPUT"

@@ -96,7 +96,7 @@ def workflow(template: str, pin: Pin, docs: str) -> str:
         "# same commit (xtap-ref): to upgrade, change both to a newer commit in all four xtap-*.yml,\n"
         f"# in a reviewed pull request. The workflows: {docs}/github.md\n"
     )
-    return header + template.replace("{repo}", pin.repo).replace("{ref}", pin.ref)
+    return header + template.replace("{repo}", pin.repo).replace("{ref}", pin.ref).replace("{docs}", docs)
 
 
 def xtap_yaml(tenant: str | None, docs: str) -> str:
@@ -185,12 +185,16 @@ plan its pull request showed. The workflows in `.github/workflows/` call xtap's 
 
 To manage several tenants, give each a folder `tenants/<name>/policies/` with its own variables
 ([One tenant or several]({docs}/github.md#one-tenant-or-several)).
+More than 256 tenants, or several tenants a job, sign in with one multi-tenant app: set
+`tenants-per-job` in the four `xtap-*.yml` ([Many tenants]({docs}/github.md#many-tenants)).
 """
 
 _PINNED = """\
     uses: {repo}/.github/workflows/reusable-{kind}.yml@{ref}
     with:
       policies: policies
+      # Tenants per job: more than "1" signs in with one multi-tenant app ({docs}/github.md#many-tenants).
+      tenants-per-job: "1"
       xtap-repository: {repo}
       xtap-ref: {ref}
 """

@@ -77,6 +77,7 @@ class StepRun:
     log: str
     outputs: str
     summary: str
+    environment: str = ""  # what the step wrote to GITHUB_ENV, for the job's later steps
 
     def output(self, name: str) -> str:
         [value] = [line.split("=", 1)[1] for line in self.outputs.splitlines() if line.startswith(f"{name}=")]
@@ -116,6 +117,10 @@ class Runner:
             "inputs.xtap-ref": MAIN_SHA,
             "inputs.plan-workflow": "plan.yml",
             "inputs.converge-workflow": "converge.yml",
+            "inputs.tenants-per-job": "1",
+            # tenants.sh's outputs for one job per tenant (its default).
+            "needs.tenants.outputs.grouped": "false",
+            "needs.tenants.outputs.groups": "[]",
             **self.context,
             **(context or {}),
         }
@@ -155,10 +160,10 @@ class Runner:
         # The script and the runner's files live outside the workspace, as on a runner, so no
         # diff ever sees them.
         with tempfile.TemporaryDirectory() as files:
-            output, summary, script = (Path(files) / name for name in ("output", "summary", "step.sh"))
-            output.write_text("")
-            summary.write_text("")
-            env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary))
+            output, summary, exported, script = (Path(files) / name for name in ("output", "summary", "env", "step.sh"))
+            for file in (output, summary, exported):
+                file.write_text("")
+            env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary), GITHUB_ENV=str(exported))
             script.write_text(found["run"])
             done = subprocess.run(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -168,7 +173,8 @@ class Runner:
                 text=True,
                 timeout=180,
             )
-            return StepRun(done.returncode, done.stdout + done.stderr, output.read_text(), summary.read_text())
+            log = done.stdout + done.stderr
+            return StepRun(done.returncode, log, output.read_text(), summary.read_text(), exported.read_text())
 
 
 # A pull request's plan job for the default tenant (policies/).

@@ -88,6 +88,8 @@ def test_init_writes_a_policy_repository_that_calls_xtap_at_the_pinned_commit(re
         inputs = load(WORKFLOWS / reusable)["on"]["workflow_call"]["inputs"]
         assert set(job["with"]) <= set(inputs), name
         assert {k for k, v in inputs.items() if v.get("required")} <= set(job["with"]), name
+        # The input that groups tenants, at its default, so that a provider finds where to set it.
+        assert job["with"]["tenants-per-job"] == inputs["tenants-per-job"]["default"] == "1", name
     assert list(load(repo / ".github/workflows/xtap-apply.yml")["on"]) == ["push"]  # no workflow_dispatch
     apply_paths = load(repo / ".github/workflows/xtap-apply.yml")["on"]["push"]["paths"]
     assert set(apply_paths) <= set(load(repo / ".github/workflows/xtap-plan.yml")["on"]["pull_request"]["paths"])

@@ -75,7 +75,7 @@ def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version() -> None:
 
 def test_no_checkout_leaves_the_token_in_git_config() -> None:
     checkouts = [s for job in all_jobs().values() for s in uses(job, "actions/checkout")]
-    assert len(checkouts) == 22
+    assert len(checkouts) == 29
     assert all(s["with"]["persist-credentials"] is False for s in checkouts)
 
 
@@ -133,11 +133,15 @@ PERMISSIONS = {
     ("reusable-plan.yml", "plan"): {"contents": "read", "id-token": "write", "security-events": "write"},
     ("reusable-plan.yml", "comment"): {"pull-requests": "write"},
     ("reusable-plan.yml", "changes"): {},
+    # Grouped (tenants-per-job): no SARIF upload, so no security-events.
+    ("reusable-plan.yml", "plan-group"): {"contents": "read", "id-token": "write"},
+    ("reusable-plan.yml", "comment-group"): {"pull-requests": "write"},
     ("reusable-apply.yml", "tenants"): {"contents": "read"},
     ("reusable-apply.yml", "reviewed"): {"contents": "read", "pull-requests": "read", "actions": "read"},
     ("reusable-apply.yml", "not-applied"): {},
     # actions: read downloads the saved plan from the pull request's plan run.
     ("reusable-apply.yml", "apply"): {"contents": "read", "id-token": "write", "actions": "read"},
+    ("reusable-apply.yml", "apply-group"): {"contents": "read", "id-token": "write", "actions": "read"},
     ("reusable-apply.yml", "report"): {"pull-requests": "write"},
     ("reusable-converge.yml", "tenants"): {"contents": "read"},
     ("reusable-converge.yml", "plan"): {"contents": "read", "id-token": "write"},
@@ -145,6 +149,8 @@ PERMISSIONS = {
     ("reusable-drift.yml", "tenants"): {"contents": "read"},
     ("reusable-drift.yml", "drift"): {"contents": "read", "id-token": "write"},
     ("reusable-drift.yml", "issue"): {"issues": "write"},
+    ("reusable-drift.yml", "drift-group"): {"contents": "read", "id-token": "write"},
+    ("reusable-drift.yml", "issue-group"): {"issues": "write"},
     ("ci.yml", "test"): {"contents": "read"},
     ("ci.yml", "workflows"): {"contents": "read"},
 }
@@ -154,7 +160,13 @@ def test_each_job_has_the_least_permissions_it_needs() -> None:
     jobs = {key: job for key, job in all_jobs().items() if key[0] not in CALLERS}
     assert {key: job["permissions"] for key, job in jobs.items()} == PERMISSIONS
     for key, job in jobs.items():
-        assert uses_azure_login(job) == (job["permissions"].get("id-token") == "write"), key
+        assert signs_in(job) == (job["permissions"].get("id-token") == "write"), key
+
+
+def signs_in(job: dict[str, Any]) -> bool:
+    """azure/login, or (grouped) the multi-tenant app's federated token."""
+    federated = [s for s in job["steps"] if s.get("run") == ".xtap/.github/federated-token.sh"]
+    return uses_azure_login(job) or bool(federated)
 
 
 def test_a_fork_pull_request_gets_no_azure_identity_nor_a_comment() -> None:
@@ -178,12 +190,17 @@ def test_only_reviewed_plans_are_applied_on_main_and_by_hand_only_in_the_protect
     environments = {key: job.get("environment") for key, job in all_jobs().items() if "environment" in job}
     assert environments == {
         ("reusable-apply.yml", "apply"): "tenant-apply",
+        ("reusable-apply.yml", "apply-group"): "tenant-apply",
         ("reusable-converge.yml", "apply"): "tenant-apply",
     }
     # Every job that holds the write identity applies a saved plan, never a plan of its own.
     for key in environments:
         [applying] = [s for s in all_jobs()[key]["steps"] if s.get("id") == "apply"]
-        assert applying["run"].strip().endswith('.xtap/.github/apply.sh "$RUNNER_TEMP/reviewed"'), key
+        if key[1] == "apply-group":  # each tenant's own reviewed plan, from the reviewed run's artifacts
+            assert '.xtap/.github/apply.sh "$RUNNER_TEMP/reviewed/$tenant" || status=1' in applying["run"]
+            assert "xtap " not in applying["run"]
+        else:
+            assert applying["run"].strip().endswith('.xtap/.github/apply.sh "$RUNNER_TEMP/reviewed"'), key
     assert 'xtap apply "$reviewed/plan.json" --auto-approve' in (ROOT / ".github" / "apply.sh").read_text()
 
 
@@ -197,6 +214,18 @@ def test_the_saved_plan_comes_from_the_reviewed_run_and_converge_from_its_own() 
     }
     assert workflow("reusable-apply.yml")["jobs"]["apply"]["strategy"]["matrix"]["tenant"] == (
         "${{ fromJSON(needs.reviewed.outputs.ready) }}"
+    )
+    # Grouped: the reviewed run's group artifacts, each tenant's plan under <tenant>/.
+    [grouped] = uses(workflow("reusable-apply.yml")["jobs"]["apply-group"], "actions/download-artifact")
+    assert grouped["with"] == {
+        "pattern": "plans-*",
+        "merge-multiple": True,
+        "run-id": "${{ matrix.group.tenants[0].run }}",
+        "github-token": "${{ github.token }}",
+        "path": "${{ runner.temp }}/reviewed",
+    }
+    assert workflow("reusable-apply.yml")["jobs"]["apply-group"]["strategy"]["matrix"]["group"] == (
+        "${{ fromJSON(needs.reviewed.outputs.ready-groups) }}"
     )
     [own] = uses(workflow("reusable-converge.yml")["jobs"]["apply"], "actions/download-artifact")
     assert own["with"] == {"name": "plan-${{ matrix.tenant.name }}", "path": "${{ runner.temp }}/reviewed"}
@@ -213,10 +242,19 @@ def test_every_merge_that_applies_was_planned_in_its_pull_request() -> None:
 def test_applies_converges_and_drift_of_a_tenant_share_one_queue_keyed_by_its_id() -> None:
     queued = {key: job["concurrency"] for key, job in all_jobs().items() if "concurrency" in job}
     one_queue = {"group": TENANT_GROUP, "cancel-in-progress": False, "queue": "max"}
+    # Grouped (tenants-per-job), a tenant is always in the same group: one queue per group.
+    group_queue = {**one_queue, "group": "xtap-group-${{ matrix.group.name }}"}
+    either = (
+        "${{ needs.tenants.outputs.grouped == 'true' && format('xtap-group-{0}', "
+        "fromJSON(needs.tenants.outputs.groups)[0].name) || "
+        "format('xtap-tenant-{0}', vars[format('XTAP_TENANT_ID{0}', matrix.tenant.suffix)]) }}"
+    )
     assert queued == {
         ("reusable-apply.yml", "apply"): one_queue,
-        ("reusable-converge.yml", "apply"): one_queue,
+        ("reusable-apply.yml", "apply-group"): group_queue,
+        ("reusable-converge.yml", "apply"): {**one_queue, "group": either},
         ("reusable-drift.yml", "drift"): one_queue,
+        ("reusable-drift.yml", "drift-group"): group_queue,
     }
     # No workflow-wide group would hold every tenant's apply or drift behind another tenant's.
     assert [name for name, flow in all_workflows().items() if "concurrency" in flow] == ["ci.yml", "plan.yml"]
@@ -239,10 +277,13 @@ def test_jobs_with_an_identity_install_xtap_hash_checked_from_a_source_no_pull_r
     identity = {key: job for key, job in all_jobs().items() if job.get("permissions", {}).get("id-token") == "write"}
     assert {key for key in identity if key[0] not in CALLERS} == {
         ("reusable-plan.yml", "plan"),
+        ("reusable-plan.yml", "plan-group"),
         ("reusable-apply.yml", "apply"),
+        ("reusable-apply.yml", "apply-group"),
         ("reusable-converge.yml", "plan"),
         ("reusable-converge.yml", "apply"),
         ("reusable-drift.yml", "drift"),
+        ("reusable-drift.yml", "drift-group"),
     }
     for key, job in identity.items():
         if key[0] in CALLERS:
@@ -250,6 +291,12 @@ def test_jobs_with_an_identity_install_xtap_hash_checked_from_a_source_no_pull_r
         [installed] = [s for s in job["steps"] if "pip" in s.get("run", "")]
         assert installed["id"] == "install" and installed["run"] == install(".xtap"), key
         assert [s["with"]["python-version"] for s in uses(job, "actions/setup-python")] == ["3.12"], key
+        # pip's cache is keyed on the lock; --require-hashes above still checks every file it serves.
+        [python] = uses(job, "actions/setup-python")
+        assert {k: python["with"].get(k) for k in ("cache", "cache-dependency-path")} == {
+            "cache": "pip",
+            "cache-dependency-path": ".xtap/requirements.lock",
+        }, key
         # python -m puts the working directory on sys.path: -I keeps it (and PYTHON* variables) out.
         scripts = "\n".join(s.get("run", "") for s in job["steps"])
         assert not re.search(r"\bpython3?\b(?! -I )", scripts), key
