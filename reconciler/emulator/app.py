@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -92,6 +93,9 @@ class RecordedRequest:
     batch_id: str | None = None  # the item's id when it came inside a `$batch`
     dropped: bool = False  # handled, then the connection closed without a reply
     tenant: str | None = None  # the tenant whose state served it; None when refused before one was known
+    # When it was handled (time.time(), the wall clock, so another process's start compares
+    # with it): bench/startup.py times a command's way to its first request by it.
+    received: float = field(default_factory=time.time, compare=False)
 
 
 Recorder = Callable[[RecordedRequest], None]
