@@ -1,5 +1,11 @@
 """The `xtap` command line: option parsing only; the work is in the command modules beside it,
-and `xtap emulator`'s options in `emulator`."""
+and `xtap emulator`'s options in `emulator`.
+
+Each command's module is imported by its callback, once the command is chosen and its options
+parsed, never here at the top: `xtap --help` and a usage error import click and nothing of
+xtap's models, YAML, rules or Graph SDK, and a command imports its own module, not the
+others' (tests/commands/test_startup.py holds this; bench/startup.py times it).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,20 @@ import functools
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
 
-from reconciler.commands import add_partner, apply, check, doctor, drift, export, init, plan, show, tenants, validate
 from reconciler.commands.emulator import emulator
-from reconciler.commands.run import Formats, Options, say
 from reconciler.core.bounds import MAX_TIMEOUT
 from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, GLOBAL
-from reconciler.core.signals import Interrupted
+
+if TYPE_CHECKING:
+    from reconciler.commands.init import Pin
+    from reconciler.commands.run import Options
 
 F = Callable[..., Any]
 FC = TypeVar("FC", bound=F)
@@ -29,6 +36,10 @@ ACCESS_TOKEN = "XTAP_ACCESS_TOKEN"
 # Linux lets one environment variable hold (MAX_ARG_STRLEN, execve(2)).
 ACCESS_TOKEN_FILE = "XTAP_ACCESS_TOKEN_FILE"
 MAX_TOKEN_FILE = 64 * 2**20
+# `tenants.PARALLEL` and `tenants.SUMMARY`, named here so that `--help` does not import `tenants`
+# (and everything a run of many tenants needs); tests/commands/test_startup.py checks they agree.
+TENANTS_PARALLEL = 8
+TENANTS_SUMMARY = "tenants.json"
 
 
 def _access_token() -> str | None:
@@ -49,6 +60,33 @@ def _access_token() -> str | None:
     if not text.strip():
         raise click.UsageError(f"{ACCESS_TOKEN_FILE}: {path!r} is empty; write the token (or tokens) in it")
     return text
+
+
+def _command(name: str) -> Any:
+    """The module of command `name` (reconciler/commands/<name>.py), imported when first asked.
+    Imported as the import statement does (importlib's own path is missing from Python's import
+    log, which tests/commands/test_startup.py reads)."""
+    module = f"reconciler.commands.{name}"
+    __import__(module)
+    return sys.modules[module]
+
+
+class _Choices(click.Choice):  # unsubscripted: click before 8.4 has no Choice[T]
+    """A choice among names a command's module declares (its `FORMATS`), asked of it only when
+    the option is parsed, completed or its help shown: naming the formats means importing what
+    renders them, which `xtap --help` and the other commands do not need."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        super().__init__(())
+        self._names = names
+
+    @property  # type: ignore[override]  # click's is a plain attribute, set once
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        """click's __init__ sets it; the names always come from the module."""
 
 
 def _not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -117,6 +155,8 @@ def _graph_options(func: F) -> F:
     # wraps() keeps the options declared below this one (click holds them on the function).
     @functools.wraps(func)
     def with_options(policies: Path, graph_url: str | None, cloud: str, timeout: float, **rest: Any) -> Any:
+        from reconciler.commands.run import Options
+
         return func(Options(policies, graph_url, cloud, timeout, _access_token()), **rest)
 
     with_options = click.option(
@@ -145,12 +185,13 @@ def _graph_options(func: F) -> F:
     return _policies_option(with_options)
 
 
-def _format_option(formats: Formats[Any], others: str) -> Callable[[F], F]:
-    """`--format`: text for people, and the others the command's report is written in."""
+def _format_option(command: str, others: str) -> Callable[[F], F]:
+    """`--format`: text for people, and the others the command's report is written in (the
+    names its module's `FORMATS` table holds)."""
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(formats.names),
+        type=_Choices(lambda: _command(command).FORMATS.names),
         default="text",
         show_default=True,
         help=f"text for people, {others}.",
@@ -163,7 +204,7 @@ def _tenants_options(func: F) -> F:
     func = click.option(
         "--parallel",
         type=click.IntRange(1, 64),
-        default=tenants.PARALLEL,
+        default=TENANTS_PARALLEL,
         show_default=True,
         help="With --tenants: how many tenants are worked on at once.",
     )(func)
@@ -171,7 +212,7 @@ def _tenants_options(func: F) -> F:
         "--out-dir",
         type=click.Path(file_okay=False, path_type=Path),
         help="With --tenants (and required by it): each tenant's files go to OUT_DIR/<name>/, and a "
-        f"summary of all to OUT_DIR/{tenants.SUMMARY}.",
+        f"summary of all to OUT_DIR/{TENANTS_SUMMARY}.",
     )(func)
     return click.option(
         "--tenants",
@@ -237,7 +278,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(validate.FORMATS),
+    type=_Choices(lambda: _command("validate").FORMATS),
     default="text",
     show_default=True,
     help="text: each problem as file:line:col: message on stderr; json: one report on stdout, "
@@ -245,6 +286,8 @@ def cli() -> None:
 )
 def validate_command(policies: Path, cloud: str, fmt: str) -> None:
     """Check policies/ offline: every problem as file:line:col. Exit 0 valid, 1 invalid (in either format)."""
+    from reconciler.commands import validate
+
     sys.exit(validate.validate(policies, cloud, fmt))
 
 
@@ -263,13 +306,15 @@ def schema_command(out: Path | None) -> None:
               # yaml-language-server: $schema=../../schemas/partner.schema.json
     CI:       check-jsonschema --schemafile schemas/partner.schema.json policies/partners/*.yaml
     """
+    from reconciler.commands import validate
+
     sys.exit(validate.schema(out))
 
 
 @cli.command("plan")
 @_graph_options
 @click.option("--out", type=click.Path(path_type=Path), help="Also save the plan as JSON, for `xtap apply PLAN`.")
-@_format_option(plan.FORMATS, "markdown for a PR comment, json for machines (documented, versioned)")
+@_format_option("plan", "markdown for a PR comment, json for machines (documented, versioned)")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option(
     "--base-policies",
@@ -306,6 +351,8 @@ def plan_command(
     In a PR:  xtap plan --base-policies base/policies --format markdown > plan.md
     Tenants:  xtap plan --tenants 'tenants/*/policies' --out-dir plans --format markdown
     """
+    from reconciler.commands import plan
+
     if many := _many(patterns, out_dir, {"--out": out, "--base-policies": base_policies}):
         sys.exit(plan.plan_many(options, patterns, many, fmt, detailed_exitcode, base_dir, parallel))
     if base_dir is not None:
@@ -346,6 +393,8 @@ def apply_command(
     --out-dir OUT_DIR`) is applied so, with --auto-approve; what each wrote goes to
     OUT_DIR/<name>/apply.txt.
     """
+    from reconciler.commands import apply
+
     if many := _many(patterns, out_dir, {"PLAN": plan_file}):
         if not auto_approve:
             raise click.UsageError("--tenants applies saved plans without asking: add --auto-approve")
@@ -356,7 +405,7 @@ def apply_command(
 @cli.command("show")
 @_graph_options
 @click.argument("tenant_id", metavar="[TENANT_ID]", required=False)
-@_format_option(show.FORMATS, "json for programs")
+@_format_option("show", "json for programs")
 def show_command(options: Options, tenant_id: str | None, fmt: str) -> None:
     """Show the settings in effect for a partner (or every partner): each one its own, or
     inherited from the tenant default, with the value, from the tenant as it is. Read-only.
@@ -370,13 +419,15 @@ def show_command(options: Options, tenant_id: str | None, fmt: str) -> None:
     \b
     Example:  xtap show 90e29127-71ad-49c7-9ce8-db3f41ea06f1
     """
+    from reconciler.commands import show
+
     given = click.get_current_context().get_parameter_source("policies") != ParameterSource.DEFAULT
     sys.exit(show.show(options, tenant_id, fmt, folder_given=given))
 
 
 @cli.command("drift")
 @_graph_options
-@_format_option(drift.FORMATS, "markdown for a GitHub issue, json for machines (documented, versioned)")
+@_format_option("drift", "markdown for a GitHub issue, json for machines (documented, versioned)")
 @click.option(
     "--attribute",
     is_flag=True,
@@ -394,6 +445,8 @@ def drift_command(
     Example:  xtap drift --attribute --format markdown > drift.md
     Tenants:  xtap drift --tenants 'tenants/*/policies' --out-dir drift --format markdown
     """
+    from reconciler.commands import drift
+
     if many := _many(patterns, out_dir, {}):
         sys.exit(drift.drift_many(options, patterns, many, fmt, attribute, parallel))
     sys.exit(drift.drift(options, fmt, attribute))
@@ -402,7 +455,7 @@ def drift_command(
 @cli.command("check")
 @_graph_options
 @click.option("--live", is_flag=True, help="Also check the live tenant, which catches what changed out of band.")
-@_format_option(check.FORMATS, "json for machines, sarif for GitHub code scanning, github for workflow annotations")
+@_format_option("check", "json for machines, sarif for GitHub code scanning, github for workflow annotations")
 def check_command(options: Options, live: bool, fmt: str) -> None:
     """Check policies/ against guardrail rules: the built-in baselines and the rules of your own
     in xtap.yaml. Each finding names the rule, why, and the file:line:col at fault. Offline
@@ -411,6 +464,8 @@ def check_command(options: Options, live: bool, fmt: str) -> None:
     \b
     Example:  xtap check --format sarif > check.sarif
     """
+    from reconciler.commands import check
+
     sys.exit(check.check(options, live, fmt))
 
 
@@ -435,6 +490,8 @@ def export_command(options: Options, out: Path | None) -> None:
     \b
     Example:  xtap export --out policies
     """
+    from reconciler.commands import export
+
     sys.exit(export.export(options, out))
 
 
@@ -458,12 +515,14 @@ def add_partner_command(options: Options, partner: str) -> None:
     Example:  xtap add-partner contoso.com && xtap plan
               xtap add-partner 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a --policies tenants/prod
     """
+    from reconciler.commands import add_partner
+
     sys.exit(add_partner.add_partner(options, partner))
 
 
 @cli.command("doctor")
 @_graph_options
-@_format_option(doctor.FORMATS, "json for machines")
+@_format_option("doctor", "json for machines")
 def doctor_command(options: Options, fmt: str) -> None:
     """Check that xtap can work here, and say how to fix what is missing. Read-only: one GET.
 
@@ -485,12 +544,14 @@ def doctor_command(options: Options, fmt: str) -> None:
     Example:  xtap doctor --policies tenants/prod
               XTAP_DEBUG=1 xtap plan   (the long form of a sign-in failure)
     """
+    from reconciler.commands import doctor
+
     sys.exit(doctor.doctor(options, fmt))
 
 
-def _xtap_pin(ctx: click.Context, param: click.Parameter, value: str) -> init.Pin:
+def _xtap_pin(ctx: click.Context, param: click.Parameter, value: str) -> Pin:
     try:
-        return init.parse_pin(value)
+        return _command("init").parse_pin(value)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
 
@@ -511,7 +572,7 @@ def _xtap_pin(ctx: click.Context, param: click.Parameter, value: str) -> init.Pi
     metavar="TENANT_ID",
     help="The tenant id (GUID) to bind policies/xtap.yaml to; without it, bind it before the first plan.",
 )
-def init_command(directory: Path, pin: init.Pin, tenant: str | None) -> None:
+def init_command(directory: Path, pin: Pin, tenant: str | None) -> None:
     """Start a policy repository in DIR (default: here): policies/ and GitHub workflows that
     call xtap's reusable workflows at one commit, with no xtap source to fork or vendor.
 
@@ -535,6 +596,8 @@ def init_command(directory: Path, pin: init.Pin, tenant: str | None) -> None:
     Example:  xtap init policy-repo --tenant 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a \\
                 --xtap contoso/xtap@0123456789abcdef0123456789abcdef01234567
     """
+    from reconciler.commands import init
+
     sys.exit(init.init(directory, pin, tenant))
 
 
@@ -553,6 +616,13 @@ def demo(policies: Path) -> None:
     from reconciler.commands.demo import run_demo
 
     sys.exit(run_demo(policies))
+
+
+def say(message: str) -> None:
+    """`run.say`, imported only when there is something to say."""
+    from reconciler.commands.run import say as said
+
+    said(message)
 
 
 def _show_usage_error(exc: click.ClickException) -> None:
@@ -577,10 +647,12 @@ def main() -> None:
     except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C outside Graph work into Abort
         say("xtap: interrupted by SIGINT.")
         sys.exit(130)
-    except Interrupted as exc:  # Ctrl-C or SIGTERM during Graph work (see `signals`)
-        say(f"xtap: {exc}.")
-        sys.exit(exc.exit_code)
     except Exception as exc:
+        from reconciler.core.signals import Interrupted  # imported by then if this is one
+
+        if isinstance(exc, Interrupted):  # Ctrl-C or SIGTERM during Graph work (see `signals`)
+            say(f"xtap: {exc}.")
+            sys.exit(exc.exit_code)
         if os.environ.get("XTAP_DEBUG"):
             raise
         say(f"xtap: internal error: {type(exc).__name__}: {exc} (set XTAP_DEBUG=1 for the traceback)")

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.commands.run import say
 from reconciler.core.clouds import CLOUDS
 
 if TYPE_CHECKING:  # the emulator is imported only when its command runs
@@ -248,6 +247,7 @@ def emulator(
               export XTAP_GRAPH_URL=http://127.0.0.1:8765/v1.0 XTAP_ACCESS_TOKEN=...
               xtap plan --policies policies
     """
+    from reconciler.commands.run import say
     from reconciler.emulator import SEEDS, SESSION_ROLES, StartError, parse_permissions, run_forever
 
     try:

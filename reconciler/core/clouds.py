@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from reconciler.core.registry import REGISTRY
-
 API_VERSION = "/v1.0"
 # Where each cloud's published Graph schema lives (`Cloud.metadata` is a file in it).
 METADATA = "https://github.com/microsoftgraph/msgraph-metadata/tree/master/schemas"
@@ -60,4 +58,6 @@ CLOUDS: dict[str, Cloud] = {
 def cloud_types(cloud: str) -> tuple[str, ...]:
     """The resource types whose API the cloud has (`ResourceType.global_only`): what export and
     `check --live` read there."""
+    from reconciler.core.registry import REGISTRY  # the models behind it: not for `--help`
+
     return tuple(rtype.name for rtype in REGISTRY if cloud == GLOBAL or not rtype.global_only)
