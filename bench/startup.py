@@ -37,7 +37,8 @@ PARTNER = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 
 
 def _environment() -> dict[str, str]:
-    """This checkout's xtap, with no setting of the caller's leaking in."""
+    """This checkout's xtap, with no setting of the caller's leaking in. The runs start in the
+    checkout too: `python -m` puts the working directory first on the path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
     env.update(CI="1", NO_COLOR="1", PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
     return env
@@ -45,7 +46,7 @@ def _environment() -> dict[str, str]:
 
 def _wall(argv: Sequence[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env, check=True)
+    subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env, cwd=REPO, check=True)
     return time.perf_counter() - start
 
 
@@ -62,7 +63,7 @@ def _first_request(emulator: Emulator, policies: Path, env: dict[str, str]) -> f
     emulator.clear_requests()
     argv = [sys.executable, "-m", "reconciler", "plan", "--graph-url", emulator.base_url, "--policies", str(policies)]
     start = time.time()
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env, check=False)
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env, cwd=REPO, check=False)
     if done.returncode != 0:
         raise SystemExit(f"xtap plan exited {done.returncode}:\n{done.stderr.decode(errors='replace')[-2000:]}")
     return min(request.received for request in emulator.requests) - start

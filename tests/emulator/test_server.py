@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -140,3 +141,13 @@ def test_a_chunked_body_is_411_in_graphs_envelope(emu: Emulator) -> None:
     answer = raw_exchange(emu, f"POST /v1.0{PARTNERS} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n")
     assert answer.status == 411 and answer.closed
     assert answer.body["error"]["code"] == "Request_LengthRequired"
+
+
+def test_each_request_is_stamped_when_it_was_handled(emu: Emulator, client: httpx.Client) -> None:
+    """The wall clock of its handling, which bench/startup.py compares with a process's start."""
+    before = time.time()
+    client.get("/policies/crossTenantAccessPolicy/default")
+    after = time.time()
+
+    (request,) = emu.requests
+    assert before <= request.received <= after

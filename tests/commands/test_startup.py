@@ -1,0 +1,99 @@
+"""What xtap imports before it does anything (reconciler/commands/cli.py): `xtap --help` imports
+click and none of the command modules, a usage error nothing of Graph, and a command its own
+module, not its neighbours'. Every run starts a fresh interpreter with Python's import log
+(support.import_log), so any import that creeps back to the top of cli.py fails here, named;
+nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.import_log import heavy, import_log, imported, logged_modules
+from support.policy_files import write_policies
+
+# What --help must not import: the models and their validator, the YAML parser, the rules
+# engine, asyncio, the emulator, and every command's module but cli's and the emulator's options.
+NOT_FOR_HELP = ("pydantic", "ruamel", "cel", "deepdiff", "asyncio", "jwt", "reconciler.emulator")
+# xtap's own modules --help may import: the option parsing and what its text states.
+HELP_MODULES = {
+    "reconciler",
+    "reconciler.commands",
+    "reconciler.commands.cli",
+    "reconciler.commands.emulator",  # `xtap emulator`'s options, declared without the emulator
+    "reconciler.core",
+    "reconciler.core.bounds",  # the most --timeout takes
+    "reconciler.core.clouds",  # --cloud's choices and the default timeout
+}
+# The other commands' modules, which `validate` has no use for.
+OTHER_COMMANDS = ("apply", "plan", "planning", "drift", "show", "export", "add_partner", "doctor", "init", "demo")
+
+
+def _below(modules: set[str], roots: tuple[str, ...]) -> list[str]:
+    return sorted(name for name in modules if any(name == root or name.startswith(f"{root}.") for root in roots))
+
+
+def test_help_imports_click_and_none_of_the_commands() -> None:
+    modules = imported("--help")
+
+    assert {name for name in modules if name.startswith("reconciler")} <= HELP_MODULES
+    assert _below(modules, NOT_FOR_HELP) == []
+    assert heavy(modules) == []
+    assert "click" in modules  # the log is read: it names what --help does import
+
+
+def test_a_usage_error_imports_no_graph_sdk() -> None:
+    """Its message goes out the one escaping way (`run.say`), which costs the command plumbing,
+    never the Graph SDK or the emulator."""
+    run = import_log("plna")
+
+    assert run.code == 1
+    assert "No such command 'plna'" in run.stderr
+    modules = logged_modules(run)
+    assert heavy(modules) == []
+    assert _below(modules, ("reconciler.emulator",)) == []
+
+
+@pytest.mark.parametrize("command", ["plan", "apply", "drift", "show", "check", "doctor", "export"])
+def test_a_graph_commands_help_imports_no_graph_sdk(command: str) -> None:
+    """Its --format choices come from its module (`FORMATS`), imported to show them; the SDK,
+    which only talking to Graph needs, is not."""
+    modules = imported(command, "--help")
+
+    assert heavy(modules) == []
+    assert "reconciler.emulator" not in modules
+
+
+def test_validate_imports_its_own_module_and_no_other_commands(tmp_path: Path) -> None:
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+
+    modules = imported("validate", "--policies", str(policies))
+
+    assert "reconciler.commands.validate" in modules
+    assert _below(modules, tuple(f"reconciler.commands.{name}" for name in OTHER_COMMANDS)) == []
+    assert _below(modules, ("reconciler.emulator", "deepdiff", "jwt")) == []
+    assert heavy(modules) == []
+
+
+def test_the_checks_above_can_fail(tmp_path: Path) -> None:
+    """The same log of `xtap plan` names what the others must not import: the plan's modules,
+    pydantic, asyncio and the Graph SDK (the plan fails on a closed port, after importing them)."""
+    policies = write_policies(tmp_path / "policies", [])
+
+    modules = logged_modules(import_log("plan", "--policies", str(policies)))
+
+    assert {"reconciler.commands.planning", "pydantic", "asyncio", "msgraph"} <= modules
+    assert not {name for name in modules if name.startswith("reconciler")} <= HELP_MODULES
+
+
+def test_graph_commands_import_httpx_without_its_command_line_client(tmp_path: Path) -> None:
+    """httpx imports its own CLI (rich's console, pygments) when they are installed; the graph
+    package keeps it out (reconciler/graph/__init__.py). Off a terminal, nothing else of xtap's
+    wants rich (the progress line is drawn only on one)."""
+    policies = write_policies(tmp_path / "policies", [])
+
+    modules = logged_modules(import_log("plan", "--policies", str(policies)))
+
+    assert "httpx" in modules
+    assert _below(modules, ("rich", "pygments")) == []
