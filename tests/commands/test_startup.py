@@ -97,3 +97,9 @@ def test_graph_commands_import_httpx_without_its_command_line_client(tmp_path: P
 
     assert "httpx" in modules
     assert _below(modules, ("rich", "pygments")) == []
+
+
+def test_the_tenants_defaults_cli_names_are_the_tenants_modules() -> None:
+    from reconciler.commands import cli, tenants
+
+    assert (cli.TENANTS_PARALLEL, cli.TENANTS_SUMMARY) == (tenants.PARALLEL, tenants.SUMMARY)
