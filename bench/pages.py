@@ -4,11 +4,12 @@ its page floor (the list's pages one after another, since each nextLink comes fr
 previous page).
 
 The tenant is bench/run.py's (`seeded`, `write_policies`), in an emulator in this process with
-`latency` added to every request. CPU is the thread CPU of the event loop's thread: the
-emulator answers from threads of its own, so its work is not counted. The page walk through
-xtap is `Graph.get_all` of the partner list as `read_live` asks for it ($expand included); the
-bare walk sends the same GETs with one httpx client and `json.loads` of each body, nothing
-else: the least any client could do.
+`latency` added to every request. Each walk runs in a child process, as `xtap plan` does, so
+its CPU (the child's process time over the walk) is the client's alone, and the client and the
+emulator do not share an interpreter lock. The page walk through xtap is `Graph.get_all` of the
+partner list as `read_live` asks for it ($expand included); the bare walk sends the same GETs
+with one httpx client and `json.loads` of each body, nothing else: the least any client could
+do.
 
     python bench/pages.py [--partners 10000] [--latency 0.03] [--repeat 5]
 
@@ -50,13 +51,13 @@ def _first_url(graph: Graph) -> str:
 
 
 async def _sdk_walk(base_url: str, token: str) -> tuple[float, int]:
-    """Thread CPU seconds of `Graph.get_all` over the partner list, and its pages."""
+    """CPU seconds of `Graph.get_all` over the partner list, and its pages."""
     async with Graph(base_url, CLOUDS["global"], token) as graph:
         first = graph.request_info("GET", _first_url(graph))
         await graph.get(graph.request_info("GET", "/policies/crossTenantAccessPolicy/default"))  # warm
-        before, started = graph.request_count, time.thread_time()
+        before, started = graph.request_count, time.process_time()
         await graph.get_all(first)
-        return time.thread_time() - started, graph.request_count - before
+        return time.process_time() - started, graph.request_count - before
 
 
 async def _bare_walk(base_url: str, token: str) -> tuple[float, int]:
@@ -67,12 +68,23 @@ async def _bare_walk(base_url: str, token: str) -> tuple[float, int]:
         url: str | None = _first_url(graph)
         await graph.__aexit__()
         await client.get(base_url + "/policies/crossTenantAccessPolicy/default")  # warm
-        pages, started = 0, time.thread_time()
+        pages, started = 0, time.process_time()
         while url is not None:
             page = json.loads((await client.get(url)).content)
             pages += 1
             url = page.get("@odata.nextLink")
-        return time.thread_time() - started, pages
+        return time.process_time() - started, pages
+
+
+WALKS = {"sdk": _sdk_walk, "bare": _bare_walk}
+
+
+def _walked_ms(kind: str, emulator: Emulator, token: str) -> float:
+    """CPU ms per page of one walk, run in a child process (`--walk`)."""
+    argv = [sys.executable, __file__, "--walk", kind, emulator.base_url]
+    env = {**os.environ, "XTAP_ACCESS_TOKEN": token}
+    done = subprocess.run(argv, env=env, check=True, capture_output=True, text=True, timeout=600)
+    return float(done.stdout)
 
 
 def _plan_wall(emulator: Emulator, policies: Path) -> float:
@@ -101,10 +113,8 @@ def samples(repeat: int, partners: int = 10_000, latency: float = 0.03) -> dict[
             token = emulator.mint_token()
             pages = max(1, math.ceil(partners / PAGE_SIZE))
             for _ in range(repeat):
-                cpu, walked = asyncio.run(_sdk_walk(emulator.base_url, token))
-                found[SDK_CPU].append(1000 * cpu / walked)
-                cpu, walked = asyncio.run(_bare_walk(emulator.base_url, token))
-                found[BARE_CPU].append(1000 * cpu / walked)
+                found[SDK_CPU].append(_walked_ms("sdk", emulator, token))
+                found[BARE_CPU].append(_walked_ms("bare", emulator, token))
                 found[PLAN_WALL].append(_plan_wall(emulator, policies))
                 found[PLAN_FLOOR].append(pages * latency)
         finally:
@@ -117,7 +127,12 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=10_000)
     parser.add_argument("--latency", type=float, default=0.03)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--walk", nargs=2, metavar=("KIND", "GRAPH_URL"), help=argparse.SUPPRESS)  # a child's
     args = parser.parse_args()
+    if args.walk:
+        cpu, walked = asyncio.run(WALKS[args.walk[0]](args.walk[1], os.environ["XTAP_ACCESS_TOKEN"]))
+        print(1000 * cpu / walked)
+        return
     found = samples(args.repeat, args.partners, args.latency)
     print(f"{args.partners} partners, {args.latency * 1000:g} ms a request, {args.repeat} runs: min / median / max")
     for name, values in found.items():

@@ -12,9 +12,9 @@ said, explicit nulls included.
 GETs go past the adapter and the middleware, straight to the same bounded transports
 (`Graph._get_raw` says what it keeps and why): a plan reads its list's pages one after another,
 and per page the adapter and middleware cost more CPU than everything else the client does
-(bench/pages.py, 10,000 partners: a page walk 4.4-5.0 ms of CPU a page through them, 2.5-2.9
-without, a bare httpx walk 2.0-3.0). For the same reason a listing asks for its next page
-before it parses the one in hand (`get_all`).
+(bench/pages.py, 10,000 partners, 3 runs each: a page walk through them cost 0.9-2.5 ms of
+CPU a page more than a bare httpx walk of the same pages, without them 0.2-0.7 ms more). For
+the same reason a listing asks for its next page before it parses the one in hand (`get_all`).
 
 Everything that crosses this boundary is untrusted (docs/security.md): the base URL and the
 token come from the environment of a CI job that a pull request can influence, and a reply may
@@ -426,11 +426,11 @@ class Graph:
 
     async def _get_raw(self, info: RequestInformation, shown: str) -> bytes | None:
         """A GET sent straight to the bounded transports (`transport`), past the SDK's request
-        adapter and middleware. Per request, those cost about 2.5 ms of CPU on a page of 100
+        adapter and middleware. Per request, those cost 1 to 2 ms of CPU on a page of 100
         partners (OpenTelemetry spans in the adapter and in each of the seven middleware,
         RequestInformation's conversion, a parse-node error mapping), more than the rest of
-        xtap's client work on the page (bench/pages.py); a plan reads its pages one after
-        another, so that CPU is on its critical path. What the middleware did for a GET is
+        xtap's client work on the page (the module's docstring has the figures); a plan reads
+        its pages one after another, so that CPU is on its critical path. What the middleware did for a GET is
         done here, as it was: a 429/503/504 is retried after its Retry-After (or a backoff),
         up to `GET_RETRIES` times, within the deadline (`transport` fails a Retry-After past
         it); the token goes only to the base URL's origin (`TokenProvider`); the reply is
