@@ -231,11 +231,13 @@ class Graph:
         first = info
         items: list[dict[str, Any]] = []
         followed = {str(info.url)}
-        reading = _Reading(self, info)
+        # The first page is read in the caller's task: its deadline starts with the caller's
+        # other reads, not a step of the loop after them.
+        reading: _Reading | None = None
         ahead: _Reading | None = None
         try:
             while True:
-                content = await reading.done()
+                content = await (self._read(info) if reading is None else reading.done())
                 guess = self._next_in(content, followed)
                 ahead = None if guess is None else _Reading(self, self.request_info("GET", guess))
                 if ahead is not None:
@@ -457,7 +459,7 @@ class Graph:
             return response.content
         error = _error_of(response.content)
         code, message, request_id = (error.get(name) for name in ("code", "message", "request-id"))
-        message = message or f"HTTP {response.status_code}, without Graph's error in the body"
+        message = message or "The server returned an unexpected status code and no Graph error in its body"
         raise self.error(message, response.status_code, code, request_id, "GET", shown)
 
     def _relative(self, url: str) -> str:
