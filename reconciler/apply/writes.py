@@ -21,6 +21,16 @@ change without an outcome is skipped. A request with a fallback (the identity sy
 see `registry.Fallback`) is sent again as its fallback, in the same phase, when Graph answers one
 of its statuses. Either way the next plan shows exactly what is left.
 
+Pacing. Graph's write quota is documented (`client.GRAPH_WRITE_QUOTA`: 3,000 writes per
+2 min 30 s per app and tenant), so apply keeps its own count of it (`_Bucket`: full at the start,
+refilled at the quota's rate, one token per write sent) and starts a batch only when the count
+says Graph will take all its writes. A plan within the quota goes at full speed; a larger one
+sends the quota's worth at once and then the rest as fast as the quota refills, instead of
+running into 429s first and backing off from them (measured: 1.08-1.10x the quota's floor that
+way, bench/quota.py). Graph counts a write when it arrives, after apply counted it, so the
+count never runs ahead of Graph's; writes of the same app that apply does not know of (another
+run) are met as 429s, below, which empty the count.
+
 Retries. A throttled item (429) waits its Retry-After (inside a batch Graph does not retry it,
 and the SDK does not either: https://learn.microsoft.com/graph/throttling#throttling-and-batching),
 and every sender waits with it: the pacing
@@ -52,7 +62,7 @@ from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.core.request import Request
 from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, item_error, send_batch
-from reconciler.graph.client import LOST_ATTEMPTS, Graph, backoff_delay
+from reconciler.graph.client import LOST_ATTEMPTS, Graph, WriteQuota, backoff_delay
 from reconciler.graph.errors import ConnectionLost, GraphError
 from reconciler.graph.transport import retry_after_seconds
 from reconciler.plan.model import Change, Plan
@@ -190,6 +200,44 @@ class _Gate:
             self.width, self.clean_run = min(MAX_IN_FLIGHT, self.width + 1), 0
 
 
+@dataclass
+class _Bucket:
+    """Apply's count of the write quota: `tokens` writes Graph would take `at` (the loop's
+    clock), up to the quota, refilled at its rate once Graph has answered a write. Graph's
+    refill starts when its first write arrives, which apply learns only from the reply: a
+    count that refilled from the first send would run ahead of Graph's by that first round
+    trip's worth (measured: a few 429s per 5,000 writes)."""
+
+    quota: WriteQuota
+    tokens: float
+    at: float
+    refilling: bool = False
+
+    def _now(self, now: float) -> float:
+        if not self.refilling:
+            return self.tokens
+        return min(float(self.quota.writes), self.tokens + (now - self.at) * self.quota.rate)
+
+    def answered(self, now: float) -> None:
+        """A batch of writes came back: Graph's count is refilling by now."""
+        if not self.refilling:
+            self.at, self.refilling = now, True
+
+    def wait(self, writes: int, now: float) -> float | None:
+        """Seconds until `writes` can be sent (0: now); None: not before a reply."""
+        short = writes - self._now(now)
+        if short <= 0:
+            return 0.0
+        return short / self.quota.rate if self.refilling else None
+
+    def take(self, writes: int, now: float) -> None:
+        self.tokens, self.at = self._now(now) - writes, now
+
+    def emptied(self, now: float) -> None:
+        """Graph said 429: whatever the count said, the quota is spent."""
+        self.tokens, self.at = 0.0, now
+
+
 BatchResult = list[ItemReply] | GraphError
 
 
@@ -203,6 +251,8 @@ class _Applier:
         self._notes: dict[Address, str] = {}
         self._stop: str | None = None  # why nothing more is sent
         self._gate = _Gate()
+        self._quota = _Bucket(graph.write_quota, float(graph.write_quota.writes), asyncio.get_running_loop().time())
+        self._paced_at = 0.0  # when the quota allows the batch that waits for it
         self._waiting: list[tuple[float, int, _Item]] = []
         self._in_flight: dict[asyncio.Task[BatchResult], list[_Item]] = {}
         self._seq = itertools.count()
@@ -262,10 +312,19 @@ class _Applier:
         now = self._clock()
         if self._stop is not None or now < self._gate.open_at:
             return
+        most = max(1, min(MAX_ITEMS, self._quota.quota.writes))
         while len(self._in_flight) < self._gate.width and self._waiting and self._waiting[0][0] <= now:
-            items = [heapq.heappop(self._waiting)[2]]
-            while len(items) < MAX_ITEMS and self._waiting and self._waiting[0][0] <= now:
-                items.append(heapq.heappop(self._waiting)[2])
+            ready = [heapq.heappop(self._waiting)]
+            while len(ready) < most and self._waiting and self._waiting[0][0] <= now:
+                ready.append(heapq.heappop(self._waiting))
+            wait = self._quota.wait(len(ready), now)
+            if wait != 0:  # not yet: the quota would refuse some of them
+                for entry in ready:
+                    heapq.heappush(self._waiting, entry)
+                self._paced_at = now + (wait or 0.0)  # None: until a batch comes back
+                return
+            self._quota.take(len(ready), now)
+            items = [item for _, _, item in ready]
             self._in_flight[asyncio.ensure_future(self._send(items))] = items
 
     async def _send(self, items: list[_Item]) -> BatchResult:
@@ -279,7 +338,8 @@ class _Applier:
         first, and take in what came back."""
         timeout = None
         if self._waiting and self._stop is None and len(self._in_flight) < self._gate.width:
-            timeout = max(0.0, max(self._gate.open_at, self._waiting[0][0]) - self._clock())
+            start = max(self._gate.open_at, self._waiting[0][0], self._paced_at)
+            timeout = max(0.0, start - self._clock())
         if not self._in_flight:
             await asyncio.sleep(timeout or 0.0)
             return
@@ -291,6 +351,7 @@ class _Applier:
         """Take in a batch's answer. Its items that go again share one jitter draw, so a
         batch sent again goes out together rather than in as many pieces as it had items."""
         jitter = random.random()
+        self._quota.answered(self._clock())
         if isinstance(result, ConnectionLost):
             for item in items:
                 item.lost += 1
@@ -323,6 +384,7 @@ class _Applier:
             item.throttled += 1
             delay = backoff_delay(item.throttled, jitter) if retry_after is None else retry_after
             self._gate.throttled(self._clock() + delay)
+            self._quota.emptied(self._clock())
             self._retry_or_fail(item, item.throttled, THROTTLED_ATTEMPTS + 1, delay, error)
         elif status in UNAVAILABLE_STATUSES:
             item.unavailable += 1

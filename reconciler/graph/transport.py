@@ -3,7 +3,8 @@
 `http_client` builds the httpx client the SDK's request adapter sends through: kiota's
 middleware (retries, redirects, telemetry) on top, as msgraph-core's factory builds it, and
 under it, on every route (direct or through a proxy), `_Bounded`, which sees every attempt,
-the SDK's retries included. For each one it
+the SDK's retries included, and the GETs the client sends past the middleware
+(`client.Graph._get_raw`) and retries itself. For each one it
 
 - counts the reply's bytes as they arrive and fails past `MAX_REPLY_BYTES`, decoded and as
   sent: it asks for gzip or nothing, decodes gzip itself in bounded steps (a few KB of gzip

@@ -10,7 +10,7 @@ from reconciler.apply.writes import ApplyReport, apply_plan
 from reconciler.core.clouds import CLOUDS
 from reconciler.core.registry import PARTNER
 from reconciler.emulator import Emulator, RecordedRequest
-from reconciler.graph.client import Graph
+from reconciler.graph.client import GRAPH_WRITE_QUOTA, Graph, WriteQuota
 from reconciler.plan import actions
 from reconciler.plan.model import Change, Plan
 from support.emulator_http import TRUST
@@ -35,9 +35,14 @@ def plant(emulator: Emulator, count: int) -> None:
         emulator.put_partner({"tenantId": tenant(n)})
 
 
-def apply_changes(base_url: str, changes: tuple[Change, ...], token: str) -> ApplyReport:
+def apply_changes(
+    base_url: str, changes: tuple[Change, ...], token: str, quota: WriteQuota = GRAPH_WRITE_QUOTA
+) -> ApplyReport:
+    """`changes` applied, paced by `quota` (the emulator's, when its window is scaled down)."""
+
     async def run() -> ApplyReport:
         async with Graph(base_url, CLOUDS["global"], token) as graph:
+            graph.write_quota = quota
             return await apply_plan(graph, Plan(changes=changes))
 
     return asyncio.run(run())
