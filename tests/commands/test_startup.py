@@ -13,6 +13,8 @@ import pytest
 from support.import_log import heavy, import_log, imported, logged_modules
 from support.policy_files import write_policies
 
+from reconciler.emulator import Emulator
+
 # What --help must not import: the models and their validator, the YAML parser, the rules
 # engine, asyncio, the emulator, and every command's module but cli's and the emulator's options.
 NOT_FOR_HELP = ("pydantic", "ruamel", "cel", "deepdiff", "asyncio", "jwt", "reconciler.emulator")
@@ -83,8 +85,22 @@ def test_the_checks_above_can_fail(tmp_path: Path) -> None:
 
     modules = logged_modules(import_log("plan", "--policies", str(policies)))
 
-    assert {"reconciler.commands.planning", "pydantic", "asyncio", "msgraph"} <= modules
+    assert {"reconciler.commands.planning", "pydantic", "asyncio", "httpx"} <= modules
     assert not {name for name in modules if name.startswith("reconciler")} <= HELP_MODULES
+
+
+def test_the_sdks_adapter_is_imported_for_the_first_write_and_not_for_reads(tmp_path: Path, emulator: Emulator) -> None:
+    """GETs go straight to the bounded transports (`graph.client`); msgraph, a fifth of a second
+    of imports before the first request, is for the writes only."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+
+    planned = import_log("plan", "--policies", str(policies), emulator=emulator)
+    applied = import_log("apply", "--auto-approve", "--policies", str(policies), emulator=emulator)
+
+    assert planned.code == 0 and applied.code == 0, applied.stderr[-2000:]
+    assert _below(logged_modules(planned), ("msgraph", "msgraph_core", "kiota_http")) == []
+    assert {"msgraph", "msgraph_core", "kiota_http"} <= logged_modules(applied)
+    assert len(emulator.partners()) == 1
 
 
 def test_graph_commands_import_httpx_without_its_command_line_client(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from support.stub_servers import PARTNERS, Answer, encoded, serving, tenant
 
 from reconciler.core.bounds import MAX_REPLY_BYTES
 from reconciler.graph.errors import GraphError
-from reconciler.graph.transport import Refused, _Bounded, http_client, retry_after_seconds
+from reconciler.graph.transport import Refused, _Bounded, http_client, retry_after_seconds, with_middleware
 
 
 def test_a_gzip_reply_is_decoded() -> None:
@@ -100,5 +100,8 @@ def test_proxies_come_from_the_environment_except_for_loopback(
     client = http_client(base_url, 5)
     route = client._transport_for_url(httpx.URL(base_url + "/policies"))
     assert (route is not client._transport) == proxied
-    assert isinstance(route.transport, _Bounded)  # every route, a proxy's too, is bounded
+    assert isinstance(route, _Bounded)  # every route of the GETs, a proxy's too, is bounded
+    # and under the SDK's middleware, which the writes go through, still
+    route = with_middleware(client)._transport_for_url(httpx.URL(base_url + "/policies"))
+    assert isinstance(route.transport, _Bounded)
     asyncio.run(client.aclose())

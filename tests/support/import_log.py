@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from reconciler.emulator import Emulator
 from support.xtap import Run, run_xtap
 
 # Graph's SDK and HTTP stack, the progress display, and xtap's own modules that talk to Graph.
@@ -13,10 +14,10 @@ GRAPH_SIDE = ("reconciler.graph.client", "reconciler.apply.writes", "reconciler.
 IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.MULTILINE)
 
 
-def import_log(*args: str) -> Run:
-    """`xtap ARGS` with the import log on. A process of its own: only a new interpreter imports
-    everything afresh, and logs it."""
-    return run_xtap(*args, extra_env={"PYTHONPROFILEIMPORTTIME": "1"}, subprocess=True)
+def import_log(*args: str, emulator: Emulator | None = None) -> Run:
+    """`xtap ARGS` with the import log on (against `emulator`, or a closed port). A process of
+    its own: only a new interpreter imports everything afresh, and logs it."""
+    return run_xtap(*args, emulator=emulator, extra_env={"PYTHONPROFILEIMPORTTIME": "1"}, subprocess=True)
 
 
 def logged_modules(run: Run) -> set[str]:
