@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from reconciler.core.address import Address
@@ -76,7 +75,7 @@ class DesiredInstance:
 
 # Shared by the many instances without them; never changed (a ToolKey is only read).
 _NO_TOOL = ToolKey()
-_HOLDS_NOTHING: Mapping[str, str] = MappingProxyType({})
+_HOLDS_NOTHING: Mapping[str, str] = {}  # read-only by its type: shared, never changed
 
 
 @dataclass(frozen=True)
