@@ -1,8 +1,8 @@
 """The live tenant as Graph returned it: raw wire JSON, keyed by address.
 
 Each instance is held as one compact `marshal` string (`Wires`), not as the nested dicts Graph's
-JSON parses into, and made a dict again each time it is looked up: at 100,000 partners the dicts
-took 2.9 KB a partner and the strings a third of that, and a plan looks up only the few it
+JSON parses into, and made a dict again each time it is looked up: at 10,000 partners the dicts took
+2.9 KB a partner and the strings about a quarter of that, and a plan looks up only the few it
 changes once the compare has found them (the compare works from their canonical text,
 `plan/ahead.py`). `marshal` rather than JSON: it is several times faster both ways, and these
 strings never leave the process.

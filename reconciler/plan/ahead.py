@@ -8,12 +8,11 @@ then), that page's live instances, and the change of each one whose file is load
 planner takes what is ready (`planner.Forms`) and does the rest, so the plan is the same
 either way.
 
-What is kept is small: each live instance's canonical text (the live digest needs it), and
-the changes. No form is kept once its change is made (at 100,000 partners the two took 3
-KB a partner); a page read before the files loaded is paired later from its text, a share
-after each page, and where that finds a difference the planner makes the change from the
-desired form kept for it, since its body needs the live instance itself (`core/live.py`
-holds it packed).
+What is kept is small: each live instance's canonical text (the live digest needs it), and the
+changes. No form is kept once its change is made (at 10,000 partners the two took about 2 KB a
+partner); a page read before the files loaded is paired later from its text, a share after each
+page, and where that finds a difference the planner makes the change from the desired form kept for
+it, since its body needs the live instance itself (`core/live.py` holds it packed).
 
 Work is never run at the reader's first chance to yield: the HTTP stack yields several times
 before a request is on the wire, and work run there delays every page (measured: reading

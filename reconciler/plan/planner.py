@@ -80,7 +80,7 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
     """The plan. A live instance is unpacked and put in canonical form only where the compare
     needs it and `ahead` has not done it: a leftover, or a declared one whose change is not
     known yet; the form is dropped once its change is made, so the compare never holds every
-    form at once (at 100,000 partners, 1.5 KB a partner)."""
+    form at once (at 10,000 partners, about 1 KB a partner)."""
     ahead = ahead or Forms()
     changes: list[Change] = []
     errors: list[PlanError] = []
