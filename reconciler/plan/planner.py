@@ -342,12 +342,14 @@ def _digest(live: Live, ahead: Forms) -> str:
 
     It hashes `json.dumps({"read": sorted(read), "instances": {str(address): form}},
     sort_keys=True)`, written out here from each form's own text (`ahead.live_texts`, made
-    while the tenant was read, or now, one instance at a time): the same bytes, without a fifth
-    of the compare in one call, nor every form held at once."""
-    instances = sorted((str(address), _live_text(live, ahead, address)) for address in live.instances)
-    written = ", ".join(f"{json.dumps(key)}: {text}" for key, text in instances)
-    state = f'{{"instances": {{{written}}}, "read": {json.dumps(sorted(live.read))}}}'
-    return "sha256:" + hashlib.sha256(state.encode()).hexdigest()
+    while the tenant was read, or now), hashed one instance at a time: the same bytes, without a
+    fifth of the compare in one call, nor the whole text held at once (at 10,000 partners, 15 MB
+    in three copies)."""
+    digest = hashlib.sha256(b'{"instances": {')
+    for n, address in enumerate(sorted(live.instances, key=str)):  # one instance's text at a time
+        digest.update(f"{', ' if n else ''}{json.dumps(str(address))}: {_live_text(live, ahead, address)}".encode())
+    digest.update(f'}}, "read": {json.dumps(sorted(live.read))}}}'.encode())
+    return "sha256:" + digest.hexdigest()
 
 
 def _live_text(live: Live, ahead: Forms, address: Address) -> str:
