@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from kiota_abstractions.request_information import RequestInformation
 
 from reconciler.core.address import Address
-from reconciler.core.live import Live
+from reconciler.core.live import Live, Wires
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME, ResourceType
 from reconciler.core.request import Request
 from reconciler.graph.batch import send_all
@@ -72,7 +72,7 @@ async def read_live(graph: Graph, types: tuple[str, ...], on_read: OnRead | None
     """Every instance of `types`, each top-level type read at once. `on_read` hears each
     batch as it arrives, for progress and for work that need not wait for the rest."""
     reads = [_read_type(graph, REGISTRY_BY_NAME[name], on_read or _ignore) for name in types]
-    instances: dict[Address, dict[str, Any]] = {}
+    instances = Wires()  # packed as each type's read ends: what is kept of the tenant (core/live.py)
     for found in await all_of(reads):
         instances.update(found)
     lists = [(name, parent) for name in types for parent in _listed_parents(name, instances)]
@@ -93,14 +93,14 @@ async def with_listed(graph: Graph, live: Live, lists: Sequence[tuple[str, Addre
     found, skipped = await read_listed(graph, lists)
     types = {name for name, _ in lists}
     read = tuple(name for name in dict.fromkeys((*live.read, *types)) if name not in skipped)
-    return Live({**live.instances, **found}, read, {**live.skipped, **skipped})
+    return Live(live.wires.joined(found), read, {**live.skipped, **skipped})
 
 
 def _ignore(found: dict[Address, dict[str, Any]]) -> None:
     pass
 
 
-async def _read_type(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
+async def _read_type(graph: Graph, rtype: ResourceType, on_read: OnRead) -> Mapping[Address, dict[str, Any]]:
     if rtype.parents:
         return {}  # read in its parents' pages
     if rtype.singleton_id is not None:
@@ -117,9 +117,9 @@ def _expanded(graph: Graph, rtype: ResourceType, url: str) -> RequestInformation
     return graph.request_info("GET", url + (f"?$expand={expand}" if expand else ""))
 
 
-async def _read_collection(graph: Graph, rtype: ResourceType, on_read: OnRead) -> dict[Address, dict[str, Any]]:
+async def _read_collection(graph: Graph, rtype: ResourceType, on_read: OnRead) -> Mapping[Address, dict[str, Any]]:
     request = _expanded(graph, rtype, rtype.collection_url)
-    instances: dict[Address, dict[str, Any]] = {}
+    instances = Wires()  # each page packed as it arrives (core/live.py)
 
     def page(items: list[dict[str, Any]]) -> None:
         found = page_instances(graph, request, rtype, items, instances)

@@ -1,7 +1,7 @@
 """Work done while a plan waits for Graph (`plan/ahead.py`), on the event loop as `xtap plan`
-runs it: a page's live forms are made a moment after it arrives, a share of the desired forms
-with each page, an instance's change as soon as both its forms are ready, and work still
-scheduled when the reads end is dropped for the planner to do. That the plan is the same bytes
+runs it: a page's live texts are made a moment after it arrives, an instance's change as soon
+as its file is loaded too, no form is kept, and work still scheduled when the reads end is
+dropped for the planner to do. That the plan is the same bytes
 either way is pinned by tests/plan/test_planner_golden.py."""
 
 from __future__ import annotations
@@ -31,17 +31,36 @@ async def fed(desired: Desired | None, pages: list[dict[Address, dict[str, objec
 
 def test_a_page_is_put_in_canonical_form_while_the_next_one_is_awaited() -> None:
     forms = asyncio.run(fed(DESIRED, [{ADDRESS: LIVE}], 10 * AFTER_PAGE_S))
-    assert forms.live == {ADDRESS: live_form(ADDRESS, LIVE)}
-    assert forms.live_texts == {ADDRESS: live_text(forms.live[ADDRESS])}
-    assert forms.desired == {ADDRESS: desired_form(ADDRESS, DESIRED.instances[ADDRESS])}
-    assert forms.desired[ADDRESS]["inboundTrust"] == {"isMfaAccepted": True}
+    assert forms.live_texts == {ADDRESS: live_text(live_form(ADDRESS, LIVE))}
+    assert forms.live == {} and forms.desired == {}  # made, used and dropped
     [(change, errors)] = forms.changes.values()
     assert change is not None and change.action == "update" and errors == ()
 
 
 def test_without_the_files_no_change_is_made_ahead() -> None:
     forms = asyncio.run(fed(None, [{ADDRESS: LIVE}], 10 * AFTER_PAGE_S))
-    assert ADDRESS in forms.live and forms.desired == {} and forms.changes == {}
+    assert ADDRESS in forms.live_texts and forms.changes == {}
+
+
+def test_a_page_read_before_the_files_is_paired_from_its_text() -> None:
+    """Settled from the text when nothing differs; a difference is left to the planner, which
+    has the live instance a change's body needs."""
+    same = Desired({ADDRESS: DesiredInstance(LIVE, "p.yaml:1")})
+
+    async def read_first(desired: Desired) -> Forms:
+        ahead = Ahead()
+        ahead.read({ADDRESS: LIVE})
+        await asyncio.sleep(10 * AFTER_PAGE_S)
+        ahead.loaded(desired)
+        ahead.read({})  # the next page: its work pairs what was read before
+        await asyncio.sleep(10 * AFTER_PAGE_S)
+        return ahead.finish()
+
+    assert asyncio.run(read_first(same)) == Forms(
+        live_texts={ADDRESS: live_text(live_form(ADDRESS, LIVE))}, changes={ADDRESS: (None, ())}
+    )
+    differs = asyncio.run(read_first(DESIRED))
+    assert differs.changes == {} and differs.desired == {ADDRESS: desired_form(ADDRESS, DESIRED.instances[ADDRESS])}
 
 
 def test_work_still_scheduled_when_the_reads_end_is_left_to_the_planner() -> None:

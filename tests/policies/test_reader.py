@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.policies.problems import Problem
-from reconciler.policies.reader import MAX_DEPTH, every_position, parse, positions
+from reconciler.policies.reader import MAX_DEPTH, TOP_LEVEL, Doc, _as_json, _read, every_position, parse, positions
 
 FILE = """\
 # leading comment
@@ -122,3 +122,43 @@ def test_an_empty_file_and_a_file_that_is_not_a_mapping_are_told_apart(tmp_path:
         problems: list[Problem] = []
         assert parse(path, problems, empty="needs tenantId") is None
         assert [str(problem).removeprefix(f"{path}:") for problem in problems] == [message]
+
+
+JSON_FILES = [
+    '# partner\n{"tenantId": "a", "inboundTrust": {"isMfaAccepted": true}, "n": [1, 2.5, null, "é\\u00e9"]}\n',
+    '\n  # two comment lines\n{\n  "a": {"b": [\n    {"c": "x\\/y"}]},\n  "d": -0, "e": 1.50,\n}\n\n',
+    '{"a": ' + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "}",
+]
+# Read by the YAML reader only, which says what is wrong where something is.
+NOT_PLAIN_JSON = [
+    '{"a": 1, "a": 2}',
+    '{"a": {"b": 1, "b": 2}}',
+    '{"a": 1e5, "b": NaN}',
+    '{"a": 1} # a comment after it',
+    '{"a": 1}\n...\n',
+    '{\t"a": 1}',
+    '{"a": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}",
+    "{}",
+    '{"a": 1',
+]
+
+
+def test_a_json_file_reads_as_the_yaml_reader_reads_it(tmp_path: Path) -> None:
+    """JSON is read at C speed, with the same data and top-level positions; anything JSON and
+    YAML might read apart goes to the YAML reader."""
+    for n, text in enumerate(JSON_FILES + NOT_PLAIN_JSON):
+        path = tmp_path / f"p{n}.yaml"
+        path.write_text(text)
+        as_json = Doc(str(path), text, TOP_LEVEL)
+        as_yaml = Doc(str(path), text, TOP_LEVEL)
+        problems = _read(as_yaml)
+        assert _as_json(as_json) is (text in JSON_FILES), text
+        if text in JSON_FILES:
+            assert problems == []
+            assert (as_json.data, as_json.key_marks, as_json.value_marks) == (
+                as_yaml.data,
+                as_yaml.key_marks,
+                as_yaml.value_marks,
+            )
+        parsed = parse(path, found := [])
+        assert (parsed is None) == bool(problems) and found == problems

@@ -53,3 +53,22 @@ def test_a_small_folder_is_read_without_workers(root: Path) -> None:
         assert pool is None
     with workers(read_layout(root)) as pool:
         assert pool is None
+
+
+def test_worker_results_come_back_as_they_are_read_in_order_with_their_problems(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked workers (where the machine has two CPUs), their results taken a chunk at a time
+    in the folder's order, each problem still at its file:line:col and each instance's
+    properties whole."""
+    monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
+    files = read_layout(root).files
+    with workers(root) as forked, ThreadPoolExecutor(2) as threads:
+        loaded = load_files(files, True, forked or threads)
+        assert not isinstance(loaded, list)  # a stream, not the whole folder at once
+        streamed = list(loaded)
+    assert streamed == list(load_files(files, True, None))
+    assert [loaded.file for loaded in streamed] == [path for path, _ in files]
+    [problem] = streamed[-1].problems
+    assert (problem.file, problem.line, problem.col) == (str(root / "partners" / "c.yaml"), 1, 11)
+    assert streamed[1].declared[0][1].written["tenantId"] == "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
