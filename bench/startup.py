@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reconciler.emulator import Emulator, EmulatorConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,11 +37,13 @@ PARTNER = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 
 
 def _environment() -> dict[str, str]:
-    """This checkout's xtap, with no setting of the caller's leaking in. The runs start in the
-    checkout too: `python -m` puts the working directory first on the path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XTAP_", "AZURE_"))}
-    env.update(CI="1", NO_COLOR="1", PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
-    return env
+    """This checkout's xtap as an installed one runs (bench/run.py's `environment`, bytecode
+    compiled). The runs start in the checkout too: `python -m` puts the working directory first
+    on the path."""
+    import run
+
+    run.compiled()
+    return run.environment()
 
 
 def _wall(argv: Sequence[str], env: dict[str, str]) -> float:
