@@ -15,7 +15,7 @@ from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY
-from reconciler.plan.labels import in_files, labels, wanted
+from reconciler.plan.labels import Shown, in_files, labels, shown, wanted
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Forms, make_plan
 from reconciler.policies.load import Layout, PolicyError, Problem, load_policies, workers
@@ -101,9 +101,10 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({read_so_far} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
-        names = await _names(graph, plan, desired, live, await in_use)
+        changes = shown(plan.changes, desired, live)
+        names = await _names(graph, changes, await in_use)
         say_missing(desired, names)
-        plan = replace(plan, names=labels(plan.changes, desired, live, names))
+        plan = replace(plan, names=labels(changes, names))
         return Planned(plan, read_so_far - before, desired, tuple(live.skipped), names)
 
 
@@ -120,14 +121,14 @@ async def _in_files(graph: Graph, desired: Desired) -> Names:
     return await look_up(graph, objects=objects)
 
 
-async def _names(graph: Graph, plan: Plan, desired: Desired, live: Live, known: Names) -> Names:
+async def _names(graph: Graph, changes: Shown, known: Names) -> Names:
     """The names the plan shows, besides those already `known`: looked up only for what it
     changes, so a plan of 10,000 partners asks for the few it touches. What the token may not
     look up is said once."""
     from reconciler.graph.names import look_up
 
-    shown = wanted(plan.changes, desired, live)
-    names = known.merged(await look_up(graph, shown.tenants, shown.objects - known.objects.keys(), shown.apps))
+    asked = wanted(changes)
+    names = known.merged(await look_up(graph, asked.tenants, asked.objects - known.objects.keys(), asked.apps))
     say_unnamed(names)
     return names
 

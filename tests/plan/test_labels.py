@@ -10,7 +10,7 @@ from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
 from reconciler.core.names import Names
-from reconciler.plan.labels import Wanted, body_labels, in_bodies, in_files, labels, wanted
+from reconciler.plan.labels import Wanted, body_labels, in_bodies, in_files, labels, shown, wanted
 from reconciler.plan.model import Change
 
 CHANGED = "11111111-1111-4111-8111-111111111111"
@@ -57,15 +57,15 @@ CHANGES = [Change("partner", CHANGED, "update", "p/changed.yaml:1", (), ())]
 
 
 def test_wanted_is_the_changed_partners_and_this_tenants_objects_they_name() -> None:
-    assert wanted(CHANGES, DESIRED, LIVE) == Wanted(
+    assert wanted(shown(CHANGES, DESIRED, LIVE)) == Wanted(
         tenants=frozenset({CHANGED}), objects=frozenset({MINE, LIVE_ONLY}), apps=frozenset({APP})
     )
 
 
 def test_the_partners_objects_are_never_wanted_nor_anything_without_a_change() -> None:
-    found = wanted(CHANGES, DESIRED, LIVE)
+    found = wanted(shown(CHANGES, DESIRED, LIVE))
     assert THEIRS not in found.objects | found.apps and OTHER not in found.objects
-    assert wanted([], DESIRED, LIVE) == Wanted()
+    assert wanted(shown([], DESIRED, LIVE)) == Wanted()
 
 
 def test_in_files_is_every_files_users_and_groups_of_this_tenant() -> None:
@@ -78,7 +78,7 @@ def test_labels_are_the_ids_the_changes_show_that_something_is_known_of() -> Non
         objects={MINE: ("Liaisons", "group"), OTHER: ("Other", "group")},
         missing=frozenset({LIVE_ONLY}),
     )
-    assert labels(CHANGES, DESIRED, LIVE, names) == {
+    assert labels(shown(CHANGES, DESIRED, LIVE), names) == {
         CHANGED: "Contoso (contoso.com)",
         MINE: "Liaisons (group)",
         LIVE_ONLY: "no such user in this tenant",
