@@ -115,6 +115,20 @@ def test_graph_commands_import_httpx_without_its_command_line_client(tmp_path: P
     assert _below(modules, ("rich", "pygments")) == []
 
 
+def test_a_plan_reads_the_tokens_claims_without_a_cryptography_stack(tmp_path: Path, emulator: Emulator) -> None:
+    """The token's tenant is checked against xtap.yaml's before any request, and its roles read
+    for the lookups; neither verifies a signature (Graph does), so neither imports PyJWT and the
+    cryptography it brings (graph/tenant.py)."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+    (policies / "xtap.yaml").write_text(f"tenant: {emulator.tenant_id}\n")
+
+    run = import_log("plan", "--policies", str(policies), emulator=emulator)
+
+    assert run.code == 0, run.stderr[-2000:]
+    assert emulator.requests  # it got past the tenant check and read the tenant
+    assert _below(logged_modules(run), ("jwt", "cryptography")) == []
+
+
 def test_the_tenants_defaults_cli_names_are_the_tenants_modules() -> None:
     from reconciler.commands import cli, tenants
 

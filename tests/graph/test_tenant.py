@@ -5,6 +5,7 @@ comes before any request (the emulator's log stays empty) and names both tenants
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -22,6 +23,11 @@ from reconciler.graph.tenant import token_tenant
 FABRIKAM = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 OTHER_TENANT = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
 OPAQUE_TOKEN = "EwBwA8l6BAAUopaque-token-from-somewhere"
+
+
+def _claims(**claims: str) -> str:
+    """A JWT's payload segment: the claims' JSON in base64url without its padding."""
+    return base64.urlsafe_b64encode(json.dumps(claims, ensure_ascii=False).encode()).decode().rstrip("=")
 
 
 def bound_policies(tmp_path: Path, tenant: str | None) -> Path:
@@ -209,10 +215,30 @@ def test_the_emulator_takes_only_a_guid_as_tenant_id(bad: str) -> None:
 
 @pytest.mark.parametrize(
     "token",
-    [OPAQUE_TOKEN, "a.b.c", "", "e30.e30.", "eyJhbGciOiJub25lIn0.eyJ0aWQiOiJub3QtYS1ndWlkIn0.", "x" * 5000],
+    [
+        OPAQUE_TOKEN,
+        "a.b.c",
+        "",
+        "e30.e30.",
+        "eyJhbGciOiJub25lIn0.eyJ0aWQiOiJub3QtYS1ndWlkIn0.",
+        "x" * 5000,
+        # {"tid": <a GUID>} as the payload, in what is not a JWT: a header that is a list, a JSON
+        # string, four segments, a signature that is not base64url, a character outside base64url.
+        f"W10.{_claims(tid=FABRIKAM)}.",
+        f"IngiIA.{_claims(tid=FABRIKAM)}.",
+        f"e30.{_claims(tid=FABRIKAM)}..",
+        f"e30.{_claims(tid=FABRIKAM)}.a",
+        f"e30.{_claims(tid=FABRIKAM)}*.",
+        f"é30.{_claims(tid=FABRIKAM)}.",
+    ],
 )
 def test_a_token_without_a_readable_tenant_has_none(token: str) -> None:
     assert token_tenant(token) is None
+
+
+def test_a_tokens_tenant_is_read_from_its_unpadded_payload_whatever_its_signature() -> None:
+    assert token_tenant(f"e30.{_claims(tid=FABRIKAM.upper())}.bm90IGEgc2lnbmF0dXJl") == FABRIKAM
+    assert token_tenant(f"e30.{_claims(tid=FABRIKAM, name='Zoë')}.") == FABRIKAM
 
 
 def az_cli(tmp_path: Path, token: str) -> dict[str, str | None]:
