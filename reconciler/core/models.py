@@ -119,7 +119,10 @@ GRAPH_NAMESPACE = "#microsoft.graph."
 class GraphModel(BaseModel):
     """Base of every Graph type: closed (extra keys are errors) and strict (no "true" → True)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # defer_build: each model's validator is built when it is first used, not on import: a plan
+    # sends its first request before the files are validated, and a command never waits for the
+    # validators of types it does not meet (half of this module's import time).
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     # The Graph type name, so the `@odata.type` of the docs' JSON representations is accepted.
     graph_type: ClassVar[str] = ""
     # What the canonical form (`canonical.py`) must know of the type's members, so that equal
@@ -383,7 +386,9 @@ class M365CapabilityInboundAccess(GraphModel):
     graph_type = "m365CapabilityInboundAccess"
 
     isAllowed: bool
-    resourceScopes: M365CapabilityResourceScopes = M365CapabilityResourceScopes()
+    # Constructed, not validated: validating would build the model's validator on import
+    # (`defer_build`), and the default has nothing to validate.
+    resourceScopes: M365CapabilityResourceScopes = M365CapabilityResourceScopes.model_construct()
 
     @model_validator(mode="before")
     @classmethod

@@ -37,7 +37,7 @@ class Waiver(BaseModel):
     """A finding accepted for one resource by a named owner until a date: after it, the finding
     fails again, so an exception cannot outlive the reason it was granted for."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     rule: Text
     reason: Text
@@ -48,7 +48,7 @@ class Waiver(BaseModel):
 class ToolKey(BaseModel):
     """The `xtap:` key of a policy file: tool-only, never sent to Graph."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     name: str | None = None
     notes: str | None = None
@@ -62,7 +62,7 @@ class Selector(BaseModel):
     """Which resources a rule of your own looks at; every list given must match (each by any of
     its entries). Types are the plan names (`partner`, `default`, ...)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     types: list[Text] = []
     tenants: list[Text] = []
@@ -91,12 +91,12 @@ class RuleSetting(BaseModel):
     that id (off, or another severity) and must say why; with one, it is a rule of your own: a
     CEL expression that must be true for each selected resource, and the message when it is not."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     enabled: bool = True
     severity: Severity | None = None
     reason: Text | None = None
-    select: Selector = Selector()
+    select: Selector = Selector.model_construct()  # not validated, which would build it on import
     expression: Text | None = None
     message: Text | None = None
     # The property a finding points at, dotted (`inboundTrust.isMfaAccepted`); else the resource.

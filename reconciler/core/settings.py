@@ -45,7 +45,7 @@ class Settings(BaseModel):
     `waiverMaxDays` bounds how far ahead a waiver's expiry may be, so an exception granted in
     one pull request is looked at again within that time."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
     tenant: Annotated[str | None, not_a_string_tenant_id("tenant")] = None
     prune: bool = False
