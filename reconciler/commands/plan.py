@@ -1,5 +1,8 @@
 """`xtap plan`: what apply would change, read-only; with the base branch's folder, also how the
-pull request changes the settings that are never sent to Graph."""
+pull request changes the settings that are never sent to Graph.
+
+Its renderers, the plan file and the settings' diff are imported when they are used, after the
+tenant is read: the plan's first request to Graph does not wait for them."""
 
 from __future__ import annotations
 
@@ -7,20 +10,37 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.commands import tenants
 from reconciler.commands.planning import has_errors, plan_with
 from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, on_graph_of, say
-from reconciler.plan import file as planfile
-from reconciler.plan.model import Plan, PolicySetting
-from reconciler.plan.settings import changed, stated
 from reconciler.policies.load import PolicyError, load_policies
-from reconciler.render import plan as render
 
-FORMATS = Formats[Plan](
-    colored={"text": render.render_text},
-    plain={"markdown": render.render_markdown, "json": render.render_json},
-)
+if TYPE_CHECKING:
+    from reconciler.plan.model import Plan, PolicySetting
+
+
+def _text(plan: Plan, colored: bool) -> str:
+    from reconciler.render.plan import render_text
+
+    return render_text(plan, colored)
+
+
+def _markdown(plan: Plan) -> str:
+    from reconciler.render.plan import render_markdown
+
+    return render_markdown(plan)
+
+
+def _json(plan: Plan) -> str:
+    """The plan file: `--format json` prints it, `--out` saves it, `xtap apply PLAN` reads it."""
+    from reconciler.render.plan import render_json
+
+    return render_json(plan)
+
+
+FORMATS: Formats[Plan] = Formats(colored={"text": _text}, plain={"markdown": _markdown, "json": _json})
 
 
 def plan(
@@ -39,7 +59,7 @@ def plan(
     result = _with_base(planned.plan, before)
     if out is not None:
         try:
-            out.write_text(planfile.dumps(result), encoding="utf-8")
+            out.write_text(_json(result), encoding="utf-8")
         except OSError as exc:
             say(f"Error: cannot write the plan to {out}: {exc.strerror}")
             return EXIT_ERROR
@@ -77,7 +97,7 @@ def plan_many(
             return tenants.Outcome(tenant, bound, "error", EXIT_ERROR)
         result = _with_base(planned.plan, before)
         report = FORMATS.render(result, fmt, colored=False)
-        await tenants.write(into, {"plan.json": planfile.dumps(result), tenants.report_name(fmt): report})
+        await tenants.write(into, {"plan.json": _json(result), tenants.report_name(fmt): report})
         if has_errors(result):
             return tenants.Outcome(tenant, bound, "error", EXIT_ERROR)
         if result.has_changes:
@@ -90,6 +110,8 @@ def plan_many(
 
 
 def _with_base(result: Plan, before: tuple[PolicySetting, ...] | None) -> Plan:
+    from reconciler.plan.settings import changed
+
     return result if before is None else replace(result, settings_changes=changed(before, result.settings))
 
 
@@ -97,6 +119,8 @@ def _base_settings(base: Path) -> tuple[PolicySetting, ...]:
     """The settings of the base branch's folder. A folder the base does not have yet (a new
     tenant) has every setting at its default; one the base cannot load still shows the settings
     in force, with a warning that their changes cannot be shown."""
+    from reconciler.plan.settings import stated
+
     if not base.exists():
         return ()
     try:

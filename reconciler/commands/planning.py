@@ -1,5 +1,9 @@
 """The plan of policies/ against the tenant as plan, apply and drift make it (`plan_with`: the
-files load while the tenant is read), and the plan errors that stop any write."""
+files load while the tenant is read), and the plan errors that stop any write.
+
+What only the answer needs (the compare, the labels, the rules that warn of missing users and
+groups) is imported once the first request is out, not before it: the first page is on its way
+while Python imports them."""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.check import missing_targets
 from reconciler.commands.run import collector_paused, say, say_skipped, say_unnamed, say_warnings
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL
@@ -15,14 +18,14 @@ from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY
-from reconciler.plan.labels import Shown, in_files, labels, shown, wanted
-from reconciler.plan.model import Plan
-from reconciler.plan.planner import Forms, make_plan
 from reconciler.policies.load import Layout, PolicyError, Problem, load_policies, workers
 from reconciler.render import progress
 
 if TYPE_CHECKING:
     from reconciler.graph.client import Graph
+    from reconciler.plan.labels import Shown
+    from reconciler.plan.model import Plan
+    from reconciler.plan.planner import Forms
 
 
 # The type read page by page, whose count the progress line shows: the one keyed collection at
@@ -101,6 +104,8 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({read_so_far} request(s)).")
         plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
+        from reconciler.plan.labels import labels, shown
+
         changes = shown(plan.changes, desired, live)
         names = await _names(graph, changes, await in_use)
         say_missing(desired, names)
@@ -114,6 +119,7 @@ async def _in_files(graph: Graph, desired: Desired) -> Names:
     the loop that takes the tenant's pages, and not at all when the token's claims say it may not
     look them up."""
     from reconciler.graph.names import OBJECT_NAMES, look_up, permitted
+    from reconciler.plan.labels import in_files
 
     if not permitted(await graph.permissions(), OBJECT_NAMES):
         return Names()
@@ -126,6 +132,7 @@ async def _names(graph: Graph, changes: Shown, known: Names) -> Names:
     changes, so a plan of 10,000 partners asks for the few it touches. What the token may not
     look up is said once."""
     from reconciler.graph.names import look_up
+    from reconciler.plan.labels import wanted
 
     asked = wanted(changes)
     names = known.merged(await look_up(graph, asked.tenants, asked.objects - known.objects.keys(), asked.apps))
@@ -138,6 +145,8 @@ def say_missing(desired: Desired, names: Names) -> None:
     writes what the files say, but a deleted group in a target silently changes who it lets in.
     The same rule as `xtap check --live` (`target-exists`), so the two never disagree; a warning
     here, which never changes the exit code."""
+    from reconciler.commands.check import missing_targets
+
     for located in missing_targets(desired, names):
         place = "live tenant" if located.at is None else "{}:{}:{}".format(*located.at)
         say(f"Warning: {place}: {located.finding.violation.message} [{located.finding.rule.id}]")
@@ -163,6 +172,8 @@ async def _cancelled(task: asyncio.Future[Any]) -> None:
 
 
 def _compare(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
+    from reconciler.plan.planner import make_plan
+
     with collector_paused():
         return make_plan(desired, live, ahead)
 

@@ -67,6 +67,17 @@ def test_a_graph_commands_help_imports_no_graph_sdk(command: str) -> None:
     assert "reconciler.emulator" not in modules
 
 
+def test_plans_module_leaves_what_only_the_answer_needs_to_after_the_first_request() -> None:
+    """`xtap plan --help` imports the plan's module, and what it imports at its top a plan imports
+    before its first request: not the compare, the labels, the rules' warnings, the renderers,
+    the plan file or the settings' diff, which only the tenant's answer needs
+    (commands/plan.py, commands/planning.py)."""
+    modules = imported("plan", "--help")
+
+    assert "reconciler.commands.planning" in modules
+    assert _below(modules, ("reconciler.plan", "reconciler.render.plan", "reconciler.commands.check")) == []
+
+
 def test_validate_imports_its_own_module_and_no_other_commands(tmp_path: Path) -> None:
     policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
 
