@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler.check.builtin import BUILTIN_IDS
 from reconciler.core.address import PropertyPath
 from reconciler.core.desired import DesiredInstance, Prune
 from reconciler.core.settings import Settings
@@ -61,6 +60,8 @@ def waiver_problems(instances: Iterable[DesiredInstance], settings: Settings) ->
     exist (built in or in `rules:`) waives nothing; one that expires more than `waiverMaxDays`
     from today would let an exception granted in one pull request outlive anyone's memory of
     why."""
+    from reconciler.check.builtin import BUILTIN_IDS  # see _rule_id_problems
+
     known = {*BUILTIN_IDS, *settings.rules}
     max_days = settings.waiverMaxDays
     latest = date.today() + timedelta(days=max_days)
@@ -93,6 +94,10 @@ def _rule_id_problems(settings: Settings) -> Iterator[tuple[str, str]]:
     """An entry of `rules:` adjusts a built-in rule or, with an expression, is a rule of your
     own; a typo in a built-in's id must not leave the rule silently on."""
     for rule_id, rule in settings.rules.items():
+        # Imported for the first rule, not before: a Graph command reads xtap.yaml (the tenant
+        # binding) before its first request, and the rules engine is not needed for that.
+        from reconciler.check.builtin import BUILTIN_IDS
+
         if rule.expression is None and rule_id not in BUILTIN_IDS:
             known = ", ".join(sorted(BUILTIN_IDS))
             yield rule_id, f"no built-in rule {rule_id!r} (built-in: {known}); a rule of your own needs an expression"
