@@ -265,6 +265,8 @@ def positions(file: str, paths: Iterable[PropertyPath]) -> dict[PropertyPath, tu
 
 def _read(doc: Doc) -> list[Problem]:
     """Fill `doc` from its text; the problems found in it."""
+    if _as_block(doc):
+        return []
     found: list[Problem] = []
     parser = CParser(doc.text)  # the bare parser: a loader's constructor and resolver go unused
     try:
@@ -294,6 +296,149 @@ def _tab_at(text: str, line: int, col: int) -> tuple[int, int] | None:
         return line, col
     indent = written[: len(written) - len(written.lstrip(" \t"))]
     return (line, indent.index("\t") + 1) if "\t" in indent else None
+
+
+# A line of the block-YAML subset `_as_block` reads: its indent, a sequence dash (with the spaces
+# after it), then a plain key and its colon, or a lone value; any trailing comment is cut off first.
+_BLOCK_LINE = re.compile(r"( *)(-[ ]+)?(?:([A-Za-z_$][A-Za-z0-9_.$-]*):(?:[ ]+|$))?")
+# A plain scalar of one line: no indicator first, no `: ` or ` #` inside (nor at the end).
+_PLAIN = re.compile(r"(?:[^\s\-?:,\[\]{}#&*!|>'\"%@`]|[-?:](?=[A-Za-z0-9_.]))(?:[^\s:#]|:(?=\S)|(?<=\S)#|[ ]+(?=[^\s#]))*")
+_QUOTED = re.compile(r"'(?:[^'\n]|'')*'|\"[^\"\\\n]*\"")
+_TRAILING = re.compile(r"[ ]*(?:[ ]#.*)?$")
+# Characters libyaml reads as something else than text (breaks, a BOM) or refuses: left to it.
+_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+class _NotBlock(Exception):
+    """What the block-subset reading leaves to the YAML reader."""
+
+
+def _as_block(doc: Doc) -> bool:
+    """Fill `doc` from a file in the block-YAML subset policy files are written in (mappings and
+    sequences by indentation, one-line plain or simply quoted scalars, comments), as the YAML
+    reader would, with the same positions, without building libyaml's event objects in Python:
+    they were most of reading a file. Anything outside the subset or unsure, valid or not (an
+    anchor, a tag, a flow collection, a scalar over lines, a duplicate key, a key with no
+    value), is left to the YAML reader (False), which finds every problem where it stands."""
+    if "\t" in doc.text or "\r" in doc.text or _UNUSUAL.search(doc.text):
+        return False
+    try:
+        data, key_marks, value_marks = _block(doc.text, doc.kept)
+    except (_NotBlock, IndexError):
+        return False
+    doc.data, doc.key_marks, doc.value_marks = data, key_marks, value_marks
+    return True
+
+
+def _block(text: str, kept: int) -> tuple[Any, dict[PropertyPath, tuple[int, int]], dict[PropertyPath, tuple[int, int]]]:
+    key_marks: dict[PropertyPath, tuple[int, int]] = {}
+    value_marks: dict[PropertyPath, tuple[int, int]] = {}
+    # Open collections: [indent, data, path, mark, pending key of a mapping (its value comes below)].
+    stack: list[list[Any]] = []
+    root: list[Any] = []
+
+    def close() -> None:
+        indent, data, path, mark, pending = stack.pop()
+        if pending is not None:  # a key with nothing under it: null, where libyaml says
+            raise _NotBlock
+        if not stack:
+            root.append(data)
+            value_marks[()] = mark
+            return
+        parent = stack[-1]
+        if isinstance(parent[1], list):
+            child = (*parent[2], len(parent[1]))
+            parent[1].append(data)
+        else:
+            child = (*parent[2], parent[4])
+            parent[1][parent[4]] = data
+            parent[4] = None
+        if len(stack) <= kept:
+            value_marks[child] = mark
+
+    def scalar(rest: str, line: int, col: int) -> Any:
+        quoted = _QUOTED.match(rest)
+        if quoted:
+            end = quoted.end()
+            value: Any = rest[1 : end - 1].replace("''", "'") if rest[0] == "'" else rest[1 : end - 1]
+        else:
+            plain = _PLAIN.match(rest)
+            if plain is None:
+                raise _NotBlock
+            end = plain.end()
+            tag, value = _plain(rest[:end])
+            if tag not in PLAIN_TAGS:
+                raise _NotBlock
+        if not _TRAILING.match(rest, end):
+            raise _NotBlock
+        return value
+
+    def open_map(indent: int, line: int) -> None:
+        if len(stack) >= MAX_DEPTH:
+            raise _NotBlock
+        path = () if not stack else (*stack[-1][2], len(stack[-1][1]) if isinstance(stack[-1][1], list) else stack[-1][4])
+        stack.append([indent, {}, path if len(stack) < kept else (), (line, indent + 1), None])
+
+    for number, text_line in enumerate(text.split("\n"), 1):
+        stripped = text_line.lstrip(" ")
+        if not stripped or stripped[0] == "#":
+            continue
+        match = _BLOCK_LINE.match(text_line)
+        indent = len(match[1])
+        dash, key = match[2], match[3]
+        if root:
+            raise _NotBlock  # a second node at the top
+        while stack and stack[-1][0] > indent:
+            close()
+        if stack and isinstance(stack[-1][1], list) and (dash is None or stack[-1][0] != indent):
+            close()  # a sequence goes on only with a dash at its own indent
+        if dash is not None:
+            top = stack[-1] if stack else None
+            if top is None or not (isinstance(top[1], list) and top[0] == indent):
+                if top is None or isinstance(top[1], list) or top[4] is None or top[0] > indent or len(stack) >= MAX_DEPTH:
+                    raise _NotBlock
+                path = (*top[2], top[4]) if len(stack) < kept else ()
+                stack.append([indent, [], path, (number, indent + 1), None])
+            indent += len(dash)
+            if key is None:
+                rest = text_line[indent:]
+                if not rest or rest[0] == "#":
+                    raise _NotBlock
+                items = stack[-1]
+                if len(stack) <= kept:
+                    value_marks[(*items[2], len(items[1]))] = (number, indent + 1)
+                items[1].append(scalar(rest, number, indent))
+                continue
+            open_map(indent, number)
+        elif key is None:
+            raise _NotBlock
+        elif not stack:
+            open_map(indent, number)
+        else:
+            top = stack[-1]
+            if top[4] is not None and indent > top[0]:
+                open_map(indent, number)
+            elif top[4] is not None or top[0] != indent:
+                raise _NotBlock
+        top = stack[-1]
+        if key in top[1] or _plain(key)[0] != "str":
+            raise _NotBlock
+        kept_here = len(stack) <= kept
+        if kept_here:
+            key_marks[(*top[2], key)] = (number, indent + 1)
+        at = match.end()
+        rest = text_line[at:]
+        if not rest or rest[0] == "#":
+            top[4] = key
+            continue
+        top[1][key] = scalar(rest, number, at)
+        if kept_here:
+            value_marks[(*top[2], key)] = (number, at + 1)
+    while stack:
+        close()
+    if not root:
+        raise _NotBlock
+    return root[0], key_marks, value_marks
 
 
 @dataclass(slots=True)
