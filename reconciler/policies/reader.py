@@ -298,13 +298,16 @@ def _tab_at(text: str, line: int, col: int) -> tuple[int, int] | None:
     return (line, indent.index("\t") + 1) if "\t" in indent else None
 
 
-# A line of the block-YAML subset `_as_block` reads: its indent, a sequence dash (with the spaces
-# after it), then a plain key and its colon, or a lone value; any trailing comment is cut off first.
-_BLOCK_LINE = re.compile(r"( *)(-[ ]+)?(?:([A-Za-z_$][A-Za-z0-9_.$-]*):(?:[ ]+|$))?")
-# A plain scalar of one line: no indicator first, no `: ` or ` #` inside (nor at the end).
-_PLAIN = re.compile(r"(?:[^\s\-?:,\[\]{}#&*!|>'\"%@`]|[-?:](?=[A-Za-z0-9_.]))(?:[^\s:#]|:(?=\S)|(?<=\S)#|[ ]+(?=[^\s#]))*")
-_QUOTED = re.compile(r"'(?:[^'\n]|'')*'|\"[^\"\\\n]*\"")
-_TRAILING = re.compile(r"[ ]*(?:[ ]#.*)?$")
+# A line of the block-YAML subset `_as_block` reads, whole: its indent, a sequence dash (with the
+# spaces after it), a plain key and its colon, a one-line value (single-quoted, double-quoted
+# with no escape, or plain: no indicator first, no `: ` or ` #` inside), any comment. A blank or
+# comment line matches only its indent (group 1).
+_BLOCK_LINE = re.compile(
+    r"( *)(-[ ]+)?(?:([A-Za-z_$][A-Za-z0-9_.$-]*):(?![^ ])[ ]*)?"
+    r"(?:('(?:[^']|'')*')|(\"[^\"\\]*\")"
+    r"|((?:[^\s\-?:,\[\]{}#&*!|>'\"%@`]|[-?:](?=[A-Za-z0-9_.]))(?:[^\s:#]++|:(?=\S)|(?<=\S)#|[ ]++(?=[^\s#]))*+))?"
+    r"[ ]*(?:(?<![^ ])#.*)?"
+)
 # Characters libyaml reads as something else than text (breaks, a BOM) or refuses: left to it.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
@@ -324,121 +327,122 @@ def _as_block(doc: Doc) -> bool:
         return False
     try:
         data, key_marks, value_marks = _block(doc.text, doc.kept)
-    except (_NotBlock, IndexError):
+    except _NotBlock:
         return False
     doc.data, doc.key_marks, doc.value_marks = data, key_marks, value_marks
     return True
 
 
-def _block(text: str, kept: int) -> tuple[Any, dict[PropertyPath, tuple[int, int]], dict[PropertyPath, tuple[int, int]]]:
+def _block(
+    text: str, kept: int
+) -> tuple[Any, dict[PropertyPath, tuple[int, int]], dict[PropertyPath, tuple[int, int]]]:
+    """The data and positions of `text`, read line by line; _NotBlock past the subset."""
     key_marks: dict[PropertyPath, tuple[int, int]] = {}
     value_marks: dict[PropertyPath, tuple[int, int]] = {}
-    # Open collections: [indent, data, path, mark, pending key of a mapping (its value comes below)].
+    # Open collections, outermost first, each [indent, data, path, mark, pending key of a mapping
+    # (its value is on the lines below)]; `closed` gets the root once it closes.
     stack: list[list[Any]] = []
-    root: list[Any] = []
-
-    def close() -> None:
-        indent, data, path, mark, pending = stack.pop()
-        if pending is not None:  # a key with nothing under it: null, where libyaml says
+    closed: list[Any] = []
+    line_match = _BLOCK_LINE.fullmatch
+    for number, line in enumerate(text.split("\n"), 1):
+        match = line_match(line)
+        if match is None:
             raise _NotBlock
-        if not stack:
-            root.append(data)
-            value_marks[()] = mark
-            return
-        parent = stack[-1]
-        if isinstance(parent[1], list):
-            child = (*parent[2], len(parent[1]))
-            parent[1].append(data)
-        else:
-            child = (*parent[2], parent[4])
-            parent[1][parent[4]] = data
-            parent[4] = None
-        if len(stack) <= kept:
-            value_marks[child] = mark
-
-    def scalar(rest: str, line: int, col: int) -> Any:
-        quoted = _QUOTED.match(rest)
-        if quoted:
-            end = quoted.end()
-            value: Any = rest[1 : end - 1].replace("''", "'") if rest[0] == "'" else rest[1 : end - 1]
-        else:
-            plain = _PLAIN.match(rest)
-            if plain is None:
-                raise _NotBlock
-            end = plain.end()
-            tag, value = _plain(rest[:end])
-            if tag not in PLAIN_TAGS:
-                raise _NotBlock
-        if not _TRAILING.match(rest, end):
-            raise _NotBlock
-        return value
-
-    def open_map(indent: int, line: int) -> None:
-        if len(stack) >= MAX_DEPTH:
-            raise _NotBlock
-        path = () if not stack else (*stack[-1][2], len(stack[-1][1]) if isinstance(stack[-1][1], list) else stack[-1][4])
-        stack.append([indent, {}, path if len(stack) < kept else (), (line, indent + 1), None])
-
-    for number, text_line in enumerate(text.split("\n"), 1):
-        stripped = text_line.lstrip(" ")
-        if not stripped or stripped[0] == "#":
+        if match.lastindex == 1:  # blank, or a comment
             continue
-        match = _BLOCK_LINE.match(text_line)
-        indent = len(match[1])
-        dash, key = match[2], match[3]
-        if root:
+        if closed:
             raise _NotBlock  # a second node at the top
-        while stack and stack[-1][0] > indent:
-            close()
-        if stack and isinstance(stack[-1][1], list) and (dash is None or stack[-1][0] != indent):
-            close()  # a sequence goes on only with a dash at its own indent
+        indent = match.end(1)
+        _, dash, key, single, double, plain = match.groups()
+        while stack and (
+            stack[-1][0] > indent or (type(stack[-1][1]) is list and (dash is None or stack[-1][0] != indent))
+        ):
+            _close(stack, closed, value_marks, kept)  # a sequence goes on only with a dash at its own indent
         if dash is not None:
             top = stack[-1] if stack else None
-            if top is None or not (isinstance(top[1], list) and top[0] == indent):
-                if top is None or isinstance(top[1], list) or top[4] is None or top[0] > indent or len(stack) >= MAX_DEPTH:
+            if top is None or type(top[1]) is not list:
+                if top is None or top[4] is None or top[0] > indent:
                     raise _NotBlock
-                path = (*top[2], top[4]) if len(stack) < kept else ()
-                stack.append([indent, [], path, (number, indent + 1), None])
+                _open(stack, indent, [], number, kept)
             indent += len(dash)
             if key is None:
-                rest = text_line[indent:]
-                if not rest or rest[0] == "#":
-                    raise _NotBlock
                 items = stack[-1]
                 if len(stack) <= kept:
                     value_marks[(*items[2], len(items[1]))] = (number, indent + 1)
-                items[1].append(scalar(rest, number, indent))
+                items[1].append(_one_line(single, double, plain))
                 continue
-            open_map(indent, number)
+            _open(stack, indent, {}, number, kept)
         elif key is None:
             raise _NotBlock
         elif not stack:
-            open_map(indent, number)
-        else:
-            top = stack[-1]
-            if top[4] is not None and indent > top[0]:
-                open_map(indent, number)
-            elif top[4] is not None or top[0] != indent:
-                raise _NotBlock
+            _open(stack, indent, {}, number, kept)
+        elif stack[-1][4] is not None and indent > stack[-1][0]:
+            _open(stack, indent, {}, number, kept)
+        elif stack[-1][4] is not None or stack[-1][0] != indent:
+            raise _NotBlock
         top = stack[-1]
         if key in top[1] or _plain(key)[0] != "str":
             raise _NotBlock
         kept_here = len(stack) <= kept
         if kept_here:
             key_marks[(*top[2], key)] = (number, indent + 1)
-        at = match.end()
-        rest = text_line[at:]
-        if not rest or rest[0] == "#":
+        if single is None and double is None and plain is None:
             top[4] = key
             continue
-        top[1][key] = scalar(rest, number, at)
+        top[1][key] = _one_line(single, double, plain)
         if kept_here:
-            value_marks[(*top[2], key)] = (number, at + 1)
+            value_marks[(*top[2], key)] = (number, match.start(match.lastindex) + 1)
     while stack:
-        close()
-    if not root:
+        _close(stack, closed, value_marks, kept)
+    if not closed:
         raise _NotBlock
-    return root[0], key_marks, value_marks
+    return closed[0], key_marks, value_marks
+
+
+def _open(stack: list[list[Any]], indent: int, data: dict[str, Any] | list[Any], line: int, kept: int) -> None:
+    """Open a collection at `indent`: the value of its parent's pending key, or its next item."""
+    if len(stack) >= MAX_DEPTH:
+        raise _NotBlock
+    path: PropertyPath = ()
+    if stack and len(stack) < kept:
+        parent = stack[-1]
+        path = (*parent[2], len(parent[1]) if type(parent[1]) is list else parent[4])
+    stack.append([indent, data, path, (line, indent + 1), None])
+
+
+def _close(
+    stack: list[list[Any]], closed: list[Any], value_marks: dict[PropertyPath, tuple[int, int]], kept: int
+) -> None:
+    """Close the innermost collection: its parent's pending key's value, or its next item."""
+    _, data, _, mark, pending = stack.pop()
+    if pending is not None:  # a key with nothing under it: null, where libyaml says
+        raise _NotBlock
+    if not stack:
+        closed.append(data)
+        value_marks[()] = mark
+        return
+    parent = stack[-1]
+    if type(parent[1]) is list:
+        child = (*parent[2], len(parent[1]))
+        parent[1].append(data)
+    else:
+        child = (*parent[2], parent[4])
+        parent[1][parent[4]] = data
+        parent[4] = None
+    if len(stack) <= kept:
+        value_marks[child] = mark
+
+
+def _one_line(single: str | None, double: str | None, plain: str | None) -> Any:
+    """A one-line scalar's value, as YAML gives it."""
+    if single is not None:
+        return single[1:-1].replace("''", "'")
+    if double is not None:
+        return double[1:-1]
+    tag, value = _plain(plain or "")
+    if tag not in PLAIN_TAGS:
+        raise _NotBlock
+    return value
 
 
 @dataclass(slots=True)
