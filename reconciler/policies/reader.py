@@ -333,12 +333,13 @@ def _as_block(doc: Doc) -> bool:
     return True
 
 
-def _block(
-    text: str, kept: int
-) -> tuple[Any, dict[PropertyPath, tuple[int, int]], dict[PropertyPath, tuple[int, int]]]:
+_Marks = dict[PropertyPath, tuple[int, int]]
+
+
+def _block(text: str, kept: int) -> tuple[Any, _Marks, _Marks]:
     """The data and positions of `text`, read line by line; _NotBlock past the subset."""
-    key_marks: dict[PropertyPath, tuple[int, int]] = {}
-    value_marks: dict[PropertyPath, tuple[int, int]] = {}
+    key_marks: _Marks = {}
+    value_marks: _Marks = {}
     # Open collections, outermost first, each [indent, data, path, mark, pending key of a mapping
     # (its value is on the lines below)]; `closed` gets the root once it closes.
     stack: list[list[Any]] = []
@@ -374,9 +375,7 @@ def _block(
             _open(stack, indent, {}, number, kept)
         elif key is None:
             raise _NotBlock
-        elif not stack:
-            _open(stack, indent, {}, number, kept)
-        elif stack[-1][4] is not None and indent > stack[-1][0]:
+        elif not stack or (stack[-1][4] is not None and indent > stack[-1][0]):  # a mapping starts
             _open(stack, indent, {}, number, kept)
         elif stack[-1][4] is not None or stack[-1][0] != indent:
             raise _NotBlock
@@ -391,7 +390,7 @@ def _block(
             continue
         top[1][key] = _one_line(single, double, plain)
         if kept_here:
-            value_marks[(*top[2], key)] = (number, match.start(match.lastindex) + 1)
+            value_marks[(*top[2], key)] = (number, match.start(match.lastindex or 0) + 1)
     while stack:
         _close(stack, closed, value_marks, kept)
     if not closed:
