@@ -367,6 +367,8 @@ def _block(text: str, kept: int) -> tuple[Any, _Marks, _Marks]:
                 _open(stack, indent, [], number, kept)
             indent += len(dash)
             if key is None:
+                if single is None and double is None and plain is None:
+                    raise _NotBlock  # an empty item, or one whose value is on the lines below
                 items = stack[-1]
                 if len(stack) <= kept:
                     value_marks[(*items[2], len(items[1]))] = (number, indent + 1)
