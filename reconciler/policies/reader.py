@@ -1,6 +1,11 @@
 """One file of the policies folder read into plain data, with the line and column of its keys
 and values: its bytes, bounded, then the event stream of ruamel's libyaml-backed parser
-(`CParser`), built into dicts and lists in one iterative pass.
+(`CParser`), built into dicts and lists in one iterative pass. The two shapes nearly every
+policy file has are read without libyaml's Python event objects, which were most of the cost:
+one JSON object by Python's JSON decoder (`_as_json`), and the block-YAML subset authors write
+(indented mappings and lists, one-line scalars, comments) line by line (`_as_block`). Either
+takes a file only where it reads exactly as the YAML reader would, positions included, and
+leaves anything else (valid or not) to it.
 
 Nothing in a file can hurt the process that reads it (docs/security.md): the size is capped
 before parsing and the nesting depth while parsing (ruamel's own composer recurses and
@@ -189,7 +194,10 @@ def _as_json(doc: Doc) -> bool:
             at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
     except (ValueError, IndexError, RecursionError):  # _NotPlainJson is a ValueError
         return False
-    if not marks or not text.startswith("}", at) or text[at + 1 :].strip(" \n") or _deeper(data, MAX_DEPTH - 1):
+    if not marks or not text.startswith("}", at) or text[at + 1 :].strip(" \n"):
+        return False
+    # Nesting past the cap takes more brackets than the cap: most files are not walked at all.
+    if text.count("{") + text.count("[") > MAX_DEPTH and _deeper(data, MAX_DEPTH - 1):
         return False
     doc.data = data
     doc.value_marks[()] = _position(text, start)
