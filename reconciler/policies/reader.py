@@ -352,35 +352,29 @@ def _block(text: str, kept: int) -> tuple[Any, _Marks, _Marks]:
     # (its value is on the lines below)]; `closed` gets the root once it closes.
     stack: list[list[Any]] = []
     closed: list[Any] = []
-    line_match = _BLOCK_LINE.fullmatch
     for number, line in enumerate(text.split("\n"), 1):
-        match = line_match(line)
-        if match is None:
-            raise _NotBlock
-        if match.lastindex == 1:  # blank, or a comment
+        parts = _line(line)
+        if parts is None:  # blank, or a comment
             continue
         if closed:
             raise _NotBlock  # a second node at the top
-        indent = match.end(1)
-        _, dash, key, single, double, plain = match.groups()
+        indent, dash, key, has_value, value, value_at = parts
         while stack and (
-            stack[-1][0] > indent or (type(stack[-1][1]) is list and (dash is None or stack[-1][0] != indent))
+            stack[-1][0] > indent or (type(stack[-1][1]) is list and (not dash or stack[-1][0] != indent))
         ):
             _close(stack, closed, value_marks, kept)  # a sequence goes on only with a dash at its own indent
-        if dash is not None:
+        if dash:
             top = stack[-1] if stack else None
             if top is None or type(top[1]) is not list:
                 if top is None or top[4] is None or top[0] > indent:
                     raise _NotBlock
                 _open(stack, indent, [], number, kept)
-            indent += len(dash)
+            indent += dash
             if key is None:
-                if single is None and double is None and plain is None:
-                    raise _NotBlock  # an empty item, or one whose value is on the lines below
                 items = stack[-1]
                 if len(stack) <= kept:
                     value_marks[(*items[2], len(items[1]))] = (number, indent + 1)
-                items[1].append(_one_line(single, double, plain))
+                items[1].append(value)
                 continue
             _open(stack, indent, {}, number, kept)
         elif key is None:
@@ -390,17 +384,17 @@ def _block(text: str, kept: int) -> tuple[Any, _Marks, _Marks]:
         elif stack[-1][4] is not None or stack[-1][0] != indent:
             raise _NotBlock
         top = stack[-1]
-        if key in top[1] or _plain(key)[0] != "str":
+        if key in top[1]:
             raise _NotBlock
         kept_here = len(stack) <= kept
         if kept_here:
             key_marks[(*top[2], key)] = (number, indent + 1)
-        if single is None and double is None and plain is None:
+        if not has_value:
             top[4] = key
             continue
-        top[1][key] = _one_line(single, double, plain)
+        top[1][key] = value
         if kept_here:
-            value_marks[(*top[2], key)] = (number, match.start(match.lastindex or 0) + 1)
+            value_marks[(*top[2], key)] = (number, value_at + 1)
     while stack:
         _close(stack, closed, value_marks, kept)
     if not closed:
@@ -442,16 +436,32 @@ def _close(
         value_marks[child] = mark
 
 
-def _one_line(single: str | None, double: str | None, plain: str | None) -> Any:
-    """A one-line scalar's value, as YAML gives it."""
-    if single is not None:
-        return single[1:-1].replace("''", "'")
-    if double is not None:
-        return double[1:-1]
-    tag, value = _plain(plain or "")
-    if tag not in PLAIN_TAGS:
+@functools.lru_cache(maxsize=8192)
+def _line(line: str) -> tuple[int, int, str | None, bool, Any, int] | None:
+    """One line of the block subset: its indent, the width of its dash and the spaces after it
+    (0 for none), its key, whether a value follows on the line, the value and its column; None
+    for a blank or comment line. Cached: most lines (`targetType: group`) recur in every file."""
+    match = _BLOCK_LINE.fullmatch(line)
+    if match is None:
         raise _NotBlock
-    return value
+    if match.lastindex == 1:
+        return None
+    _, dash, key, single, double, plain = match.groups()
+    if key is not None and _plain(key)[0] != "str":
+        raise _NotBlock
+    if single is not None:
+        value: Any = single[1:-1].replace("''", "'")
+    elif double is not None:
+        value = double[1:-1]
+    elif plain is not None:
+        tag, value = _plain(plain)
+        if tag not in PLAIN_TAGS:
+            raise _NotBlock
+    elif key is None:
+        raise _NotBlock  # an empty item, or one whose value is on the lines below
+    else:
+        return match.end(1), len(dash or ""), key, False, None, 0
+    return match.end(1), len(dash or ""), key, True, value, match.start(match.lastindex or 0)
 
 
 @dataclass(slots=True)
