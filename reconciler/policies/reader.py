@@ -356,13 +356,13 @@ def _block(text: str, kept: int) -> tuple[Any, _Marks, _Marks]:
         parts = _line(line)
         if parts is None:  # blank, or a comment
             continue
-        if closed:
-            raise _NotBlock  # a second node at the top
         indent, dash, key, has_value, value, value_at = parts
         while stack and (
             stack[-1][0] > indent or (type(stack[-1][1]) is list and (not dash or stack[-1][0] != indent))
         ):
             _close(stack, closed, value_marks, kept)  # a sequence goes on only with a dash at its own indent
+        if closed:
+            raise _NotBlock  # a second node at the top
         if dash:
             top = stack[-1] if stack else None
             if top is None or type(top[1]) is not list:

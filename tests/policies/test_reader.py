@@ -252,6 +252,7 @@ def test_a_block_style_file_is_read_without_libyaml_events_as_they_would_read_it
         'a: "x\\ty"\n',  # an escape
         "a: 1\n---\nb: 2\n",  # a second document
         "- a\n- b\n",  # not a mapping
+        "  a: 1\nb: 2\n",  # a second node at the top
         "a:\n  - - x\n",  # a sequence in a sequence
         "a: 1\n\tb: 2\n",  # a tab
         "a: 1\r\n",  # a carriage return
