@@ -1,6 +1,11 @@
 """One file of the policies folder read into plain data, with the line and column of its keys
 and values: its bytes, bounded, then the event stream of ruamel's libyaml-backed parser
-(`CParser`), built into dicts and lists in one iterative pass.
+(`CParser`), built into dicts and lists in one iterative pass. The two shapes nearly every
+policy file has are read without libyaml's Python event objects, which were most of the cost:
+one JSON object by Python's JSON decoder (`_as_json`), and the block-YAML subset authors write
+(indented mappings and lists, one-line scalars, comments) line by line (`_as_block`). Either
+takes a file only where it reads exactly as the YAML reader would, positions included, and
+leaves anything else (valid or not) to it.
 
 Nothing in a file can hurt the process that reads it (docs/security.md): the size is capped
 before parsing and the nesting depth while parsing (ruamel's own composer recurses and
@@ -189,7 +194,10 @@ def _as_json(doc: Doc) -> bool:
             at = _SPACE.match(text, at + 1).end()  # type: ignore[union-attr]
     except (ValueError, IndexError, RecursionError):  # _NotPlainJson is a ValueError
         return False
-    if not marks or not text.startswith("}", at) or text[at + 1 :].strip(" \n") or _deeper(data, MAX_DEPTH - 1):
+    if not marks or not text.startswith("}", at) or text[at + 1 :].strip(" \n"):
+        return False
+    # Nesting past the cap takes more brackets than the cap: most files are not walked at all.
+    if text.count("{") + text.count("[") > MAX_DEPTH and _deeper(data, MAX_DEPTH - 1):
         return False
     doc.data = data
     doc.value_marks[()] = _position(text, start)
@@ -265,6 +273,8 @@ def positions(file: str, paths: Iterable[PropertyPath]) -> dict[PropertyPath, tu
 
 def _read(doc: Doc) -> list[Problem]:
     """Fill `doc` from its text; the problems found in it."""
+    if _as_block(doc):
+        return []
     found: list[Problem] = []
     parser = CParser(doc.text)  # the bare parser: a loader's constructor and resolver go unused
     try:
@@ -294,6 +304,164 @@ def _tab_at(text: str, line: int, col: int) -> tuple[int, int] | None:
         return line, col
     indent = written[: len(written) - len(written.lstrip(" \t"))]
     return (line, indent.index("\t") + 1) if "\t" in indent else None
+
+
+# A line of the block-YAML subset `_as_block` reads, whole: its indent, a sequence dash (with the
+# spaces after it), a plain key and its colon, a one-line value (single-quoted, double-quoted
+# with no escape, or plain: no indicator first, no `: ` or ` #` inside), any comment. A blank or
+# comment line matches only its indent (group 1).
+_BLOCK_LINE = re.compile(
+    r"( *)(-[ ]+)?(?:([A-Za-z_$][A-Za-z0-9_.$-]*):(?![^ ])[ ]*)?"
+    r"(?:('(?:[^']|'')*')|(\"[^\"\\]*\")"
+    r"|((?:[^\s\-?:,\[\]{}#&*!|>'\"%@`]|[-?:](?=[A-Za-z0-9_.]))(?:[^\s:#]++|:(?=\S)|(?<=\S)#|[ ]++(?=[^\s#]))*+))?"
+    r"[ ]*(?:(?<![^ ])#.*)?"
+)
+# Characters libyaml reads as something else than text (breaks, a BOM) or refuses: left to it.
+_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+class _NotBlock(Exception):
+    """What the block-subset reading leaves to the YAML reader."""
+
+
+def _as_block(doc: Doc) -> bool:
+    """Fill `doc` from a file in the block-YAML subset policy files are written in (mappings and
+    sequences by indentation, one-line plain or simply quoted scalars, comments), as the YAML
+    reader would, with the same positions, without building libyaml's event objects in Python:
+    they were most of reading a file. Anything outside the subset or unsure, valid or not (an
+    anchor, a tag, a flow collection, a scalar over lines, a duplicate key, a key with no
+    value), is left to the YAML reader (False), which finds every problem where it stands."""
+    if "\t" in doc.text or "\r" in doc.text or _UNUSUAL.search(doc.text):
+        return False
+    try:
+        data, key_marks, value_marks = _block(doc.text, doc.kept)
+    except _NotBlock:
+        return False
+    doc.data, doc.key_marks, doc.value_marks = data, key_marks, value_marks
+    return True
+
+
+_Marks = dict[PropertyPath, tuple[int, int]]
+
+
+def _block(text: str, kept: int) -> tuple[Any, _Marks, _Marks]:
+    """The data and positions of `text`, read line by line; _NotBlock past the subset."""
+    key_marks: _Marks = {}
+    value_marks: _Marks = {}
+    # Open collections, outermost first, each [indent, data, path, mark, pending key of a mapping
+    # (its value is on the lines below)]; `closed` gets the root once it closes.
+    stack: list[list[Any]] = []
+    closed: list[Any] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        parts = _line(line)
+        if parts is None:  # blank, or a comment
+            continue
+        indent, dash, key, has_value, value, value_at = parts
+        while stack and (
+            stack[-1][0] > indent or (type(stack[-1][1]) is list and (not dash or stack[-1][0] != indent))
+        ):
+            _close(stack, closed, value_marks, kept)  # a sequence goes on only with a dash at its own indent
+        if closed:
+            raise _NotBlock  # a second node at the top
+        if dash:
+            top = stack[-1] if stack else None
+            if top is None or type(top[1]) is not list:
+                if top is None or top[4] is None or top[0] > indent:
+                    raise _NotBlock
+                _open(stack, indent, [], number, kept)
+            indent += dash
+            if key is None:
+                items = stack[-1]
+                if len(stack) <= kept:
+                    value_marks[(*items[2], len(items[1]))] = (number, indent + 1)
+                items[1].append(value)
+                continue
+            _open(stack, indent, {}, number, kept)
+        elif key is None:
+            raise _NotBlock
+        elif not stack or (stack[-1][4] is not None and indent > stack[-1][0]):  # a mapping starts
+            _open(stack, indent, {}, number, kept)
+        elif stack[-1][4] is not None or stack[-1][0] != indent:
+            raise _NotBlock
+        top = stack[-1]
+        if key in top[1]:
+            raise _NotBlock
+        kept_here = len(stack) <= kept
+        if kept_here:
+            key_marks[(*top[2], key)] = (number, indent + 1)
+        if not has_value:
+            top[4] = key
+            continue
+        top[1][key] = value
+        if kept_here:
+            value_marks[(*top[2], key)] = (number, value_at + 1)
+    while stack:
+        _close(stack, closed, value_marks, kept)
+    if not closed:
+        raise _NotBlock
+    return closed[0], key_marks, value_marks
+
+
+def _open(stack: list[list[Any]], indent: int, data: dict[str, Any] | list[Any], line: int, kept: int) -> None:
+    """Open a collection at `indent`: the value of its parent's pending key, or its next item."""
+    if len(stack) >= MAX_DEPTH:
+        raise _NotBlock
+    path: PropertyPath = ()
+    if stack and len(stack) < kept:
+        parent = stack[-1]
+        path = (*parent[2], len(parent[1]) if type(parent[1]) is list else parent[4])
+    stack.append([indent, data, path, (line, indent + 1), None])
+
+
+def _close(
+    stack: list[list[Any]], closed: list[Any], value_marks: dict[PropertyPath, tuple[int, int]], kept: int
+) -> None:
+    """Close the innermost collection: its parent's pending key's value, or its next item."""
+    _, data, _, mark, pending = stack.pop()
+    if pending is not None:  # a key with nothing under it: null, where libyaml says
+        raise _NotBlock
+    if not stack:
+        closed.append(data)
+        value_marks[()] = mark
+        return
+    parent = stack[-1]
+    if type(parent[1]) is list:
+        child = (*parent[2], len(parent[1]))
+        parent[1].append(data)
+    else:
+        child = (*parent[2], parent[4])
+        parent[1][parent[4]] = data
+        parent[4] = None
+    if len(stack) <= kept:
+        value_marks[child] = mark
+
+
+@functools.lru_cache(maxsize=8192)
+def _line(line: str) -> tuple[int, int, str | None, bool, Any, int] | None:
+    """One line of the block subset: its indent, the width of its dash and the spaces after it
+    (0 for none), its key, whether a value follows on the line, the value and its column; None
+    for a blank or comment line. Cached: most lines (`targetType: group`) recur in every file."""
+    match = _BLOCK_LINE.fullmatch(line)
+    if match is None:
+        raise _NotBlock
+    if match.lastindex == 1:
+        return None
+    _, dash, key, single, double, plain = match.groups()
+    if key is not None and _plain(key)[0] != "str":
+        raise _NotBlock
+    if single is not None:
+        value: Any = single[1:-1].replace("''", "'")
+    elif double is not None:
+        value = double[1:-1]
+    elif plain is not None:
+        tag, value = _plain(plain)
+        if tag not in PLAIN_TAGS:
+            raise _NotBlock
+    elif key is None:
+        raise _NotBlock  # an empty item, or one whose value is on the lines below
+    else:
+        return match.end(1), len(dash or ""), key, False, None, 0
+    return match.end(1), len(dash or ""), key, True, value, match.start(match.lastindex or 0)
 
 
 @dataclass(slots=True)

@@ -3,10 +3,27 @@ gives each plain value, which positions a first reading keeps, and where a later
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.policies.problems import Problem
-from reconciler.policies.reader import MAX_DEPTH, TOP_LEVEL, Doc, _as_json, _read, every_position, parse, positions
+from reconciler.policies.reader import (
+    MAX_DEPTH,
+    TOP_LEVEL,
+    Doc,
+    _as_block,
+    _as_json,
+    _read,
+    every_position,
+    parse,
+    positions,
+)
 
 FILE = """\
 # leading comment
@@ -162,3 +179,204 @@ def test_a_json_file_reads_as_the_yaml_reader_reads_it(tmp_path: Path) -> None:
             )
         parsed = parse(path, found := [])
         assert (parsed is None) == bool(problems) and found == problems
+
+
+def _ruamel(text: str, kept: int) -> tuple[Doc, list[Problem]]:
+    """`text` read by the YAML reader alone, the block-subset reading turned off."""
+    doc = Doc("f.yaml", text, kept)
+    with patch("reconciler.policies.reader._as_block", return_value=False):
+        return doc, _read(doc)
+
+
+def _same_as_ruamel(text: str) -> bool:
+    """Whether the block-subset reading took `text`; where it did, at every depth of positions
+    kept, it read what the YAML reader reads, which found no problem."""
+    taken = []
+    for kept in (TOP_LEVEL, 2, MAX_DEPTH):
+        block = Doc("f.yaml", text, kept)
+        taken.append(_as_block(block))
+        if taken[-1]:
+            by_yaml, problems = _ruamel(text, kept)
+            assert problems == [], text
+            assert (block.data, block.key_marks, block.value_marks) == (
+                by_yaml.data,
+                by_yaml.key_marks,
+                by_yaml.value_marks,
+            ), text
+    assert len(set(taken)) == 1, text
+    return taken[0]
+
+
+PARTNER_FILE = """\
+# partner 1
+b2bCollaborationInbound:
+  applications:
+    accessType: allowed   # trailing comment
+    targets:
+    - target: AllApplications
+      targetType: application
+  usersAndGroups:
+      accessType: 'it''s'
+      targets:
+        -   target: "0000001f-dddd-4eee-8fff-000000000001"
+            targetType: group
+        - target: x#y
+          targetType: https://a.b/c
+isMfaAccepted: false
+list:
+- 1
+- -2.5
+- ~
+tenantId: 00000001-0000-4000-8000-000000001eef
+"""
+
+
+def test_a_block_style_file_is_read_without_libyaml_events_as_they_would_read_it() -> None:
+    assert _same_as_ruamel(PARTNER_FILE)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # anchors and aliases
+        "a: !!str 1\n",  # tags
+        "a: [1, 2]\n",  # flow collections
+        "a: {b: 1}\n",
+        "a: foo\n  bar\n",  # a plain scalar over two lines
+        "a: |\n  text\n",  # block scalars
+        "a:\nb: 1\n",  # a key with no value: null
+        "a: 1\na: 2\n",  # a duplicate key
+        "'a': 1\n",  # a quoted key
+        "1: x\n",  # a key that is not a string
+        "a: 2026-11-24\n",  # a YAML 1.1 date
+        'a: "x\\ty"\n',  # an escape
+        "a: 1\n---\nb: 2\n",  # a second document
+        "- a\n- b\n",  # not a mapping
+        "  a: 1\nb: 2\n",  # a second node at the top
+        "a:\n  - - x\n",  # a sequence in a sequence
+        "a: 1\n\tb: 2\n",  # a tab
+        "a: 1\r\n",  # a carriage return
+        "\ufeffa: 1\n",  # a byte order mark
+        "a: b: c\n",  # a mapping value where none may be
+        "a:\n  b: 1\n c: 2\n",  # an indent that matches nothing open
+        "# only a comment\n",
+        "",
+    ],
+)
+def test_anything_outside_the_block_subset_is_left_to_the_yaml_reader(text: str) -> None:
+    assert not _same_as_ruamel(text)
+
+
+# Lines shaped like the subset's, of pieces that may or may not keep them in it.
+_TOKENS = st.sampled_from(
+    [
+        "",
+        "a",
+        "k-1",
+        "x y",
+        "1",
+        "-1",
+        "-",
+        "true",
+        "null",
+        "~",
+        "0x1F",
+        ":",
+        "a:b",
+        "a: b",
+        "a #c",
+        "a#c",
+        "'q'",
+        "'it''s'",
+        "'",
+        '"d"',
+        '"e\\"',
+        "&a",
+        "*a",
+        "!x",
+        "[1]",
+        "{}",
+        "? x",
+        "---",
+        "|",
+        ">",
+        "@x",
+        "%",
+        "`",
+        "é",
+        "\t",
+    ]
+)
+_EDITS = st.lists(st.tuples(st.integers(0, PARTNER_FILE.count("\n")), st.integers(0, 50), _TOKENS), max_size=3)
+
+
+def _edited(edits: list[tuple[int, int, str]]) -> str:
+    """PARTNER_FILE with each token put in at a line and column, or over the rest of the line."""
+    lines = PARTNER_FILE.split("\n")
+    for line, col, token in edits:
+        written = lines[line]
+        lines[line] = written[:col] + token + (written[col:] if col % 2 else "")
+    return "\n".join(lines)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EDITS.map(_edited))
+def test_whatever_the_block_subset_reading_takes_it_reads_as_the_yaml_reader(text: str) -> None:
+    _same_as_ruamel(text)
+
+
+_SCALARS = st.one_of(
+    st.sampled_from([None, True, False, 0, -3, 2.5, "AllUsers", "x y", "it's", "a#b", "http://x/y", "yes", "é"]),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+)
+_NAMES = st.sampled_from(["a", "b", "targets", "accessType", "tenant_id", "x.y", "$k", "k-1"])
+_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3), st.dictionaries(_NAMES, inner, min_size=1, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _scalar(value: Any, style: int) -> str:
+    if isinstance(value, str) and style == 1:
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, str) and style == 2:
+        return json.dumps(value, ensure_ascii=False)
+    return "~" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _block_yaml(value: Any, indent: int, step: int, draw: Any) -> list[str]:
+    """`value` written as block YAML, in the styles an author might pick (the indent, an indented
+    sequence or not, quoting, comments)."""
+    pad = " " * indent
+    lines = []
+    items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+    for key, item in items:
+        head = f"{pad}{key}:" if isinstance(value, dict) else f"{pad}-{' ' * draw(st.integers(1, 3))}"
+        if draw(st.booleans()):
+            lines.append(f"{pad}# comment")
+        if isinstance(item, (dict, list)) and item:
+            if isinstance(value, list) and isinstance(item, dict):
+                inner = _block_yaml(item, len(head), step, draw)
+                lines.append(head + inner[0].lstrip(" "))
+                lines.extend(inner[1:])
+                continue
+            if isinstance(value, list):
+                return ["[unsupported]"]
+            lines.append(head)
+            nested = indent if isinstance(item, list) and draw(st.booleans()) else indent + step
+            lines.extend(_block_yaml(item, nested, step, draw))
+        else:
+            space = " " if isinstance(value, dict) else ""
+            trailing = draw(st.sampled_from(["", "  ", " # note"]))
+            lines.append(f"{head}{space}{_scalar(item, draw(st.integers(0, 2)))}{trailing}")
+    return lines
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_NAMES, _DATA, min_size=1, max_size=4), st.data())
+def test_generated_block_files_read_as_the_yaml_reader_reads_them(data: dict[str, Any], draw: st.DataObject) -> None:
+    text = "\n".join(_block_yaml(data, 0, draw.draw(st.sampled_from([2, 4])), draw.draw)) + "\n"
+    _same_as_ruamel(text)
