@@ -213,8 +213,10 @@ class Graph:
     async def get_all(
         self, info: RequestInformation, on_page: Callable[[list[dict[str, Any]]], None] | None = None
     ) -> list[dict[str, Any]]:
-        """GET a collection, following every `@odata.nextLink` (Graph pages without asking);
-        `on_page` hears each page's items as it arrives. Paging ends: a nextLink already
+        """GET a collection, following every `@odata.nextLink` (Graph pages without asking):
+        every item, or, with `on_page`, none, since it hears each page's items as it arrives and
+        keeps what it needs (kept here too, a plan held every partner as parsed until the list
+        ended: 2.3 KB a partner, 230 MB at 100,000). Paging ends: a nextLink already
         followed (or the first request's own URL) is an error, and so are more than
         `MAX_PAGES` pages or `MAX_LISTED` items, each named by the listing's first request.
 
@@ -226,6 +228,7 @@ class Graph:
         URL's origin, and never past `MAX_PAGES`."""
         first = info
         items: list[dict[str, Any]] = []
+        listed = 0
         followed = {str(info.url)}
         # The first page is read in the caller's task: its deadline starts with the caller's
         # other reads, not a step of the loop after them.
@@ -240,10 +243,12 @@ class Graph:
                     await ahead.sent()
                 page = self._page(info, content)
                 values = self._values(info, page)
-                if len(items) + len(values) > MAX_LISTED:
+                listed += len(values)
+                if listed > MAX_LISTED:
                     raise self.paging_error(first, f"more than {MAX_LISTED:,} items")
-                items.extend(values)
-                if on_page is not None:
+                if on_page is None:
+                    items.extend(values)
+                else:
                     on_page(values)
                 next_link = page.get("@odata.nextLink")
                 if next_link is None:

@@ -51,7 +51,10 @@ class Ahead:
         self._desired: dict[Address, dict[str, Any]] = {}
         self._declared: Mapping[Address, DesiredInstance] = {}
         self._waiting: Iterator[Address] = iter(())
-        self._scheduled: list[asyncio.TimerHandle] = []
+        # The pages whose work is still to run: a handle keeps its page's instances, so each is
+        # let go of when it runs (kept, they held every page as parsed: 3 KB a partner).
+        self._scheduled: dict[int, asyncio.TimerHandle] = {}
+        self._pages = itertools.count()
 
     def loaded(self, desired: Desired) -> None:
         """The desired instances: those read already are paired a share after each page, those
@@ -61,15 +64,17 @@ class Ahead:
 
     def read(self, found: dict[Address, dict[str, Any]]) -> None:
         """Live instances just read (`read.OnRead`)."""
-        self._scheduled.append(asyncio.get_running_loop().call_later(AFTER_PAGE_S, self._page, found))
+        page = next(self._pages)
+        self._scheduled[page] = asyncio.get_running_loop().call_later(AFTER_PAGE_S, self._page, page, found)
 
     def finish(self) -> Forms:
         """What is ready; work still scheduled is dropped (the planner does it now)."""
-        for handle in self._scheduled:
+        for handle in self._scheduled.values():
             handle.cancel()
         return Forms(desired=self._desired, live_texts=self._texts, changes=self._changes)
 
-    def _page(self, found: dict[Address, dict[str, Any]]) -> None:
+    def _page(self, page: int, found: dict[Address, dict[str, Any]]) -> None:
+        del self._scheduled[page]
         declared = self._declared
         for address, wire in found.items():
             form = live_form(address, wire)
@@ -82,7 +87,10 @@ class Ahead:
         # The page's reply is garbage by now, in cycles (the HTTP stack's) that the paused
         # collector (`commands.run.collector_paused`) would keep until the plan is made: 1 KB a
         # partner. A collection of what is new since the last page frees it, and walks only that.
-        gc.collect(0)
+        # The next page's read is in flight by then, so its cycles live through this collection
+        # and move to the next generation: that one is collected too (all it holds is what lived
+        # through one page), or each page's reply would stay there, its body and all.
+        gc.collect(1)
 
     def _paired(self, address: Address, want: DesiredInstance) -> None:
         """An instance read before its file loaded, from its text: settled here when its two
