@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -18,7 +19,7 @@ from support.stub_servers import PARTNERS, Answer, encoded, serving, tenant
 
 from reconciler.core.bounds import MAX_REPLY_BYTES
 from reconciler.graph.errors import GraphError
-from reconciler.graph.transport import Refused, _Bounded, http_client, retry_after_seconds, with_middleware
+from reconciler.graph.transport import Refused, _Bounded, http_client, retry_after_seconds, tls, with_middleware
 
 
 def test_a_gzip_reply_is_decoded() -> None:
@@ -105,3 +106,17 @@ def test_proxies_come_from_the_environment_except_for_loopback(
     route = with_middleware(client)._transport_for_url(httpx.URL(base_url + "/policies"))
     assert isinstance(route.transport, _Bounded)
     asyncio.run(client.aclose())
+
+
+def test_every_client_verifies_with_one_tls_context_made_once() -> None:
+    """Loading the CA bundle is paid once per process, not once per tenant's client, and the
+    shared context still verifies the certificate and the host name."""
+    first, second = (
+        http_client("https://graph.microsoft.com/v1.0", 5),
+        http_client("https://graph.microsoft.us/v1.0", 5),
+    )
+    contexts = {id(client._transport._inner._pool._ssl_context) for client in (first, second)}  # type: ignore[attr-defined]
+    assert contexts == {id(tls())}
+    assert tls().verify_mode == ssl.CERT_REQUIRED and tls().check_hostname
+    for client in (first, second):
+        asyncio.run(client.aclose())
