@@ -31,6 +31,7 @@ from typing import Any
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.plan.model import Change, PlanError
+from reconciler.plan.planner import NO_CHANGE as _NO_CHANGE
 from reconciler.plan.planner import Forms, desired_form, instance_change, live_form, live_text
 
 # How long after a page arrives its work starts: by then the next request is on its way (it
@@ -38,8 +39,6 @@ from reconciler.plan.planner import Forms, desired_form, instance_change, live_f
 AFTER_PAGE_S = 0.002
 # Instances read before the files loaded, paired after each page: about 8 ms of a 30 ms round trip.
 DESIRED_PER_PAGE = 400
-# The change of an instance that needs none, shared by all of them.
-_NO_CHANGE: tuple[Change | None, tuple[PlanError, ...]] = (None, ())
 
 
 class Ahead:

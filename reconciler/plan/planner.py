@@ -76,6 +76,10 @@ def instance_change(
     return change, tuple(errors)
 
 
+# The change of a declared instance that needs none, shared by all of them.
+NO_CHANGE: tuple[Change | None, tuple[PlanError, ...]] = (None, ())
+
+
 def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
     """The plan. A live instance is unpacked and put in canonical form only where the compare
     needs it and `ahead` has not done it: a leftover, or a declared one whose change is not
@@ -101,9 +105,7 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
                 known = ahead.changes.get(address)
                 if known is None:
                     after = ahead.desired[address] if address in ahead.desired else desired_form(address, want)
-                    wire = present.get(address)
-                    before = None if wire is None else _live_form(ahead, address, wire)
-                    known = instance_change(address, want, after, wire, before)
+                    known = _declared_change(ahead, address, want, after, present.get(address))
                 change, found = known
                 errors.extend(found)
             if change is None:
@@ -132,6 +134,24 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
 
 def _live_form(ahead: Forms, address: Address, wire: dict[str, Any]) -> dict[str, Any]:
     return ahead.live[address] if address in ahead.live else live_form(address, wire)
+
+
+def _declared_change(
+    ahead: Forms, address: Address, want: DesiredInstance, after: dict[str, Any], wire: dict[str, Any] | None
+) -> tuple[Change | None, tuple[PlanError, ...]]:
+    """A declared instance's change. Most need none, and most were read before their file
+    loaded (the files often load while the last pages come), so `Ahead` left only the text of
+    their live form: parsed back by JSON's C parser, a tenth of making the form again, it says
+    whether anything differs (the same values; only the order of members may differ). Where
+    something does, the change is made from the form itself, so its diff shows the values in
+    the form's own order."""
+    text = None if wire is None else ahead.live_texts.get(address)
+    if text is not None and address not in ahead.live:
+        settled = instance_change(address, want, after, wire, dict(json.loads(text)))
+        if settled == NO_CHANGE:
+            return settled
+    before = None if wire is None else _live_form(ahead, address, wire)
+    return instance_change(address, want, after, wire, before)
 
 
 @dataclass(frozen=True)
