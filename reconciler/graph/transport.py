@@ -25,6 +25,7 @@ import asyncio
 import functools
 import ipaddress
 import math
+import os
 import ssl
 import zlib
 from collections.abc import AsyncIterator
@@ -104,12 +105,16 @@ def http_client(base_url: str, timeout: float) -> httpx.AsyncClient:
     return client
 
 
-@functools.cache
 def tls() -> ssl.SSLContext:
     """The TLS settings every client of this process verifies Graph with: httpx's own default
-    (its CA bundle, and SSL_CERT_FILE or SSL_CERT_DIR when set), made once. Loading the CA bundle
-    takes about 50 ms, which each client would pay again: a run of a thousand tenants, one
-    client each, spent more of its CPU on that than on planning."""
+    (its CA bundle, or SSL_CERT_FILE or SSL_CERT_DIR when set), made once for each setting of
+    those. Loading the CA bundle takes about 50 ms, which each client would pay again: a run of
+    a thousand tenants, one client each, spent about half its CPU on that."""
+    return _tls(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _tls(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
