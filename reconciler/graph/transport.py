@@ -25,7 +25,6 @@ import asyncio
 import functools
 import ipaddress
 import math
-import os
 import ssl
 import zlib
 from collections.abc import AsyncIterator
@@ -110,7 +109,8 @@ def tls() -> ssl.SSLContext:
     (its CA bundle, or SSL_CERT_FILE or SSL_CERT_DIR when set), made once for each setting of
     those. Loading the CA bundle takes about 50 ms, which each client would pay again: a run of
     a thousand tenants, one client each, spent about half its CPU on that."""
-    return _tls(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    paths = ssl.get_default_verify_paths()  # where SSL_CERT_FILE and SSL_CERT_DIR point, if set
+    return _tls(paths.cafile, paths.capath)
 
 
 @functools.cache
