@@ -267,8 +267,9 @@ def cli() -> None:
     Watching:     xtap drift --attribute         (who changed what behind git's back)
                   xtap show TENANT_ID            (a partner's settings in effect)
 
-    Authentication: XTAP_ACCESS_TOKEN (a bearer token, used as is), otherwise azure-identity's
-    DefaultAzureCredential (az login, azure/login OIDC in GitHub Actions, managed identity).
+    Authentication: XTAP_ACCESS_TOKEN (a bearer token, used as is; or XTAP_ACCESS_TOKEN_FILE,
+    a file holding it), otherwise azure-identity's DefaultAzureCredential (az login, azure/login
+    OIDC in GitHub Actions, managed identity), asked for the tenant xtap.yaml binds.
     """
 
 
