@@ -233,6 +233,8 @@ def _many(patterns: tuple[str, ...], out_dir: Path | None, single: dict[str, obj
     if not patterns:
         if out_dir is not None:
             raise click.UsageError("--out-dir goes with --tenants; for one folder use --policies (and --out)")
+        if ctx.get_parameter_source("parallel") != ParameterSource.DEFAULT:
+            raise click.UsageError("--parallel goes with --tenants: one folder is one tenant")
         return None
     if out_dir is None:
         raise click.UsageError("--tenants needs --out-dir DIR: each tenant's plan and report go to DIR/<name>/")

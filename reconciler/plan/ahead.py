@@ -31,8 +31,7 @@ from typing import Any
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.plan.model import Change, PlanError
-from reconciler.plan.planner import NO_CHANGE as _NO_CHANGE
-from reconciler.plan.planner import Forms, desired_form, instance_change, live_form, live_text
+from reconciler.plan.planner import NO_CHANGE, Forms, desired_form, instance_change, live_form, live_text
 
 # How long after a page arrives its work starts: by then the next request is on its way (it
 # takes about a millisecond of CPU), and its reply is a round trip away.
@@ -98,9 +97,9 @@ class Ahead:
         after = desired_form(address, want)
         before = json.loads(self._texts[address])
         if all(before[name] == value for name, value in after.items()):
-            self._changes[address] = _NO_CHANGE
+            self._changes[address] = NO_CHANGE
         else:
             self._desired[address] = after
 
     def _made(self, address: Address, change: tuple[Change | None, tuple[PlanError, ...]]) -> None:
-        self._changes[address] = _NO_CHANGE if change == _NO_CHANGE else change
+        self._changes[address] = NO_CHANGE if change == NO_CHANGE else change

@@ -156,6 +156,7 @@ def test_base_dir_gives_each_folder_its_base(tmp_path: Path, emulator: Emulator)
     [
         (["--tenants", "tenants/*/policies"], "--tenants needs --out-dir DIR"),
         (["--out-dir", "out"], "--out-dir goes with --tenants"),
+        (["--parallel", "4"], "--parallel goes with --tenants"),
         (["--base-dir", "base"], "--base-dir goes with --tenants"),
         (["--tenants", "tenants/*/policies", "--out-dir", "o", "--out", "p.json"], "--out cannot go with --tenants"),
         (["--tenants", "t", "--out-dir", "o", "--policies", "p"], "--policies cannot go with --tenants"),
