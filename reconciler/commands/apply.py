@@ -62,25 +62,46 @@ def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = 
             options, lambda graph, layout: _apply_saved(graph, layout, saved, plan_file, checks, options.cloud)
         )
         return EXIT_ERROR if code is None else code
+    if auto_approve:
+        # Nothing to ask, so the writes go over the client that read the plan: no second
+        # sign-in check, client or connections between the plan shown and its first write.
+        code = on_graph(options, lambda graph, layout: _plan_and_apply(graph, layout, options, checks))
+        return EXIT_ERROR if code is None else code
     made = on_graph(options, lambda graph, layout: _plan_and_permissions(graph, layout, options.cloud))
     if made is None:
         return EXIT_ERROR
     planned, held = made
+    stop = _shown_and_checked(planned, held, options.policies, checks)
+    if stop is not None:
+        return stop
+    # Asked outside the Graph work, where Ctrl-C simply stops xtap: nothing has been written yet.
+    if not _confirmed():
+        say("Apply cancelled; nothing was changed.")
+        return EXIT_ERROR
+    code = run_graph(_apply_planned(options, planned))
+    return EXIT_ERROR if code is None else code
+
+
+async def _plan_and_apply(graph: Graph, layout: Layout, options: Options, checks: bool) -> int:
+    """`apply --auto-approve` in one go: plan, show, check, write, read back."""
+    planned, held = await _plan_and_permissions(graph, layout, options.cloud)
+    stop = _shown_and_checked(planned, held, options.policies, checks)
+    return stop if stop is not None else await _apply_changes(graph, planned)
+
+
+def _shown_and_checked(planned: Planned, held: frozenset[str] | None, policies: Path, checks: bool) -> int | None:
+    """The plan shown, then the exit code if it must not be applied (plan errors, a failing
+    guardrail, a missing permission, nothing to do); None when it may be."""
     fresh = planned.plan
-    print(render.render_text(fresh, use_color(sys.stdout)), end="")
-    if has_errors(fresh) or (checks and not _guarded(planned.desired, options.policies)):
+    print(render.render_text(fresh, use_color(sys.stdout)), end="", flush=True)
+    if has_errors(fresh) or (checks and not _guarded(planned.desired, policies)):
         return EXIT_ERROR
     if not _permitted(planned, held):
         return EXIT_ERROR
     if not fresh.has_changes:
         say("Nothing to apply.")
         return EXIT_OK
-    # Asked outside the Graph work, where Ctrl-C simply stops xtap: nothing has been written yet.
-    if not auto_approve and not _confirmed():
-        say("Apply cancelled; nothing was changed.")
-        return EXIT_ERROR
-    code = run_graph(_apply_planned(options, planned))
-    return EXIT_ERROR if code is None else code
+    return None
 
 
 async def _plan_and_permissions(graph: Graph, layout: Layout, cloud: str) -> tuple[Planned, frozenset[str] | None]:

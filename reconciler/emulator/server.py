@@ -53,6 +53,10 @@ def check_loopback(host: str) -> None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Each request in flight is a connection of its own (HTTP/1.1, where Graph multiplexes over
+    # HTTP/2): socketserver's backlog of 5 drops the rest of a burst of new connections, and
+    # the client's SYN retry adds a second, an artefact no real Graph has.
+    request_queue_size = 128
     app: GraphHost
     record: Callable[[RecordedRequest], None]
 

@@ -23,7 +23,10 @@ from reconciler.graph.errors import GraphError
 from reconciler.graph.together import all_of
 
 MAX_ITEMS = 20  # "JSON batch requests are currently limited to 20 individual requests."
-IN_FLIGHT = 4  # batches at once, as apply sends them
+# Batches of reads at once (apply's re-read, name lookups), as many as apply's writes: Graph
+# documents no limit on concurrent requests here, only its quotas, which count the items whether
+# they go together or not; 4 took 19 round trips to re-read 1,500 writes, 16 takes 5.
+IN_FLIGHT = 16
 BATCH_URL = "/$batch"
 _JSON = {"Content-Type": "application/json"}
 

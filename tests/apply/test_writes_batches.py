@@ -19,10 +19,10 @@ from support.seeds import SEED_001_PATCH_BODIES, SYNC_PUT_BODY
 from support.xtap import READ_ONLY, READ_WRITE, run_xtap, writes_served
 
 from reconciler.apply import writes
-from reconciler.apply.writes import SKIPPED_REASON, THROTTLED_ATTEMPTS
+from reconciler.apply.writes import MAX_IN_FLIGHT, SKIPPED_REASON, THROTTLED_ATTEMPTS
 from reconciler.core.registry import IDENTITY_SYNC, M365_CAPABILITY, PARTNER
 from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.graph.batch import BatchItem, ItemReply, send_batch
+from reconciler.graph.batch import MAX_ITEMS, BatchItem, ItemReply, send_batch
 from reconciler.graph.client import Graph
 from reconciler.plan import actions
 from reconciler.plan.model import Change
@@ -198,11 +198,12 @@ def test_a_refused_capability_write_names_the_capability_permission(emulator: Em
     ids=["403", "401"],
 )
 def test_a_refused_token_stops_every_write_not_yet_sent(emulator: Emulator, token_for: object, says: str) -> None:
-    """100 writes: the first four batches are in flight together and fail; nothing more is sent."""
-    plant(emulator, 100)
-    report = apply_changes(emulator.base_url, trust_updates(100), token_for(emulator))  # type: ignore[operator]
-    assert len(envelopes(emulator)) == 4
-    assert statuses(report) == ["failed"] * 80 + ["skipped"] * 20
-    assert all(says in (o.error or "") for o in report.outcomes[:80])
-    assert {o.error for o in report.outcomes[80:]} == {SKIPPED_REASON}
+    """One batch more than go at once: those in flight together fail; nothing more is sent."""
+    sent = MAX_IN_FLIGHT * MAX_ITEMS
+    plant(emulator, sent + MAX_ITEMS)
+    report = apply_changes(emulator.base_url, trust_updates(sent + MAX_ITEMS), token_for(emulator))  # type: ignore[operator]
+    assert len(envelopes(emulator)) == MAX_IN_FLIGHT
+    assert statuses(report) == ["failed"] * sent + ["skipped"] * MAX_ITEMS
+    assert all(says in (o.error or "") for o in report.outcomes[:sent])
+    assert {o.error for o in report.outcomes[sent:]} == {SKIPPED_REASON}
     assert emulator.partners()[tenant(1)].get("inboundTrust") is None
