@@ -3,22 +3,23 @@ skipped or interrupted, and check that what was applied reads back as written.
 
 Order. A change's requests go in order (a partner's POST before its PATCH), and a change waits
 for the changes in its `depends_on` (a partner's create before its identity sync's, an identity
-sync's delete before its partner's). So writes go in dependency phases: phase k holds each
-request whose predecessors (earlier requests of its change, and the changes it depends on) are
-all in earlier phases. A phase is split into batches of at most 20 independent requests, up to
-`MAX_IN_FLIGHT` batches at a time, and the next phase starts once every request of this one has
-an outcome. Graph's batching guide says a batch should be fully sequential or fully parallel;
-fully sequential (`dependsOn` chains) fails every later item with 424 when one fails, so one bad
-partner would take 19 others down. Fully parallel batches keep a failure to its own change, at
-the price of one partly filled batch per phase boundary: without retries or fallbacks, apply
-sends at most ceil(writes / 20) + (phases - 1) batches (phases is 1 to 3: create, its PATCH,
-the identity sync).
+sync's delete before its partner's). Each request is ready once its predecessors (the earlier
+request of its change, or every change it depends on) have their outcome, and not before: one
+partner's identity sync goes as soon as that partner's create is answered, while other
+partners' writes are still in flight. Ready requests go in batches of at most 20, up to
+`MAX_IN_FLIGHT` batches at a time, the changes at the head of the longest chains first (so
+their dependants are ready early). Graph's batching guide says a batch should be fully
+sequential or fully parallel; fully sequential (`dependsOn` chains) fails every later item with
+424 when one fails, so one bad partner would take 19 others down. Fully parallel batches keep a
+failure to its own change. A batch goes partly filled only when it holds every request ready:
+without dependencies, retries or fallbacks, apply sends ceil(writes / 20) batches; each answer
+that makes dependants ready may add one partly filled batch.
 
 Failures. A failed request fails its change (Graph's error is reported) and its later requests
 are not sent; a change that needs it is skipped. When the failure says no further write can
 succeed (bad token, missing permission, Graph unreachable), nothing more is sent and every
 change without an outcome is skipped. A request with a fallback (the identity sync verbs:
-see `registry.Fallback`) is sent again as its fallback, in the same phase, when Graph answers one
+see `registry.Fallback`) is sent again as its fallback, at once, when Graph answers one
 of its statuses. Either way the next plan shows exactly what is left.
 
 Pacing. Graph's write quota is documented (`client.GRAPH_WRITE_QUOTA`: 3,000 writes per
@@ -51,7 +52,7 @@ import asyncio
 import heapq
 import itertools
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
@@ -113,35 +114,40 @@ class ApplyReport:
 
 
 async def apply_plan(graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], None] | None = None) -> ApplyReport:
-    """Write every change, phase by phase, reporting each outcome as it is known. A
-    cancellation (Ctrl-C, see `signals`) is caught here so the report can still say which
-    writes were in flight and which were never started; the caller gets `interrupted=True`
-    and decides how to exit. The report lists the outcomes in plan order."""
+    """Write every change, each request once what it waits for is done, reporting each outcome
+    as it is known. A cancellation (Ctrl-C, see `signals`) is caught here so the report can
+    still say which writes were in flight and which were never started; the caller gets
+    `interrupted=True` and decides how to exit. The report lists the outcomes in plan order."""
     applier = _Applier(graph, plan, on_outcome or (lambda outcome: None))
     try:
-        for phase in phases(plan.changes):
-            await applier.run_phase(phase)
+        await applier.run()
     except asyncio.CancelledError:
         applier.interrupt()
     applier.finish()
     return applier.report()
 
 
-def phases(changes: Iterable[Change]) -> list[list[tuple[Change, int]]]:
-    """Each change's requests (as the change and the request's position) by phase: a request
-    comes one phase after its change's previous request, and a change's first one phase after
-    the last request of each change it depends on (earlier in the plan, which is in apply
-    order). A dependency not in the plan needs nothing."""
-    last: dict[Address, int] = {}
-    by_phase: list[list[tuple[Change, int]]] = []
+def dependants(changes: Sequence[Change]) -> dict[Address, list[Change]]:
+    """The changes that wait for each change: those naming it in `depends_on`. A dependency not
+    in the plan needs nothing."""
+    planned = {change.address for change in changes}
+    waiting: dict[Address, list[Change]] = {}
     for change in changes:
-        first = max((last[a] + 1 for a in change.depends_on if a in last), default=0)
-        for position in range(len(change.requests)):
-            if first + position == len(by_phase):
-                by_phase.append([])
-            by_phase[first + position].append((change, position))
-        last[change.address] = first + len(change.requests) - 1
-    return by_phase
+        for address in dict.fromkeys(change.depends_on):
+            if address in planned and address != change.address:
+                waiting.setdefault(address, []).append(change)
+    return waiting
+
+
+def chains(changes: Sequence[Change], waiting: dict[Address, list[Change]]) -> dict[Address, int]:
+    """Each change's longest chain: its requests and, after them, the longest chain among the
+    changes that wait for it. The plan is in apply order (what a change waits for comes before
+    it), so one walk from the end finds them all."""
+    longest: dict[Address, int] = {}
+    for change in reversed(changes):
+        after = max((longest.get(other.address, 0) for other in waiting.get(change.address, ())), default=0)
+        longest[change.address] = len(change.requests) + after
+    return longest
 
 
 def unconfirmed(report: ApplyReport, live: Live) -> list[str]:
@@ -253,6 +259,12 @@ class _Applier:
 
     def __init__(self, graph: Graph, plan: Plan, on_outcome: Callable[[Outcome], None]) -> None:
         self._graph, self._on_outcome, self._changes = graph, on_outcome, plan.changes
+        self._dependants = dependants(plan.changes)
+        # How many of the changes each change waits for have no outcome yet.
+        self._unsettled = {change.address: 0 for change in plan.changes}
+        for waiting in self._dependants.values():
+            for change in waiting:
+                self._unsettled[change.address] += 1
         self._outcomes: dict[Address, Outcome] = {}
         self._notes: dict[Address, str] = {}
         self._stop: str | None = None  # why nothing more is sent
@@ -264,11 +276,13 @@ class _Applier:
         self._seq = itertools.count()
         self._clock = asyncio.get_running_loop().time
 
-    async def run_phase(self, phase: list[tuple[Change, int]]) -> None:
-        """Send the phase's requests until each has an outcome (or nothing more may be sent)."""
-        for change, position in phase:
-            if self._startable(change, position):
-                self._queue(_Item(change, position, change.requests[position]), 0.0)
+    async def run(self) -> None:
+        """Send every request as it becomes ready, until each change has an outcome (or nothing
+        more may be sent)."""
+        longest = chains(self._changes, self._dependants)
+        ready = [change for change in self._changes if not self._unsettled[change.address]]
+        for change in sorted(ready, key=lambda change: -longest[change.address]):
+            self._start(change, 0)
         while self._in_flight or (self._waiting and self._stop is None):
             self._send_ready()
             await self._settle_next()
@@ -305,6 +319,10 @@ class _Applier:
             self._record(Outcome(change, "skipped", f"not attempted: it needs {blocked}, which was not applied"))
             return False
         return True
+
+    def _start(self, change: Change, position: int) -> None:
+        if self._startable(change, position):
+            self._queue(_Item(change, position, change.requests[position]), 0.0)
 
     def _applied(self, address: Address) -> bool:
         return self._outcomes[address].status == "applied"
@@ -418,6 +436,8 @@ class _Applier:
             self._notes[change.address] = LOST_REPLY_NOTE.format(done=done)
         if item.position == len(change.requests) - 1:
             self._record(Outcome(change, "applied", self._notes.get(change.address)))
+        else:
+            self._start(change, item.position + 1)
 
     def _fail(self, item: _Item, error: GraphError) -> None:
         self._record(Outcome(item.change, "failed", str(error)))
@@ -425,10 +445,17 @@ class _Applier:
             self._stop = SKIPPED_REASON
 
     def _record(self, outcome: Outcome) -> None:
-        """Keep a change's first outcome, and pass it on as soon as it is known."""
-        if outcome.change.address not in self._outcomes:
-            self._outcomes[outcome.change.address] = outcome
-            self._on_outcome(outcome)
+        """Keep a change's first outcome, pass it on as soon as it is known, and start each
+        change that waited for nothing else (`_startable` skips it if this one was not applied)."""
+        address = outcome.change.address
+        if address in self._outcomes:
+            return
+        self._outcomes[address] = outcome
+        self._on_outcome(outcome)
+        for change in self._dependants.get(address, ()):
+            self._unsettled[change.address] -= 1
+            if not self._unsettled[change.address]:
+                self._start(change, 0)
 
 
 def _carried_out(item: _Item, status: int) -> bool:

@@ -111,7 +111,7 @@ def test_reads_whose_connection_drops_are_sent_again(tmp_path: Path) -> None:
 
 
 def test_apply_converges_through_throttling_and_lost_replies(tmp_path: Path) -> None:
-    """60 changes: 20 creates with tenantRestrictions and an identity sync (3 phases), 20
+    """60 changes: 20 creates with tenantRestrictions and an identity sync (3 requests in a chain), 20
     updates; every 4th request throttled and about one reply in seven lost. No partner is created twice,
     apply says every change was applied, and the next plan is clean."""
     restrictions = SEED_001_PATCH_BODIES[2]

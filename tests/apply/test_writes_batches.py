@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.apply_changes import apply_changes, envelopes, plant, statuses, tenant, trust_updates
@@ -42,7 +43,7 @@ def test_999_patches_among_1000_partners_go_in_50_batches(emulator: Emulator) ->
     assert emulator.partners()[tenant(1000)].get("inboundTrust") is None
 
 
-def test_creates_with_a_patch_and_an_identity_sync_go_in_three_phases(tmp_path: Path, emulator: Emulator) -> None:
+def test_creates_with_a_patch_and_an_identity_sync_go_in_three_batches(tmp_path: Path, emulator: Emulator) -> None:
     """POST, then the PATCH of what create does not take, then the sync's PUT: three batches
     for nine writes, each request after everything it needs, though items run in reverse."""
     partners = [{"tenantId": tenant(n), **RESTRICTIONS, "identitySynchronization": SYNC_PUT_BODY} for n in (1, 2, 3)]
@@ -53,7 +54,7 @@ def test_creates_with_a_patch_and_an_identity_sync_go_in_three_phases(tmp_path: 
         assert f"applied: + partner {tenant(n)}\n" in applied.stdout
         assert f"applied: + identitySynchronization {tenant(n)}\n" in applied.stdout
     assert applied.stdout.endswith("Apply complete: 6 applied, 0 failed, 0 skipped.\n")
-    assert len(envelopes(emulator)) == 3  # ceil(9 / 20) + (3 phases - 1)
+    assert len(envelopes(emulator)) == 3  # each answer makes the next three ready together
     served = writes_served(emulator)
     assert [r.method for r in served] == ["POST"] * 3 + ["PATCH"] * 3 + ["PUT"] * 3
     assert all(200 <= r.status < 300 for r in served)
@@ -66,7 +67,9 @@ class Sent:
     """An item of a `$batch` apply sent: when the batch went and when its answer came, by the
     clock apply schedules its sends by (the event loop's), and the item's answer."""
 
+    method: str
     url: str
+    body: Any
     at: float
     answered_at: float
     status: int
@@ -83,7 +86,18 @@ def sent_items(monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
         replies = await send_batch(graph, items)
         answered_at = clock()
         for item, reply in zip(items, replies, strict=True):
-            sent.append(Sent(item.request.url, at, answered_at, reply.status, reply.headers.get("retry-after")))
+            request = item.request
+            sent.append(
+                Sent(
+                    request.method,
+                    request.url,
+                    request.body,
+                    at,
+                    answered_at,
+                    reply.status,
+                    reply.headers.get("retry-after"),
+                )
+            )
         return replies
 
     monkeypatch.setattr(writes, "send_batch", recorded)
@@ -124,7 +138,7 @@ def test_an_item_throttled_too_often_fails_with_graphs_429() -> None:
     assert attempts == THROTTLED_ATTEMPTS + 1
 
 
-def test_a_fallback_is_sent_in_the_same_phase() -> None:
+def test_a_fallback_is_sent_at_once() -> None:
     """Graph answers the identity sync's PATCH 405 in one reading of its sources: PUT follows."""
     with Emulator(EmulatorConfig(sync_patch=False, sync_put_replaces=True)) as emulator:
         plant(emulator, 1)
@@ -137,6 +151,45 @@ def test_a_fallback_is_sent_in_the_same_phase() -> None:
         assert emulator.identity_sync(tenant(1)) == {"tenantId": tenant(1), **whole}
     assert statuses(report) == ["applied"]
     assert served == [("PATCH", 405), ("PUT", 204)]
+
+
+def created_with_syncs(count: int) -> tuple[Change, ...]:
+    """Partners 1..count created, each with an identity sync that waits for its create."""
+    creates = [
+        Change(PARTNER.name, tenant(n), "create", None, (), actions.create(PARTNER, tenant(n), {"tenantId": tenant(n)}))
+        for n in range(1, count + 1)
+    ]
+    syncs = [
+        Change(
+            IDENTITY_SYNC.name,
+            create.id,
+            "create",
+            None,
+            (),
+            actions.create(IDENTITY_SYNC, create.id, SYNC_PUT_BODY),
+            (create.address,),
+        )
+        for create in creates
+    ]
+    return (*creates, *syncs)
+
+
+def test_an_identity_sync_goes_once_its_own_partner_is_answered(
+    monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> None:
+    """One batch of creates more than go at once: syncs go while the last creates are still in
+    flight, and no sync before its own partner's create is answered."""
+    sent = sent_items(monkeypatch)
+    count = (MAX_IN_FLIGHT + 1) * MAX_ITEMS
+    report = apply_changes(emulator.base_url, created_with_syncs(count), emulator.mint_token())
+    assert report.ok
+    created = {item.body["tenantId"]: item.answered_at for item in sent if item.method == "POST"}
+    syncs = {
+        tenant(n): item.at for n in range(1, count + 1) for item in sent if item.url == IDENTITY_SYNC.url(tenant(n))
+    }
+    assert len(created) == len(syncs) == count
+    assert all(at >= created[partner] for partner, at in syncs.items())  # never before its own partner
+    assert min(syncs.values()) < max(created.values())  # but before the last partner's
 
 
 def test_a_failed_item_skips_its_dependants_and_no_other_change(emulator: Emulator) -> None:

@@ -73,7 +73,7 @@ def test_a_signal_during_plan_exits_128_plus_its_number(
 
 
 def test_ctrl_c_during_apply_says_what_was_written_and_what_was_in_flight(tmp_path: Path) -> None:
-    """Each request answered after 0.5 s, writes in three dependency phases: both POSTs, then
+    """Each request answered after 0.5 s, writes in dependency order: both POSTs, then
     partner 2's PATCH (tenantRestrictions are not taken on create), then its identity sync.
     Ctrl-C once partner 1 is applied lands while the PATCH is in flight."""
     restrictions = SEED_001_PATCH_BODIES[2]

@@ -1,6 +1,6 @@
 """Graph's `$batch` envelope, client side (`graph/batch.py`): a reply that is not a batch reply
 naming each item once fails the writes it carried with one clean line, never a traceback or a
-write counted as done. How apply groups its writes into batches and phases is in
+write counted as done. How apply groups its writes into batches, and in what order, is in
 tests/apply/test_writes_batches.py."""
 
 from __future__ import annotations
