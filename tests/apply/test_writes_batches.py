@@ -153,11 +153,11 @@ def test_a_fallback_is_sent_at_once() -> None:
     assert served == [("PATCH", 405), ("PUT", 204)]
 
 
-def created_with_syncs(count: int) -> tuple[Change, ...]:
-    """Partners 1..count created, each with an identity sync that waits for its create."""
+def created_with_syncs(partners: range) -> tuple[Change, ...]:
+    """`partners` created, each with an identity sync that waits for its create."""
     creates = [
         Change(PARTNER.name, tenant(n), "create", None, (), actions.create(PARTNER, tenant(n), {"tenantId": tenant(n)}))
-        for n in range(1, count + 1)
+        for n in partners
     ]
     syncs = [
         Change(
@@ -181,7 +181,7 @@ def test_an_identity_sync_goes_once_its_own_partner_is_answered(
     flight, and no sync before its own partner's create is answered."""
     sent = sent_items(monkeypatch)
     count = (MAX_IN_FLIGHT + 1) * MAX_ITEMS
-    report = apply_changes(emulator.base_url, created_with_syncs(count), emulator.mint_token())
+    report = apply_changes(emulator.base_url, created_with_syncs(range(1, count + 1)), emulator.mint_token())
     assert report.ok
     created = {item.body["tenantId"]: item.answered_at for item in sent if item.method == "POST"}
     syncs = {
@@ -192,26 +192,23 @@ def test_an_identity_sync_goes_once_its_own_partner_is_answered(
     assert min(syncs.values()) < max(created.values())  # but before the last partner's
 
 
+def test_the_changes_others_wait_for_go_first(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> None:
+    """As many updates as go at once, then one batch of creates with identity syncs: the creates,
+    last in the plan, go in the first round, so their syncs need not wait for the updates."""
+    sent = sent_items(monkeypatch)
+    updates = MAX_IN_FLIGHT * MAX_ITEMS
+    plant(emulator, updates)
+    changes = (*trust_updates(updates), *created_with_syncs(range(updates + 1, updates + MAX_ITEMS + 1)))
+    report = apply_changes(emulator.base_url, changes, emulator.mint_token())
+    assert report.ok
+    first_round = min(item.answered_at for item in sent)
+    assert all(item.at < first_round for item in sent if item.method == "POST")
+
+
 def test_a_failed_item_skips_its_dependants_and_no_other_change(emulator: Emulator) -> None:
     """Partner 1 exists, so its create is a 409 (on a first attempt, a real conflict)."""
     plant(emulator, 1)
-    creates = [
-        Change(PARTNER.name, tenant(n), "create", None, (), actions.create(PARTNER, tenant(n), {"tenantId": tenant(n)}))
-        for n in (1, 2)
-    ]
-    syncs = [
-        Change(
-            IDENTITY_SYNC.name,
-            tenant(n),
-            "create",
-            None,
-            (),
-            actions.create(IDENTITY_SYNC, tenant(n), SYNC_PUT_BODY),
-            (creates[n - 1].address,),
-        )
-        for n in (1, 2)
-    ]
-    report = apply_changes(emulator.base_url, (*creates, *syncs), emulator.mint_token())
+    report = apply_changes(emulator.base_url, created_with_syncs(range(1, 3)), emulator.mint_token())
     assert statuses(report) == ["failed", "applied", "skipped", "applied"]
     failed, skipped = report.outcomes[0], report.outcomes[2]
     assert failed.error is not None and failed.error.startswith(f"POST {PARTNER.collection_url}: 409 ")
