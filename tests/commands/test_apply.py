@@ -15,6 +15,7 @@ from support.xtap import READ_ONLY, run_xtap
 from support.xtap import writes_served as writes
 
 from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.graph import batch
 
 PARTNERS = "/v1.0/policies/crossTenantAccessPolicy/partners"
 
@@ -185,3 +186,26 @@ def test_a_saved_plan_is_applied_only_where_it_was_planned(tmp_path: Path, emula
         moved = run_xtap("apply", str(plan_file), "--policies", str(policies), emulator=other_tenant)
         assert moved.code == 1 and f"was planned against {emulator.base_url}" in moved.stderr
         assert other_tenant.requests == []
+
+
+def test_auto_approve_imports_the_sdk_while_the_pages_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK the writes go through is imported once the first page is in and the second asked
+    for, not before (the first request would wait for it) nor after the plan (the first write
+    would)."""
+    seen: list[tuple[int, int]] = []  # at the import: pages Graph had served, writes it had taken
+    tenants = [f"{n:08}-0000-4000-8000-000000000000" for n in range(1, 4)]
+    with Emulator(EmulatorConfig(page_size=1)) as emulator:
+
+        def load_sdk() -> None:
+            pages = [r for r in emulator.requests if r.method == "GET" and r.path.startswith(PARTNERS)]
+            seen.append((len(pages), len(writes(emulator))))
+
+        monkeypatch.setattr(batch, "load_sdk", load_sdk)
+        for tenant in tenants:
+            emulator.put_partner({"tenantId": tenant})
+        policies = write_policies(tmp_path / "policies", [{"tenantId": t, **SEED_001_PATCH_BODIES[0]} for t in tenants])
+        applied = run_xtap("apply", "--auto-approve", "--policies", str(policies), emulator=emulator)
+        assert applied.code == 0, applied.stdout + applied.stderr
+        assert len(writes(emulator)) == 3
+    [(pages, written)] = seen
+    assert pages >= 1 and written == 0
