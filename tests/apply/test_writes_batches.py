@@ -1,7 +1,7 @@
 """Writes in JSON `$batch`: how many requests apply sends, in what order, and what each item's
 answer does to its change (the envelope itself, and a reply that is not one, are in
 tests/graph/test_batch.py). msgraph-sdk over real HTTP against the emulator, whose `$batch` is as
-strict as Graph's and runs a batch's items in reverse, so a missing phase boundary fails."""
+strict as Graph's and runs a batch's items in reverse, so a request sent before what it waits for is answered fails."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_999_patches_among_1000_partners_go_in_50_batches(emulator: Emulator) ->
     plant(emulator, 1000)
     report = apply_changes(emulator.base_url, trust_updates(999), emulator.mint_token())
     assert report.ok and len(report.outcomes) == 999
-    assert len(envelopes(emulator)) == 50  # ceil(999 / 20): one phase, full batches
+    assert len(envelopes(emulator)) == 50  # ceil(999 / 20): nothing waits, full batches
     served = writes_served(emulator)
     assert sorted(r.path for r in served) == sorted(f"/v1.0{PARTNER.url(tenant(n))}" for n in range(1, 1000))
     assert {(r.method, r.status) for r in served} == {("PATCH", 204)}
