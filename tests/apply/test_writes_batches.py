@@ -1,7 +1,8 @@
 """Writes in JSON `$batch`: how many requests apply sends, in what order, and what each item's
 answer does to its change (the envelope itself, and a reply that is not one, are in
 tests/graph/test_batch.py). msgraph-sdk over real HTTP against the emulator, whose `$batch` is as
-strict as Graph's and runs a batch's items in reverse, so a request sent before what it waits for is answered fails."""
+strict as Graph's and runs a batch's items in reverse, so a request sent before what it waits for
+is answered fails."""
 
 from __future__ import annotations
 
