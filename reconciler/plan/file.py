@@ -10,7 +10,6 @@ does not read it back and the saved-plan check (`difference`) does not compare i
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 from reconciler.core.address import Address
@@ -42,11 +41,17 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "unmanaged": [_unmanaged_dict(u) for u in plan.unmanaged],
         "errors": [{"resource": e.resource, "id": e.id, "source": e.source, "message": e.message} for e in plan.errors],
         "inherited": {resource: dict(values) for resource, values in plan.inherited.items()},
-        "settings": [asdict(setting) for setting in plan.settings],
-        "settingsChanges": [asdict(change) for change in plan.settings_changes],
+        "settings": [_fields(setting) for setting in plan.settings],
+        "settingsChanges": [_fields(change) for change in plan.settings_changes],
         "skipped": dict(plan.skipped),
         "names": dict(plan.names),
     }
+
+
+def _fields(value: PolicySetting | SettingChange) -> dict[str, Any]:
+    """A setting's fields in their order, as `dataclasses.asdict` gives them without its deep
+    copy of each value, only to be written out (a plan of 10,000 partners states 6,667)."""
+    return dict(vars(value))
 
 
 def _change_dict(change: Change) -> dict[str, Any]:
