@@ -152,6 +152,6 @@ def test_the_plan_file_is_indented_exactly_as_json_dumps_indents(value: Any) -> 
     """`dumps` writes the plan with its own indenting writer, faster than json's: any JSON
     value, odd strings, floats and empty containers included, reads as `json.dumps` writes it."""
     out: list[str] = []
-    planfile._indented(value, out, "\n")
+    planfile._indented(value, out.append, "\n")
     assert "".join(out) == json.dumps(value, indent=2)
     assert planfile.dumps(PLAN) == json.dumps(planfile.to_dict(PLAN), indent=2) + "\n"
