@@ -136,16 +136,22 @@ def test_forms_computed_ahead_give_the_same_plan(tmp_path: Path, ahead: Callable
     assert plan_json(tmp_path, ahead) == GOLDEN.read_text()
 
 
-def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path) -> None:
-    """ahead.py itself, fed the live state in pages while the files "load" halfway through, as
-    `xtap plan` feeds it: its work is used (changes were computed ahead) and the plan is the
-    golden one."""
+@pytest.mark.parametrize("per_page", [0, 10], ids=["loaded at once", "loaded as pages come"])
+def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path, per_page: int) -> None:
+    """ahead.py itself, fed the live state in pages while the files load, as `xtap plan` feeds
+    it: `load_policies(declared=...)` fills `Ahead.declared` (`per_page` files a page, in
+    another order than Graph's, or none) until all are loaded by the fifth page. Its work is
+    used (changes made ahead; some read before their files loaded, and differing) and the plan
+    is the golden one."""
 
     async def read_in_pages(desired: Desired, live: Live) -> Forms:
         ahead, pages = Ahead(), list(live.instances.items())
+        files = list(reversed(desired.instances.items()))
         for n, start in enumerate(range(0, len(pages), 10)):
-            if n == 2:
-                ahead.loaded(desired)
+            ahead.declared.update(files[n * per_page : (n + 1) * per_page])
+            if n == 4:
+                ahead.declared.update(files)
+                ahead.loaded(replace(desired, instances=ahead.declared))
             ahead.read(dict(pages[start : start + 10]))
             await asyncio.sleep(0.01)  # a round trip: the page's work runs meanwhile
         return ahead.finish()
@@ -160,35 +166,6 @@ def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path) -> None:
     assert plan_json(tmp_path, ahead_of) == GOLDEN.read_text()
     [done] = forms
     assert done.changes and done.live_texts and done.desired
-
-
-def test_pages_paired_with_the_files_as_they_load_give_the_same_plan(tmp_path: Path) -> None:
-    """The files load while the pages are read (`load_policies(declared=...)` fills
-    `Ahead.declared`), in another order than Graph's: a page is paired with the files loaded by
-    then, the rest from their texts once all are, and the plan is the golden one."""
-
-    async def read_while_loading(desired: Desired, live: Live) -> Forms:
-        ahead, pages = Ahead(), list(live.instances.items())
-        files = list(reversed(desired.instances.items()))
-        for n, start in enumerate(range(0, len(pages), 10)):
-            ahead.declared.update(files[n * 10 : n * 10 + 10])
-            if n == 4:
-                ahead.declared.update(files)
-                ahead.loaded(replace(desired, instances=ahead.declared))
-            ahead.read(dict(pages[start : start + 10]))
-            await asyncio.sleep(0.01)  # a round trip: the page's work runs meanwhile
-        return ahead.finish()
-
-    forms: list[Forms] = []
-
-    def ahead_of(desired: Desired, live: Live) -> Forms:
-        forms.append(asyncio.run(read_while_loading(desired, live)))
-        return forms[0]
-
-    write_files(tmp_path / "policies")
-    assert plan_json(tmp_path, ahead_of) == GOLDEN.read_text()
-    [done] = forms
-    assert done.desired  # some were read before their files loaded, and differ
 
 
 def test_forms_computed_ahead_are_taken_as_given(tmp_path: Path) -> None:
