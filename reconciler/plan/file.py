@@ -130,6 +130,12 @@ def _indented(value: Any, write: Callable[[str], object], newline: str) -> None:
             _indented(item, write, inner)
             opening = "," + inner
         write(newline + "]" if value else "[]")
+    elif value is None:  # null and the booleans: most of a plan's values that are not strings
+        write("null")
+    elif value is True:
+        write("true")
+    elif value is False:
+        write("false")
     else:
         write(json.dumps(value))
 
