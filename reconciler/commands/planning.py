@@ -75,7 +75,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
 
         reading = read() if cloud == GLOBAL else None
         try:
-            desired = await asyncio.to_thread(load_policies, layout, True, pool, cloud, warnings)
+            desired = await asyncio.to_thread(load_policies, layout, True, pool, cloud, warnings, ahead.declared)
         except BaseException:
             say_warnings(warnings)
             if reading is not None:

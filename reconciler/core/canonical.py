@@ -27,9 +27,11 @@ class TooDeep(ValueError):
 
 
 def canonical(rtype: ResourceType, wire: dict[str, Any], properties: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The compared form of a resource: exactly `properties` (default: all its settings), each
-    normalised; others ignored (read-only, unmodelled, `@odata.*`)."""
-    return {name: canonical_property(rtype, name, wire.get(name)) for name in properties or rtype.settings}
+    """The compared form of a resource: exactly `properties` (default: all its settings; none
+    when a file manages none, `compared`), each normalised; others ignored (read-only,
+    unmodelled, `@odata.*`)."""
+    names = rtype.settings if properties is None else properties
+    return {name: canonical_property(rtype, name, wire.get(name)) for name in names}
 
 
 def canonical_property(rtype: ResourceType, name: str, value: Any) -> Any:

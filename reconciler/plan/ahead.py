@@ -4,15 +4,16 @@ Reading a large tenant is mostly waiting: the partner list comes a page per roun
 the next page cannot be asked for before one arrives. Putting an instance in canonical form,
 two thirds of the compare at 10,000 partners, needs that instance alone, so it is done in
 those waits: a moment after each page arrives (the reader has asked for the next one by
-then), that page's live instances, and the change of each one whose file is loaded. The
-planner takes what is ready (`planner.Forms`) and does the rest, so the plan is the same
-either way.
+then), that page's live instances, and the change of each one whose file is loaded by then.
+The files load meanwhile, in another thread, into the dict `declared` (`load_policies`), so a
+page is paired with the files loaded so far, not only once all are. The planner takes what
+is ready (`planner.Forms`) and does the rest, so the plan is the same either way.
 
 What is kept is small: each live instance's canonical text (the live digest needs it), and the
 changes. No form is kept once its change is made (at 10,000 partners the two took about 2 KB a
-partner); a page read before the files loaded is paired later from its text, a share after each
-page, and where that finds a difference the planner makes the change from the desired form kept for
-it, since its body needs the live instance itself (`core/live.py` holds it packed).
+partner); a page read before its files loaded is paired later from its text, a share after
+each page, and where that finds a difference the planner makes the change from the desired form
+kept for it, since its body needs the live instance itself (`core/live.py` holds it packed).
 
 Work is never run at the reader's first chance to yield: the HTTP stack yields several times
 before a request is on the wire, and work run there delays every page (measured: reading
@@ -47,7 +48,10 @@ class Ahead:
         self._texts: dict[Address, str] = {}
         self._changes: dict[Address, tuple[Change | None, tuple[PlanError, ...]]] = {}
         self._desired: dict[Address, dict[str, Any]] = {}
-        self._declared: Mapping[Address, DesiredInstance] = {}
+        # Filled by the loader's thread as the files load (`load_policies(declared=...)`); only
+        # looked up here, one address at a time, which a dict allows while another thread adds.
+        self.declared: dict[Address, DesiredInstance] = {}
+        self._declared: Mapping[Address, DesiredInstance] = self.declared
         self._waiting: Iterator[Address] = iter(())
         # The pages whose work is still to run: a handle keeps its page's instances, so each is
         # let go of when it runs (kept, they held every page as parsed: 3 KB a partner).
@@ -55,10 +59,13 @@ class Ahead:
         self._pages = itertools.count()
 
     def loaded(self, desired: Desired) -> None:
-        """The desired instances: those read already are paired a share after each page, those
-        still to come as they are read."""
+        """The desired instances, all loaded: those read before their file loaded are paired a
+        share after each page, those still to come as they are read."""
         self._declared = desired.instances
-        self._waiting = iter([address for address in self._texts if address in desired.instances])
+        paired = self._changes
+        self._waiting = iter(
+            [address for address in self._texts if address in desired.instances and address not in paired]
+        )
 
     def read(self, found: dict[Address, dict[str, Any]]) -> None:
         """Live instances just read (`read.OnRead`)."""

@@ -58,8 +58,9 @@ def live_text(form: dict[str, Any]) -> str:
 
 
 def desired_form(address: Address, want: DesiredInstance) -> dict[str, Any]:
-    rtype = REGISTRY_BY_NAME[address.resource]
-    return canonical(rtype, want.written, compared(rtype, want.written))
+    """The compared form of a declared instance: exactly the settings its file manages."""
+    rtype, written = REGISTRY_BY_NAME[address.resource], want.written  # unpacked once (`DesiredInstance`)
+    return canonical(rtype, written, compared(rtype, written))
 
 
 def instance_change(
@@ -279,22 +280,24 @@ def _change(
     before: dict[str, Any] | None,
     errors: list[PlanError],
 ) -> Change | None:
-    """`want`'s change, if any; `after` is its compared form (`desired_form`), `before` the
-    live one (`live_form` of `wire`)."""
-    written = want.written
+    """`want`'s change, if any; `after` is its compared form (`desired_form`: its members are
+    the settings the file manages), `before` the live one (`live_form` of `wire`). What the file
+    writes is unpacked only for a change: most instances need none."""
     if wire is None or before is None:  # both or neither: `before` is `wire` in canonical form
         if rtype.create_method is None:  # a singleton is always there: compare with "unset"
             wire, before = {}, canonical(rtype, {})
         else:
+            written = want.written
             diff = tuple(DiffEntry(name, None, value) for name, value in written.items() if name != rtype.key)
             return _make(rtype, address, "create", want.source, diff, actions.create(rtype, address.id, written))
-    diff, changed = _compare(rtype, before, after, compared(rtype, written))
+    diff, changed = _compare(rtype, before, after, tuple(after))
     conflicts = [entry for entry in diff if entry.path in rtype.create_only]
     if conflicts:
         errors.extend(_create_only_error(rtype, address, want.source, entry) for entry in conflicts)
         return None
     if not changed:
         return None
+    written = want.written
     # A file that writes nothing but a nested block (default.yaml with only m365Capabilities)
     # declares its settings by PATCH: a reset may take the block's instances with it.
     if rtype.reset_action is not None and not written and not want.holds:

@@ -42,11 +42,17 @@ def _folder_settings(desired: Desired) -> Iterator[PolicySetting]:
 
 def _tool_settings(desired: Desired) -> Iterator[PolicySetting]:
     """A file's `xtap:` key once, under the resource the file declares (a nested identity sync
-    shares its partner's key)."""
+    shares its partner's key). Most files' keys are one object (the loader shares equal ones,
+    `policies/workers.py`): each is dumped once."""
+    dumped: dict[int, dict[str, Any]] = {}  # by the key's id; `instances` holds each key meanwhile
     for address, instance in sorted(desired.instances.items()):
         if REGISTRY_BY_NAME[address.resource].parents:
             continue
-        tool = instance.tool.model_dump(include=set(TOOL_SETTINGS), exclude_defaults=True, mode="json")
+        tool = dumped.get(id(instance.tool))
+        if tool is None:
+            tool = dumped[id(instance.tool)] = instance.tool.model_dump(
+                include=set(TOOL_SETTINGS), exclude_defaults=True, mode="json"
+            )
         for name in TOOL_SETTINGS:
             if name in tool:
                 yield PolicySetting(str(address), f"xtap.{name}", tool[name], instance.file)

@@ -55,6 +55,7 @@ def load_policies(
     pool: Executor | None = None,
     cloud: str = GLOBAL,
     warnings: list[Problem] | None = None,
+    declared: dict[Address, DesiredInstance] | None = None,
 ) -> Desired:
     """Read every policy file of `folder` for a tenant in `cloud` (`--cloud`); raise PolicyError
     listing all problems.
@@ -63,11 +64,16 @@ def load_policies(
     instances without their properties. `pool` (from `workers`) reads the files in worker
     processes, a few chunks each. What does not stop the load, a property the cloud's published
     metadata lacks (`ResourceType.clouds_lacking`), is added to `warnings`, sorted, whether the
-    folder loads or not: the caller says them, and they never change its exit code."""
+    folder loads or not: the caller says them, and they never change its exit code.
+
+    `declared`, an empty dict, is filled with the instances as each file loads (the returned
+    `Desired` holds it), so the caller's other thread may look them up meanwhile: a plan pairs
+    each page of the tenant with what is loaded by then (`plan/ahead.py`). Until this returns,
+    what it holds may yet be refused."""
     layout = as_layout(folder)
     problems = list(layout.problems)
     warned: list[Problem] = []
-    instances: dict[Address, DesiredInstance] = {}
+    instances: dict[Address, DesiredInstance] = {} if declared is None else declared
     settings, prune, sources = read_settings(layout.settings, problems)
     own = None if settings.tenant is None else Address(PARTNER.name, settings.tenant)
     for loaded in load_files(layout.files, bodies, pool, cloud):

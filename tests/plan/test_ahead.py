@@ -74,3 +74,28 @@ def test_work_still_scheduled_when_the_reads_end_is_left_to_the_planner() -> Non
 
     at_finish, later = asyncio.run(finished_at_once())
     assert at_finish == later == Forms()
+
+
+def test_a_page_read_while_the_files_load_is_paired_with_those_loaded_by_then() -> None:
+    """`load_policies` fills `declared` as each file loads: a page read meanwhile gets the change
+    of each instance already declared, made with its live instance at hand (paired from its text,
+    a difference would be left to the planner); one declared later waits for the files, and is
+    paired from its text."""
+    other = Address("partner", "1c4f0a2e-1111-4222-8333-944455556666")
+    other_live = {**LIVE, "tenantId": other.id}
+
+    async def read_while_loading() -> Forms:
+        ahead = Ahead()
+        ahead.declared[ADDRESS] = DESIRED.instances[ADDRESS]
+        ahead.read({ADDRESS: LIVE, other: other_live})
+        await asyncio.sleep(10 * AFTER_PAGE_S)
+        ahead.declared[other] = DesiredInstance(other_live, "o.yaml:1")
+        ahead.loaded(Desired(ahead.declared))
+        ahead.read({})  # the next page: its work pairs what was read before
+        await asyncio.sleep(10 * AFTER_PAGE_S)
+        return ahead.finish()
+
+    done = asyncio.run(read_while_loading())
+    assert done.desired == {} and done.changes[other] == (None, ())
+    change, errors = done.changes[ADDRESS]
+    assert change is not None and change.action == "update" and errors == ()

@@ -8,6 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.core.request import Request
 from reconciler.plan import file as planfile
@@ -135,3 +137,21 @@ def test_each_change_says_its_risk_and_apply_neither_reads_nor_compares_it() -> 
     # Nor do what a null inherits, which can change a risk but sends nothing, make plans differ.
     inheriting = replace(plan, inherited={PARTNER: {"inboundTrust": {"isMfaAccepted": True}}})
     assert planfile.difference(inheriting, plan) is None
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_JSON)
+def test_the_plan_file_is_indented_exactly_as_json_dumps_indents(value: Any) -> None:
+    """`dumps` writes the plan with its own indenting writer, faster than json's: any JSON
+    value, odd strings, floats and empty containers included, reads as `json.dumps` writes it."""
+    out: list[str] = []
+    planfile._indented(value, out.append, "\n")
+    assert "".join(out) == json.dumps(value, indent=2)
+    assert planfile.dumps(PLAN) == json.dumps(planfile.to_dict(PLAN), indent=2) + "\n"

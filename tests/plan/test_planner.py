@@ -14,10 +14,11 @@ from support.planner_cases import UNSET_PARTNER, plan_for
 from support.seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
 from reconciler.core.address import Address
+from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
-from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER
+from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER, POLICY_ROOT
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import make_plan
+from reconciler.plan.planner import desired_form, make_plan
 from reconciler.policies.load import load_policies
 
 
@@ -243,3 +244,13 @@ def test_a_type_the_token_may_not_read_is_not_planned(tmp_path: Path) -> None:
     files = [{"tenantId": SEED_001_TENANT, "m365Capabilities": [capability(ROOMS)], "inboundTrust": None}]
     plan = capability_plan(tmp_path, files, live, default={"m365Capabilities": []})
     assert capability_changes(plan) == [] and plan.errors == ()
+
+
+def test_a_file_that_manages_none_of_its_type_s_settings_changes_nothing() -> None:
+    """policy.yaml without allowedCloudEndpoints leaves the clouds as they are: its compared
+    form holds no setting, so no live value differs from it."""
+    address = Address(POLICY_ROOT.name, POLICY_ROOT.singleton_id or "")
+    desired = Desired({address: DesiredInstance({}, "policy.yaml:1")})
+    live = Live({address: {"id": address.id, "allowedCloudEndpoints": ["microsoftonline.us"]}}, (POLICY_ROOT.name,))
+    assert desired_form(address, desired.instances[address]) == {}
+    assert make_plan(desired, live).changes == ()

@@ -15,6 +15,7 @@ import contextlib
 import json
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -135,16 +136,22 @@ def test_forms_computed_ahead_give_the_same_plan(tmp_path: Path, ahead: Callable
     assert plan_json(tmp_path, ahead) == GOLDEN.read_text()
 
 
-def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path) -> None:
-    """ahead.py itself, fed the live state in pages while the files "load" halfway through, as
-    `xtap plan` feeds it: its work is used (changes were computed ahead) and the plan is the
-    golden one."""
+@pytest.mark.parametrize("per_page", [0, 10], ids=["loaded at once", "loaded as pages come"])
+def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path, per_page: int) -> None:
+    """ahead.py itself, fed the live state in pages while the files load, as `xtap plan` feeds
+    it: `load_policies(declared=...)` fills `Ahead.declared` (`per_page` files a page, in
+    another order than Graph's, or none) until all are loaded by the fifth page. Its work is
+    used (changes made ahead; some read before their files loaded, and differing) and the plan
+    is the golden one."""
 
     async def read_in_pages(desired: Desired, live: Live) -> Forms:
         ahead, pages = Ahead(), list(live.instances.items())
+        files = list(reversed(desired.instances.items()))
         for n, start in enumerate(range(0, len(pages), 10)):
-            if n == 2:
-                ahead.loaded(desired)
+            ahead.declared.update(files[n * per_page : (n + 1) * per_page])
+            if n == 4:
+                ahead.declared.update(files)
+                ahead.loaded(replace(desired, instances=ahead.declared))
             ahead.read(dict(pages[start : start + 10]))
             await asyncio.sleep(0.01)  # a round trip: the page's work runs meanwhile
         return ahead.finish()

@@ -15,6 +15,9 @@ from support.policy_files import write_policies
 from support.settings_folder import KEPT, SOON, WAIVED, folder
 from support.xtap import run_xtap, writes_served
 
+from reconciler.core.address import Address
+from reconciler.core.desired import Desired, DesiredInstance
+from reconciler.core.rules import ToolKey
 from reconciler.emulator import Emulator
 from reconciler.plan.model import Plan
 from reconciler.plan.settings import changed, stated
@@ -59,6 +62,18 @@ def test_every_setting_that_is_not_its_default_is_stated_with_where_it_is_writte
             partner_file,
         ),
     }
+
+
+def test_files_sharing_one_xtap_key_each_state_it() -> None:
+    """The loader shares equal `xtap:` keys as one object: each file still states it as its own."""
+    shared = ToolKey(trusted=True, labels=["finance"])
+    first, second = Address("partner", PORTAL), Address("partner", TENANT)
+    desired = Desired({address: DesiredInstance({}, f"{address.id}.yaml:1", shared) for address in (first, second)})
+    assert [(s.scope, s.name, s.value, s.source) for s in stated(desired)] == [
+        (str(address), name, value, f"{address.id}.yaml")
+        for address in (first, second)
+        for name, value in (("xtap.trusted", True), ("xtap.labels", ["finance"]))
+    ]
 
 
 def test_a_change_shows_before_after_and_what_it_will_do(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.core.address import Address
+from reconciler.core.desired import DesiredInstance
 from reconciler.policies.load import PolicyError, load_policies
 from reconciler.policies.reader import MAX_FILE_BYTES, bounded_read
 
@@ -207,3 +209,23 @@ def test_a_file_that_never_ends_is_read_only_up_to_the_limit() -> None:
     cap. Nothing in a policies folder can lead to /dev/zero any more (a link outside it is
     refused before any read), so the reader is tested on its own: a second line of defence."""
     assert len(bounded_read(Path("/dev/zero"))) == MAX_FILE_BYTES + 1
+
+
+def test_instances_are_declared_into_the_caller_s_dict_as_each_file_loads(tmp_path: Path) -> None:
+    """A plan pairs the pages it reads with the files loaded so far (`plan/ahead.py`): each
+    file's instances are in `declared` before the next file is read, and the folder's desired
+    state is that same dict."""
+    other = "3d0f5dec-5d3d-455c-8016-e2af1ae4d31a"
+    partner_file(tmp_path, f"tenantId: {TENANT}\n", "a.yaml")
+    partner_file(tmp_path, f"tenantId: {other}\n", "b.yaml")
+    seen: list[list[str]] = []
+
+    class Watched(dict[Address, DesiredInstance]):
+        def __setitem__(self, address: Address, instance: DesiredInstance) -> None:
+            seen.append([a.id for a in self])  # what was declared before this one
+            super().__setitem__(address, instance)
+
+    declared = Watched()
+    desired = load_policies(tmp_path, declared=declared)
+    assert desired.instances is declared
+    assert seen == [[], [TENANT]] and list(declared) == [Address("partner", TENANT), Address("partner", other)]
