@@ -158,19 +158,21 @@ def test_a_next_link_to_another_origin_is_followed_without_the_token() -> None:
     assert here == ["Bearer eyJ.test.token"] and there == [None]
 
 
-def test_a_next_link_guessed_from_the_raw_page_is_dropped_when_the_page_names_another() -> None:
-    """The next page is asked for from the raw bytes' last "@odata.nextLink" before the page is
-    parsed; here that is a decoy inside an item (a path that answers 404), and the listing must
-    follow the nextLink the parsed page names, as if nothing had been guessed."""
+@pytest.mark.parametrize("decoy_first", [True, False])
+def test_a_next_link_guessed_from_the_raw_page_is_dropped_when_the_page_names_another(decoy_first: bool) -> None:
+    """The next page is asked for from the raw bytes' "@odata.nextLink" before the page is
+    parsed: the first one ahead of the first list, else the last one. Here that is a decoy
+    (a path that answers 404) in a property of its own, ahead of the list or after the real
+    one, and the listing must follow the nextLink the parsed page names, as if nothing had
+    been guessed."""
 
     def page(n: int, url: str) -> dict[str, object]:
         if n:
             return {"value": [{"tenantId": tenant(2)}]}
-        decoy = url.split("?")[0] + "/decoy"
-        return {
-            "@odata.nextLink": url.split("?")[0] + "?page=2",
-            "value": [{"tenantId": tenant(1), "x": {"@odata.nextLink": decoy}}],
-        }
+        decoy = {"x": {"@odata.nextLink": url.split("?")[0] + "/decoy"}}
+        real = {"@odata.nextLink": url.split("?")[0] + "?page=2"}
+        listed = {"value": [{"tenantId": tenant(1)}]}
+        return {**decoy, **real, **listed} if decoy_first else {**listed, **real, **decoy}
 
     with serving({PARTNERS: paging(page)}) as url:
         live = asyncio.run(read(url, with_template=False))
