@@ -7,9 +7,12 @@ The tenant is bench/run.py's (`seeded`, `write_policies`), in an emulator in thi
 `latency` added to every request. Each walk runs in a child process, as `xtap plan` does, so
 its CPU (the child's process time over the walk) is the client's alone, and the client and the
 emulator do not share an interpreter lock. The page walk through xtap is `Graph.get_all` of the
-partner list as `read_live` asks for it ($expand included); the bare walk sends the same GETs
-with one httpx client and `json.loads` of each body, nothing else: the least any client could
-do.
+partner list as `read_live` asks for it: $expand included, and each page handed to a callback
+as it arrives (here one that keeps nothing), not gathered into one list; the bare walk sends
+the same GETs with one httpx client and `json.loads` of each body, nothing else: the least
+any client could do. Neither keeps the pages: holding 10,000 parsed partners costs CPU of its
+own (the garbage collector walks them: 0.2 to 0.5 ms a page, measured), the caller's, not the
+client's.
 
     python bench/pages.py [--partners 10000] [--latency 0.03] [--repeat 5]
 
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
@@ -56,8 +60,12 @@ async def _sdk_walk(base_url: str, token: str) -> tuple[float, int]:
         first = graph.request_info("GET", _first_url(graph))
         await graph.get(graph.request_info("GET", "/policies/crossTenantAccessPolicy/default"))  # warm
         before, started = graph.request_count, time.process_time()
-        await graph.get_all(first)
+        await graph.get_all(first, _dropped)
         return time.process_time() - started, graph.request_count - before
+
+
+def _dropped(values: list[dict[str, Any]]) -> None:
+    """A page's items, heard and let go, as the bare walk lets go of each page."""
 
 
 async def _bare_walk(base_url: str, token: str) -> tuple[float, int]:

@@ -48,7 +48,7 @@ from kiota_abstractions.request_information import RequestInformation
 from reconciler.core.bounds import MAX_LISTED, MAX_PAGES, MAX_REPLY_DEPTH
 from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.core.request import Request
-from reconciler.graph.auth import TokenProvider, checked_base_url, is_absolute_url, origin, static_token
+from reconciler.graph.auth import TokenProvider, checked_base_url, is_absolute_url, is_bare, origin, static_token
 from reconciler.graph.errors import ConnectionLost, GraphError, clipped, no_token
 from reconciler.graph.identity import Identity, identity_of
 from reconciler.graph.permissions import held_permissions
@@ -129,6 +129,7 @@ class Graph:
         tenant: str | None = None,
     ) -> None:
         self.base_url = checked_base_url(base_url, cloud, static_token is not None)
+        self._origin = origin(self.base_url)
         self.cloud = cloud
         self.timeout = timeout
         self.tenant = tenant
@@ -238,7 +239,7 @@ class Graph:
             while True:
                 content = await (self._read(info) if reading is None else reading.done())
                 guess = self._next_in(content, followed)
-                ahead = None if guess is None else _Reading(self, self.request_info("GET", guess))
+                ahead = None if guess is None else _Reading(self, _request(Method.GET, guess))
                 if ahead is not None:
                     await ahead.sent()
                 page = self._page(info, content)
@@ -253,18 +254,19 @@ class Graph:
                 next_link = page.get("@odata.nextLink")
                 if next_link is None:
                     return items
-                if not isinstance(next_link, str) or not is_absolute_url(next_link):
-                    raise self.not_graph_reply(info, f"@odata.nextLink {self._shown(str(next_link))!r} is not a URL")
-                if next_link in followed:  # a service bug must not become an endless loop
-                    raise self.paging_error(first, f"the same @odata.nextLink twice ({self._shown(next_link)!r})")
-                if len(followed) >= MAX_PAGES:
-                    raise self.paging_error(first, f"more than {MAX_PAGES:,} pages")
+                if ahead is None or next_link != guess:  # else `_next_in` checked all this
+                    if not isinstance(next_link, str) or not is_absolute_url(next_link):
+                        shown = self._shown(str(next_link))
+                        raise self.not_graph_reply(info, f"@odata.nextLink {shown!r} is not a URL")
+                    if next_link in followed:  # a service bug must not become an endless loop
+                        raise self.paging_error(first, f"the same @odata.nextLink twice ({self._shown(next_link)!r})")
+                    if len(followed) >= MAX_PAGES:
+                        raise self.paging_error(first, f"more than {MAX_PAGES:,} pages")
+                    if ahead is not None:
+                        await ahead.cancel()
+                    ahead = _Reading(self, _request(Method.GET, next_link))
                 followed.add(next_link)
-                info = self.request_info("GET", next_link)
-                if ahead is not None and guess == next_link:
-                    reading, ahead = ahead, None
-                else:
-                    reading = _Reading(self, info)
+                info, reading, ahead = ahead.info, ahead, None
         finally:
             for left in (reading, ahead):
                 if left is not None:
@@ -274,13 +276,18 @@ class Graph:
         """The page's `@odata.nextLink` as its raw bytes show it, worth asking for before the
         page is parsed: an absolute URL at the base URL's origin, not followed yet, within
         `MAX_PAGES`. Only a guess (the key may sit in an item, a string may hold escapes):
-        `get_all` follows it only when the parsed page agrees."""
-        at = -1 if not content else content.rfind(_NEXT_LINK_KEY)
-        found = None if at < 0 else _NEXT_LINK_VALUE.match(content or b"", at + len(_NEXT_LINK_KEY))
+        `get_all` follows it only when the parsed page agrees. Looked for first ahead of the
+        first list, where Graph writes it (before `value`), then from the end: searching
+        backwards through a whole page of 100 partners took 0.04 ms."""
+        content = content or b""
+        at = content.find(_NEXT_LINK_KEY, 0, max(content.find(b"["), 0))
+        at = content.rfind(_NEXT_LINK_KEY) if at < 0 else at
+        found = None if at < 0 else _NEXT_LINK_VALUE.match(content, at + len(_NEXT_LINK_KEY))
         if found is None or len(followed) >= MAX_PAGES:
             return None
         link = found.group(1).decode("ascii", "replace")
-        if link in followed or not is_absolute_url(link) or origin(link) != origin(self.base_url):
+        # At the base URL's origin, so absolute, and http or https (`checked_base_url`).
+        if link in followed or not is_bare(link) or origin(link) != self._origin:
             return None
         return link
 
@@ -297,10 +304,7 @@ class Graph:
     def request_info(self, method: str, url: str) -> RequestInformation:
         """A request for the SDK's adapter to `url`: relative to the base URL (a registry path),
         or absolute (an `@odata.nextLink`)."""
-        info = RequestInformation(Method[method])
-        info.url = url if is_absolute_url(url) else self.base_url + url
-        info.headers.try_add("Accept", "application/json")
-        return info
+        return _request(Method[method], url if is_absolute_url(url) else self.base_url + url)
 
     async def write(self, request: Request) -> dict[str, Any] | None:
         """Send one planned write exactly as planned: explicit nulls stay nulls."""
@@ -313,7 +317,6 @@ class Graph:
         """`send()`, all of it within --timeout: connecting, sending, the whole reply, and the
         SDK's retries and their waits. The token is fetched first: signing in is
         azure-identity's business, not the exchange's."""
-        method, url = _method(info), self._relative(str(info.url))
         try:
             await self._tokens.token()
         except ClientAuthenticationError as exc:
@@ -322,7 +325,7 @@ class Graph:
             async with deadline(self.timeout):
                 return await send()
         except TimeoutError:
-            raise GraphError(self._timed_out(), method=method, url=url) from None
+            raise GraphError(self._timed_out(), method=_method(info), url=self._relative(str(info.url))) from None
 
     def _timed_out(self) -> str:
         return f"Graph did not answer within {self.timeout:g} s; raise --timeout or retry"
@@ -442,9 +445,10 @@ class Graph:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         on_sent = _ON_SENT.get()
-        extensions = {} if on_sent is None else {"trace": on_sent}
         for attempt in range(GET_RETRIES + 1):
-            request = self._http.build_request("GET", url, headers=headers, extensions=extensions)
+            request = self._http.build_request("GET", url, headers=headers)
+            if on_sent is not None:
+                request.extensions["trace"] = _hearing(request.extensions, on_sent)
             response = await self._http.send(request)
             if response.status_code not in THROTTLED_STATUSES or attempt == GET_RETRIES:
                 break
@@ -486,10 +490,24 @@ class Graph:
         return self._shown(url.removeprefix(self.base_url))
 
 
-# Set in a `_Reading`'s task: the httpcore trace hook that hears its request go on the wire.
-_ON_SENT: ContextVar[Callable[[str, dict[str, Any]], Awaitable[None]] | None] = ContextVar("on_sent", default=None)
+# Set in a `_Reading`'s task: what to call once its request is on the wire (`_hearing`).
+_ON_SENT: ContextVar[Callable[[], None] | None] = ContextVar("on_sent", default=None)
 _NEXT_LINK_KEY = b'"@odata.nextLink"'
 _NEXT_LINK_VALUE = re.compile(rb'\s*:\s*"([^"\\]*)"')
+
+
+def _hearing(extensions: dict[str, Any], on_sent: Callable[[], None]) -> Callable[..., Awaitable[None]]:
+    """An httpcore trace hook for one request (its `extensions`' "trace"): calls `on_sent` once
+    the request's headers are on the wire, and then takes itself out, since httpcore reads the
+    hook afresh for each later step (body, reply headers, reply body, close) and each call
+    would cost the exchange CPU for nothing."""
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith(".send_request_headers.complete"):
+            extensions.pop("trace", None)
+            on_sent()
+
+    return trace
 
 
 class _Reading:
@@ -498,17 +516,14 @@ class _Reading:
     trace of the request headers) or the read is over, whichever comes first."""
 
     def __init__(self, graph: Graph, info: RequestInformation) -> None:
+        self.info = info
         self._sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._task = asyncio.ensure_future(self._run(graph, info))
         self._task.add_done_callback(lambda _: self._mark_sent())
 
     async def _run(self, graph: Graph, info: RequestInformation) -> bytes | None:
-        _ON_SENT.set(self._trace)
+        _ON_SENT.set(self._mark_sent)
         return await graph._read(info)
-
-    async def _trace(self, event: str, info: dict[str, Any]) -> None:
-        if event.endswith(".send_request_headers.complete"):
-            self._mark_sent()
 
     def _mark_sent(self) -> None:
         if not self._sent.done():
@@ -554,6 +569,13 @@ async def resending(send: Callable[[], Awaitable[T]], attempts: int = LOST_ATTEM
     return await send()
 
 
+def _request(method: Method, url: str) -> RequestInformation:
+    info = RequestInformation(method)
+    info.url = url
+    info.headers.try_add("Accept", "application/json")
+    return info
+
+
 def _method(info: RequestInformation) -> str:
     return info.http_method.value if info.http_method else "GET"
 
@@ -570,10 +592,19 @@ def nesting(content: bytes, limit: int) -> int:
     strings left out (in UTF-8 no byte of another character is a quote or a bracket), what is
     left is brackets; each pass takes out the innermost pairs, one level. Exact for valid
     JSON; on anything else (brackets that do not pair up) a guess, and parsing refuses it
-    anyway. 0.3 ms for a page of 100 partners, where walking the parsed page took 3 ms."""
+    anyway.
+
+    Most strings hold no bracket, and then their quotes come in adjacent pairs: when every
+    quote is in such a pair, counted left to right, each pair was a string (the first quote
+    can only have gone with the second, and so on), and the shape is what is left without
+    the quotes, found in C. Otherwise the strings are taken out one by one. 0.1 ms for a page
+    of 100 partners, where walking the parsed page took 3 ms."""
     if b"\\" in content:
         content = content.replace(b"\\\\", b"").replace(b'\\"', b"")
-    shape = b"".join(content.translate(None, _NOT_STRUCTURE).split(b'"')[::2]).translate(_BRACKETS)
+    structure = content.translate(_BRACKETS, _NOT_STRUCTURE)
+    shape = structure.translate(None, b'"')
+    if 2 * structure.count(b'""') != len(structure) - len(shape):  # a string holds a bracket
+        shape = b"".join(structure.split(b'"')[::2])
     for level in range(limit + 1):
         inner = shape.replace(b"()", b"")
         if len(inner) == len(shape):  # all taken out, or what is left does not pair up

@@ -10,6 +10,7 @@ import asyncio
 import json
 from http.server import BaseHTTPRequestHandler
 
+import httpx
 import pytest
 from support.graph_read import read
 from support.stub_servers import (
@@ -29,7 +30,7 @@ from support.stub_servers import (
 from reconciler.core.clouds import CLOUDS
 from reconciler.core.live import Live
 from reconciler.emulator import Emulator, EmulatorConfig
-from reconciler.graph.client import Graph, connect
+from reconciler.graph.client import Graph, _hearing, connect
 from reconciler.graph.errors import GraphError
 from reconciler.graph.read import read_live
 
@@ -157,23 +158,65 @@ def test_a_next_link_to_another_origin_is_followed_without_the_token() -> None:
     assert here == ["Bearer eyJ.test.token"] and there == [None]
 
 
-def test_a_next_link_guessed_from_the_raw_page_is_dropped_when_the_page_names_another() -> None:
-    """The next page is asked for from the raw bytes' last "@odata.nextLink" before the page is
-    parsed; here that is a decoy inside an item (a path that answers 404), and the listing must
-    follow the nextLink the parsed page names, as if nothing had been guessed."""
+@pytest.mark.parametrize("decoy_first", [True, False])
+def test_a_next_link_guessed_from_the_raw_page_is_dropped_when_the_page_names_another(decoy_first: bool) -> None:
+    """The next page is asked for from the raw bytes' "@odata.nextLink" before the page is
+    parsed: the first one ahead of the first list, else the last one. Here that is a decoy
+    (a path that answers 404) in a property of its own, ahead of the list or after the real
+    one, and the listing must follow the nextLink the parsed page names, as if nothing had
+    been guessed."""
 
     def page(n: int, url: str) -> dict[str, object]:
         if n:
             return {"value": [{"tenantId": tenant(2)}]}
-        decoy = url.split("?")[0] + "/decoy"
-        return {
-            "@odata.nextLink": url.split("?")[0] + "?page=2",
-            "value": [{"tenantId": tenant(1), "x": {"@odata.nextLink": decoy}}],
-        }
+        decoy = {"x": {"@odata.nextLink": url.split("?")[0] + "/decoy"}}
+        real = {"@odata.nextLink": url.split("?")[0] + "?page=2"}
+        listed = {"value": [{"tenantId": tenant(1)}]}
+        return {**decoy, **real, **listed} if decoy_first else {**listed, **real, **decoy}
 
     with serving({PARTNERS: paging(page)}) as url:
         live = asyncio.run(read(url, with_template=False))
     assert sorted(address.id for address in live.instances) == [tenant(1), tenant(2)]
+
+
+def test_a_next_link_at_the_origin_but_not_a_bare_url_is_neither_read_ahead_nor_followed() -> None:
+    """A nextLink the raw page shows at the base URL's origin is asked for before its page is
+    parsed, and then followed unchecked once the parsed page names it: so the guess itself
+    must pass every check the nextLink would."""
+    asked: list[int] = []
+
+    def page(n: int, url: str) -> dict[str, object]:
+        asked.append(n)
+        return {"value": [{"tenantId": tenant(n)}], "@odata.nextLink": url.split("?")[0] + "?$skiptoken=a b"}
+
+    with serving({PARTNERS: paging(page)}) as url, pytest.raises(GraphError, match=r"skiptoken=a b' is not a URL"):
+        asyncio.run(read(url, with_template=False))
+    assert asked == [0]
+
+
+def test_a_page_read_ahead_is_traced_only_until_its_request_is_on_the_wire() -> None:
+    """httpcore reads the trace hook afresh at each step of an exchange, so the hook that tells a
+    read-ahead its request went out takes itself out then: nothing after it is traced."""
+    traced: list[str] = []
+    sent: list[int] = []
+
+    async def get(base_url: str) -> int:
+        async with httpx.AsyncClient() as client:
+            request = client.build_request("GET", base_url + "/policies/crossTenantAccessPolicy/default")
+            hearing = _hearing(request.extensions, lambda: sent.append(len(traced)))
+
+            async def trace(event: str, info: dict[str, object]) -> None:
+                traced.append(event.split(".", 1)[1])
+                await hearing(event, info)
+
+            request.extensions["trace"] = trace
+            return (await client.send(request)).status_code
+
+    with Emulator() as emulator:
+        status = asyncio.run(get(emulator.base_url))
+    assert status == 401  # no token: only the exchange matters here
+    assert traced[-2:] == ["send_request_headers.started", "send_request_headers.complete"]
+    assert sent == [len(traced)]
 
 
 def test_a_throttled_page_is_read_again_after_its_retry_after() -> None:

@@ -156,6 +156,20 @@ def test_nesting_is_counted_exactly_on_the_text(value: object, ascii_only: bool,
     assert nesting(text, limit) == min(depth_of(value), limit + 1)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["[", "]"]',  # taken two by two, the quotes would pair across the strings, not within
+        '{"a": "]", "b": [["{"]], "c": ""}',
+        '["", "", [""], {"": [[]]}]',  # no string holds a bracket: the shape is the rest
+        '[["\\"[", "\\\\"], "]"]',  # escaped quotes and backslashes beside brackets in strings
+        '"]]]"',
+    ],
+)
+def test_nesting_is_exact_whether_or_not_a_string_holds_a_bracket(text: str) -> None:
+    assert nesting(text.encode(), 32) == depth_of(json.loads(text))
+
+
 def nested_lists(depth: int) -> object:
     value: object = "]["
     for n in range(depth):
