@@ -11,8 +11,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from reconciler.core.models import NOT_A_TENANT_ID, is_guid, not_a_string_tenant_id
+from reconciler.core.models import not_a_string_tenant_id
 from reconciler.core.rules import RuleSetting
+from reconciler.core.wire import NOT_A_TENANT_ID, is_guid
 
 # How far ahead a waiver may expire unless xtap.yaml says otherwise, and the most it may say.
 WAIVER_MAX_DAYS = 90
