@@ -2,10 +2,10 @@
 files load while the tenant is read), and the plan errors that stop any write.
 
 What only the answer needs (the compare, the labels, the rules that warn of missing users and
-groups) is imported once the first request is out, not before it: the first page is on its way
-while Python imports them. So is the loader (pydantic, the models, the YAML reader), in the
-thread that loads the files, unless the folder is large enough for worker processes, which
-are forked, with the models built, before the first request."""
+groups) is imported once the first request is out, not before it. So is the loader (pydantic,
+the models, the YAML reader): the thread that loads the files imports it once the tenant has
+answered, unless the folder is large enough for worker processes, which are forked, with the
+models built, before the first request."""
 
 from __future__ import annotations
 
@@ -57,8 +57,9 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     """The plan of policies/ against the tenant in `cloud`; without its prune deletes unless
     `prune` (drift reports unmanaged partners, it does not plan deletes). In the global cloud
     the files load while the tenant is read (in worker processes when there are many,
-    `workers`; else in a thread), so the slower of the two sets the pace, not their sum; reads
-    may start before a file turns out bad (then they are cancelled); a write never does.
+    `workers`; else in a thread, from the tenant's first answer on: `_answered`), so the
+    slower of the two sets the pace, not their sum; reads may start before a file turns out
+    bad (then they are cancelled); a write never does.
 
     In a national cloud the files load first: a file may manage what that cloud's Graph has no
     API for (`ResourceType.global_only`), which is refused offline, and a folder refused so
@@ -69,6 +70,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     reads = scope(layout)
     warnings: list[Problem] = []
     later: list[Ahead] = []
+    answered = asyncio.Event()
 
     def ahead() -> Ahead:
         """The compare's work done ahead (`plan.ahead`), made for the first page or the loaded
@@ -82,6 +84,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     with collector_paused(), _pool(layout) as pool, progress.reading(PAGED + "s") as on_page:
 
         def heard(found: dict[Address, dict[str, Any]]) -> None:
+            answered.set()
             on_page(sum(1 for address in found if address.resource == PAGED))
             ahead().read(found)
 
@@ -89,9 +92,9 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
             return asyncio.ensure_future(read_live(graph, reads, heard))
 
         reading = read() if cloud == GLOBAL else None
-        if reading is not None:
-            await asyncio.sleep(0)  # the read starts on its way before the loader's imports take the CPU
         try:
+            if reading is not None:
+                await _answered(reading, answered)
             desired = await asyncio.to_thread(_loaded, layout, pool, cloud, warnings)
         except BaseException:
             say_warnings(warnings)
@@ -141,9 +144,21 @@ def _pool(layout: Layout) -> AbstractContextManager[Executor | None]:
     return workers(layout, reserve=1)
 
 
+async def _answered(reading: asyncio.Future[Live], answered: asyncio.Event) -> None:
+    """Until the tenant has answered a first request (or the read has ended). The thread that
+    loads the files holds the interpreter while it imports and parses, so the HTTP stack,
+    which has imports of its own to make on the way to that request, would make them at half
+    speed beside it: the first request went out 0.1 s later. Started on the answer, the load
+    overlaps the rest of the read, which is mostly waiting."""
+    waiting: asyncio.Future[Any] = asyncio.ensure_future(answered.wait())
+    try:
+        await asyncio.wait((reading, waiting), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+
+
 def _loaded(layout: Layout, pool: Executor | None, cloud: str, warnings: list[Problem]) -> Desired:
-    """The files loaded with their bodies (in a thread: the loader is imported here, while the
-    tenant's first page is on its way)."""
+    """The files loaded with their bodies, in a thread that imports the loader itself."""
     from reconciler.policies.load import load_policies
 
     return load_policies(layout, True, pool, cloud, warnings)

@@ -7,11 +7,13 @@ nothing here reads a clock.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from support.import_log import heavy, import_log, imported, logged_modules
 from support.policy_files import write_policies
+from support.xtap import Run, run_xtap
 
 from reconciler.emulator import Emulator
 
@@ -144,3 +146,74 @@ def test_the_tenants_defaults_cli_names_are_the_tenants_modules() -> None:
     from reconciler.commands import cli, tenants
 
     assert (cli.TENANTS_PARALLEL, cli.TENANTS_SUMMARY) == (tenants.PARALLEL, tenants.SUMMARY)
+
+
+# Marks the first connection a process opens in its import log (both on stderr): what is
+# imported above the mark is imported before the first request.
+FIRST_CONNECTION = "xtap-test: first connection"
+_MARKER = f"""
+import os, sys
+
+def _mark(event, args):
+    if event == "socket.connect" and not _mark.seen:
+        _mark.seen = True
+        os.write(2, b"{FIRST_CONNECTION}\\n")
+
+_mark.seen = False
+sys.addaudithook(_mark)
+"""
+# What a plan's first request does not wait for: the models and their validator, the loader and
+# its YAML parser, the plan's own modules, and azure-core (for azure-identity's sign-in only).
+AFTER_THE_FIRST_REQUEST = (
+    "pydantic",
+    "ruamel",
+    "reconciler.core.models",
+    "reconciler.core.desired",
+    "reconciler.policies.load",
+    "reconciler.plan",
+    "azure",
+)
+
+
+def _up_to_first_connection(tmp_path: Path, emulator: Emulator, policies: Path) -> tuple[set[str], Run]:
+    marker = tmp_path / "marker"
+    marker.mkdir()
+    (marker / "sitecustomize.py").write_text(_MARKER)
+    path = os.pathsep.join(filter(None, [str(marker), os.environ.get("PYTHONPATH")]))
+    run = run_xtap(
+        "plan",
+        "--policies",
+        str(policies),
+        emulator=emulator,
+        extra_env={"PYTHONPROFILEIMPORTTIME": "1", "PYTHONPATH": path},
+        subprocess=True,
+    )
+    assert run.code == 0, run.stderr[-2000:]
+    before, marked, _ = run.stderr.partition(FIRST_CONNECTION)
+    assert marked, run.stderr[-2000:]
+    return logged_modules(Run(run.code, "", before)), run
+
+
+def test_a_plans_first_request_waits_for_neither_the_models_nor_the_loader(tmp_path: Path, emulator: Emulator) -> None:
+    """A folder without xtap.yaml binds no tenant: the first request goes out with the layout
+    and the registry's paths alone (`core.wire`), and the files load once the tenant has
+    answered (commands/planning.py)."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+
+    before, run = _up_to_first_connection(tmp_path, emulator, policies)
+
+    assert {"httpx", "reconciler.core.registry", "reconciler.graph.read"} <= before  # the log is read
+    assert _below(before, AFTER_THE_FIRST_REQUEST) == []
+    assert {"pydantic", "reconciler.policies.load", "reconciler.plan.planner"} <= logged_modules(run)
+
+
+def test_a_bound_folders_xtap_yaml_is_checked_before_the_first_request(tmp_path: Path, emulator: Emulator) -> None:
+    """Bad input sends nothing to Graph: xtap.yaml, which binds the tenant, is checked whole
+    (its model too) before any request; the policy files still load after it."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+    (policies / "xtap.yaml").write_text(f"tenant: {emulator.tenant_id}\n")
+
+    before, _ = _up_to_first_connection(tmp_path, emulator, policies)
+
+    assert {"pydantic", "reconciler.core.settings"} <= before
+    assert _below(before, ("reconciler.plan", "azure")) == []
