@@ -210,13 +210,13 @@ def binding(policies: Path, cloud: str) -> tuple[Layout, str | None] | None:
 
 
 def bound_tenant(layout: Layout) -> str | None:
-    """The tenant xtap.yaml binds, None if none; raises PolicyError like `load.load_settings`,
+    """The tenant xtap.yaml binds, None if none; raises PolicyError like `load_settings`,
     which checks xtap.yaml as strictly as `validate`. A folder without xtap.yaml, and without
     a link leading out of it (which that refuses), has nothing to check: it binds no tenant,
     and the loader is not imported for it."""
     if layout.settings is None and not layout.links_outside:
         return None
-    from reconciler.policies.load import load_settings
+    from reconciler.policies.settings_file import load_settings  # not the loader's front: see there
 
     return load_settings(layout).tenant
 

@@ -18,8 +18,8 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from reconciler.core.escape import written
-from reconciler.core.wire import GRAPH_NAMESPACE, NOT_A_TENANT_ID, ODATA_TYPE, is_guid
+from reconciler.core.tenant_ids import not_a_string_tenant_id
+from reconciler.core.wire import GRAPH_NAMESPACE, ODATA_TYPE, is_guid
 
 # Reserved target keywords and the targetType each one belongs to:
 # https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicytarget
@@ -33,19 +33,6 @@ KEYWORD_TARGET_TYPES: dict[str, str] = {
 
 # The consumer Microsoft Accounts (MSA) tenant, which partner settings can name like any other.
 MICROSOFT_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
-
-
-def not_a_string_tenant_id(name: str) -> BeforeValidator:
-    """A tenant id written as a number or a boolean (`tenantId: 12345`) refused as not a tenant
-    id, before strict typing would call it "not a string": the author meant an id, and needs
-    to hear what one looks like. `name` is the key, "" for an item of a list."""
-
-    def check(value: Any) -> Any:
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{name} {written(value)} {NOT_A_TENANT_ID}".lstrip())
-        return value
-
-    return BeforeValidator(check)
 
 
 # Graph's evolvable-enum sentinel: it may come back in a read, but it names no setting, so a

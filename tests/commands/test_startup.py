@@ -209,11 +209,12 @@ def test_a_plans_first_request_waits_for_neither_the_models_nor_the_loader(tmp_p
 
 def test_a_bound_folders_xtap_yaml_is_checked_before_the_first_request(tmp_path: Path, emulator: Emulator) -> None:
     """Bad input sends nothing to Graph: xtap.yaml, which binds the tenant, is checked whole
-    (its model too) before any request; the policy files still load after it."""
+    (its model too) before any request; the Graph models and the policy files' loader still
+    come after it (policies/settings_file.py)."""
     policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
     (policies / "xtap.yaml").write_text(f"tenant: {emulator.tenant_id}\n")
 
     before, _ = _up_to_first_connection(tmp_path, emulator, policies)
 
     assert {"pydantic", "reconciler.core.settings"} <= before
-    assert _below(before, ("reconciler.plan", "azure")) == []
+    assert _below(before, ("reconciler.core.models", "reconciler.policies.load", "reconciler.plan", "azure")) == []
