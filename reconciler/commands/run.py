@@ -29,6 +29,7 @@ from reconciler.core import signals
 from reconciler.core.clouds import DEFAULT_TIMEOUT, GLOBAL, cloud_types
 from reconciler.core.escape import visible
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME
+from reconciler.core.wire import is_guid
 from reconciler.policies.layout import Layout, read_layout
 from reconciler.policies.problems import PolicyError, Problem
 
@@ -213,12 +214,33 @@ def bound_tenant(layout: Layout) -> str | None:
     """The tenant xtap.yaml binds, None if none; raises PolicyError like `load_settings`,
     which checks xtap.yaml as strictly as `validate`. A folder without xtap.yaml, and without
     a link leading out of it (which that refuses), has nothing to check: it binds no tenant,
-    and the loader is not imported for it."""
-    if layout.settings is None and not layout.links_outside:
-        return None
+    and the loader is not imported for it. Nor is it for the usual xtap.yaml, a tenant alone
+    (`_only_a_tenant`)."""
+    if not layout.links_outside:
+        if layout.settings is None:
+            return None
+        tenant = _only_a_tenant(layout.settings)
+        if tenant is not None:
+            return tenant
     from reconciler.policies.settings_file import load_settings  # not the loader's front: see there
 
     return load_settings(layout).tenant
+
+
+def _only_a_tenant(path: str) -> str | None:
+    """The tenant of an xtap.yaml that holds nothing but `tenant: <GUID>` (in lower case, as
+    `Settings` keeps it), else None. Such a file is valid for certain: every other setting is
+    at its default, and a GUID is all `tenant` must be. So it binds its tenant without the
+    settings' model, pydantic and the rules being imported before the first request; any
+    other file, or one the reader finds a problem in, is checked whole by `load_settings`,
+    and every file is again by `load_policies`."""
+    from reconciler.policies.reader import parse
+
+    doc = parse(path, [], empty_means={})
+    if doc is None or not isinstance(doc.data, dict) or list(doc.data) != ["tenant"]:
+        return None
+    tenant = doc.data["tenant"]
+    return tenant.lower() if isinstance(tenant, str) and is_guid(tenant) else None
 
 
 def _every_problem(layout: Layout, found: PolicyError, cloud: str) -> PolicyError:

@@ -162,17 +162,18 @@ def _mark(event, args):
 _mark.seen = False
 sys.addaudithook(_mark)
 """
-# What a plan's first request does not wait for: the models and their validator, the loader and
-# its YAML parser, the plan's own modules, and azure-core (for azure-identity's sign-in only).
-AFTER_THE_FIRST_REQUEST = (
+# What a plan's first request does not wait for: the models and their validator, the loader,
+# the plan's own modules, and azure-core (for azure-identity's sign-in only); nor, without an
+# xtap.yaml to read, the YAML parser.
+NOT_BEFORE_THE_FIRST_REQUEST = (
     "pydantic",
-    "ruamel",
     "reconciler.core.models",
     "reconciler.core.desired",
     "reconciler.policies.load",
     "reconciler.plan",
     "azure",
 )
+AFTER_THE_FIRST_REQUEST = ("ruamel", *NOT_BEFORE_THE_FIRST_REQUEST)
 
 
 def _up_to_first_connection(tmp_path: Path, emulator: Emulator, policies: Path) -> tuple[set[str], Run]:
@@ -207,12 +208,25 @@ def test_a_plans_first_request_waits_for_neither_the_models_nor_the_loader(tmp_p
     assert {"pydantic", "reconciler.policies.load", "reconciler.plan.planner"} <= logged_modules(run)
 
 
-def test_a_bound_folders_xtap_yaml_is_checked_before_the_first_request(tmp_path: Path, emulator: Emulator) -> None:
-    """Bad input sends nothing to Graph: xtap.yaml, which binds the tenant, is checked whole
-    (its model too) before any request; the Graph models and the policy files' loader still
-    come after it (policies/settings_file.py)."""
+def test_an_xtap_yaml_of_a_tenant_alone_binds_it_without_the_models(tmp_path: Path, emulator: Emulator) -> None:
+    """The usual xtap.yaml, `tenant: <GUID>` and nothing else, is valid for certain: it binds
+    its tenant with the YAML reader alone (commands/run.py `bound_tenant`)."""
     policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
-    (policies / "xtap.yaml").write_text(f"tenant: {emulator.tenant_id}\n")
+    (policies / "xtap.yaml").write_text(f"# this folder's tenant\ntenant: {emulator.tenant_id.upper()}\n")
+
+    before, _ = _up_to_first_connection(tmp_path, emulator, policies)
+
+    assert "reconciler.policies.reader" in before
+    assert _below(before, NOT_BEFORE_THE_FIRST_REQUEST) == []
+    assert emulator.requests  # the token was checked against the tenant, lower-cased, and let through
+
+
+def test_a_bound_folders_xtap_yaml_is_checked_before_the_first_request(tmp_path: Path, emulator: Emulator) -> None:
+    """Bad input sends nothing to Graph: an xtap.yaml with more than its tenant is checked
+    whole (its model too) before any request; the Graph models and the policy files' loader
+    still come after it (policies/settings_file.py)."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+    (policies / "xtap.yaml").write_text(f"tenant: {emulator.tenant_id}\nwaiverMaxDays: 30\n")
 
     before, _ = _up_to_first_connection(tmp_path, emulator, policies)
 
