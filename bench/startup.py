@@ -1,6 +1,8 @@
 """How fast xtap starts: `xtap --help` against a bare `python -c pass`, and how long `xtap plan`
 takes from its process starting to its first request reaching Graph (an in-process emulator,
-which stamps each request it handles with the wall clock, `RecordedRequest.received`).
+which stamps each request it handles with the wall clock, `RecordedRequest.received`): for a
+folder of one partner file, which binds no tenant (the goal's), and for the same folder with
+an xtap.yaml binding the emulator's tenant, which is checked whole before any request.
 
 Each run is a fresh process, so each pays the whole import of what it uses: that is the cost
 a CI job or a person typing the command pays every time. Absolute times on a shared machine
@@ -29,6 +31,7 @@ from reconciler.emulator import Emulator, EmulatorConfig
 
 REPO = Path(__file__).resolve().parents[1]
 PASS, HELP, FIRST_REQUEST = "python -c pass", "xtap --help", "time to first request"
+BOUND_FIRST_REQUEST = "  with xtap.yaml's tenant"
 # `xtap --help` at most this many times a bare interpreter's start.
 HELP_GOAL_RATIO = 5.0
 # Seconds from `xtap plan` starting to its first request reaching Graph.
@@ -52,11 +55,13 @@ def _wall(argv: Sequence[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def _policies(root: Path) -> Path:
-    """The smallest folder a plan reads the tenant for: one partner."""
+def _policies(root: Path, tenant: str | None = None) -> Path:
+    """The smallest folder a plan reads the tenant for: one partner; bound to `tenant` if given."""
     (root / "partners").mkdir(parents=True)
     partner = {"tenantId": PARTNER, "inboundTrust": {"isMfaAccepted": True}, "xtap": {"trusted": True}}
     (root / "partners" / "contoso.yaml").write_text(json.dumps(partner) + "\n", encoding="utf-8")
+    if tenant is not None:
+        (root / "xtap.yaml").write_text(f"tenant: {tenant}\n", encoding="utf-8")
     return root
 
 
@@ -73,18 +78,20 @@ def _first_request(emulator: Emulator, policies: Path, env: dict[str, str]) -> f
 
 def samples(repeat: int) -> dict[str, list[float]]:
     """Seconds of each of `repeat` runs: a bare interpreter, `xtap --help`, and `xtap plan`'s way
-    to its first request."""
+    to its first request, without and with a tenant bound."""
     env = _environment()
-    runs: dict[str, list[float]] = {PASS: [], HELP: [], FIRST_REQUEST: []}
+    runs: dict[str, list[float]] = {PASS: [], HELP: [], FIRST_REQUEST: [], BOUND_FIRST_REQUEST: []}
     emulator = Emulator(EmulatorConfig()).start()
     try:
         env["XTAP_ACCESS_TOKEN"] = emulator.mint_token(roles=("Policy.Read.All",), name="xtap startup bench")
         with tempfile.TemporaryDirectory() as workdir:
             policies = _policies(Path(workdir) / "policies")
+            bound = _policies(Path(workdir) / "bound", emulator.tenant_id)
             for _ in range(repeat):  # interleaved, so a burst of load elsewhere hits each alike
                 runs[PASS].append(_wall([sys.executable, "-c", "pass"], env))
                 runs[HELP].append(_wall([sys.executable, "-m", "reconciler", "--help"], env))
                 runs[FIRST_REQUEST].append(_first_request(emulator, policies, env))
+                runs[BOUND_FIRST_REQUEST].append(_first_request(emulator, bound, env))
     finally:
         emulator.stop()
     return runs

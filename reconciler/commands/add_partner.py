@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Options, connect, load, run_graph, say
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired
-from reconciler.core.models import is_guid
 from reconciler.core.names import TENANT_PERMISSION, written_name
 from reconciler.core.registry import PARTNER
+from reconciler.core.wire import is_guid
 from reconciler.policies.export import FOUND_BY, MODELINE, NAME_MARK, slug, write_atomically
 from reconciler.policies.load import SETTINGS_FILE
 from reconciler.policies.policy_file import load_file

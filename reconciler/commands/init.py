@@ -16,7 +16,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from reconciler.commands.run import EXIT_ERROR, EXIT_OK, say
-from reconciler.core.models import is_guid
+from reconciler.core.wire import is_guid
 
 # OWNER/REPO@SHA: GitHub's owner and repository names, and a full commit id.
 XTAP_PIN = re.compile(r"^(?P<repo>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100})@(?P<ref>.+)$")

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from reconciler.commands import tenants
 from reconciler.commands.planning import has_errors, plan_with
 from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Formats, Options, on_graph, on_graph_of, say
-from reconciler.policies.load import PolicyError, load_policies
 
 if TYPE_CHECKING:
     from reconciler.plan.model import Plan, PolicySetting
@@ -120,6 +119,7 @@ def _base_settings(base: Path) -> tuple[PolicySetting, ...]:
     tenant) has every setting at its default; one the base cannot load still shows the settings
     in force, with a warning that their changes cannot be shown."""
     from reconciler.plan.settings import stated
+    from reconciler.policies.load import PolicyError, load_policies
 
     if not base.exists():
         return ()

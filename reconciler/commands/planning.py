@@ -2,27 +2,33 @@
 files load while the tenant is read), and the plan errors that stop any write.
 
 What only the answer needs (the compare, the labels, the rules that warn of missing users and
-groups) is imported once the first request is out, not before it: the first page is on its way
-while Python imports them."""
+groups) is imported once the first request is out, not before it. So is the loader (pydantic,
+the models, the YAML reader): the thread that loads the files imports it once the tenant has
+answered, unless the folder is large enough for worker processes, which are forked, with the
+models built, before the first request."""
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.commands.run import collector_paused, say, say_skipped, say_unnamed, say_warnings
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL
-from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY
-from reconciler.policies.load import Layout, PolicyError, Problem, load_policies, workers
+from reconciler.policies.layout import PARALLEL_FILES, Layout
+from reconciler.policies.problems import PolicyError, Problem
 from reconciler.render import progress
 
 if TYPE_CHECKING:
+    from reconciler.core.desired import Desired, DesiredInstance
     from reconciler.graph.client import Graph
+    from reconciler.plan.ahead import Ahead
     from reconciler.plan.labels import Shown
     from reconciler.plan.model import Plan
     from reconciler.plan.planner import Forms
@@ -51,31 +57,46 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     """The plan of policies/ against the tenant in `cloud`; without its prune deletes unless
     `prune` (drift reports unmanaged partners, it does not plan deletes). In the global cloud
     the files load while the tenant is read (in worker processes when there are many,
-    `workers`; else in a thread), so the slower of the two sets the pace, not their sum; reads
-    may start before a file turns out bad (then they are cancelled); a write never does.
+    `workers`; else in a thread, from the tenant's first answer on: `_answered`), so the
+    slower of the two sets the pace, not their sum; reads may start before a file turns out
+    bad (then they are cancelled); a write never does.
 
     In a national cloud the files load first: a file may manage what that cloud's Graph has no
     API for (`ResourceType.global_only`), which is refused offline, and a folder refused so
     must not have sent Graph a single request, not even a read."""
     from reconciler.graph.read import read_live, scope, with_listed
-    from reconciler.plan.ahead import Ahead
 
     before = graph.request_count - graph.lookup_count
     reads = scope(layout)
-    ahead = Ahead()
     warnings: list[Problem] = []
-    with collector_paused(), workers(layout, reserve=1) as pool, progress.reading(PAGED + "s") as on_page:
+    later: list[Ahead] = []
+    answered = asyncio.Event()
+
+    def ahead() -> Ahead:
+        """The compare's work done ahead (`plan.ahead`), made for the first page or the loaded
+        files, whichever comes first: its imports wait for the first request to be answered."""
+        if not later:
+            from reconciler.plan.ahead import Ahead
+
+            later.append(Ahead())
+        return later[0]
+
+    with collector_paused(), _pool(layout) as pool, progress.reading(PAGED + "s") as on_page:
 
         def heard(found: dict[Address, dict[str, Any]]) -> None:
+            answered.set()
             on_page(sum(1 for address in found if address.resource == PAGED))
-            ahead.read(found)
+            ahead().read(found)
 
         def read() -> asyncio.Future[Live]:
             return asyncio.ensure_future(read_live(graph, reads, heard))
 
         reading = read() if cloud == GLOBAL else None
         try:
-            desired = await asyncio.to_thread(load_policies, layout, True, pool, cloud, warnings, ahead.declared)
+            if reading is not None:
+                await _answered(reading, answered)
+            # Each file's instances go into Ahead's map as they load, so pages pair with them early.
+            desired = await asyncio.to_thread(_loaded, layout, pool, cloud, warnings, ahead().declared)
         except BaseException:
             say_warnings(warnings)
             if reading is not None:
@@ -87,7 +108,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
             desired = replace(desired, prune=None)
         # Said once the files are good, so a bad folder's output is exactly validate's.
         say(f"Reading the live tenant from {graph.base_url} ...")
-        ahead.loaded(desired)
+        ahead().loaded(desired)
         # Whether the users and groups the files name still exist, asked while the tenant is read.
         in_use = asyncio.ensure_future(_in_files(graph, desired))
         try:
@@ -103,7 +124,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         read_so_far = graph.request_count - graph.lookup_count
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({read_so_far} request(s)).")
-        plan = replace(_compare(desired, live, ahead.finish()), graph_url=graph.base_url, tenant=graph.tenant)
+        plan = replace(_compare(desired, live, ahead().finish()), graph_url=graph.base_url, tenant=graph.tenant)
         from reconciler.plan.labels import labels, shown
 
         changes = shown(plan.changes, desired, live)
@@ -111,6 +132,39 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         say_missing(desired, names)
         plan = replace(plan, names=labels(changes, names))
         return Planned(plan, read_so_far - before, desired, tuple(live.skipped), names)
+
+
+def _pool(layout: Layout) -> AbstractContextManager[Executor | None]:
+    """Worker processes for a folder large enough to want them (`policies.workers`), keeping a
+    CPU for reading the tenant; none for a smaller one, whose files load in a thread without
+    the workers' module, and the models it builds, being imported before the first request."""
+    if len(layout.files) < PARALLEL_FILES:
+        return nullcontext()
+    from reconciler.policies.workers import workers
+
+    return workers(layout, reserve=1)
+
+
+async def _answered(reading: asyncio.Future[Live], answered: asyncio.Event) -> None:
+    """Until the tenant has answered a first request (or the read has ended). The thread that
+    loads the files holds the interpreter while it imports and parses, so the HTTP stack,
+    which has imports of its own to make on the way to that request, would make them at half
+    speed beside it: the first request went out 0.1 s later. Started on the answer, the load
+    overlaps the rest of the read, which is mostly waiting."""
+    waiting: asyncio.Future[Any] = asyncio.ensure_future(answered.wait())
+    try:
+        await asyncio.wait((reading, waiting), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+
+
+def _loaded(
+    layout: Layout, pool: Executor | None, cloud: str, warnings: list[Problem], declared: dict[Address, DesiredInstance]
+) -> Desired:
+    """The files loaded with their bodies, in a thread that imports the loader itself."""
+    from reconciler.policies.load import load_policies
+
+    return load_policies(layout, True, pool, cloud, warnings, declared)
 
 
 async def _in_files(graph: Graph, desired: Desired) -> Names:

@@ -6,6 +6,10 @@ own; `cli` only parses options and calls them, and `demo` calls them too, so the
 exactly what a user sees. Reports go to stdout (pure: JSON parses, markdown is only the
 report); progress, errors and prompts go to stderr. msgraph-sdk is imported only by the
 commands that talk to Graph, so `xtap validate` stays fast and works offline.
+
+A Graph command's first request waits only for the folder's layout and xtap.yaml's tenant
+(`binding`): the loader (pydantic, the models, the YAML reader) is imported by what loads the
+files, while that request is on its way, or before it only when xtap.yaml is there to check.
 """
 
 from __future__ import annotations
@@ -23,23 +27,16 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from reconciler.core import signals
 from reconciler.core.clouds import DEFAULT_TIMEOUT, GLOBAL, cloud_types
-from reconciler.core.desired import Desired
 from reconciler.core.escape import visible
-from reconciler.core.live import Live
-from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY, REGISTRY_BY_NAME
-from reconciler.core.settings import Settings
-from reconciler.policies.load import (
-    Layout,
-    PolicyError,
-    Problem,
-    load_policies,
-    load_settings,
-    read_layout,
-    workers,
-)
+from reconciler.core.wire import is_guid
+from reconciler.policies.layout import Layout, read_layout
+from reconciler.policies.problems import PolicyError, Problem
 
 if TYPE_CHECKING:
+    from reconciler.core.desired import Desired
+    from reconciler.core.live import Live
+    from reconciler.core.names import Names
     from reconciler.graph.client import Graph
     from reconciler.graph.errors import SignInFailed
 
@@ -116,6 +113,8 @@ def loaded(
 ) -> tuple[Desired | None, list[Problem], list[Problem]]:
     """policies/ loaded on its own, with its problems (none when it loaded) and its warnings, said
     by no one yet: `validate --format json` writes them in its report instead."""
+    from reconciler.policies.load import load_policies, workers
+
     warnings: list[Problem] = []
     try:
         layout = read_layout(policies)
@@ -174,7 +173,7 @@ async def on_graph_of(
     bound = await asyncio.to_thread(binding, options.policies, options.cloud)
     if bound is None:
         return None, None
-    tenant = bound[1].tenant
+    tenant = bound[1]
     if tenant is None:
         say(
             f"Error: {options.policies / 'xtap.yaml'}: binds no tenant; with --tenants every folder names its "
@@ -185,33 +184,68 @@ async def on_graph_of(
 
 
 async def _on_bound(
-    options: Options, bound: tuple[Layout, Settings], work: Callable[[Graph, Layout], Coroutine[Any, Any, T]]
+    options: Options, bound: tuple[Layout, str | None], work: Callable[[Graph, Layout], Coroutine[Any, Any, T]]
 ) -> T | None:
-    layout, settings = bound
+    layout, tenant = bound
     try:
-        return await _bound(options, settings.tenant, lambda graph: work(graph, layout))
+        return await _bound(options, tenant, lambda graph: work(graph, layout))
     except PolicyError as exc:
         say_problems(exc, options.policies, "nothing was written to Graph")
         return None
 
 
-def binding(policies: Path, cloud: str) -> tuple[Layout, Settings] | None:
-    """The folder's layout, which the whole command works from, and xtap.yaml alone, read
-    before anything else. When it is invalid, the whole folder is checked, so every problem is
-    listed at once as `validate` lists them; nothing is sent."""
+def binding(policies: Path, cloud: str) -> tuple[Layout, str | None] | None:
+    """The folder's layout, which the whole command works from, and the tenant xtap.yaml binds
+    (`bound_tenant`), read before anything else. When xtap.yaml is invalid, the whole folder is
+    checked, so every problem is listed at once as `validate` lists them; nothing is sent."""
     try:
         layout = read_layout(policies)
     except PolicyError as exc:  # no such folder
         say_problems(exc, policies, "nothing was sent to Graph")
         return None
     try:
-        return layout, load_settings(layout)
+        return layout, bound_tenant(layout)
     except PolicyError as exc:
         say_problems(_every_problem(layout, exc, cloud), policies, "nothing was sent to Graph")
         return None
 
 
+def bound_tenant(layout: Layout) -> str | None:
+    """The tenant xtap.yaml binds, None if none; raises PolicyError like `load_settings`,
+    which checks xtap.yaml as strictly as `validate`. A folder without xtap.yaml, and without
+    a link leading out of it (which that refuses), has nothing to check: it binds no tenant,
+    and the loader is not imported for it. Nor is it for the usual xtap.yaml, a tenant alone
+    (`_only_a_tenant`)."""
+    if not layout.links_outside:
+        if layout.settings is None:
+            return None
+        tenant = _only_a_tenant(layout.settings)
+        if tenant is not None:
+            return tenant
+    from reconciler.policies.settings_file import load_settings  # not the loader's front: see there
+
+    return load_settings(layout).tenant
+
+
+def _only_a_tenant(path: str) -> str | None:
+    """The tenant of an xtap.yaml that holds nothing but `tenant: <GUID>` (in lower case, as
+    `Settings` keeps it), else None. Such a file is valid for certain: every other setting is
+    at its default, and a GUID is all `tenant` must be. So it binds its tenant without the
+    settings' model, pydantic and the rules being imported before the first request; any
+    other file, or one the reader finds a problem in, is checked whole by `load_settings`,
+    and every file is again by `load_policies`."""
+    from reconciler.policies.reader import parse
+
+    doc = parse(path, [], empty_means={})
+    if doc is None or not isinstance(doc.data, dict) or list(doc.data) != ["tenant"]:
+        return None
+    tenant = doc.data["tenant"]
+    return tenant.lower() if isinstance(tenant, str) and is_guid(tenant) else None
+
+
 def _every_problem(layout: Layout, found: PolicyError, cloud: str) -> PolicyError:
+    from reconciler.policies.load import load_policies
+
     try:
         load_policies(layout, cloud=cloud)
     except PolicyError as exc:
@@ -232,16 +266,23 @@ def run_graph(work: Coroutine[Any, Any, T]) -> T | None:
 
 async def caught(work: Coroutine[Any, Any, T]) -> T | None:
     """`work`'s result, or `None` once an expected failure (sign-in, Graph, a plan file, the
-    disk) is said."""
+    disk) is said. A plan file's error is known by its class, imported only when something
+    failed: the plan file's module and the models it imports are not for a plan's first request."""
     from reconciler.graph.errors import GraphError, SignInFailed
-    from reconciler.plan.file import PlanFileError
 
     try:
         return await work
     except SignInFailed as exc:
         say_sign_in_failed(exc)
         return None
-    except (GraphError, PlanFileError, OSError, UnicodeDecodeError) as exc:
+    except (GraphError, OSError, UnicodeDecodeError) as exc:
+        say(f"Error: {exc}")
+        return None
+    except ValueError as exc:
+        from reconciler.plan.file import PlanFileError
+
+        if not isinstance(exc, PlanFileError):
+            raise
         say(f"Error: {exc}")
         return None
 

@@ -24,9 +24,9 @@ from reconciler.commands.run import (
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL, cloud_types
 from reconciler.core.live import Live
-from reconciler.core.models import is_guid
 from reconciler.core.names import Names
 from reconciler.core.registry import DEFAULT, PARTNER, REGISTRY_BY_NAME, ResourceType
+from reconciler.core.wire import is_guid
 from reconciler.plan.effective import Held, InEffect, effective, effective_held
 from reconciler.plan.labels import body_labels, in_bodies
 from reconciler.render.show import render_show, render_show_json
@@ -51,7 +51,7 @@ def show(options: Options, tenant_id: str | None = None, fmt: str = "text", fold
         bound = binding(options.policies, options.cloud)
         if bound is None:
             return EXIT_ERROR
-        tenant = bound[1].tenant
+        tenant = bound[1]
     shown = run_graph(_effective(options, tenant_id, tenant))
     if shown is None:
         return EXIT_ERROR

@@ -18,10 +18,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, SPEAKER, say
+from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, SPEAKER, bound_tenant, say
 from reconciler.core import signals
 from reconciler.core.escape import markdown_text, visible
-from reconciler.policies.load import PolicyError, load_settings, read_layout
+from reconciler.policies.layout import read_layout
+from reconciler.policies.problems import PolicyError
 from reconciler.render import progress
 
 # How many tenants are worked on at once by default: each waits on Graph most of the time, and
@@ -91,7 +92,7 @@ def _one_folder_a_tenant(tenants: list[Tenant]) -> bool:
     folder_of: dict[str, Path] = {}
     for tenant in tenants:
         try:
-            bound = load_settings(read_layout(tenant.policies)).tenant
+            bound = bound_tenant(read_layout(tenant.policies))
         except PolicyError:
             continue
         if bound is None:

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.models import ODATA_TYPE, is_guid
+from reconciler.core.wire import ODATA_TYPE, is_guid
 
 # A name key, safe as one URL path segment (no `/`, no `.` or `..`) and in an address id.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

@@ -11,8 +11,6 @@ an SDK upgrade that adds a property fails loudly instead of being silently ignor
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal, get_args
@@ -20,10 +18,8 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from reconciler.core.escape import written
-
-GUID_LENGTH = 36
-GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+from reconciler.core.tenant_ids import not_a_string_tenant_id
+from reconciler.core.wire import GRAPH_NAMESPACE, ODATA_TYPE, is_guid
 
 # Reserved target keywords and the targetType each one belongs to:
 # https://learn.microsoft.com/graph/api/resources/crosstenantaccesspolicytarget
@@ -37,32 +33,6 @@ KEYWORD_TARGET_TYPES: dict[str, str] = {
 
 # The consumer Microsoft Accounts (MSA) tenant, which partner settings can name like any other.
 MICROSOFT_ACCOUNTS_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
-
-
-def not_a_string_tenant_id(name: str) -> BeforeValidator:
-    """A tenant id written as a number or a boolean (`tenantId: 12345`) refused as not a tenant
-    id, before strict typing would call it "not a string": the author meant an id, and needs
-    to hear what one looks like. `name` is the key, "" for an item of a list."""
-
-    def check(value: Any) -> Any:
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{name} {written(value)} {NOT_A_TENANT_ID}".lstrip())
-        return value
-
-    return BeforeValidator(check)
-
-
-def is_guid(value: str) -> bool:
-    """The whole value is a GUID: `re.match` with `$` would let "<guid>\\n" (a YAML `|` block) through.
-    It runs for every target and tenant id at load and compare (483k times for 10,000 partners):
-    the length test turns keywords away without the regex, and the same group ids recur across
-    files, so their answers are cached."""
-    return len(value) == GUID_LENGTH and _guid_shaped(value)
-
-
-@functools.lru_cache(maxsize=16384)
-def _guid_shaped(value: str) -> bool:
-    return GUID_RE.fullmatch(value) is not None
 
 
 # Graph's evolvable-enum sentinel: it may come back in a read, but it names no setting, so a
@@ -110,10 +80,6 @@ FallbackProvider = Annotated[IdentityProviderName, _provider_slot("fallback", FA
 # The flags enum templateApplicationLevel, in Graph's order (none=0, newPartners=1, existingPartners=2).
 TEMPLATE_APPLICATION_LEVELS = ("none", "newPartners", "existingPartners", UNKNOWN_FUTURE_VALUE)
 WRITABLE_LEVELS = TEMPLATE_APPLICATION_LEVELS[:-1]
-
-
-ODATA_TYPE = "@odata.type"
-GRAPH_NAMESPACE = "#microsoft.graph."
 
 
 class GraphModel(BaseModel):
@@ -752,8 +718,3 @@ REFUSED = frozenset(
         "serviceProviderConstraints",
     }
 )
-TEMPLATE_DEFAULT_LEVEL = "newPartners,existingPartners"
-
-
-# How a tenant id that is not a GUID is refused, wherever a file names one.
-NOT_A_TENANT_ID = "is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)"

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.models import is_guid
 from reconciler.core.names import EITHER
 from reconciler.core.registry import ResourceType
+from reconciler.core.wire import is_guid
 
 Path = tuple[str | int, ...]
 

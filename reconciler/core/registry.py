@@ -8,6 +8,10 @@ and how export names its files) instead of carrying a code path per type. What d
 is a hook on the entry, a function the steps call alike for every type (`service_made`), or a
 method of its key kind (`keys.py`). Adding a resource type is one entry here, one model in
 `models.py`, and one route in the emulator.
+
+An entry names its model, which is imported when first asked for (`ResourceType.model`): what
+reads the live tenant needs only the paths and the key kinds, and a plan's first request goes
+out without waiting for pydantic and the models.
 """
 
 from __future__ import annotations
@@ -16,23 +20,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from reconciler.core.address import Address
 from reconciler.core.keys import KeyKind, NameInParent, OnePerParent, Singleton, TenantKey
-from reconciler.core.models import (
-    GRAPH_NAMESPACE,
-    TEMPLATE_DEFAULT_LEVEL,
-    CrossTenantAccessPolicy,
-    DefaultSettings,
-    GraphModel,
-    IdentitySync,
-    M365Capability,
-    MtoIdentitySyncTemplate,
-    MtoPartnerTemplate,
-    Partner,
-)
 from reconciler.core.names import EITHER, PARTNER_SIDE, TENANT
+from reconciler.core.wire import GRAPH_NAMESPACE, TEMPLATE_DEFAULT_LEVEL
+
+if TYPE_CHECKING:
+    from reconciler.core.models import GraphModel
 
 # The permission every cross-tenant access write takes:
 # https://learn.microsoft.com/graph/api/crosstenantaccesspolicy-post-partners
@@ -51,7 +47,9 @@ class Fallback:
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per type
 class ResourceType:
     name: str  # the plan name (docs/plan-json.md)
-    model: type[GraphModel]
+    # Its model: the name of its class in `models`, imported when first asked for (`model`), or
+    # the class itself.
+    graph_model: str | type[GraphModel]
     # The instance's URL relative to the Graph base URL: `{key}` stands for its key
     # (`KeyKind.key_value`), `{parent}` for its parent instance's URL.
     path: str
@@ -143,6 +141,15 @@ class ResourceType:
             raise ValueError(f"{self.name}: clouds_lacking is read in a file's own keys, not in a nested block")
         if self.global_only and not (self.availability and self.title):
             raise ValueError(f"{self.name}: a global-only type names its availability page and its title")
+
+    @cached_property
+    def model(self) -> type[GraphModel]:
+        if not isinstance(self.graph_model, str):
+            return self.graph_model
+        from reconciler.core import models
+
+        named: type[GraphModel] = getattr(models, self.graph_model)
+        return named
 
     @property
     def key(self) -> str | None:
@@ -266,6 +273,8 @@ class ResourceType:
 
 def models_in(annotation: Any) -> list[type[GraphModel]]:
     """The Graph models a field's type annotation names (`B2BSetting | None` names B2BSetting)."""
+    from reconciler.core.models import GraphModel
+
     if isinstance(annotation, type) and issubclass(annotation, GraphModel):
         return [annotation]
     return [model for arg in get_args(annotation) for model in models_in(arg)]
@@ -353,7 +362,7 @@ def partner_service_made(partner: Mapping[str, Any]) -> str | None:
 
 PARTNER = ResourceType(
     name="partner",
-    model=Partner,
+    graph_model="Partner",
     path=f"{POLICY}/partners/{{key}}",
     key_kind=TenantKey("tenantId"),
     folder="partners",
@@ -405,7 +414,7 @@ PARTNER = ResourceType(
 
 IDENTITY_SYNC = ResourceType(
     name="identitySynchronization",
-    model=IdentitySync,
+    graph_model="IdentitySync",
     path="{parent}/identitySynchronization",
     key_kind=OnePerParent(),
     parents=("partner",),
@@ -432,7 +441,7 @@ IDENTITY_SYNC = ResourceType(
 
 DEFAULT = ResourceType(
     name="default",
-    model=DefaultSettings,
+    graph_model="DefaultSettings",
     path=f"{POLICY}/default",
     key_kind=Singleton("default"),
     file="default.yaml",
@@ -476,7 +485,7 @@ DEFAULT = ResourceType(
 
 M365_CAPABILITY = ResourceType(
     name="m365Capability",
-    model=M365Capability,
+    graph_model="M365Capability",
     path="{parent}/m365Capabilities/{key}",
     key_kind=NameInParent("name", odata_namespace=GRAPH_NAMESPACE),
     parents=("partner", "default"),
@@ -510,7 +519,7 @@ M365_CAPABILITY = ResourceType(
 )
 
 
-def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, what: str, page: str) -> ResourceType:
+def _mto_template(name: str, model: str, segment: str, file: str, what: str, page: str) -> ResourceType:
     """Both MTO templates: singletons under …/templates, read-only `id`, an absent
     `templateApplicationLevel` meaning Graph's default, reset to their unconfigured state.
     Graph documents no audit activity names for them; these are the ones the emulator records,
@@ -518,7 +527,7 @@ def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, w
     (their GET on Microsoft Learn) says."""
     return ResourceType(
         name=name,
-        model=model,
+        graph_model=model,
         path=f"{POLICY}/templates/{segment}",
         key_kind=Singleton(segment),
         file=file,
@@ -541,7 +550,7 @@ def _mto_template(name: str, model: type[GraphModel], segment: str, file: str, w
 
 MTO_PARTNER_TEMPLATE = _mto_template(
     "mtoPartnerTemplate",
-    MtoPartnerTemplate,
+    "MtoPartnerTemplate",
     "multiTenantOrganizationPartnerConfiguration",
     "mto-partner-template.yaml",
     "partner configuration",
@@ -549,7 +558,7 @@ MTO_PARTNER_TEMPLATE = _mto_template(
 )
 MTO_IDENTITY_SYNC_TEMPLATE = _mto_template(
     "mtoIdentitySyncTemplate",
-    MtoIdentitySyncTemplate,
+    "MtoIdentitySyncTemplate",
     "multiTenantOrganizationIdentitySynchronization",
     "mto-identity-sync-template.yaml",
     "identity synchronization",
@@ -558,7 +567,7 @@ MTO_IDENTITY_SYNC_TEMPLATE = _mto_template(
 
 POLICY_ROOT = ResourceType(
     name="policy",
-    model=CrossTenantAccessPolicy,
+    graph_model="CrossTenantAccessPolicy",
     path=POLICY,
     key_kind=Singleton("crossTenantAccessPolicy"),
     file="policy.yaml",

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, field_validator, model_validator
 
-from reconciler.core.models import NOT_A_TENANT_ID, is_guid
 from reconciler.core.registry import REGISTRY_BY_NAME
+from reconciler.core.wire import NOT_A_TENANT_ID, is_guid
 
 Severity = Literal["error", "warning", "note"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

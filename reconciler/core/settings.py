@@ -1,7 +1,8 @@
 """xtap.yaml: the settings of xtap itself, never sent to Graph.
 
-Apart from the Graph models (`models`), so the two never import each other: the models are
-what Graph says, these are what the repository says about its folder (the tenant binding,
+Apart from the Graph models (`models`), so the two never import each other (and xtap.yaml is
+checked before a Graph command's first request without them): the models are what Graph says,
+these are what the repository says about its folder (the tenant binding,
 prune and its guards, `xtap check`'s rules, how long a waiver may run).
 """
 
@@ -11,8 +12,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from reconciler.core.models import NOT_A_TENANT_ID, is_guid, not_a_string_tenant_id
 from reconciler.core.rules import RuleSetting
+from reconciler.core.tenant_ids import not_a_string_tenant_id
+from reconciler.core.wire import NOT_A_TENANT_ID, is_guid
 
 # How far ahead a waiver may expire unless xtap.yaml says otherwise, and the most it may say.
 WAIVER_MAX_DAYS = 90

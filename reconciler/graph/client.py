@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-from azure.core.exceptions import ClientAuthenticationError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.authentication import (
     BaseBearerTokenAuthenticationProvider,
@@ -49,7 +48,7 @@ from reconciler.core.bounds import MAX_LISTED, MAX_PAGES, MAX_REPLY_DEPTH
 from reconciler.core.clouds import CLOUDS, DEFAULT_TIMEOUT, Cloud
 from reconciler.core.request import Request
 from reconciler.graph.auth import TokenProvider, checked_base_url, is_absolute_url, is_bare, origin, static_token
-from reconciler.graph.errors import ConnectionLost, GraphError, clipped, no_token
+from reconciler.graph.errors import ConnectionLost, GraphError, clipped
 from reconciler.graph.identity import Identity, identity_of
 from reconciler.graph.permissions import held_permissions
 from reconciler.graph.tenant import refusal
@@ -135,9 +134,9 @@ class Graph:
         self.tenant = tenant
         self._credential = None
         if static_token is None:
-            from azure.identity.aio import DefaultAzureCredential
+            from reconciler.graph.signin import Chain
 
-            self._credential = DefaultAzureCredential(authority=cloud.authority)
+            self._credential = Chain(cloud)
         self._tokens = TokenProvider(self.base_url, cloud.scope, static_token, self._credential, tenant)
         self._http = http_client(self.base_url, timeout)
         self._writer: Any = None  # msgraph-sdk's request adapter, made for the first write (`_adapter`)
@@ -160,10 +159,7 @@ class Graph:
 
     async def _check_tenant(self, tenant: str) -> None:
         """Gets the token up front and refuses it, before any request, unless it is `tenant`'s."""
-        try:
-            token = await self._tokens.token()
-        except ClientAuthenticationError as exc:
-            raise no_token(exc, self.cloud.name) from None
+        token = await self._tokens.token()
         refused = refusal(token, tenant)
         if refused is not None:
             raise GraphError(refused)
@@ -172,19 +168,13 @@ class Graph:
         """The permissions the token in use says it holds (`permissions.held_permissions`), or
         None when it says nothing readable. The token is the one every request carries: given
         as XTAP_ACCESS_TOKEN, or azure-identity's, fetched already for the reads and kept."""
-        try:
-            token = await self._tokens.token()
-        except ClientAuthenticationError as exc:
-            raise no_token(exc, self.cloud.name) from None
+        token = await self._tokens.token()
         return held_permissions(token)
 
     async def identity(self) -> Identity:
         """Who the token in use speaks for (`identity.Identity`), for `xtap doctor`: fetched as
         every request fetches it, and never shown itself."""
-        try:
-            token = await self._tokens.token()
-        except ClientAuthenticationError as exc:
-            raise no_token(exc, self.cloud.name) from None
+        token = await self._tokens.token()
         return identity_of(token, self._tokens.source)
 
     async def __aexit__(self, *exc: object) -> None:
@@ -317,10 +307,7 @@ class Graph:
         """`send()`, all of it within --timeout: connecting, sending, the whole reply, and the
         SDK's retries and their waits. The token is fetched first: signing in is
         azure-identity's business, not the exchange's."""
-        try:
-            await self._tokens.token()
-        except ClientAuthenticationError as exc:
-            raise no_token(exc, self.cloud.name) from None
+        await self._tokens.token()
         try:
             async with deadline(self.timeout):
                 return await send()
@@ -420,8 +407,6 @@ class Graph:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             detail = f"the request could not be sent: {self._shown(str(exc))}"
             raise GraphError(detail, method=method, url=url) from None
-        except ClientAuthenticationError as exc:
-            raise no_token(exc, self.cloud.name) from None
         return content
 
     async def _get_raw(self, info: RequestInformation, shown: str) -> bytes | None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-from azure.core.exceptions import ClientAuthenticationError
-
 READ_PERMISSION = "Policy.Read.All"
 WRITE_PERMISSION = "Policy.ReadWrite.CrossTenantAccess"
 SHOWN_CHARS = 120  # of a reply or a Graph message in an error: enough to recognise it
@@ -94,11 +92,6 @@ class SignInFailed(GraphError):
             count = f"{len(self.tried)} credential(s)"
             lines.append(f"azure-identity tried {count} (XTAP_DEBUG=1 or xtap doctor says why each failed)")
         return lines
-
-
-def no_token(exc: ClientAuthenticationError, cloud: str) -> SignInFailed:
-    """The error for azure-identity's failure to give a token, with its reasons kept short."""
-    return SignInFailed(cloud, credential_reasons(str(exc.message or exc)))
 
 
 def credential_reasons(message: str) -> tuple[tuple[str, str], ...]:

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.core.models import is_guid
 from reconciler.core.names import FIRST_PARTY_APPS, MICROSOFT_ACCOUNTS, TENANT_PERMISSION, Names
 from reconciler.core.request import Request
+from reconciler.core.wire import is_guid
 from reconciler.graph.batch import ItemReply, send_all
 from reconciler.graph.client import LOOKING_UP, Graph
 from reconciler.graph.errors import GraphError

@@ -15,7 +15,7 @@ import binascii
 import json
 from typing import Any
 
-from reconciler.core.models import is_guid
+from reconciler.core.wire import is_guid
 
 # A JWT in compact form: header, payload and signature, each base64url, joined by dots (RFC 7519 section 3).
 JWT_SEGMENTS = 3

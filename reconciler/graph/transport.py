@@ -27,7 +27,7 @@ import ipaddress
 import math
 import ssl
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -107,15 +107,47 @@ def http_client(base_url: str, timeout: float) -> httpx.AsyncClient:
 def tls() -> ssl.SSLContext:
     """The TLS settings every client of this process verifies Graph with: httpx's own default
     (its CA bundle, or SSL_CERT_FILE or SSL_CERT_DIR when set), made once for each setting of
-    those. Loading the CA bundle takes about 50 ms, which each client would pay again: a run of
-    a thousand tenants, one client each, spent about half its CPU on that."""
+    those, at the first TLS handshake (`_OnFirstHandshake`). Loading the CA bundle takes about
+    50 ms, which each client would pay again: a run of a thousand tenants, one client each,
+    spent about half its CPU on that."""
     paths = ssl.get_default_verify_paths()  # where SSL_CERT_FILE and SSL_CERT_DIR point, if set
-    return _tls(paths.cafile, paths.capath)
+    return _on_first_handshake(paths.cafile, paths.capath)
 
 
 @functools.cache
-def _tls(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    return httpx.create_ssl_context()
+def _on_first_handshake(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return _OnFirstHandshake(functools.cache(httpx.create_ssl_context))
+
+
+class _OnFirstHandshake(ssl.SSLContext):
+    """httpx's default TLS context, made at the first TLS handshake rather than with the client:
+    a client that makes none (over plain http on loopback: the emulator) never loads the CA
+    bundle, and its first request does not wait for it. Every handshake is made by httpx's
+    context (`load`), with the ALPN protocols httpcore sets for the connection (HTTP/2's among
+    them); this one, with no CA loaded, verifies nothing itself."""
+
+    _alpn: Sequence[str] = ()
+
+    def __new__(cls, load: Callable[[], ssl.SSLContext]) -> _OnFirstHandshake:
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+
+    def __init__(self, load: Callable[[], ssl.SSLContext]) -> None:
+        self._load = load
+
+    def set_alpn_protocols(self, alpn_protocols: Iterable[str]) -> None:
+        self._alpn = list(alpn_protocols)
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        loaded = self._load()
+        loaded.set_alpn_protocols(self._alpn)
+        return loaded.wrap_bio(incoming, outgoing, server_side, server_hostname, session)
 
 
 def with_middleware(client: httpx.AsyncClient) -> httpx.AsyncClient:

@@ -28,6 +28,9 @@ JSON_SUFFIX = ".json"
 KEYED_FOLDERS: Mapping[str, ResourceType] = MappingProxyType(
     {rtype.folder: rtype for rtype in REGISTRY if rtype.folder is not None}
 )
+# A folder of at least this many files is read in worker processes (`workers`): below it,
+# starting them costs more than they save.
+PARALLEL_FILES = 2000
 # A symbolic link is read through only where it resolves inside the policies folder (`_listing`).
 LINK_OUTSIDE = (
     "symbolic link that leads outside the policies folder; xtap reads nothing outside it: copy the file "

@@ -26,12 +26,11 @@ from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.registry import PARTNER, REGISTRY_BY_NAME
-from reconciler.core.settings import Settings
 from reconciler.policies.layout import SETTINGS_FILE, Layout, as_layout, read_layout
 from reconciler.policies.policy_file import TOOL_KEY, TOOL_KEYS
 from reconciler.policies.problems import PolicyError, Problem
 from reconciler.policies.reader import positions
-from reconciler.policies.settings_file import read_settings, waiver_problems
+from reconciler.policies.settings_file import load_settings, read_settings, waiver_problems
 from reconciler.policies.workers import load_files, workers
 
 __all__ = [
@@ -97,23 +96,6 @@ def load_policies(
         settings=settings,
         setting_sources=sources,
     )
-
-
-def load_settings(folder: Path | str | Layout) -> Settings:
-    """xtap.yaml alone: the tenant binding, which Graph commands need before their first request,
-    while the policy files are still loading. Raises PolicyError like `load_policies`.
-
-    A link that leads out of the folder is refused here too, before xtap.yaml is read: the
-    files load while the tenant is read, and a file from elsewhere on the machine (a runner's
-    credentials, another tenant's folder) must never get as far as a request to Graph."""
-    layout = as_layout(folder)
-    if layout.links_outside:
-        raise PolicyError(list(layout.links_outside))
-    problems: list[Problem] = []
-    settings, _, _ = read_settings(layout.settings, problems)
-    if problems:
-        raise PolicyError(problems)
-    return settings
 
 
 def _own_tenant_message(tenant: str) -> str:

@@ -6,6 +6,10 @@ is and what to write instead; pydantic's own messages name its types (`extra_for
 its locations (a tuple). Here they become a property path and a sentence, and the reader, which
 knows where each path is written, turns them into a position (`reader.Doc.at`). Kept apart from
 the reader so both it and the validators can report without importing each other.
+
+The layout reports its problems here too, before a Graph command's first request: pydantic and
+the models are imported by what describes pydantic's errors, which have come from them already,
+so that request does not wait for them.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import difflib
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, get_args
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
 from reconciler.core.address import PropertyPath
 from reconciler.core.escape import written
-from reconciler.core.models import ODATA_TYPE, REFUSED, GraphModel
+from reconciler.core.wire import ODATA_TYPE
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @dataclass(frozen=True, order=True)
@@ -60,6 +65,8 @@ def described(error: Any) -> Placed:
     """One of pydantic's errors (an item of `ValidationError.errors()`) as a policy file's author
     reads it: the property, what it must be, and what the file wrote instead, never pydantic's
     own words ("Input should be a valid dictionary or instance of InboundTrust")."""
+    from reconciler.core.models import REFUSED
+
     path: PropertyPath = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -107,6 +114,8 @@ def _expected(kind: str, ctx: dict[str, Any]) -> str | None:
 def _of_fields(model: type[BaseModel] | None) -> str:
     """ " of <its writable fields>", from the model itself, so every object says the same, and
     a new property is listed without anyone writing it here; "(true/false)" when all are."""
+    from reconciler.core.models import REFUSED
+
     if model is None:
         return ""
     fields = {
@@ -124,6 +133,10 @@ def _of_fields(model: type[BaseModel] | None) -> str:
 def _models() -> dict[str, type[BaseModel]]:
     """xtap's pydantic models by class name, which is all a "model_type" error names: the
     Graph types first, then the settings of xtap.yaml and the `xtap:` key."""
+    from pydantic import BaseModel
+
+    from reconciler.core.models import GraphModel
+
     found: dict[str, type[BaseModel]] = {}
     stack: list[type[BaseModel]] = [GraphModel, BaseModel]
     while stack:
@@ -170,6 +183,8 @@ def _unknown_key_message(path: PropertyPath) -> str:
 
 def _known_names() -> set[str]:
     """Every property name of every Graph type, for "did you mean" hints."""
+    from reconciler.core.models import GraphModel
+
     names: set[str] = set()
     stack: list[type[BaseModel]] = [GraphModel]
     while stack:

@@ -23,12 +23,9 @@ from pydantic import BaseModel
 from reconciler.core.keys import NAME, KeyKind, NameInParent, TenantKey
 from reconciler.core.models import (
     FALLBACK_IDENTITY_PROVIDERS,
-    GUID_LENGTH,
-    GUID_RE,
     KEYWORD_TARGET_TYPES,
     M365_CAPABILITIES,
     MICROSOFT_ACCOUNTS_TENANT,
-    ODATA_TYPE,
     PRIMARY_IDENTITY_PROVIDERS,
     WRITABLE_LEVELS,
     B2BSetting,
@@ -43,6 +40,7 @@ from reconciler.core.models import (
 )
 from reconciler.core.registry import REGISTRY, ResourceType
 from reconciler.core.settings import Settings
+from reconciler.core.wire import GUID_LENGTH, GUID_RE, ODATA_TYPE
 from reconciler.policies.load import SETTINGS_FILE, TOOL_KEY, TOOL_KEYS
 
 DIALECT = "http://json-schema.org/draft-07/schema#"

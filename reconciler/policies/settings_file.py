@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,9 +21,8 @@ from pydantic import ValidationError
 from reconciler.core.address import PropertyPath
 from reconciler.core.desired import DesiredInstance, Prune
 from reconciler.core.settings import Settings
-from reconciler.policies.layout import SETTINGS_FILE
-from reconciler.policies.policy_file import TOOL_KEY
-from reconciler.policies.problems import Problem, described
+from reconciler.policies.layout import SETTINGS_FILE, Layout, as_layout
+from reconciler.policies.problems import PolicyError, Problem, described
 from reconciler.policies.reader import Doc, every_position, parse, positions
 
 # Settings a later version reads: named, so the error is clear.
@@ -55,12 +55,33 @@ def read_settings(path: str | None, problems: list[Problem]) -> tuple[Settings, 
     return Settings(), None, {}
 
 
+def load_settings(folder: Path | str | Layout) -> Settings:
+    """xtap.yaml alone: the tenant binding, which Graph commands need before their first request,
+    while the policy files are still loading. Raises PolicyError like `load.load_policies`.
+    Here, not in the loader's front, and without the policy files' module (whose `xtap:` key
+    name only the waivers' check needs): checking xtap.yaml imports its own model, not the
+    Graph models, and the first request waits for no more.
+
+    A link that leads out of the folder is refused here too, before xtap.yaml is read: the
+    files load while the tenant is read, and a file from elsewhere on the machine (a runner's
+    credentials, another tenant's folder) must never get as far as a request to Graph."""
+    layout = as_layout(folder)
+    if layout.links_outside:
+        raise PolicyError(list(layout.links_outside))
+    problems: list[Problem] = []
+    settings, _, _ = read_settings(layout.settings, problems)
+    if problems:
+        raise PolicyError(problems)
+    return settings
+
+
 def waiver_problems(instances: Iterable[DesiredInstance], settings: Settings) -> Iterator[Problem]:
     """Each waiver that cannot stand, said where it is written: one of a rule that does not
     exist (built in or in `rules:`) waives nothing; one that expires more than `waiverMaxDays`
     from today would let an exception granted in one pull request outlive anyone's memory of
     why."""
     from reconciler.check.builtin import BUILTIN_IDS  # see _rule_id_problems
+    from reconciler.policies.policy_file import TOOL_KEY  # see load_settings
 
     known = {*BUILTIN_IDS, *settings.rules}
     max_days = settings.waiverMaxDays

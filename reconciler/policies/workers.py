@@ -30,13 +30,10 @@ from reconciler.core.desired import DesiredInstance
 from reconciler.core.live import packed
 from reconciler.core.registry import REGISTRY_BY_NAME, ResourceType
 from reconciler.core.rules import ToolKey
-from reconciler.policies.layout import Layout, as_layout
+from reconciler.policies.layout import PARALLEL_FILES, Layout, as_layout
 from reconciler.policies.policy_file import Loaded, load_file
 from reconciler.policies.problems import Problem
 
-# A folder of at least this many files is read in worker processes: below it, starting them
-# costs more than they save.
-PARALLEL_FILES = 2000
 MAX_WORKERS = 8
 
 

@@ -7,11 +7,13 @@ nothing here reads a clock.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from support.import_log import heavy, import_log, imported, logged_modules
 from support.policy_files import write_policies
+from support.xtap import Run, run_xtap
 
 from reconciler.emulator import Emulator
 
@@ -144,3 +146,89 @@ def test_the_tenants_defaults_cli_names_are_the_tenants_modules() -> None:
     from reconciler.commands import cli, tenants
 
     assert (cli.TENANTS_PARALLEL, cli.TENANTS_SUMMARY) == (tenants.PARALLEL, tenants.SUMMARY)
+
+
+# Marks the first connection a process opens in its import log (both on stderr): what is
+# imported above the mark is imported before the first request.
+FIRST_CONNECTION = "xtap-test: first connection"
+_MARKER = f"""
+import os, sys
+
+def _mark(event, args):
+    if event == "socket.connect" and not _mark.seen:
+        _mark.seen = True
+        os.write(2, b"{FIRST_CONNECTION}\\n")
+
+_mark.seen = False
+sys.addaudithook(_mark)
+"""
+# What a plan's first request does not wait for: the models and their validator, the loader,
+# the plan's own modules, and azure-core (for azure-identity's sign-in only); nor, without an
+# xtap.yaml to read, the YAML parser.
+NOT_BEFORE_THE_FIRST_REQUEST = (
+    "pydantic",
+    "reconciler.core.models",
+    "reconciler.core.desired",
+    "reconciler.policies.load",
+    "reconciler.plan",
+    "azure",
+)
+AFTER_THE_FIRST_REQUEST = ("ruamel", *NOT_BEFORE_THE_FIRST_REQUEST)
+
+
+def _up_to_first_connection(tmp_path: Path, emulator: Emulator, policies: Path) -> tuple[set[str], Run]:
+    marker = tmp_path / "marker"
+    marker.mkdir()
+    (marker / "sitecustomize.py").write_text(_MARKER)
+    path = os.pathsep.join(filter(None, [str(marker), os.environ.get("PYTHONPATH")]))
+    run = run_xtap(
+        "plan",
+        "--policies",
+        str(policies),
+        emulator=emulator,
+        extra_env={"PYTHONPROFILEIMPORTTIME": "1", "PYTHONPATH": path},
+        subprocess=True,
+    )
+    assert run.code == 0, run.stderr[-2000:]
+    before, marked, _ = run.stderr.partition(FIRST_CONNECTION)
+    assert marked, run.stderr[-2000:]
+    return logged_modules(Run(run.code, "", before)), run
+
+
+def test_a_plans_first_request_waits_for_neither_the_models_nor_the_loader(tmp_path: Path, emulator: Emulator) -> None:
+    """A folder without xtap.yaml binds no tenant: the first request goes out with the layout
+    and the registry's paths alone (`core.wire`), and the files load once the tenant has
+    answered (commands/planning.py)."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+
+    before, run = _up_to_first_connection(tmp_path, emulator, policies)
+
+    assert {"httpx", "reconciler.core.registry", "reconciler.graph.read"} <= before  # the log is read
+    assert _below(before, AFTER_THE_FIRST_REQUEST) == []
+    assert {"pydantic", "reconciler.policies.load", "reconciler.plan.planner"} <= logged_modules(run)
+
+
+def test_an_xtap_yaml_of_a_tenant_alone_binds_it_without_the_models(tmp_path: Path, emulator: Emulator) -> None:
+    """The usual xtap.yaml, `tenant: <GUID>` and nothing else, is valid for certain: it binds
+    its tenant with the YAML reader alone (commands/run.py `bound_tenant`)."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+    (policies / "xtap.yaml").write_text(f"# this folder's tenant\ntenant: {emulator.tenant_id.upper()}\n")
+
+    before, _ = _up_to_first_connection(tmp_path, emulator, policies)
+
+    assert "reconciler.policies.reader" in before
+    assert _below(before, NOT_BEFORE_THE_FIRST_REQUEST) == []
+    assert emulator.requests  # the token was checked against the tenant, lower-cased, and let through
+
+
+def test_a_bound_folders_xtap_yaml_is_checked_before_the_first_request(tmp_path: Path, emulator: Emulator) -> None:
+    """Bad input sends nothing to Graph: an xtap.yaml with more than its tenant is checked
+    whole (its model too) before any request; the Graph models and the policy files' loader
+    still come after it (policies/settings_file.py)."""
+    policies = write_policies(tmp_path / "policies", [{"tenantId": "90e29127-71ad-49c7-9ce8-db3f41ea06f1"}])
+    (policies / "xtap.yaml").write_text(f"tenant: {emulator.tenant_id}\nwaiverMaxDays: 30\n")
+
+    before, _ = _up_to_first_connection(tmp_path, emulator, policies)
+
+    assert {"pydantic", "reconciler.core.settings"} <= before
+    assert _below(before, ("reconciler.core.models", "reconciler.policies.load", "reconciler.plan", "azure")) == []

@@ -14,7 +14,7 @@ import pytest
 from support.policy_files import write_policies
 from support.xtap import run_xtap, xtap_environment
 
-from reconciler.core.models import NOT_A_TENANT_ID
+from reconciler.core.wire import NOT_A_TENANT_ID
 from reconciler.policies.workers import PARALLEL_FILES
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"

@@ -132,14 +132,16 @@ def test_a_member_spelled_two_ways_in_one_type_is_refused() -> None:
         upper: Upper | None = None
         lower: Lower | None = None
 
-    both = ResourceType(name="both", model=Both, path=f"{POLICY}/both", key_kind=DEFAULT.key_kind, file="both.yaml")
+    both = ResourceType(
+        name="both", graph_model=Both, path=f"{POLICY}/both", key_kind=DEFAULT.key_kind, file="both.yaml"
+    )
     with pytest.raises(ValueError, match="code has two canonical spellings"):
         _ = both.spellings
 
 
 def test_a_nested_kind_without_parents_is_refused() -> None:
     with pytest.raises(ValueError, match="a nested key kind, and only one, has parents"):
-        ResourceType(name="orphan", model=Capability, path="{parent}/x/{key}", key_kind=NameInParent())
+        ResourceType(name="orphan", graph_model=Capability, path="{parent}/x/{key}", key_kind=NameInParent())
 
 
 # The modules that carry out a step for every type. `risk.py` is not among them: its grant

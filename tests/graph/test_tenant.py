@@ -16,7 +16,7 @@ from support.emulator_cli import serving
 from support.policy_files import write_policies
 from support.xtap import run_xtap
 
-from reconciler.core.models import NOT_A_TENANT_ID
+from reconciler.core.wire import NOT_A_TENANT_ID
 from reconciler.emulator import Emulator, EmulatorConfig
 from reconciler.graph.tenant import token_tenant
 

@@ -9,17 +9,27 @@ import asyncio
 import gzip
 import json
 import ssl
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from support.graph_read import read
-from support.stub_servers import PARTNERS, Answer, encoded, serving, tenant
+from support.stub_servers import PARTNERS, Answer, encoded, json_reply, serving, tenant
 
 from reconciler.core.bounds import MAX_REPLY_BYTES
 from reconciler.graph.errors import GraphError
-from reconciler.graph.transport import Refused, _Bounded, http_client, retry_after_seconds, tls, with_middleware
+from reconciler.graph.transport import (
+    Refused,
+    _Bounded,
+    _OnFirstHandshake,
+    http_client,
+    retry_after_seconds,
+    tls,
+    with_middleware,
+)
 
 
 def test_a_gzip_reply_is_decoded() -> None:
@@ -117,6 +127,38 @@ def test_every_client_verifies_with_one_tls_context_made_once() -> None:
     )
     contexts = {id(client._transport._inner._pool._ssl_context) for client in (first, second)}  # type: ignore[attr-defined]
     assert contexts == {id(tls())}
-    assert tls().verify_mode == ssl.CERT_REQUIRED and tls().check_hostname
+    handshake = tls().wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="graph.microsoft.com").context
+    assert handshake.verify_mode == ssl.CERT_REQUIRED and handshake.check_hostname
+    assert handshake.cert_store_stats()["x509_ca"] > 0  # httpx's CA bundle
+    assert handshake is tls().wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO()).context  # loaded once
     for client in (first, second):
         asyncio.run(client.aclose())
+
+
+def test_a_client_over_plain_http_loads_no_ca_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's client (plain http on loopback) makes no TLS handshake, so it never loads
+    the CA bundle (a CA file of its own here, so the context is this test's alone)."""
+    (tmp_path / "ca.pem").write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    with serving({PARTNERS: json_reply({"value": []})}) as url:
+        asyncio.run(read(url, with_template=False))
+    assert isinstance(tls(), _OnFirstHandshake)
+    assert tls()._load.cache_info().currsize == 0  # type: ignore[attr-defined]
+
+
+def test_each_handshake_is_made_by_httpxs_context_with_the_connections_alpn() -> None:
+    """httpcore sets the ALPN protocols (HTTP/2's among them) on the context it was given: the
+    context that makes the handshake gets them."""
+    asked: list[list[str]] = []
+
+    class Recording(ssl.SSLContext):
+        def set_alpn_protocols(self, alpn_protocols: Iterable[str]) -> None:
+            asked.append(list(alpn_protocols))
+            super().set_alpn_protocols(alpn_protocols)
+
+    loaded = Recording(ssl.PROTOCOL_TLS_CLIENT)
+    context = _OnFirstHandshake(lambda: loaded)
+    context.set_alpn_protocols(["http/1.1", "h2"])
+    made = context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="graph.microsoft.com")
+    assert made.context is loaded
+    assert asked == [["http/1.1", "h2"]]

@@ -16,7 +16,7 @@ from support.xtap import Run, run_xtap, writes_served
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance, Prune
 from reconciler.core.live import Live
-from reconciler.core.models import NOT_A_TENANT_ID
+from reconciler.core.wire import NOT_A_TENANT_ID
 from reconciler.emulator import Emulator
 from reconciler.plan import file as planfile
 from reconciler.plan.model import Change, Plan

@@ -81,7 +81,11 @@ def test_links_outside_are_kept_apart_from_the_other_layout_problems(tmp_path: P
 
 def test_a_second_keyed_type_needs_only_its_registry_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rooms = ResourceType(
-        name="room", model=PARTNER.model, path="/rooms/{key}", key_kind=TenantKey("tenantId"), folder="rooms"
+        name="room",
+        graph_model=PARTNER.graph_model,
+        path="/rooms/{key}",
+        key_kind=TenantKey("tenantId"),
+        folder="rooms",
     )
     monkeypatch.setattr(layout, "KEYED_FOLDERS", MappingProxyType({"partners": PARTNER, "rooms": rooms}))
     root = folder(tmp_path)

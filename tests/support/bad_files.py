@@ -3,7 +3,7 @@ for it: the CLI tests run them through xtap, and the schema tests through check-
 
 from __future__ import annotations
 
-from reconciler.core.models import NOT_A_TENANT_ID
+from reconciler.core.wire import NOT_A_TENANT_ID
 
 TENANT = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
 HEAD = f"tenantId: {TENANT}\n"

@@ -22,7 +22,7 @@ class Capability(GraphModel):
 
 CAPABILITY = ResourceType(
     name="capability",
-    model=Capability,
+    graph_model=Capability,
     path="{parent}/capabilities/{key}",
     key_kind=NameInParent("name"),
     parents=("partner", "default"),
