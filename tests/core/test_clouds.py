@@ -199,6 +199,8 @@ def test_each_cloud_gets_its_token_from_its_login_host_for_its_graph_and_uses_it
     ca_file, context = tls
     (tmp_path / "policies" / "partners").mkdir(parents=True)
     with stand_in(context) as proxy:
+        # A process of its own: the async HTTP stack azure-identity signs in through keeps the CA
+        # settings it first saw process-wide, so in the test process an earlier test's would win.
         run = run_xtap(
             "plan",
             "--cloud",
@@ -219,6 +221,7 @@ def test_each_cloud_gets_its_token_from_its_login_host_for_its_graph_and_uses_it
                 "SSL_CERT_DIR": None,
                 "REQUESTS_CA_BUNDLE": str(ca_file),
             },
+            subprocess=True,
         )
     assert run.code == 0, run.stderr
     assert "No changes" in run.stdout
