@@ -10,11 +10,14 @@ RSS are its own (os.wait4):
   run in turn so that a burst of load elsewhere hits both alike;
 - plan: `xtap plan --format json` next to its floor, the list pages read one after another,
   and its compare alone (bench/compare.py: the same load and read, then only the compare timed);
-- apply: `xtap apply --auto-approve` next to two per-resource baselines (bench/baseline.py) and
-  their floors: one GET and one full write per declared resource (2 x resources x latency), and
-  one GET per resource with a write only where it differs ((resources + writes) x latency); and,
-  up to 1,000 partners, the apply of a tenant where every partner differs. Every apply starts
-  from a freshly seeded tenant.
+- apply, up to 10,000 partners: `xtap apply --auto-approve` next to two per-resource baselines
+  (bench/baseline.py) and their floors: one GET and one full write per declared resource
+  (2 x resources x latency), and one GET per resource with a write only where it differs
+  ((resources + writes) x latency); and, up to 1,000 partners, the apply of a tenant where every
+  partner differs. Every apply starts from a freshly seeded tenant.
+
+Where the time goes: the plan at the largest size, and the apply of every partner changed at
+the largest size up to 1,000, run once more under cProfile, their profiles summed up at the end.
 
 What has no size (start-up, the client's CPU per page, the write quota) comes from the modules
 that measure it on their own (bench/startup.py, pages.py, quota.py), imported when the run
@@ -40,6 +43,8 @@ import json
 import math
 import os
 import platform
+import pstats
+import re
 import statistics
 import subprocess
 import sys
@@ -56,6 +61,7 @@ from ruamel.yaml import YAML
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reconciler.emulator import Emulator, EmulatorConfig, RecordedRequest
+from reconciler.graph.client import GRAPH_WRITE_QUOTA
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
@@ -352,9 +358,25 @@ def xtap(*argv: str) -> list[str]:
     return [sys.executable, "-m", "reconciler", *argv]
 
 
+def plan_argv(files: str) -> list[str]:
+    return xtap("plan", "--format", "json", "--policies", files, "--graph-url", "{graph}")
+
+
+def apply_argv(files: str) -> list[str]:
+    return xtap("apply", "--auto-approve", "--policies", files, "--graph-url", "{graph}")
+
+
+def every_changed(args: argparse.Namespace) -> argparse.Namespace:
+    """`args` for a tenant where every partner differs from its file."""
+    return argparse.Namespace(**{**vars(args), "changed": 1.0})
+
+
 # -- one size ---------------------------------------------------------------------------------
 
 EVERY_CHANGED_UP_TO = 1_000  # the sizes whose apply is also run with every partner changed
+# The sizes whose apply is run: its goals are stated for 1,000 and 10,000 partners, and above them
+# its writes outrun Graph's write quota, which the emulator enforces (`skipped_apply`).
+APPLY_UP_TO = 10_000
 PLAN_REPEAT = 5  # the plan against its floor is judged on the median of at least 5 runs
 
 
@@ -365,6 +387,7 @@ class Size:
 
     count: int
     changed: int  # partners whose live state differs from their file
+    writes: int  # the changes `xtap plan` lists, each one write for apply
     pages: int  # of the partner list
     resources: int  # declared partners and identity syncs: what the baselines read
     validate: Runs
@@ -372,14 +395,10 @@ class Size:
     plan: Runs
     named: Runs  # the same plan with the name lookups' permissions
     compare: Runs  # the compare alone: its own wall and CPU, not its process's
-    apply: Runs
+    apply: Runs | None  # not run above APPLY_UP_TO partners
     every_changed: Runs | None  # the apply of a tenant where every partner differs
     write_all: Runs | None  # per-resource: a GET and a full write of every resource
     write_differing: Runs | None  # per-resource: a GET of every resource, a write where it differs
-
-    @property
-    def writes(self) -> int:
-        return self.apply.typical.writes
 
 
 def measure(count: int, args: argparse.Namespace, policies: Path) -> Size:
@@ -391,21 +410,21 @@ def measure(count: int, args: argparse.Namespace, policies: Path) -> Size:
         lambda: against(None, libyaml_argv, timeout),
     )
     with tenant_of(count, args) as emulator:
-        plan_argv = xtap("plan", "--format", "json", "--policies", files, "--graph-url", "{graph}")
-        plan = repeated(max(args.repeat, PLAN_REPEAT), lambda: against(emulator, plan_argv, timeout))
-        named = repeated(args.repeat, lambda: against(emulator, plan_argv, timeout, NAMES_ROLES))
+        plan = repeated(max(args.repeat, PLAN_REPEAT), lambda: against(emulator, plan_argv(files), timeout))
+        named = repeated(args.repeat, lambda: against(emulator, plan_argv(files), timeout, NAMES_ROLES))
         compare_argv = [sys.executable, str(BENCH / "compare.py"), "{graph}", files]
         compare = repeated(args.repeat, lambda: compare_alone(against(emulator, compare_argv, timeout)))
     planned = len(json.loads(plan.typical.stdout)["changes"])
     if json.loads(compare.typical.stdout)["changes"] != planned:
         raise SystemExit(f"bench/compare.py planned {compare.typical.stdout.strip()}, xtap plan {planned} changes")
-    apply_argv = xtap("apply", "--auto-approve", "--policies", files, "--graph-url", "{graph}")
-    apply = repeated(args.repeat, lambda: fresh(count, args, apply_argv))
-    every = argparse.Namespace(**{**vars(args), "changed": 1.0})
-    baselines = count <= args.baseline_max
+    apply = repeated(args.repeat, lambda: fresh(count, args, apply_argv(files))) if count <= APPLY_UP_TO else None
+    if apply is not None and apply.typical.writes != planned:
+        raise SystemExit(f"xtap apply wrote {apply.typical.writes} resources, xtap plan listed {planned} changes")
+    baselines = apply is not None and count <= args.baseline_max
     return Size(
         count=count,
         changed=sum(1 for n in range(count) if is_changed(n, args.changed)),
+        writes=planned,
         pages=max(1, math.ceil(count / args.page_size)),
         resources=count + sum(1 for n in range(count) if has_sync(n)),
         validate=validate,
@@ -414,22 +433,34 @@ def measure(count: int, args: argparse.Namespace, policies: Path) -> Size:
         named=named,
         compare=compare,
         apply=apply,
-        every_changed=repeated(args.repeat, lambda: fresh(count, every, apply_argv))
+        every_changed=repeated(args.repeat, lambda: fresh(count, every_changed(args), apply_argv(files)))
         if count <= EVERY_CHANGED_UP_TO
         else None,
-        write_all=baseline(count, args, files, apply, "write-all") if baselines else None,
-        write_differing=baseline(count, args, files, apply, "write-differing") if baselines else None,
+        write_all=baseline(count, args, files, planned, "write-all") if baselines else None,
+        write_differing=baseline(count, args, files, planned, "write-differing") if baselines else None,
     )
 
 
-def baseline(count: int, args: argparse.Namespace, files: str, apply: Runs, mode: str) -> Runs:
+def baseline(count: int, args: argparse.Namespace, files: str, writes: int, mode: str) -> Runs:
     """bench/baseline.py in `mode`, `--baseline-repeat` times; the one that writes only what
     differs must write what xtap wrote, or the two are not doing the same job."""
     argv = [sys.executable, str(BENCH / "baseline.py"), "--mode", mode, "{graph}", files]
     runs = repeated(args.baseline_repeat, lambda: fresh(count, args, argv))
-    if mode == "write-differing" and runs.typical.writes != apply.typical.writes:
-        raise SystemExit(f"bench/baseline.py wrote {runs.typical.writes} resources, xtap {apply.typical.writes}")
+    if mode == "write-differing" and runs.typical.writes != writes:
+        raise SystemExit(f"bench/baseline.py wrote {runs.typical.writes} resources, xtap {writes}")
     return runs
+
+
+def skipped_apply(size: Size) -> str:
+    """Why apply was not run at `size`: the time Graph's write quota alone would take."""
+    quota = GRAPH_WRITE_QUOTA
+    minutes = max(0, size.writes - quota.writes) / quota.rate / 60
+    return (
+        f"Apply was not run above {APPLY_UP_TO:,} partners: its goals are stated for 1,000 and 10,000, and"
+        f" its {size.writes:,} writes here, at Graph's documented write quota of {quota.writes:,} writes"
+        f" per {quota.window_s:g} s (which the emulator enforces), would take at least {minutes:.0f} minutes a run"
+        " (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits)."
+    )
 
 
 def compare_alone(run: Measured) -> Measured:
@@ -443,6 +474,112 @@ def fresh(count: int, args: argparse.Namespace, argv: list[str]) -> Measured:
     """`argv` against a newly seeded tenant, so every apply starts from the same state."""
     with tenant_of(count, args) as emulator:
         return against(emulator, argv, args.timeout)
+
+
+# -- where the time goes: the slowest commands under cProfile ------------------------------------
+
+PROFILE_FUNCTIONS = 8  # the functions shown for each profile, most own time first
+PROFILE_PACKAGES = 6  # the packages named in its line of own time by package
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """One command run once more under cProfile: the process as measured, and each function's
+    own seconds, cumulative seconds and calls, by pstats' (file, line, name)."""
+
+    title: str
+    run: Measured
+    functions: dict[tuple[str, int, str], tuple[float, float, int]]
+
+
+def profiled(title: str, count: int, args: argparse.Namespace, argv: list[str]) -> Profile:
+    """`argv`, an `xtap(...)` command, under `python -m cProfile` against a freshly seeded tenant."""
+    with tempfile.TemporaryDirectory() as workdir, tenant_of(count, args) as emulator:
+        out = Path(workdir) / "stats"
+        run = against(emulator, [sys.executable, "-m", "cProfile", "-o", str(out), *argv[1:]], args.timeout)
+        # Stats.stats is pstats' own table (typeshed leaves it out); get_stats_profile keys functions by name alone.
+        stats = pstats.Stats(str(out)).stats  # type: ignore[attr-defined]
+    return Profile(
+        title, run, {function: (own, cumulative, calls) for function, (_, calls, own, cumulative, _) in stats.items()}
+    )
+
+
+def profiles_at(count: int, args: argparse.Namespace, files: str) -> list[Profile]:
+    """The profiles taken at this size: the plan at the largest size, and the apply of every
+    partner changed at the largest size that apply is run at."""
+    found = []
+    if count == max(args.sizes):
+        found.append(profiled(f"`xtap plan` at {count:,} partners", count, args, plan_argv(files)))
+    if count == max((size for size in args.sizes if size <= EVERY_CHANGED_UP_TO), default=None):
+        title = f"`xtap apply` at {count:,} partners, every one changed"
+        found.append(profiled(title, count, every_changed(args), apply_argv(files)))
+    return found
+
+
+def where(path: str) -> str:
+    """A profiled function's file, from the installed packages, the repository or the standard
+    library it lives in."""
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1]
+    if Path(path).is_relative_to(REPO):
+        return Path(path).relative_to(REPO).as_posix()
+    return path.split(f"/python{sys.version_info.major}.{sys.version_info.minor}/", 1)[-1]
+
+
+# A built-in's name says its module: <method 'poll' of 'select.epoll' objects>, <built-in method _pickle.loads>.
+BUILT_IN_MODULE = re.compile(r"'(\w+)\.[\w.]+' objects>|built-in method (\w+)\.")
+
+
+def package(path: str, name: str) -> str:
+    """What a profiled function belongs to: xtap's sub-package, a package, a standard module."""
+    if path == "~":
+        found = BUILT_IN_MODULE.search(name)
+        return next(filter(None, found.groups()), "builtins") if found else "builtins"
+    if path.startswith("<frozen "):  # <frozen importlib._bootstrap>
+        return path.removeprefix("<frozen ").removesuffix(">").split(".")[0]
+    parts = where(path).split("/")
+    return "/".join(parts[:2]) if parts[0] == "reconciler" and len(parts) > 2 else parts[0].removesuffix(".py")
+
+
+def label(function: tuple[str, int, str]) -> str:
+    """A profiled function by its name, and its file and line unless it is a built-in."""
+    path, line, name = function
+    return f"`{name}`" if path == "~" else f"`{name}` ({where(path)}:{line})"
+
+
+def profile_lines(profile: Profile) -> list[str]:
+    total = sum(own for own, _, _ in profile.functions.values())
+    packages: dict[str, float] = {}
+    for (path, _, name), (own, _, _) in profile.functions.items():
+        owner = package(path, name)
+        packages[owner] = packages.get(owner, 0.0) + own
+    heaviest = sorted(packages.items(), key=lambda item: item[1], reverse=True)[:PROFILE_PACKAGES]
+    shares = ", ".join(f"`{name}` {seconds:.2f} s ({seconds / total:.0%})" for name, seconds in heaviest)
+    functions = sorted(profile.functions.items(), key=lambda item: item[1][0], reverse=True)[:PROFILE_FUNCTIONS]
+    return [
+        f"### {profile.title}",
+        "",
+        f"{profile.run.wall:.2f} s wall and {profile.run.cpu:.2f} s CPU under the profiler, {profile.run.requests:,}"
+        f" requests. Own time by package: {shares}.",
+        "",
+        "| function | own s | cumulative s | calls |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {label(function)} | {own:.2f} | {cumulative:.2f} | {calls:,} |"
+            for function, (own, cumulative, calls) in functions
+        ),
+        "",
+    ]
+
+
+def profile_section(profiles: list[Profile]) -> list[str]:
+    intro = (
+        "Each command below ran once more under cProfile, against a freshly seeded tenant. Its timer is"
+        " the wall clock, so `select`'s own time is the wait for Graph's replies; every Python call is"
+        " slower under it. Only the command's main thread is in it, not the files loaded by worker"
+        " processes (2,000 files or more)."
+    )
+    return ["## Where the time goes", "", intro, "", *(line for profile in profiles for line in profile_lines(profile))]
 
 
 # -- what has no size: the modules that measure it on their own ---------------------------------
@@ -532,14 +669,8 @@ def times(floor: float, runs: Runs) -> Spread:
 
 def rows(size: Size, latency: float) -> list[Row]:
     floor = floors(size, latency)
-    plan, compare, apply = size.plan, size.compare, size.apply
+    plan, compare = size.plan, size.compare
     validate_wall, validate_cpu = validate_ratios(size)
-    apply_ratio = [f"re-read in {apply.typical.reread} requests"]
-    if latency:
-        apply_ratio.append(f"{times(floor.write_all, apply).ratio(1)} faster than the write-everything floor")
-        apply_ratio.append(f"{times(floor.write_differing, apply).ratio(1)} than the write-what-differs floor")
-    if size.write_all is not None:
-        apply_ratio.append(f"{times(size.write_all.wall.median, apply).ratio(1)} faster than that baseline")
     table = [
         measured("validate: xtap", size.validate, f"{validate_wall.ratio()} libyaml wall, {validate_cpu.ratio()} CPU"),
         measured("validate: libyaml load", size.libyaml, "reference"),
@@ -560,8 +691,18 @@ def rows(size: Size, latency: float) -> list[Row]:
             f"{math.ceil(size.changed / BATCH_SIZE)} $batches name {size.changed} partners",
         ),
         computed("plan: floor (list pages x latency)", size.pages, floor.plan, "reference"),
-        measured(f"apply: xtap ({size.writes:,} writes)", apply, "; ".join(apply_ratio)),
     ]
+    return table if size.apply is None else table + apply_rows(size, size.apply, floor, latency)
+
+
+def apply_rows(size: Size, apply: Runs, floor: Floors, latency: float) -> list[Row]:
+    apply_ratio = [f"re-read in {apply.typical.reread} requests"]
+    if latency:
+        apply_ratio.append(f"{times(floor.write_all, apply).ratio(1)} faster than the write-everything floor")
+        apply_ratio.append(f"{times(floor.write_differing, apply).ratio(1)} than the write-what-differs floor")
+    if size.write_all is not None:
+        apply_ratio.append(f"{times(size.write_all.wall.median, apply).ratio(1)} faster than that baseline")
+    table = [measured(f"apply: xtap ({size.writes:,} writes)", apply, "; ".join(apply_ratio))]
     if size.every_changed is not None:
         every = size.every_changed
         ratio = f"{times(floor.every_changed, every).ratio(1)} faster than 2 x partners x latency" if latency else ""
@@ -624,6 +765,8 @@ def every_changed_speed(size: Size, latency: float) -> Check:
 
 def reread_requests(size: Size, latency: float) -> Check:
     """Batched GETs of what was written when they are fewer than the pages, else the pages again."""
+    if size.apply is None:
+        return None
     batches = math.ceil(size.writes / BATCH_SIZE)
     reread = Spread(tuple(float(run.reread) for run in size.apply.runs))
     if batches < size.pages:
@@ -881,12 +1024,16 @@ def section(size: Size, args: argparse.Namespace) -> list[str]:
     # Once each: two goals may judge one figure against two bounds (the plan against its floor).
     shown = [line for goal in GOALS if isinstance(goal, SizeGoal) if (line := goal.for_scale(size, args.latency))]
     scale = list({line.split("; goal")[0]: line for line in reversed(shown)}.values())[::-1]
-    skipped = (
-        []
-        if size.write_all is not None
-        else [f"The per-resource baselines were not run above {args.baseline_max:,} partners (--baseline-max).", ""]
-    )
-    return [title, "", *table(rows(size, args.latency)), "", *skipped, *scale, ""]
+    return [title, "", *table(rows(size, args.latency)), "", *not_run(size, args), *scale, ""]
+
+
+def not_run(size: Size, args: argparse.Namespace) -> list[str]:
+    """Why the apply, or the per-resource baselines, have no rows at this size."""
+    if size.apply is None:
+        return [skipped_apply(size), ""]
+    if size.write_all is None:
+        return [f"The per-resource baselines were not run above {args.baseline_max:,} partners (--baseline-max).", ""]
+    return []
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -936,17 +1083,21 @@ def main() -> None:
     compiled()
     sizes: list[Size] = []
     sections: list[str] = []
+    profiles: list[Profile] = []
     for count in args.sizes:
         with tempfile.TemporaryDirectory() as workdir:
-            sizes.append(measure(count, args, write_policies(Path(workdir) / "policies", count)))
+            policies = write_policies(Path(workdir) / "policies", count)
+            sizes.append(measure(count, args, policies))
+            profiles += profiles_at(count, args, str(policies))
         lines = section(sizes[-1], args)
         print("\n".join(lines), flush=True)
         sections += lines
     report = Report(sizes, args.latency, modules(args), many_tenants(args))
     tenants = [] if isinstance(report.tenants, str) else report.tenants.lines()
     lines = [*summary(report), *module_table(report), *tenants]
-    print("\n".join(lines))
-    args.out.write_text("\n".join([*header(args, argv), *lines, *sections]))
+    profile = profile_section(profiles)
+    print("\n".join([*lines, *profile]))
+    args.out.write_text("\n".join([*header(args, argv), *lines, *sections, *profile]))
     print(f"written to {args.out}")
 
 

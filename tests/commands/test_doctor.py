@@ -8,10 +8,12 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.policy_files import write_policies
+from support.stub_servers import serving
 from support.xtap import run_xtap
 
 from reconciler.emulator import Emulator
@@ -170,29 +172,40 @@ def test_a_missing_folder_is_a_warning_not_a_failure(tmp_path: Path, emulator: E
     assert f"warn  policies: no folder at {tmp_path / 'nowhere'}" in result.stdout
 
 
-def signed_out(tmp_path: Path) -> dict[str, str | None]:
+# What the managed identity endpoint answers on a machine with no identity assigned
+# (https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token#error-handling).
+NO_IDENTITY = (400, "application/json", b'{"error":"invalid_request","error_description":"Identity not found"}')
+
+
+@pytest.fixture
+def signed_out(tmp_path: Path) -> Iterator[dict[str, str | None]]:
     """No credential at all: no token, no AZURE_* (removed by `xtap_environment`), no `az`,
     `pwsh` or `azd` on PATH, an empty home (no shared token cache), and the managed identity's
-    endpoint a closed loopback port, so the chain fails fast and never leaves the machine."""
+    endpoint on loopback, answering as it does where no identity is assigned, so the chain fails
+    fast and never leaves the machine. (A closed port would not do: with the endpoint set,
+    azure-identity skips its probe and retries the refused connection for 5 s.)"""
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     (tmp_path / "home").mkdir()
-    return {
-        "XTAP_ACCESS_TOKEN": None,
-        "XTAP_GRAPH_URL": None,
-        "PATH": str(empty),
-        "HOME": str(tmp_path / "home"),
-        "AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://127.0.0.1:9",
-        "IDENTITY_ENDPOINT": None,
-        "MSI_ENDPOINT": None,
-        "XTAP_DEBUG": None,
-    }
+    with serving({"/metadata/identity/oauth2/token": NO_IDENTITY}) as stub:
+        yield {
+            "XTAP_ACCESS_TOKEN": None,
+            "XTAP_GRAPH_URL": None,
+            "PATH": str(empty),
+            "HOME": str(tmp_path / "home"),
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST": stub.removesuffix("/v1.0"),
+            "IDENTITY_ENDPOINT": None,
+            "MSI_ENDPOINT": None,
+            "XTAP_DEBUG": None,
+        }
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_no_credential_says_how_to_sign_in_in_short_lines(tmp_path: Path, debug: bool) -> None:
+def test_no_credential_says_how_to_sign_in_in_short_lines(
+    tmp_path: Path, signed_out: dict[str, str | None], debug: bool
+) -> None:
     folder = policies(tmp_path, OTHER_TENANT)
-    env = signed_out(tmp_path) | ({"XTAP_DEBUG": "1"} if debug else {})
+    env = signed_out | ({"XTAP_DEBUG": "1"} if debug else {})
     # azure-identity's chain keeps process-wide state (msal's caches): a process of its own.
     result = run_xtap("plan", "--policies", str(folder), extra_env=env, subprocess=True)
 
@@ -213,9 +226,11 @@ def test_no_credential_says_how_to_sign_in_in_short_lines(tmp_path: Path, debug:
     assert "Traceback" not in result.stderr
 
 
-def test_doctor_without_a_credential_fails_sign_in_with_each_reason(tmp_path: Path) -> None:
+def test_doctor_without_a_credential_fails_sign_in_with_each_reason(
+    tmp_path: Path, signed_out: dict[str, str | None]
+) -> None:
     folder = policies(tmp_path, OTHER_TENANT)
-    result = run_xtap("doctor", "--policies", str(folder), extra_env=signed_out(tmp_path), subprocess=True)
+    result = run_xtap("doctor", "--policies", str(folder), extra_env=signed_out, subprocess=True)
 
     assert result.code == 1
     assert lines(result.stdout, "FAIL")[0].startswith("FAIL  sign-in: xtap could not sign in to Microsoft Graph")

@@ -36,6 +36,9 @@ from reconciler.emulator import Emulator, EmulatorConfig
 
 GUID = "00000000-0000-4000-8000-{:012d}"
 MATRIX_LIMIT = 256
+# The tests of the thousand tenants' repository run on one pytest-xdist worker (`--dist loadgroup`
+# in pyproject.toml), which builds it once.
+ON_THOUSAND = pytest.mark.xdist_group("thousand")
 
 
 def tenant_folders(repo: Path, count: int, *, bound: bool = True) -> None:
@@ -71,6 +74,7 @@ def members(found: list[dict[str, Any]]) -> list[str]:
     return [tenant["name"] for group in found for tenant in group["tenants"]]
 
 
+@ON_THOUSAND
 def test_a_thousand_tenants_fit_the_matrix_in_groups_of_four(thousand: Path) -> None:
     ran = tenants_step(thousand)
     found = groups(ran)
@@ -85,6 +89,7 @@ def test_a_thousand_tenants_fit_the_matrix_in_groups_of_four(thousand: Path) -> 
     assert "::warning::" not in ran.log
 
 
+@ON_THOUSAND
 def test_tenants_per_job_sets_the_group_size(thousand: Path) -> None:
     found = groups(tenants_step(thousand, **{"inputs.tenants-per-job": "20"}))
     assert len(found) == 50
@@ -99,6 +104,7 @@ def test_a_tenants_per_job_that_is_not_a_whole_number_is_refused(tmp_path: Path,
     assert ran.code == 1 and "::error::tenants-per-job: write a whole number from 1" in ran.log, ran.log
 
 
+@ON_THOUSAND
 def test_a_tenant_keeps_its_group_whatever_a_change_lists(thousand: Path, tmp_path: Path) -> None:
     """A pull request touching two tenants plans them in the groups the drift workflow puts them
     in, so their jobs queue together."""
