@@ -3,9 +3,9 @@ files load while the tenant is read), and the plan errors that stop any write.
 
 What only the answer needs (the compare, the labels, the rules that warn of missing users and
 groups) is imported once the first request is out, not before it. So is the loader (pydantic,
-the models, the YAML reader): the thread that loads the files imports it once the tenant has
-answered, unless the folder is large enough for worker processes, which are forked, with the
-models built, before the first request."""
+the models, the YAML reader): the thread that loads the files imports it once the first
+request is on the wire (`Graph.on_wire`), unless the folder is large enough for worker
+processes, which are forked, with the models built, before the first request."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     """The plan of policies/ against the tenant in `cloud`; without its prune deletes unless
     `prune` (drift reports unmanaged partners, it does not plan deletes). In the global cloud
     the files load while the tenant is read (in worker processes when there are many,
-    `workers`; else in a thread, from the tenant's first answer on: `_answered`), so the
+    `workers`; else in a thread, from the first request on the wire on: `_on_wire`), so the
     slower of the two sets the pace, not their sum; reads may start before a file turns out
     bad (then they are cancelled); a write never does.
 
@@ -70,11 +70,10 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     reads = scope(layout)
     warnings: list[Problem] = []
     later: list[Ahead] = []
-    answered = asyncio.Event()
 
     def ahead() -> Ahead:
         """The compare's work done ahead (`plan.ahead`), made for the first page or the loaded
-        files, whichever comes first: its imports wait for the first request to be answered."""
+        files, whichever comes first: its imports wait for the first request to be sent."""
         if not later:
             from reconciler.plan.ahead import Ahead
 
@@ -84,7 +83,6 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     with collector_paused(), _pool(layout) as pool, progress.reading(PAGED + "s") as on_page:
 
         def heard(found: dict[Address, dict[str, Any]]) -> None:
-            answered.set()
             on_page(sum(1 for address in found if address.resource == PAGED))
             ahead().read(found)
 
@@ -94,7 +92,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         reading = read() if cloud == GLOBAL else None
         try:
             if reading is not None:
-                await _answered(reading, answered)
+                await _on_wire(reading, graph.on_wire)
             # Each file's instances go into Ahead's map as they load, so pages pair with them early.
             desired = await asyncio.to_thread(_loaded, layout, pool, cloud, warnings, ahead().declared)
         except BaseException:
@@ -145,13 +143,13 @@ def _pool(layout: Layout) -> AbstractContextManager[Executor | None]:
     return workers(layout, reserve=1)
 
 
-async def _answered(reading: asyncio.Future[Live], answered: asyncio.Event) -> None:
-    """Until the tenant has answered a first request (or the read has ended). The thread that
-    loads the files holds the interpreter while it imports and parses, so the HTTP stack,
-    which has imports of its own to make on the way to that request, would make them at half
-    speed beside it: the first request went out 0.1 s later. Started on the answer, the load
-    overlaps the rest of the read, which is mostly waiting."""
-    waiting: asyncio.Future[Any] = asyncio.ensure_future(answered.wait())
+async def _on_wire(reading: asyncio.Future[Live], sent: asyncio.Event) -> None:
+    """Until a first request is on the wire (or the read has ended). The thread that loads the
+    files holds the interpreter while it imports and parses, so the HTTP stack, which has
+    imports of its own to make on the way to that request, would make them at half speed
+    beside it: the first request went out 0.1 s later. Started once it is sent, the load
+    overlaps its round trip and the rest of the read, which is mostly waiting."""
+    waiting: asyncio.Future[Any] = asyncio.ensure_future(sent.wait())
     try:
         await asyncio.wait((reading, waiting), return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -147,6 +147,9 @@ class Graph:
         # Of those, the name lookups' (`LOOKING_UP`): a plan reports its reads without them,
         # though they run at the same time.
         self.lookup_count = 0
+        # Set once a first request is on the wire (`_hearing`): work that would hold the
+        # interpreter while the HTTP stack makes its first imports can wait for it.
+        self.on_wire = asyncio.Event()
 
     async def __aenter__(self) -> Graph:
         if self.tenant is not None:
@@ -430,6 +433,8 @@ class Graph:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         on_sent = _ON_SENT.get()
+        if not self.on_wire.is_set():
+            on_sent = self._first_on_wire(on_sent)
         for attempt in range(GET_RETRIES + 1):
             request = self._http.build_request("GET", url, headers=headers)
             if on_sent is not None:
@@ -445,6 +450,14 @@ class Graph:
         code, message, request_id = (error.get(name) for name in ("code", "message", "request-id"))
         message = message or "The server returned an unexpected status code and no Graph error in its body"
         raise self.error(message, response.status_code, code, request_id, "GET", shown)
+
+    def _first_on_wire(self, then: Callable[[], None] | None) -> Callable[[], None]:
+        def sent() -> None:
+            self.on_wire.set()
+            if then is not None:
+                then()
+
+        return sent
 
     async def _sent_by_adapter(self, info: RequestInformation, method: str, url: str) -> bytes | None:
         """A write, through msgraph-sdk's request adapter and its middleware (retries, redirects,
