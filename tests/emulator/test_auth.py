@@ -4,6 +4,8 @@ writes (403)."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from support.emulator_http import PARTNERS, TEMPLATE, TID, assert_error
 from support.xtap import client_for
@@ -26,6 +28,16 @@ def test_missing_foreign_expired_or_malformed_token_is_401(emu: Emulator) -> Non
         assert "WWW-Authenticate" in response.headers
     # The 401 comes before routing: even an unknown path answers 401 without a token.
     assert httpx.get(f"{emu.base_url}/nowhere").status_code == 401
+
+
+def test_a_token_that_was_good_is_refused_once_it_expires(emu: Emulator) -> None:
+    """The emulator remembers a verified token (a batch's items share it); its lifetime is
+    still judged on every request."""
+    headers = {"Authorization": f"Bearer {emu.mint_token(lifetime_s=2)}"}  # whole seconds: good for 1 s at least
+    assert httpx.get(f"{emu.base_url}{PARTNERS}", headers=headers).status_code == 200
+    time.sleep(2.1)
+    response = httpx.get(f"{emu.base_url}{PARTNERS}", headers=headers)
+    assert_error(response, 401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
 
 
 def test_permissions_gate_reads_and_writes(emu: Emulator) -> None:
