@@ -25,7 +25,8 @@ READ_BACK_DELAYS = (0.5, 1.0, 2.0)
 async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], budget: int) -> list[str]:
     """What was applied but does not read back as written (`apply.writes.unconfirmed`), found with at
     most `budget` requests (the plan's own reads): a GET of each applied resource, 20 to a
-    `$batch`, when those batches are fewer, else the whole scope again. Graph's reads lag its
+    `$batch`, when those batches are fewer, else again the types of the scope that hold what
+    was written (`_holding`). Graph's reads lag its
     writes (undocumented, reported by other tools), so what still differs is read again the same
     way after each of `READ_BACK_DELAYS`, while the budget lasts; only what differs after that is
     reported."""
@@ -34,7 +35,7 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
     if _batches(len(written)) < budget:
         live = _updated(Live({}, types), await read_each(graph, written))
     else:
-        live = await read_live(graph, types)
+        live = await read_live(graph, _holding(types, written))
         # A type listed per parent is not in `types` (a plan reads it once the files are loaded).
         listed = [address for address in written if not REGISTRY_BY_NAME[address.resource].expanded]
         live = _updated(live, await read_each(graph, listed)) if listed else live
@@ -46,6 +47,15 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
         await asyncio.sleep(delay)
         live = _updated(live, await read_each(graph, differing[: left * MAX_ITEMS]))
     return unconfirmed(report, live)
+
+
+def _holding(types: tuple[str, ...], written: list[Address]) -> tuple[str, ...]:
+    """Those of `types` whose reads hold what was written: the types written, and the types whose
+    pages hold a written nested type (a partner's, for its identity sync). A scope read again
+    reads no more: the default policy unwritten is not read back for a thousand partners written."""
+    names = {address.resource for address in written}
+    holders = names | {parent for name in names for parent in REGISTRY_BY_NAME[name].parents}
+    return tuple(name for name in types if name in holders)
 
 
 def _batches(count: int) -> int:
