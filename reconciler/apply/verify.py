@@ -7,6 +7,7 @@ read again after a short wait, within the plan's own number of requests, before 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.apply.writes import ApplyReport, Outcome, unconfirmed
@@ -39,14 +40,24 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
         # A type listed per parent is not in `types` (a plan reads it once the files are loaded).
         listed = [address for address in written if not REGISTRY_BY_NAME[address.resource].expanded]
         live = _updated(live, await read_each(graph, listed)) if listed else live
+    differing = _differing(report.outcomes, live)
     for delay in READ_BACK_DELAYS:
         left = budget - (graph.request_count - spent)
-        differing = [outcome.change.address for outcome in report.outcomes if unconfirmed(_alone(outcome), live)]
         if not differing or left <= 0:
             break
         await asyncio.sleep(delay)
-        live = _updated(live, await read_each(graph, differing[: left * MAX_ITEMS]))
-    return unconfirmed(report, live)
+        addresses = [outcome.change.address for outcome, _ in differing]
+        live = _updated(live, await read_each(graph, addresses[: left * MAX_ITEMS]))
+        differing = _differing([outcome for outcome, _ in differing], live)
+    return [problem for _, problems in differing for problem in problems]
+
+
+def _differing(outcomes: Sequence[Outcome], live: Live) -> list[tuple[Outcome, list[str]]]:
+    """The outcomes that do not read back as written in `live`, in their order, each with what
+    `unconfirmed` says of it: compared once after each read, and only those that differed are
+    compared again (a read back changes only what it read)."""
+    compared = ((outcome, unconfirmed(_alone(outcome), live)) for outcome in outcomes)
+    return [(outcome, problems) for outcome, problems in compared if problems]
 
 
 def _holding(types: tuple[str, ...], written: list[Address]) -> tuple[str, ...]:
