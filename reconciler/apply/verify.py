@@ -61,9 +61,9 @@ def _differing(outcomes: Sequence[Outcome], live: Live) -> list[tuple[Outcome, l
 
 
 def _holding(types: tuple[str, ...], written: list[Address]) -> tuple[str, ...]:
-    """Those of `types` whose reads hold what was written: the types written, and the types whose
-    pages hold a written nested type (a partner's, for its identity sync). A scope read again
-    reads no more: the default policy unwritten is not read back for a thousand partners written."""
+    """Those of `types` that what was written is read with: the types written and their parent
+    types (a partner's pages hold its identity sync). A scope read again reads no more: the
+    default policy, unwritten, is not read back after a thousand partners were."""
     names = {address.resource for address in written}
     holders = names | {parent for name in names for parent in REGISTRY_BY_NAME[name].parents}
     return tuple(name for name in types if name in holders)
