@@ -7,6 +7,7 @@ read again after a short wait, within the plan's own number of requests, before 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.apply.writes import ApplyReport, Outcome, unconfirmed
@@ -25,7 +26,8 @@ READ_BACK_DELAYS = (0.5, 1.0, 2.0)
 async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], budget: int) -> list[str]:
     """What was applied but does not read back as written (`apply.writes.unconfirmed`), found with at
     most `budget` requests (the plan's own reads): a GET of each applied resource, 20 to a
-    `$batch`, when those batches are fewer, else the whole scope again. Graph's reads lag its
+    `$batch`, when those batches are fewer, else again the types of the scope that hold what
+    was written (`_holding`). Graph's reads lag its
     writes (undocumented, reported by other tools), so what still differs is read again the same
     way after each of `READ_BACK_DELAYS`, while the budget lasts; only what differs after that is
     reported."""
@@ -34,18 +36,37 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
     if _batches(len(written)) < budget:
         live = _updated(Live({}, types), await read_each(graph, written))
     else:
-        live = await read_live(graph, types)
+        live = await read_live(graph, _holding(types, written))
         # A type listed per parent is not in `types` (a plan reads it once the files are loaded).
         listed = [address for address in written if not REGISTRY_BY_NAME[address.resource].expanded]
         live = _updated(live, await read_each(graph, listed)) if listed else live
+    differing = _differing(report.outcomes, live)
     for delay in READ_BACK_DELAYS:
         left = budget - (graph.request_count - spent)
-        differing = [outcome.change.address for outcome in report.outcomes if unconfirmed(_alone(outcome), live)]
         if not differing or left <= 0:
             break
         await asyncio.sleep(delay)
-        live = _updated(live, await read_each(graph, differing[: left * MAX_ITEMS]))
-    return unconfirmed(report, live)
+        addresses = [outcome.change.address for outcome, _ in differing]
+        live = _updated(live, await read_each(graph, addresses[: left * MAX_ITEMS]))
+        differing = _differing([outcome for outcome, _ in differing], live)
+    return [problem for _, problems in differing for problem in problems]
+
+
+def _differing(outcomes: Sequence[Outcome], live: Live) -> list[tuple[Outcome, list[str]]]:
+    """The outcomes that do not read back as written in `live`, in their order, each with what
+    `unconfirmed` says of it: compared once after each read, and only those that differed are
+    compared again (a read back changes only what it read)."""
+    compared = ((outcome, unconfirmed(_alone(outcome), live)) for outcome in outcomes)
+    return [(outcome, problems) for outcome, problems in compared if problems]
+
+
+def _holding(types: tuple[str, ...], written: list[Address]) -> tuple[str, ...]:
+    """Those of `types` that what was written is read with: the types written and their parent
+    types (a partner's pages hold its identity sync). A scope read again reads no more: the
+    default policy, unwritten, is not read back after a thousand partners were."""
+    names = {address.resource for address in written}
+    holders = names | {parent for name in names for parent in REGISTRY_BY_NAME[name].parents}
+    return tuple(name for name in types if name in holders)
 
 
 def _batches(count: int) -> int:

@@ -17,6 +17,7 @@ from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.plan.model import Change
 
 APPLICATION = "application"
+_ABSENT = object()  # a member the desired body lacks, unequal to any value
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,21 @@ def _tenant(change: Change) -> str | None:
 
 
 def _named(change: Change, desired: Desired, live: Live) -> Iterator[Reference]:
+    """The references of the change's desired body, and those of its live body that the desired
+    one does not hold already: a member equal in both names the same objects at the same paths,
+    and most of a changed partner is (apply walks both bodies of every change it shows)."""
     declared = desired.instances.get(change.address)
-    for body in (None if declared is None else declared.written, live.instances.get(change.address)):
-        yield from _refs(change.resource, body)
+    written = None if declared is None else declared.written
+    current = live.instances.get(change.address)
+    yield from _refs(change.resource, written)
+    if isinstance(written, dict) and isinstance(current, dict) and not _is_reference(change.resource, current):
+        current = {name: value for name, value in current.items() if written.get(name, _ABSENT) != value}
+    yield from _refs(change.resource, current)
+
+
+def _is_reference(resource: str, body: dict[str, Any]) -> bool:
+    """Whether the body itself names an object (its members together, not each on its own)."""
+    return any(id_member in body for id_member, _ in REGISTRY_BY_NAME[resource].references)
 
 
 def _refs(resource: str, body: Any) -> list[Reference]:

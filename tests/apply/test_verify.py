@@ -16,7 +16,7 @@ from support.xtap import run_xtap
 
 from reconciler.apply import verify
 from reconciler.apply.verify import READ_BACK_DELAYS
-from reconciler.emulator import Emulator
+from reconciler.emulator import Emulator, EmulatorConfig
 
 RELATIVE = PARTNERS.removeprefix("/v1.0")  # a $batch item's URL is relative to the version
 
@@ -94,3 +94,21 @@ def test_the_re_read_waits_out_a_short_read_lag_and_names_what_outlasts_it(
         ]
     alone, batched = read_back_paths
     assert len(alone) == PAGES + 1 and batched.count(f"{RELATIVE}/{tenant(0)}") >= 2
+
+
+def test_a_re_read_of_the_scope_reads_only_the_types_that_hold_what_was_written(tmp_path: Path) -> None:
+    """More changes than the plan's reads would take in `$batch`es of GETs: the partner list is
+    read again, but not the default policy, which nothing wrote."""
+    count = 100  # 5 batches of GETs, against the plan's 3 reads (2 pages and the default)
+    root = write_policies(tmp_path / "policies", [partner(n) for n in range(count)])
+    with Emulator(EmulatorConfig(page_size=50)) as emulator:
+        for n in range(count):
+            emulator.put_partner(partner(n, mfa=False))
+        applied = run_xtap("apply", "--auto-approve", "--policies", str(root), emulator=emulator)
+        wire = [r for r in emulator.requests if r.batch_id is None]
+    assert applied.code == 0 and f"Apply complete: {count} applied" in applied.stdout, applied.stderr
+    last_write = max(i for i, r in enumerate(wire) if r.path.endswith("/$batch"))
+    re_read = [r.path for r in wire[last_write + 1 :]]
+    assert len(re_read) == 2 and len(list_pages(re_read)) == 2, re_read
+    assert DEFAULT in [r.path for r in wire[:last_write]]  # the plan read it
+    assert "Warning" not in applied.stderr

@@ -94,3 +94,14 @@ def test_a_shown_bodys_lookups_and_labels_keywords_included() -> None:
         THEIRS: "the partner's group",
         "AllUsers": "all users",
     }
+
+
+def test_a_member_equal_in_both_bodies_is_walked_once_and_what_only_live_holds_is_walked() -> None:
+    extra = {"b2bDirectConnectInbound": {"usersAndGroups": _targets(OTHER, "group")}}
+    live = Live({Address("partner", CHANGED): {**LIVE.instances[Address("partner", CHANGED)], **extra}}, ("partner",))
+    [(tenant, refs)] = shown(CHANGES, DESIRED, live).changes
+    values = [ref.value for ref in refs]
+    # b2bCollaborationInbound is the same in both: its group and app once, from the desired body.
+    assert tenant == CHANGED and values.count(THEIRS) == 1 and values.count(APP) == 1
+    # Outbound differs (MINE desired, LIVE_ONLY live); the direct-connect block is only live.
+    assert {MINE, LIVE_ONLY, OTHER} <= set(values)
