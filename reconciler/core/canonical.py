@@ -15,6 +15,7 @@ never happens on their data; it keeps a bug elsewhere from becoming a RecursionE
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Container
 from typing import Any
 
@@ -31,14 +32,12 @@ def canonical(rtype: ResourceType, wire: dict[str, Any], properties: tuple[str, 
     when a file manages none, `compared`), each normalised; others ignored (read-only,
     unmodelled, `@odata.*`)."""
     names = rtype.settings if properties is None else properties
-    return {name: canonical_property(rtype, name, wire.get(name)) for name in names}
+    form, get = _forms(rtype).property, wire.get
+    return {name: form(name, get(name)) for name in names}
 
 
 def canonical_property(rtype: ResourceType, name: str, value: Any) -> Any:
-    value = _normalise(rtype, name, value)
-    if value is None and name in rtype.absent_means:
-        return _normalise(rtype, name, rtype.absent_means[name])
-    return value
+    return _forms(rtype).property(name, value)
 
 
 def compared(rtype: ResourceType, written: dict[str, Any]) -> tuple[str, ...]:
@@ -76,49 +75,102 @@ def _compared_members(rtype: ResourceType, parent: str) -> Container[str]:
     return rtype.nested_members.get(parent, _UNANNOTATED)
 
 
-def _normalise(rtype: ResourceType, key: str | None, value: Any, depth: int = 0) -> Any:
-    """`value`, held by `key`, in canonical form; `depth` counts the objects and arrays above it.
-    The depth is checked where an object or array starts, and nowhere else: this runs for every
-    value of every partner."""
+# What kind of value each type is, for the one lookup per value that the canonical form makes
+# instead of a chain of isinstance tests: it runs for every value of every partner (the scale
+# goals in bench/). Other types (subclasses) take the isinstance chain (`_kind_of`).
+_OBJECT, _ARRAY, _TEXT, _SCALAR = 1, 2, 3, 4
+_KINDS: dict[type, int] = {dict: _OBJECT, list: _ARRAY, str: _TEXT, bool: _SCALAR, int: _SCALAR, type(None): _SCALAR}
+
+
+def _kind_of(value: Any) -> int:
     if isinstance(value, dict):
-        return _object(rtype, key, value, depth + 1)
+        return _OBJECT
     if isinstance(value, list):
+        return _ARRAY
+    return _TEXT if isinstance(value, str) else _SCALAR
+
+
+@functools.cache  # one per resource type (compared by identity)
+def _forms(rtype: ResourceType) -> _Forms:
+    return _Forms(rtype)
+
+
+class _Forms:
+    """The canonical form of one resource type's values, with what its registry entry says
+    (spellings, sets, each object's members) looked up once, not once per value."""
+
+    def __init__(self, rtype: ResourceType) -> None:
+        self._spellings = dict(rtype.spellings)
+        self._sets = rtype.set_members
+        self._members = dict(rtype.nested_members)
+        self._absent_means = rtype.absent_means
+
+    def property(self, name: str, value: Any) -> Any:
+        form = self._value(name, value, 0)
+        if form is None and name in self._absent_means:
+            return self._value(name, self._absent_means[name], 0)
+        return form
+
+    def _value(self, key: str | None, value: Any, depth: int) -> Any:
+        """`value`, held by `key`, in canonical form; `depth` counts the objects and arrays
+        above it. The depth is checked where an object or array starts, and nowhere else."""
+        kind = _KINDS.get(type(value)) or _kind_of(value)
+        if kind is _OBJECT:
+            return self._object(key, value, depth + 1)
+        if kind is _ARRAY:
+            return self._array(key, value, depth)
+        if kind is _TEXT and key is not None:
+            spell = self._spellings.get(key)
+            if spell is not None:
+                return spell(value)
+        return value
+
+    def _object(self, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
+        """The compared members, normalised, nulls dropped. One pass, each member's kind told by
+        one lookup and only an object or array recursed into."""
+        if depth > MAX_REPLY_DEPTH:
+            raise _too_deep(key)
+        spellings = self._spellings
+        compared_members = None if key is None else self._members.get(key, _UNANNOTATED)
+        members: dict[str, Any] = {}
+        for name, member in value.items():
+            if compared_members is not None and name not in compared_members:
+                continue
+            kind = _KINDS.get(type(member)) or _kind_of(member)
+            if kind is _OBJECT:
+                member = self._object(name, member, depth + 1)
+            elif kind is _ARRAY:
+                member = self._array(name, member, depth)
+            elif kind is _TEXT:
+                spell = spellings.get(name)
+                if spell is not None:
+                    member = spell(member)
+            if member is not None:
+                members[name] = member
+        return members or None  # an object whose members are all null is unset
+
+    def _array(self, key: str | None, value: list[Any], depth: int) -> list[Any] | None:
         if depth >= MAX_REPLY_DEPTH:
             raise _too_deep(key)
-        if key in rtype.set_members:
-            return _set(rtype, key, value, depth + 1)
-        return [_normalise(rtype, None, item, depth + 1) for item in value] or None
-    spell = rtype.spellings.get(key) if key is not None and isinstance(value, str) else None
-    return value if spell is None else spell(value)
+        if key in self._sets:
+            return self._set(key, value, depth + 1)
+        return [self._value(None, item, depth + 1) for item in value] or None
 
-
-def _object(rtype: ResourceType, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
-    """The compared members, normalised, nulls dropped. One pass that calls `_normalise` only
-    where a member can change: this runs for every object of every partner (the scale goals in
-    bench/)."""
-    if depth > MAX_REPLY_DEPTH:
-        raise _too_deep(key)
-    members: dict[str, Any] = {}
-    compared_members = None if key is None else _compared_members(rtype, key)
-    for name, member in value.items():
-        if compared_members is not None and name not in compared_members:
-            continue
-        if isinstance(member, (dict, list)) or name in rtype.spellings:
-            member = _normalise(rtype, name, member, depth)
-        if member is not None:
-            members[name] = member
-    return members or None  # an object whose members are all null is unset
+    def _set(self, key: str | None, items: list[Any], depth: int) -> list[Any] | None:
+        """A set (`targets`): sorted, without duplicates; an empty set is unset."""
+        if len(items) == 1:  # most sets, and one needs no sorting
+            form = self._value(key, items[0], depth)
+            return None if form is None else [form]
+        unique: dict[str, Any] = {}
+        for item in items:
+            form = self._value(key, item, depth)
+            if form is not None:
+                unique[_sort_key(form)] = form
+        return [unique[text] for text in sorted(unique)] or None
 
 
 def _too_deep(key: str | None) -> TooDeep:
     return TooDeep(f"{key or 'a value'} is nested deeper than {MAX_REPLY_DEPTH} levels")
-
-
-def _set(rtype: ResourceType, key: str, items: list[Any], depth: int) -> list[Any] | None:
-    """A set (`targets`): sorted, without duplicates; an empty set is unset."""
-    normalised = (_normalise(rtype, key, item, depth) for item in items)
-    unique = {_sort_key(item): item for item in normalised if item is not None}
-    return [unique[key] for key in sorted(unique)] or None
 
 
 def _sort_key(item: Any) -> str:
