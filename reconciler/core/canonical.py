@@ -31,13 +31,11 @@ def canonical(rtype: ResourceType, wire: dict[str, Any], properties: tuple[str, 
     """The compared form of a resource: exactly `properties` (default: all its settings; none
     when a file manages none, `compared`), each normalised; others ignored (read-only,
     unmodelled, `@odata.*`)."""
-    names = rtype.settings if properties is None else properties
-    form, get = _forms(rtype).property, wire.get
-    return {name: form(name, get(name)) for name in names}
+    return _forms(rtype).instance(wire, rtype.settings if properties is None else properties)
 
 
 def canonical_property(rtype: ResourceType, name: str, value: Any) -> Any:
-    return _forms(rtype).property(name, value)
+    return _forms(rtype).instance({name: value}, (name,))[name]
 
 
 def compared(rtype: ResourceType, written: dict[str, Any]) -> tuple[str, ...]:
@@ -75,19 +73,19 @@ def _compared_members(rtype: ResourceType, parent: str) -> Container[str]:
     return rtype.nested_members.get(parent, _UNANNOTATED)
 
 
-# What kind of value each type is, for the one lookup per value that the canonical form makes
-# instead of a chain of isinstance tests: it runs for every value of every partner (the scale
-# goals in bench/). Other types (subclasses) take the isinstance chain (`_kind_of`).
-_OBJECT, _ARRAY, _TEXT, _SCALAR = 1, 2, 3, 4
-_KINDS: dict[type, int] = {dict: _OBJECT, list: _ARRAY, str: _TEXT, bool: _SCALAR, int: _SCALAR, type(None): _SCALAR}
+# The types a value parsed from JSON or YAML has. The canonical form tells a value's kind by its
+# exact type, one test for the lot and then identity, not a chain of isinstance calls: it runs
+# for every value of every partner (the scale goals in bench/). Any other type, a subclass,
+# takes the isinstance chain (`_plain_type`).
+_PLAIN: frozenset[type] = frozenset({dict, list, str, bool, int, float, type(None)})
 
 
-def _kind_of(value: Any) -> int:
-    if isinstance(value, dict):
-        return _OBJECT
-    if isinstance(value, list):
-        return _ARRAY
-    return _TEXT if isinstance(value, str) else _SCALAR
+def _plain_type(value: Any) -> type:
+    """What the canonical form takes `value` for: a dict, a list, a str, or a value it keeps."""
+    for kind in (dict, list, str):
+        if isinstance(value, kind):
+            return kind
+    return object
 
 
 @functools.cache  # one per resource type (compared by identity)
@@ -105,29 +103,35 @@ class _Forms:
         self._members = dict(rtype.nested_members)
         self._absent_means = rtype.absent_means
 
-    def property(self, name: str, value: Any) -> Any:
-        form = self._value(name, value, 0)
-        if form is None and name in self._absent_means:
-            return self._value(name, self._absent_means[name], 0)
+    def instance(self, wire: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        get, absent_means = wire.get, self._absent_means
+        form: dict[str, Any] = {}
+        for name in names:
+            value = get(name)
+            if value is not None:  # most settings of most instances are unset
+                value = self._value(name, value, 0)
+            if value is None and name in absent_means:
+                value = self._value(name, absent_means[name], 0)
+            form[name] = value
         return form
 
     def _value(self, key: str | None, value: Any, depth: int) -> Any:
         """`value`, held by `key`, in canonical form; `depth` counts the objects and arrays
         above it. The depth is checked where an object or array starts, and nowhere else."""
-        kind = _KINDS.get(type(value)) or _kind_of(value)
-        if kind is _OBJECT:
+        kind = type(value)
+        if kind not in _PLAIN:
+            kind = _plain_type(value)
+        if kind is dict:
             return self._object(key, value, depth + 1)
-        if kind is _ARRAY:
+        if kind is list:
             return self._array(key, value, depth)
-        if kind is _TEXT and key is not None:
-            spell = self._spellings.get(key)
-            if spell is not None:
-                return spell(value)
+        if kind is str and key in self._spellings:
+            return self._spellings[key](value)  # type: ignore[index]  # `key` is not None here
         return value
 
     def _object(self, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
-        """The compared members, normalised, nulls dropped. One pass, each member's kind told by
-        one lookup and only an object or array recursed into."""
+        """The compared members, normalised, nulls dropped. One pass: `_value` written out for
+        each member, so that a member that stays as it is costs no call."""
         if depth > MAX_REPLY_DEPTH:
             raise _too_deep(key)
         spellings = self._spellings
@@ -136,15 +140,15 @@ class _Forms:
         for name, member in value.items():
             if compared_members is not None and name not in compared_members:
                 continue
-            kind = _KINDS.get(type(member)) or _kind_of(member)
-            if kind is _OBJECT:
+            kind = type(member)
+            if kind not in _PLAIN:
+                kind = _plain_type(member)
+            if kind is dict:
                 member = self._object(name, member, depth + 1)
-            elif kind is _ARRAY:
+            elif kind is list:
                 member = self._array(name, member, depth)
-            elif kind is _TEXT:
-                spell = spellings.get(name)
-                if spell is not None:
-                    member = spell(member)
+            elif kind is str and name in spellings:
+                member = spellings[name](member)
             if member is not None:
                 members[name] = member
         return members or None  # an object whose members are all null is unset
@@ -158,7 +162,7 @@ class _Forms:
 
     def _set(self, key: str | None, items: list[Any], depth: int) -> list[Any] | None:
         """A set (`targets`): sorted, without duplicates; an empty set is unset."""
-        if len(items) == 1:  # most sets, and one needs no sorting
+        if len(items) == 1:  # many sets, and one needs no sorting
             form = self._value(key, items[0], depth)
             return None if form is None else [form]
         unique: dict[str, Any] = {}
