@@ -240,6 +240,8 @@ def outcome(form: Any, *args: Any) -> str:
 @example(PARTNER, "targets", [[GROUP], [GROUP.lower()], None])
 @example(PARTNER, "notModelled", {"@odata.type": "x", "target": GROUP, "targets": [{"target": GROUP}]})
 @example(PARTNER, "b2bCollaborationInbound", [{"target": GROUP, "@odata.type": "x"}])
+@example(PARTNER, "target", Text(GROUP))
+@example(PARTNER, "targets", [OrderedDict(target=Text(GROUP))])
 @given(st.sampled_from(REGISTRY), st.one_of(st.sampled_from(MEANINGFUL), st.sampled_from(NAMES)), VALUES)
 def test_the_canonical_form_is_the_reference_form(rtype: ResourceType, name: str, value: Any) -> None:
     assert outcome(canonical_property, rtype, name, value) == outcome(reference_property, rtype, name, value)
