@@ -110,52 +110,34 @@ def _indented(value: Any, write: Callable[[str], object], newline: str) -> None:
     30 MB of text: 116 MB at its peak, 41 MB here). Strings and keys go through the C encoder's
     escaping; numbers, booleans and null through `json.dumps`, so every value reads exactly as
     `json.dumps` writes it."""
-    leaf = _leaf(value)
-    if leaf is not None:
-        write(leaf)
-        return
-    inner = newline + "  "
-    if isinstance(value, dict):
+    if isinstance(value, str):
+        write(_string(value))
+    elif isinstance(value, dict):
+        inner = newline + "  "
         opening = "{" + inner
         for key, member in value.items():
-            # A key and a leaf member in one piece: most members are leaves.
-            head = opening + _string(key if isinstance(key, str) else json.dumps(key)) + ": "
-            leaf = _leaf(member)
-            if leaf is None:
-                write(head)
-                _indented(member, write, inner)
-            else:
-                write(head + leaf)
+            write(opening)
+            write(_string(key if isinstance(key, str) else json.dumps(key)))
+            write(": ")
+            _indented(member, write, inner)
             opening = "," + inner
         write(newline + "}" if value else "{}")
-    else:
+    elif isinstance(value, (list, tuple)):
+        inner = newline + "  "
         opening = "[" + inner
         for item in value:
-            leaf = _leaf(item)
-            if leaf is None:
-                write(opening)
-                _indented(item, write, inner)
-            else:
-                write(opening + leaf)
+            write(opening)
+            _indented(item, write, inner)
             opening = "," + inner
         write(newline + "]" if value else "[]")
-
-
-def _leaf(value: Any) -> str | None:
-    """A value that is not an object or array, as `json.dumps` writes it; None for one that is.
-    What a plan holds is told by its exact type first, without a chain of isinstance tests."""
-    kind = type(value)
-    if kind is str:
-        return _string(value)  # type: ignore[no-any-return]
-    if value is None:  # null and the booleans: most of a plan's values that are not strings
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if kind is dict or kind is list or kind is tuple or isinstance(value, (dict, list, tuple)):
-        return None
-    return _string(value) if isinstance(value, str) else json.dumps(value)  # type: ignore[no-any-return]
+    elif value is None:  # null and the booleans: most of a plan's values that are not strings
+        write("null")
+    elif value is True:
+        write("true")
+    elif value is False:
+        write("false")
+    else:
+        write(json.dumps(value))
 
 
 def loads(text: str, name: str = "plan") -> Plan:
