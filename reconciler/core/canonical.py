@@ -162,12 +162,15 @@ class _Forms:
 
     def _set(self, key: str | None, items: list[Any], depth: int) -> list[Any] | None:
         """A set (`targets`): sorted, without duplicates; an empty set is unset."""
-        if len(items) == 1:  # many sets, and one needs no sorting
-            form = self._value(key, items[0], depth)
-            return None if form is None else [form]
+        # Its items are objects, most often (targets): made without `_value`'s tests.
+        forms = [
+            self._object(key, item, depth + 1) if type(item) is dict else self._value(key, item, depth)
+            for item in items
+        ]
+        if len(forms) == 1:  # many sets, and one needs no sorting
+            return None if forms[0] is None else forms
         unique: dict[str, Any] = {}
-        for item in items:
-            form = self._value(key, item, depth)
+        for form in forms:
             if form is not None:
                 unique[_sort_key(form)] = form
         return [unique[text] for text in sorted(unique)] or None
