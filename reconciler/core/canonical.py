@@ -15,6 +15,7 @@ never happens on their data; it keeps a bug elsewhere from becoming a RecursionE
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Container
 from typing import Any
 
@@ -30,15 +31,11 @@ def canonical(rtype: ResourceType, wire: dict[str, Any], properties: tuple[str, 
     """The compared form of a resource: exactly `properties` (default: all its settings; none
     when a file manages none, `compared`), each normalised; others ignored (read-only,
     unmodelled, `@odata.*`)."""
-    names = rtype.settings if properties is None else properties
-    return {name: canonical_property(rtype, name, wire.get(name)) for name in names}
+    return _forms(rtype).instance(wire, rtype.settings if properties is None else properties)
 
 
 def canonical_property(rtype: ResourceType, name: str, value: Any) -> Any:
-    value = _normalise(rtype, name, value)
-    if value is None and name in rtype.absent_means:
-        return _normalise(rtype, name, rtype.absent_means[name])
-    return value
+    return _forms(rtype).instance({name: value}, (name,))[name]
 
 
 def compared(rtype: ResourceType, written: dict[str, Any]) -> tuple[str, ...]:
@@ -76,49 +73,111 @@ def _compared_members(rtype: ResourceType, parent: str) -> Container[str]:
     return rtype.nested_members.get(parent, _UNANNOTATED)
 
 
-def _normalise(rtype: ResourceType, key: str | None, value: Any, depth: int = 0) -> Any:
-    """`value`, held by `key`, in canonical form; `depth` counts the objects and arrays above it.
-    The depth is checked where an object or array starts, and nowhere else: this runs for every
-    value of every partner."""
-    if isinstance(value, dict):
-        return _object(rtype, key, value, depth + 1)
-    if isinstance(value, list):
+# The types a value parsed from JSON or YAML has. The canonical form tells a value's kind by its
+# exact type, one test for the lot and then identity, not a chain of isinstance calls: it runs
+# for every value of every partner (the scale goals in bench/). Any other type, a subclass,
+# takes the isinstance chain (`_plain_type`).
+_PLAIN: frozenset[type] = frozenset({dict, list, str, bool, int, float, type(None)})
+
+
+def _plain_type(value: Any) -> type:
+    """What the canonical form takes `value` for: a dict, a list, a str, or a value it keeps."""
+    for kind in (dict, list, str):
+        if isinstance(value, kind):
+            return kind
+    return object
+
+
+@functools.cache  # one per resource type (compared by identity)
+def _forms(rtype: ResourceType) -> _Forms:
+    return _Forms(rtype)
+
+
+class _Forms:
+    """The canonical form of one resource type's values, with what its registry entry says
+    (spellings, sets, each object's members) looked up once, not once per value."""
+
+    def __init__(self, rtype: ResourceType) -> None:
+        self._spellings = dict(rtype.spellings)
+        self._sets = rtype.set_members
+        self._members = dict(rtype.nested_members)
+        self._absent_means = rtype.absent_means
+
+    def instance(self, wire: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+        get, absent_means = wire.get, self._absent_means
+        form: dict[str, Any] = {}
+        for name in names:
+            value = get(name)
+            if value is not None:  # most settings of most instances are unset
+                value = self._value(name, value, 0)
+            if value is None and name in absent_means:
+                value = self._value(name, absent_means[name], 0)
+            form[name] = value
+        return form
+
+    def _value(self, key: str | None, value: Any, depth: int) -> Any:
+        """`value`, held by `key`, in canonical form; `depth` counts the objects and arrays
+        above it. The depth is checked where an object or array starts, and nowhere else."""
+        kind = type(value)
+        if kind not in _PLAIN:
+            kind = _plain_type(value)
+        if kind is dict:
+            return self._object(key, value, depth + 1)
+        if kind is list:
+            return self._array(key, value, depth)
+        if kind is str and key in self._spellings:
+            return self._spellings[key](value)  # type: ignore[index]  # `key` is not None here
+        return value
+
+    def _object(self, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
+        """The compared members, normalised, nulls dropped. One pass: `_value` written out for
+        each member, so that a member that stays as it is costs no call."""
+        if depth > MAX_REPLY_DEPTH:
+            raise _too_deep(key)
+        spellings = self._spellings
+        compared_members = None if key is None else self._members.get(key, _UNANNOTATED)
+        members: dict[str, Any] = {}
+        for name, member in value.items():
+            if compared_members is not None and name not in compared_members:
+                continue
+            kind = type(member)
+            if kind not in _PLAIN:
+                kind = _plain_type(member)
+            if kind is dict:
+                member = self._object(name, member, depth + 1)
+            elif kind is list:
+                member = self._array(name, member, depth)
+            elif kind is str and name in spellings:
+                member = spellings[name](member)
+            if member is not None:
+                members[name] = member
+        return members or None  # an object whose members are all null is unset
+
+    def _array(self, key: str | None, value: list[Any], depth: int) -> list[Any] | None:
         if depth >= MAX_REPLY_DEPTH:
             raise _too_deep(key)
-        if key in rtype.set_members:
-            return _set(rtype, key, value, depth + 1)
-        return [_normalise(rtype, None, item, depth + 1) for item in value] or None
-    spell = rtype.spellings.get(key) if key is not None and isinstance(value, str) else None
-    return value if spell is None else spell(value)
+        if key in self._sets:
+            return self._set(key, value, depth + 1)
+        return [self._value(None, item, depth + 1) for item in value] or None
 
-
-def _object(rtype: ResourceType, key: str | None, value: dict[str, Any], depth: int) -> dict[str, Any] | None:
-    """The compared members, normalised, nulls dropped. One pass that calls `_normalise` only
-    where a member can change: this runs for every object of every partner (the scale goals in
-    bench/)."""
-    if depth > MAX_REPLY_DEPTH:
-        raise _too_deep(key)
-    members: dict[str, Any] = {}
-    compared_members = None if key is None else _compared_members(rtype, key)
-    for name, member in value.items():
-        if compared_members is not None and name not in compared_members:
-            continue
-        if isinstance(member, (dict, list)) or name in rtype.spellings:
-            member = _normalise(rtype, name, member, depth)
-        if member is not None:
-            members[name] = member
-    return members or None  # an object whose members are all null is unset
+    def _set(self, key: str | None, items: list[Any], depth: int) -> list[Any] | None:
+        """A set (`targets`): sorted, without duplicates; an empty set is unset."""
+        # Its items are objects, most often (targets): made without `_value`'s tests.
+        forms = [
+            self._object(key, item, depth + 1) if type(item) is dict else self._value(key, item, depth)
+            for item in items
+        ]
+        if len(forms) == 1:  # many sets, and one needs no sorting
+            return None if forms[0] is None else forms
+        unique: dict[str, Any] = {}
+        for form in forms:
+            if form is not None:
+                unique[_sort_key(form)] = form
+        return [unique[text] for text in sorted(unique)] or None
 
 
 def _too_deep(key: str | None) -> TooDeep:
     return TooDeep(f"{key or 'a value'} is nested deeper than {MAX_REPLY_DEPTH} levels")
-
-
-def _set(rtype: ResourceType, key: str, items: list[Any], depth: int) -> list[Any] | None:
-    """A set (`targets`): sorted, without duplicates; an empty set is unset."""
-    normalised = (_normalise(rtype, key, item, depth) for item in items)
-    unique = {_sort_key(item): item for item in normalised if item is not None}
-    return [unique[key] for key in sorted(unique)] or None
 
 
 def _sort_key(item: Any) -> str:

@@ -7,14 +7,20 @@ plan that finds no change where Graph and a file only write the same setting dif
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from support.planner_cases import UNSET_PARTNER, plan_for
 from support.seeds import SEED_001_TENANT
 from support.stub_servers import nested
 
+from reconciler.core.bounds import MAX_REPLY_DEPTH
 from reconciler.core.canonical import (
+    _UNANNOTATED,
     TooDeep,
     absent_value,
     canonical,
@@ -22,7 +28,7 @@ from reconciler.core.canonical import (
     compared,
     is_compared_member,
 )
-from reconciler.core.registry import DEFAULT, MTO_PARTNER_TEMPLATE, PARTNER
+from reconciler.core.registry import DEFAULT, MTO_PARTNER_TEMPLATE, PARTNER, REGISTRY, ResourceType
 
 GROUP = "6F546279-4DA5-4B53-A095-09EA0CEF9971"
 OTHER = "0be493dc-cb56-4a53-936f-9cf64410b8b0"
@@ -138,3 +144,128 @@ def test_canonical_form_recurses_only_so_deep(depth: int) -> None:
     else:
         with pytest.raises(TooDeep, match="nested deeper than 32 levels"):
             canonical(PARTNER, {"inboundTrust": value})
+
+
+# -- the canonical form equals its first, plainly recursive, writing ---------------------------
+# `core/canonical.py` is written for speed (it runs for every value of every partner); this is
+# the form as first written, one isinstance test after another, which it must equal exactly:
+# same values, same member order, same errors.
+
+
+def reference_property(rtype: ResourceType, name: str, value: Any) -> Any:
+    value = _reference(rtype, name, value)
+    if value is None and name in rtype.absent_means:
+        return _reference(rtype, name, rtype.absent_means[name])
+    return value
+
+
+def _reference(rtype: ResourceType, key: str | None, value: Any, depth: int = 0) -> Any:
+    if isinstance(value, dict):
+        return _reference_object(rtype, key, value, depth + 1)
+    if isinstance(value, list):
+        if depth >= MAX_REPLY_DEPTH:
+            raise TooDeep(key)
+        if key in rtype.set_members:
+            normalised = (_reference(rtype, key, item, depth + 1) for item in value)
+            unique = {_reference_sort_key(item): item for item in normalised if item is not None}
+            return [unique[text] for text in sorted(unique)] or None
+        return [_reference(rtype, None, item, depth + 1) for item in value] or None
+    spell = rtype.spellings.get(key) if key is not None and isinstance(value, str) else None
+    return value if spell is None else spell(value)
+
+
+def _reference_object(rtype: ResourceType, key: str | None, value: dict[str, Any], depth: int) -> Any:
+    if depth > MAX_REPLY_DEPTH:
+        raise TooDeep(key)
+    members: dict[str, Any] = {}
+    compared_members = None if key is None else rtype.nested_members.get(key, _UNANNOTATED)
+    for name, member in value.items():
+        if compared_members is not None and name not in compared_members:
+            continue
+        if isinstance(member, (dict, list)) or name in rtype.spellings:
+            member = _reference(rtype, name, member, depth)
+        if member is not None:
+            members[name] = member
+    return members or None
+
+
+def _reference_sort_key(item: Any) -> str:
+    return repr(sorted(item.items())) if isinstance(item, dict) else repr(item)
+
+
+class Text(str):
+    """A str that is not exactly a str: the canonical form must treat it as one."""
+
+
+# Every member name the registry gives a meaning to, and some it does not.
+MEANINGFUL = sorted({name for rtype in REGISTRY for name in (*rtype.spellings, *rtype.set_members)})
+NAMES = sorted(
+    {name for rtype in REGISTRY for name in (*rtype.settings, *rtype.spellings, *rtype.set_members)}
+    | {member for rtype in REGISTRY for members in rtype.nested_members.values() for member in members}
+    | {name for rtype in REGISTRY for name in rtype.nested_members}
+    | {"@odata.type", "notModelled"}
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.sampled_from([GROUP, GROUP.lower(), "AllUsers", "none, newPartners", "existingPartners,newPartners", ""]),
+    st.builds(Text, st.sampled_from([GROUP, "newPartners,none"])),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(NAMES), inner, max_size=5),
+        st.dictionaries(st.sampled_from(MEANINGFUL), inner, max_size=3).map(OrderedDict),
+    ),
+    max_leaves=30,
+)
+
+
+def outcome(form: Any, *args: Any) -> str:
+    """The form's repr (member order and all), or the error it raised."""
+    try:
+        return repr(form(*args))
+    except TooDeep:
+        return "TooDeep"
+
+
+# Where a faster writing most easily goes wrong: a set of one item that is unset, members alike
+# but in another order (the last one read is kept), a member of an unmodelled object.
+@example(PARTNER, "targets", [None])
+@example(PARTNER, "targets", [{"targetType": None}])
+@example(PARTNER, "targets", [{"target": GROUP, "targetType": "group"}, {"targetType": "group", "target": GROUP}])
+@example(PARTNER, "targets", [[GROUP], [GROUP.lower()], None])
+@example(PARTNER, "notModelled", {"@odata.type": "x", "target": GROUP, "targets": [{"target": GROUP}]})
+@example(PARTNER, "b2bCollaborationInbound", [{"target": GROUP, "@odata.type": "x"}])
+@example(PARTNER, "target", Text(GROUP))
+@example(PARTNER, "targets", [OrderedDict(target=Text(GROUP))])
+@given(st.sampled_from(REGISTRY), st.one_of(st.sampled_from(MEANINGFUL), st.sampled_from(NAMES)), VALUES)
+def test_the_canonical_form_is_the_reference_form(rtype: ResourceType, name: str, value: Any) -> None:
+    assert outcome(canonical_property, rtype, name, value) == outcome(reference_property, rtype, name, value)
+
+
+@given(st.sampled_from(REGISTRY), st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=6))
+def test_the_canonical_form_of_an_instance_is_the_reference_form(rtype: ResourceType, wire: dict[str, Any]) -> None:
+    expected = {name: reference_property(rtype, name, wire.get(name)) for name in rtype.settings}
+    assert repr(canonical(rtype, wire)) == repr(expected)
+
+
+def in_objects(depth: int, leaf: Any, member: str) -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = {member: value}
+    return value
+
+
+@pytest.mark.parametrize("depth", range(26, 34))
+@pytest.mark.parametrize("inner", [{"targets": [{"target": "x"}]}, [[1]], {"member": "x"}])
+@pytest.mark.parametrize("chain", [nested, lambda depth, leaf: in_objects(depth, leaf, "notModelled")])
+def test_the_canonical_form_refuses_where_the_reference_does(depth: int, inner: Any, chain: Any) -> None:
+    value = chain(depth, inner)
+    for rtype in (PARTNER, DEFAULT):
+        assert outcome(canonical_property, rtype, "inboundTrust", value) == outcome(
+            reference_property, rtype, "inboundTrust", value
+        )

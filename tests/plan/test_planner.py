@@ -4,13 +4,14 @@ file's spellings of one setting are no change is in tests/core/test_canonical.py
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.capability_plans import MAIL_TIPS, PROFILE, ROOMS, capability, folder, live_with
-from support.planner_cases import UNSET_PARTNER, plan_for
+from support.planner_cases import UNSET_PARTNER, live_state, plan_for, write_policies
 from support.seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_TENANT, SEED_003_TEMPLATE_BODY
 
 from reconciler.core.address import Address
@@ -18,7 +19,7 @@ from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
 from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER, POLICY_ROOT
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import desired_form, make_plan
+from reconciler.plan.planner import desired_form, live_form, make_plan
 from reconciler.policies.load import load_policies
 
 
@@ -116,6 +117,22 @@ def test_live_digest_ignores_order_but_not_values(tmp_path: Path) -> None:
     changed = {**live, "inboundTrust": {"isMfaAccepted": False}}
     digests = [plan_for(tmp_path, [], [state]).live_digest for state in (live, shuffled, changed)]
     assert digests[0] == digests[1] != digests[2]
+
+
+def test_live_digest_is_the_hash_of_the_live_forms_as_json(tmp_path: Path) -> None:
+    """Written out piece by piece, it is still the hash its docstring states: of every live form,
+    by address, and of the types read, as `json.dumps(..., sort_keys=True)` writes them."""
+    partners = [
+        {**UNSET_PARTNER, **body, "tenantId": f"{n:08x}-5d3d-455c-8016-e2af1ae4d31a"}
+        for n, body in enumerate(SEED_001_PATCH_BODIES)
+    ]
+    state = live_state(partners, {"templateApplicationLevel": "newPartners"})
+    whole = {
+        "read": sorted(state.read),
+        "instances": {str(address): live_form(address, wire) for address, wire in state.instances.items()},
+    }
+    expected = "sha256:" + hashlib.sha256(json.dumps(whole, sort_keys=True).encode()).hexdigest()
+    assert make_plan(load_policies(write_policies(tmp_path, [])), state).live_digest == expected
 
 
 def test_nested_members_the_tenant_holds_are_cleared_explicitly(tmp_path: Path) -> None:
