@@ -117,14 +117,13 @@ _Packed = tuple[str, list[tuple[str, int, int, str]], list[_Declared], list[tupl
 
 def _declarations(files: list[tuple[str, str]], bodies: bool, cloud: str) -> list[_Packed]:
     """A worker's share, (path, resource type) each: each file's problems and declarations, with
-    their properties if `bodies`, and its warnings. Equal `xtap:` keys are sent as one object,
-    which pickle sends once and the parent unpickles once: most files write the same one
-    (`trusted: true`), 0.4 KB a partner when each had its own."""
-    tools: dict[str, ToolKey] = {}
-    return [_packed(load_file(path, REGISTRY_BY_NAME[name], cloud), bodies, tools) for path, name in files]
+    their properties if `bodies`, and its warnings. Equal `xtap:` keys are one object already
+    (`policy_file` validates each once), which pickle sends once and the parent unpickles once:
+    most files write the same one (`trusted: true`), 0.4 KB a partner when each had its own."""
+    return [_packed(load_file(path, REGISTRY_BY_NAME[name], cloud), bodies) for path, name in files]
 
 
-def _packed(loaded: Loaded, bodies: bool, tools: dict[str, ToolKey]) -> _Packed:
+def _packed(loaded: Loaded, bodies: bool) -> _Packed:
     declared = [
         (
             address.resource,
@@ -132,23 +131,13 @@ def _packed(loaded: Loaded, bodies: bool, tools: dict[str, ToolKey]) -> _Packed:
             instance.body if bodies else _NO_BODY,
             instance.source,
             *key_at,
-            _tool(instance, tools),
+            instance.tool if instance.tool.model_fields_set else None,
             instance.holds,
         )
         for address, instance, key_at in loaded.declared
     ]
     warnings = [astuple(warning) for warning in loaded.warnings]
     return loaded.file, [astuple(problem) for problem in loaded.problems], declared, warnings
-
-
-def _tool(instance: DesiredInstance, tools: dict[str, ToolKey]) -> ToolKey | None:
-    """The instance's `xtap:` key, or the equal one `tools` holds already (a ToolKey is only
-    read, so equal ones may be one object: equal in the members the file wrote too, which
-    `xtap export` tells apart); None when the file writes none."""
-    tool = instance.tool
-    if not tool.model_fields_set:
-        return None
-    return tools.setdefault(f"{sorted(tool.model_fields_set)} {tool!r}", tool)
 
 
 def _unpacked(packed: _Packed) -> Loaded:
