@@ -41,10 +41,10 @@ MAX_WORKERS = 8
 @contextmanager
 def workers(folder: Path | str | Layout, reserve: int = 0) -> Iterator[Executor | None]:
     """Processes to read the folder in, one per CPU but `reserve` (left to the caller's own
-    work); without a reserve, the caller reads along on its own CPU (`Readers.along`) and one
-    fewer is forked. None where they would not pay (fewer than PARALLEL_FILES policy files, one
-    CPU) or not be safe. They are forked, which is cheap (they inherit the imported models), so only
-    from a process with no other thread yet: a thread holding a lock at the fork would leave it
+    work); on two CPUs without a reserve, one, and the caller reads along (`Readers.along`).
+    None where they would not pay (fewer than PARALLEL_FILES policy files, one CPU) or not be
+    safe. They are forked, which is cheap (they inherit the imported models), so only from a
+    process with no other thread yet: a thread holding a lock at the fork would leave it
     held forever in the worker. Graph commands fork them before their first request and keep a
     CPU for reading the tenant meanwhile: each page must be turned around at once, and with
     every CPU loading, pages came 20% slower. Files behind a link that leads outside the folder
@@ -57,7 +57,7 @@ def workers(folder: Path | str | Layout, reserve: int = 0) -> Iterator[Executor 
     descriptor" after its report. Only a load cancelled by Ctrl-C or SIGTERM does not wait: it
     ends within the running chunks, and never waits on a worker the signal has ended."""
     cpus = os.cpu_count() or 1
-    along = reserve == 0
+    along = reserve == 0 and cpus == 2
     count = min(cpus - reserve - along, MAX_WORKERS)
     forkable = threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
     if cpus < 2 or count < 1 or not forkable or len(as_layout(folder).files) < PARALLEL_FILES:
@@ -79,7 +79,9 @@ class Readers(ProcessPoolExecutor):
     """The forked workers, and whether the process that made them reads a share of the files
     itself (`along`), on the CPU no other work of its own needs: what it reads is neither
     pickled nor taken apart, and costs no worker's start-up. On two CPUs, one worker and the
-    caller read 10,000 files in about the time two workers did, with less CPU in all."""
+    caller read 10,000 files in about the time two workers did, with less CPU in all. Only
+    there: with more workers, taking their tuples apart is as much work for the caller as a
+    worker's share, and reading along would make it the last to finish."""
 
     def __init__(self, count: int, along: bool) -> None:
         super().__init__(count, mp_context=mp.get_context("fork"), initializer=_worker_started)
