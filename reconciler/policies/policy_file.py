@@ -121,14 +121,31 @@ def _validate(doc: Doc, model: type[GraphModel], problems: list[Problem]) -> tup
     return instance, tool_key
 
 
+# The `xtap:` keys read so far, by what the file writes (its repr: the values a file holds, str,
+# int, float, bool, None and lists and mappings of them, differ in repr as they differ in type),
+# each validated once: most files write the same one (`trusted: true`). A ToolKey is only read,
+# so equal ones may be one object, which is also sent once from a worker (`workers`). Bounded, for
+# a process that reads many folders.
+_TOOLS_READ: dict[str, ToolKey] = {}
+_TOOLS_KEPT = 1024
+_NO_TOOL = ToolKey()
+
+
 def _tool_key(tool: Any) -> tuple[ToolKey, list[Any]]:
     """The `xtap:` key's values, or pydantic's errors located from the file's top."""
     if not isinstance(tool, dict):
-        return ToolKey(), []
+        return _NO_TOOL, []
+    written = repr(tool)
+    known = _TOOLS_READ.get(written)
+    if known is not None:
+        return known, []
     try:
-        return ToolKey.model_validate(tool), []
+        valid = ToolKey.model_validate(tool)
     except ValidationError as exc:
-        return ToolKey(), [{**error, "loc": (TOOL_KEY, *error["loc"])} for error in exc.errors()]
+        return _NO_TOOL, [{**error, "loc": (TOOL_KEY, *error["loc"])} for error in exc.errors()]
+    if len(_TOOLS_READ) < _TOOLS_KEPT:
+        _TOOLS_READ[written] = valid
+    return valid, []
 
 
 def _tool_key_problems(doc: Doc, tool: Any) -> Iterator[Problem]:

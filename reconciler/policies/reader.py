@@ -42,7 +42,6 @@ from ruamel.yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
-from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import Resolver
 
 from reconciler.core.address import PropertyPath
@@ -240,15 +239,20 @@ def bounded_read(path: str | Path) -> bytes:
     """The file's bytes, at most one past the cap: a partners/x.yaml may be a device or a pipe
     (a link to /dev/zero is refused before, as it leads outside the folder; this holds anyway).
     A regular file is read at its own size (`read(cap)` allocates the whole cap first, which
-    was a tenth of validating 10,000 files); anything else only up to the cap."""
-    with open(path, "rb", buffering=0) as stream:
-        info = os.fstat(stream.fileno())
+    was a tenth of validating 10,000 files); anything else only up to the cap. By the file
+    descriptor, with no file object around it: one read each way, and a file object cost as
+    much as the reading."""
+    fd = os.open(path, os.O_RDONLY)  # not inherited by children (PEP 446)
+    try:
+        info = os.fstat(fd)
         small = stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES
         wanted = info.st_size + 1 if small else MAX_FILE_BYTES + 1
-        raw = stream.read(wanted)
+        raw = os.read(fd, wanted)
         if len(raw) == wanted and small:  # it grew since: read on, still up to the cap
-            raw += stream.read(MAX_FILE_BYTES + 1 - wanted)
+            raw += os.read(fd, MAX_FILE_BYTES + 1 - wanted)
         return raw
+    finally:
+        os.close(fd)
 
 
 def every_position(doc: Doc) -> Doc:
@@ -581,12 +585,28 @@ class _Reader:
         self.problems.append(Problem(self.doc.file, *_mark(event), message))
 
 
+# The safe loader's resolver's table, by a plain scalar's first character ("" for an empty one):
+# the types it may be, each with its pattern, tried in order; any other scalar is a string. Read
+# here as the resolver reads it (`BaseResolver.resolve`), without its call per scalar, which cost
+# more than the patterns (a GUID, unique to its file, misses every cache).
+_IMPLICIT = {
+    first: tuple(
+        (str(tag).removeprefix(YAML_TAG), regexp.match)  # the pattern's own: ruamel wraps it lazily
+        for tag, regexp in [*resolvers, *_RESOLVER.yaml_implicit_resolvers.get(None, [])]
+    )
+    for first, resolvers in _RESOLVER.yaml_implicit_resolvers.items()
+    if first is not None
+}
+
+
 @functools.lru_cache(maxsize=4096)
 def _plain(text: str) -> tuple[str, Any]:
     """The type YAML gives a plain scalar, and its value. Cached: the same few keys and values
-    recur in every file, and ruamel's resolver tries a regex per candidate type."""
-    kind = str(_RESOLVER.resolve(ScalarNode, text, (True, False)).suffix).removeprefix(YAML_TAG)
-    return kind, _value(kind, text)
+    recur in every file."""
+    for kind, matches in _IMPLICIT.get(text[:1], ()):
+        if matches(text):
+            return kind, _value(kind, text)
+    return "str", text
 
 
 def _mark(event: Event) -> tuple[int, int]:

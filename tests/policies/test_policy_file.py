@@ -6,6 +6,7 @@ comments declaring the unconfigured state; and the `xtap:` key's shape refused w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,6 +66,22 @@ def test_the_xtap_key_must_be_a_mapping_of_known_keys(tmp_path: Path) -> None:
     assert loaded.declared == []
     [problem] = loaded.problems
     assert problem.line == 3 and "unknown key 'trustd' under 'xtap'" in problem.message
+
+
+def test_equal_xtap_keys_are_one_object_and_a_key_is_told_apart_by_its_values_types(tmp_path: Path) -> None:
+    def tool_of(name: str, xtap: str) -> tuple[Any, list[str]]:
+        path = tmp_path / name
+        path.write_text(f"tenantId: {TENANT}\nxtap: {xtap}\n")
+        loaded = load_file(str(path), PARTNER)
+        return next((instance.tool for _, instance, _ in loaded.declared), None), [p.message for p in loaded.problems]
+
+    (first, _), (second, _) = tool_of("a.yaml", "{trusted: true}"), tool_of("b.yaml", "{trusted: true}")
+    assert first is second and first.model_fields_set == {"trusted"}
+    # The same text as another type: "1" is a name, 1 is not (the model is strict), whatever came first.
+    (named, _), (_, problems) = tool_of("c.yaml", "{name: '1'}"), tool_of("d.yaml", "{name: 1}")
+    assert named.name == "1" and len(problems) == 1 and "name" in problems[0]
+    (_, problems), (unmarked, _) = tool_of("e.yaml", "{trusted: 1}"), tool_of("f.yaml", "{}")
+    assert len(problems) == 1 and unmarked.model_fields_set == set()
 
 
 # -- Microsoft 365 capabilities ----------------------------------------------------------------

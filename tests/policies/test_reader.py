@@ -11,6 +11,8 @@ from unittest.mock import patch
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import Resolver
 
 from reconciler.policies.problems import Problem
 from reconciler.policies.reader import (
@@ -19,6 +21,7 @@ from reconciler.policies.reader import (
     Doc,
     _as_block,
     _as_json,
+    _plain,
     _read,
     every_position,
     parse,
@@ -53,6 +56,16 @@ def test_plain_values_are_yaml_1_2_core_types(tmp_path: Path) -> None:
         "flags": ["yes", "on", True, None, 1000, 1.5],
         "nested": {"inner": {"deep": "value"}},
     }
+
+
+SCALARS = ["", "~", "null", "NULL", "true", "False", "yes", "on", "0x1f", "0o17", "017", "-1_000", "+1", "1.5", ".5"]
+SCALARS += ["1e3", "-.Inf", ".NaN", "2001-12-14", "<<", "=", "-", ".", "0000001f-dddd-4eee-8fff-000000000001"]
+
+
+@given(st.sampled_from(SCALARS) | st.text("01-+._:eExXoObnNtTfFlsaA~<=9 ", max_size=8))
+def test_a_plain_scalar_is_the_type_ruamel_s_resolver_gives_it(text: str) -> None:
+    kind = str(Resolver().resolve(ScalarNode, text, (True, False)).suffix).removeprefix("tag:yaml.org,2002:")
+    assert _plain.__wrapped__(text)[0] == kind
 
 
 def test_a_first_reading_keeps_the_top_level_positions_and_a_second_every_one(tmp_path: Path) -> None:

@@ -72,3 +72,28 @@ def test_worker_results_come_back_as_they_are_read_in_order_with_their_problems(
     [problem] = streamed[-1].problems
     assert (problem.file, problem.line, problem.col) == (str(root / "partners" / "c.yaml"), 1, 11)
     assert streamed[1].declared[0][1].written["tenantId"] == "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
+
+
+@pytest.mark.parametrize(
+    ("cpus", "reserve", "forked", "read_here"),
+    [(2, 0, 1, [False, True]), (2, 1, 1, [False, False]), (3, 0, 3, [False, False]), (3, 1, 2, [False, False])],
+)
+def test_on_two_cpus_without_a_reserve_the_caller_reads_every_other_chunk_itself(
+    root: Path, monkeypatch: pytest.MonkeyPatch, cpus: int, reserve: int, forked: int, read_here: list[bool]
+) -> None:
+    """On two CPUs, one worker is forked and the caller reads along, a chunk in turn (a chunk a
+    file here); with a CPU reserved, or more CPUs, the workers read them all. What the caller
+    reads itself keeps its properties even without `bodies`: only what crosses the pipe leaves
+    them behind."""
+    monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(pool_module.os, "cpu_count", lambda: cpus)
+    files = read_layout(root).files
+    with workers(root, reserve) as pool:
+        assert isinstance(pool, pool_module.Readers) and pool.workers == forked
+        loaded = list(load_files(files, False, pool))
+    assert [item.problems for item in loaded] == [item.problems for item in load_files(files, False, None)]
+    # On two CPUs, chunks 0 and 2 are the caller's: partners/a.yaml is chunk 1, partners/b.yaml chunk 2.
+    assert [loaded[at].declared[0][1].written != {} for at in (1, 2)] == read_here
+    assert [[(a, i.source, i.tool, at) for a, i, at in item.declared] for item in loaded] == [
+        [(a, i.source, i.tool, at) for a, i, at in item.declared] for item in load_files(files, False, None)
+    ]
