@@ -194,7 +194,9 @@ def test_auto_approve_imports_the_sdk_while_the_pages_are_read(tmp_path: Path, m
     would)."""
     seen: list[tuple[int, int]] = []  # at the import: pages Graph had served, writes it had taken
     tenants = [f"{n:08}-0000-4000-8000-000000000000" for n in range(1, 4)]
-    with Emulator(EmulatorConfig(page_size=1)) as emulator:
+    # Pages a round trip apart, as Graph's are: without one, the whole read may be over before
+    # apply looks at the requests sent (every 10 ms), and the first write imports the SDK.
+    with Emulator(EmulatorConfig(page_size=1, latency_s=0.1)) as emulator:
 
         def load_sdk() -> None:
             pages = [r for r in emulator.requests if r.method == "GET" and r.path.startswith(PARTNERS)]
