@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from reconciler.graph.client import Graph
 
 SHOWN_ITEMS = 3  # of the ids or files a missing permission stops, named in its error: the plan shows them all
+# Requests out before `_sdk_loaded` imports: for a tenant read page by page, the default, the
+# first page and the second, which is asked for once the first is in.
+SECOND_PAGE_ASKED = 3
+WATCH_S = 0.01  # how often `_sdk_loaded` looks at the requests sent
 
 
 def apply(options: Options, plan_file: Path | None = None, auto_approve: bool = False, checks: bool = True) -> int:
@@ -97,11 +101,12 @@ async def _plan_and_apply(graph: Graph, layout: Layout, options: Options, checks
 
 async def _sdk_loaded(graph: Graph) -> None:
     """The SDK the writes go through (`batch.load_sdk`, a fifth of a second of CPU), imported in
-    a thread once the first request is on the wire (`Graph.on_wire`): from then on the process
-    mostly waits on Graph, and the first request does not wait for the import."""
+    a thread once the tenant's second page is asked for: from then on the process mostly waits
+    on Graph, and neither the first request nor the first page waits for the import."""
     from reconciler.graph.batch import load_sdk
 
-    await graph.on_wire.wait()
+    while graph.request_count < SECOND_PAGE_ASKED:
+        await asyncio.sleep(WATCH_S)
     await asyncio.to_thread(load_sdk)
 
 

@@ -189,11 +189,13 @@ def test_a_saved_plan_is_applied_only_where_it_was_planned(tmp_path: Path, emula
 
 
 def test_auto_approve_imports_the_sdk_while_the_pages_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK the writes go through is imported once the first request is on the wire, while the
-    pages are read: not after the plan (the first write would wait for it)."""
+    """The SDK the writes go through is imported once the first page is in and the second asked
+    for, not before (the first request would wait for it) nor after the plan (the first write
+    would)."""
     seen: list[tuple[int, int]] = []  # at the import: pages Graph had served, writes it had taken
     tenants = [f"{n:08}-0000-4000-8000-000000000000" for n in range(1, 4)]
-    # Pages a round trip apart, as Graph's are, so "while the pages are read" is a span of time.
+    # Pages a round trip apart, as Graph's are: without one, the whole read may be over before
+    # apply looks at the requests sent (every 10 ms), and the first write imports the SDK.
     with Emulator(EmulatorConfig(page_size=1, latency_s=0.1)) as emulator:
 
         def load_sdk() -> None:
@@ -208,4 +210,4 @@ def test_auto_approve_imports_the_sdk_while_the_pages_are_read(tmp_path: Path, m
         assert applied.code == 0, applied.stdout + applied.stderr
         assert len(writes(emulator)) == 3
     [(pages, written)] = seen
-    assert pages < len(tenants) and written == 0
+    assert pages >= 1 and written == 0
