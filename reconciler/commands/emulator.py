@@ -97,7 +97,7 @@ def _wait(name: str, text: str) -> Callable[[F], F]:
     "--sync-put-replaces", is_flag=True, help="PUT on an existing identity sync policy replaces it (default: 409)."
 )
 @_rule("sync-patch", "Accept PATCH on an identity sync policy (--no-sync-patch answers 405, as the metadata suggests).")
-@_wait("latency", "Wait this long before answering each request, once it is handled (for interrupt tests).")
+@_wait("latency", "Answer each request this long after it arrives, its handling included (tests, the bench).")
 @_count("throttle-every", "Answer every Nth request 429 (0: never).")
 @_chance("throttle-probability", "Answer each request 429 with this chance (0 to 1), drawn from --random-seed.")
 @click.option(

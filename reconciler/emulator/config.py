@@ -54,8 +54,9 @@ class EmulatorConfig:
         answers it 405, as the metadata (UpdateMethod PUT) and the SDK (no patch) suggest.
     state_file: JSON file the state is loaded from at start and atomically saved to after
         every write; None keeps the state in memory only.
-    latency_s: seconds to wait before answering every request, after it has been handled and
-        logged, so a test can interrupt a client while it waits on a write that has landed.
+    latency_s: seconds from a request's arrival to its answer, handling included (the answer
+        waits for whatever is left once it has been handled and logged), so a test can
+        interrupt a client while it waits on a write that has landed.
     tenant_id: the emulated tenant's id, the `tid` claim of every token the emulator mints
         (lower case); None picks a random one per emulator.
     tenants: the ids of further tenants served behind the same base URL, each with a state of its

@@ -71,8 +71,10 @@ class _Handler(BaseHTTPRequestHandler):
     # ~40 ms to every keep-alive response, an artefact no real Graph has.
     disable_nagle_algorithm = True
     server: _Server
+    _arrived = 0.0  # monotonic time the request's headers were read; set per request
 
     def _serve(self) -> None:
+        self._arrived = time.monotonic()
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
             raw = self._read_body()
@@ -86,12 +88,21 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._answer(response, body, tenant)
 
+    def _wait(self) -> None:
+        """Hold the answer until the request's latency has passed since it arrived.
+
+        The latency is the whole of the server's part of a round trip, handling included, as a
+        client of Graph sees it: Graph's time to answer includes its own work. Waiting the full
+        latency after handling would add the emulator's CPU to every request, a cost that a
+        client on the same machine could never win back (it shares the machine's CPUs)."""
+        time.sleep(max(0.0, self.server.app.faults.latency() - (time.monotonic() - self._arrived)))
+
     def _drop(self, response: Response, body: Any, tenant: str | None) -> None:
         """Lose the reply of a handled request: nothing is written back, and the connection is
         closed once this returns, so the client sees it end before any response (httpx's
         RemoteProtocolError), as when a proxy or the network drops it."""
         self.server.record(RecordedRequest(self.command, self.path, body, response.status, dropped=True, tenant=tenant))
-        time.sleep(self.server.app.faults.latency())
+        self._wait()
         self.close_connection = True
 
     def _read_body(self) -> bytes:
@@ -115,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = b"" if response.body is None else json.dumps(response.body).encode()
         # Logged before the response goes out, so a client that has its answer sees it in the log.
         self.server.record(RecordedRequest(self.command, self.path, body, response.status, tenant=tenant))
-        time.sleep(self.server.app.faults.latency())
+        self._wait()
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)

@@ -19,6 +19,7 @@ from support.emulator_http import OTHER, PARTNERS, TID, TRUST, batch, create, ge
 from support.xtap import READ_ONLY, client_for, run_xtap
 
 from reconciler.emulator import Emulator, EmulatorConfig
+from reconciler.emulator.app import GraphHost
 from reconciler.emulator.faults import PORTAL_ADMIN, knob_random
 
 DEFAULT = "/policies/crossTenantAccessPolicy/default"
@@ -44,6 +45,25 @@ def test_each_request_waits_the_latency_plus_its_own_seeded_draw(emulator_clock:
             client.get(PARTNERS)
     assert max(expected) - min(expected) > 0.05  # the draws differ, so the test tells them apart
     assert emulator_clock.slept == expected
+
+
+def test_the_handling_time_counts_toward_the_latency(
+    emulator_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The latency is the server's whole part of a round trip, as a Graph client sees it: a
+    request that took 0.2 s to handle waits only the rest, and one that took longer than the
+    latency is answered at once."""
+    handling = iter([0.2, 0.7])
+    dispatch = GraphHost.dispatch
+
+    def slow_dispatch(*args: Any) -> Any:
+        emulator_clock.advance(next(handling))
+        return dispatch(*args)
+
+    monkeypatch.setattr(GraphHost, "dispatch", slow_dispatch)
+    with Emulator(EmulatorConfig(latency_s=0.5)) as emu, client_for(emu) as client:
+        assert [client.get(PARTNERS).status_code for _ in range(2)] == [200, 200]
+    assert emulator_clock.slept == [pytest.approx(0.3), 0.0]  # the second, handled in 0.7 s, waits no more
 
 
 # -- 503 -----------------------------------------------------------------------------------------
