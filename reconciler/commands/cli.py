@@ -268,6 +268,7 @@ def cli() -> None:
                   xtap add-partner contoso.com   (a new partner's file, named from Graph)
     Watching:     xtap drift --attribute         (who changed what behind git's back)
                   xtap show TENANT_ID            (a partner's settings in effect)
+    Asking:       xtap explain contoso --app Office365   (may they reach it, and why)
 
     Authentication: XTAP_ACCESS_TOKEN (a bearer token, used as is; or XTAP_ACCESS_TOKEN_FILE,
     a file holding it), otherwise azure-identity's DefaultAzureCredential (az login, azure/login
@@ -426,6 +427,75 @@ def show_command(options: Options, tenant_id: str | None, fmt: str) -> None:
 
     given = click.get_current_context().get_parameter_source("policies") != ParameterSource.DEFAULT
     sys.exit(show.show(options, tenant_id, fmt, folder_given=given))
+
+
+@cli.command("explain")
+@_graph_options
+@click.argument("partner", metavar="[PARTNER]", required=False)
+@click.option(
+    "--via",
+    type=_Choices(lambda: list(_command("explain").VIAS)),
+    default="b2bCollaboration",
+    show_default=True,
+    help="The setting the access goes through.",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["inbound", "outbound"]),
+    help="inbound: the partner's users to this tenant's applications; outbound: this tenant's users to the "
+    "partner's. [default: inbound, outbound for tenantRestrictions]",
+)
+@click.option("--user", metavar="ID", help="The user's object id (in the partner's tenant when inbound).")
+@click.option("--group", "groups", metavar="ID", multiple=True, help="A group the user is in; repeat for each.")
+@click.option("--app", metavar="ID", help="The application's appId, or a keyword: Office365, AllMicrosoftApps.")
+@click.option("--live", is_flag=True, help="Read the tenant as it is instead of policies/.")
+@click.option(
+    "--questions",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help='Many questions, one JSON object a line: {"partner": "contoso", "via": "b2bDirectConnect", '
+    '"direction": "outbound", "user": ID, "groups": [ID], "app": ID}.',
+)
+@_format_option("explain", "json for machines (JSON Lines with --questions)")
+def explain_command(
+    options: Options,
+    partner: str | None,
+    via: str,
+    direction: str | None,
+    user: str | None,
+    groups: tuple[str, ...],
+    app: str | None,
+    live: bool,
+    questions: Path | None,
+    fmt: str,
+) -> None:
+    """Explain whether a user may reach an application with a partner, and why: the verdict
+    (allowed or blocked) and the chain that decided it: the partner's own setting or the
+    default's, half by half, the target that matched or why none did, how the halves combine,
+    and the inbound trust, automatic consent and identity sync settings that also bear on it.
+
+    PARTNER is a tenant id, or a name: a partner file's `xtap: name:` or its file name. Offline
+    it reads policies/ (what the files will make true); --live reads the tenant. Without --user
+    and --group the user is one no target names; without --app, so is the application.
+    docs/explain.md says how Graph's settings are read. Exit 0 with a verdict, 1 on an error.
+
+    \b
+    Example:  xtap explain fabrikam --group 6f546279-4da5-4b53-a095-09ea0cef9971 --app Office365
+    Many:     xtap explain --questions questions.jsonl --format json
+    """
+    from reconciler.commands import explain
+
+    if (partner is None) == (questions is None):
+        raise click.UsageError("give a PARTNER, or --questions FILE (not both)")
+    try:
+        asked = (
+            explain.questions_in(questions)
+            if questions is not None
+            else [explain.asked_as(partner or "", via, direction, user, groups, app, "the command line")]
+        )
+    except explain.Refused as exc:
+        raise click.UsageError(str(exc)) from None
+    sys.exit(explain.explain_command(options, asked, live, fmt))
 
 
 @cli.command("drift")
