@@ -78,10 +78,11 @@ LAYERS: dict[str, frozenset[str]] = {
     "check": frozenset({"core"}),
     "policies": frozenset({"core", "check"}),
     "plan": frozenset({"core"}),
+    "explain": frozenset({"core"}),
     "graph": frozenset({"core"}),
     "apply": frozenset({"core", "plan", "graph"}),
-    "render": frozenset({"core", "check", "plan", "apply"}),
-    "commands": frozenset({"core", "check", "policies", "plan", "graph", "apply", "render", "emulator"}),
+    "render": frozenset({"core", "check", "plan", "apply", "explain"}),
+    "commands": frozenset({"core", "check", "policies", "plan", "explain", "graph", "apply", "render", "emulator"}),
     # The emulator is Graph's stand-in: it shares nothing with the client it tests.
     "emulator": frozenset(),
 }

@@ -216,9 +216,8 @@ def _partner_id(question: Asked, ids: Mapping[str, list[str]]) -> str:
     if len(matches) == 1:
         return matches[0]
     if matches:
-        raise Refused(
-            f"{question.at}: {question.partner!r} names {len(matches)} partners ({', '.join(matches)}); give the tenant id"
-        )
+        named = f"{question.partner!r} names {len(matches)} partners ({', '.join(matches)})"
+        raise Refused(f"{question.at}: {named}; give the tenant id")
     raise Refused(
         f"{question.at}: no partner named {question.partner!r} in policies/ (a name is a partner file's "
         "`xtap: name:` or its file name); give the partner's tenant id"
@@ -243,7 +242,7 @@ def questions_in(path: Path) -> list[Asked]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Refused(f"{path}: not UTF-8 text (byte {exc.start + 1})") from None
-    asked = []
+    asked: list[Asked] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue

@@ -114,7 +114,10 @@ BOTH_BLOCK = (
     "both halves block, so together they block the users they name from the applications they "
     "name, and leave every other pair open"
 )
-EACH_HALF = "the subject must get past each half: an allowing half lets in only what it names, a blocking half keeps out what it names"
+EACH_HALF = (
+    "the subject must get past each half: an allowing half lets in only what it names, a blocking "
+    "half keeps out what it names"
+)
 
 
 def decide(halves: list[Matched]) -> Decision:

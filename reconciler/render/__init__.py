@@ -2,6 +2,6 @@
 markdown, JSON (and SARIF, annotations), fitted to a GitHub comment (`markdown`), and the live
 progress line (`progress`). Outside text goes through `core.escape` on its way out.
 
-It imports `core`, `check` (findings come located by the command), `plan` and `apply`
+It imports `core`, `check` (findings come located by the command), `plan`, `explain` and `apply`
 (outcome lines); nothing imports it but `commands`.
 """
