@@ -22,18 +22,23 @@ from reconciler.commands.run import (
     say_problems,
     say_unnamed,
 )
-from reconciler.core.address import PropertyPath
+from reconciler.core.address import Address, PropertyPath
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY_BY_NAME
+from reconciler.explain.peers import RULES as PEER_RULES
 from reconciler.plan.labels import in_state
 from reconciler.policies.load import SETTINGS_FILE, PolicyError, Problem, positions
 from reconciler.policies.reader import parse
 from reconciler.render.check import Checked, Located, findings_github, findings_json, findings_sarif, findings_text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from reconciler.check.engine import Finding
+    from reconciler.explain.peers import Mismatch
+    from reconciler.explain.peers import Tenant as PeerTenant
 
 
 def _sarif(checked: Checked) -> str:
@@ -91,6 +96,98 @@ async def _live(options: Options, desired: Desired) -> Checked:
     say_unnamed(partners)
     labelled = {tenant: label for tenant in sorted(tenants) if (label := partners.tenant(tenant)) is not None}
     return replace(checked, names=labelled)
+
+
+def check_peers(options: Options, patterns: tuple[str, ...], fmt: str = "text") -> int:
+    """Both sides of each partnership among the folders the patterns name (`explain.peers`):
+    each folder is loaded as validate loads it and must bind its tenant, which is how the others
+    find it. Offline: nothing is sent to Graph. Exit 1 on bad input, or when a finding fails."""
+    from reconciler.commands.tenants import named
+    from reconciler.explain.peers import mismatches
+
+    folders = named(patterns, "--peers")
+    if folders is None:
+        return EXIT_ERROR
+    tenants = []
+    for folder in folders:
+        desired = load(folder.policies, cloud=options.cloud)
+        if desired is None:
+            return EXIT_ERROR
+        if desired.tenant is None:
+            say(
+                f"Error: {folder.policies / SETTINGS_FILE}: binds no tenant; with --peers each folder names its "
+                "tenant (tenant: <GUID>), which is how the other folders find their partner"
+            )
+            return EXIT_ERROR
+        tenants.append(_peer(desired, folder.policies))
+    if len(tenants) < 2:
+        say("Error: --peers needs the folders of two tenants at least; give a pattern like 'tenants/*/policies'")
+        return EXIT_ERROR
+    checked = Checked(locate_peers(mismatches(tenants)), [])
+    print(FORMATS.render(checked, fmt), end="")
+    return EXIT_ERROR if checked.failed else EXIT_OK
+
+
+def _peer(desired: Desired, folder: Path) -> PeerTenant:
+    """What `explain.peers` reads of one tenant's folder."""
+    from reconciler.core.registry import (
+        DEFAULT,
+        IDENTITY_SYNC,
+        MTO_IDENTITY_SYNC_TEMPLATE,
+        MTO_PARTNER_TEMPLATE,
+        PARTNER,
+    )
+    from reconciler.explain.peers import Declared, Tenant
+
+    def declared(resource: str) -> dict[str, Declared]:
+        return {a.id: Declared(i.written, i.file) for a, i in desired.of(resource).items()}
+
+    def one(resource: str) -> Declared | None:
+        return next(iter(declared(resource).values()), None)
+
+    return Tenant(
+        desired.tenant or "",
+        str(folder / SETTINGS_FILE),
+        declared(PARTNER.name),
+        declared(IDENTITY_SYNC.name),
+        one(DEFAULT.name),
+        one(MTO_PARTNER_TEMPLATE.name),
+        one(MTO_IDENTITY_SYNC_TEMPLATE.name),
+    )
+
+
+def locate_peers(found: Iterable[Mismatch]) -> list[Located]:
+    """Each finding of `explain.peers` as check reports one, at its file:line:col, naming the
+    other side's place where there is one."""
+    from reconciler.check.engine import DESIRED, Finding, Rule, Subject, Violation
+    from reconciler.core.rules import Selector, ToolKey
+
+    found = list(found)
+    wanted: dict[str, set[PropertyPath]] = {}
+    for mismatch in found:
+        for at in filter(None, (mismatch.at, mismatch.other)):
+            wanted.setdefault(at.file, set()).add(at.path)
+    places = {file: positions(file, paths) for file, paths in wanted.items()}
+    rules = {
+        rule_id: Rule(rule_id, rule.title, "warning", rule.reason, rule.source, Selector(), _judged_in_pairs)
+        for rule_id, rule in PEER_RULES.items()
+    }
+    located = []
+    for mismatch in found:
+        at, other = mismatch.at, mismatch.other
+        message = mismatch.message
+        if other is not None:
+            message += " (the other side: {}:{}:{})".format(other.file, *places[other.file][other.path])
+        subject = Subject(Address(at.resource, at.key), DESIRED, {}, ToolKey(), at.file)
+        finding = Finding(rules[mismatch.rule], subject, Violation(at.path, message))
+        located.append(Located(finding, (at.file, *places[at.file][at.path])))
+    return sorted(located, key=lambda item: item.at or ("", 0, 0))
+
+
+def _judged_in_pairs(subject: object) -> Iterable[Any]:
+    """A peer rule's test: none, since `explain.peers` judges two tenants at once, not one
+    resource at a time as the engine does."""
+    return ()
 
 
 def _tenant(finding: Finding) -> str | None:

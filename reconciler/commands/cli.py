@@ -528,18 +528,35 @@ def drift_command(
 @cli.command("check")
 @_graph_options
 @click.option("--live", is_flag=True, help="Also check the live tenant, which catches what changed out of band.")
+@click.option(
+    "--peers",
+    "peers",
+    metavar="GLOB",
+    multiple=True,
+    help="Instead, check both sides of each partnership among these tenants' folders "
+    "(e.g. 'tenants/*/policies', each binding its tenant); repeatable.",
+)
 @_format_option("check", "json for machines, sarif for GitHub code scanning, github for workflow annotations")
-def check_command(options: Options, live: bool, fmt: str) -> None:
+def check_command(options: Options, live: bool, peers: tuple[str, ...], fmt: str) -> None:
     """Check policies/ against guardrail rules: the built-in baselines and the rules of your own
     in xtap.yaml. Each finding names the rule, why, and the file:line:col at fault. Offline
-    unless --live. Exit 0 passed, 1 a rule of severity error fails (or bad input).
+    unless --live.
+
+    With --peers, check instead what two tenants of one repository set for each other: B2B
+    direct connect that one side allows and the other blocks, cross-tenant sync without the
+    automatic consent both sides must give, an MTO identity sync template that cannot take
+    effect. Each such finding is a warning, reported on both files (docs/explain.md).
+    Exit 0 passed, 1 a rule of severity error fails (or bad input).
 
     \b
     Example:  xtap check --format sarif > check.sarif
+    Peers:    xtap check --peers 'tenants/*/policies'
     """
     from reconciler.commands import check
 
-    sys.exit(check.check(options, live, fmt))
+    if peers and live:
+        raise click.UsageError("--peers reads policies/ folders only; leave out --live")
+    sys.exit(check.check_peers(options, peers, fmt) if peers else check.check(options, live, fmt))
 
 
 @cli.command("export")

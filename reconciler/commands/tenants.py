@@ -62,7 +62,7 @@ class Outcome:
         }
 
 
-def named(patterns: Sequence[str]) -> list[Tenant] | None:
+def named(patterns: Sequence[str], option: str = "--tenants") -> list[Tenant] | None:
     """The folders the patterns name, in order, each once; None once a pattern that names no
     folder, a name that is not a tenant's, or two folders of one name are said."""
     folders: list[Path] = []
@@ -70,7 +70,7 @@ def named(patterns: Sequence[str]) -> list[Tenant] | None:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         found = [Path(match) for match in matches if Path(match).is_dir()]
         if not found:
-            say(f"Error: --tenants {pattern!r} names no folder; give a folder, or a pattern like 'tenants/*/policies'")
+            say(f"Error: {option} {pattern!r} names no folder; give a folder, or a pattern like 'tenants/*/policies'")
             return None
         folders += [folder for folder in found if folder not in folders]
     tenants: dict[str, Tenant] = {}

@@ -120,6 +120,22 @@ EACH_HALF = (
 )
 
 
+def opens(halves: list[Half]) -> bool:
+    """Whether the setting lets anyone at all through: each half lets someone past (an allowing
+    half that names someone, a blocking half that does not name everyone); or, both blocking, they
+    do not block every user from every application."""
+    everyone = [(ALL_APPLICATIONS if half.name == APPLICATIONS else ALL_USERS).lower() for half in halves]
+    names_all = [
+        any(target.lower() == all_ for target, _ in half.targets) for half, all_ in zip(halves, everyone, strict=True)
+    ]
+    if len(halves) == 2 and all(half.access == BLOCKED for half in halves):
+        return not all(names_all)
+    return all(
+        (half.access == ALLOWED and bool(half.targets)) or (half.access == BLOCKED and not named)
+        for half, named in zip(halves, names_all, strict=True)
+    )
+
+
 def decide(halves: list[Matched]) -> Decision:
     """The verdict of a setting's halves for one subject (Graph's interpretation table)."""
     if len(halves) == 2 and all(m.half.access == BLOCKED for m in halves):

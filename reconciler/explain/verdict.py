@@ -17,7 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.explain.access import APPLICATIONS, BOTH_BLOCK, Decision, Half, Matched, Subject, decide, matched
+from reconciler.explain.access import (
+    ALLOWED,
+    APPLICATIONS,
+    BOTH_BLOCK,
+    Decision,
+    Half,
+    Matched,
+    Subject,
+    decide,
+    matched,
+)
 
 INBOUND, OUTBOUND = "inbound", "outbound"
 PARTNER, DEFAULT = "partner", "default"
@@ -118,21 +128,12 @@ def explain(question: Question, partner: Source | None, default: Source, sync: S
     """The verdict for `question` from the partner's settings (None: the partner has none, so
     the default applies whole), the default's, and the partner's identity sync policy."""
     route = VIAS[question.via][question.direction]
-    assumptions: list[str] = []
-    judged: list[Matched] = []
-    places: list[tuple[str, str, str]] = []
-    for name in route.halves:
-        source, value, note = _half_source(route.setting, name, partner, default)
-        if note:
-            assumptions.append(note)
-        path = f"{route.setting}.{name}"
-        if value is None:
-            half = Half(name, "allowed", ())  # nothing set anywhere: no one is named, so no one passes
-            assumptions.append(f"{path} is set nowhere, so xtap takes it to let no one through")
-        else:
-            half = Half.of(name, value)
-        judged.append(matched(half, question.subject))
-        places.append((path, source.kind, source.where_of(route.setting)))
+    halves = in_effect(route, partner, default)
+    assumptions = [note for each in halves for note in each.notes]
+    judged = [matched(each.half, question.subject) for each in halves]
+    places = [
+        (f"{route.setting}.{each.half.name}", each.source.kind, each.source.where_of(route.setting)) for each in halves
+    ]
     decision = decide(judged)
     chain = [Step(*place, _said(judgement, decision)) for place, judgement in zip(places, judged, strict=True)]
     chain.append(Step(route.setting, "", "", f"{'allowed' if decision.allowed else 'blocked'}: {decision.rule}"))
@@ -141,21 +142,34 @@ def explain(question: Question, partner: Source | None, default: Source, sync: S
     )
 
 
-def _half_source(
-    setting: str, half: str, partner: Source | None, default: Source
-) -> tuple[Source, Mapping[str, Any] | None, str | None]:
-    """Where the half's value comes from, the value, and what was assumed to take it."""
+@dataclass(frozen=True)
+class InEffect:
+    """One half of a route's setting as it applies to a partner, where it comes from, and what
+    was assumed to take it."""
+
+    half: Half
+    source: Source
+    notes: tuple[str, ...]
+
+
+def in_effect(route: Route, partner: Source | None, default: Source) -> list[InEffect]:
+    """Each half of `route`'s setting for the partner: its own, else the default's."""
+    return [_in_effect(route.setting, name, partner, default) for name in route.halves]
+
+
+def _in_effect(setting: str, name: str, partner: Source | None, default: Source) -> InEffect:
     own = partner.values.get(setting) if partner is not None else None
-    if partner is not None and isinstance(own, Mapping) and isinstance(own.get(half), Mapping):
-        return partner, own[half], None
-    note = default.assumed.get(setting)
+    if partner is not None and isinstance(own, Mapping) and isinstance(own.get(name), Mapping):
+        return InEffect(Half.of(name, own[name]), partner, ())
+    notes = [] if default.assumed.get(setting) is None else [default.assumed[setting]]
     if isinstance(own, Mapping):
-        note = "; ".join(
-            filter(None, (f"{setting}.{half} is null in the partner's setting: xtap takes the default's", note))
-        )
+        notes.insert(0, f"{setting}.{name} is null in the partner's setting: xtap takes the default's")
     inherited = default.values.get(setting)
-    value = inherited.get(half) if isinstance(inherited, Mapping) else None
-    return default, value if isinstance(value, Mapping) else None, note
+    value = inherited.get(name) if isinstance(inherited, Mapping) else None
+    if not isinstance(value, Mapping):
+        notes.append(f"{setting}.{name} is set nowhere, so xtap takes it to let no one through")
+        return InEffect(Half(name, ALLOWED, ()), default, tuple(notes))  # no one is named, so no one passes
+    return InEffect(Half.of(name, value), default, tuple(notes))
 
 
 def _said(judgement: Matched, decision: Decision) -> str:

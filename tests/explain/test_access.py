@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.explain.access import Half, Subject, decide, matched
+from reconciler.explain.access import Half, Subject, decide, matched, opens
 
 G1, A1 = "g1", "a1"
 IN_G1, OUTSIDE = Subject(groups=(G1,)), Subject(user="u2", groups=("g2",))
@@ -134,3 +134,27 @@ def test_an_access_type_xtap_does_not_know_lets_no_one_past() -> None:
         not judged.passes
         and not matched(Half.of("usersAndGroups", half("unknownFutureValue", "g9", "group")), Subject()).passes
     )
+
+
+@pytest.mark.parametrize(
+    ("users", "apps", "open_"),
+    [
+        (("blocked", *ALL_USERS), ("blocked", *ALL_APPS), False),  # the system default of direct connect
+        (("allowed", *ALL_USERS), ("allowed", *ALL_APPS), True),
+        (("blocked", *GROUP), ("blocked", *ALL_APPS), True),  # everyone outside g1 gets everything
+        (("blocked", *ALL_USERS), ("blocked", *APP), True),  # every other application stays open
+        (("blocked", *ALL_USERS), ("allowed", *ALL_APPS), False),  # no user gets past the first half
+        (("allowed", *GROUP), ("blocked", *ALL_APPS), False),  # no application gets past the second
+        (("allowed", *GROUP), ("allowed", *APP), True),
+    ],
+)
+def test_whether_a_setting_lets_anyone_through(
+    users: tuple[str, str, str], apps: tuple[str, str, str], open_: bool
+) -> None:
+    setting = {"usersAndGroups": half(*users), "applications": half(*apps)}
+    assert opens([Half.of(name, setting[name]) for name in setting]) is open_
+
+
+def test_an_allowing_half_that_names_no_one_lets_no_one_through() -> None:
+    assert not opens([Half("applications", "allowed", ())])
+    assert opens([Half("applications", "blocked", ())])
