@@ -66,7 +66,7 @@ def test_sync_without_the_sources_outbound_consent(tmp_path: Path) -> None:
     _, found = peers(tmp_path)
     places = sorted((Path(f["file"]).name, f["line"], f["property"]) for f in found)
     assert places == [
-        ("a.yaml", 6, "identitySynchronization.userSyncInbound.isSyncAllowed"),
+        ("source.yaml", 8, "identitySynchronization.userSyncInbound.isSyncAllowed"),
         ("xtap.yaml", 2, "tenant"),
     ]
     assert all(f["rule"] == "peer-identity-sync" for f in found)
@@ -85,7 +85,8 @@ def test_sync_without_the_targets_own_inbound_consent_is_one_sided(tmp_path: Pat
     assert [(Path(f["file"]).name, f["message"]) for f in found] == [
         (
             "s.yaml",
-            f"sync from {A} is allowed, but this tenant's automaticUserConsentSettings.inboundAllowed for it is not true",
+            f"sync from {A} is allowed, but this tenant's automaticUserConsentSettings.inboundAllowed for it "
+            "is not true",
         )
     ]
 
