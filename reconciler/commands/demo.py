@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.commands.apply import apply
+from reconciler.commands.explain import asked_as, explain_command
 from reconciler.commands.plan import plan
 from reconciler.commands.run import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Options, say, use_color
 from reconciler.commands.validate import validate
@@ -30,6 +31,11 @@ DEMO_ROLES = (
     "CrossTenantInformation.ReadBasic.All",
     "Directory.Read.All",
 )
+
+# What the demo's last step asks of the repository's policies: may Contoso's users reach our
+# Office 365 apps through B2B direct connect (Contoso's file opens the apps and leaves whose users
+# to the default).
+EXPLAINED_APP = "Office365"
 
 # What a "portal admin" changes behind git's back.
 PORTAL_EDIT = {
@@ -76,6 +82,16 @@ def run_demo(policies: Path) -> int:
                 lambda: plan(options, detailed_exitcode=True),
                 EXIT_CHANGES,
             ),
+            (
+                f"xtap explain contoso --via b2bDirectConnect --app {EXPLAINED_APP}    # may they, and why",
+                lambda: explain_command(
+                    options,
+                    [asked_as("contoso", "b2bDirectConnect", None, None, (), EXPLAINED_APP, "demo")],
+                    False,
+                    "text",
+                ),
+                EXIT_OK,
+            ),
         ]
         for title, step, expected in steps:
             _banner(f"$ {title}")
@@ -86,7 +102,8 @@ def run_demo(policies: Path) -> int:
     _banner(
         "Demo complete: created Contoso, Fabrikam's identity sync and Microsoft 365 capabilities\n"
         "for Fabrikam and the default, configured Fabrikam, the default settings and the MTO\n"
-        "template with minimal writes, left Woodgrove alone, and caught the out-of-band edit."
+        "template with minimal writes, left Woodgrove alone, caught the out-of-band edit, and\n"
+        "explained why Contoso's users cannot reach Office 365 through B2B direct connect yet."
     )
     return EXIT_OK
 

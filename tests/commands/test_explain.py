@@ -5,10 +5,13 @@ inheritance from the default half by half, many questions from a file, and what 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import REPO
 from support.xtap import READ_ONLY, run_xtap
 
 from reconciler.emulator import Emulator
@@ -209,3 +212,14 @@ def test_outside_text_is_escaped_in_the_text_report(tmp_path: Path) -> None:
     run = run_xtap("explain", "fabrikam", "--user", "u\x1b[2J1", "--policies", str(root))
     assert run.code == 0, run.stderr
     assert "\x1b" not in run.stdout and "u\\u001b[2J1" in run.stdout
+
+
+def test_the_docs_example_is_what_xtap_prints() -> None:
+    """docs/explain.md's first example, typed in the repository as it says, prints what the page shows."""
+    doc = (REPO / "docs" / "explain.md").read_text()
+    block = re.search(r"^```\n\$ (xtap explain .*?)\n(.*?)^```$", doc, re.MULTILINE | re.DOTALL)
+    assert block is not None
+    command, shown = block.group(1), block.group(2)
+    run = run_xtap(*shlex.split(command)[1:], cwd=REPO)
+    assert run.code == 0, run.stderr
+    assert run.stdout == shown
