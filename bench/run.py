@@ -19,9 +19,9 @@ RSS are its own (os.wait4):
 Where the time goes: the plan at the largest size, and the apply of every partner changed at
 the largest size up to 1,000, run once more under cProfile, their profiles summed up at the end.
 
-What has no size (start-up, the client's CPU per page, the write quota) comes from the modules
-that measure it on their own (bench/startup.py, pages.py, quota.py), imported when the run
-reaches them; `--tenants-case` adds many tenants planned in one job (bench/tenants.py).
+What has no size (start-up, the client's CPU per page, the write quota, `xtap explain` in a
+loop) comes from the modules that measure it on their own (bench/startup.py, pages.py,
+quota.py, explain.py), imported when the run reaches them; `--tenants-case` adds many tenants planned in one job (bench/tenants.py).
 
 Every figure is shown as median (min-max) of its runs, and each goal is judged on the median.
 It prints the tables and writes them as markdown to --out, under the goals, each judged at the
@@ -614,6 +614,7 @@ def modules(args: argparse.Namespace) -> dict[str, Samples | str]:
             "pages", lambda module: module.samples(args.repeat, partners=pages, latency=args.latency)
         ),
         "quota": module_samples("quota", lambda module: module.samples(args.repeat)),
+        "explain": module_samples("explain", lambda module: module.samples(args.repeat)),
     }
 
 
@@ -908,6 +909,16 @@ def quota_pace(samples: Samples) -> tuple[str, bool]:
     return figure, ratio.median <= 1.05 and lost == 0
 
 
+def explain_speed(samples: Samples) -> tuple[str, bool]:
+    wall, load = spread(samples, "explain wall s"), spread(samples, "validate wall s")
+    answering = spread(samples, "answering per question us")
+    figure = (
+        f"{wall.spelled(2, ' s')} (loading the folder, as validate does: {load.show()} s; then "
+        f"{answering.show(0)} us a question); goal <= 10 s"
+    )
+    return figure, wall.median <= 10
+
+
 @dataclasses.dataclass(frozen=True)
 class TenantsGoal:
     """The many-tenants case (bench/tenants.py), run only with --tenants-case."""
@@ -949,6 +960,7 @@ GOALS: tuple[Goal, ...] = (
     SizeGoal("plan peak RSS <= 7 KB per partner", rss_per_partner, partners=100_000),
     SizeGoal("plan <= 1.3x its page floor", plan_against_floor(1.3), partners=100_000, against_latency=True),
     ModuleGoal("apply under the write quota <= 1.05x its floor, nothing lost", "quota", quota_pace),
+    ModuleGoal("`xtap explain`: 10,000 questions over a 10,000-partner folder in seconds", "explain", explain_speed),
     TenantsGoal(
         "1,000 tenants of 20 partners planned in one job: less wall time and no more requests than one job per tenant",
         tenants=1_000,
