@@ -21,7 +21,8 @@ the largest size up to 1,000, run once more under cProfile, their profiles summe
 
 What has no size (start-up, the client's CPU per page, the write quota, `xtap explain` in a
 loop) comes from the modules that measure it on their own (bench/startup.py, pages.py,
-quota.py, explain.py), imported when the run reaches them; `--tenants-case` adds many tenants planned in one job (bench/tenants.py).
+quota.py, explain.py), imported when the run reaches them; `--tenants-case` adds many tenants
+planned in one job (bench/tenants.py).
 
 Every figure is shown as median (min-max) of its runs, and each goal is judged on the median.
 It prints the tables and writes them as markdown to --out, under the goals, each judged at the
