@@ -14,6 +14,7 @@ import pytest
 from support.paths import REPO
 from support.xtap import READ_ONLY, run_xtap
 
+from reconciler.commands import explain as explain_module
 from reconciler.emulator import Emulator
 
 PARTNER = "90e29127-71ad-49c7-9ce8-db3f41ea06f1"
@@ -223,3 +224,27 @@ def test_the_docs_example_is_what_xtap_prints() -> None:
     run = run_xtap(*shlex.split(command)[1:], cwd=REPO)
     assert run.code == 0, run.stderr
     assert run.stdout == shown
+
+
+@pytest.mark.parametrize(
+    ("content", "bounds", "error"),
+    [
+        (
+            b'{"partner": "fabrikam"}\n' * 2,
+            {"MAX_QUESTIONS_BYTES": 30},
+            "questions.jsonl: over 0 MiB; split the questions",
+        ),
+        (b'{"partner": "fabrikam"}\n' * 2, {"MAX_QUESTIONS": 1}, "questions.jsonl:2: more than 1 questions"),
+        (b'{"partner": "fabrik\xe9m"}\n', {}, "questions.jsonl: not UTF-8 text (byte 20)"),
+    ],
+)
+def test_a_questions_file_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, bounds: dict[str, int], error: str
+) -> None:
+    for name, value in bounds.items():
+        monkeypatch.setattr(explain_module, name, value)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_bytes(content)
+    run = run_xtap("explain", "--questions", str(questions), "--policies", str(folder(tmp_path, {})))
+    assert run.code != 0 and run.stdout == ""
+    assert error in run.stderr
