@@ -32,7 +32,7 @@ MEASUREMENTS = (
     "apply: floor, write everything",
     "apply: floor, read everything, write what differs",
 )
-GOALS = 11  # one line each, in the order of run.py's GOALS
+GOALS = 12  # one line each, in the order of run.py's GOALS
 # A goal's line: its figure with the median's spread, then its verdict; or why it was not measured.
 JUDGED = re.compile(r"^- .+: .+ \(median; (every one of \d+ runs?|min .+, max .+ of \d+ runs?)\).*: (met|not met)$")
 NOT_MEASURED = re.compile(r"^- .+: not measured \(.+\)$")
@@ -53,7 +53,8 @@ def test_bench_reports_every_measurement_and_goal(tmp_path: Path) -> None:
     assert goals[0].endswith("not measured (it needs a --latency above 0)")
     # Stated for 100,000 partners: the run says which sizes it ran instead.
     assert goals[7].endswith("not measured (stated for 100,000 partners; this run: 7 partners; add 100000 to --sizes)")
-    assert goals[10].endswith("not measured (run with --tenants-case)")
+    assert goals[10].endswith("not measured (stated for 10,000 partners; this run's largest size: 7)")
+    assert goals[11].endswith("not measured (run with --tenants-case)")
     section = report.split("## 7 partners")[1].split("\n## ")[0]
     rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "measurement" not in line]
     assert [row[0].removeprefix("| ").split(" (")[0] for row in rows] == list(MEASUREMENTS)
@@ -114,7 +115,7 @@ def test_above_10000_partners_apply_is_not_run_and_the_report_says_why(monkeypat
         " writes here, at Graph's documented write quota of 3,000 writes per 150 s (which the emulator"
         " enforces), would take at least 10 minutes a run" in "\n".join(section)
     )
-    report = run.Report([size], 0.03, {"startup": "-", "pages": "-", "quota": "-"}, "-")
+    report = run.Report([size], 0.03, {"startup": "-", "pages": "-", "quota": "-", "explain": "-"}, "-")
     reread = next(line for line in run.summary(report) if "re-read" in line)
     assert reread.endswith(
         "not measured (stated for 10,000 partners, 1,000 changed; this run: 100,000 partners; add 10000 to --sizes)"
