@@ -129,7 +129,7 @@ def explain(question: Question, partner: Source | None, default: Source, sync: S
     the default applies whole), the default's, and the partner's identity sync policy."""
     route = VIAS[question.via][question.direction]
     halves = in_effect(route, partner, default)
-    assumptions = [note for each in halves for note in each.notes]
+    assumptions = dict.fromkeys(note for each in halves for note in each.notes)  # each said once
     judged = [matched(each.half, question.subject) for each in halves]
     places = [
         (f"{route.setting}.{each.half.name}", each.source.kind, each.source.where_of(route.setting)) for each in halves

@@ -92,3 +92,8 @@ def test_what_also_bears_on_inbound_collaboration() -> None:
 def test_direct_connect_names_the_other_tenants_setting() -> None:
     [*_, last] = explain(ask("b2bDirectConnect", OUTBOUND), None, SYSTEM).also
     assert last.setting == "b2bDirectConnectInbound" and "xtap check --peers" in last.says
+
+
+def test_an_assumption_both_halves_rest_on_is_said_once() -> None:
+    default = Source("default", "system", dict(DEFAULT.absent_means), {"b2bCollaborationInbound": "not managed"})
+    assert explain(ask(), None, default).assumptions == ("not managed",)
