@@ -14,6 +14,7 @@ COMMANDS = (
     "plan",
     "apply",
     "show",
+    "explain",
     "drift",
     "check",
     "export",
