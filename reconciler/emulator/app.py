@@ -13,7 +13,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +26,7 @@ from .config import EmulatorConfig
 from .directory import DirectoryRoutes
 from .errors import BAD_REQUEST, GraphError, bad_request, error_body
 from .faults import PORTAL_ADMIN, Faults
+from .ids import guid
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
 from .schema import IDENTITY_SYNC, PARTNER
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, render
@@ -149,7 +149,7 @@ def _content_type_error(content_type: str | None) -> GraphError | None:
 
 def _identified(response: Response, headers: Mapping[str, str]) -> Response:
     """`response` with the `request-id` Graph gives every answer, and the caller's `client-request-id` echoed."""
-    request_id = str(uuid.uuid4())
+    request_id = guid()
     response.headers["request-id"] = request_id
     response.headers["client-request-id"] = headers.get("client-request-id") or request_id
     return response

@@ -24,13 +24,13 @@ import copy
 import json
 import re
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .errors import bad_request
+from .ids import guid
 
 ACCESS = "CrossTenantAccessSettings"
 SYNC = "CrossTenantIdentitySyncSettings"
@@ -89,9 +89,9 @@ class AuditLog:
             {"displayName": name, "oldValue": None, "newValue": json.dumps(value)} for name, value in properties.items()
         ]
         entry = {
-            "id": str(uuid.uuid4()),
+            "id": guid(),
             "category": activity.category,
-            "correlationId": str(uuid.uuid4()),
+            "correlationId": guid(),
             "result": "success",
             "resultReason": "",
             "activityDisplayName": activity.name,

@@ -64,11 +64,15 @@ def fill(stored: Mapping[str, Any], entity: EntitySchema) -> dict[str, Any]:
     extra keys the stored object carries. `stored` comes from a read of the Store, whose values
     no write changes in place (see Store): they go into the result as they are, and only the
     shared defaults are copied. Copying them again was a third of the time to serve a page."""
-    result = {
-        name: stored[name] if stored.get(name) is not None else json_copy(entity.defaults.get(name))
-        for name in entity.type.members
-    }
-    result.update({k: v for k, v in stored.items() if k not in entity.type.members})
+    members, defaults = entity.type.members, entity.defaults
+    result = dict.fromkeys(members)
+    for name in members:
+        value = stored.get(name)
+        if value is not None:
+            result[name] = value
+        elif name in defaults:
+            result[name] = json_copy(defaults[name])
+    result.update({k: v for k, v in stored.items() if k not in members})
     return result
 
 
