@@ -7,10 +7,11 @@ read again after a short wait, within the plan's own number of requests, before 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
-from reconciler.apply.writes import ApplyReport, Outcome, unconfirmed
+from reconciler.apply.writes import ApplyReport, Outcome, checked, read_back_problems
 from reconciler.core.address import Address
 from reconciler.core.live import Live
 from reconciler.core.registry import REGISTRY_BY_NAME
@@ -27,20 +28,27 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
     """What was applied but does not read back as written (`apply.writes.unconfirmed`), found with at
     most `budget` requests (the plan's own reads): a GET of each applied resource, 20 to a
     `$batch`, when those batches are fewer, else again the types of the scope that hold what
-    was written (`_holding`). Graph's reads lag its
+    was written (`_holding`), each page compared as it comes, while the next is on its way.
+    Graph's reads lag its
     writes (undocumented, reported by other tools), so what still differs is read again the same
     way after each of `READ_BACK_DELAYS`, while the budget lasts; only what differs after that is
     reported."""
     spent = graph.request_count
-    written = [outcome.change.address for outcome in report.outcomes if _checked(outcome)]
+    written = {outcome.change.address: outcome for outcome in report.outcomes if checked(outcome)}
+    paged: dict[Address, list[str]] = {}  # the problems of each written resource a page held
     if _batches(len(written)) < budget:
-        live = _updated(Live({}, types), await read_each(graph, written))
+        live = _updated(Live({}, types), await read_each(graph, list(written)))
     else:
-        live = await read_live(graph, _holding(types, written))
+
+        def compared(found: dict[Address, dict[str, Any]]) -> None:
+            for address in found.keys() & written.keys():
+                paged[address] = read_back_problems(written[address], found[address])
+
+        live = await read_live(graph, _holding(types, list(written)), compared)
         # A type listed per parent is not in `types` (a plan reads it once the files are loaded).
         listed = [address for address in written if not REGISTRY_BY_NAME[address.resource].expanded]
         live = _updated(live, await read_each(graph, listed)) if listed else live
-    differing = _differing(report.outcomes, live)
+    differing = _differing(list(written.values()), live, paged)
     for delay in READ_BACK_DELAYS:
         left = budget - (graph.request_count - spent)
         if not differing or left <= 0:
@@ -52,11 +60,17 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
     return [problem for _, problems in differing for problem in problems]
 
 
-def _differing(outcomes: Sequence[Outcome], live: Live) -> list[tuple[Outcome, list[str]]]:
+def _differing(
+    outcomes: Sequence[Outcome], live: Live, paged: Mapping[Address, list[str]] = MappingProxyType({})
+) -> list[tuple[Outcome, list[str]]]:
     """The outcomes that do not read back as written in `live`, in their order, each with what
     `unconfirmed` says of it: compared once after each read, and only those that differed are
-    compared again (a read back changes only what it read)."""
-    compared = ((outcome, unconfirmed(_alone(outcome), live)) for outcome in outcomes)
+    compared again (a read back changes only what it read). Those a page held were compared as
+    it came (`paged`), from the page itself, not unpacked again from `live`."""
+    compared = (
+        (outcome, paged[address] if address in paged else read_back_problems(outcome, live.instances.get(address)))
+        for outcome, address in ((outcome, outcome.change.address) for outcome in outcomes)
+    )
     return [(outcome, problems) for outcome, problems in compared if problems]
 
 
@@ -72,16 +86,6 @@ def _holding(types: tuple[str, ...], written: list[Address]) -> tuple[str, ...]:
 def _batches(count: int) -> int:
     """The requests `read_each` takes for `count` resources: 20 GETs to a `$batch`."""
     return -(-count // MAX_ITEMS)
-
-
-def _checked(outcome: Outcome) -> bool:
-    """Whether `unconfirmed` checks the outcome: an applied write, but not a reset (what a reset
-    restores is Graph's to say)."""
-    return outcome.status == "applied" and outcome.change.action != "reset"
-
-
-def _alone(outcome: Outcome) -> ApplyReport:
-    return ApplyReport((outcome,))
 
 
 def _updated(live: Live, found: dict[Address, dict[str, Any] | None]) -> Live:

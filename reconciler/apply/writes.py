@@ -55,7 +55,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 from reconciler.core.address import Address
 from reconciler.core.canonical import canonical_property
@@ -156,26 +156,35 @@ def unconfirmed(report: ApplyReport, live: Live) -> list[str]:
     Pure, so the check is tested without a tenant. A mismatch means Graph accepted a write and
     kept something else (or is still replicating it): worth a warning, never silence. A reset
     is checked by the next plan, not here: what it restores is Graph's to say."""
-    problems: list[str] = []
-    for outcome in report.outcomes:
-        change = outcome.change
-        if outcome.status != "applied" or change.action == "reset":
-            continue
-        rtype = REGISTRY_BY_NAME[change.resource]
-        current = live.instances.get(change.address)
-        if change.action == "delete":
-            if current is not None:
-                problems.append(f"{change.address}: still there after its delete")
-            continue
-        written = {name: value for request in change.requests for name, value in (request.body or {}).items()}
-        for name, value in written.items():
-            if name == rtype.key:
-                continue
-            if current is None or canonical_property(rtype, name, current.get(name)) != canonical_property(
-                rtype, name, value
-            ):
-                problems.append(f"{change.address}: {name} does not read back as it was written")
-    return problems
+    return [
+        problem
+        for outcome in report.outcomes
+        if checked(outcome)
+        for problem in read_back_problems(outcome, live.instances.get(outcome.change.address))
+    ]
+
+
+def checked(outcome: Outcome) -> bool:
+    """Whether `unconfirmed` checks the outcome: an applied write, but not a reset."""
+    return outcome.status == "applied" and outcome.change.action != "reset"
+
+
+def read_back_problems(outcome: Outcome, current: dict[str, Any] | None) -> list[str]:
+    """`unconfirmed` of one checked outcome, given its resource as read back (None: not there)."""
+    change = outcome.change
+    if change.action == "delete":
+        return [] if current is None else [f"{change.address}: still there after its delete"]
+    rtype = REGISTRY_BY_NAME[change.resource]
+    written = {name: value for request in change.requests for name, value in (request.body or {}).items()}
+    return [
+        f"{change.address}: {name} does not read back as it was written"
+        for name, value in written.items()
+        if name != rtype.key
+        and (
+            current is None
+            or canonical_property(rtype, name, current.get(name)) != canonical_property(rtype, name, value)
+        )
+    ]
 
 
 @dataclass

@@ -13,7 +13,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +26,7 @@ from .config import EmulatorConfig
 from .directory import DirectoryRoutes
 from .errors import BAD_REQUEST, GraphError, bad_request, error_body
 from .faults import PORTAL_ADMIN, Faults
+from .ids import guid
 from .query import decode_skiptoken, encode_skiptoken, parse_expand, parse_select
 from .schema import IDENTITY_SYNC, PARTNER
 from .state import MTO_PARTNER_TEMPLATE, MTO_SYNC_TEMPLATE, SYNC, TENANT_DEFAULT, Singleton, render
@@ -129,14 +129,27 @@ def _parse_body(raw: bytes, content_type: str | None) -> tuple[Any, GraphError |
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError, RecursionError):  # "[[[[…" deeper than the parser's stack
         return None, bad_request(_UNREADABLE_BODY)
+    return body, _content_type_error(content_type)
+
+
+def _item_body(item: batch.Item) -> tuple[Any, GraphError | None]:
+    """`_parse_body` of a batch item, whose body was parsed with its batch: encoding and parsing
+    it again for each item was a tenth of a batch's work."""
+    if not item.has_body:
+        return None, None
+    return item.body, _content_type_error(item.headers.get("content-type"))
+
+
+def _content_type_error(content_type: str | None) -> GraphError | None:
+    """The 400 for a body whose Content-Type is not JSON's."""
     if (content_type or "").split(";")[0].strip().lower() != "application/json":
-        return body, bad_request(_UNREADABLE_BODY)
-    return body, None
+        return bad_request(_UNREADABLE_BODY)
+    return None
 
 
 def _identified(response: Response, headers: Mapping[str, str]) -> Response:
     """`response` with the `request-id` Graph gives every answer, and the caller's `client-request-id` echoed."""
-    request_id = str(uuid.uuid4())
+    request_id = guid()
     response.headers["request-id"] = request_id
     response.headers["client-request-id"] = headers.get("client-request-id") or request_id
     return response
@@ -286,15 +299,21 @@ class GraphApp:
         return handle
 
     def dispatch(
-        self, method: str, target: str, headers: Mapping[str, str], raw_body: bytes, in_batch: bool = False
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        raw_body: bytes,
+        item: batch.Item | None = None,
     ) -> tuple[Response, Any]:
         """Serve one request; `headers` has lowercase names. Returns the response and the parsed
         request body (for the request log). The body is parsed only once the caller is known to
         be allowed to make the request, so an anonymous client cannot make the server parse anything.
-        A `$batch` inside a batch (`in_batch`) is an unknown path, as Graph does not nest them."""
+        A batch `item` brings its body parsed (`raw_body` is empty), and a `$batch` inside it is
+        an unknown path, as Graph does not nest them."""
         body: Any = None
         try:
-            if not in_batch and method == "POST" and _is_batch(target):
+            if item is None and method == "POST" and _is_batch(target):
                 body = self._batch_body(headers, raw_body)
                 return _identified(self._batch(body, headers.get("authorization")), headers), body
             handler, params, query, caller = self._authorise(method, target, headers.get("authorization"))
@@ -302,7 +321,7 @@ class GraphApp:
                 self._portal_edit()
             # getByIds is a POST that only reads: it takes no write from the quota.
             self.faults.check("GET" if self._directory.reads(handler) else method, caller.app_id, self._tenant_id)
-            body, body_error = _parse_body(raw_body, headers.get("content-type"))
+            body, body_error = _parse_body(raw_body, headers.get("content-type")) if item is None else _item_body(item)
             if body_error is not None and method in ("POST", "PATCH", "PUT"):
                 raise body_error
             return _identified(handler(Request(method, params, query, body, caller)), headers), body
@@ -358,8 +377,7 @@ class GraphApp:
         if url.scheme or url.netloc:  # Graph takes item URLs relative to the version root only
             return refuse(batch.malformed(), item.headers), item.body
         headers = {**item.headers, "authorization": authorization or ""}
-        raw = json.dumps(item.body).encode() if item.has_body else b""
-        return self.dispatch(item.method, f"/{VERSION}/{item.url.lstrip('/')}", headers, raw, in_batch=True)
+        return self.dispatch(item.method, f"/{VERSION}/{item.url.lstrip('/')}", headers, b"", item)
 
     def _authorise(
         self, method: str, target: str, authorization: str | None

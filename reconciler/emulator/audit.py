@@ -24,13 +24,13 @@ import copy
 import json
 import re
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .errors import bad_request
+from .ids import guid
 
 ACCESS = "CrossTenantAccessSettings"
 SYNC = "CrossTenantIdentitySyncSettings"
@@ -79,23 +79,26 @@ class AuditLog:
         self, activity: Activity, initiated_by: Mapping[str, Any], target: str, properties: Mapping[str, Any]
     ) -> None:
         """One entry for a successful write to `target` (a partner's tenantId or a singleton's id)
-        that set `properties`, the request body's top-level members."""
+        that set `properties`, the request body's top-level members. `initiated_by` goes into
+        the entry uncopied: it is a verified caller's (or the portal admin's), which nothing
+        changes, and entries leave the log only as deep copies (`entries`, `page`). Copying it
+        was a tenth of the emulator's work on a write."""
         now = datetime.now(UTC)
         modified = [{"displayName": "tenantId", "oldValue": None, "newValue": json.dumps(target)}]
         modified += [
             {"displayName": name, "oldValue": None, "newValue": json.dumps(value)} for name, value in properties.items()
         ]
         entry = {
-            "id": str(uuid.uuid4()),
+            "id": guid(),
             "category": activity.category,
-            "correlationId": str(uuid.uuid4()),
+            "correlationId": guid(),
             "result": "success",
             "resultReason": "",
             "activityDisplayName": activity.name,
             "activityDateTime": _timestamp(now),
             "loggedByService": "Core Directory",
             "operationType": activity.name.split()[0],
-            "initiatedBy": copy.deepcopy(dict(initiated_by)),
+            "initiatedBy": initiated_by,
             "targetResources": [{"id": target, "displayName": None, "type": "Policy", "modifiedProperties": modified}],
             "additionalDetails": [],
         }

@@ -49,14 +49,15 @@ def parse(body: Any) -> list[Item]:
     if len(requests) > MAX_ITEMS:
         raise malformed(f"The number of requests in a batch exceeds the limit of {MAX_ITEMS}.")
     items: list[Item] = []
+    earlier: set[str] = set()
     for raw in requests:
         item = _item(raw)
-        earlier = {i.key for i in items}
         if item.key in earlier:
             raise malformed(f"Duplicate request id: {item.id}.")
-        if not set(item.depends_on) <= earlier:
+        if not earlier.issuperset(item.depends_on):
             raise malformed(f"Invalid dependency for request Id {item.id}.")
         items.append(item)
+        earlier.add(item.key)
     return items
 
 
@@ -95,8 +96,8 @@ def run_order(items: list[Item]) -> list[Item]:
     order: list[Item] = []
     waiting = list(items)
     while waiting:
-        ready = next(i for i in reversed(waiting) if set(i.depends_on) <= done)
-        waiting.remove(ready)
+        at = next(i for i in reversed(range(len(waiting))) if done.issuperset(waiting[i].depends_on))
+        ready = waiting.pop(at)
         done.add(ready.key)
         order.append(ready)
     return order

@@ -177,3 +177,20 @@ def test_a_throttled_write_does_nothing() -> None:
 def test_the_batch_body_needs_its_json_content_type(client: httpx.Client) -> None:
     response = client.post("/$batch", content=b'{"requests": []}', headers={"Content-Type": "text/plain"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "Request_BadRequest"
+
+
+def test_an_item_body_is_held_to_the_rules_of_a_top_level_body(emu: Emulator, client: httpx.Client) -> None:
+    """An item's body comes parsed with its batch, and still meets the checks a top-level body
+    meets: JSON's Content-Type, and the handler's own (a null body is not an object)."""
+    answers = batch(
+        client,
+        create("text", TID, headers={"Content-Type": "text/plain"}),
+        create("null", TID, body=None),
+        create("json", OTHER, headers={"content-type": "application/json; charset=utf-8"}),
+    )
+    assert answers["text"]["body"]["error"]["message"].startswith("Unable to read JSON request payload.")
+    assert answers["null"]["body"]["error"]["message"] == "The request body must be a JSON object."
+    assert (answers["text"]["status"], answers["null"]["status"], answers["json"]["status"]) == (400, 400, 201)
+    assert list(emu.partners()) == [OTHER]
+    logged = {r.batch_id: r.body for r in emu.requests if r.batch_id is not None}
+    assert logged == {"text": {"tenantId": TID}, "null": None, "json": {"tenantId": OTHER}}

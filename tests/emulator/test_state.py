@@ -87,6 +87,28 @@ def test_patch_modes_for_nested_partial_updates(mode: str, expected_users: Any) 
         }
 
 
+@pytest.mark.parametrize("mode", ["replace_top_level", "odata_merge"])
+def test_a_write_leaves_what_an_earlier_read_returned_as_it_was(mode: str) -> None:
+    """A write makes new values and never changes a stored one in place (the Store's rule, that
+    lets a write copy only the top level of what it replaces): a page read before a PATCH still
+    holds what it read, nested objects and identity sync included."""
+    with Emulator(EmulatorConfig(patch_mode=mode)) as emu, client_for(emu) as client:
+        setting = {"usersAndGroups": target_config("allowed", (GROUP, "group")), "applications": ALLOW_ALL_APPS}
+        client.post(PARTNERS, json={"tenantId": TID, "b2bCollaborationInbound": setting, **SEED_PATCHES[0]})
+        client.put(f"{PARTNERS}/{TID}/identitySynchronization", json={"userSyncInbound": {"isSyncAllowed": True}})
+        (page, _) = emu.store.list_partners(None, 10)
+        before = json.loads(json.dumps(page))
+        patch = {
+            "b2bCollaborationInbound": {"usersAndGroups": ALLOW_ALL_USERS},
+            "inboundTrust": {"isMfaAccepted": False},
+        }
+        assert client.patch(f"{PARTNERS}/{TID}", json=patch).status_code == 204
+        sync = {"userSyncInbound": {"isSyncAllowed": False}}
+        assert client.patch(f"{PARTNERS}/{TID}/identitySynchronization", json=sync).status_code == 204
+        assert page == before
+        assert emu.partners()[TID]["b2bCollaborationInbound"]["usersAndGroups"] == ALLOW_ALL_USERS
+
+
 def test_merge_mode_checks_block_all_rule_on_the_merged_result() -> None:
     with Emulator(EmulatorConfig(patch_mode="odata_merge")) as emu, client_for(emu) as client:
         setting = {"usersAndGroups": ALLOW_ALL_USERS, "applications": ALLOW_ALL_APPS}
