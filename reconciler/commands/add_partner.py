@@ -16,7 +16,6 @@ and `slug`, and reaches the terminal only through `say` (`escape.visible`).
 from __future__ import annotations
 
 import datetime
-import re
 import shlex
 import tempfile
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from reconciler.core.address import Address
 from reconciler.core.desired import Desired
 from reconciler.core.names import TENANT_PERMISSION, written_name
 from reconciler.core.registry import PARTNER
-from reconciler.core.wire import is_guid
+from reconciler.core.wire import domain_name, is_guid
 from reconciler.policies.export import FOUND_BY, MODELINE, NAME_MARK, slug, write_atomically
 from reconciler.policies.load import SETTINGS_FILE
 from reconciler.policies.policy_file import load_file
@@ -36,10 +35,6 @@ from reconciler.policies.policy_file import load_file
 if TYPE_CHECKING:
     from reconciler.graph.names import TenantInformation
 
-# A DNS label: letters, digits and hyphens, 1 to 63 of them, no hyphen at either end (RFC 1035,
-# RFC 1123); a name of at most 253 characters. Checked before the name goes into a URL.
-_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-MAX_DOMAIN = 253
 # The examples a new file shows, commented out: what people most often set first.
 EXAMPLES = """\
 #
@@ -121,17 +116,7 @@ def _parsed(given: str) -> tuple[str | None, str | None]:
     case), (None, None) for anything else: only these two ever reach a URL."""
     if is_guid(given):
         return given.lower(), None
-    name = given.lower().removesuffix(".")
-    try:
-        name = name.encode("idna").decode("ascii")  # münchen.de is xn--mnchen-3ya.de to Graph
-    except UnicodeError:
-        return None, None
-    labels = name.split(".")
-    if len(name) > MAX_DOMAIN or len(labels) < 2 or labels[-1].isdigit():
-        return None, None  # one label is no domain; an all-digit last label is an IP address
-    if not all(_LABEL.fullmatch(label) for label in labels):
-        return None, None
-    return None, name
+    return None, domain_name(given)
 
 
 def _refusal(existing: Desired, tenant_id: str) -> str | None:

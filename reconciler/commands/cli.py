@@ -474,8 +474,9 @@ def explain_command(
     default's, half by half, the target that matched or why none did, how the halves combine,
     and the inbound trust, automatic consent and identity sync settings that also bear on it.
 
-    PARTNER is a tenant id, or a name: a partner file's `xtap: name:` or its file name. Offline
-    it reads policies/ (what the files will make true); --live reads the tenant. Without --user
+    PARTNER is a tenant id, or a name: a partner file's `xtap: name:` or its file name, or with
+    --live a domain name. Offline it reads policies/ (what the files will make true); --live
+    reads the tenant. Without --user
     and --group the user is one no target names; without --app, so is the application.
     docs/explain.md says how Graph's settings are read. Exit 0 with a verdict, 1 on an error.
 
@@ -495,7 +496,8 @@ def explain_command(
         )
     except explain.Refused as exc:
         raise click.UsageError(str(exc)) from None
-    sys.exit(explain.explain_command(options, asked, live, fmt))
+    given = click.get_current_context().get_parameter_source("policies") != ParameterSource.DEFAULT
+    sys.exit(explain.explain_command(options, asked, live, fmt, folder_given=given))
 
 
 @cli.command("drift")

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Formats, Options, binding, connect, load, run_graph, say
 from reconciler.core.address import Address
+from reconciler.core.names import TENANT_PERMISSION
 from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, PARTNER
-from reconciler.core.wire import is_guid
+from reconciler.core.wire import domain_name, is_guid
 from reconciler.explain.access import Subject
 from reconciler.explain.verdict import VIAS, Explanation, Question, Source, explain
 from reconciler.render.explain import Answered, explanations_json, render_explanations
@@ -51,7 +52,7 @@ class Asked:
     at: str  # "--via" for the command line, "questions.jsonl:3" for a file
 
 
-def explain_command(options: Options, asked: list[Asked], live: bool, fmt: str) -> int:
+def explain_command(options: Options, asked: list[Asked], live: bool, fmt: str, folder_given: bool = True) -> int:
     """Answer each question; exit 0 with a verdict for every one, 1 on any error (nothing is
     answered then, so a script never reads half an answer as whole)."""
     try:
@@ -61,10 +62,10 @@ def explain_command(options: Options, asked: list[Asked], live: bool, fmt: str) 
         say(f"Error: {exc}")
         return EXIT_ERROR
     if live:
-        answers = _live(options, asked)
+        answers = _live(options, asked, folder_given)
     else:
         desired = load(options.policies, cloud=options.cloud)
-        answers = None if desired is None else _answered(asked, desired, _offline(desired))
+        answers = None if desired is None else _answered(asked, _ids(desired), _offline(desired))
     if answers is None:
         return EXIT_ERROR
     print(FORMATS.render(answers, fmt), end="")
@@ -122,32 +123,60 @@ def _offline(desired: Desired) -> Sources:
     return Sources(partners, syncs, default, names)
 
 
-def _live(options: Options, asked: list[Asked]) -> list[Answered] | None:
+def _live(options: Options, asked: list[Asked], folder_given: bool) -> list[Answered] | None:
     """The answers from the tenant as it is. Of policies/ only xtap.yaml is read (the tenant it
-    binds), and the partner files only when a question names a partner by name."""
-    bound = binding(options.policies, options.cloud)
-    if bound is None:
-        return None
+    binds), and the partner files only when a question names a partner by name; a name no file
+    gives that is a domain name is looked up in Graph (`CrossTenantInformation.ReadBasic.All`).
+    A folder that is not there binds nothing, unless it was named (`folder_given`), as for show."""
+    tenant = None
+    if folder_given or options.policies.exists():
+        bound = binding(options.policies, options.cloud)
+        if bound is None:
+            return None
+        tenant = bound[1]
     desired = None
-    if any(not is_guid(question.partner) for question in asked):
+    named = [question for question in asked if not is_guid(question.partner)]
+    if named and options.policies.exists():
         desired = load(options.policies, cloud=options.cloud)
         if desired is None:
             return None
-    live = run_graph(_read(options, bound[1]))
-    if live is None:
+    ids = _ids(desired)
+    domains = {domain_name(question.partner) for question in named if question.partner.casefold() not in ids}
+    read = run_graph(_read(options, tenant, sorted(domain for domain in domains if domain is not None)))
+    if read is None:
         return None
+    live, found = read
     sources = _from_tenant(live)
-    if desired is not None:
-        sources = Sources(sources.partners, sources.syncs, sources.default, _offline(desired).names)
-    return _answered(asked, desired, sources)
+    names = dict(_offline(desired).names) if desired is not None else {}
+    for domain, info in found.items():
+        if isinstance(info, str):
+            say(f"Error: {info}")
+            return None
+        ids[domain] = [info.tenant_id]
+        names.setdefault(info.tenant_id, info.display_name or domain)
+    return _answered(asked, ids, Sources(sources.partners, sources.syncs, sources.default, names), live=True)
 
 
-async def _read(options: Options, tenant: str | None) -> Live:
+async def _read(options: Options, tenant: str | None, domains: list[str]) -> tuple[Live, dict[str, Any]]:
+    """The tenant's partners, their identity sync and the default; and each domain's tenant
+    (its TenantInformation), or why it has none (a sentence)."""
+    from reconciler.graph.names import LookupDenied, find_tenant
     from reconciler.graph.read import read_live
 
     async with connect(options, tenant) as graph:  # a token for another tenant is refused here
         say(f"Reading the live tenant from {graph.base_url} ...")
-        return await read_live(graph, (PARTNER.name, IDENTITY_SYNC.name, DEFAULT.name))
+        live = await read_live(graph, (PARTNER.name, IDENTITY_SYNC.name, DEFAULT.name))
+        found: dict[str, Any] = {}
+        for domain in domains:
+            try:
+                info = await find_tenant(graph, None, domain)
+            except LookupDenied as exc:
+                found[domain] = (
+                    f"looking up the domain name {domain} needs {TENANT_PERMISSION} ({exc}); give the tenant id"
+                )
+                continue
+            found[domain] = info or f"Graph knows no tenant with the domain name {domain}; check the spelling"
+        return live, found
 
 
 def _from_tenant(live: Live) -> Sources:
@@ -162,8 +191,9 @@ def _from_tenant(live: Live) -> Sources:
 # -- answering -------------------------------------------------------------------------------------
 
 
-def _answered(asked: list[Asked], desired: Desired | None, sources: Sources) -> list[Answered] | None:
-    ids = _ids(desired, sources)
+def _answered(
+    asked: list[Asked], ids: Mapping[str, list[str]], sources: Sources, live: bool = False
+) -> list[Answered] | None:
     answers = []
     for question in asked:
         try:
@@ -179,7 +209,7 @@ def _answered(asked: list[Asked], desired: Desired | None, sources: Sources) -> 
             sources.syncs.get(partner),
         )
         if own is None:
-            explanation = _undeclared(explanation, desired is None)
+            explanation = _undeclared(explanation, live)
         answers.append(Answered(explanation, sources.names.get(partner)))
     return answers
 
@@ -197,7 +227,7 @@ def _undeclared(explanation: Explanation, live: bool) -> Explanation:
     )
 
 
-def _ids(desired: Desired | None, sources: Sources) -> dict[str, list[str]]:
+def _ids(desired: Desired | None) -> dict[str, list[str]]:
     """Each name a partner goes by (its `xtap: name:` and its file's stem, case folded), to the
     tenant ids that go by it."""
     found: dict[str, list[str]] = {}
@@ -220,7 +250,7 @@ def _partner_id(question: Asked, ids: Mapping[str, list[str]]) -> str:
         raise Refused(f"{question.at}: {named}; give the tenant id")
     raise Refused(
         f"{question.at}: no partner named {question.partner!r} in policies/ (a name is a partner file's "
-        "`xtap: name:` or its file name); give the partner's tenant id"
+        "`xtap: name:` or its file name; with --live, also a domain name); give the partner's tenant id"
     )
 
 

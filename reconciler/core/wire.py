@@ -1,5 +1,6 @@
-"""Graph's words that need no model: the GUID form of its ids, `@odata.type` and the namespace
-of its types, and the templates' default application level.
+"""Graph's words that need no model: the GUID form of its ids, a domain name as Graph's tenant
+lookups take it, `@odata.type` and the namespace of its types, and the templates' default
+application level.
 
 Apart from the models (`models`), which import them, so that what reads the live tenant (the
 registry's paths, the key kinds, a token's tenant) can build the first request without
@@ -31,3 +32,23 @@ def is_guid(value: str) -> bool:
 @functools.lru_cache(maxsize=16384)
 def _guid_shaped(value: str) -> bool:
     return GUID_RE.fullmatch(value) is not None
+
+
+# A DNS label: letters, digits and hyphens, 1 to 63 of them, no hyphen at either end (RFC 1035,
+# RFC 1123); a name of at most 253 characters. Checked before the name goes into a URL.
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+MAX_DOMAIN = 253
+
+
+def domain_name(given: str) -> str | None:
+    """`given` as a domain name in its ASCII form, lower case, or None for anything else: only a
+    name of labels (two at least, the last not all digits, so no IP address) reaches a URL."""
+    name = given.lower().removesuffix(".")
+    try:
+        name = name.encode("idna").decode("ascii")  # münchen.de is xn--mnchen-3ya.de to Graph
+    except UnicodeError:
+        return None
+    labels = name.split(".")
+    if len(name) > MAX_DOMAIN or len(labels) < 2 or labels[-1].isdigit():
+        return None
+    return name if all(_LABEL.fullmatch(label) for label in labels) else None

@@ -248,3 +248,31 @@ def test_a_questions_file_is_bounded(
     run = run_xtap("explain", "--questions", str(questions), "--policies", str(folder(tmp_path, {})))
     assert run.code != 0 and run.stdout == ""
     assert error in run.stderr
+
+
+def test_live_takes_a_domain_name_graph_knows(emulator: Emulator, tmp_path: Path) -> None:
+    emulator.put_known_tenant(
+        {"tenantId": PARTNER, "displayName": "Fabrikam, Inc.", "defaultDomainName": "fabrikam.com"}
+    )
+    emulator.put_partner(
+        {
+            "tenantId": PARTNER,
+            "b2bCollaborationInbound": {
+                "usersAndGroups": half("blocked", "AllUsers", "user"),
+                "applications": half("blocked", "AllApplications", "application"),
+            },
+        }
+    )
+    missing = tmp_path / "nowhere"  # not given: nothing binds, no file is read
+    roles = (*READ_ONLY, "CrossTenantInformation.ReadBasic.All")
+    run = run_xtap(
+        "explain", "Fabrikam.com", "--live", "--format", "json", emulator=emulator, roles=roles, cwd=tmp_path
+    )
+    assert run.code == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert (answer["partner"], answer["name"], answer["verdict"]) == (PARTNER, "Fabrikam, Inc.", "blocked")
+    assert not missing.exists()
+    unknown = run_xtap("explain", "nobody.example", "--live", emulator=emulator, roles=roles, cwd=tmp_path)
+    assert unknown.code == 1 and "Graph knows no tenant with the domain name nobody.example" in unknown.stderr
+    denied = run_xtap("explain", "fabrikam.com", "--live", emulator=emulator, roles=READ_ONLY, cwd=tmp_path)
+    assert denied.code == 1 and "needs CrossTenantInformation.ReadBasic.All" in denied.stderr
