@@ -177,10 +177,12 @@ def _loaded(
 ) -> Desired:
     """The files loaded with their bodies, in a thread that imports the loader itself. Each
     file's instances go into Ahead's map as they load, so pages pair with them early."""
-    declared = ahead().declared
+    made = ahead()
     from reconciler.policies.load import load_policies
 
-    return load_policies(layout, True, pool, cloud, warnings, declared)
+    desired = load_policies(layout, True, pool, cloud, warnings, made.declared)
+    made.settled(desired)
+    return desired
 
 
 async def _in_files(graph: Graph, desired: Desired) -> Names:
