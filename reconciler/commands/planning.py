@@ -109,6 +109,8 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
             if reading is not None:
                 await _on_wire(reading, graph.on_wire)
             desired = await asyncio.to_thread(_loaded, layout, pool, cloud, warnings, ahead)
+            if pool is not None:  # done with: the workers end while the tenant is read, not after the plan
+                pool.shutdown(wait=False)
         except BaseException:
             say_warnings(warnings)
             if reading is not None:
