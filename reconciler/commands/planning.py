@@ -4,12 +4,14 @@ files load while the tenant is read), and the plan errors that stop any write.
 What only the answer needs (the compare, the labels, the rules that warn of missing users and
 groups) is imported once the first request is out, not before it. So is the loader (pydantic,
 the models, the YAML reader): the thread that loads the files imports it once the first
-request is on the wire (`Graph.on_wire`), unless the folder is large enough for worker
-processes, which are forked, with the models built, before the first request."""
+request is on the wire (`Graph.on_wire`). A folder large enough for worker processes forks
+them before that request, from a module without the loader: they import it and build the
+models themselves meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -26,7 +28,7 @@ from reconciler.policies.problems import PolicyError, Problem
 from reconciler.render import progress
 
 if TYPE_CHECKING:
-    from reconciler.core.desired import Desired, DesiredInstance
+    from reconciler.core.desired import Desired
     from reconciler.graph.client import Graph
     from reconciler.plan.ahead import Ahead
     from reconciler.plan.labels import Shown
@@ -57,7 +59,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     """The plan of policies/ against the tenant in `cloud`; without its prune deletes unless
     `prune` (drift reports unmanaged partners, it does not plan deletes). In the global cloud
     the files load while the tenant is read (in worker processes when there are many,
-    `workers`; else in a thread, from the first request on the wire on: `_on_wire`), so the
+    `_pool`; else in a thread), from the first request on the wire on (`_on_wire`), so the
     slower of the two sets the pace, not their sum; reads may start before a file turns out
     bad (then they are cancelled); a write never does.
 
@@ -70,21 +72,34 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     reads = scope(layout)
     warnings: list[Problem] = []
     later: list[Ahead] = []
+    # The pages read before `Ahead` is made: its module needs the models, which the thread
+    # that loads the files imports (`_loaded`), off the loop that turns the pages around.
+    early: list[dict[Address, dict[str, Any]]] = []
 
     def ahead() -> Ahead:
-        """The compare's work done ahead (`plan.ahead`), made for the first page or the loaded
-        files, whichever comes first: its imports wait for the first request to be sent."""
+        """The compare's work done ahead (`plan.ahead`), made by the thread that loads the
+        files before it loads them, so its imports wait for the first request to be sent."""
         if not later:
             from reconciler.plan.ahead import Ahead
 
             later.append(Ahead())
         return later[0]
 
+    def caught_up() -> Ahead:
+        """`ahead()` with every page read so far handed to it."""
+        made = ahead()
+        for found in early:
+            made.read(found)
+        early.clear()
+        return made
+
     with collector_paused(), _pool(layout) as pool, progress.reading(PAGED + "s") as on_page:
 
         def heard(found: dict[Address, dict[str, Any]]) -> None:
             on_page(sum(1 for address in found if address.resource == PAGED))
-            ahead().read(found)
+            early.append(found)
+            if later:
+                caught_up()
 
         def read() -> asyncio.Future[Live]:
             return asyncio.ensure_future(read_live(graph, reads, heard))
@@ -93,8 +108,9 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         try:
             if reading is not None:
                 await _on_wire(reading, graph.on_wire)
-            # Each file's instances go into Ahead's map as they load, so pages pair with them early.
-            desired = await asyncio.to_thread(_loaded, layout, pool, cloud, warnings, ahead().declared)
+            desired = await asyncio.to_thread(_loaded, layout, pool, cloud, warnings, ahead)
+            if pool is not None:  # done with: the workers end while the tenant is read, not after the plan
+                pool.shutdown(wait=False)
         except BaseException:
             say_warnings(warnings)
             if reading is not None:
@@ -106,7 +122,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
             desired = replace(desired, prune=None)
         # Said once the files are good, so a bad folder's output is exactly validate's.
         say(f"Reading the live tenant from {graph.base_url} ...")
-        ahead().loaded(desired)
+        caught_up().loaded(desired)
         # Whether the users and groups the files name still exist, asked while the tenant is read.
         in_use = asyncio.ensure_future(_in_files(graph, desired))
         try:
@@ -122,7 +138,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         read_so_far = graph.request_count - graph.lookup_count
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({read_so_far} request(s)).")
-        plan = replace(_compare(desired, live, ahead().finish()), graph_url=graph.base_url, tenant=graph.tenant)
+        plan = replace(_compare(desired, live, caught_up().finish()), graph_url=graph.base_url, tenant=graph.tenant)
         from reconciler.plan.labels import labels, shown
 
         changes = shown(plan.changes, desired, live)
@@ -133,12 +149,14 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
 
 
 def _pool(layout: Layout) -> AbstractContextManager[Executor | None]:
-    """Worker processes for a folder large enough to want them (`policies.workers`), keeping a
-    CPU for reading the tenant; none for a smaller one, whose files load in a thread without
-    the workers' module, and the models it builds, being imported before the first request."""
+    """Worker processes for a folder large enough to want them (`policies.pool`), keeping a
+    CPU for reading the tenant. They are forked before the first request, from a module that
+    imports neither the loader nor the models: the workers import and build those themselves
+    while the request is out, and this process imports the loader once it is on the wire
+    (`_on_wire`), as for a smaller folder, whose files load in a thread with no workers."""
     if len(layout.files) < PARALLEL_FILES:
         return nullcontext()
-    from reconciler.policies.workers import workers
+    from reconciler.policies.pool import workers
 
     return workers(layout, reserve=1)
 
@@ -157,12 +175,16 @@ async def _on_wire(reading: asyncio.Future[Live], sent: asyncio.Event) -> None:
 
 
 def _loaded(
-    layout: Layout, pool: Executor | None, cloud: str, warnings: list[Problem], declared: dict[Address, DesiredInstance]
+    layout: Layout, pool: Executor | None, cloud: str, warnings: list[Problem], ahead: Callable[[], Ahead]
 ) -> Desired:
-    """The files loaded with their bodies, in a thread that imports the loader itself."""
+    """The files loaded with their bodies, in a thread that imports the loader itself. Each
+    file's instances go into Ahead's map as they load, so pages pair with them early."""
+    made = ahead()
     from reconciler.policies.load import load_policies
 
-    return load_policies(layout, True, pool, cloud, warnings, declared)
+    desired = load_policies(layout, True, pool, cloud, warnings, made.declared)
+    made.settled(desired)
+    return desired
 
 
 async def _in_files(graph: Graph, desired: Desired) -> Names:

@@ -31,8 +31,9 @@ from typing import Any
 
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
-from reconciler.plan.model import Change, PlanError
+from reconciler.plan.model import Change, PlanError, PolicySetting
 from reconciler.plan.planner import NO_CHANGE, Forms, desired_form, instance_change, live_form, live_text
+from reconciler.plan.settings import stated
 
 # How long after a page arrives its work starts: by then the next request is on its way (it
 # takes about a millisecond of CPU), and its reply is a round trip away.
@@ -57,6 +58,7 @@ class Ahead:
         # let go of when it runs (kept, they held every page as parsed: 3 KB a partner).
         self._scheduled: dict[int, asyncio.TimerHandle] = {}
         self._pages = itertools.count()
+        self._settings: tuple[PolicySetting, ...] | None = None
 
     def loaded(self, desired: Desired) -> None:
         """The desired instances, all loaded: those read before their file loaded are paired a
@@ -67,6 +69,12 @@ class Ahead:
             [address for address in self._texts if address in desired.instances and address not in paired]
         )
 
+    def settled(self, desired: Desired) -> None:
+        """The settings the files state (`settings.stated`): they depend on the files alone, so
+        the thread that loaded them works them out while the tenant is still read (50 ms of the
+        compare at 10,000 files)."""
+        self._settings = stated(desired)
+
     def read(self, found: dict[Address, dict[str, Any]]) -> None:
         """Live instances just read (`read.OnRead`)."""
         page = next(self._pages)
@@ -76,7 +84,7 @@ class Ahead:
         """What is ready; work still scheduled is dropped (the planner does it now)."""
         for handle in self._scheduled.values():
             handle.cancel()
-        return Forms(desired=self._desired, live_texts=self._texts, changes=self._changes)
+        return Forms(desired=self._desired, live_texts=self._texts, changes=self._changes, settings=self._settings)
 
     def _page(self, page: int, found: dict[Address, dict[str, Any]]) -> None:
         del self._scheduled[page]

@@ -4,8 +4,8 @@ This is the loader's front, and other packages import its names from here. It pu
 its parts, one job each: `layout` (which files are read, as what; no link out of the folder),
 `reader` (a file's bytes and YAML events, bounded, with positions), `problems` (`file:line:col`
 and pydantic's errors in a file author's words), `policy_file` (one file against its model),
-`settings_file` (xtap.yaml, rule ids and waivers) and `workers` (a large folder in forked
-processes). Here is what needs the whole folder: a partner declared twice, or for the folder's
+`settings_file` (xtap.yaml, rule ids and waivers), `pool` and `workers` (a large folder in
+forked processes). Here is what needs the whole folder: a partner declared twice, or for the folder's
 own tenant, and the waivers against xtap.yaml's rules. The cloud the tenant is in (`--cloud`)
 is handed down explicitly to each file's check: what that cloud's Graph lacks is judged there,
 from the registry, offline.
@@ -28,10 +28,11 @@ from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.registry import PARTNER, REGISTRY_BY_NAME
 from reconciler.policies.layout import SETTINGS_FILE, Layout, as_layout, read_layout
 from reconciler.policies.policy_file import TOOL_KEY, TOOL_KEYS
+from reconciler.policies.pool import workers
 from reconciler.policies.problems import PolicyError, Problem
 from reconciler.policies.reader import positions
 from reconciler.policies.settings_file import load_settings, read_settings, waiver_problems
-from reconciler.policies.workers import load_files, workers
+from reconciler.policies.workers import load_files
 
 __all__ = [
     "SETTINGS_FILE",

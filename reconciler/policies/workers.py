@@ -1,4 +1,4 @@
-"""A large policies folder read in forked worker processes, a few chunks of files each, and
+"""A large policies folder read in forked worker processes (`pool`), a few chunks of files each, and
 by the caller too where its CPU is free: files are independent, and on two cores that halves
 the reading (measured: 10,000 files, 1.8 s alone, 1.0 s in two). What crosses the pipe is
 plain tuples, never dataclasses or pydantic models: unpickling those was a third of `xtap
@@ -12,90 +12,21 @@ once pickled and once loaded.
 from __future__ import annotations
 
 import functools
-import gc
-import multiprocessing as mp
 import os
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor
 from dataclasses import astuple
-from pathlib import Path
 
-from pydantic import BaseModel
-
-from reconciler.core import signals
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL
 from reconciler.core.desired import DesiredInstance
 from reconciler.core.live import packed
 from reconciler.core.registry import REGISTRY_BY_NAME, ResourceType
 from reconciler.core.rules import ToolKey
-from reconciler.policies.layout import PARALLEL_FILES, Layout, as_layout
+from reconciler.policies.layout import PARALLEL_FILES
 from reconciler.policies.policy_file import Loaded, load_file
+from reconciler.policies.pool import Readers
 from reconciler.policies.problems import Problem
-
-MAX_WORKERS = 8
-
-
-@contextmanager
-def workers(folder: Path | str | Layout, reserve: int = 0) -> Iterator[Executor | None]:
-    """Processes to read the folder in, one per CPU but `reserve` (left to the caller's own
-    work); on two CPUs without a reserve, one, and the caller reads along (`Readers.along`).
-    None where they would not pay (fewer than PARALLEL_FILES policy files, one CPU) or not be
-    safe. They are forked, which is cheap (they inherit the imported models), so only from a
-    process with no other thread yet: a thread holding a lock at the fork would leave it
-    held forever in the worker. Graph commands fork them before their first request and keep a
-    CPU for reading the tenant meanwhile: each page must be turned around at once, and with
-    every CPU loading, pages came 20% slower. Files behind a link that leads outside the folder
-    are not in its layout, so they never count towards forking.
-
-    On the way out, work not yet started is dropped and what runs finishes (a chunk of files).
-    The pool is then shut down and waited for, workers and its manager thread alike: left to
-    interpreter exit, that thread closes its wake-up pipe while exit's own hook writes to it,
-    and a run now and then ended in "Exception ignored ... OSError: [Errno 9] Bad file
-    descriptor" after its report. Only a load cancelled by Ctrl-C or SIGTERM does not wait: it
-    ends within the running chunks, and never waits on a worker the signal has ended."""
-    cpus = os.cpu_count() or 1
-    along = reserve == 0 and cpus == 2
-    count = min(cpus - reserve - along, MAX_WORKERS)
-    forkable = threading.active_count() == 1 and "fork" in mp.get_all_start_methods()
-    if cpus < 2 or count < 1 or not forkable or len(as_layout(folder).files) < PARALLEL_FILES:
-        yield None
-        return
-    _built()
-    pool = Readers(count, along)
-    pool.submit(int).result()  # forks every worker now, while this is the only thread
-    try:
-        yield pool
-    except (KeyboardInterrupt, signals.Interrupted):
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # after the above, a no-op that returns at once
-
-
-class Readers(ProcessPoolExecutor):
-    """The forked workers, and whether the process that made them reads a share of the files
-    itself (`along`), on the CPU no other work of its own needs: what it reads is neither
-    pickled nor taken apart, and costs no worker's start-up. On two CPUs, one worker and the
-    caller read 10,000 files in about the time two workers did, with less CPU in all. Only
-    there: with more workers, taking their tuples apart is as much work for the caller as a
-    worker's share, and reading along would make it the last to finish."""
-
-    def __init__(self, count: int, along: bool) -> None:
-        super().__init__(count, mp_context=mp.get_context("fork"), initializer=_worker_started)
-        self.workers = count
-        self.along = along
-
-
-def _built() -> None:
-    """The validators of the models files are read with, built here once for every worker to
-    inherit: the models defer building them to their first use (`models.GraphModel`), which in
-    each worker would build them again, a fifth of a second of CPU apiece."""
-    models: list[type[BaseModel]] = [ToolKey, *(rtype.model for rtype in REGISTRY_BY_NAME.values())]
-    for model in dict.fromkeys(models):
-        model.model_rebuild(force=True)
 
 
 def load_files(
@@ -128,14 +59,6 @@ def _in_order(
             yield from (load_file(path, rtype, cloud) for path, rtype in chunk)
         else:
             yield from map(_unpacked, next(theirs))
-
-
-def _worker_started() -> None:
-    """A worker's first step: signals are the parent's (`signals.worker_signals`; on Ctrl-C it
-    drops what the workers have not started), and the heap it inherits is frozen, so the
-    collector does not walk every imported model again and again."""
-    signals.worker_signals()
-    gc.freeze()
 
 
 # A worker's outcome for one file, in plain tuples: its problems, then each declaration as

@@ -17,9 +17,9 @@ from support.seeds import SEED_000_CREATE_BODY, SEED_001_PATCH_BODIES, SEED_001_
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
-from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER, POLICY_ROOT
+from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER, POLICY_ROOT, REGISTRY
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import desired_form, live_form, make_plan
+from reconciler.plan.planner import Forms, _digest, desired_form, live_form, make_plan
 from reconciler.policies.load import load_policies
 
 
@@ -133,6 +133,19 @@ def test_live_digest_is_the_hash_of_the_live_forms_as_json(tmp_path: Path) -> No
     }
     expected = "sha256:" + hashlib.sha256(json.dumps(whole, sort_keys=True).encode()).hexdigest()
     assert make_plan(load_policies(write_policies(tmp_path, [])), state).live_digest == expected
+
+
+def test_live_digest_orders_the_addresses_as_json_orders_their_keys() -> None:
+    """The digest sorts addresses as tuples, not as the "resource id" keys `json.dumps` sorts:
+    the same order while a type's name is letters and digits, here with names where one begins
+    another (the space after the shorter sorts first, as the shorter tuple member does)."""
+    assert all(rtype.name.isalnum() for rtype in REGISTRY)
+    keys = [("ab", "z"), ("a", "y"), ("abc", "a"), ("a", "b b"), ("aB", "c")]
+    texts = {Address(resource, id_): json.dumps({"n": n}) for n, (resource, id_) in enumerate(keys)}
+    live = Live({address: {} for address in texts}, read=("a", "ab"))
+    whole = {"read": ["a", "ab"], "instances": {str(address): json.loads(text) for address, text in texts.items()}}
+    expected = "sha256:" + hashlib.sha256(json.dumps(whole, sort_keys=True).encode()).hexdigest()
+    assert _digest(live, Forms(live_texts=texts)) == expected
 
 
 def test_nested_members_the_tenant_holds_are_cleared_explicitly(tmp_path: Path) -> None:

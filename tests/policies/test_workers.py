@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.policies import workers as pool_module
+from reconciler.policies import pool as pool_module
+from reconciler.policies import workers as workers_module
 from reconciler.policies.layout import read_layout
-from reconciler.policies.workers import load_files, workers
+from reconciler.policies.pool import workers
+from reconciler.policies.workers import load_files
 
 PARTNERS = {
     "a.yaml": (
@@ -49,7 +51,7 @@ def test_what_crosses_the_pipe_is_what_reading_here_gives(root: Path, monkeypatc
     files = read_layout(root).files
     here = list(load_files(files, True, None))
     assert [(len(loaded.declared), len(loaded.problems)) for loaded in here] == [(1, 0), (2, 0), (1, 0), (0, 1)]
-    monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(workers_module, "PARALLEL_FILES", 2)
     with ThreadPoolExecutor(2) as pool:
         assert list(load_files(files, True, pool)) == here
         names_only = list(load_files(files, False, pool))
@@ -74,6 +76,7 @@ def test_worker_results_come_back_as_they_are_read_in_order_with_their_problems(
     in the folder's order, each problem still at its file:line:col and each instance's
     properties whole."""
     monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(workers_module, "PARALLEL_FILES", 2)
     files = read_layout(root).files
     with workers(root) as forked, ThreadPoolExecutor(2) as threads:
         loaded = load_files(files, True, forked or threads)
@@ -98,7 +101,11 @@ def test_on_two_cpus_without_a_reserve_the_caller_reads_every_other_chunk_itself
     reads itself keeps its properties even without `bodies`: only what crosses the pipe leaves
     them behind."""
     monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
+    monkeypatch.setattr(workers_module, "PARALLEL_FILES", 2)
     monkeypatch.setattr(pool_module.os, "cpu_count", lambda: cpus)
+    # An earlier test's emulator may still hold a connection's thread in this process, which
+    # would rule forking out; what is tested here is how many are forked, and who reads what.
+    monkeypatch.setattr(pool_module.threading, "active_count", lambda: 1)
     files = read_layout(root).files
     with workers(root, reserve) as pool:
         assert isinstance(pool, pool_module.Readers) and pool.workers == forked
