@@ -103,9 +103,6 @@ def test_on_two_cpus_without_a_reserve_the_caller_reads_every_other_chunk_itself
     monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
     monkeypatch.setattr(workers_module, "PARALLEL_FILES", 2)
     monkeypatch.setattr(pool_module.os, "cpu_count", lambda: cpus)
-    # An earlier test's emulator may still hold a connection's thread in this process, which
-    # would rule forking out; what is tested here is how many are forked, and who reads what.
-    monkeypatch.setattr(pool_module.threading, "active_count", lambda: 1)
     files = read_layout(root).files
     with workers(root, reserve) as pool:
         assert isinstance(pool, pool_module.Readers) and pool.workers == forked
