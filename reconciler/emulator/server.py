@@ -67,14 +67,18 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle on, the client's delayed ACK adds
-    # ~40 ms to every keep-alive response, an artefact no real Graph has.
+    # An error page (send_error) goes out as headers and body in two writes; with Nagle on, the
+    # client's delayed ACK would add ~40 ms to it, an artefact no real Graph has.
     disable_nagle_algorithm = True
     server: _Server
-    _arrived = 0.0  # monotonic time the request's headers were read; set per request
+    _arrived = 0.0  # monotonic time the request's line was read; set per request
+
+    def parse_request(self) -> bool:
+        """The request line is in: the request has arrived, and its latency starts (`_wait`)."""
+        self._arrived = time.monotonic()
+        return super().parse_request()
 
     def _serve(self) -> None:
-        self._arrived = time.monotonic()
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
             raw = self._read_body()
@@ -127,18 +131,18 @@ class _Handler(BaseHTTPRequestHandler):
         # Logged before the response goes out, so a client that has its answer sees it in the log.
         self.server.record(RecordedRequest(self.command, self.path, body, response.status, tenant=tenant))
         self._wait()
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
+        headers = [("Server", self.version_string()), ("Date", self.date_time_string()), *response.headers.items()]
         if response.body is not None:
-            self.send_header("Content-Type", JSON_CONTENT_TYPE)
-            self.send_header("OData-Version", "4.0")
+            headers += [("Content-Type", JSON_CONTENT_TYPE), ("OData-Version", "4.0")]
         if response.status != 204:
-            self.send_header("Content-Length", str(len(payload)))
+            headers.append(("Content-Length", str(len(payload))))
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(payload)
+            headers.append(("Connection", "close"))
+        # The status line, the headers and the body in one write, as a server that has the whole
+        # answer sends it: in two, the client woke for the headers alone and read the body after.
+        phrase = self.responses.get(response.status, ("",))[0]
+        lines = [f"{self.protocol_version} {response.status} {phrase}", *(f"{n}: {v}" for n, v in headers)]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
