@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.run import EXIT_ERROR, EXIT_OK, Formats, Options, binding, connect, load, run_graph, say
+from reconciler.commands.run import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Formats,
+    Options,
+    binding_if_there,
+    connect,
+    load,
+    run_graph,
+    say,
+)
 from reconciler.core.address import Address
 from reconciler.core.names import TENANT_PERMISSION
 from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, PARTNER
@@ -104,7 +114,7 @@ def _offline(desired: Desired) -> Sources:
     not manage, unknown: each such answer says what it assumed."""
     partners = {a.id: Source("partner", i.source, i.written) for a, i in desired.of(PARTNER.name).items()}
     syncs = {a.id: Source("partner", i.source, i.written) for a, i in desired.of(IDENTITY_SYNC.name).items()}
-    names = {a.id: i.tool.name for a, i in desired.of(PARTNER.name).items() if i.tool.name}
+    names = _names(desired)
     declared = desired.instances.get(Address(DEFAULT.name, DEFAULT.singleton_id or ""))
     if declared is None:
         why = "policies/ does not manage the default: xtap takes Graph's system value; --live reads the tenant's"
@@ -123,17 +133,19 @@ def _offline(desired: Desired) -> Sources:
     return Sources(partners, syncs, default, names)
 
 
+def _names(desired: Desired) -> dict[str, str]:
+    """Each partner's `xtap: name:`, by tenant id, where its file gives one."""
+    return {a.id: i.tool.name for a, i in desired.of(PARTNER.name).items() if i.tool.name}
+
+
 def _live(options: Options, asked: list[Asked], folder_given: bool) -> list[Answered] | None:
     """The answers from the tenant as it is. Of policies/ only xtap.yaml is read (the tenant it
     binds), and the partner files only when a question names a partner by name; a name no file
     gives that is a domain name is looked up in Graph (`CrossTenantInformation.ReadBasic.All`).
     A folder that is not there binds nothing, unless it was named (`folder_given`), as for show."""
-    tenant = None
-    if folder_given or options.policies.exists():
-        bound = binding(options.policies, options.cloud)
-        if bound is None:
-            return None
-        tenant = bound[1]
+    bound, tenant = binding_if_there(options, folder_given)
+    if not bound:
+        return None
     desired = None
     named = [question for question in asked if not is_guid(question.partner)]
     if named and options.policies.exists():
@@ -147,7 +159,7 @@ def _live(options: Options, asked: list[Asked], folder_given: bool) -> list[Answ
         return None
     live, found = read
     sources = _from_tenant(live)
-    names = dict(_offline(desired).names) if desired is not None else {}
+    names = _names(desired) if desired is not None else {}
     for domain, info in found.items():
         if isinstance(info, str):
             say(f"Error: {info}")

@@ -210,6 +210,17 @@ def binding(policies: Path, cloud: str) -> tuple[Layout, str | None] | None:
         return None
 
 
+def binding_if_there(options: Options, folder_given: bool) -> tuple[bool, str | None]:
+    """For a command that reads the tenant and, of policies/, only what binds it (show, explain
+    --live): whether the folder's binding could be read, and the tenant it binds. A folder that
+    is not there binds nothing, unless it was named (`folder_given`): then it is an error, as for
+    plan, since a mistyped folder must not skip the check."""
+    if not (folder_given or options.policies.exists()):
+        return True, None
+    bound = binding(options.policies, options.cloud)
+    return (False, None) if bound is None else (True, bound[1])
+
+
 def bound_tenant(layout: Layout) -> str | None:
     """The tenant xtap.yaml binds, None if none; raises PolicyError like `load_settings`,
     which checks xtap.yaml as strictly as `validate`. A folder without xtap.yaml, and without

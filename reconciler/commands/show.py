@@ -14,7 +14,7 @@ from reconciler.commands.run import (
     EXIT_OK,
     Formats,
     Options,
-    binding,
+    binding_if_there,
     connect,
     run_graph,
     say,
@@ -46,12 +46,9 @@ def show(options: Options, tenant_id: str | None = None, fmt: str = "text", fold
     if tenant_id is not None and not is_guid(tenant_id):
         say(f"Error: {tenant_id!r} is not a tenant id (a GUID like 3d0f5dec-5d3d-455c-8016-e2af1ae4d31a)")
         return EXIT_ERROR
-    tenant = None
-    if folder_given or options.policies.exists():
-        bound = binding(options.policies, options.cloud)
-        if bound is None:
-            return EXIT_ERROR
-        tenant = bound[1]
+    bound, tenant = binding_if_there(options, folder_given)
+    if not bound:
+        return EXIT_ERROR
     shown = run_graph(_effective(options, tenant_id, tenant))
     if shown is None:
         return EXIT_ERROR
