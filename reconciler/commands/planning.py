@@ -82,7 +82,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         if not later:
             from reconciler.plan.ahead import Ahead
 
-            later.append(Ahead())
+            later.append(Ahead(reads))
         return later[0]
 
     def caught_up() -> Ahead:
@@ -138,10 +138,12 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         read_so_far = graph.request_count - graph.lookup_count
         counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
         say(f"Read {counts} ({read_so_far} request(s)).")
-        plan = replace(_compare(desired, live, caught_up().finish()), graph_url=graph.base_url, tenant=graph.tenant)
+        made = caught_up()
+        plan = replace(_compare(desired, live, made.finish()), graph_url=graph.base_url, tenant=graph.tenant)
+        plan = replace(plan, written=made.written())
         from reconciler.plan.labels import labels, shown
 
-        changes = shown(plan.changes, desired, live)
+        changes = shown(plan.changes, desired, live, made.shown)
         names = await _names(graph, changes, await in_use)
         say_missing(desired, names)
         plan = replace(plan, names=labels(changes, names))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring_ascii as _string  # type: ignore[attr-defined]
 from typing import Any
 
@@ -30,6 +30,13 @@ class PlanFileError(ValueError):
 
 
 def to_dict(plan: Plan) -> dict[str, Any]:
+    changes = [_entry(change, plan.inherited.get(change.resource, {})) for change in plan.changes]
+    return _whole(plan, changes, [_fields(setting) for setting in plan.settings])
+
+
+def _whole(plan: Plan, changes: list[Any], settings: Any) -> dict[str, Any]:
+    """The plan file's object, with `changes` and `settings` as given: dicts, or texts written
+    ahead (`_Text`)."""
     return {
         "formatVersion": FORMAT_VERSION,
         "summary": plan.summary,
@@ -37,18 +44,20 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "scope": list(plan.scope),
         "graphUrl": plan.graph_url,
         "tenant": plan.tenant,
-        "changes": [
-            {**_change_dict(change), "risk": _risk_dict(classify(change, plan.inherited.get(change.resource, {})))}
-            for change in plan.changes
-        ],
+        "changes": changes,
         "unmanaged": [_unmanaged_dict(u) for u in plan.unmanaged],
         "errors": [{"resource": e.resource, "id": e.id, "source": e.source, "message": e.message} for e in plan.errors],
         "inherited": {resource: dict(values) for resource, values in plan.inherited.items()},
-        "settings": [_fields(setting) for setting in plan.settings],
+        "settings": settings,
         "settingsChanges": [_fields(change) for change in plan.settings_changes],
         "skipped": dict(plan.skipped),
         "names": dict(plan.names),
     }
+
+
+def _entry(change: Change, inherited: Mapping[str, Any]) -> dict[str, Any]:
+    """A change as the plan file holds it, with its risk, judged by what its type's nulls inherit."""
+    return {**_change_dict(change), "risk": _risk_dict(classify(change, inherited))}
 
 
 def _fields(value: PolicySetting | SettingChange) -> dict[str, Any]:
@@ -96,10 +105,55 @@ def _request(data: dict[str, Any]) -> Request:
 
 
 def dumps(plan: Plan) -> str:
+    """The plan file's text. The parts written ahead (`Plan.written`) are taken where they were
+    written from the very change, or settings, and inherited values this plan holds."""
+    written = plan.written if plan.written is not None and plan.written.inherited == plan.inherited else None
+    ready = {} if written is None else written.changes
+    changes: list[Any] = []
+    for change in plan.changes:
+        hit = ready.get(change.address)
+        if hit is not None and hit[0] is change:
+            changes.append(_Text(hit[1]))
+        else:
+            changes.append(_entry(change, plan.inherited.get(change.resource, {})))
+    settings: Any = [_fields(setting) for setting in plan.settings]
+    if written is not None and written.settings is not None and written.settings[0] is plan.settings:
+        settings = _Text(written.settings[1])
     text = io.StringIO()
-    _indented(to_dict(plan), text.write, "\n")
+    _indented(_whole(plan, changes, settings), text.write, "\n")
     text.write("\n")
     return text.getvalue()
+
+
+# Where a change is written in the file (an item of the top-level list), and where the settings
+# are (a member of the top-level object): each line of the text written ahead starts so.
+_CHANGE_AT = "\n    "
+_SETTINGS_AT = "\n  "
+
+
+def change_text(change: Change, inherited: Mapping[str, Any]) -> str:
+    """A change's text in the plan file (`Written`), its risk judged by `inherited`."""
+    return _text(_entry(change, inherited), _CHANGE_AT)
+
+
+def settings_text(settings: tuple[PolicySetting, ...]) -> str:
+    """The settings' text in the plan file (`Written`)."""
+    return _text([_fields(setting) for setting in settings], _SETTINGS_AT)
+
+
+def _text(value: Any, newline: str) -> str:
+    text = io.StringIO()
+    _indented(value, text.write, newline)
+    return text.getvalue()
+
+
+class _Text:
+    """A part of the file written already, at its place (`dumps`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def _indented(value: Any, write: Callable[[str], object], newline: str) -> None:
@@ -136,6 +190,8 @@ def _indented(value: Any, write: Callable[[str], object], newline: str) -> None:
         write("true")
     elif value is False:
         write("false")
+    elif isinstance(value, _Text):
+        write(value.text)
     else:
         write(json.dumps(value))
 

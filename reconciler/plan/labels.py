@@ -5,10 +5,11 @@ lookup is `graph.names`, `labels` turns what it found into `Plan.names`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.core.address import Address
 from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.names import OBJECT_KINDS, PARTNER_SIDE, Names
@@ -29,17 +30,40 @@ class Wanted:
     apps: frozenset[str] = frozenset()
 
 
+# What a plan shows of one change: the tenant it is about, and the references its values hold.
+ShownChange = tuple[str | None, tuple[Reference, ...]]
+
+
 @dataclass(frozen=True)
 class Shown:
     """The changes a plan shows, each with the tenant it is about and the references its
     desired and live values hold: walked once (a tenth of a second per thousand changes), for
     both what to look up (`wanted`) and the labels of what was found (`labels`)."""
 
-    changes: tuple[tuple[str | None, tuple[Reference, ...]], ...]
+    changes: tuple[ShownChange, ...]
 
 
-def shown(changes: Iterable[Change], desired: Desired, live: Live) -> Shown:
-    return Shown(tuple((_tenant(change), tuple(_named(change, desired, live))) for change in changes))
+def shown(
+    changes: Iterable[Change], desired: Desired, live: Live, ahead: Mapping[Address, tuple[Change, ShownChange]] = {}
+) -> Shown:
+    """`ahead`: what `shown_change` made of some changes while the tenant was read, each with
+    the change it was made from: taken for that very change."""
+    found = []
+    for change in changes:
+        hit = ahead.get(change.address)
+        if hit is not None and hit[0] is change:
+            found.append(hit[1])
+            continue
+        declared = desired.instances.get(change.address)
+        found.append(
+            shown_change(change, None if declared is None else declared.written, live.instances.get(change.address))
+        )
+    return Shown(tuple(found))
+
+
+def shown_change(change: Change, written: dict[str, Any] | None, current: dict[str, Any] | None) -> ShownChange:
+    """One change as `shown` walks it, from what its file writes and its live body (None: none)."""
+    return _tenant(change), tuple(_named(change, written, current))
 
 
 def wanted(changes: Shown) -> Wanted:
@@ -100,13 +124,10 @@ def _tenant(change: Change) -> str | None:
     return REGISTRY_BY_NAME[change.resource].tenant_of(change.id)
 
 
-def _named(change: Change, desired: Desired, live: Live) -> Iterator[Reference]:
+def _named(change: Change, written: dict[str, Any] | None, current: dict[str, Any] | None) -> Iterator[Reference]:
     """The references of the change's desired body, and those of its live body that the desired
     one does not hold already: a member equal in both names the same objects at the same paths,
     and most of a changed partner is (apply walks both bodies of every change it shows)."""
-    declared = desired.instances.get(change.address)
-    written = None if declared is None else declared.written
-    current = live.instances.get(change.address)
     yield from _refs(change.resource, written)
     if isinstance(written, dict) and isinstance(current, dict) and not _is_reference(change.resource, current):
         current = {name: value for name, value in current.items() if written.get(name, _ABSENT) != value}

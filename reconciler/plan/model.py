@@ -101,6 +101,20 @@ class SettingChange:
 
 
 @dataclass(frozen=True)
+class Written:
+    """Parts of a plan's file written while the tenant was still read (`plan.ahead`), so that
+    writing it once the last page is in is mostly joining them: each change's text with the
+    change it was written from, by address, and the settings' text with the settings. Each
+    change's risk is judged by the values a null inherits (`Plan.inherited`): those are
+    `inherited`. `plan.file` takes a text only for the very object it was written from, under
+    the same inherited values, so the file is the same with or without them."""
+
+    inherited: Mapping[str, Mapping[str, Any]]
+    changes: Mapping[Address, tuple[Change, str]]
+    settings: tuple[tuple[PolicySetting, ...], str] | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
@@ -130,6 +144,8 @@ class Plan:
     # The names of the ids the changes show, by id ("Contoso Ltd (contoso.com)", "Sales
     # (group)", "the partner's group"): looked up in Graph where the token may (`plan.labels`).
     names: Mapping[str, str] = field(default_factory=dict)
+    # Not part of what the plan says: its file's text, in parts, as far as it was written ahead.
+    written: Written | None = field(default=None, compare=False, repr=False)
     summary: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -134,7 +134,7 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
         errors=tuple(errors),
         live_digest=_digest(live, ahead),
         scope=live.read,
-        inherited=_inherited(desired, live),
+        inherited=inherited(desired, live.instances),
         settings=stated(desired) if ahead.settings is None else ahead.settings,
         skipped=live.skipped,
     )
@@ -345,16 +345,22 @@ def _create_only_error(rtype: ResourceType, address: Address, source: str, entry
     )
 
 
-def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
+# Each type whose nulls inherit another's values, with the address of the one they inherit from
+# (what a type inherits from is a singleton: the default).
+INHERITING = tuple(
+    (rtype, Address(rtype.inherits_from, REGISTRY_BY_NAME[rtype.inherits_from].singleton_id or ""))
+    for rtype in REGISTRY
+    if rtype.inherits_from is not None
+)
+
+
+def inherited(desired: Desired, live: Mapping[Address, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """What a null setting of each inheriting type means: its source's value, as declared in
-    policies/ when managed there, else as read."""
-    inherited: dict[str, dict[str, Any]] = {}
-    for rtype in REGISTRY:
-        if rtype.inherits_from is None:
-            continue
-        source = REGISTRY_BY_NAME[rtype.inherits_from]
-        address = Address(source.name, source.singleton_id or "")  # what a type inherits from is one
-        want, wire = desired.instances.get(address), live.instances.get(address)
+    policies/ when managed there, else as read (`live`: the live instances, those sources among them)."""
+    found: dict[str, dict[str, Any]] = {}
+    for rtype, address in INHERITING:
+        source = REGISTRY_BY_NAME[address.resource]
+        want, wire = desired.instances.get(address), live.get(address)
         if want is None and wire is None:
             continue
         # Read-only ones too: the default's consent settings are always false, and inherited.
@@ -362,8 +368,8 @@ def _inherited(desired: Desired, live: Live) -> dict[str, dict[str, Any]]:
         values = {name: canonical_property(source, name, (wire or {}).get(name)) for name in names}
         if want is not None:  # what policies/ declares wins over what is live
             values |= canonical(source, want.written, compared(source, want.written))
-        inherited[rtype.name] = {name: values[name] for name in names}
-    return inherited
+        found[rtype.name] = {name: values[name] for name in names}
+    return found
 
 
 def _digest(live: Live, ahead: Forms) -> str:

@@ -11,7 +11,7 @@ import asyncio
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.plan.ahead import AFTER_PAGE_S, Ahead
-from reconciler.plan.planner import Forms, desired_form, live_form, live_text
+from reconciler.plan.planner import Forms, live_form, live_text
 
 TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
 ADDRESS = Address("partner", TENANT)
@@ -43,8 +43,8 @@ def test_without_the_files_no_change_is_made_ahead() -> None:
 
 
 def test_a_page_read_before_the_files_is_paired_from_its_text() -> None:
-    """Settled from the text when nothing differs; a difference is left to the planner, which
-    has the live instance a change's body needs."""
+    """Settled from the text when nothing differs; where something does, the change is made from
+    the live instance kept packed for it, which a change's body needs."""
     same = Desired({ADDRESS: DesiredInstance(LIVE, "p.yaml:1")})
 
     async def read_first(desired: Desired) -> Forms:
@@ -60,7 +60,9 @@ def test_a_page_read_before_the_files_is_paired_from_its_text() -> None:
         live_texts={ADDRESS: live_text(live_form(ADDRESS, LIVE))}, changes={ADDRESS: (None, ())}
     )
     differs = asyncio.run(read_first(DESIRED))
-    assert differs.changes == {} and differs.desired == {ADDRESS: desired_form(ADDRESS, DESIRED.instances[ADDRESS])}
+    change, errors = differs.changes[ADDRESS]
+    assert change is not None and change.action == "update" and errors == () and differs.desired == {}
+    assert change.requests[0].body == {"inboundTrust": {"isMfaAccepted": True}}
 
 
 def test_work_still_scheduled_when_the_reads_end_is_left_to_the_planner() -> None:

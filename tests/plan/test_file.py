@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from reconciler.core.request import Request
 from reconciler.plan import file as planfile
-from reconciler.plan.model import Change, DiffEntry, Plan
+from reconciler.plan.model import Change, DiffEntry, Plan, Written
 
 PARTNER = "partner"
 
@@ -155,3 +155,20 @@ def test_the_plan_file_is_indented_exactly_as_json_dumps_indents(value: Any) -> 
     planfile._indented(value, out.append, "\n")
     assert "".join(out) == json.dumps(value, indent=2)
     assert planfile.dumps(PLAN) == json.dumps(planfile.to_dict(PLAN), indent=2) + "\n"
+
+
+def test_a_part_written_ahead_is_taken_only_for_the_very_change_and_inherited_values() -> None:
+    """`Plan.written` (made while the tenant was read, `plan.ahead`): its text of a change is
+    what the file holds for that very change object, and none is taken when the values a null
+    inherits are not those it was written under, nor for an equal change that is another object."""
+    inherited = {PARTNER: {"inboundTrust": {"isMfaAccepted": True}}}
+    plan = replace(PLAN, changes=(UPDATE, GRANT), inherited=inherited)
+    whole = planfile.dumps(plan)
+    ahead = {change.address: (change, planfile.change_text(change, inherited[PARTNER])) for change in plan.changes}
+    settings = (plan.settings, planfile.settings_text(plan.settings))
+    assert planfile.dumps(replace(plan, written=Written(inherited, ahead, settings))) == whole
+    marked = {UPDATE.address: (UPDATE, '"written ahead"')}
+    assert '"written ahead"' in planfile.dumps(replace(plan, written=Written(inherited, marked)))
+    assert planfile.dumps(replace(plan, written=Written({}, marked))) == whole  # other inherited values
+    other = {UPDATE.address: (replace(UPDATE), '"written ahead"')}  # equal, but not the same object
+    assert planfile.dumps(replace(plan, written=Written(inherited, other))) == whole

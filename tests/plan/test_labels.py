@@ -4,13 +4,14 @@ it shows; what `xtap show` looks up of the bodies it shows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
 from reconciler.core.names import Names
-from reconciler.plan.labels import Wanted, body_labels, in_bodies, in_files, labels, shown, wanted
+from reconciler.plan.labels import Wanted, body_labels, in_bodies, in_files, labels, shown, shown_change, wanted
 from reconciler.plan.model import Change
 
 CHANGED = "11111111-1111-4111-8111-111111111111"
@@ -105,3 +106,15 @@ def test_a_member_equal_in_both_bodies_is_walked_once_and_what_only_live_holds_i
     assert tenant == CHANGED and values.count(THEIRS) == 1 and values.count(APP) == 1
     # Outbound differs (MINE desired, LIVE_ONLY live); the direct-connect block is only live.
     assert {MINE, LIVE_ONLY, OTHER} <= set(values)
+
+
+def test_what_was_shown_ahead_is_taken_for_the_very_change_only() -> None:
+    """`plan.ahead` walks each change it makes while the tenant is read (`shown_change`); `shown`
+    takes that for the same change object, and walks an equal one that is another object."""
+    [change] = CHANGES
+    walked = shown(CHANGES, DESIRED, LIVE).changes
+    address = Address("partner", CHANGED)
+    assert walked == (shown_change(change, DESIRED.instances[address].written, LIVE.instances[address]),)
+    marked = (CHANGED, ())
+    assert shown(CHANGES, DESIRED, LIVE, {address: (change, marked)}).changes == (marked,)
+    assert shown(CHANGES, DESIRED, LIVE, {address: (replace(change), marked)}).changes == walked

@@ -141,31 +141,36 @@ def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path, per_page: int
     """ahead.py itself, fed the live state in pages while the files load, as `xtap plan` feeds
     it: `load_policies(declared=...)` fills `Ahead.declared` (`per_page` files a page, in
     another order than Graph's, or none) until all are loaded by the fifth page. Its work is
-    used (changes made ahead; some read before their files loaded, and differing) and the plan
-    is the golden one."""
+    used (changes made ahead; some read before their files loaded, and differing; their texts
+    in the plan file, and the settings') and the plan is the golden one."""
 
-    async def read_in_pages(desired: Desired, live: Live) -> Forms:
-        ahead, pages = Ahead(), list(live.instances.items())
+    async def read_in_pages(desired: Desired, live: Live) -> Ahead:
+        ahead, pages = Ahead(live.read), list(live.instances.items())
         files = list(reversed(desired.instances.items()))
         for n, start in enumerate(range(0, len(pages), 10)):
             ahead.declared.update(files[n * per_page : (n + 1) * per_page])
             if n == 4:
                 ahead.declared.update(files)
+                ahead.settled(desired)
                 ahead.loaded(replace(desired, instances=ahead.declared))
             ahead.read(dict(pages[start : start + 10]))
             await asyncio.sleep(0.01)  # a round trip: the page's work runs meanwhile
-        return ahead.finish()
-
-    forms: list[Forms] = []
-
-    def ahead_of(desired: Desired, live: Live) -> Forms:
-        forms.append(asyncio.run(read_in_pages(desired, live)))
-        return forms[0]
+        return ahead
 
     write_files(tmp_path / "policies")
-    assert plan_json(tmp_path, ahead_of) == GOLDEN.read_text()
-    [done] = forms
-    assert done.changes and done.live_texts and done.desired
+    with contextlib.chdir(tmp_path):
+        desired, live = load_policies("policies"), live_state()
+        ahead = asyncio.run(read_in_pages(desired, live))
+        made = make_plan(desired, live, ahead.finish())
+        plan = replace(made, written=ahead.written())
+    assert planfile.dumps(plan) == GOLDEN.read_text()
+    assert plan.written is not None and plan.written.settings is not None
+    taken = [change for change in plan.changes if plan.written.changes.get(change.address, (None,))[0] is change]
+    assert len(taken) > len(plan.changes) / 2  # most were written ahead, and those texts were used
+    # Those read before the files were all in (the first four pages) that change were made ahead too.
+    early = {address for address, _ in list(live.instances.items())[:40]}
+    made_early = [change for change in plan.changes if change.address in early and change.action == "update"]
+    assert made_early and all(ahead.finish().changes[change.address][0] == change for change in made_early)
 
 
 def test_forms_computed_ahead_are_taken_as_given(tmp_path: Path) -> None:
