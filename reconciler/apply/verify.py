@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.apply.writes import ApplyReport, Outcome, checked, read_back_problems
 from reconciler.core.address import Address
-from reconciler.core.live import Live
+from reconciler.core.live import Live, Wires
 from reconciler.core.registry import REGISTRY_BY_NAME
 from reconciler.graph.batch import MAX_ITEMS
 from reconciler.graph.client import Graph
@@ -40,7 +40,7 @@ async def read_back(graph: Graph, report: ApplyReport, types: tuple[str, ...], b
         live = _updated(Live({}, types), await read_each(graph, list(written)))
     else:
 
-        def compared(found: dict[Address, dict[str, Any]]) -> None:
+        def compared(found: Wires) -> None:
             for address in found.keys() & written.keys():
                 paged[address] = read_back_problems(written[address], found[address])
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.commands.run import collector_paused, say, say_skipped, say_unnamed, say_warnings
 from reconciler.core.address import Address
 from reconciler.core.clouds import GLOBAL
-from reconciler.core.live import Live
+from reconciler.core.live import Live, Wires
 from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY
 from reconciler.policies.layout import PARALLEL_FILES, Layout
@@ -74,7 +74,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
     later: list[Ahead] = []
     # The pages read before `Ahead` is made: its module needs the models, which the thread
     # that loads the files imports (`_loaded`), off the loop that turns the pages around.
-    early: list[dict[Address, dict[str, Any]]] = []
+    early: list[Wires] = []
 
     def ahead() -> Ahead:
         """The compare's work done ahead (`plan.ahead`), made by the thread that loads the
@@ -95,7 +95,7 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
 
     with collector_paused(), _pool(layout) as pool, progress.reading(PAGED + "s") as on_page:
 
-        def heard(found: dict[Address, dict[str, Any]]) -> None:
+        def heard(found: Wires) -> None:
             on_page(sum(1 for address in found if address.resource == PAGED))
             early.append(found)
             if later:

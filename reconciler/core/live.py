@@ -49,6 +49,11 @@ class Wires(MutableMapping[Address, dict[str, Any]]):
     def __getitem__(self, address: Address) -> dict[str, Any]:
         return unpacked(self._packed[address])  # type: ignore[no-any-return]
 
+    def held(self, address: Address) -> bytes:
+        """The instance as held, packed (`unpacked` makes a dict of it): the string itself, so
+        another holder of the same instance costs no copy."""
+        return self._packed[address]
+
     def __setitem__(self, address: Address, wire: dict[str, Any]) -> None:
         self._packed[address] = packed(wire)
 

@@ -64,8 +64,9 @@ def _scope(manages: Callable[[str], bool]) -> tuple[str, ...]:
     )
 
 
-# Hears each batch of instances as it is read: a page of a list, or a singleton.
-OnRead = Callable[[dict[Address, dict[str, Any]]], None]
+# Hears each batch of instances as it is read, a page of a list or a singleton, packed as the
+# live state keeps them (the same strings, `Wires.held`).
+OnRead = Callable[[Wires], None]
 
 
 async def read_live(graph: Graph, types: tuple[str, ...], on_read: OnRead | None = None) -> Live:
@@ -96,7 +97,7 @@ async def with_listed(graph: Graph, live: Live, lists: Sequence[tuple[str, Addre
     return Live(live.wires.joined(found), read, {**live.skipped, **skipped})
 
 
-def _ignore(found: dict[Address, dict[str, Any]]) -> None:
+def _ignore(found: Wires) -> None:
     pass
 
 
@@ -105,7 +106,7 @@ async def _read_type(graph: Graph, rtype: ResourceType, on_read: OnRead) -> Mapp
         return {}  # read in its parents' pages
     if rtype.singleton_id is not None:
         request = _expanded(graph, rtype, rtype.url(rtype.singleton_id))
-        found = page_instances(graph, request, rtype, [await graph.get(request)], {})
+        found = Wires(page_instances(graph, request, rtype, [await graph.get(request)], {}))
         on_read(found)
         return found
     return await _read_collection(graph, rtype, on_read)
@@ -122,7 +123,7 @@ async def _read_collection(graph: Graph, rtype: ResourceType, on_read: OnRead) -
     instances = Wires()  # each page packed as it arrives (core/live.py)
 
     def page(items: list[dict[str, Any]]) -> None:
-        found = page_instances(graph, request, rtype, items, instances)
+        found = Wires(page_instances(graph, request, rtype, items, instances))
         instances.update(found)
         on_read(found)
 

@@ -12,8 +12,8 @@ is ready (`planner.Forms`) and does the rest, so the plan is the same either way
 What is kept is small: each live instance's canonical text (the live digest needs it), and the
 changes. No form is kept once its change is made (at 10,000 partners the two took about 2 KB a
 partner); a page read before its files loaded is paired later from its text, a share of each
-wait, and where that finds a difference the change is made from the live instance, kept packed
-until then (`core/live.py`), and dropped once paired.
+wait, and where that finds a difference the change is made from the live instance, whose packed
+string (`core/live.py`, shared with the live state) is kept until then.
 
 What the plan shows of each change is made with it: what it names, for the labels
 (`labels.shown_change`), and its text in the plan file (`file.change_text`), once the values a
@@ -37,7 +37,7 @@ from typing import Any
 
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
-from reconciler.core.live import packed, unpacked
+from reconciler.core.live import Wires, unpacked
 from reconciler.plan.file import change_text, settings_text
 from reconciler.plan.labels import ShownChange, shown_change
 from reconciler.plan.model import Change, PlanError, PolicySetting, Written
@@ -111,7 +111,7 @@ class Ahead:
         self._settings = stated(desired)
         self._settings_written = (self._settings, settings_text(self._settings))
 
-    def read(self, found: dict[Address, dict[str, Any]]) -> None:
+    def read(self, found: Wires) -> None:
         """Live instances just read (`read.OnRead`)."""
         page = next(self._pages)
         self._scheduled[page] = asyncio.get_running_loop().call_later(AFTER_PAGE_S, self._page, page, found)
@@ -134,7 +134,7 @@ class Ahead:
         """What each change made here shows (`labels.shown`)."""
         return self._shown
 
-    def _page(self, page: int, found: dict[Address, dict[str, Any]]) -> None:
+    def _page(self, page: int, found: Wires) -> None:
         del self._scheduled[page]
         declared = self._declared
         for address, wire in found.items():
@@ -147,7 +147,7 @@ class Ahead:
             if want is not None:
                 self._made(address, want, wire, instance_change(address, want, desired_form(address, want), wire, form))
             elif self._loaded is None:
-                self._early[address] = packed(wire)
+                self._early[address] = found.held(address)  # the live state's own string
         self._inherit()
         self._catch_up(time.perf_counter() + CATCH_UP_S)
         # The page's reply is garbage by now, in cycles (the HTTP stack's) that the paused

@@ -10,6 +10,7 @@ import asyncio
 
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
+from reconciler.core.live import Wires
 from reconciler.plan.ahead import AFTER_PAGE_S, Ahead
 from reconciler.plan.planner import Forms, live_form, live_text
 
@@ -24,7 +25,7 @@ async def fed(desired: Desired | None, pages: list[dict[Address, dict[str, objec
     if desired is not None:
         ahead.loaded(desired)
     for page in pages:
-        ahead.read(page)
+        ahead.read(Wires(page))
         await asyncio.sleep(wait)  # a round trip: on the loop's timers, the page's work comes first
     return ahead.finish()
 
@@ -49,10 +50,10 @@ def test_a_page_read_before_the_files_is_paired_from_its_text() -> None:
 
     async def read_first(desired: Desired) -> Forms:
         ahead = Ahead()
-        ahead.read({ADDRESS: LIVE})
+        ahead.read(Wires({ADDRESS: LIVE}))
         await asyncio.sleep(10 * AFTER_PAGE_S)
         ahead.loaded(desired)
-        ahead.read({})  # the next page: its work pairs what was read before
+        ahead.read(Wires({}))  # the next page: its work pairs what was read before
         await asyncio.sleep(10 * AFTER_PAGE_S)
         return ahead.finish()
 
@@ -69,7 +70,7 @@ def test_work_still_scheduled_when_the_reads_end_is_left_to_the_planner() -> Non
     async def finished_at_once() -> tuple[Forms, Forms]:
         ahead = Ahead()
         ahead.loaded(DESIRED)
-        ahead.read({ADDRESS: LIVE})
+        ahead.read(Wires({ADDRESS: LIVE}))
         forms = ahead.finish()
         await asyncio.sleep(10 * AFTER_PAGE_S)  # the page's work was cancelled: nothing runs now
         return forms, ahead.finish()
@@ -89,11 +90,11 @@ def test_a_page_read_while_the_files_load_is_paired_with_those_loaded_by_then() 
     async def read_while_loading() -> Forms:
         ahead = Ahead()
         ahead.declared[ADDRESS] = DESIRED.instances[ADDRESS]
-        ahead.read({ADDRESS: LIVE, other: other_live})
+        ahead.read(Wires({ADDRESS: LIVE, other: other_live}))
         await asyncio.sleep(10 * AFTER_PAGE_S)
         ahead.declared[other] = DesiredInstance(other_live, "o.yaml:1")
         ahead.loaded(Desired(ahead.declared))
-        ahead.read({})  # the next page: its work pairs what was read before
+        ahead.read(Wires({}))  # the next page: its work pairs what was read before
         await asyncio.sleep(10 * AFTER_PAGE_S)
         return ahead.finish()
 

@@ -25,7 +25,7 @@ from support.paths import TESTS
 
 from reconciler.core.address import Address
 from reconciler.core.desired import Desired
-from reconciler.core.live import Live
+from reconciler.core.live import Live, Wires
 from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
 from reconciler.plan import file as planfile
 from reconciler.plan.ahead import Ahead
@@ -153,7 +153,7 @@ def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path, per_page: int
                 ahead.declared.update(files)
                 ahead.settled(desired)
                 ahead.loaded(replace(desired, instances=ahead.declared))
-            ahead.read(dict(pages[start : start + 10]))
+            ahead.read(Wires(dict(pages[start : start + 10])))
             await asyncio.sleep(0.01)  # a round trip: the page's work runs meanwhile
         return ahead
 
