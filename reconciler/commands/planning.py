@@ -11,6 +11,7 @@ models themselves meanwhile."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
@@ -136,7 +137,8 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         live = await with_listed(graph, live, listed(desired, live))
         say_skipped(live)
         read_so_far = graph.request_count - graph.lookup_count
-        counts = ", ".join(f"{name}: {len(live.of(name))}" for name in live.read)
+        kinds = Counter(address.resource for address in live.instances)
+        counts = ", ".join(f"{name}: {kinds[name]}" for name in live.read)
         say(f"Read {counts} ({read_so_far} request(s)).")
         made = caught_up()
         plan = replace(_compare(desired, live, made.finish()), graph_url=graph.base_url, tenant=graph.tenant)
@@ -221,6 +223,8 @@ def say_missing(desired: Desired, names: Names) -> None:
     writes what the files say, but a deleted group in a target silently changes who it lets in.
     The same rule as `xtap check --live` (`target-exists`), so the two never disagree; a warning
     here, which never changes the exit code."""
+    if not names.missing:  # nothing to say, and the rules' modules need not be imported
+        return
     from reconciler.commands.check import missing_targets
 
     for located in missing_targets(desired, names):

@@ -99,10 +99,13 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
     read: dict[str, list[Address]] = {}  # each type's live addresses, in one pass over them all
     for address in present:
         read.setdefault(address.resource, []).append(address)
+    declared: dict[str, dict[Address, DesiredInstance]] = {}  # and its declared instances, so too
+    for address, instance in desired.instances.items():
+        declared.setdefault(address.resource, {})[address] = instance
     for rtype in REGISTRY:
         if rtype.name in live.skipped:  # not read: nothing is known to compare with
             continue
-        wanted = desired.of(rtype.name)
+        wanted = declared.get(rtype.name, {})
         for address in sorted(wanted.keys() | set(read.get(rtype.name, ()))):
             want = wanted.get(address)
             if want is None:
