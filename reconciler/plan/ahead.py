@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import json
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -48,8 +47,9 @@ from reconciler.plan.planner import (
     desired_form,
     inherited,
     instance_change,
+    line_form,
     live_form,
-    live_text,
+    live_line,
 )
 from reconciler.plan.settings import stated
 
@@ -68,7 +68,7 @@ class Ahead:
     the plan shows."""
 
     def __init__(self, scope: tuple[str, ...] = ()) -> None:
-        self._texts: dict[Address, str] = {}
+        self._lines: dict[Address, bytes] = {}
         self._changes: dict[Address, tuple[Change | None, tuple[PlanError, ...]]] = {}
         self._desired: dict[Address, dict[str, Any]] = {}
         # Filled by the loader's thread as the files load (`load_policies(declared=...)`); only
@@ -99,7 +99,7 @@ class Ahead:
         self._declared, self._loaded = desired.instances, desired
         paired = self._changes
         self._waiting = iter(
-            [address for address in self._texts if address in desired.instances and address not in paired]
+            [address for address in self._lines if address in desired.instances and address not in paired]
         )
         self._early = {address: wire for address, wire in self._early.items() if address in desired.instances}
         self._inherit()
@@ -120,7 +120,7 @@ class Ahead:
         """What is ready; work still scheduled is dropped (the planner does it now)."""
         for handle in self._scheduled.values():
             handle.cancel()
-        return Forms(desired=self._desired, live_texts=self._texts, changes=self._changes, settings=self._settings)
+        return Forms(desired=self._desired, live_lines=self._lines, changes=self._changes, settings=self._settings)
 
     def written(self) -> Written | None:
         """The plan file's parts written so far (`Plan.written`), None before the values a null
@@ -139,7 +139,7 @@ class Ahead:
         declared = self._declared
         for address, wire in found.items():
             form = live_form(address, wire)
-            self._texts[address] = live_text(form)
+            self._lines[address] = live_line(address, form)
             if address in self._awaited:
                 self._sources[address] = wire
                 self._awaited.discard(address)
@@ -183,7 +183,7 @@ class Ahead:
         forms agree; else its change is made from the live instance kept packed (the few that
         change), or, without it, left to the planner with the desired form kept for it."""
         after = desired_form(address, want)
-        before = json.loads(self._texts[address])
+        before = line_form(address, self._lines[address])
         early = self._early.pop(address, None)
         if all(before[name] == value for name, value in after.items()):
             self._changes[address] = NO_CHANGE

@@ -12,7 +12,7 @@ from reconciler.core.address import Address
 from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Wires
 from reconciler.plan.ahead import AFTER_PAGE_S, Ahead
-from reconciler.plan.planner import Forms, live_form, live_text
+from reconciler.plan.planner import Forms, live_form, live_line
 
 TENANT = "0b4f0a2e-1111-4222-8333-944455556666"
 ADDRESS = Address("partner", TENANT)
@@ -32,7 +32,7 @@ async def fed(desired: Desired | None, pages: list[dict[Address, dict[str, objec
 
 def test_a_page_is_put_in_canonical_form_while_the_next_one_is_awaited() -> None:
     forms = asyncio.run(fed(DESIRED, [{ADDRESS: LIVE}], 10 * AFTER_PAGE_S))
-    assert forms.live_texts == {ADDRESS: live_text(live_form(ADDRESS, LIVE))}
+    assert forms.live_lines == {ADDRESS: live_line(ADDRESS, live_form(ADDRESS, LIVE))}
     assert forms.live == {} and forms.desired == {}  # made, used and dropped
     [(change, errors)] = forms.changes.values()
     assert change is not None and change.action == "update" and errors == ()
@@ -40,7 +40,7 @@ def test_a_page_is_put_in_canonical_form_while_the_next_one_is_awaited() -> None
 
 def test_without_the_files_no_change_is_made_ahead() -> None:
     forms = asyncio.run(fed(None, [{ADDRESS: LIVE}], 10 * AFTER_PAGE_S))
-    assert ADDRESS in forms.live_texts and forms.changes == {}
+    assert ADDRESS in forms.live_lines and forms.changes == {}
 
 
 def test_a_page_read_before_the_files_is_paired_from_its_text() -> None:
@@ -58,7 +58,7 @@ def test_a_page_read_before_the_files_is_paired_from_its_text() -> None:
         return ahead.finish()
 
     assert asyncio.run(read_first(same)) == Forms(
-        live_texts={ADDRESS: live_text(live_form(ADDRESS, LIVE))}, changes={ADDRESS: (None, ())}
+        live_lines={ADDRESS: live_line(ADDRESS, live_form(ADDRESS, LIVE))}, changes={ADDRESS: (None, ())}
     )
     differs = asyncio.run(read_first(DESIRED))
     change, errors = differs.changes[ADDRESS]

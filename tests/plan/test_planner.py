@@ -19,7 +19,7 @@ from reconciler.core.desired import Desired, DesiredInstance
 from reconciler.core.live import Live
 from reconciler.core.registry import DEFAULT, M365_CAPABILITY, PARTNER, POLICY_ROOT, REGISTRY
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import Forms, _digest, desired_form, live_form, make_plan
+from reconciler.plan.planner import Forms, _digest, desired_form, live_form, live_line, make_plan
 from reconciler.policies.load import load_policies
 
 
@@ -141,11 +141,12 @@ def test_live_digest_orders_the_addresses_as_json_orders_their_keys() -> None:
     another (the space after the shorter sorts first, as the shorter tuple member does)."""
     assert all(rtype.name.isalnum() for rtype in REGISTRY)
     keys = [("ab", "z"), ("a", "y"), ("abc", "a"), ("a", "b b"), ("aB", "c")]
-    texts = {Address(resource, id_): json.dumps({"n": n}) for n, (resource, id_) in enumerate(keys)}
-    live = Live({address: {} for address in texts}, read=("a", "ab"))
-    whole = {"read": ["a", "ab"], "instances": {str(address): json.loads(text) for address, text in texts.items()}}
+    forms = {Address(resource, id_): {"n": n} for n, (resource, id_) in enumerate(keys)}
+    live = Live({address: {} for address in forms}, read=("a", "ab"))
+    whole = {"read": ["a", "ab"], "instances": {str(address): form for address, form in forms.items()}}
     expected = "sha256:" + hashlib.sha256(json.dumps(whole, sort_keys=True).encode()).hexdigest()
-    assert _digest(live, Forms(live_texts=texts)) == expected
+    lines = {address: live_line(address, form) for address, form in forms.items()}
+    assert _digest(live, Forms(live_lines=lines)) == expected
 
 
 def test_nested_members_the_tenant_holds_are_cleared_explicitly(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from reconciler.core.live import Live, Wires
 from reconciler.core.registry import DEFAULT, IDENTITY_SYNC, MTO_IDENTITY_SYNC_TEMPLATE, MTO_PARTNER_TEMPLATE, PARTNER
 from reconciler.plan import file as planfile
 from reconciler.plan.ahead import Ahead
-from reconciler.plan.planner import Forms, desired_form, instance_change, live_form, live_text, make_plan
+from reconciler.plan.planner import Forms, desired_form, instance_change, live_form, live_line, make_plan
 from reconciler.policies.load import load_policies
 
 GOLDEN = TESTS / "golden" / "plan.json"
@@ -115,13 +115,13 @@ def every_form(desired: Desired, live: Live) -> Forms:
         for address, want in desired.instances.items()
         if address in live.instances
     }
-    return Forms(lives, wanted, {address: live_text(form) for address, form in lives.items()}, changes)
+    return Forms(lives, wanted, {address: live_line(address, form) for address, form in lives.items()}, changes)
 
 
 def every_other_form(desired: Desired, live: Live) -> Forms:
     """Some forms ready and some not, as when a plan's reads end before the forms are done."""
     forms = every_form(desired, live)
-    return Forms(half(forms.live, 0), half(forms.desired, 1), half(forms.live_texts, 1), half(forms.changes, 0))
+    return Forms(half(forms.live, 0), half(forms.desired, 1), half(forms.live_lines, 1), half(forms.changes, 0))
 
 
 def half(ready: Mapping[Address, Any], start: int) -> dict[Address, Any]:
