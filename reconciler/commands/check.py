@@ -27,7 +27,6 @@ from reconciler.core.desired import Desired
 from reconciler.core.live import Live
 from reconciler.core.names import Names
 from reconciler.core.registry import REGISTRY_BY_NAME
-from reconciler.explain.peers import RULES as PEER_RULES
 from reconciler.plan.labels import in_state
 from reconciler.policies.load import SETTINGS_FILE, PolicyError, Problem, positions
 from reconciler.policies.reader import parse
@@ -161,6 +160,7 @@ def locate_peers(found: Iterable[Mismatch]) -> list[Located]:
     other side's place where there is one."""
     from reconciler.check.engine import DESIRED, Finding, Rule, Subject, Violation
     from reconciler.core.rules import Selector, ToolKey
+    from reconciler.explain.peers import RULES as PEER_RULES
 
     found = list(found)
     wanted: dict[str, set[PropertyPath]] = {}
