@@ -9,15 +9,18 @@ It listens on loopback only: it speaks plain HTTP, so its tokens and tenant trav
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from time import monotonic as _wall_clock  # not the `time` a test's clock stands in for
 from types import TracebackType
 from typing import Any
 
@@ -37,6 +40,9 @@ SESSION_ROLES = (READ_WRITE, CAPABILITY, *sorted(AUDIT_PERMISSIONS), *sorted(TEN
 # Graph's request size limit, 4 MB. xtap's largest body is a few KB.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.0/8, ::1 or localhost"
+# The name of each connection's thread, and how long `Emulator.stop` waits for them to end.
+CONNECTION_THREAD = "xtap-emulator-connection"
+_CLOSE_WAIT_S = 5.0
 
 
 def check_loopback(host: str) -> None:
@@ -62,7 +68,44 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, host: str, port: int) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # Each open connection and the thread that serves it: a keep-alive connection's thread
+        # waits for the next request as long as the client holds it, past `shutdown` (`close_held`).
+        self._held: dict[socket.socket, threading.Thread] = {}
+        self._held_lock = threading.Lock()
         super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Each connection in a daemon thread of its own, as `ThreadingMixIn` serves it, kept
+        until the connection ends."""
+        thread = threading.Thread(
+            target=self.process_request_thread, args=(request, client_address), name=CONNECTION_THREAD, daemon=True
+        )
+        with self._held_lock:
+            self._held[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._held_lock:
+            self._held.pop(request, None)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that broke (its client left, or `close_held` ended it) is no error to
+        print; anything else is."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+    def close_held(self, wait_s: float) -> None:
+        """Ends every connection still open, so no thread of this server outlives it, waiting up
+        to `wait_s` in all for their threads to end (a request being handled finishes first)."""
+        with self._held_lock:
+            held = dict(self._held)
+        for connection in held:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                connection.shutdown(socket.SHUT_RD)  # its thread's wait for a request ends
+        until = _wall_clock() + wait_s
+        for thread in held.values():
+            thread.join(max(0.0, until - _wall_clock()))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -197,6 +240,7 @@ class Emulator(Tenant):
         if self._server is None:
             return
         self._server.shutdown()
+        self._server.close_held(_CLOSE_WAIT_S)
         self._server.server_close()
         if self._thread is not None:
             self._thread.join()

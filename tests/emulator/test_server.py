@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from support.emulator_http import PARTNERS, TID, assert_error
 from support.xtap import client_for
 
 from reconciler.emulator import Emulator, EmulatorConfig, SessionToken, StartError, run_forever
-from reconciler.emulator.server import MAX_REQUEST_BYTES
+from reconciler.emulator.server import CONNECTION_THREAD, MAX_REQUEST_BYTES
 
 
 def test_keep_alive_over_one_connection(emu: Emulator) -> None:
@@ -151,3 +152,20 @@ def test_each_request_is_stamped_when_it_was_handled(emu: Emulator, client: http
 
     (request,) = emu.requests
     assert before <= request.received <= after
+
+
+def test_stop_ends_the_connections_a_client_still_holds() -> None:
+    """A keep-alive connection's thread waits for the client's next request as long as the
+    client holds it; `stop` ends it, so no thread of a stopped emulator is left in the process."""
+    emulator = Emulator().start()
+    url = urlsplit(emulator.base_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+    try:
+        connection.request("GET", f"{url.path}{PARTNERS}", headers={"Authorization": f"Bearer {emulator.mint_token()}"})
+        assert connection.getresponse().read()
+        assert [thread for thread in threading.enumerate() if thread.name == CONNECTION_THREAD]  # held open
+        emulator.stop()
+        assert not [thread for thread in threading.enumerate() if thread.name == CONNECTION_THREAD]
+    finally:
+        connection.close()
+        emulator.stop()

@@ -91,8 +91,8 @@ def test_on_two_cpus_without_a_reserve_the_caller_reads_every_other_chunk_itself
     monkeypatch.setattr(pool_module, "PARALLEL_FILES", 2)
     monkeypatch.setattr(workers_module, "PARALLEL_FILES", 2)
     monkeypatch.setattr(pool_module.os, "cpu_count", lambda: cpus)
-    # An emulator of an earlier test in this process may still hold a connection's thread, which
-    # would rule forking out; what is tested here is how many are forked, and who reads what.
+    # Any other thread in this process (a test's emulator serves each connection in one until it
+    # stops) would rule forking out; what is tested here is how many are forked, and who reads what.
     monkeypatch.setattr(pool_module.threading, "active_count", lambda: 1)
     files = read_layout(root).files
     with workers(root, reserve) as pool:
