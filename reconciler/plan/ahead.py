@@ -70,7 +70,6 @@ class Ahead:
     def __init__(self, scope: tuple[str, ...] = ()) -> None:
         self._lines: dict[Address, bytes] = {}
         self._changes: dict[Address, tuple[Change | None, tuple[PlanError, ...]]] = {}
-        self._desired: dict[Address, dict[str, Any]] = {}
         # Filled by the loader's thread as the files load (`load_policies(declared=...)`); only
         # looked up here, one address at a time, which a dict allows while another thread adds.
         self.declared: dict[Address, DesiredInstance] = {}
@@ -120,7 +119,7 @@ class Ahead:
         """What is ready; work still scheduled is dropped (the planner does it now)."""
         for handle in self._scheduled.values():
             handle.cancel()
-        return Forms(desired=self._desired, live_lines=self._lines, changes=self._changes, settings=self._settings)
+        return Forms(live_lines=self._lines, changes=self._changes, settings=self._settings)
 
     def written(self) -> Written | None:
         """The plan file's parts written so far (`Plan.written`), None before the values a null
@@ -181,14 +180,12 @@ class Ahead:
     def _paired(self, address: Address, want: DesiredInstance) -> None:
         """An instance read before its file loaded, from its text: settled here when its two
         forms agree; else its change is made from the live instance kept packed (the few that
-        change), or, without it, left to the planner with the desired form kept for it."""
+        change)."""
         after = desired_form(address, want)
         before = line_form(address, self._lines[address])
-        early = self._early.pop(address, None)
+        early = self._early.pop(address)  # every instance waiting to be paired was kept (`_page`)
         if all(before[name] == value for name, value in after.items()):
             self._changes[address] = NO_CHANGE
-        elif early is None:
-            self._desired[address] = after
         else:
             # Made from the live form itself, not its sorted text, so its diff keeps the form's order.
             wire = unpacked(early)

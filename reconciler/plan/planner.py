@@ -38,14 +38,12 @@ from reconciler.plan.settings import stated
 @dataclass(frozen=True)
 class Forms:
     """Work done ahead of the compare, while Graph was still being read (`ahead.py`), by
-    address: the live instances' canonical forms (`live_form`), the compared forms of the
-    desired ones (`desired_form`), and the changes of instances both declared and live. The
-    compare does whatever is missing, so the plan is the same with any of them or none."""
+    address: each live instance's line for the digest (`live_line`), and the changes of the
+    instances both declared and live whose change was made. The compare does whatever is
+    missing, so the plan is the same with any of them or none."""
 
-    live: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
-    desired: Mapping[Address, dict[str, Any]] = field(default_factory=dict)
     live_lines: Mapping[Address, bytes] = field(default_factory=dict)  # `live_line` of each live form
-    # `instance_change` of each instance declared and live whose forms were both ready.
+    # `instance_change` of each instance declared and live whose change was made.
     changes: Mapping[Address, tuple[Change | None, tuple[PlanError, ...]]] = field(default_factory=dict)
     # `settings.stated` of the desired state, which depends on the files alone.
     settings: tuple[PolicySetting, ...] | None = None
@@ -124,13 +122,12 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
             want = wanted.get(address)
             if want is None:
                 held = present[address]
-                leftover = _Leftover(address, held, _live_form(ahead, address, held))
+                leftover = _Leftover(address, held, live_form(address, held))
                 change = _leftover(rtype, leftover, desired, unmanaged, pruned, errors)
             else:
                 known = ahead.changes.get(address)
                 if known is None:
-                    after = ahead.desired[address] if address in ahead.desired else desired_form(address, want)
-                    known = _declared_change(ahead, address, want, after, present.get(address))
+                    known = _declared_change(ahead, address, want, present.get(address))
                 change, found = known
                 errors.extend(found)
             if change is None:
@@ -157,25 +154,22 @@ def make_plan(desired: Desired, live: Live, ahead: Forms | None = None) -> Plan:
     )
 
 
-def _live_form(ahead: Forms, address: Address, wire: dict[str, Any]) -> dict[str, Any]:
-    return ahead.live[address] if address in ahead.live else live_form(address, wire)
-
-
 def _declared_change(
-    ahead: Forms, address: Address, want: DesiredInstance, after: dict[str, Any], wire: dict[str, Any] | None
+    ahead: Forms, address: Address, want: DesiredInstance, wire: dict[str, Any] | None
 ) -> tuple[Change | None, tuple[PlanError, ...]]:
-    """A declared instance's change. Most need none, and most were read before their file
-    loaded (the files often load while the last pages come), so `Ahead` left only the text of
-    their live form: parsed back by JSON's C parser, a tenth of making the form again, it says
-    whether anything differs (the same values; only the order of members may differ). Where
-    something does, the change is made from the form itself, so its diff shows the values in
-    the form's own order."""
+    """A declared instance's change, where `Ahead` did not make it: the last page's, and any it
+    had not paired with its file yet. Most need none, and `Ahead` left the text of their live
+    form: parsed back by JSON's C parser, a tenth of making the form again, it says whether
+    anything differs (the same values; only the order of members may differ). Where something
+    does, the change is made from the form itself, so its diff shows the values in the form's
+    own order."""
+    after = desired_form(address, want)
     line = None if wire is None else ahead.live_lines.get(address)
-    if line is not None and address not in ahead.live:
+    if line is not None:
         settled = instance_change(address, want, after, wire, line_form(address, line))
         if settled == NO_CHANGE:
             return settled
-    before = None if wire is None else _live_form(ahead, address, wire)
+    before = None if wire is None else live_form(address, wire)
     return instance_change(address, want, after, wire, before)
 
 
@@ -408,7 +402,7 @@ def _digest(live: Live, ahead: Forms) -> str:
     for address in sorted(live.instances):
         line = lines.get(address)
         if line is None:
-            line = live_line(address, _live_form(ahead, address, live.instances[address]))
+            line = live_line(address, live_form(address, live.instances[address]))
         digest.update(separator)
         digest.update(line)
         separator = b", "

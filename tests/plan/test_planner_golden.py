@@ -109,19 +109,18 @@ def test_plan_is_byte_identical_to_the_golden_file(tmp_path: Path) -> None:
 
 def every_form(desired: Desired, live: Live) -> Forms:
     lives = {address: live_form(address, wire) for address, wire in live.instances.items()}
-    wanted = {address: desired_form(address, want) for address, want in desired.instances.items()}
     changes = {
-        address: instance_change(address, want, wanted[address], live.instances[address], lives[address])
+        address: instance_change(address, want, desired_form(address, want), live.instances[address], lives[address])
         for address, want in desired.instances.items()
         if address in live.instances
     }
-    return Forms(lives, wanted, {address: live_line(address, form) for address, form in lives.items()}, changes)
+    return Forms({address: live_line(address, form) for address, form in lives.items()}, changes)
 
 
 def every_other_form(desired: Desired, live: Live) -> Forms:
     """Some forms ready and some not, as when a plan's reads end before the forms are done."""
     forms = every_form(desired, live)
-    return Forms(half(forms.live, 0), half(forms.desired, 1), half(forms.live_lines, 1), half(forms.changes, 0))
+    return Forms(half(forms.live_lines, 1), half(forms.changes, 0))
 
 
 def half(ready: Mapping[Address, Any], start: int) -> dict[Address, Any]:
@@ -174,10 +173,10 @@ def test_ahead_as_plan_runs_it_gives_the_same_plan(tmp_path: Path, per_page: int
 
 
 def test_forms_computed_ahead_are_taken_as_given(tmp_path: Path) -> None:
-    """So the test above compares something: live forms that say "all unset" change the plan,
-    and so do changes ahead that say "no change"."""
+    """So the test above compares something: live lines that say "all unset" change the plan (its
+    digest), and so do changes ahead that say "no change"."""
     write_files(tmp_path / "policies")
-    unset = plan_json(tmp_path, lambda _, live: Forms({address: live_form(address, {}) for address in live.instances}))
+    unset = plan_json(tmp_path, lambda _, live: Forms({a: live_line(a, live_form(a, {})) for a in live.instances}))
     assert unset != GOLDEN.read_text()
     unchanged = plan_json(tmp_path, lambda desired, _: Forms(changes=dict.fromkeys(desired.instances, (None, ()))))
     summary = json.loads(unchanged)["summary"]
