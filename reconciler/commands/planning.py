@@ -141,8 +141,8 @@ async def plan_with(graph: Graph, layout: Layout, prune: bool = True, cloud: str
         counts = ", ".join(f"{name}: {kinds[name]}" for name in live.read)
         say(f"Read {counts} ({read_so_far} request(s)).")
         made = caught_up()
-        plan = replace(_compare(desired, live, made.finish()), graph_url=graph.base_url, tenant=graph.tenant)
-        plan = replace(plan, written=made.written())
+        plan = _compare(desired, live, made.finish())
+        plan = replace(plan, graph_url=graph.base_url, tenant=graph.tenant, written=made.written())
         from reconciler.plan.labels import labels, shown
 
         changes = shown(plan.changes, desired, live, made.shown)

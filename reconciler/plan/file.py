@@ -17,7 +17,16 @@ from typing import Any
 
 from reconciler.core.address import Address
 from reconciler.core.request import Request
-from reconciler.plan.model import Change, DiffEntry, Plan, PlanError, PolicySetting, SettingChange, Unmanaged
+from reconciler.plan.model import (
+    Change,
+    DiffEntry,
+    Plan,
+    PlanError,
+    PolicySetting,
+    SettingChange,
+    Unmanaged,
+    made_for,
+)
 from reconciler.plan.risk import Risk, classify
 
 FORMAT_VERSION = 1
@@ -111,11 +120,8 @@ def dumps(plan: Plan) -> str:
     ready = {} if written is None else written.changes
     changes: list[Any] = []
     for change in plan.changes:
-        hit = ready.get(change.address)
-        if hit is not None and hit[0] is change:
-            changes.append(_Text(hit[1]))
-        else:
-            changes.append(_entry(change, plan.inherited.get(change.resource, {})))
+        ahead = made_for(ready, change)
+        changes.append(_entry(change, plan.inherited.get(change.resource, {})) if ahead is None else _Text(ahead))
     settings: Any = [_fields(setting) for setting in plan.settings]
     if written is not None and written.settings is not None and written.settings[0] is plan.settings:
         settings = _Text(written.settings[1])

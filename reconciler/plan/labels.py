@@ -15,7 +15,7 @@ from reconciler.core.live import Live
 from reconciler.core.names import OBJECT_KINDS, PARTNER_SIDE, Names
 from reconciler.core.references import Reference, references
 from reconciler.core.registry import REGISTRY_BY_NAME
-from reconciler.plan.model import Change
+from reconciler.plan.model import Change, made_for
 
 APPLICATION = "application"
 _ABSENT = object()  # a member the desired body lacks, unequal to any value
@@ -50,14 +50,12 @@ def shown(
     the change it was made from: taken for that very change."""
     found = []
     for change in changes:
-        hit = ahead.get(change.address)
-        if hit is not None and hit[0] is change:
-            found.append(hit[1])
-            continue
-        declared = desired.instances.get(change.address)
-        found.append(
-            shown_change(change, None if declared is None else declared.written, live.instances.get(change.address))
-        )
+        made = made_for(ahead, change)
+        if made is None:
+            declared = desired.instances.get(change.address)
+            written = None if declared is None else declared.written
+            made = shown_change(change, written, live.instances.get(change.address))
+        found.append(made)
     return Shown(tuple(found))
 
 

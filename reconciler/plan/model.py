@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from reconciler.core.address import Address
 from reconciler.core.request import Request
+
+T = TypeVar("T")
 
 Action = Literal["create", "update", "delete", "reset"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "reset")
@@ -98,6 +100,13 @@ class SettingChange:
     after: Any
     effect: str
     source: str | None = None
+
+
+def made_for(ahead: Mapping[Address, tuple[Change, T]], change: Change) -> T | None:
+    """What was made ahead of the compare for `change` (`plan.ahead`), kept with the change it
+    was made from: taken for that very change object only, never for an equal one made anew."""
+    hit = ahead.get(change.address)
+    return hit[1] if hit is not None and hit[0] is change else None
 
 
 @dataclass(frozen=True)
